@@ -1,0 +1,50 @@
+"""Market data: the event format, vendor loaders, the instrument master, catalog and synthetic data.
+
+Each loader lives in its own private module and is re-exported here.
+"""
+
+from __future__ import annotations
+
+from mmlab.data._events import (
+    ADD_ORDER_EVENT,
+    BUY_EVENT,
+    CANCEL_ORDER_EVENT,
+    DEPTH_BBO_EVENT,
+    DEPTH_CLEAR_EVENT,
+    DEPTH_EVENT,
+    DEPTH_SNAPSHOT_EVENT,
+    EVENT_DTYPE,
+    EXCH_EVENT,
+    FILL_EVENT,
+    LOCAL_EVENT,
+    MODIFY_ORDER_EVENT,
+    SELL_EVENT,
+    TRADE_EVENT,
+    empty_events,
+    event_kind,
+    is_buy,
+    is_sell,
+)
+
+__all__ = sorted(
+    [
+        "ADD_ORDER_EVENT",
+        "BUY_EVENT",
+        "CANCEL_ORDER_EVENT",
+        "DEPTH_BBO_EVENT",
+        "DEPTH_CLEAR_EVENT",
+        "DEPTH_EVENT",
+        "DEPTH_SNAPSHOT_EVENT",
+        "EVENT_DTYPE",
+        "EXCH_EVENT",
+        "FILL_EVENT",
+        "LOCAL_EVENT",
+        "MODIFY_ORDER_EVENT",
+        "SELL_EVENT",
+        "TRADE_EVENT",
+        "empty_events",
+        "event_kind",
+        "is_buy",
+        "is_sell",
+    ]
+)

@@ -1,0 +1,78 @@
+"""Typed errors raised by mmlab.
+
+Every bad-input error is a :class:`DataError` (or a subclass) and names where the problem is:
+the file and the line or row, or the argument.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "ConfigError",
+    "CrossedBookError",
+    "DataError",
+    "FormatError",
+    "MMLabError",
+    "SequenceGapError",
+    "TimestampOrderError",
+]
+
+
+class MMLabError(Exception):
+    """Base class of every error mmlab raises on purpose."""
+
+
+class ConfigError(MMLabError, ValueError):
+    """An invalid argument or configuration value (names the argument)."""
+
+
+class DataError(MMLabError, ValueError):
+    """Bad input data.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong.
+    path : str or Path, optional
+        The file the bad data came from.
+    row : int, optional
+        The line or row (as the vendor counts it, documented by each loader) where it is.
+
+    Examples
+    --------
+    >>> err = DataError("negative size -5", path="msgs.csv", row=12)
+    >>> str(err)
+    'msgs.csv, row 12: negative size -5'
+    """
+
+    def __init__(self, message: str, path: str | Path | None = None, row: int | None = None):
+        self.message = message
+        self.path = None if path is None else str(path)
+        self.row = row
+        where = []
+        if self.path is not None:
+            where.append(self.path)
+        if row is not None:
+            where.append(f"row {row}")
+        prefix = ", ".join(where)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+
+    def __reduce__(self):  # keep the error picklable (Dask workers, multiprocessing)
+        return (type(self), (self.message, self.path, self.row))
+
+
+class FormatError(DataError):
+    """The file is not in the expected format (missing/wrong columns, truncated, non-numeric)."""
+
+
+class SequenceGapError(DataError):
+    """A feed's sequence numbers skip (e.g. Binance depth diffs whose U/pu do not chain)."""
+
+
+class TimestampOrderError(DataError):
+    """Timestamps go backwards where they must not."""
+
+
+class CrossedBookError(DataError):
+    """An update left the order book crossed (best bid >= best ask)."""
