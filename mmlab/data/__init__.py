@@ -25,6 +25,13 @@ from mmlab.data._events import (
     is_buy,
     is_sell,
 )
+from mmlab.data import _synthetic as synthetic
+from mmlab.data._synthetic import (
+    arithmetic_brownian,
+    geometric_brownian,
+    market_order_hits,
+    synthetic_l2_events,
+)
 
 __all__ = sorted(
     [
@@ -46,5 +53,10 @@ __all__ = sorted(
         "event_kind",
         "is_buy",
         "is_sell",
+        "arithmetic_brownian",
+        "geometric_brownian",
+        "market_order_hits",
+        "synthetic",
+        "synthetic_l2_events",
     ]
 )
