@@ -13,7 +13,9 @@ __all__ = [
     "CrossedBookError",
     "DataError",
     "FormatError",
+    "InvalidTransitionError",
     "MMLabError",
+    "OverfillError",
     "SequenceGapError",
     "TimestampOrderError",
 ]
@@ -76,3 +78,11 @@ class TimestampOrderError(DataError):
 
 class CrossedBookError(DataError):
     """An update left the order book crossed (best bid >= best ask)."""
+
+
+class InvalidTransitionError(MMLabError):
+    """An order event that cannot happen in the order's current state (names order and state)."""
+
+
+class OverfillError(InvalidTransitionError):
+    """A fill larger than the order's remaining quantity."""

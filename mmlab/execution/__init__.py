@@ -1,0 +1,10 @@
+"""Execution: the order model and its state machine (order manager and simulated venue build on it)."""
+
+from __future__ import annotations
+
+from mmlab.execution._order import Order, OrderRecord
+from mmlab.execution._types import OrderEventKind, OrderStatus, OrderType, Side, TimeInForce
+
+__all__ = sorted(
+    ["Order", "OrderEventKind", "OrderRecord", "OrderStatus", "OrderType", "Side", "TimeInForce"]
+)
