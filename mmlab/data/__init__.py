@@ -25,6 +25,7 @@ from mmlab.data._events import (
     is_buy,
     is_sell,
 )
+from mmlab.data._options import OPTION_CHAIN_COLUMNS, OPTION_ROOTS, OptionRoot, load_option_chain
 from mmlab.data import _synthetic as synthetic
 from mmlab.data._synthetic import (
     arithmetic_brownian,
@@ -35,6 +36,10 @@ from mmlab.data._synthetic import (
 
 __all__ = sorted(
     [
+        "OPTION_CHAIN_COLUMNS",
+        "OPTION_ROOTS",
+        "OptionRoot",
+        "load_option_chain",
         "ADD_ORDER_EVENT",
         "BUY_EVENT",
         "CANCEL_ORDER_EVENT",
