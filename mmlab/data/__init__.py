@@ -25,6 +25,7 @@ from mmlab.data._events import (
     is_buy,
     is_sell,
 )
+from mmlab.data._lobster import LobsterData, LobsterStats, load_lobster, read_lobster
 from mmlab.data._options import OPTION_CHAIN_COLUMNS, OPTION_ROOTS, OptionRoot, load_option_chain
 from mmlab.data import _synthetic as synthetic
 from mmlab.data._synthetic import (
@@ -36,6 +37,10 @@ from mmlab.data._synthetic import (
 
 __all__ = sorted(
     [
+        "LobsterData",
+        "LobsterStats",
+        "load_lobster",
+        "read_lobster",
         "OPTION_CHAIN_COLUMNS",
         "OPTION_ROOTS",
         "OptionRoot",
