@@ -28,6 +28,15 @@ from mmlab.data._events import (
 from mmlab.data._lobster import LobsterData, LobsterStats, load_lobster, read_lobster
 from mmlab.data._options import OPTION_CHAIN_COLUMNS, OPTION_ROOTS, OptionRoot, load_option_chain
 from mmlab.data import _synthetic as synthetic
+from mmlab.data._catalog import (
+    DEMO_DATASETS,
+    KINDS,
+    SHIPPED_SOURCES,
+    Catalog,
+    ShippedSource,
+    detect_kind,
+    ensure_data_ready,
+)
 from mmlab.data._synthetic import (
     arithmetic_brownian,
     geometric_brownian,
@@ -67,6 +76,13 @@ __all__ = sorted(
         "geometric_brownian",
         "market_order_hits",
         "synthetic",
+        "Catalog",
+        "DEMO_DATASETS",
+        "KINDS",
+        "SHIPPED_SOURCES",
+        "ShippedSource",
+        "detect_kind",
+        "ensure_data_ready",
         "synthetic_l2_events",
     ]
 )
