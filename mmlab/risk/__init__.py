@@ -1,0 +1,38 @@
+"""Risk: the inventory ladder, Greek and notional limits, breakers, kill switch and throttles."""
+
+from __future__ import annotations
+
+from mmlab.risk._breakers import (
+    AbnormalSpreadBreaker,
+    Breaker,
+    DailyLossBreaker,
+    DrawdownBreaker,
+    KillSwitch,
+    StaleDataBreaker,
+    VolatilitySurgeBreaker,
+    failure_gate,
+)
+from mmlab.risk._ladder import RiskDecision, RiskLimits, Zone, side_usage, zone_of
+from mmlab.risk._manager import RiskManager, ladder_decision
+from mmlab.risk._throttle import OrderThrottle
+
+__all__ = sorted(
+    [
+        "AbnormalSpreadBreaker",
+        "Breaker",
+        "DailyLossBreaker",
+        "DrawdownBreaker",
+        "KillSwitch",
+        "OrderThrottle",
+        "RiskDecision",
+        "RiskLimits",
+        "RiskManager",
+        "StaleDataBreaker",
+        "VolatilitySurgeBreaker",
+        "Zone",
+        "failure_gate",
+        "ladder_decision",
+        "side_usage",
+        "zone_of",
+    ]
+)
