@@ -26,7 +26,10 @@ from mmlab.data._events import (
     is_sell,
 )
 from mmlab.data._lobster import LobsterData, LobsterStats, load_lobster, read_lobster
+from mmlab.data._commodities import load_wti_settles
+from mmlab.data._equity import load_sp500_daily
 from mmlab.data._options import OPTION_CHAIN_COLUMNS, OPTION_ROOTS, OptionRoot, load_option_chain
+from mmlab.data._rates import TREASURY_TENORS, load_sofr, load_swap_quotes, load_treasury_par_yields
 from mmlab.data import _synthetic as synthetic
 from mmlab.data._catalog import (
     DEMO_DATASETS,
@@ -54,6 +57,12 @@ __all__ = sorted(
         "OPTION_ROOTS",
         "OptionRoot",
         "load_option_chain",
+        "TREASURY_TENORS",
+        "load_sofr",
+        "load_sp500_daily",
+        "load_swap_quotes",
+        "load_treasury_par_yields",
+        "load_wti_settles",
         "ADD_ORDER_EVENT",
         "BUY_EVENT",
         "CANCEL_ORDER_EVENT",
