@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from mmlab.execution._ledger import Fill, Ledger
 from mmlab.execution._order import Order, OrderRecord
 from mmlab.execution._types import OrderEventKind, OrderStatus, OrderType, Side, TimeInForce
 
 __all__ = sorted(
-    ["Order", "OrderEventKind", "OrderRecord", "OrderStatus", "OrderType", "Side", "TimeInForce"]
+    ["Fill", "Ledger", "Order", "OrderEventKind", "OrderRecord", "OrderStatus", "OrderType", "Side", "TimeInForce"]
 )
