@@ -1,0 +1,28 @@
+"""Order books rebuilt from events: L2 by price and L3 by order (FIFO within a price).
+
+``rebuild`` materialises top-N snapshots (one row per event or per vendor row); ``replay`` is the
+fast path that applies every event and returns the final :class:`BookState` (top of book, L3
+queue queries). The numba kernels and their plain-Python twins live in ``_kernel``.
+"""
+
+from __future__ import annotations
+
+from mmlab.book._kernel import QTY_EPS, apply_events, apply_events_python
+from mmlab.book._rebuild import rebuild, replay
+from mmlab.book._state import MAX_TICKS, BookState, book_columns
+from mmlab.book._ticks import TickGrid, infer_tick_size
+
+__all__ = sorted(
+    [
+        "MAX_TICKS",
+        "QTY_EPS",
+        "BookState",
+        "TickGrid",
+        "apply_events",
+        "apply_events_python",
+        "book_columns",
+        "infer_tick_size",
+        "rebuild",
+        "replay",
+    ]
+)

@@ -1,0 +1,444 @@
+"""The order-book state: L2 by price and L3 by order (FIFO per price), fed with event arrays."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mmlab.book import _kernel as K
+from mmlab.book._ticks import TickGrid, infer_tick_size
+from mmlab.data._events import (
+    ADD_ORDER_EVENT,
+    BUY_EVENT,
+    CANCEL_ORDER_EVENT,
+    DEPTH_BBO_EVENT,
+    DEPTH_CLEAR_EVENT,
+    DEPTH_EVENT,
+    DEPTH_SNAPSHOT_EVENT,
+    EVENT_DTYPE,
+    EXCH_EVENT,
+    FILL_EVENT,
+    LOCAL_EVENT,
+    MODIFY_ORDER_EVENT,
+    SELL_EVENT,
+    TRADE_EVENT,
+)
+from mmlab.errors import ConfigError, CrossedBookError, DataError
+
+__all__ = ["BookState", "book_columns"]
+
+_L2_KINDS = (DEPTH_EVENT, DEPTH_SNAPSHOT_EVENT)
+_L3_KINDS = (ADD_ORDER_EVENT, CANCEL_ORDER_EVENT, MODIFY_ORDER_EVENT, FILL_EVENT)
+_PRICED = np.array(_L2_KINDS + _L3_KINDS, dtype=np.uint64)
+_KNOWN = np.array(
+    [DEPTH_EVENT, TRADE_EVENT, DEPTH_CLEAR_EVENT, DEPTH_SNAPSHOT_EVENT, DEPTH_BBO_EVENT, *_L3_KINDS],
+    dtype=np.uint64,
+)
+_BOOK = np.array([DEPTH_EVENT, DEPTH_CLEAR_EVENT, DEPTH_SNAPSHOT_EVENT, *_L3_KINDS], dtype=np.uint64)
+#: Largest dense price range (ticks) a book allocates.
+MAX_TICKS = 20_000_000
+
+
+def book_columns(levels: int) -> list[str]:
+    """Snapshot column names: ``ask_px_1, ask_qty_1, bid_px_1, bid_qty_1, ..., bid_qty_N``.
+
+    Examples
+    --------
+    >>> book_columns(1)
+    ['ask_px_1', 'ask_qty_1', 'bid_px_1', 'bid_qty_1']
+    """
+    return [f"{c}_{k}" for k in range(1, levels + 1) for c in ("ask_px", "ask_qty", "bid_px", "bid_qty")]
+
+
+class BookState:
+    """An order book fed with ``EVENT_DTYPE`` arrays, L2 (by price) and L3 (by order) at once.
+
+    Parameters
+    ----------
+    tick_size : float, optional
+        Price grid. Default: inferred from the first batch of events (:func:`infer_tick_size`).
+    side : {"exch", "local"}
+        Which events to apply: those carrying ``EXCH_EVENT`` (default) or ``LOCAL_EVENT``. An event
+        with both flags is applied once.
+    engine : {"numba", "python"}
+        The compiled kernel or its plain-Python twin (same algorithm).
+
+    Notes
+    -----
+    * **L2 kinds.** ``DEPTH`` and ``DEPTH_SNAPSHOT`` set the total quantity at a price (0 removes
+      the level). ``DEPTH_CLEAR`` with the BUY (SELL) flag clears bids (asks); with a price ``px``
+      it clears only from the best level to ``px`` inclusive (hftbacktest's "clear up to"), with
+      ``px`` 0 or NaN the whole side; with neither flag both sides. ``TRADE`` and ``DEPTH_BBO``
+      do not change the book.
+    * **L3 kinds.** ``ADD`` queues an order at the back of its price (FIFO). ``CANCEL`` removes it.
+      ``MODIFY`` sets its new price/quantity: a size reduction at the same price keeps its place,
+      anything else re-queues it at the back. ``FILL`` reduces it by ``qty``.
+    * **Anonymous quantity.** Quantity not attributed to a known order (from L2 updates and
+      snapshots, or from orders that rested before the stream began) is anonymous and sits at the
+      *front* of the queue. ``CANCEL``/``FILL`` of an order id the book does not hold take ``qty``
+      from the anonymous quantity at ``px`` on the flagged side (this is how a LOBSTER file's
+      pre-existing orders are handled). An L2 update setting a total below the known quantity
+      shrinks the newest known orders first.
+    * **Prices** are integer ticks ``round(px / tick_size)`` internally (no float keys); the book
+      is a dense array over the tick range seen so far (grown as needed, at most ``MAX_TICKS``).
+    * **Crossed books** are checked (``check_crossed=True``) after the last event of each vendor
+      row (``ival``), since one vendor message can produce several events that are transiently
+      crossed in between.
+
+    Examples
+    --------
+    >>> from mmlab.data import EVENT_DTYPE, EXCH_EVENT, LOCAL_EVENT, BUY_EVENT, SELL_EVENT
+    >>> from mmlab.data import ADD_ORDER_EVENT, DEPTH_EVENT
+    >>> ev = np.zeros(3, EVENT_DTYPE)
+    >>> f = EXCH_EVENT | LOCAL_EVENT
+    >>> ev["ev"] = [DEPTH_EVENT | f | BUY_EVENT, ADD_ORDER_EVENT | f | BUY_EVENT,
+    ...             DEPTH_EVENT | f | SELL_EVENT]
+    >>> ev["px"] = [99.0, 99.0, 101.0]; ev["qty"] = [5, 2, 3]; ev["order_id"] = [0, 42, 0]
+    >>> ev["ival"] = [0, 1, 2]
+    >>> b = BookState(tick_size=1.0).apply(ev)
+    >>> b.best_bid, b.best_bid_qty, b.best_ask, b.queue_ahead(42)
+    (99.0, 7.0, 101.0, 5.0)
+    """
+
+    def __init__(self, tick_size: float | None = None, side: str = "exch", engine: str = "numba"):
+        if side not in ("exch", "local"):
+            raise ConfigError(f"side must be 'exch' or 'local', got {side!r}")
+        if engine not in ("numba", "python"):
+            raise ConfigError(f"engine must be 'numba' or 'python', got {engine!r}")
+        self.side = side
+        self.engine = engine
+        self._flag = np.uint64(EXCH_EVENT if side == "exch" else LOCAL_EVENT)
+        self.grid = None if tick_size is None else TickGrid(tick_size)
+        self.origin = 0
+        self.lvl_q = np.zeros((2, 2, 0), dtype=np.float64)
+        self.lvl_i = np.full((2, 2, 0), -1, dtype=np.int64)
+        self.ord_i = np.zeros((0, 5), dtype=np.int64)
+        self.ord_q = np.zeros(0, dtype=np.float64)
+        self.meta = np.array([-1, -1, 0, 0], dtype=np.int64)
+        self._slot_of: dict[int, int] = {}
+        self._ids = np.zeros(0, dtype=np.uint64)
+        self.n_events = 0  # events applied (carrying this side's flag)
+        self.n_book_events = 0  # of which changed the book (L2/L3 kinds)
+        self.n_skipped = 0  # events without this side's flag
+
+    # -- feeding -----------------------------------------------------------------------------
+
+    @property
+    def tick_size(self) -> float | None:
+        """The tick size in use (None until known)."""
+        return None if self.grid is None else self.grid.tick
+
+    def _grow_levels(self, lo: int, hi: int) -> None:
+        n = self.lvl_q.shape[2]
+        if n and lo >= self.origin and hi < self.origin + n:
+            return
+        new_lo = lo if not n else min(lo, self.origin)
+        new_hi = hi if not n else max(hi, self.origin + n - 1)
+        span = new_hi - new_lo + 1
+        pad = max(16, span // 4)
+        new_lo -= pad if n else 0
+        span = new_hi - new_lo + 1 + (pad if n else 0)
+        if span > MAX_TICKS:
+            raise ConfigError(
+                f"prices span {span} ticks of {self.tick_size}; more than MAX_TICKS={MAX_TICKS}: "
+                "pass a coarser tick_size or check the prices"
+            )
+        q = np.zeros((2, 2, span), dtype=np.float64)
+        li = np.full((2, 2, span), -1, dtype=np.int64)
+        if n:
+            shift = self.origin - new_lo
+            q[:, :, shift:shift + n] = self.lvl_q
+            li[:, :, shift:shift + n] = self.lvl_i
+            live = self.ord_i[:, 0] != 0
+            self.ord_i[live, 2] += shift
+            for s in (0, 1):
+                if self.meta[s] >= 0:
+                    self.meta[s] += shift
+        self.origin, self.lvl_q, self.lvl_i = new_lo, q, li
+
+    def _slots(self, ids: np.ndarray) -> np.ndarray:
+        uniq, inv = np.unique(ids, return_inverse=True)
+        table = np.empty(len(uniq), dtype=np.int64)
+        slot_of = self._slot_of
+        new = []
+        for j, oid in enumerate(uniq.tolist()):
+            s = slot_of.get(oid)
+            if s is None:
+                s = len(slot_of)
+                slot_of[oid] = s
+                new.append(oid)
+            table[j] = s
+        if new:
+            n_old = len(self.ord_q)
+            n_new = len(slot_of)
+            if n_new > n_old:
+                cap = max(n_new, int(n_old * 1.5) + 16)
+                oi = np.zeros((cap, 5), dtype=np.int64)
+                oi[:, 3:] = -1
+                oi[:n_old] = self.ord_i
+                oq = np.zeros(cap, dtype=np.float64)
+                oq[:n_old] = self.ord_q
+                self.ord_i, self.ord_q = oi, oq
+            self._ids = np.concatenate([self._ids, np.asarray(new, dtype=np.uint64)])
+        return table[inv]
+
+    def apply(
+        self,
+        events: np.ndarray,
+        *,
+        check_crossed: bool = True,
+        snapshot_levels: int = 0,
+        per_row: bool = False,
+        source: str | Path | None = None,
+        _return_snapshots: bool = False,
+    ):
+        """Apply events (in order) to the book; returns ``self``.
+
+        Parameters
+        ----------
+        events : numpy.ndarray
+            ``EVENT_DTYPE`` events.
+        check_crossed : bool
+            Raise :class:`~mmlab.CrossedBookError` if the book is crossed after a vendor row.
+        source : str or Path, optional
+            File name used in error messages.
+        """
+        ev = np.asarray(events)
+        if ev.dtype != EVENT_DTYPE:
+            raise ConfigError(f"events must have EVENT_DTYPE, got {ev.dtype}")
+        sel = (ev["ev"] & self._flag) != 0
+        n_all = len(ev)
+        if not sel.all():
+            ev = ev[sel]
+        n = len(ev)
+        code = ev["ev"]
+        kind = code & np.uint64(0xFF)
+        row = ev["ival"]
+        bad = ~np.isin(kind, _KNOWN)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(f"unknown event kind {int(kind[i])}", path=source, row=int(row[i]))
+        is_book = np.isin(kind, _BOOK)
+        op = np.where(is_book, kind, 0).astype(np.int64)
+        buy = (code & np.uint64(BUY_EVENT)) != 0
+        sell = (code & np.uint64(SELL_EVENT)) != 0
+        side = np.where(buy & ~sell, 0, np.where(sell & ~buy, 1, -1)).astype(np.int64)
+        clear = kind == DEPTH_CLEAR_EVENT
+        side[clear & (buy == sell)] = 2
+        px = ev["px"]
+        qty = ev["qty"]
+        priced = np.isin(kind, _PRICED)
+        # CANCEL/FILL may omit the price (0 or NaN) when they name a resting order.
+        optional_px = (kind == CANCEL_ORDER_EVENT) | (kind == FILL_EVENT)
+        pmask = priced & np.isfinite(px) & ~(optional_px & (px == 0))
+        need_px = priced & ~optional_px
+        # Validate quantities and prices of book events.
+        badq = is_book & ~clear & (~np.isfinite(qty) | (qty < 0))
+        if badq.any():
+            i = int(np.flatnonzero(badq)[0])
+            raise DataError(f"book event with invalid quantity {qty[i]!r}", path=source,
+                            row=int(row[i]))
+        badp = need_px & ~np.isfinite(px)
+        if badp.any():
+            i = int(np.flatnonzero(badp)[0])
+            raise DataError(f"book event with invalid price {px[i]!r}", path=source,
+                            row=int(row[i]))
+        if self.grid is None and pmask.any():
+            self.grid = TickGrid(infer_tick_size(px[pmask]))
+        grid = self.grid if self.grid is not None else TickGrid(1.0)
+        tf = grid.to_ticks_float(np.where(pmask, px, 0.0))
+        ticks = np.round(tf).astype(np.int64)
+        off = np.abs(tf - ticks) > 1e-6
+        if (off & pmask).any():
+            i = int(np.flatnonzero(off & pmask)[0])
+            raise DataError(f"price {px[i]!r} is not on the tick grid {grid.tick}",
+                            path=source, row=int(row[i]))
+        if pmask.any():
+            self._grow_levels(int(ticks[pmask].min()), int(ticks[pmask].max()))
+        elif self.lvl_q.shape[2] == 0:
+            self._grow_levels(0, 0)
+        x = np.where(pmask, ticks - self.origin, -1)
+        nlev = self.lvl_q.shape[2]
+        if clear.any():  # clear-up-to bounds
+            cx = np.flatnonzero(clear)
+            cpx = px[cx]
+            full = ~np.isfinite(cpx) | (cpx == 0)
+            tf_c = grid.to_ticks_float(np.where(full, 0.0, cpx)) - self.origin
+            bid_b = np.clip(np.ceil(tf_c - 1e-6), 0, nlev).astype(np.int64)
+            ask_b = np.clip(np.floor(tf_c + 1e-6), -1, nlev - 1).astype(np.int64)
+            b = np.where(side[cx] == 1, ask_b, bid_b)
+            b[full & (side[cx] == 0)] = 0
+            b[full & (side[cx] == 1)] = nlev - 1
+            x[cx] = b
+        l3 = np.isin(kind, np.array(_L3_KINDS, dtype=np.uint64))
+        slot = np.full(n, -1, dtype=np.int64)
+        if l3.any():
+            slot[l3] = self._slots(ev["order_id"][l3])
+        if snapshot_levels:
+            n_out = n if not per_row else int(np.count_nonzero(np.diff(row) != 0)) + (1 if n else 0)
+            out = np.empty((n_out, 4 * snapshot_levels), dtype=np.float64)
+        else:
+            out = np.empty((0, 4), dtype=np.float64)
+        fn = K.apply_events if self.engine == "numba" else K.apply_events_python
+        status, i = fn(
+            op, side, x, qty.astype(np.float64), slot, row.astype(np.int64), self.lvl_q,
+            self.lvl_i, self.ord_i, self.ord_q, self.meta, bool(check_crossed), out,
+            int(max(snapshot_levels, 1)), bool(per_row), int(self.origin), grid.mul, grid.div,
+        )
+        if status != 0:
+            msg = K.ERROR_TEXT[status]
+            if status == K.ERR_CROSSED:
+                msg += f" ({self.best_bid!r} >= {self.best_ask!r})"
+                raise CrossedBookError(msg, path=source, row=int(row[i]))
+            oid = int(ev["order_id"][i])
+            raise DataError(f"{msg} (order id {oid}, px {px[i]!r}, qty {qty[i]!r})",
+                            path=source, row=int(row[i]))
+        self.n_events += n
+        self.n_book_events += int(np.count_nonzero(op))
+        self.n_skipped += n_all - n
+        if _return_snapshots:
+            return out, ev
+        return self
+
+    # -- queries -----------------------------------------------------------------------------
+
+    def _best(self, s: int):
+        x = int(self.meta[s])
+        if x < 0:
+            return float("nan"), 0.0
+        return float(self.grid.to_price(self.origin + x)), float(self.lvl_q[s, 0, x])
+
+    @property
+    def best_bid(self) -> float:
+        """Best bid price (NaN if no bids)."""
+        return self._best(0)[0]
+
+    @property
+    def best_ask(self) -> float:
+        """Best ask price (NaN if no asks)."""
+        return self._best(1)[0]
+
+    @property
+    def best_bid_qty(self) -> float:
+        """Quantity at the best bid (0 if none)."""
+        return self._best(0)[1]
+
+    @property
+    def best_ask_qty(self) -> float:
+        """Quantity at the best ask (0 if none)."""
+        return self._best(1)[1]
+
+    @property
+    def n_levels(self) -> tuple[int, int]:
+        """Number of non-empty (bid, ask) levels."""
+        return int(self.meta[2]), int(self.meta[3])
+
+    def top(self, levels: int = 10) -> pd.Series:
+        """The top ``levels`` per side in :func:`rebuild`'s column layout (empty: NaN, 0)."""
+        if levels < 1:
+            raise ConfigError(f"levels must be >= 1, got {levels}")
+        out = np.empty((1, 4 * levels))
+        if self.lvl_q.shape[2] == 0:
+            out[0, 0::2] = np.nan
+            out[0, 1::2] = 0.0
+        else:
+            K.top_levels(self.lvl_q, self.meta, levels, self.origin, self.grid.mul,
+                         self.grid.div, out, 0)
+        return pd.Series(out[0], index=book_columns(levels))
+
+    def levels_frame(self, levels: int = 10) -> pd.DataFrame:
+        """The top ``levels`` as a table: one row per depth, bid/ask price and quantity."""
+        t = self.top(levels).to_numpy().reshape(levels, 4)
+        return pd.DataFrame(
+            {"bid_px": t[:, 2], "bid_qty": t[:, 3], "ask_px": t[:, 0], "ask_qty": t[:, 1]},
+            index=pd.RangeIndex(1, levels + 1, name="level"),
+        )
+
+    def qty_at(self, px: float, side: str) -> float:
+        """Total quantity resting at ``px`` on ``side`` ('bid' or 'ask')."""
+        s = _side_index(side)
+        if self.grid is None:
+            return 0.0
+        x = int(self.grid.to_ticks(np.array([px]))[0]) - self.origin
+        if not 0 <= x < self.lvl_q.shape[2]:
+            return 0.0
+        return float(self.lvl_q[s, 0, x])
+
+    def _slot(self, order_id: int) -> int | None:
+        s = self._slot_of.get(int(order_id))
+        if s is None or self.ord_i[s, 0] == 0:
+            return None
+        return s
+
+    def order(self, order_id: int) -> dict | None:
+        """``{'side', 'px', 'qty'}`` of a resting known order, or None."""
+        s = self._slot(order_id)
+        if s is None:
+            return None
+        return {
+            "side": "bid" if self.ord_i[s, 1] == 0 else "ask",
+            "px": float(self.grid.to_price(self.origin + self.ord_i[s, 2])),
+            "qty": float(self.ord_q[s]),
+        }
+
+    def queue_ahead(self, order_id: int) -> float:
+        """Quantity ahead of a resting order at its price: the anonymous quantity there plus the
+        known orders queued before it (FIFO). NaN if the order is not resting."""
+        s = self._slot(order_id)
+        if s is None:
+            return float("nan")
+        fn = K.queue_ahead if self.engine == "numba" else K.queue_ahead_python
+        return float(fn(self.lvl_q, self.lvl_i, self.ord_i, self.ord_q, s))
+
+    def queue_position(self, order_id: int) -> tuple[int, float] | None:
+        """``(number of known orders ahead, quantity ahead)`` of a resting order, or None."""
+        s = self._slot(order_id)
+        if s is None:
+            return None
+        k, p = 0, int(self.ord_i[s, 3])
+        while p >= 0:
+            k += 1
+            p = int(self.ord_i[p, 3])
+        return k, self.queue_ahead(order_id)
+
+    def orders_at(self, px: float, side: str) -> pd.DataFrame:
+        """The FIFO queue at a price: anonymous quantity first (order_id NaN), then known orders."""
+        s = _side_index(side)
+        x = int(self.grid.to_ticks(np.array([px]))[0]) - self.origin
+        ids: list = []
+        qs: list = []
+        if 0 <= x < self.lvl_q.shape[2] and self.lvl_q[s, 0, x] > 0:
+            anon = self.lvl_q[s, 0, x] - self.lvl_q[s, 1, x]
+            if anon > K.QTY_EPS:
+                ids.append(None)
+                qs.append(float(anon))
+            o = int(self.lvl_i[s, 0, x])
+            while o >= 0:
+                ids.append(int(self._ids[o]))
+                qs.append(float(self.ord_q[o]))
+                o = int(self.ord_i[o, 4])
+        return pd.DataFrame({"order_id": pd.array(ids, dtype="UInt64"), "qty": qs})
+
+    def summary(self) -> str:
+        """One line: best bid/ask, level counts and events applied."""
+        nb, na = self.n_levels
+        return (f"book: bid {self.best_bid_qty:g} @ {self.best_bid:g} | ask {self.best_ask_qty:g} @ "
+                f"{self.best_ask:g}; {nb} bid / {na} ask levels; {self.n_events} events applied "
+                f"({self.n_book_events} book), {self.n_skipped} skipped (other side)")
+
+    def to_frame(self, levels: int = 10) -> pd.DataFrame:
+        """Same as :meth:`levels_frame`."""
+        return self.levels_frame(levels)
+
+    def __repr__(self) -> str:
+        return f"BookState({self.summary()})"
+
+
+def _side_index(side: str) -> int:
+    if side in ("bid", "buy"):
+        return 0
+    if side in ("ask", "sell"):
+        return 1
+    raise ConfigError(f"side must be 'bid' or 'ask', got {side!r}")
