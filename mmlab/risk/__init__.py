@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mmlab.risk._adverse import ToxicityMonitor, markouts, one_sided_ratio, vpin, vpin_python
 from mmlab.risk._breakers import (
     AbnormalSpreadBreaker,
     Breaker,
@@ -28,10 +29,15 @@ __all__ = sorted(
         "RiskLimits",
         "RiskManager",
         "StaleDataBreaker",
+        "ToxicityMonitor",
         "VolatilitySurgeBreaker",
         "Zone",
         "failure_gate",
         "ladder_decision",
+        "markouts",
+        "one_sided_ratio",
+        "vpin",
+        "vpin_python",
         "side_usage",
         "zone_of",
     ]
