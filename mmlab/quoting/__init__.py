@@ -1,0 +1,53 @@
+"""Quoting strategies: where to quote and how much.
+
+Every strategy is a frozen, validated config plus a pure quoting kernel (numba, with a plain
+Python twin ``*_python``) behind one interface, ``strategy.quote(MarketState) -> Quote``.
+"""
+
+from __future__ import annotations
+
+from mmlab.quoting._as_simulator import (
+    AS_PAPER_TABLE,
+    as_simulate_kernel,
+    as_simulate_kernel_python,
+    reproduce_as_table,
+    simulate_avellaneda_stoikov,
+    symmetric_expected_profit,
+)
+from mmlab.quoting._avellaneda_stoikov import (
+    AvellanedaStoikovConfig,
+    AvellanedaStoikovInfiniteConfig,
+    AvellanedaStoikovInfiniteStrategy,
+    AvellanedaStoikovStrategy,
+    as_infinite_quote_kernel,
+    as_infinite_quote_kernel_python,
+    as_quote_kernel,
+    as_quote_kernel_python,
+    avellaneda_stoikov_infinite_quotes,
+    avellaneda_stoikov_quotes,
+)
+from mmlab.quoting._types import MarketState, Quote, QuotingStrategy
+
+__all__ = sorted(
+    [
+        "AS_PAPER_TABLE",
+        "AvellanedaStoikovConfig",
+        "AvellanedaStoikovInfiniteConfig",
+        "AvellanedaStoikovInfiniteStrategy",
+        "AvellanedaStoikovStrategy",
+        "MarketState",
+        "Quote",
+        "QuotingStrategy",
+        "as_infinite_quote_kernel",
+        "as_infinite_quote_kernel_python",
+        "as_quote_kernel",
+        "as_quote_kernel_python",
+        "as_simulate_kernel",
+        "as_simulate_kernel_python",
+        "avellaneda_stoikov_infinite_quotes",
+        "avellaneda_stoikov_quotes",
+        "reproduce_as_table",
+        "simulate_avellaneda_stoikov",
+        "symmetric_expected_profit",
+    ]
+)
