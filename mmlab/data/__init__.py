@@ -25,6 +25,14 @@ from mmlab.data._events import (
     is_buy,
     is_sell,
 )
+from mmlab.data._binance import (
+    BinanceStream,
+    estimate_clock_offset,
+    load_binance,
+    load_binance_frames,
+    read_binance,
+)
+from mmlab.data._npz import load_npz, save_npz, to_hftbacktest_order
 from mmlab.data._lobster import LobsterData, LobsterStats, load_lobster, read_lobster
 from mmlab.data._commodities import load_wti_settles
 from mmlab.data._equity import load_sp500_daily
@@ -49,6 +57,14 @@ from mmlab.data._synthetic import (
 
 __all__ = sorted(
     [
+        "BinanceStream",
+        "estimate_clock_offset",
+        "load_binance",
+        "load_binance_frames",
+        "load_npz",
+        "read_binance",
+        "save_npz",
+        "to_hftbacktest_order",
         "LobsterData",
         "LobsterStats",
         "load_lobster",
