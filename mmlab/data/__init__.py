@@ -36,6 +36,20 @@ from mmlab.data._npz import load_npz, save_npz, to_hftbacktest_order
 from mmlab.data._lobster import LobsterData, LobsterStats, load_lobster, read_lobster
 from mmlab.data._commodities import load_wti_settles
 from mmlab.data._equity import load_sp500_daily
+from mmlab.data._instruments import (
+    CALENDARS,
+    FeeSchedule,
+    Instrument,
+    InstrumentMaster,
+    add_business_days,
+    cl_contract_on,
+    cl_expiry,
+    cl_last_trade_date,
+    default_master,
+    get_instrument,
+    is_business_day,
+    us_market_holidays,
+)
 from mmlab.data._options import OPTION_CHAIN_COLUMNS, OPTION_ROOTS, OptionRoot, load_option_chain
 from mmlab.data._rates import TREASURY_TENORS, load_sofr, load_swap_quotes, load_treasury_par_yields
 from mmlab.data import _synthetic as synthetic
@@ -79,6 +93,18 @@ __all__ = sorted(
         "load_swap_quotes",
         "load_treasury_par_yields",
         "load_wti_settles",
+        "CALENDARS",
+        "FeeSchedule",
+        "Instrument",
+        "InstrumentMaster",
+        "add_business_days",
+        "cl_contract_on",
+        "cl_expiry",
+        "cl_last_trade_date",
+        "default_master",
+        "get_instrument",
+        "is_business_day",
+        "us_market_holidays",
         "ADD_ORDER_EVENT",
         "BUY_EVENT",
         "CANCEL_ORDER_EVENT",
