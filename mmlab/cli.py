@@ -1,6 +1,21 @@
-"""The ``mmlab`` command line (typer). Every command has ``--help``."""
+"""The ``mmlab`` command line (typer). Every command has ``--help``.
+
+Commands
+--------
+``mmlab data list | import PATH... | show NAME``   the data catalog
+``mmlab report NAME -p key value ...``             render notebooks/NAME.ipynb to reports/*.html
+``mmlab demo``                                     prepare the data, render every demo report
+``mmlab serve``                                    the Panel dashboards on 127.0.0.1
+``mmlab version``                                  versions of mmlab and key libraries
+"""
 
 from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -12,6 +27,21 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+data_app = typer.Typer(
+    name="data",
+    help="The data catalog: vendor files converted once into Parquet, registered in DuckDB.",
+    no_args_is_help=True,
+)
+app.add_typer(data_app, name="data")
+
+_CATALOG_OPT = typer.Option(
+    None, "--catalog", "-c", help="Catalog directory (default: $MMLAB_DATA_DIR or data/catalog)."
+)
+
+
+def _fail(exc: Exception) -> None:
+    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=1)
 
 
 @app.command()
@@ -25,6 +55,181 @@ def version() -> None:
             typer.echo(f"{name} {md.version(name)}")
         except md.PackageNotFoundError:
             typer.echo(f"{name} (not installed)")
+
+
+@data_app.command("list")
+def data_list(catalog: Optional[Path] = _CATALOG_OPT) -> None:
+    """List the converted data sets (name, kind, rows, time range) and the shipped ones not yet converted."""
+    from mmlab.data import SHIPPED_SOURCES, Catalog
+
+    cat = Catalog(catalog)
+    df = cat.list()
+    typer.echo(f"catalog: {cat.path}")
+    if df.empty:
+        typer.echo("(no data sets converted yet)")
+    else:
+        show = df[["name", "kind", "rows", "t_start", "t_end", "loader"]].copy()
+        typer.echo(show.to_string(index=False))
+    missing = [n for n in SHIPPED_SOURCES if n not in set(df["name"])]
+    if missing:
+        typer.echo("\nshipped, not converted yet (mmlab data import NAME-or-PATH):")
+        for n in missing:
+            typer.echo(f"  {n:32s} {SHIPPED_SOURCES[n].description}")
+
+
+@data_app.command("import")
+def data_import(
+    paths: list[str] = typer.Argument(
+        ..., help="Vendor file(s), or the name of a shipped data set (see `mmlab data list`)."
+    ),
+    name: Optional[str] = typer.Option(None, "--name", "-n", help="Catalog name (default: derived)."),
+    kind: Optional[str] = typer.Option(None, "--kind", "-k", help="Kind of source (default: detected)."),
+    catalog: Optional[Path] = _CATALOG_OPT,
+) -> None:
+    """Convert vendor file(s) into the catalog (converting twice is a no-op).
+
+    Several files form one data set (Binance: consecutive files are one stream; LOBSTER: the
+    message file and its orderbook file).
+    """
+    from mmlab.data import SHIPPED_SOURCES, Catalog
+    from mmlab.errors import MMLabError
+
+    cat = Catalog(catalog)
+    try:
+        if len(paths) == 1 and paths[0] in SHIPPED_SOURCES and not Path(paths[0]).exists():
+            src = SHIPPED_SOURCES[paths[0]]
+            entry = cat.import_file(src.paths(), name=name or src.name, kind=kind or src.kind)
+        else:
+            entry = cat.import_file(paths, name=name, kind=kind)
+    except MMLabError as exc:
+        _fail(exc)
+    typer.echo(f"{entry['name']}: {entry['rows']} rows, kind {entry['kind']}, sha256 {entry['sha256'][:12]}")
+    typer.echo(f"  -> {entry['path']}")
+
+
+@data_app.command("show")
+def data_show(
+    name: str = typer.Argument(..., help="Data set name."),
+    catalog: Optional[Path] = _CATALOG_OPT,
+) -> None:
+    """Show one data set's record: sources and their sha256, loader version, rows, time range."""
+    import pandas as pd
+
+    from mmlab.data import Catalog
+    from mmlab.errors import MMLabError
+
+    try:
+        entry = Catalog(catalog).show(name)
+    except MMLabError as exc:
+        _fail(exc)
+    for key in ("t_start", "t_end"):
+        if entry[key] is not None:
+            entry[key] = f"{entry[key]} ({pd.Timestamp(entry[key], tz='UTC').isoformat()})"
+    typer.echo(json.dumps(entry, indent=2, default=str))
+
+
+def parse_params(args: list[str]) -> dict[str, object]:
+    """Parse ``-p key value`` / ``--param key value`` pairs (values coerced to numbers/bools).
+
+    Examples
+    --------
+    >>> parse_params(["-p", "dataset", "lobster-aapl-20120621-l10", "--param", "levels", "5"])
+    {'dataset': 'lobster-aapl-20120621-l10', 'levels': 5}
+    """
+    from mmlab.errors import ConfigError
+    from mmlab.reports import coerce_parameter
+
+    out: dict[str, object] = {}
+    i = 0
+    while i < len(args):
+        if args[i] not in ("-p", "--param"):
+            raise ConfigError(f"parameters: expected '-p KEY VALUE', got {args[i:]!r}")
+        if i + 2 >= len(args):
+            raise ConfigError(f"parameters: '-p' needs a key and a value, got {args[i:]!r}")
+        out[args[i + 1]] = coerce_parameter(args[i + 2])
+        i += 3
+    return out
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def report(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Notebook in notebooks/ (e.g. market_data_report) or a path."),
+    output_dir: Optional[Path] = typer.Option(
+        None, "--output-dir", "-o", help="Where to write (default: $MMLAB_REPORTS_DIR or reports/)."
+    ),
+) -> None:
+    """Execute a parameterised notebook with papermill and write reports/NAME-<params>.html.
+
+    Parameters follow the name as `-p KEY VALUE` (repeatable; numbers and true/false are
+    converted), e.g. `mmlab report market_data_report -p dataset lobster-aapl-20120621-l10`.
+    """
+    from mmlab.errors import MMLabError
+    from mmlab.reports import render_report
+
+    try:
+        params = parse_params(list(ctx.args))
+        out = render_report(name, params, output_dir)
+    except MMLabError as exc:
+        _fail(exc)
+    typer.echo(str(out))
+
+
+@app.command()
+def demo(
+    output_dir: Optional[Path] = typer.Option(
+        None, "--output-dir", "-o", help="Where to write (default: $MMLAB_REPORTS_DIR or reports/)."
+    ),
+    catalog: Optional[Path] = _CATALOG_OPT,
+) -> None:
+    """Prepare the shipped data, then render every report notebook's demo parameter sets to HTML."""
+    from mmlab.errors import MMLabError
+    from mmlab.reports import run_demo
+
+    try:
+        paths = run_demo(output_dir=output_dir, catalog=catalog, echo=typer.echo)
+    except MMLabError as exc:
+        _fail(exc)
+    typer.echo(f"\n{len(paths)} report(s) written:")
+    for p in paths:
+        typer.echo(f"  {p}")
+    typer.echo("\nOpen them in a browser. Interactive dashboards: `make serve` (or `.venv/bin/mmlab serve`),")
+    typer.echo("then visit http://127.0.0.1:5006/ .")
+
+
+def dashboard_scripts() -> list[Path]:
+    """The Panel apps `mmlab serve` serves: every public module in ``mmlab/dashboards/``."""
+    d = Path(__file__).resolve().parent / "dashboards"
+    return sorted(p for p in d.glob("*.py") if not p.name.startswith("_"))
+
+
+def serve_command(address: str, port: int, show: bool, scripts: list[Path]) -> list[str]:
+    """The ``panel serve`` command line for ``scripts`` bound to ``address:port``."""
+    cmd = [sys.executable, "-m", "panel", "serve", *map(str, scripts), "--address", address,
+           "--port", str(port), "--allow-websocket-origin", f"{address}:{port}"]  # fmt: skip
+    if address in ("127.0.0.1", "localhost"):
+        cmd += ["--allow-websocket-origin", f"localhost:{port}", "--allow-websocket-origin", f"127.0.0.1:{port}"]
+    if show:
+        cmd.append("--show")
+    return cmd
+
+
+@app.command()
+def serve(
+    address: str = typer.Option("127.0.0.1", "--address", help="Interface to bind (default: loopback only)."),
+    port: int = typer.Option(5006, "--port", help="TCP port."),
+    show: bool = typer.Option(False, "--show/--no-show", help="Open a browser."),
+) -> None:
+    """Serve the Panel dashboards in mmlab/dashboards/ (wraps `panel serve`)."""
+    scripts = dashboard_scripts()
+    if not scripts:
+        _fail(RuntimeError("no dashboards found in mmlab/dashboards/"))
+    if address not in ("127.0.0.1", "localhost", "::1"):
+        typer.secho(
+            f"warning: binding {address}: the dashboards have no authentication", fg=typer.colors.YELLOW, err=True
+        )
+    typer.echo("serving " + ", ".join(f"http://{address}:{port}/{p.stem}" for p in scripts))
+    raise typer.Exit(code=subprocess.call(serve_command(address, port, show, scripts)))
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -21,7 +21,8 @@ Rules
   the first 8 hex digits of the sha256 of the loader's source file, so editing a loader converts
   again rather than serving stale data.
 * Events round-trip unchanged: :meth:`Catalog.load` returns the same :data:`EVENT_DTYPE` bytes
-  that were stored. Tables come back as the loader returned them (pandas metadata is kept).
+  that were stored. Tables come back as the loader returned them (pandas metadata is kept;
+  ``DataFrame.attrs`` values that are not JSON, e.g. timestamps, come back as strings).
 
 The shipped data sets have stable names (:data:`SHIPPED_SOURCES`), e.g.
 ``binance-usdm-btcusdt-20240808`` or ``binance-spot-btcusdt-20240808`` (the 08-08 and 08-09 spot
@@ -387,6 +388,9 @@ def _write_parquet(data: Any, data_type: str, dest: Path) -> None:
     if data_type == "events":
         table = _events_table(data)
     else:
+        if data.attrs:  # keep attrs, as JSON (timestamps etc. become strings)
+            data = data.copy(deep=False)
+            data.attrs = json.loads(json.dumps(data.attrs, default=str))
         table = pa.Table.from_pandas(data)
     pq.write_table(table, dest, compression="zstd")
     with open(dest, "rb") as fh:

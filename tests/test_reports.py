@@ -1,0 +1,109 @@
+"""The report runner and provenance: papermill + nbconvert into atomic HTML files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from mmlab import provenance
+from mmlab.errors import ConfigError
+from mmlab.reports import (
+    ReportError,
+    coerce_parameter,
+    demo_parameter_sets,
+    find_notebook,
+    param_slug,
+    render_report,
+    report_path,
+)
+
+
+def write_tiny_notebook(path: Path, body: str = "", demo: list | None = None) -> Path:
+    """A small parameterised notebook: title, parameters cell, a computing cell, an assert cell."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    if demo is not None:
+        nb.metadata["mmlab"] = {"demo_parameters": demo}
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Tiny report"),
+        nbformat.v4.new_code_cell("n = 2\nlabel = 'default'", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(
+            "import os\nfrom mmlab.provenance import collect\n"
+            "total = sum(range(n))\nprint(f'total={total} label={label} cwd={os.path.basename(os.getcwd())}')\n"
+            "collect(parameters={'n': n, 'label': label}).to_frame()" + body
+        ),
+        nbformat.v4.new_code_cell("assert total == n * (n - 1) // 2"),
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def test_render_report_writes_html_with_outputs_and_provenance(tmp_path):
+    nb = write_tiny_notebook(tmp_path / "nbs" / "tiny.ipynb")
+    out = render_report(nb, {"n": 5, "label": "x y"}, tmp_path / "reports")
+    assert out == tmp_path / "reports" / "tiny-5-x-y.html" == report_path(nb, {"n": 5, "label": "x y"}, tmp_path / "reports")
+    html = out.read_text()
+    # sum(range(5)) = 10; the kernel ran in the notebook's own folder; parameters injected
+    assert "total=10 label=x y cwd=nbs" in html
+    assert "Tiny report" in html and "git SHA" in html and "version: numpy" in html
+    # nothing else in the folder: no temp files left behind
+    assert sorted(p.name for p in out.parent.iterdir()) == ["tiny-5-x-y.html"]
+    # the source notebook is untouched (still without outputs)
+    src = nbformat.read(nb, as_version=4)
+    assert all(not c.get("outputs") for c in src.cells if c.cell_type == "code")
+
+
+def test_failing_notebook_raises_and_writes_nothing(tmp_path):
+    nb = write_tiny_notebook(tmp_path / "bad.ipynb", body="\nraise ValueError('boom')")
+    with pytest.raises(ReportError, match="boom"):
+        render_report(nb, {"n": 3}, tmp_path / "reports")
+    assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())
+
+
+def test_param_slug_and_coercion():
+    assert param_slug({"dataset": "lobster-aapl-20120621-l10"}) == "lobster-aapl-20120621-l10"
+    long = param_slug({"a": "x" * 200})
+    assert len(long) <= 80 and long != param_slug({"a": "x" * 199})
+    assert coerce_parameter("10") == 10 and coerce_parameter("1e-3") == 0.001
+    assert coerce_parameter("False") is False and coerce_parameter("abc") == "abc"
+
+
+def test_demo_parameter_sets_and_find_notebook(tmp_path):
+    nb = write_tiny_notebook(tmp_path / "a.ipynb", demo=[{"n": 1}, {"n": 4}])
+    assert demo_parameter_sets(nb) == [{"n": 1}, {"n": 4}]
+    assert demo_parameter_sets(write_tiny_notebook(tmp_path / "b.ipynb")) == [{}]
+    assert find_notebook("a", tmp_path) == nb.resolve()
+    with pytest.raises(ConfigError, match="available"):
+        find_notebook("nope", tmp_path)
+
+
+def test_shipped_report_notebook_declares_demo_sets():
+    nb = find_notebook("market_data_report")
+    sets = demo_parameter_sets(nb)
+    names = [s["dataset"] for s in sets]
+    assert any(n.startswith("binance-") for n in names) and any(n.startswith("lobster-") for n in names)
+    cells = json.loads(nb.read_text())["cells"]
+    assert cells[0]["cell_type"] == "markdown" and cells[0]["source"][0].startswith("# ")
+    assert any("parameters" in c.get("metadata", {}).get("tags", []) for c in cells)
+    assert all(not c.get("outputs") for c in cells if c["cell_type"] == "code")  # stored clean
+
+
+def test_provenance_collect(tmp_path):
+    f = tmp_path / "f.bin"
+    f.write_bytes(b"abc")
+    p = provenance.collect([f], {"k": 1}, libraries=["numpy"])
+    # sha256("abc"), FIPS 180-2 appendix B.1 test vector
+    assert p.data == {"f.bin": "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"}
+    assert p.parameters == {"k": 1} and set(p.versions) == {"python", "numpy"}
+    assert p.git_sha == "unknown" or len(p.git_sha.split("+")[0]) == 40
+    assert provenance.git_sha(tmp_path) == "unknown"  # not a git checkout
+    df = p.to_frame()
+    assert list(df.columns) == ["item", "value"] and "data sha256: f.bin" in set(df["item"])
+    assert json.loads(json.dumps(p.to_dict()))["parameters"] == {"k": 1}
+    with pytest.raises(ConfigError):
+        provenance.Provenance(data={}, git_sha="", parameters={}, versions={})
