@@ -14,6 +14,7 @@ from mmlab.errors import (
     InvalidTransitionError,
     MMLabError,
     OverfillError,
+    QuoteValidationError,
     SequenceGapError,
     TimestampOrderError,
 )
@@ -29,6 +30,7 @@ __all__ = sorted(
         "InvalidTransitionError",
         "MMLabError",
         "OverfillError",
+        "QuoteValidationError",
         "SequenceGapError",
         "TimestampOrderError",
         "__version__",

@@ -16,6 +16,7 @@ __all__ = [
     "InvalidTransitionError",
     "MMLabError",
     "OverfillError",
+    "QuoteValidationError",
     "SequenceGapError",
     "TimestampOrderError",
 ]
@@ -86,3 +87,7 @@ class InvalidTransitionError(MMLabError):
 
 class OverfillError(InvalidTransitionError):
     """A fill larger than the order's remaining quantity."""
+
+
+class QuoteValidationError(MMLabError, ValueError):
+    """An outgoing quote failed validation (crossed, non-positive size or price, outside bands)."""
