@@ -26,6 +26,17 @@ from mmlab.quoting._avellaneda_stoikov import (
     avellaneda_stoikov_infinite_quotes,
     avellaneda_stoikov_quotes,
 )
+from mmlab.quoting._glft import (
+    GLFTConfig,
+    GLFTExactQuotes,
+    GLFTStrategy,
+    glft_exact_quotes,
+    glft_quote_kernel,
+    glft_quote_kernel_python,
+    glft_quotes,
+    glft_stationary_quotes,
+)
+from mmlab.quoting._intensity import IntensityFit, fill_counts, trade_depths
 from mmlab.quoting._types import MarketState, Quote, QuotingStrategy
 
 __all__ = sorted(
@@ -35,6 +46,17 @@ __all__ = sorted(
         "AvellanedaStoikovInfiniteConfig",
         "AvellanedaStoikovInfiniteStrategy",
         "AvellanedaStoikovStrategy",
+        "GLFTConfig",
+        "GLFTExactQuotes",
+        "GLFTStrategy",
+        "glft_exact_quotes",
+        "glft_quote_kernel",
+        "glft_quote_kernel_python",
+        "glft_quotes",
+        "glft_stationary_quotes",
+        "IntensityFit",
+        "fill_counts",
+        "trade_depths",
         "MarketState",
         "Quote",
         "QuotingStrategy",
