@@ -191,3 +191,43 @@ def test_infinite_config_validation():
         AvellanedaStoikovInfiniteConfig(0.1, 2.0, 1.5, max_inventory=math.inf)
     with pytest.raises(ConfigError, match="domain"):
         avellaneda_stoikov_infinite_quotes(100.0, 6.0, 0.1, 2.0, 1.5, 0.72)
+
+
+# ------------------------------------------------------------- uniform numba interface
+
+
+def _strategies():
+    from mmlab.quoting import GLFTConfig, GLFTStrategy
+
+    return [
+        AvellanedaStoikovStrategy(AvellanedaStoikovConfig(0.1, 2.0, 1.5, max_inventory=10)),
+        AvellanedaStoikovInfiniteStrategy(AvellanedaStoikovInfiniteConfig(0.1, 2.0, 1.5, max_inventory=10)),
+        GLFTStrategy(GLFTConfig(0.01, 0.3, 0.9, 0.3, max_inventory=10)),
+    ]
+
+
+@pytest.mark.parametrize("i", range(3))
+def test_quote_many_kernel_and_twin_agree_with_quote(i):
+    strat = _strategies()[i]
+    rng = np.random.default_rng(i)
+    n = 400
+    mids = 100 + rng.normal(size=n)
+    qs = rng.integers(-12, 13, n).astype(float)
+    taus = rng.random(n)
+    many = strat.quote_many(mids, qs, taus)
+    one = np.array([tuple(strat.quote(MarketState(mids[j], qs[j], taus[j]))) for j in range(n)])
+    kern = np.array([strat.kernel(mids[j], qs[j], taus[j], strat.params) for j in range(n)])
+    twin = np.array([strat.python_kernel(mids[j], qs[j], taus[j], strat.params) for j in range(n)])
+    for other in (one, kern, twin):
+        np.testing.assert_allclose(many, other, rtol=1e-13, equal_nan=True)
+    # sides disappear exactly where the bound says (|q| beyond 10 -> only the reducing side)
+    assert np.all(many[qs >= 10, 2] == 0) and np.all(many[qs <= -10, 3] == 0)
+    assert np.all(np.isnan(many[:, 0]) == (many[:, 2] == 0))
+
+
+def test_quote_many_broadcasts_scalars_and_rejects_2d():
+    strat = _strategies()[0]
+    out = strat.quote_many(np.array([100.0, 101.0]), 0.0, 0.5)
+    assert out.shape == (2, 4)
+    with pytest.raises(ConfigError):
+        strat.quote_many(np.ones((2, 2)), 0.0, 0.5)

@@ -133,6 +133,60 @@ def as_infinite_quote_kernel_python(mid, q, gamma, sigma, k, omega, max_inventor
 as_infinite_quote_kernel = njit(cache=True)(as_infinite_quote_kernel_python)
 
 
+# Uniform-signature steps ``(mid, q, time_left, params) -> (bid, ask, bid_size, ask_size)``
+# and their loops over arrays of states (what a numba backtest loop calls per decision).
+
+
+def _as_step_python(mid, q, time_left, p):
+    return as_quote_kernel_python(mid, q, time_left, p[0], p[1], p[2], p[3], p[4])
+
+
+@njit(cache=True)
+def _as_step(mid, q, time_left, p):
+    return as_quote_kernel(mid, q, time_left, p[0], p[1], p[2], p[3], p[4])
+
+
+@njit(cache=True)
+def _as_quote_many(p, mids, qs, taus):
+    out = np.empty((mids.size, 4))
+    for i in range(mids.size):
+        b, a, bs, az = as_quote_kernel(mids[i], qs[i], taus[i], p[0], p[1], p[2], p[3], p[4])
+        out[i, 0] = b
+        out[i, 1] = a
+        out[i, 2] = bs
+        out[i, 3] = az
+    return out
+
+
+def _as_infinite_step_python(mid, q, time_left, p):
+    return as_infinite_quote_kernel_python(mid, q, p[0], p[1], p[2], p[3], p[4], p[5])
+
+
+@njit(cache=True)
+def _as_infinite_step(mid, q, time_left, p):
+    return as_infinite_quote_kernel(mid, q, p[0], p[1], p[2], p[3], p[4], p[5])
+
+
+@njit(cache=True)
+def _as_infinite_quote_many(p, mids, qs, taus):
+    out = np.empty((mids.size, 4))
+    for i in range(mids.size):
+        b, a, bs, az = as_infinite_quote_kernel(mids[i], qs[i], p[0], p[1], p[2], p[3], p[4], p[5])
+        out[i, 0] = b
+        out[i, 1] = a
+        out[i, 2] = bs
+        out[i, 3] = az
+    return out
+
+
+def _states(mids, inventories, time_left):
+    m, q, t = np.broadcast_arrays(np.asarray(mids, dtype=float), np.asarray(inventories, dtype=float),
+                                  np.asarray(time_left, dtype=float))
+    if m.ndim != 1:
+        raise ConfigError(f"quote_many takes 1-D arrays (or scalars), got shape {m.shape}")
+    return np.ascontiguousarray(m), np.ascontiguousarray(q), np.ascontiguousarray(t)
+
+
 # --------------------------------------------------------------------------------------------
 # Vectorised, validated public functions
 # --------------------------------------------------------------------------------------------
@@ -302,6 +356,11 @@ class AvellanedaStoikovStrategy:
 
     Reads ``state.mid``, ``state.inventory`` and ``state.time_left`` (T - t, clipped at 0).
 
+    For numba loops: ``kernel(mid, q, time_left, params)`` (a compiled function returning
+    ``(bid, ask, bid_size, ask_size)``) with ``params`` (float64 array), the same for every
+    strategy; ``python_kernel`` is its plain twin. ``quote_many(mids, inventories, time_left)``
+    quotes a whole array of states in one compiled loop, returning an (n, 4) array.
+
     Examples
     --------
     >>> strat = AvellanedaStoikovStrategy(AvellanedaStoikovConfig(0.1, 2.0, 1.5, max_inventory=3))
@@ -312,7 +371,9 @@ class AvellanedaStoikovStrategy:
     False
     """
 
-    __slots__ = ("config", "_args")
+    __slots__ = ("config", "_args", "params")
+    kernel = staticmethod(_as_step)
+    python_kernel = staticmethod(_as_step_python)
 
     def __init__(self, config: AvellanedaStoikovConfig):
         if not isinstance(config, AvellanedaStoikovConfig):
@@ -321,6 +382,11 @@ class AvellanedaStoikovStrategy:
         c = config
         self._args = (float(c.gamma), float(c.sigma), float(c.k), float(c.max_inventory),
                       float(c.order_size))
+        self.params = np.array(self._args)
+
+    def quote_many(self, mids, inventories, time_left=0.0) -> np.ndarray:
+        """Quotes of many states in one compiled loop: (n, 4) array of bid, ask, sizes."""
+        return _as_quote_many(self.params, *_states(mids, inventories, time_left))
 
     def quote(self, state: MarketState) -> Quote:
         """The quote for ``state`` (see the class docstring)."""
@@ -381,7 +447,8 @@ class AvellanedaStoikovInfiniteConfig:
 class AvellanedaStoikovInfiniteStrategy:
     """Infinite-horizon Avellaneda–Stoikov quoting: ``quote(state) -> Quote``.
 
-    Stationary: ``state.time_left`` is ignored.
+    Stationary: ``state.time_left`` is ignored. ``kernel``, ``params``, ``python_kernel`` and
+    ``quote_many`` as in :class:`AvellanedaStoikovStrategy`.
 
     Examples
     --------
@@ -394,7 +461,9 @@ class AvellanedaStoikovInfiniteStrategy:
     False
     """
 
-    __slots__ = ("config", "_args")
+    __slots__ = ("config", "_args", "params")
+    kernel = staticmethod(_as_infinite_step)
+    python_kernel = staticmethod(_as_infinite_step_python)
 
     def __init__(self, config: AvellanedaStoikovInfiniteConfig):
         if not isinstance(config, AvellanedaStoikovInfiniteConfig):
@@ -405,6 +474,11 @@ class AvellanedaStoikovInfiniteStrategy:
         c = config
         self._args = (float(c.gamma), float(c.sigma), float(c.k), c.effective_omega,
                       float(c.max_inventory), float(c.order_size))
+        self.params = np.array(self._args)
+
+    def quote_many(self, mids, inventories, time_left=0.0) -> np.ndarray:
+        """Quotes of many states in one compiled loop: (n, 4) array of bid, ask, sizes."""
+        return _as_infinite_quote_many(self.params, *_states(mids, inventories, time_left))
 
     def quote(self, state: MarketState) -> Quote:
         """The quote for ``state`` (see the class docstring)."""

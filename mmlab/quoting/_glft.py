@@ -114,6 +114,27 @@ def glft_quote_kernel_python(mid, q, gamma, sigma, A, k, xi, delta, max_inventor
 glft_quote_kernel = njit(cache=True)(glft_quote_kernel_python)
 
 
+def _glft_step_python(mid, q, time_left, p):
+    return glft_quote_kernel_python(mid, q, p[0], p[1], p[2], p[3], p[4], p[5], p[6])
+
+
+@njit(cache=True)
+def _glft_step(mid, q, time_left, p):
+    return glft_quote_kernel(mid, q, p[0], p[1], p[2], p[3], p[4], p[5], p[6])
+
+
+@njit(cache=True)
+def _glft_quote_many(p, mids, qs, taus):
+    out = np.empty((mids.size, 4))
+    for i in range(mids.size):
+        b, a, bs, az = glft_quote_kernel(mids[i], qs[i], p[0], p[1], p[2], p[3], p[4], p[5], p[6])
+        out[i, 0] = b
+        out[i, 1] = a
+        out[i, 2] = bs
+        out[i, 3] = az
+    return out
+
+
 def _check_glft(gamma, sigma, A, k, xi, delta):
     check_positive("gamma", gamma)
     check_positive("sigma", sigma)
@@ -381,6 +402,9 @@ class GLFTConfig:
 class GLFTStrategy:
     """GLFT closed-form quoting: ``quote(state) -> Quote`` (stationary; ignores time_left).
 
+    ``kernel``, ``params``, ``python_kernel`` and ``quote_many`` as in
+    :class:`~mmlab.quoting.AvellanedaStoikovStrategy`.
+
     Examples
     --------
     >>> strat = GLFTStrategy(GLFTConfig(0.01, 0.3, 0.9, 0.3, max_inventory=30))
@@ -391,7 +415,9 @@ class GLFTStrategy:
     False
     """
 
-    __slots__ = ("config", "_args")
+    __slots__ = ("config", "_args", "params")
+    kernel = staticmethod(_glft_step)
+    python_kernel = staticmethod(_glft_step_python)
 
     def __init__(self, config: GLFTConfig):
         if not isinstance(config, GLFTConfig):
@@ -400,6 +426,13 @@ class GLFTStrategy:
         c = config
         self._args = (float(c.gamma), float(c.sigma), float(c.A), float(c.k), c.effective_xi,
                       float(c.order_size), float(c.max_inventory))
+        self.params = np.array(self._args)
+
+    def quote_many(self, mids, inventories, time_left=0.0) -> np.ndarray:
+        """Quotes of many states in one compiled loop: (n, 4) array of bid, ask, sizes."""
+        from mmlab.quoting._avellaneda_stoikov import _states
+
+        return _glft_quote_many(self.params, *_states(mids, inventories, time_left))
 
     def quote(self, state: MarketState) -> Quote:
         """The quote for ``state``."""
