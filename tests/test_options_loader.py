@@ -253,3 +253,41 @@ def test_symbol_disagrees_with_row(spx_lines, tmp_path):
 def test_unknown_layout(tmp_path):
     with pytest.raises(FormatError, match="unknown option-chain layout"):
         load_option_chain(_write(tmp_path, ["a,b,c", "1,2,3"]))
+
+
+# ------------------------------------------------------------------ bad Deribit input
+
+
+@pytest.fixture(scope="module")
+def deribit_lines(data_dir):
+    return (data_dir / "options" / "deribit_btc_2020-05-21.csv").read_text().splitlines()
+
+
+def test_deribit_missing_column(deribit_lines, tmp_path):
+    lines = deribit_lines[:3]
+    lines[0] = lines[0].replace(",mark_iv,", ",markiv,", 1)
+    with pytest.raises(FormatError, match=r"row 1.*mark_iv"):
+        load_option_chain(_write(tmp_path, lines))
+
+
+def test_deribit_truncated_inside_a_quoted_field(deribit_lines, tmp_path):
+    lines = deribit_lines[:3]
+    lines[2] = lines[2][: lines[2].index("'vega'") + 10]  # ends inside the quoted greeks dict
+    with pytest.raises(FormatError, match="truncated"):
+        load_option_chain(_write(tmp_path, lines))
+
+
+def test_deribit_non_numeric_and_negative(deribit_lines, tmp_path):
+    lines = deribit_lines[:2]
+    lines[1] = lines[1].replace(",0.02,9.0,0.023,9.0,", ",0.02,9.0,x,9.0,", 1)
+    with pytest.raises(FormatError, match=r"row 2.*best_ask_price"):
+        load_option_chain(_write(tmp_path, lines))
+    lines = deribit_lines[:2]
+    lines[1] = lines[1].replace(",0.02,9.0,0.023,9.0,", ",0.02,-9.0,0.023,9.0,", 1)
+    with pytest.raises(DataError, match=r"row 2.*negative"):
+        load_option_chain(_write(tmp_path, lines))
+
+
+def test_duplicate_contract(deribit_lines, tmp_path):
+    with pytest.raises(DataError, match=r"row 3.*duplicate"):
+        load_option_chain(_write(tmp_path, [deribit_lines[0], deribit_lines[1], deribit_lines[1]]))

@@ -354,6 +354,21 @@ def _cboe_header(path: Path, lines: list[str], col_line: int) -> tuple[pd.Timest
     return pd.Timestamp(local).tz_convert("UTC").as_unit("ns"), last, weekend
 
 
+def _vector_number(
+    col: pd.Series, what: str, path: Path, lines: np.ndarray, *, allow_negative: bool = False
+) -> np.ndarray:
+    """Strict float conversion of a string column; the first bad row is reported."""
+    v = pd.to_numeric(col.str.strip().str.replace(",", "", regex=False), errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(v)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise FormatError(f"{what}: not a number: {col.iloc[i]!r}", path=path, row=int(lines[i]))
+    if not allow_negative and (v < 0).any():
+        i = int(np.flatnonzero(v < 0)[0])
+        raise DataError(f"{what}: negative value {v[i]}", path=path, row=int(lines[i]))
+    return v
+
+
 def _load_cboe(path: Path, text: str) -> pd.DataFrame:
     lines = text.splitlines()
     col_line = next(i for i, ln in enumerate(lines[:6]) if ln.startswith("Expiration Date,"))
@@ -366,65 +381,94 @@ def _load_cboe(path: Path, text: str) -> pd.DataFrame:
         )
     ts, last, weekend = _cboe_header(path, lines, col_line)
 
-    recs: list[tuple] = []
-    seen: set[tuple] = set()
+    # one pass of the csv module over the data block: field counts and line numbers
     n = len(_CBOE_COLUMNS)
-    for i in range(col_line + 1, len(lines)):
-        line = i + 1
-        raw = lines[i]
-        if not raw.strip():
-            continue
-        try:
-            f = next(csv.reader([raw], strict=True))
-        except csv.Error as exc:
-            raise FormatError(f"malformed CSV row ({exc})", path=path, row=line) from None
-        if len(f) != n:
-            raise FormatError(f"{len(f)} fields, expected {n} (truncated file?)", path=path, row=line)
-        try:
-            exp_day = datetime.strptime(f[0].strip(), "%a %b %d %Y").date()
-        except ValueError:
-            raise FormatError(f"unparseable expiration date {f[0]!r}", path=path, row=line) from None
-        strike = _number(f[11], path, line, "Strike")
-        if strike <= 0:
-            raise DataError(f"Strike must be positive, got {strike}", path=path, row=line)
-        root = None
-        for right, sym, off in (("C", f[1].strip(), 2), ("P", f[12].strip(), 13)):
-            m = _OCC_SYMBOL.match(sym)
-            if m is None:
-                raise FormatError(f"bad option symbol {sym!r}", path=path, row=line)
-            r, ymd, cp, k8 = m.groups()
-            if root is not None and r != root:
-                raise DataError(f"call and put roots differ: {root} vs {r}", path=path, row=line)
-            root = r
-            if cp != right:
-                raise DataError(f"symbol {sym} in the {'Calls' if right == 'C' else 'Puts'} column", path=path, row=line)
-            if datetime.strptime(ymd, "%y%m%d").date() != exp_day:
-                raise DataError(f"symbol {sym} disagrees with expiration date {f[0]!r}", path=path, row=line)
-            if abs(int(k8) / 1000.0 - strike) > 1e-9:
-                raise DataError(f"symbol {sym} disagrees with strike {strike}", path=path, row=line)
-            if r not in OPTION_ROOTS:
-                raise DataError(f"unknown option root {r!r} (known: {sorted(OPTION_ROOTS)})", path=path, row=line)
-            key = (r, exp_day, strike, right)
-            if key in seen:
-                raise DataError(f"duplicate contract {sym}", path=path, row=line)
-            seen.add(key)
-            g = f[off : off + 9]  # Last Sale, Net, Bid, Ask, Volume, IV, Delta, Gamma, OI
-            last_sale = _number(g[0], path, line, "Last Sale")
-            net = _number(g[1], path, line, "Net", allow_negative=True)
-            bid = _number(g[2], path, line, "Bid")
-            ask = _number(g[3], path, line, "Ask")
-            vol = _number(g[4], path, line, "Volume")
-            iv = _number(g[5], path, line, "IV")
-            delta = _number(g[6], path, line, "Delta", allow_negative=True)
-            gamma = _number(g[7], path, line, "Gamma")
-            oi = _number(g[8], path, line, "Open Interest")
-            recs.append((r, exp_day, strike, right, bid, ask, last_sale, iv, sym, vol, oi, delta, gamma, net, line))
-    if not recs:
+    reader = csv.reader(io.StringIO("\n".join(lines[col_line + 1 :])), strict=True)
+    rows: list[list[str]] = []
+    where: list[int] = []
+    try:
+        for rec in reader:
+            if not rec or not any(x.strip() for x in rec):
+                continue
+            line = col_line + 1 + reader.line_num
+            if len(rec) != n:
+                raise FormatError(f"{len(rec)} fields, expected {n} (truncated file?)", path=path, row=line)
+            rows.append(rec)
+            where.append(line)
+    except csv.Error as exc:
+        raise FormatError(f"malformed CSV row ({exc})", path=path, row=col_line + 1 + reader.line_num) from None
+    if not rows:
         raise FormatError("no option rows after the header (truncated file?)", path=path, row=col_line + 1)
+    raw = pd.DataFrame(rows, dtype=str)
+    ln = np.asarray(where, dtype=np.int64)
 
-    cols = ["root", "exp_day", "strike", "right", "bid", "ask", "last", "vendor_iv", "symbol",
-            "volume", "open_interest", "vendor_delta", "vendor_gamma", "net_change", "src_line"]  # fmt: skip
-    df = pd.DataFrame.from_records(recs, columns=cols)
+    exp_day = pd.to_datetime(raw[0].str.strip(), format="%a %b %d %Y", errors="coerce")
+    if exp_day.isna().any():
+        i = int(np.flatnonzero(exp_day.isna().to_numpy())[0])
+        raise FormatError(f"unparseable expiration date {raw[0].iloc[i]!r}", path=path, row=int(ln[i]))
+    strike = _vector_number(raw[11], "Strike", path, ln)
+    if (strike <= 0).any():
+        i = int(np.flatnonzero(strike <= 0)[0])
+        raise DataError(f"Strike must be positive, got {strike[i]}", path=path, row=int(ln[i]))
+
+    names = ["Last Sale", "Net", "Bid", "Ask", "Volume", "IV", "Delta", "Gamma", "Open Interest"]
+    signed = {"Net", "Delta"}
+    parts = []
+    roots = None
+    for right, sym_col, off in (("C", 1, 2), ("P", 12, 13)):
+        sym = raw[sym_col].str.strip()
+        m = sym.str.extract(_OCC_SYMBOL)
+        bad = m[0].isna().to_numpy()
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise FormatError(f"bad option symbol {sym.iloc[i]!r}", path=path, row=int(ln[i]))
+        r, ymd, cp, k8 = m[0], m[1], m[2], m[3]
+        checks = [
+            (cp.to_numpy() != right, lambda i: f"symbol {sym.iloc[i]} in the {'Calls' if right == 'C' else 'Puts'} column"),
+            (pd.to_datetime(ymd, format="%y%m%d").to_numpy() != exp_day.to_numpy(),
+             lambda i: f"symbol {sym.iloc[i]} disagrees with expiration date {raw[0].iloc[i]!r}"),
+            (np.abs(k8.astype(np.int64).to_numpy() / 1000.0 - strike) > 1e-9,
+             lambda i: f"symbol {sym.iloc[i]} disagrees with strike {strike[i]}"),
+            (~r.isin(list(OPTION_ROOTS)).to_numpy(),
+             lambda i: f"unknown option root {r.iloc[i]!r} (known: {sorted(OPTION_ROOTS)})"),
+        ]  # fmt: skip
+        if roots is not None:
+            checks.append((r.to_numpy() != roots, lambda i: f"call and put roots differ: {roots[i]} vs {r.iloc[i]}"))
+        for mask, msg in checks:
+            if mask.any():
+                i = int(np.flatnonzero(mask)[0])
+                raise DataError(msg(i), path=path, row=int(ln[i]))
+        roots = r.to_numpy()
+        vals = {
+            nm: _vector_number(raw[off + j], nm, path, ln, allow_negative=nm in signed) for j, nm in enumerate(names)
+        }
+        parts.append(
+            pd.DataFrame(
+                {
+                    "root": r.to_numpy(),
+                    "exp_day": exp_day.to_numpy(),
+                    "strike": strike,
+                    "right": right,
+                    "bid": vals["Bid"],
+                    "ask": vals["Ask"],
+                    "last": vals["Last Sale"],
+                    "vendor_iv": vals["IV"],
+                    "symbol": sym.to_numpy(),
+                    "volume": vals["Volume"],
+                    "open_interest": vals["Open Interest"],
+                    "vendor_delta": vals["Delta"],
+                    "vendor_gamma": vals["Gamma"],
+                    "net_change": vals["Net"],
+                    "src_line": ln,
+                }
+            )
+        )
+    df = pd.concat(parts, ignore_index=True)
+    dup = df.duplicated(["root", "exp_day", "strike", "right"]).to_numpy()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        raise DataError(f"duplicate contract {df['symbol'].iloc[i]}", path=path, row=int(df["src_line"].iloc[i]))
+
     spec = {r: OPTION_ROOTS[r] for r in df["root"].unique()}
     df["underlying"] = df["root"].map({r: s.underlying for r, s in spec.items()})
     if df["underlying"].nunique() != 1:
@@ -432,9 +476,9 @@ def _load_cboe(path: Path, text: str) -> pd.DataFrame:
     df["settlement"] = df["root"].map({r: s.settlement for r, s in spec.items()})
     df["settlement_type"] = df["root"].map({r: s.settlement_type for r, s in spec.items()})
     df["exercise"] = df["root"].map({r: s.exercise for r, s in spec.items()})
-    pairs = df[["root", "exp_day"]].drop_duplicates()
-    inst = {(r, d): spec[r].expiry_instant(d) for r, d in pairs.itertuples(index=False)}
-    df["expiry"] = pd.DatetimeIndex([inst[k] for k in zip(df["root"], df["exp_day"], strict=True)]).as_unit("ns")
+    codes, uniq = pd.MultiIndex.from_arrays([df["root"], df["exp_day"]]).factorize()
+    instants = pd.DatetimeIndex([spec[r].expiry_instant(d) for r, d in uniq]).as_unit("ns")
+    df["expiry"] = instants[codes]
     df = df.drop(columns="exp_day")
     df["vendor_iv"] = df["vendor_iv"].where(df["vendor_iv"] > 0)
     df["ts"] = ts
