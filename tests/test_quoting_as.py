@@ -216,8 +216,8 @@ def test_quote_many_kernel_and_twin_agree_with_quote(i):
     taus = rng.random(n)
     many = strat.quote_many(mids, qs, taus)
     one = np.array([tuple(strat.quote(MarketState(mids[j], qs[j], taus[j]))) for j in range(n)])
-    kern = np.array([strat.kernel(mids[j], qs[j], taus[j], strat.params) for j in range(n)])
-    twin = np.array([strat.python_kernel(mids[j], qs[j], taus[j], strat.params) for j in range(n)])
+    kern = np.array([strat.kernel(mids[j], qs[j], taus[j], np.nan, np.nan, np.nan, strat.params) for j in range(n)])
+    twin = np.array([strat.python_kernel(mids[j], qs[j], taus[j], np.nan, np.nan, np.nan, strat.params) for j in range(n)])
     for other in (one, kern, twin):
         np.testing.assert_allclose(many, other, rtol=1e-13, equal_nan=True)
     # sides disappear exactly where the bound says (|q| beyond 10 -> only the reducing side)

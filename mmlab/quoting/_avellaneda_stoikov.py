@@ -137,12 +137,12 @@ as_infinite_quote_kernel = njit(cache=True)(as_infinite_quote_kernel_python)
 # and their loops over arrays of states (what a numba backtest loop calls per decision).
 
 
-def _as_step_python(mid, q, time_left, p):
+def _as_step_python(mid, q, time_left, best_bid, best_ask, volatility, p):
     return as_quote_kernel_python(mid, q, time_left, p[0], p[1], p[2], p[3], p[4])
 
 
 @njit(cache=True)
-def _as_step(mid, q, time_left, p):
+def _as_step(mid, q, time_left, best_bid, best_ask, volatility, p):
     return as_quote_kernel(mid, q, time_left, p[0], p[1], p[2], p[3], p[4])
 
 
@@ -158,12 +158,12 @@ def _as_quote_many(p, mids, qs, taus):
     return out
 
 
-def _as_infinite_step_python(mid, q, time_left, p):
+def _as_infinite_step_python(mid, q, time_left, best_bid, best_ask, volatility, p):
     return as_infinite_quote_kernel_python(mid, q, p[0], p[1], p[2], p[3], p[4], p[5])
 
 
 @njit(cache=True)
-def _as_infinite_step(mid, q, time_left, p):
+def _as_infinite_step(mid, q, time_left, best_bid, best_ask, volatility, p):
     return as_infinite_quote_kernel(mid, q, p[0], p[1], p[2], p[3], p[4], p[5])
 
 
@@ -356,10 +356,11 @@ class AvellanedaStoikovStrategy:
 
     Reads ``state.mid``, ``state.inventory`` and ``state.time_left`` (T - t, clipped at 0).
 
-    For numba loops: ``kernel(mid, q, time_left, params)`` (a compiled function returning
-    ``(bid, ask, bid_size, ask_size)``) with ``params`` (float64 array), the same for every
-    strategy; ``python_kernel`` is its plain twin. ``quote_many(mids, inventories, time_left)``
-    quotes a whole array of states in one compiled loop, returning an (n, 4) array.
+    For numba loops: ``kernel(mid, inventory, time_left, best_bid, best_ask, volatility,
+    params)`` (compiled, returns ``(bid, ask, bid_size, ask_size)``; the state fields in
+    :class:`MarketState` order) with ``params`` (float64 array), the same signature for every
+    single-level strategy; ``python_kernel`` is its plain twin. ``quote_many(mids,
+    inventories, time_left)`` quotes arrays of states in one compiled loop -> (n, 4) array.
 
     Examples
     --------

@@ -114,12 +114,12 @@ def glft_quote_kernel_python(mid, q, gamma, sigma, A, k, xi, delta, max_inventor
 glft_quote_kernel = njit(cache=True)(glft_quote_kernel_python)
 
 
-def _glft_step_python(mid, q, time_left, p):
+def _glft_step_python(mid, q, time_left, best_bid, best_ask, volatility, p):
     return glft_quote_kernel_python(mid, q, p[0], p[1], p[2], p[3], p[4], p[5], p[6])
 
 
 @njit(cache=True)
-def _glft_step(mid, q, time_left, p):
+def _glft_step(mid, q, time_left, best_bid, best_ask, volatility, p):
     return glft_quote_kernel(mid, q, p[0], p[1], p[2], p[3], p[4], p[5], p[6])
 
 

@@ -26,11 +26,17 @@ class MarketState(NamedTuple):
         (the unit of sigma's sqrt(time) and of A's 1/time). Ignored by stationary strategies.
     best_bid, best_ask : float, default NaN
         Top of book when known (NaN when not); used by strategies that read the book.
+    volatility : float, default NaN
+        Current short-term volatility estimate of the mid, in P / sqrt(U) (NaN when unknown);
+        used by strategies that adapt to volatility.
+
+    Compiled kernels take these fields in this order, then a float64 parameter array:
+    ``kernel(mid, inventory, time_left, best_bid, best_ask, volatility, params)``.
 
     Examples
     --------
     >>> MarketState(mid=100.0, inventory=2.0, time_left=0.5)
-    MarketState(mid=100.0, inventory=2.0, time_left=0.5, best_bid=nan, best_ask=nan)
+    MarketState(mid=100.0, inventory=2.0, time_left=0.5, best_bid=nan, best_ask=nan, volatility=nan)
     """
 
     mid: float
@@ -38,6 +44,7 @@ class MarketState(NamedTuple):
     time_left: float = 0.0
     best_bid: float = math.nan
     best_ask: float = math.nan
+    volatility: float = math.nan
 
 
 class Quote(NamedTuple):
