@@ -31,12 +31,15 @@ __all__ = ["BookState", "book_columns"]
 
 _L2_KINDS = (DEPTH_EVENT, DEPTH_SNAPSHOT_EVENT)
 _L3_KINDS = (ADD_ORDER_EVENT, CANCEL_ORDER_EVENT, MODIFY_ORDER_EVENT, FILL_EVENT)
-_PRICED = np.array(_L2_KINDS + _L3_KINDS, dtype=np.uint64)
-_KNOWN = np.array(
-    [DEPTH_EVENT, TRADE_EVENT, DEPTH_CLEAR_EVENT, DEPTH_SNAPSHOT_EVENT, DEPTH_BBO_EVENT, *_L3_KINDS],
-    dtype=np.uint64,
-)
-_BOOK = np.array([DEPTH_EVENT, DEPTH_CLEAR_EVENT, DEPTH_SNAPSHOT_EVENT, *_L3_KINDS], dtype=np.uint64)
+
+
+def _table(kinds) -> np.ndarray:
+    t = np.zeros(256, dtype=bool)
+    t[list(kinds)] = True
+    return t
+
+
+_PRICED = _table(_L2_KINDS + _L3_KINDS)
 #: Largest dense price range (ticks) a book allocates.
 MAX_TICKS = 20_000_000
 
@@ -116,14 +119,23 @@ class BookState:
         self.lvl_i = np.full((2, 2, 0), -1, dtype=np.int64)
         self.ord_i = np.zeros((0, 5), dtype=np.int64)
         self.ord_q = np.zeros(0, dtype=np.float64)
-        self.meta = np.array([-1, -1, 0, 0], dtype=np.int64)
-        self._slot_of: dict[int, int] = {}
-        self._ids = np.zeros(0, dtype=np.uint64)
-        self.n_events = 0  # events applied (carrying this side's flag)
-        self.n_book_events = 0  # of which changed the book (L2/L3 kinds)
+        self.ord_id = np.zeros(0, dtype=np.uint64)
+        self.hkey = np.zeros(16, dtype=np.uint64)
+        self.hval = np.full(16, -1, dtype=np.int64)
+        # best bid x, best ask x, #bid levels, #ask levels, free slot head, slots used,
+        # events applied, book events applied
+        self.meta = np.array([-1, -1, 0, 0, -1, 0, 0, 0], dtype=np.int64)
         self.n_skipped = 0  # events without this side's flag
 
-    # -- feeding -----------------------------------------------------------------------------
+    @property
+    def n_events(self) -> int:
+        """Events applied so far (those carrying this book's side flag)."""
+        return int(self.meta[6])
+
+    @property
+    def n_book_events(self) -> int:
+        """Applied events of a book-changing kind (L2/L3; not TRADE/BBO)."""
+        return int(self.meta[7])
 
     @property
     def tick_size(self) -> float | None:
@@ -134,15 +146,13 @@ class BookState:
         n = self.lvl_q.shape[2]
         if n and lo >= self.origin and hi < self.origin + n:
             return
-        new_lo = lo if not n else min(lo, self.origin)
-        new_hi = hi if not n else max(hi, self.origin + n - 1)
-        span = new_hi - new_lo + 1
-        pad = max(16, span // 4)
-        new_lo -= pad if n else 0
-        span = new_hi - new_lo + 1 + (pad if n else 0)
+        if n:
+            lo, hi = min(lo, self.origin), max(hi, self.origin + n - 1)
+        pad = max(16, (hi - lo + 1) // 8)
+        new_lo, span = lo - pad, hi - lo + 1 + 2 * pad
         if span > MAX_TICKS:
             raise ConfigError(
-                f"prices span {span} ticks of {self.tick_size}; more than MAX_TICKS={MAX_TICKS}: "
+                f"prices span {span} ticks of {self.tick_size}, more than MAX_TICKS={MAX_TICKS}: "
                 "pass a coarser tick_size or check the prices"
             )
         q = np.zeros((2, 2, span), dtype=np.float64)
@@ -158,31 +168,28 @@ class BookState:
                     self.meta[s] += shift
         self.origin, self.lvl_q, self.lvl_i = new_lo, q, li
 
-    def _slots(self, ids: np.ndarray) -> np.ndarray:
-        uniq, inv = np.unique(ids, return_inverse=True)
-        table = np.empty(len(uniq), dtype=np.int64)
-        slot_of = self._slot_of
-        new = []
-        for j, oid in enumerate(uniq.tolist()):
-            s = slot_of.get(oid)
-            if s is None:
-                s = len(slot_of)
-                slot_of[oid] = s
-                new.append(oid)
-            table[j] = s
-        if new:
-            n_old = len(self.ord_q)
-            n_new = len(slot_of)
-            if n_new > n_old:
-                cap = max(n_new, int(n_old * 1.5) + 16)
-                oi = np.zeros((cap, 5), dtype=np.int64)
-                oi[:, 3:] = -1
-                oi[:n_old] = self.ord_i
-                oq = np.zeros(cap, dtype=np.float64)
-                oq[:n_old] = self.ord_q
-                self.ord_i, self.ord_q = oi, oq
-            self._ids = np.concatenate([self._ids, np.asarray(new, dtype=np.uint64)])
-        return table[inv]
+    def _reserve_orders(self, n_new: int) -> None:
+        used = int(self.meta[5])
+        need = used + n_new
+        if need > len(self.ord_q):
+            cap = max(need, int(len(self.ord_q) * 1.5) + 16)
+            oi = np.zeros((cap, 5), dtype=np.int64)
+            oi[:, 3:] = -1
+            oi[:used] = self.ord_i[:used]
+            oq = np.zeros(cap, dtype=np.float64)
+            oq[:used] = self.ord_q[:used]
+            oid = np.zeros(cap, dtype=np.uint64)
+            oid[:used] = self.ord_id[:used]
+            self.ord_i, self.ord_q, self.ord_id = oi, oq, oid
+        live = int(np.count_nonzero(self.ord_i[:used, 0])) if used else 0
+        size = len(self.hval)
+        if 2 * (live + n_new) > size:
+            while 2 * (live + n_new) > size:
+                size *= 2
+            self.hkey = np.zeros(size, dtype=np.uint64)
+            self.hval = np.full(size, -1, dtype=np.int64)
+            fn = K.rehash if self.engine == "numba" else K.rehash_python
+            fn(self.ord_i[:used], self.ord_id[:used], self.hkey, self.hval)
 
     def apply(
         self,
@@ -199,107 +206,71 @@ class BookState:
         Parameters
         ----------
         events : numpy.ndarray
-            ``EVENT_DTYPE`` events.
+            ``EVENT_DTYPE`` events. Those without this book's side flag are skipped.
         check_crossed : bool
-            Raise :class:`~mmlab.CrossedBookError` if the book is crossed after a vendor row.
+            Raise :class:`~mmlab.CrossedBookError` if the book is crossed after the last event of
+            a vendor row (``ival``).
         source : str or Path, optional
             File name used in error messages.
+
+        Raises
+        ------
+        DataError
+            An event the book cannot apply (unknown kind, missing side flag, NaN or negative
+            quantity, price off the tick grid, cancel/fill of more than rests...), naming its
+            ``ival`` as the row.
+        CrossedBookError
+            Best bid >= best ask after a vendor row.
         """
         ev = np.asarray(events)
         if ev.dtype != EVENT_DTYPE:
             raise ConfigError(f"events must have EVENT_DTYPE, got {ev.dtype}")
-        sel = (ev["ev"] & self._flag) != 0
-        n_all = len(ev)
-        if not sel.all():
-            ev = ev[sel]
-        n = len(ev)
+        ev = np.ascontiguousarray(ev)
         code = ev["ev"]
-        kind = code & np.uint64(0xFF)
-        row = ev["ival"]
-        bad = ~np.isin(kind, _KNOWN)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise DataError(f"unknown event kind {int(kind[i])}", path=source, row=int(row[i]))
-        is_book = np.isin(kind, _BOOK)
-        op = np.where(is_book, kind, 0).astype(np.int64)
-        buy = (code & np.uint64(BUY_EVENT)) != 0
-        sell = (code & np.uint64(SELL_EVENT)) != 0
-        side = np.where(buy & ~sell, 0, np.where(sell & ~buy, 1, -1)).astype(np.int64)
-        clear = kind == DEPTH_CLEAR_EVENT
-        side[clear & (buy == sell)] = 2
+        sel = (code & self._flag) != 0
+        n_sel = int(np.count_nonzero(sel))
+        kind = (code & np.uint64(0xFF)).astype(np.intp)
         px = ev["px"]
-        qty = ev["qty"]
-        priced = np.isin(kind, _PRICED)
-        # CANCEL/FILL may omit the price (0 or NaN) when they name a resting order.
+        # CANCEL/FILL may omit the price (0) when they name a resting order.
         optional_px = (kind == CANCEL_ORDER_EVENT) | (kind == FILL_EVENT)
-        pmask = priced & np.isfinite(px) & ~(optional_px & (px == 0))
-        need_px = priced & ~optional_px
-        # Validate quantities and prices of book events.
-        badq = is_book & ~clear & (~np.isfinite(qty) | (qty < 0))
-        if badq.any():
-            i = int(np.flatnonzero(badq)[0])
-            raise DataError(f"book event with invalid quantity {qty[i]!r}", path=source,
-                            row=int(row[i]))
-        badp = need_px & ~np.isfinite(px)
-        if badp.any():
-            i = int(np.flatnonzero(badp)[0])
-            raise DataError(f"book event with invalid price {px[i]!r}", path=source,
-                            row=int(row[i]))
-        if self.grid is None and pmask.any():
-            self.grid = TickGrid(infer_tick_size(px[pmask]))
-        grid = self.grid if self.grid is not None else TickGrid(1.0)
-        tf = grid.to_ticks_float(np.where(pmask, px, 0.0))
-        ticks = np.round(tf).astype(np.int64)
-        off = np.abs(tf - ticks) > 1e-6
-        if (off & pmask).any():
-            i = int(np.flatnonzero(off & pmask)[0])
-            raise DataError(f"price {px[i]!r} is not on the tick grid {grid.tick}",
-                            path=source, row=int(row[i]))
+        pmask = sel & _PRICED[kind] & np.isfinite(px) & ~(optional_px & (px == 0))
         if pmask.any():
-            self._grow_levels(int(ticks[pmask].min()), int(ticks[pmask].max()))
+            if self.grid is None:
+                self.grid = TickGrid(infer_tick_size(px[pmask]))
+            t = np.floor(self.grid.to_ticks_float(px[pmask]) + 0.5)
+            self._grow_levels(int(t.min()), int(t.max()))
         elif self.lvl_q.shape[2] == 0:
             self._grow_levels(0, 0)
-        x = np.where(pmask, ticks - self.origin, -1)
-        nlev = self.lvl_q.shape[2]
-        if clear.any():  # clear-up-to bounds
-            cx = np.flatnonzero(clear)
-            cpx = px[cx]
-            full = ~np.isfinite(cpx) | (cpx == 0)
-            tf_c = grid.to_ticks_float(np.where(full, 0.0, cpx)) - self.origin
-            bid_b = np.clip(np.ceil(tf_c - 1e-6), 0, nlev).astype(np.int64)
-            ask_b = np.clip(np.floor(tf_c + 1e-6), -1, nlev - 1).astype(np.int64)
-            b = np.where(side[cx] == 1, ask_b, bid_b)
-            b[full & (side[cx] == 0)] = 0
-            b[full & (side[cx] == 1)] = nlev - 1
-            x[cx] = b
-        l3 = np.isin(kind, np.array(_L3_KINDS, dtype=np.uint64))
-        slot = np.full(n, -1, dtype=np.int64)
-        if l3.any():
-            slot[l3] = self._slots(ev["order_id"][l3])
+        grid = self.grid if self.grid is not None else TickGrid(1.0)
+        self._reserve_orders(int(np.count_nonzero(sel & (kind == ADD_ORDER_EVENT))))
         if snapshot_levels:
-            n_out = n if not per_row else int(np.count_nonzero(np.diff(row) != 0)) + (1 if n else 0)
+            if per_row:
+                r = ev["ival"][sel]
+                n_out = int(np.count_nonzero(r[1:] != r[:-1])) + 1 if len(r) else 0
+            else:
+                n_out = n_sel
             out = np.empty((n_out, 4 * snapshot_levels), dtype=np.float64)
         else:
             out = np.empty((0, 4), dtype=np.float64)
         fn = K.apply_events if self.engine == "numba" else K.apply_events_python
         status, i = fn(
-            op, side, x, qty.astype(np.float64), slot, row.astype(np.int64), self.lvl_q,
-            self.lvl_i, self.ord_i, self.ord_q, self.meta, bool(check_crossed), out,
-            int(max(snapshot_levels, 1)), bool(per_row), int(self.origin), grid.mul, grid.div,
+            ev, self._flag, int(self.origin), grid.mul, grid.div, self.lvl_q, self.lvl_i,
+            self.ord_i, self.ord_q, self.ord_id, self.hkey, self.hval, self.meta,
+            bool(check_crossed), out, int(max(snapshot_levels, 1)), bool(per_row),
         )
         if status != 0:
+            row = int(ev["ival"][i])
             msg = K.ERROR_TEXT[status]
             if status == K.ERR_CROSSED:
-                msg += f" ({self.best_bid!r} >= {self.best_ask!r})"
-                raise CrossedBookError(msg, path=source, row=int(row[i]))
-            oid = int(ev["order_id"][i])
-            raise DataError(f"{msg} (order id {oid}, px {px[i]!r}, qty {qty[i]!r})",
-                            path=source, row=int(row[i]))
-        self.n_events += n
-        self.n_book_events += int(np.count_nonzero(op))
-        self.n_skipped += n_all - n
+                raise CrossedBookError(f"{msg} ({self.best_bid!r} >= {self.best_ask!r})",
+                                       path=source, row=row)
+            raise DataError(
+                f"{msg} (event {i}: kind {int(kind[i])}, order id {int(ev['order_id'][i])}, "
+                f"px {float(px[i])!r}, qty {float(ev['qty'][i])!r})", path=source, row=row,
+            )
+        self.n_skipped += len(ev) - n_sel
         if _return_snapshots:
-            return out, ev
+            return out, ev[sel] if n_sel < len(ev) else ev
         return self
 
     # -- queries -----------------------------------------------------------------------------
@@ -340,7 +311,7 @@ class BookState:
         if levels < 1:
             raise ConfigError(f"levels must be >= 1, got {levels}")
         out = np.empty((1, 4 * levels))
-        if self.lvl_q.shape[2] == 0:
+        if self.lvl_q.shape[2] == 0 or self.grid is None:
             out[0, 0::2] = np.nan
             out[0, 1::2] = 0.0
         else:
@@ -367,10 +338,9 @@ class BookState:
         return float(self.lvl_q[s, 0, x])
 
     def _slot(self, order_id: int) -> int | None:
-        s = self._slot_of.get(int(order_id))
-        if s is None or self.ord_i[s, 0] == 0:
-            return None
-        return s
+        fn = K.hash_get if self.engine == "numba" else K.hash_get_python
+        s = int(fn(self.hkey, self.hval, np.uint64(order_id)))
+        return s if s >= 0 and self.ord_i[s, 0] != 0 else None
 
     def order(self, order_id: int) -> dict | None:
         """``{'side', 'px', 'qty'}`` of a resting known order, or None."""
@@ -390,7 +360,7 @@ class BookState:
         if s is None:
             return float("nan")
         fn = K.queue_ahead if self.engine == "numba" else K.queue_ahead_python
-        return float(fn(self.lvl_q, self.lvl_i, self.ord_i, self.ord_q, s))
+        return float(fn(self.lvl_q, self.ord_i, self.ord_q, s))
 
     def queue_position(self, order_id: int) -> tuple[int, float] | None:
         """``(number of known orders ahead, quantity ahead)`` of a resting order, or None."""
@@ -416,7 +386,7 @@ class BookState:
                 qs.append(float(anon))
             o = int(self.lvl_i[s, 0, x])
             while o >= 0:
-                ids.append(int(self._ids[o]))
+                ids.append(int(self.ord_id[o]))
                 qs.append(float(self.ord_q[o]))
                 o = int(self.ord_i[o, 4])
         return pd.DataFrame({"order_id": pd.array(ids, dtype="UInt64"), "qty": qs})
