@@ -28,7 +28,8 @@ class IVCode(enum.IntEnum):
     ====  ======================  ==================================================================
     0     OK                      solved
     1     BELOW_INTRINSIC         price < discounted intrinsic value of the forward (arbitrage)
-    2     AT_INTRINSIC            price == intrinsic: no time value, the vol is 0 (reported NaN)
+    2     AT_INTRINSIC            price == intrinsic (in the money: within 4 eps max(F, K), the
+                                  rounding of F - K): no time value, vol 0 or undetermined -> NaN
     3     ABOVE_UPPER_BOUND       call >= e^{-qt} S (e^{-rt} F), put >= e^{-rt} K: vol infinite
     4     NONPOSITIVE_TIME        t <= 0 (expired: no vol to imply)
     5     NONPOSITIVE_PRICE       price <= 0

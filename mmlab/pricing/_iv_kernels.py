@@ -62,6 +62,7 @@ _INV_SQRT_2PI = 0.3989422804014327
 _SQRT_2PI = 2.5066282746310002
 _MAX_ITER = 30
 _TOL = 1e-13  # relative step below which the (cubically convergent) iteration stops
+_RESOLUTION = 4.0 * 2.220446049250313e-16  # ITM time value below this x max(F, K) is rounding
 _NOISE = 1e-10  # after _MAX_ITER, a last step this small means rounding noise, not failure
 
 
@@ -211,7 +212,8 @@ def _black_iv_one(price, th, S, K, t, r, q, is_bsm):
     if p >= (F if th > 0.0 else K):
         return math.nan, ABOVE_UPPER_BOUND
     tv = p - intrinsic  # time value = price of the OTM option with the same strike
-    if tv <= 0.0:
+    if tv <= 0.0 or (intrinsic > 0.0 and tv <= _RESOLUTION * max(F, K)):
+        # no time value, or less than the rounding of F - K: the vol is not determined
         return math.nan, AT_INTRINSIC
     x = -abs(math.log(F / K))
     beta = tv / math.sqrt(F * K)
@@ -328,7 +330,7 @@ def _bachelier_iv_one(price, th, F, K, t, r):
     if p < intrinsic:
         return math.nan, BELOW_INTRINSIC
     tv = p - intrinsic
-    if tv <= 0.0:
+    if tv <= 0.0 or (intrinsic > 0.0 and tv <= _RESOLUTION * max(abs(F), abs(K))):
         return math.nan, AT_INTRINSIC
     if math.isinf(tv):
         return math.nan, ABOVE_UPPER_BOUND
