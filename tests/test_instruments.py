@@ -164,6 +164,21 @@ def test_linear_and_inverse_pnl():
     assert get_instrument("NYMEX:CL").pnl(p0, p1, 1) == pytest.approx(-55900.0, abs=1e-6)
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    e0=st.floats(min_value=100.0, max_value=1e6),
+    e1=st.floats(min_value=100.0, max_value=1e6),
+    q=st.integers(min_value=-10_000, max_value=10_000),
+)
+def test_inverse_pnl_properties(e0, e1, q):
+    perp = get_instrument("DERIBIT:BTC-PERPETUAL")
+    there, back = perp.pnl(e0, e1, q), perp.pnl(e1, e0, q)
+    assert there + back == pytest.approx(0.0, abs=1e-9)
+    # coin PnL valued at the exit price equals the USD PnL of the same USD face:
+    # q*m*(1/e0 - 1/e1) * e1 = q*m*(e1 - e0)/e0
+    assert there * e1 == pytest.approx(q * 10.0 * (e1 - e0) / e0, rel=1e-9, abs=1e-6)
+
+
 def test_notional_and_dollar_value():
     perp = get_instrument("DERIBIT:BTC-PERPETUAL")
     assert perp.notional(10000.0, 100) == pytest.approx(0.1)

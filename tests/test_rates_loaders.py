@@ -84,6 +84,19 @@ def test_ust_dates_not_monotonic(tmp_path):
         load_treasury_par_yields(a)
 
 
+def test_ust_missing_date_column(tmp_path):
+    a = _write(tmp_path, "Day,1 Mo\n2024-01-03,1\n", "a.csv")
+    with pytest.raises(FormatError, match=r"row 1.*Date"):
+        load_treasury_par_yields(a)
+
+
+def test_ust_empty_tenor_is_nan_not_error(tmp_path):
+    # early-year files have blank tenors (the 1990 rows have no 1 Mo / 20 Yr): legitimate
+    a = _write(tmp_path, UST_HEAD + "1/3/90,,,7.89\n1/2/90,,,7.83\n", "a.csv")
+    y = load_treasury_par_yields(a)
+    assert y["1M"].isna().all() and y["3M"].tolist() == pytest.approx([0.0783, 0.0789], abs=1e-12)
+
+
 def test_ust_unknown_column(tmp_path):
     a = _write(tmp_path, "Date,1 Mo,13 Mo\n2024-01-03,1,1\n", "a.csv")
     with pytest.raises(FormatError, match="13 Mo"):

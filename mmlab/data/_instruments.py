@@ -583,7 +583,7 @@ class Instrument:
         >>> perp = get_instrument("DERIBIT:BTC-PERPETUAL")
         >>> round(perp.pnl(8000.0, 10000.0, 100), 6)  # 1,000 USD face long: 0.125 - 0.1 BTC
         0.025
-        >>> get_instrument("NYMEX:CL").pnl(18.27, -37.63, 1)  # one CL, 2020-04-17 to 04-20
+        >>> round(get_instrument("NYMEX:CL").pnl(18.27, -37.63, 1), 6)  # one CL, 2020-04-17 to 04-20
         -55900.0
         """
         e0 = np.asarray(entry, dtype=float)
@@ -595,7 +595,6 @@ class Instrument:
             out = q * self.multiplier * (1.0 / e0 - 1.0 / e1)
         else:
             out = q * self.multiplier * (e1 - e0)
-        out = np.round(out, 10) + 0.0
         return float(out) if out.ndim == 0 else out
 
     def fee(self, price: float, qty: float, *, maker: bool) -> float:
