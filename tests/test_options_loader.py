@@ -243,6 +243,13 @@ def test_unparseable_header_date(spx_lines, tmp_path):
         load_option_chain(_write(tmp_path, lines))
 
 
+def test_header_zone_label_checked(spx_lines, tmp_path):
+    lines = spx_lines[:6]
+    lines[2] = lines[2].replace("PM EDT", "PM EST", 1)  # mid-September New York is on EDT
+    with pytest.raises(FormatError, match=r"row 3.*EDT"):
+        load_option_chain(_write(tmp_path, lines))
+
+
 def test_symbol_disagrees_with_row(spx_lines, tmp_path):
     lines = spx_lines[:6]
     lines[5] = lines[5].replace("Thu Sep 14 2023", "Fri Sep 15 2023", 1)  # symbol says 230914

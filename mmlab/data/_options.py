@@ -337,16 +337,18 @@ def _cboe_header(path: Path, lines: list[str], col_line: int) -> tuple[pd.Timest
                 m = _HEADER_DATE.search(cell)
                 if m is None:
                     raise FormatError(f"unparseable header date {cell!r}", path=path, row=i + 1)
-                mon, day, year, hh, mm, ampm, _zone = m.groups()
+                mon, day, year, hh, mm, ampm, zone = m.groups()
                 try:
                     naive = datetime.strptime(f"{mon} {day} {year} {hh}:{mm} {ampm.upper()}", "%B %d %Y %I:%M %p")
                 except ValueError:
                     raise FormatError(f"unparseable header date {cell!r}", path=path, row=i + 1) from None
-                ts = (i + 1, naive)
+                ts = (i + 1, naive, (zone or "").upper())
     if ts is None:
         raise FormatError("no 'Date: ...' quote time in the header", path=path, row=1)
-    line, naive = ts
+    line, naive, zone = ts
     local = naive.replace(tzinfo=NEW_YORK)
+    if zone in ("EST", "EDT") and local.tzname() != zone:
+        raise FormatError(f"header time says {zone} but New York was on {local.tzname()} then", path=path, row=line)
     weekend = local.weekday() >= 5
     if weekend:
         friday = local.date() - timedelta(days=local.weekday() - 4)
