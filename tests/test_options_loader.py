@@ -83,9 +83,15 @@ def test_spx_and_spxw_share_a_date_but_not_a_key(spx23):
 
 
 def test_spx_vendor_iv_is_decimal(spx23):
-    # CBOE IV column is a decimal: the SPX 4500 call of Oct 20 2023 (SPX monthly) sits near 13 %
+    # CBOE IV column is a decimal. File line 4513: Fri Oct 20 2023,SPX231020C04500000,76.33,19.73,
+    # 76.4,77.8,904,0.1088,0.5841,0.0025,26503,4500.00,SPX231020P04500000,47.27,-22.78,46.7,47.5,
+    # 1029,0.1088,-0.4164,0.0025,25199
     row = spx23[spx23["symbol"] == "SPX231020C04500000"].iloc[0]
-    assert 0.05 < row["vendor_iv"] < 0.5
+    assert row["vendor_iv"] == 0.1088 and row["src_line"] == 4513
+    assert (row["bid"], row["ask"], row["last"], row["volume"], row["open_interest"]) == (76.4, 77.8, 76.33, 904, 26503)
+    put = spx23[spx23["symbol"] == "SPX231020P04500000"].iloc[0]
+    assert (put["bid"], put["ask"], put["vendor_delta"], put["net_change"]) == (46.7, 47.5, -0.4164, -22.78)
+    assert put["expiry"] == pd.Timestamp("2023-10-20 13:30", tz="UTC")  # AM: 09:30 EDT
     assert (spx23["exercise"] == "european").all() and (spx23["settlement_type"] == "cash").all()
 
 

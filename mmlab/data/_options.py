@@ -5,46 +5,46 @@ same table, one row per contract (a CBOE row carries a call and a put and become
 
 Columns of the result
 ---------------------
-========================= =====================================================================
-``ts``                    quote time, tz-aware UTC (CBOE: header time, see below; Deribit: the
-                          row's ``timestamp``); ``quote_time=`` overrides both
-``underlying``            ``'SPX'``, ``'NDX'``, ``'SPY'``, ``'BTC'``
-``root``                  option root from the symbol: ``SPX``/``SPXW``, ``NDX``/``NDXP``,
-                          ``SPY``, ``BTC``. SPX and SPXW (NDX and NDXP) share expiry dates, so
-                          ``root`` and ``settlement`` are part of a contract's key
-``underlying_px``         CBOE: the header's ``Last``; Deribit: ``underlying_price``, the
-                          future (or Deribit's synthetic future) of that expiry, not the index
-``underlying_px_source``  ``'header_last'``, ``'vendor_future'``, ``'user'`` or
-                          ``'parity_required'`` (then ``underlying_px`` is NaN on purpose)
-``expiry``                exact expiry instant, tz-aware UTC: AM-settled 09:30 New York time,
-                          PM-settled 16:00 New York time, Deribit 08:00 UTC (checked against
-                          the file's ``expiration_timestamp``)
-``settlement``            ``'AM'`` (SPX, NDX: special opening quotation), ``'PM'`` (SPXW,
-                          NDXP, SPY: closing price), ``'TWAP'`` (Deribit: 30-minute TWAP of its
-                          index up to 08:00 UTC)
-``settlement_type``       ``'cash'`` or ``'physical'`` (SPY)
-``exercise``              ``'european'`` or ``'american'`` (SPY)
-``strike``, ``right``     strike in underlying currency units; ``'C'`` or ``'P'``
-``bid``, ``ask``, ``last`` in ``quote_ccy`` per unit of underlying. A bid or ask of 0 means the
-                          vendor shows no quote on that side; it is kept as 0 (legitimate)
-``vendor_iv``             vendor implied vol as a decimal (0.20 = 20 %). CBOE's ``IV`` column is
-                          already decimal (SPX 4,500 calls around 0.13); Deribit's ``mark_iv`` is
-                          in percent and is divided by 100. Both vendors write an IV of 0 where
-                          they have none (expired or deep in-the-money series, a bid below
-                          intrinsic): those become NaN, never a zero volatility
-``bid_size``, ``ask_size`` Deribit best sizes (contracts of 1 BTC); CBOE exports carry no sizes:
-                          NaN
-``quote_ccy``             ``'USD'`` (CBOE) or ``'BTC'`` (Deribit: premiums are in BTC, the
-                          contract is inverse: its USD value is ``price * underlying``)
-``crossed``               ``True`` where ``ask < bid`` with both > 0. Such rows are flagged, not
-                          dropped and not an error (a chain filter drops them downstream)
-extras                    ``symbol``, ``volume``, ``open_interest``, ``vendor_delta``,
-                          ``vendor_gamma``; Deribit also ``mark_price``, ``vendor_bid_iv``,
-                          ``vendor_ask_iv`` (decimals, NaN where that side has no quote),
-                          ``vendor_vega``, ``vendor_theta``, ``index_price``,
-                          ``underlying_index``; ``vendor`` and ``src_line`` (1-based line of
-                          the file the row came from)
-========================= =====================================================================
+============================ ======================================================================
+``ts``                       quote time, tz-aware UTC (CBOE: header time, see below; Deribit: the
+                             row's ``timestamp``); ``quote_time=`` overrides both
+``underlying``               ``'SPX'``, ``'NDX'``, ``'SPY'``, ``'BTC'``
+``root``                     option root from the symbol: ``SPX``/``SPXW``, ``NDX``/``NDXP``,
+                             ``SPY``, ``BTC``. SPX and SPXW (NDX and NDXP) share expiry dates, so
+                             ``root`` and ``settlement`` are part of a contract's key
+``underlying_px``            CBOE: the header's ``Last``; Deribit: ``underlying_price``, the future
+                             (or Deribit's synthetic future) of that expiry, not the index
+``underlying_px_source``     ``'header_last'``, ``'vendor_future'``, ``'user'`` or
+                             ``'parity_required'`` (then ``underlying_px`` is NaN on purpose)
+``expiry``                   exact expiry instant, tz-aware UTC: AM-settled 09:30 New York time,
+                             PM-settled 16:00 New York time, Deribit 08:00 UTC (checked against the
+                             file's ``expiration_timestamp``)
+``settlement``               ``'AM'`` (SPX, NDX: special opening quotation), ``'PM'`` (SPXW, NDXP,
+                             SPY: closing price), ``'TWAP'`` (Deribit: 30-minute TWAP of its index
+                             up to 08:00 UTC)
+``settlement_type``          ``'cash'`` or ``'physical'`` (SPY)
+``exercise``                 ``'european'`` or ``'american'`` (SPY)
+``strike``, ``right``        strike in underlying currency units; ``'C'`` or ``'P'``
+``bid``, ``ask``, ``last``   in ``quote_ccy`` per unit of underlying. A bid or ask of 0 means the
+                             vendor shows no quote on that side; it is kept as 0 (legitimate)
+``vendor_iv``                vendor implied vol as a decimal (0.20 = 20 %). CBOE's ``IV`` column is
+                             already decimal (the 2023-10-20 SPX 4500 call: 0.1088); Deribit's
+                             ``mark_iv`` is in percent, divided by 100. Both vendors write an IV of 0
+                             where they have none (expired or deep in-the-money series, a bid below
+                             intrinsic): those become NaN, never a zero volatility
+``bid_size``, ``ask_size``   Deribit best sizes (contracts of 1 BTC); CBOE exports carry no sizes:
+                             NaN
+``quote_ccy``                ``'USD'`` (CBOE) or ``'BTC'`` (Deribit: premiums are in BTC, the
+                             contract is inverse: its USD value is ``price * underlying``)
+``crossed``                  ``True`` where ``ask < bid`` with both > 0. Such rows are flagged, not
+                             dropped and not an error (a chain filter drops them downstream)
+extras                       ``symbol``, ``volume``, ``open_interest``, ``vendor_delta``,
+                             ``vendor_gamma``; CBOE also ``net_change``; Deribit also
+                             ``mark_price``, ``vendor_bid_iv``, ``vendor_ask_iv`` (decimals, NaN
+                             where that side has no quote), ``vendor_vega``, ``vendor_theta``,
+                             ``index_price``, ``underlying_index``; ``vendor`` and ``src_line``
+                             (1-based line of the file the row came from)
+============================ ======================================================================
 
 CBOE quote time
 ---------------
