@@ -1,0 +1,931 @@
+"""The event-replay backtest kernel: one pass over the event array, compiled with numba.
+
+Two clocks run side by side, merged into one simulated timeline:
+
+* the **exchange** applies every ``EXCH`` event at ``exch_ts`` (in row order) to its L2 book,
+  receives our requests ``entry latency`` after we send them, matches our resting orders, and
+  sends acks/fills back, which reach us ``response latency`` later;
+* the **local** side (the strategy) applies every ``LOCAL`` event at ``local_ts`` to its own
+  copy of the book, so it sees the market with the feed latency ``local_ts - exch_ts``; the
+  strategy wakes every ``interval`` ns of local time and reconciles its quotes.
+
+Matching (hftbacktest's rules, ``NoPartialFillExchange`` / ``PartialFillExchange``): a resting buy
+fills when a sell trade prints below its price, when a sell trade at its price has consumed the
+queue ahead of it (queue model, :mod:`mmlab.backtest._queue`), or when the best ask moves to or
+through its price; symmetrically for sells. Crossing orders: post-only (GTX) ones are rejected,
+others take the opposite best in full (taker fee). **No market impact**: our fills never consume
+or move the replayed liquidity; the replayed book is exactly the book the events describe.
+
+Accounting follows :class:`mmlab.execution.Ledger` (value coordinate ``x(p) = m p``, or
+``-m / p`` for inverse contracts): position, cash, fees, funding and the exact split
+``spread + inventory - fees + funding = total``. Marks use the exchange-side mid.
+
+All state lives in a few NumPy arrays; every helper exists as a plain-Python function
+(``*_python``) and the compiled family is built from the same code with the helper names bound
+to their compiled versions (see ``_compile``), so the Python twin runs the identical algorithm.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+
+import numpy as np
+from numba import njit
+
+from mmlab.backtest._queue import (
+    queue_depth_python,
+    queue_filled_qty_python,
+    queue_prob_python,
+    queue_trade_python,
+)
+
+__all__ = ["run_kernel", "run_kernel_python"]
+
+# ---- event codes (computed in Python from EVENT_DTYPE.ev): kind | side | clock bits -------------
+C_KIND = 15
+C_BUY = 16
+C_SELL = 32
+C_EXCH = 64
+C_LOCAL = 128
+K_DEPTH = 1
+K_TRADE = 2
+K_CLEAR = 3
+K_SNAPSHOT = 4
+
+EPS = 1e-12
+BIG = np.int64(9_000_000_000_000_000_000)
+
+# ---- integer config (cfg_i) ----------------------------------------------------------------
+I_NTICKS = 0
+I_QMODEL = 1
+I_PARTIAL = 2
+I_INVERSE = 3
+I_INTERVAL = 4
+I_TSTART = 5
+I_STRAT = 6
+I_LEVELS = 7
+I_GRIDSTEP = 8
+I_POSTONLY = 9
+I_CLIP = 10
+I_SEED = 11
+I_MAXORD = 12
+I_TEND = 13
+I_NSTEPS = 14
+I_BASE = 15
+N_CFG_I = 16
+# ---- float config (cfg_f) --------------------------------------------------------------------
+F_TICK = 0
+F_LOT = 1
+F_MAKER = 2
+F_TAKER = 3
+F_PERC = 4
+F_MULT = 5
+F_MAXPOS = 6
+F_QN = 7
+N_CFG_F = 8
+
+# ---- order slots: oi (int) / of (float) columns ------------------------------------------------
+O_ID = 0
+O_SIDE = 1
+O_TICK = 2
+O_EX = 3  # exchange state: 0 not there (in flight), 1 resting, 2 gone
+O_LO = 4  # local state: 0 free slot, 1 pending new, 2 working, 3 pending cancel, 4 done
+O_POST = 5
+N_OI = 6
+Q_QTY = 0
+Q_LEAVES = 1  # exchange-side leaves
+Q_FRONT = 2
+Q_CUM = 3
+Q_LLEAVES = 4  # local view of leaves
+N_OF = 5
+LO_FREE = 0
+LO_PNEW = 1
+LO_WORK = 2
+LO_PCANCEL = 3
+LO_DONE = 4
+# ---- requests (to the exchange) / responses (to local) ---------------------------------------
+R_NEW = 1
+R_CANCEL = 2
+S_ACK = 1
+S_FILL = 2
+S_CANCELLED = 3
+S_REJECTED = 4
+S_CANCEL_REJECTED = 5
+# rq columns: time, slot, kind, oid, seq ; rs columns: time, slot, kind, oid, seq ; rsf: qty
+# ---- scalars (sc) ------------------------------------------------------------------------------
+S_NLIVE = 0
+S_NREQ = 1
+S_NRESP = 2
+S_NEXTID = 3
+S_SEQ = 4
+S_RNG = 5
+S_NFILLS = 6
+S_NSENT = 7
+S_NREJECT = 8
+S_NCANCEL = 9
+S_NMAKER = 10
+S_NTAKER = 11
+S_MARKS = 12
+S_NFUND = 13
+N_SC = 14
+# ---- accounting (acc) --------------------------------------------------------------------------
+A_POS = 0
+A_CASH = 1
+A_FEES = 2
+A_FUND = 3
+A_SPREAD = 4
+A_INV = 5
+A_MARK = 6  # last mark (mid), NaN before the first
+A_VOL = 7
+A_LPOS = 8  # local (strategy's) view of the position
+N_ACC = 9
+# ---- fills: ff (float) / fi (int) columns ------------------------------------------------------
+FF_PX = 0
+FF_QTY = 1
+FF_FEE = 2
+FF_MID = 3
+FF_CAPTURE = 4
+N_FF = 5
+FI_TS = 0
+FI_LTS = 1
+FI_SIDE = 2
+FI_MAKER = 3
+FI_OID = 4
+FI_SEQ = 5
+N_FI = 6
+# ---- steps: stf (float) / sti (int) columns ----------------------------------------------------
+T_MID = 0
+T_LMID = 1
+T_POS = 2
+T_LPOS = 3
+T_BAL = 4
+T_EQ = 5
+T_SPREAD = 6
+T_INV = 7
+T_FEES = 8
+T_FUND = 9
+T_BID = 10  # exchange best bid / ask (NaN when empty)
+T_ASK = 11
+T_QBID = 12  # our quoted bid / ask price (NaN: none)
+T_QASK = 13
+N_STF = 14
+TI_TS = 0
+TI_SEQ = 1
+TI_IEX = 2  # exchange events applied so far
+N_STI = 3
+# ---- strategies --------------------------------------------------------------------------------
+STRAT_GRID = 0
+STRAT_AS = 1
+STRAT_AS_INF = 2
+STRAT_GLFT = 3
+
+
+# ==============================================================================================
+# small helpers
+# ==============================================================================================
+
+
+def _value_python(px, mult, inverse):
+    if inverse == 1:
+        return -mult / px
+    return mult * px
+
+
+def _draw_python(lat, sc):
+    """A latency: the constant, or one drawn (MINSTD generator, seeded) from a recorded array."""
+    n = lat.shape[0]
+    if n == 1:
+        return lat[0]
+    x = (sc[S_RNG] * 48271) % 2147483647
+    sc[S_RNG] = x
+    return lat[x % n]
+
+
+def _tick_python(p, tick):
+    return np.int64(math.floor(p / tick + 0.5))
+
+
+# ==============================================================================================
+# L2 book (dense in ticks): book[0] ex bid, book[1] ex ask, book[2] local bid, book[3] local ask
+# best[b]: index of the best level (-1 / n when the side is empty)
+# ==============================================================================================
+
+
+def _set_level_python(book, best, b, idx, q):
+    """Set level ``idx`` of book side ``b`` to ``q``; returns the previous quantity.
+
+    Bids are even ``b``, asks odd. An update that crosses the book moves the opposite best past it
+    (the crossed levels stay stored, hidden), as hftbacktest's market depth does.
+    """
+    n = book.shape[1]
+    prev = book[b, idx]
+    if q <= EPS:
+        q = 0.0
+    book[b, idx] = q
+    if b % 2 == 0:  # bid side
+        if q > 0.0:
+            if idx > best[b]:
+                best[b] = idx
+                if best[b + 1] <= idx:
+                    j = idx + 1
+                    while j < n and book[b + 1, j] <= 0.0:
+                        j += 1
+                    best[b + 1] = j
+        elif idx == best[b]:
+            j = idx - 1
+            while j >= 0 and book[b, j] <= 0.0:
+                j -= 1
+            best[b] = j
+    else:  # ask side
+        if q > 0.0:
+            if idx < best[b]:
+                best[b] = idx
+                if best[b - 1] >= idx:
+                    j = idx - 1
+                    while j >= 0 and book[b - 1, j] <= 0.0:
+                        j -= 1
+                    best[b - 1] = j
+        elif idx == best[b]:
+            j = idx + 1
+            while j < n and book[b, j] <= 0.0:
+                j += 1
+            best[b] = j
+    return prev
+
+
+def _clear_python(book, best, b, upto):
+    """Clear side ``b``: everything (``upto`` < 0) or the levels at or beyond ``upto``
+    (bids >= upto, asks <= upto)."""
+    n = book.shape[1]
+    if upto < 0:
+        for j in range(n):
+            book[b, j] = 0.0
+    elif b % 2 == 0:
+        for j in range(max(upto, 0), n):
+            book[b, j] = 0.0
+    else:
+        for j in range(0, min(upto + 1, n)):
+            book[b, j] = 0.0
+    if b % 2 == 0:
+        j = n - 1
+        while j >= 0 and book[b, j] <= 0.0:
+            j -= 1
+        best[b] = j
+    else:
+        j = 0
+        while j < n and book[b, j] <= 0.0:
+            j += 1
+        best[b] = j
+
+
+def _mid_python(best, b, base, tick, n):
+    """Mid of book ``b`` (0 exchange, 2 local); NaN when a side is empty."""
+    if best[b] < 0 or best[b + 1] >= n:
+        return math.nan
+    return 0.5 * ((best[b] + base) + (best[b + 1] + base)) * tick
+
+
+# ==============================================================================================
+# accounting (Ledger semantics)
+# ==============================================================================================
+
+
+def _mark_python(acc, sc, mid, cfg_f, cfg_i):
+    if not math.isfinite(mid):
+        return
+    mult = cfg_f[F_MULT]
+    inv = cfg_i[I_INVERSE]
+    if math.isfinite(acc[A_MARK]):
+        acc[A_INV] += acc[A_POS] * (_value(mid, mult, inv) - _value(acc[A_MARK], mult, inv))
+    acc[A_MARK] = mid
+
+
+def _book_fill_python(acc, sc, ff, fi, slot, oi, side, qty, px, maker, ts, resp_lat, mid,
+                      cfg_f, cfg_i):
+    """Book one fill in the accounts and the fill record (Ledger.on_fill with mid=mid)."""
+    mult = cfg_f[F_MULT]
+    inv = cfg_i[I_INVERSE]
+    if math.isfinite(mid):
+        _mark(acc, sc, mid, cfg_f, cfg_i)
+    if not math.isfinite(acc[A_MARK]):
+        _mark(acc, sc, px, cfg_f, cfg_i)
+    x_px = _value(px, mult, inv)
+    x_mid = _value(acc[A_MARK], mult, inv)
+    rate = cfg_f[F_MAKER] if maker == 1 else cfg_f[F_TAKER]
+    fee = rate * abs(qty * x_px) + cfg_f[F_PERC] * qty
+    capture = side * qty * (x_mid - x_px)
+    acc[A_POS] += side * qty
+    acc[A_CASH] -= side * qty * x_px
+    acc[A_FEES] += fee
+    acc[A_SPREAD] += capture
+    acc[A_VOL] += abs(qty * x_px)
+    k = sc[S_NFILLS]
+    ff[k, FF_PX] = px
+    ff[k, FF_QTY] = qty
+    ff[k, FF_FEE] = fee
+    ff[k, FF_MID] = acc[A_MARK]
+    ff[k, FF_CAPTURE] = capture
+    fi[k, FI_TS] = ts
+    fi[k, FI_LTS] = ts + resp_lat
+    fi[k, FI_SIDE] = side
+    fi[k, FI_MAKER] = maker
+    fi[k, FI_OID] = oi[slot, O_ID]
+    fi[k, FI_SEQ] = sc[S_SEQ]
+    sc[S_SEQ] += 1
+    sc[S_NFILLS] = k + 1
+    if maker == 1:
+        sc[S_NMAKER] += 1
+    else:
+        sc[S_NTAKER] += 1
+
+
+# ==============================================================================================
+# request / response queues
+# ==============================================================================================
+
+
+def _push_req_python(rq, sc, t, slot, kind, oid):
+    k = sc[S_NREQ]
+    rq[k, 0] = t
+    rq[k, 1] = slot
+    rq[k, 2] = kind
+    rq[k, 3] = oid
+    rq[k, 4] = sc[S_SEQ]
+    sc[S_SEQ] += 1
+    sc[S_NREQ] = k + 1
+
+
+def _push_resp_python(rs, rsf, sc, t, slot, kind, oid, qty):
+    k = sc[S_NRESP]
+    rs[k, 0] = t
+    rs[k, 1] = slot
+    rs[k, 2] = kind
+    rs[k, 3] = oid
+    rs[k, 4] = sc[S_SEQ]
+    rsf[k] = qty
+    sc[S_SEQ] += 1
+    sc[S_NRESP] = k + 1
+
+
+def _first_python(q, n):
+    """Row of the earliest entry (time, then sequence) among the first ``n`` rows; -1 if none."""
+    best = -1
+    for r in range(n):
+        if best < 0 or q[r, 0] < q[best, 0] or (q[r, 0] == q[best, 0] and q[r, 4] < q[best, 4]):
+            best = r
+    return best
+
+
+def _pop_python(q, n, r):
+    """Remove row ``r`` (the last row moves into its place)."""
+    last = n - 1
+    if r != last:
+        for c in range(q.shape[1]):
+            q[r, c] = q[last, c]
+
+
+# ==============================================================================================
+# exchange side
+# ==============================================================================================
+
+
+def _live_remove_python(live, sc, slot):
+    n = sc[S_NLIVE]
+    for j in range(n):
+        if live[j] == slot:
+            live[j] = live[n - 1]
+            sc[S_NLIVE] = n - 1
+            return
+
+
+def _ex_fill_python(slot, qty, px, maker, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
+                    cfg_f, cfg_i, lat_resp, mid):
+    """The exchange fills ``qty`` of order ``slot`` at ``px``; response to local."""
+    resp = _draw(lat_resp, sc)
+    side = oi[slot, O_SIDE]
+    _book_fill(acc, sc, ff, fi, slot, oi, side, qty, px, maker, t, resp, mid, cfg_f, cfg_i)
+    of[slot, Q_LEAVES] -= qty
+    if of[slot, Q_LEAVES] <= cfg_f[F_LOT] * 1e-9:
+        of[slot, Q_LEAVES] = 0.0
+        if oi[slot, O_EX] == 1:
+            _live_remove(live, sc, slot)
+        oi[slot, O_EX] = 2
+    _push_resp(rs, rsf, sc, t + resp, slot, S_FILL, oi[slot, O_ID], qty)
+
+
+def _ex_cross_python(b, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f, cfg_i,
+                     lat_resp):
+    """After a best-price move on exchange side ``b`` (0 bid, 1 ask): fill our resting orders
+    on the other side that the new best crosses (in full, at their own price, as makers)."""
+    base = cfg_i[I_BASE]
+    tick = cfg_f[F_TICK]
+    n = cfg_i[I_NTICKS]
+    j = 0
+    while j < sc[S_NLIVE]:
+        slot = live[j]
+        hit = False
+        if b == 0:
+            hit = oi[slot, O_SIDE] == -1 and oi[slot, O_TICK] - base <= best[0]
+        else:
+            hit = oi[slot, O_SIDE] == 1 and oi[slot, O_TICK] - base >= best[1]
+        if hit:
+            mid = _mid(best, 0, base, tick, n)
+            _ex_fill(slot, of[slot, Q_LEAVES], oi[slot, O_TICK] * tick, 1, t, oi, of, live, sc,
+                     acc, ff, fi, rs, rsf, best, book, cfg_f, cfg_i, lat_resp, mid)
+            # the slot left `live` (swap with the last): look at index j again
+        else:
+            j += 1
+
+
+def _ex_trade_python(tick_t, aggressor, tq, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best,
+                     book, cfg_f, cfg_i, lat_resp):
+    """A public trade at ``tick_t`` (absolute ticks), aggressor +1 buy / -1 sell, qty ``tq``."""
+    base = cfg_i[I_BASE]
+    tick = cfg_f[F_TICK]
+    n = cfg_i[I_NTICKS]
+    model = cfg_i[I_QMODEL]
+    lot = cfg_f[F_LOT]
+    j = 0
+    while j < sc[S_NLIVE]:
+        slot = live[j]
+        side = oi[slot, O_SIDE]
+        filled = False
+        if side == -aggressor:
+            ot = oi[slot, O_TICK]
+            through = (side == -1 and ot < tick_t) or (side == 1 and ot > tick_t)
+            if through:
+                mid = _mid(best, 0, base, tick, n)
+                q = of[slot, Q_LEAVES]
+                if cfg_i[I_PARTIAL] == 1:
+                    q = min(q, tq)
+                _ex_fill(slot, q, ot * tick, 1, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best,
+                         book, cfg_f, cfg_i, lat_resp, mid)
+                filled = oi[slot, O_EX] == 2
+            elif ot == tick_t:
+                fr, cu = _queue_trade(model, of[slot, Q_FRONT], of[slot, Q_CUM], tq)
+                of[slot, Q_FRONT] = fr
+                of[slot, Q_CUM] = cu
+                ex = _queue_filled_qty(fr, lot)
+                if ex > 0.0:
+                    mid = _mid(best, 0, base, tick, n)
+                    q = of[slot, Q_LEAVES]
+                    if cfg_i[I_PARTIAL] == 1:
+                        q = min(q, ex, tq)
+                        of[slot, Q_FRONT] = 0.0
+                    _ex_fill(slot, q, ot * tick, 1, t, oi, of, live, sc, acc, ff, fi, rs, rsf,
+                             best, book, cfg_f, cfg_i, lat_resp, mid)
+                    filled = oi[slot, O_EX] == 2
+        if not filled:
+            j += 1
+
+
+def _ex_depth_python(b, idx, q, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f,
+                     cfg_i, lat_resp):
+    """An exchange L2 update of side ``b`` (0 bid, 1 ask) at level ``idx``."""
+    prev_best = best[b]
+    prev = _set_level(book, best, b, idx, q)
+    new = book[b, idx]
+    side = 1 if b == 0 else -1
+    tick_abs = idx + cfg_i[I_BASE]
+    for j in range(sc[S_NLIVE]):
+        slot = live[j]
+        if oi[slot, O_SIDE] == side and oi[slot, O_TICK] == tick_abs:
+            fr, cu = _queue_depth(cfg_i[I_QMODEL], cfg_f[F_QN], of[slot, Q_FRONT], of[slot, Q_CUM],
+                                  prev, new)
+            of[slot, Q_FRONT] = fr
+            of[slot, Q_CUM] = cu
+    if (b == 0 and best[0] > prev_best) or (b == 1 and best[1] < prev_best):
+        _ex_cross(b, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f, cfg_i,
+                  lat_resp)
+
+
+def _ex_request_python(r, rq, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f,
+                       cfg_i, lat_resp):
+    """A request (row ``r`` of ``rq``) reaches the exchange at ``t``."""
+    slot = rq[r, 1]
+    kind = rq[r, 2]
+    oid = rq[r, 3]
+    base = cfg_i[I_BASE]
+    tick = cfg_f[F_TICK]
+    n = cfg_i[I_NTICKS]
+    if oi[slot, O_ID] != oid:
+        return
+    if kind == R_NEW:
+        side = oi[slot, O_SIDE]
+        idx = oi[slot, O_TICK] - base
+        crosses = (side == 1 and idx >= best[1]) or (side == -1 and idx <= best[0])
+        if crosses:
+            if oi[slot, O_POST] == 1 or (side == 1 and best[1] >= n) or (side == -1 and best[0] < 0):
+                oi[slot, O_EX] = 2
+                sc[S_NREJECT] += 1
+                resp = _draw(lat_resp, sc)
+                _push_resp(rs, rsf, sc, t + resp, slot, S_REJECTED, oid, 0.0)
+            else:  # takes the opposite best, in full (as hftbacktest)
+                mid = _mid(best, 0, base, tick, n)
+                px = (best[1] + base) * tick if side == 1 else (best[0] + base) * tick
+                _ex_fill(slot, of[slot, Q_LEAVES], px, 0, t, oi, of, live, sc, acc, ff, fi, rs,
+                         rsf, best, book, cfg_f, cfg_i, lat_resp, mid)
+        else:
+            oi[slot, O_EX] = 1
+            b = 0 if side == 1 else 1
+            of[slot, Q_FRONT] = book[b, idx]
+            of[slot, Q_CUM] = 0.0
+            live[sc[S_NLIVE]] = slot
+            sc[S_NLIVE] += 1
+            resp = _draw(lat_resp, sc)
+            _push_resp(rs, rsf, sc, t + resp, slot, S_ACK, oid, 0.0)
+    else:  # cancel
+        resp = _draw(lat_resp, sc)
+        if oi[slot, O_EX] == 1:
+            _live_remove(live, sc, slot)
+            oi[slot, O_EX] = 2
+            sc[S_NCANCEL] += 1
+            _push_resp(rs, rsf, sc, t + resp, slot, S_CANCELLED, oid, 0.0)
+        else:
+            _push_resp(rs, rsf, sc, t + resp, slot, S_CANCEL_REJECTED, oid, 0.0)
+
+
+# ==============================================================================================
+# local side
+# ==============================================================================================
+
+
+def _lo_response_python(r, rs, rsf, oi, of, acc):
+    slot = rs[r, 1]
+    kind = rs[r, 2]
+    if oi[slot, O_ID] != rs[r, 3] or oi[slot, O_LO] == LO_FREE:
+        return
+    if kind == S_ACK:
+        if oi[slot, O_LO] == LO_PNEW:
+            oi[slot, O_LO] = LO_WORK
+    elif kind == S_FILL:
+        q = rsf[r]
+        acc[A_LPOS] += oi[slot, O_SIDE] * q
+        of[slot, Q_LLEAVES] -= q
+        if of[slot, Q_LLEAVES] <= of[slot, Q_QTY] * 1e-9:
+            of[slot, Q_LLEAVES] = 0.0
+            oi[slot, O_LO] = LO_FREE
+        elif oi[slot, O_LO] == LO_PNEW:
+            oi[slot, O_LO] = LO_WORK
+    elif kind == S_CANCELLED or kind == S_REJECTED:
+        oi[slot, O_LO] = LO_FREE
+    # S_CANCEL_REJECTED: the order was already gone (its fill response is on its way or arrived)
+
+
+def _quote_python(strat, sp, mid, pos, t, t_end, bb_px, ba_px, tick):
+    """Strategy kernel: ``(bid, ask, bid_qty, ask_qty)`` (NaN price: no quote)."""
+    if strat == STRAT_GRID:
+        # sp: half_spread, qty, skew (price per unit of position)
+        r = mid - sp[2] * pos
+        return r - sp[0], r + sp[0], sp[1], sp[1]
+    if strat == STRAT_AS:
+        # sp: gamma, sigma, k, max_inventory, order_size, time unit (ns)
+        tl = (t_end - t) / sp[5]
+        return _as_quote(mid, pos, tl, sp[0], sp[1], sp[2], sp[3], sp[4])
+    if strat == STRAT_AS_INF:
+        # sp: gamma, sigma, k, omega, max_inventory, order_size
+        return _as_inf_quote(mid, pos, sp[0], sp[1], sp[2], sp[3], sp[4], sp[5])
+    # GLFT; sp: gamma, sigma, A, k, xi, delta, max_inventory
+    return _glft_quote(mid, pos, sp[0], sp[1], sp[2], sp[3], sp[4], sp[5], sp[6])
+
+
+def _side_exposure_python(oi, of, side, maxord):
+    """Unsigned quantity of our live orders on ``side`` (pending new, working, pending cancel)."""
+    tot = 0.0
+    for s in range(maxord):
+        lo = oi[s, O_LO]
+        if lo != LO_FREE and oi[s, O_SIDE] == side:
+            tot += of[s, Q_LLEAVES]
+    return tot
+
+
+def _reconcile_python(side, tick0, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry):
+    """Make our orders on ``side`` match the desired ladder: ``levels`` prices from ``tick0``
+    (absolute ticks, -1: none) stepping away by ``grid_step`` ticks, ``qty`` each."""
+    maxord = cfg_i[I_MAXORD]
+    levels = cfg_i[I_LEVELS]
+    step = cfg_i[I_GRIDSTEP]
+    lot = cfg_f[F_LOT]
+    # cancel orders not on the ladder (or of another size)
+    for s in range(maxord):
+        if oi[s, O_SIDE] != side:
+            continue
+        lo = oi[s, O_LO]
+        if lo == LO_PNEW or lo == LO_WORK:
+            keep = False
+            if tick0 >= 0 and qty > 0.0:
+                d = (tick0 - oi[s, O_TICK]) * side
+                if d >= 0 and d % step == 0 and d // step < levels and \
+                        abs(of[s, Q_QTY] - qty) <= lot * 1e-9:
+                    keep = True
+            if not keep:
+                oi[s, O_LO] = LO_PCANCEL
+                lat = _draw(lat_entry, sc)
+                _push_req(rq, sc, t + lat, s, R_CANCEL, oi[s, O_ID])
+    if tick0 < 0 or qty <= 0.0:
+        return
+    # place missing levels, within the position limit
+    for lv in range(levels):
+        tk = tick0 - side * lv * step
+        if tk < cfg_i[I_BASE] or tk >= cfg_i[I_BASE] + cfg_i[I_NTICKS]:
+            continue
+        present = False
+        for s in range(maxord):
+            if oi[s, O_LO] != LO_FREE and oi[s, O_SIDE] == side and oi[s, O_TICK] == tk:
+                present = True
+                break
+        if present:
+            continue
+        expo = side * acc[A_LPOS] + _side_exposure(oi, of, side, maxord)
+        if expo + qty > cfg_f[F_MAXPOS] + lot * 1e-9:
+            break
+        free = -1
+        for s in range(maxord):
+            if oi[s, O_LO] == LO_FREE:
+                free = s
+                break
+        if free < 0 or sc[S_NREQ] >= rq.shape[0]:
+            break
+        oid = sc[S_NEXTID]
+        sc[S_NEXTID] = oid + 1
+        oi[free, O_ID] = oid
+        oi[free, O_SIDE] = side
+        oi[free, O_TICK] = tk
+        oi[free, O_EX] = 0
+        oi[free, O_LO] = LO_PNEW
+        oi[free, O_POST] = cfg_i[I_POSTONLY]
+        of[free, Q_QTY] = qty
+        of[free, Q_LEAVES] = qty
+        of[free, Q_FRONT] = 0.0
+        of[free, Q_CUM] = 0.0
+        of[free, Q_LLEAVES] = qty
+        sc[S_NSENT] += 1
+        lat = _draw(lat_entry, sc)
+        _push_req(rq, sc, t + lat, free, R_NEW, oid)
+
+
+def _step_python(t, k, oi, of, rq, sc, acc, best, cfg_f, cfg_i, sp, lat_entry, stf):
+    """The strategy wakes at local time ``t``: quote from the local book and reconcile."""
+    base = cfg_i[I_BASE]
+    tick = cfg_f[F_TICK]
+    n = cfg_i[I_NTICKS]
+    lot = cfg_f[F_LOT]
+    lmid = _mid(best, 2, base, tick, n)
+    stf[k, T_QBID] = math.nan
+    stf[k, T_QASK] = math.nan
+    if not math.isfinite(lmid):
+        _reconcile(1, -1, 0.0, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry)
+        _reconcile(-1, -1, 0.0, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry)
+        return
+    bb_px = (best[2] + base) * tick
+    ba_px = (best[3] + base) * tick
+    bid, ask, bq, aq = _quote(cfg_i[I_STRAT], sp, lmid, acc[A_LPOS], t, cfg_i[I_TEND], bb_px,
+                              ba_px, tick)
+    clip = cfg_i[I_CLIP]
+    btick = np.int64(-1)
+    atick = np.int64(-1)
+    if math.isfinite(bid) and bq > 0.0:
+        btick = np.int64(math.floor(bid / tick + 1e-9))
+        if clip == 1:
+            btick = min(btick, best[2] + base)
+        elif clip == 2:
+            btick = min(btick, best[3] + base - 1)
+        if btick < 0:
+            btick = np.int64(-1)
+    if math.isfinite(ask) and aq > 0.0:
+        atick = np.int64(math.ceil(ask / tick - 1e-9))
+        if clip == 1:
+            atick = max(atick, best[3] + base)
+        elif clip == 2:
+            atick = max(atick, best[2] + base + 1)
+    bq = math.floor(bq / lot + 1e-9) * lot
+    aq = math.floor(aq / lot + 1e-9) * lot
+    if btick >= 0:
+        stf[k, T_QBID] = btick * tick
+    if atick >= 0:
+        stf[k, T_QASK] = atick * tick
+    _reconcile(1, btick, bq, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry)
+    _reconcile(-1, atick, aq, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry)
+
+
+def _record_step_python(k, t, i_ex, acc, sc, best, cfg_f, cfg_i, stf, sti):
+    base = cfg_i[I_BASE]
+    tick = cfg_f[F_TICK]
+    n = cfg_i[I_NTICKS]
+    mid = _mid(best, 0, base, tick, n)
+    _mark(acc, sc, mid, cfg_f, cfg_i)
+    stf[k, T_MID] = mid
+    stf[k, T_LMID] = _mid(best, 2, base, tick, n)
+    stf[k, T_POS] = acc[A_POS]
+    stf[k, T_LPOS] = acc[A_LPOS]
+    bal = acc[A_CASH] - acc[A_FEES] + acc[A_FUND]
+    stf[k, T_BAL] = bal
+    x = 0.0
+    if math.isfinite(acc[A_MARK]):
+        x = acc[A_POS] * _value(acc[A_MARK], cfg_f[F_MULT], cfg_i[I_INVERSE])
+    stf[k, T_EQ] = bal + x
+    stf[k, T_SPREAD] = acc[A_SPREAD]
+    stf[k, T_INV] = acc[A_INV]
+    stf[k, T_FEES] = acc[A_FEES]
+    stf[k, T_FUND] = acc[A_FUND]
+    stf[k, T_BID] = (best[0] + base) * tick if best[0] >= 0 else math.nan
+    stf[k, T_ASK] = (best[1] + base) * tick if best[1] < n else math.nan
+    sti[k, TI_TS] = t
+    sti[k, TI_SEQ] = sc[S_SEQ]
+    sti[k, TI_IEX] = i_ex
+    sc[S_SEQ] += 1
+    sc[S_MARKS] += 1
+
+
+# ==============================================================================================
+# the main loop
+# ==============================================================================================
+
+
+def run_kernel_python(code, exch_ts, local_ts, px, qty, cfg_f, cfg_i, sp, lat_entry, lat_resp,
+                      fund_ts, fund_rate, stf, sti, ff, fi, fund_out, book, best):
+    """Replay the events; fill the step arrays ``stf``/``sti``, fills ``ff``/``fi`` and
+    funding rows ``fund_out`` (ts, rate, mark, amount, seq); returns ``(sc, acc, ff, fi)``
+    (the fill arrays are reallocated when they fill up)."""
+    n_ev = code.shape[0]
+    n = cfg_i[I_NTICKS]
+    base = cfg_i[I_BASE]
+    tick = cfg_f[F_TICK]
+    maxord = cfg_i[I_MAXORD]
+    n_steps = cfg_i[I_NSTEPS]
+    interval = cfg_i[I_INTERVAL]
+    t_end = cfg_i[I_TEND]
+    oi = np.zeros((maxord, N_OI), dtype=np.int64)
+    of = np.zeros((maxord, N_OF), dtype=np.float64)
+    live = np.zeros(maxord, dtype=np.int64)
+    rq = np.zeros((4 * maxord + 16, 5), dtype=np.int64)
+    rs = np.zeros((8 * maxord + 16, 5), dtype=np.int64)
+    rsf = np.zeros(8 * maxord + 16, dtype=np.float64)
+    sc = np.zeros(N_SC, dtype=np.int64)
+    acc = np.zeros(N_ACC, dtype=np.float64)
+    acc[A_MARK] = math.nan
+    sc[S_NEXTID] = 1
+    sc[S_RNG] = (cfg_i[I_SEED] % 2147483646) + 1
+    for b in range(4):
+        best[b] = -1 if b % 2 == 0 else n
+    n_fund = fund_ts.shape[0]
+    i_ex = 0
+    i_lo = 0
+    i_fu = 0
+    k = 0
+    while i_ex < n_ev and (code[i_ex] & C_EXCH) == 0:
+        i_ex += 1
+    while i_lo < n_ev and (code[i_lo] & C_LOCAL) == 0:
+        i_lo += 1
+    while True:
+        # grow the fill arrays so that one more event cannot overflow them
+        if sc[S_NFILLS] + maxord + 1 > ff.shape[0]:
+            cap = 2 * ff.shape[0] + maxord + 1
+            ff2 = np.zeros((cap, N_FF), dtype=np.float64)
+            fi2 = np.zeros((cap, N_FI), dtype=np.int64)
+            ff2[: ff.shape[0]] = ff
+            fi2[: fi.shape[0]] = fi
+            ff = ff2
+            fi = fi2
+        t_ex = exch_ts[i_ex] if i_ex < n_ev else BIG
+        t_lo = local_ts[i_lo] if i_lo < n_ev else BIG
+        r_req = _first(rq, sc[S_NREQ])
+        t_req = rq[r_req, 0] if r_req >= 0 else BIG
+        r_resp = _first(rs, sc[S_NRESP])
+        t_resp = rs[r_resp, 0] if r_resp >= 0 else BIG
+        t_step = interval * k + cfg_i[I_TSTART] if k < n_steps else BIG
+        t_fu = fund_ts[i_fu] if i_fu < n_fund else BIG
+        t = min(t_ex, t_lo, t_req, t_resp, t_step, t_fu)
+        if t == BIG or t > t_end:
+            break
+        if t_ex == t:
+            c = code[i_ex]
+            kind = c & C_KIND
+            if kind == K_DEPTH or kind == K_SNAPSHOT:
+                idx = _tick(px[i_ex], tick) - base
+                if 0 <= idx < n:
+                    b = 0 if (c & C_BUY) != 0 else 1
+                    _ex_depth(b, idx, qty[i_ex], t, oi, of, live, sc, acc, ff, fi, rs, rsf, best,
+                              book, cfg_f, cfg_i, lat_resp)
+            elif kind == K_TRADE:
+                agg = 1 if (c & C_BUY) != 0 else -1
+                _ex_trade(_tick(px[i_ex], tick), agg, qty[i_ex], t, oi, of, live, sc, acc, ff,
+                          fi, rs, rsf, best, book, cfg_f, cfg_i, lat_resp)
+            elif kind == K_CLEAR:
+                upto = np.int64(-1)
+                if px[i_ex] > 0.0:
+                    upto = _tick(px[i_ex], tick) - base
+                if (c & C_BUY) != 0 or (c & C_SELL) == 0:
+                    _clear(book, best, 0, upto)
+                if (c & C_SELL) != 0 or (c & C_BUY) == 0:
+                    _clear(book, best, 1, upto)
+            i_ex += 1
+            while i_ex < n_ev and (code[i_ex] & C_EXCH) == 0:
+                i_ex += 1
+        elif t_req == t:
+            _ex_request(r_req, rq, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f,
+                        cfg_i, lat_resp)
+            _pop(rq, sc[S_NREQ], r_req)
+            sc[S_NREQ] -= 1
+        elif t_fu == t:
+            mid = _mid(best, 0, base, tick, n)
+            mk = mid if math.isfinite(mid) else acc[A_MARK]
+            amount = 0.0
+            if math.isfinite(mk):
+                amount = -fund_rate[i_fu] * acc[A_POS] * abs(
+                    _value(mk, cfg_f[F_MULT], cfg_i[I_INVERSE]))
+            acc[A_FUND] += amount
+            fund_out[i_fu, 0] = t
+            fund_out[i_fu, 1] = fund_rate[i_fu]
+            fund_out[i_fu, 2] = mk
+            fund_out[i_fu, 3] = amount
+            fund_out[i_fu, 4] = sc[S_SEQ]
+            sc[S_SEQ] += 1
+            sc[S_NFUND] += 1
+            i_fu += 1
+        elif t_resp == t:
+            _lo_response(r_resp, rs, rsf, oi, of, acc)
+            _pop(rs, sc[S_NRESP], r_resp)
+            last = sc[S_NRESP] - 1
+            rsf[r_resp] = rsf[last]
+            sc[S_NRESP] = last
+        elif t_lo == t:
+            c = code[i_lo]
+            kind = c & C_KIND
+            if kind == K_DEPTH or kind == K_SNAPSHOT:
+                idx = _tick(px[i_lo], tick) - base
+                if 0 <= idx < n:
+                    b = 2 if (c & C_BUY) != 0 else 3
+                    _set_level(book, best, b, idx, qty[i_lo])
+            elif kind == K_CLEAR:
+                upto = np.int64(-1)
+                if px[i_lo] > 0.0:
+                    upto = _tick(px[i_lo], tick) - base
+                if (c & C_BUY) != 0 or (c & C_SELL) == 0:
+                    _clear(book, best, 2, upto)
+                if (c & C_SELL) != 0 or (c & C_BUY) == 0:
+                    _clear(book, best, 3, upto)
+            i_lo += 1
+            while i_lo < n_ev and (code[i_lo] & C_LOCAL) == 0:
+                i_lo += 1
+        else:  # strategy step
+            _record_step(k, t, i_ex, acc, sc, best, cfg_f, cfg_i, stf, sti)
+            if sc[S_NREQ] + 2 * maxord < rq.shape[0] and sc[S_NRESP] + 4 * maxord < rs.shape[0]:
+                _step(t, k, oi, of, rq, sc, acc, best, cfg_f, cfg_i, sp, lat_entry, stf)
+            k += 1
+    return sc, acc, ff, fi, k
+
+
+# ==============================================================================================
+# compile the family: plain Python (helpers bound to *_python) and numba (bound to compiled)
+# ==============================================================================================
+
+_FAMILY = [
+    "_value", "_draw", "_tick", "_set_level", "_clear", "_mid", "_mark", "_book_fill",
+    "_push_req", "_push_resp", "_first", "_pop", "_live_remove", "_ex_fill", "_ex_cross",
+    "_ex_trade", "_ex_depth", "_ex_request", "_lo_response", "_quote", "_side_exposure",
+    "_reconcile", "_step", "_record_step", "run_kernel",
+]
+
+
+def _compile(jit):
+    from mmlab.quoting import _avellaneda_stoikov as _as
+    from mmlab.quoting import _glft as _gl
+
+    ns = dict(globals())
+    if jit is None:
+        ns["_queue_trade"] = queue_trade_python
+        ns["_queue_depth"] = queue_depth_python
+        ns["_queue_filled_qty"] = queue_filled_qty_python
+        ns["_as_quote"] = _as.as_quote_kernel_python
+        ns["_as_inf_quote"] = _as.as_infinite_quote_kernel_python
+        ns["_glft_quote"] = _gl.glft_quote_kernel_python
+    else:
+        from mmlab.backtest import _queue
+
+        ns["_queue_trade"] = _queue.queue_trade
+        ns["_queue_depth"] = _queue.queue_depth
+        ns["_queue_filled_qty"] = _queue.queue_filled_qty
+        ns["_as_quote"] = _as.as_quote_kernel
+        ns["_as_inf_quote"] = _as.as_infinite_quote_kernel
+        ns["_glft_quote"] = _gl.glft_quote_kernel
+    fam = {}
+    for name in _FAMILY:
+        f = globals()[name + "_python"]
+        g = types.FunctionType(f.__code__, ns, name, f.__defaults__)
+        g.__doc__ = f.__doc__
+        g.__module__ = f.__module__
+        g.__qualname__ = name
+        if jit is not None:
+            g = jit(g)
+        ns[name] = g
+        fam[name] = g
+    return fam
+
+
+_py = _compile(None)
+_nb = _compile(njit(cache=True))
+run_kernel_python = _py["run_kernel"]
+run_kernel = _nb["run_kernel"]
+_ = queue_prob_python  # re-exported through _queue; keeps the import explicit

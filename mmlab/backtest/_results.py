@@ -1,0 +1,304 @@
+"""The results of a backtest: equity curve, fills, the exact PnL split, statistics, provenance."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mmlab.backtest import _engine as E
+from mmlab.errors import ConfigError, FormatError
+
+__all__ = ["BacktestResult", "read_result"]
+
+_YEAR_NS = 365.0 * 86400e9
+_STEP_COLS = {
+    "mid": E.T_MID, "local_mid": E.T_LMID, "position": E.T_POS, "local_position": E.T_LPOS,
+    "balance": E.T_BAL, "equity": E.T_EQ, "spread_pnl": E.T_SPREAD, "inventory_pnl": E.T_INV,
+    "fees": E.T_FEES, "funding": E.T_FUND, "best_bid": E.T_BID, "best_ask": E.T_ASK,
+    "quote_bid": E.T_QBID, "quote_ask": E.T_QASK,
+}
+
+
+@dataclass
+class BacktestResult:
+    """What a backtest produced.
+
+    Attributes
+    ----------
+    steps : pandas.DataFrame
+        One row per strategy step (``ts``, local time ns): exchange ``mid`` (the mark),
+        ``local_mid``, ``position`` (fills booked at the exchange), ``local_position`` (as the
+        strategy knows it), ``balance`` (cash flows - fees + funding), ``equity`` (balance +
+        position at the mid = PnL from a flat start), the cumulative PnL parts, exchange best
+        bid/ask and our quoted prices.
+    fills : pandas.DataFrame
+        ``ts`` (exchange), ``local_ts`` (when the strategy learns it), ``side``, ``price``,
+        ``qty``, ``maker``, ``fee`` (negative = rebate), ``mid`` (the mark used),
+        ``spread_capture``, ``order_id``, ``seq`` (order of all accounting events).
+    funding : pandas.DataFrame
+        ``ts``, ``rate``, ``mark``, ``amount``, ``seq``.
+    pnl : dict
+        ``spread``, ``inventory``, ``fees`` (negative when paid), ``funding``, ``total``: the
+        parts add up to the total exactly (the definitions of :class:`mmlab.execution.Ledger`).
+    counters : dict
+        Orders sent, rejected, cancelled; maker and taker fills.
+    params, provenance, assumptions
+        The settings, where the data and code came from, and the modelling assumptions
+        (among them: no market impact).
+    """
+
+    steps: pd.DataFrame
+    fills: pd.DataFrame
+    funding: pd.DataFrame
+    pnl: dict
+    counters: dict
+    params: dict
+    provenance: dict
+    assumptions: tuple = ()
+    n_events: int = 0
+    multiplier: float = 1.0
+    inverse: bool = False
+    max_position: float = math.inf
+    final_book: dict = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def _from_kernel(cls, stf, sti, ff, fi, fu, sc, acc, *, n_events, params, data_hashes,
+                     multiplier, inverse, max_position, final_book, assumptions, seed):
+        steps = pd.DataFrame({"ts": sti[:, E.TI_TS]})
+        for name, c in _STEP_COLS.items():
+            steps[name] = stf[:, c]
+        steps["seq"] = sti[:, E.TI_SEQ]
+        steps["events_applied"] = sti[:, E.TI_IEX]
+        fills = pd.DataFrame({
+            "ts": fi[:, E.FI_TS], "local_ts": fi[:, E.FI_LTS], "side": fi[:, E.FI_SIDE].astype(np.int8),
+            "price": ff[:, E.FF_PX], "qty": ff[:, E.FF_QTY], "maker": fi[:, E.FI_MAKER] == 1,
+            "fee": ff[:, E.FF_FEE], "mid": ff[:, E.FF_MID], "spread_capture": ff[:, E.FF_CAPTURE],
+            "order_id": fi[:, E.FI_OID], "seq": fi[:, E.FI_SEQ],
+        })
+        funding = pd.DataFrame({"ts": fu[:, 0].astype(np.int64), "rate": fu[:, 1],
+                                "mark": fu[:, 2], "amount": fu[:, 3],
+                                "seq": fu[:, 4].astype(np.int64)})
+        pnl = {
+            "spread": float(acc[E.A_SPREAD]), "inventory": float(acc[E.A_INV]),
+            "fees": -float(acc[E.A_FEES]), "funding": float(acc[E.A_FUND]),
+        }
+        pnl["total"] = pnl["spread"] + pnl["inventory"] + pnl["fees"] + pnl["funding"]
+        counters = {
+            "orders_sent": int(sc[E.S_NSENT]), "rejected": int(sc[E.S_NREJECT]),
+            "cancelled": int(sc[E.S_NCANCEL]), "maker_fills": int(sc[E.S_NMAKER]),
+            "taker_fills": int(sc[E.S_NTAKER]), "position": float(acc[E.A_POS]),
+            "cash": float(acc[E.A_CASH]), "volume": float(acc[E.A_VOL]),
+            "last_mark": float(acc[E.A_MARK]),
+        }
+        from mmlab.provenance import collect
+
+        prov = collect(data_hashes, {**params, "seed": seed}).to_dict()
+        return cls(steps, fills, funding, pnl, counters, params, prov, tuple(assumptions),
+                   int(n_events), float(multiplier), bool(inverse), float(max_position),
+                   dict(final_book))
+
+    # ------------------------------------------------------------------ statistics
+    def value(self, price):
+        """Value coordinate x(p) of one contract (``m p``, or ``-m / p`` inverse)."""
+        p = np.asarray(price, dtype=float)
+        return -self.multiplier / p if self.inverse else self.multiplier * p
+
+    @property
+    def equity(self) -> pd.Series:
+        """Equity curve (PnL from a flat start) indexed by UTC time."""
+        return pd.Series(self.steps["equity"].to_numpy(),
+                         index=pd.to_datetime(self.steps["ts"].to_numpy(), utc=True), name="equity")
+
+    def _interval_ns(self) -> float:
+        ts = self.steps["ts"].to_numpy()
+        return float(np.median(np.diff(ts))) if ts.size > 1 else float(self.params.get("interval", 1))
+
+    def sharpe(self) -> float:
+        """Annualised Sharpe ratio of the per-step PnL changes (365-day year, no risk-free rate;
+        0 when the PnL never moves)."""
+        d = np.diff(self.steps["equity"].to_numpy())
+        d = d[np.isfinite(d)]
+        if d.size < 2 or np.std(d) == 0:
+            return 0.0
+        return float(np.mean(d) / np.std(d, ddof=1) * math.sqrt(_YEAR_NS / self._interval_ns()))
+
+    def sortino(self) -> float:
+        """Annualised Sortino ratio (downside deviation of per-step PnL changes below 0)."""
+        d = np.diff(self.steps["equity"].to_numpy())
+        d = d[np.isfinite(d)]
+        if d.size < 2:
+            return 0.0
+        dd = math.sqrt(float(np.mean(np.minimum(d, 0.0) ** 2)))
+        if dd == 0:
+            return 0.0 if np.mean(d) == 0 else math.inf
+        return float(np.mean(d) / dd * math.sqrt(_YEAR_NS / self._interval_ns()))
+
+    def max_drawdown(self) -> float:
+        """Largest fall of the equity curve from a running peak (>= 0, settlement currency)."""
+        e = self.steps["equity"].to_numpy()
+        e = e[np.isfinite(e)]
+        if e.size == 0:
+            return 0.0
+        peak = np.maximum.accumulate(np.maximum(e, 0.0))
+        return float(np.max(peak - e))
+
+    def markouts(self, horizons_ns=(1_000_000_000, 5_000_000_000, 30_000_000_000)) -> pd.DataFrame:
+        """Per-fill markouts ``side * (mid(t + h) - price)`` (:func:`mmlab.risk.markouts`),
+        against the exchange mid at the strategy steps."""
+        from mmlab.risk import markouts
+
+        s = self.steps[np.isfinite(self.steps["mid"])]
+        m = markouts(self.fills["ts"].to_numpy(), self.fills["side"].to_numpy(),
+                     self.fills["price"].to_numpy(), s["ts"].to_numpy(), s["mid"].to_numpy(),
+                     horizons_ns=horizons_ns)
+        return pd.DataFrame(m, columns=[f"markout_{h / 1e9:g}s" for h in horizons_ns])
+
+    def inventory_distribution(self, bins: int = 20) -> pd.DataFrame:
+        """Share of strategy steps spent at each position bucket."""
+        pos = self.steps["position"].to_numpy()
+        if pos.size == 0:
+            return pd.DataFrame({"low": [], "high": [], "share": []})
+        h, edges = np.histogram(pos, bins=bins)
+        return pd.DataFrame({"low": edges[:-1], "high": edges[1:], "share": h / pos.size})
+
+    def summary(self) -> dict:
+        """Headline figures as a dict (``pd.DataFrame([res.summary()])`` for one row)."""
+        pos = self.steps["position"].to_numpy()
+        f = self.fills
+        mk = self.markouts() if len(f) else None
+        out = {
+            "strategy": self.params.get("strategy"),
+            "events": self.n_events,
+            "steps": len(self.steps),
+            "total_pnl": self.pnl["total"],
+            "spread_pnl": self.pnl["spread"],
+            "inventory_pnl": self.pnl["inventory"],
+            "fee_pnl": self.pnl["fees"],
+            "funding_pnl": self.pnl["funding"],
+            "sharpe": self.sharpe(),
+            "sortino": self.sortino(),
+            "max_drawdown": self.max_drawdown(),
+            "n_fills": len(f),
+            "maker_fills": int(f["maker"].sum()) if len(f) else 0,
+            "orders_sent": self.counters["orders_sent"],
+            "rejected": self.counters["rejected"],
+            "fill_rate": len(f) / self.counters["orders_sent"] if self.counters["orders_sent"] else 0.0,
+            "turnover": self.counters["volume"],
+            "final_position": self.counters["position"],
+            "mean_abs_position": float(np.mean(np.abs(pos))) if pos.size else 0.0,
+            "max_abs_position": float(np.max(np.abs(pos))) if pos.size else 0.0,
+            "position_p05": float(np.quantile(pos, 0.05)) if pos.size else 0.0,
+            "position_p95": float(np.quantile(pos, 0.95)) if pos.size else 0.0,
+            "no_market_impact": True,
+        }
+        if mk is not None:
+            for c in mk.columns:
+                col = mk[c].to_numpy()
+                out[f"mean_{c}"] = float(np.nanmean(col)) if np.isfinite(col).any() else math.nan
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-step table with a UTC ``time`` column."""
+        df = self.steps.copy()
+        df.insert(0, "time", pd.to_datetime(df["ts"].to_numpy(), utc=True))
+        return df
+
+    def plot(self):
+        """hvPlot of the equity curve and the position (a HoloViews layout)."""
+        import hvplot.pandas  # noqa: F401
+
+        df = self.to_frame()
+        eq = df.hvplot.line(x="time", y=["equity", "spread_pnl", "inventory_pnl"],
+                            title="PnL", ylabel="PnL")
+        pos = df.hvplot.step(x="time", y="position", title="position")
+        return (eq + pos).cols(1)
+
+    # ------------------------------------------------------------------ persistence
+    def to_parquet(self, path) -> Path:
+        """Save as one Parquet file (steps, fills and funding rows; metadata in the schema),
+        written to a temporary file and renamed (never half-written)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        path = Path(path)
+        parts = []
+        for kind, df in (("step", self.steps), ("fill", self.fills), ("funding", self.funding)):
+            d = df.copy()
+            d.columns = [f"{kind}.{c}" for c in d.columns]
+            d.insert(0, "record", kind)
+            parts.append(d)
+        table = pa.Table.from_pandas(pd.concat(parts, ignore_index=True), preserve_index=False)
+        meta = {
+            "pnl": self.pnl, "counters": self.counters, "params": self.params,
+            "provenance": self.provenance, "assumptions": list(self.assumptions),
+            "n_events": self.n_events, "multiplier": self.multiplier, "inverse": self.inverse,
+            "max_position": self.max_position, "final_book": self.final_book,
+        }
+        md = dict(table.schema.metadata or {})
+        md[b"mmlab.backtest"] = json.dumps(meta, default=_json_default).encode()
+        table = table.replace_schema_metadata(md)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        os.close(fd)
+        try:
+            pq.write_table(table, tmp)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return path
+
+
+def _json_default(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, float | int | str | bool) or o is None:
+        return o
+    return repr(o)
+
+
+def read_result(path) -> BacktestResult:
+    """Load a :class:`BacktestResult` saved by :meth:`BacktestResult.to_parquet`.
+
+    Raises :class:`~mmlab.errors.FormatError` naming the file if it is not such a file.
+    """
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"path: no such file {str(path)!r}")
+    table = pq.read_table(path)
+    raw = (table.schema.metadata or {}).get(b"mmlab.backtest")
+    if raw is None:
+        raise FormatError(f"{path}: not a saved backtest result (no mmlab.backtest metadata)")
+    meta = json.loads(raw)
+    df = table.to_pandas()
+    frames = {}
+    for kind in ("step", "fill", "funding"):
+        d = df[df["record"] == kind]
+        cols = [c for c in d.columns if c.startswith(kind + ".")]
+        d = d[cols].reset_index(drop=True)
+        d.columns = [c.split(".", 1)[1] for c in cols]
+        frames[kind] = d
+    for c in ("ts", "seq", "events_applied"):
+        frames["step"][c] = frames["step"][c].astype(np.int64)
+    f = frames["fill"]
+    for c in ("ts", "local_ts", "order_id", "seq"):
+        f[c] = f[c].astype(np.int64)
+    f["side"] = f["side"].astype(np.int8)
+    f["maker"] = f["maker"].astype(bool)
+    for c in ("ts", "seq"):
+        frames["funding"][c] = frames["funding"][c].astype(np.int64)
+    fb = {k: tuple(v) for k, v in meta["final_book"].items()}
+    return BacktestResult(frames["step"], f, frames["funding"], meta["pnl"], meta["counters"],
+                          meta["params"], meta["provenance"], tuple(meta["assumptions"]),
+                          int(meta["n_events"]), float(meta["multiplier"]), bool(meta["inverse"]),
+                          float(meta["max_position"]), fb)

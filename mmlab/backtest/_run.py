@@ -1,0 +1,387 @@
+"""``run(data, strategy, **settings)``: the event-replay backtest on a market-event array.
+
+Assumptions (stated in every result's ``assumptions``):
+
+* **no market impact** — our fills never consume or move the replayed liquidity, and our
+  resting orders never show in the replayed book;
+* queue position from L2 data with the chosen queue model (hftbacktest's definitions);
+* crossing non-post-only orders fill in full at the opposite best (no walking the book);
+* ``DEPTH_BBO`` events and L3 order events are not used by the L2 engine.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mmlab.backtest import _engine as E
+from mmlab.backtest._fees import FeeModel
+from mmlab.backtest._latency import latency_array
+from mmlab.backtest._queue import queue_model_code
+from mmlab.backtest._strategies import strategy_spec
+from mmlab.errors import ConfigError, FormatError
+
+__all__ = ["ASSUMPTIONS", "BacktestConfig", "prepare_events", "run"]
+
+ASSUMPTIONS = (
+    "no market impact: our fills do not consume or move the replayed liquidity",
+    "queue position estimated from L2 quantities (queue model), trades at our price advance it",
+    "crossing (non post-only) orders fill in full at the opposite best price",
+    "post-only orders that would cross on arrival are rejected",
+    "DEPTH_BBO and L3 order events are ignored by the L2 engine",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestConfig:
+    """Settings of one backtest run (all validated).
+
+    Parameters
+    ----------
+    tick_size, lot_size : float, optional
+        Price grid and size lot; default from ``instrument``, else inferred from the data.
+    queue_model : str
+        ``'risk_averse'``, ``'power'`` (default, with ``queue_power=2``: hftbacktest's
+        ``power_prob_queue_model(2.0)``), ``'log'``, ``'power2'``, ``'log2'``, ``'power3'``.
+    queue_power : float
+        Exponent n of the power models.
+    partial_fills : bool
+        False: hftbacktest's no-partial-fill exchange (an order fills in full or not at all).
+    entry_latency, response_latency : int or array of int
+        Nanoseconds; an array is a recorded distribution drawn from with ``seed``.
+    interval : int
+        Strategy cadence, nanoseconds of local time (default 100 ms).
+    maker_fee, taker_fee, fee_per_contract : float
+        Rates on traded value (negative maker = rebate) and fixed fee per contract.
+    multiplier : float
+    inverse : bool
+        Coin-margined contract: PnL in coin through ``x(p) = -multiplier / p``.
+    max_position : float
+        Hard limit: position + working + in-flight orders of a side never exceed it.
+    post_only : bool
+        Orders are GTX (rejected if they would cross on arrival).
+    roi : (float, float), optional
+        Price range of the dense book; default: the traded range +- 10 % (levels outside are
+        ignored; they cannot touch orders inside it).
+    funding : (array, array), optional
+        Funding times (exchange ns) and rates of a perpetual.
+    max_orders : int
+        Capacity of simultaneous orders.
+    seed : int
+        Seed of the latency draws.
+    time_unit_ns : float
+        Time unit of A-S / GLFT parameters (seconds by default).
+    start, end : int, optional
+        Local-time window of the strategy (ns); default the whole stream.
+    """
+
+    tick_size: float | None = None
+    lot_size: float | None = None
+    queue_model: str = "power"
+    queue_power: float = 2.0
+    partial_fills: bool = True
+    entry_latency: object = 0
+    response_latency: object = 0
+    interval: int = 100_000_000
+    maker_fee: float = 0.0
+    taker_fee: float = 0.0
+    fee_per_contract: float = 0.0
+    multiplier: float = 1.0
+    inverse: bool = False
+    max_position: float = math.inf
+    post_only: bool = True
+    roi: tuple | None = None
+    funding: tuple | None = None
+    max_orders: int = 64
+    seed: int = 0
+    time_unit_ns: float = 1e9
+    start: int | None = None
+    end: int | None = None
+    clip: str | None = None
+    instrument: object = field(default=None)
+
+    def __post_init__(self) -> None:
+        queue_model_code(self.queue_model)
+        for name in ("tick_size", "lot_size"):
+            v = getattr(self, name)
+            if v is not None and not (math.isfinite(v) and v > 0):
+                raise ConfigError(f"{name}: must be finite and > 0, got {v!r}")
+        if not (math.isfinite(self.queue_power) and self.queue_power > 0):
+            raise ConfigError(f"queue_power: must be finite and > 0, got {self.queue_power!r}")
+        if int(self.interval) != self.interval or self.interval <= 0:
+            raise ConfigError(f"interval: must be a positive integer (ns), got {self.interval!r}")
+        FeeModel(self.maker_fee, self.taker_fee, self.fee_per_contract)
+        if not (math.isfinite(self.multiplier) and self.multiplier > 0):
+            raise ConfigError(f"multiplier: must be finite and > 0, got {self.multiplier!r}")
+        if not self.max_position > 0:
+            raise ConfigError(f"max_position: must be > 0, got {self.max_position!r}")
+        if int(self.max_orders) != self.max_orders or not 1 <= self.max_orders <= 4096:
+            raise ConfigError(f"max_orders: must be an integer in [1, 4096], got {self.max_orders!r}")
+        latency_array(self.entry_latency, "entry_latency")
+        latency_array(self.response_latency, "response_latency")
+        if self.roi is not None:
+            lo, hi = self.roi
+            if not (math.isfinite(lo) and math.isfinite(hi) and 0 <= lo < hi):
+                raise ConfigError(f"roi: need 0 <= low < high, got {self.roi!r}")
+
+    def public(self) -> dict:
+        """The settings as plain values (for provenance)."""
+        d = {}
+        for k, v in asdict(self).items():
+            if isinstance(v, np.ndarray):
+                v = {"n": int(v.size), "mean": float(v.mean())}
+            elif k == "funding" and v is not None:
+                v = {"n": int(len(v[0]))}
+            elif k == "instrument" and v is not None:
+                v = str(getattr(v, "key", v))
+            d[k] = v
+        return d
+
+
+def _resolve_instrument(settings: dict) -> dict:
+    inst = settings.get("instrument")
+    if inst is None:
+        return settings
+    if isinstance(inst, str):
+        from mmlab.data import get_instrument
+
+        inst = get_instrument(inst)
+    fees = FeeModel.from_instrument(inst)
+    out = {"tick_size": float(inst.tick_size), "lot_size": float(inst.lot_size),
+           "multiplier": float(inst.multiplier), "inverse": bool(inst.inverse),
+           "maker_fee": fees.maker, "taker_fee": fees.taker,
+           "fee_per_contract": fees.per_contract}
+    out.update({k: v for k, v in settings.items() if k != "instrument"})
+    out["instrument"] = inst
+    return out
+
+
+def _load(data):
+    if isinstance(data, np.ndarray):
+        return data, {}
+    p = Path(data)
+    if not p.exists():
+        raise ConfigError(f"data: no such file {str(p)!r}")
+    from mmlab.provenance import file_sha256
+
+    if p.suffix == ".npz":
+        from mmlab.data import load_npz
+
+        ev = load_npz(p)
+    else:
+        from mmlab.data import load_binance
+
+        ev = load_binance(p)
+    return ev, {p.name: file_sha256(p)}
+
+
+def prepare_events(events: np.ndarray, source: str = "events") -> np.ndarray:
+    """Per-event codes (uint8: kind | BUY 16 | SELL 32 | EXCH 64 | LOCAL 128) for the kernel.
+
+    Raises :class:`~mmlab.errors.FormatError` (naming the row) for unknown kinds, non-finite
+    prices/quantities of book and trade events, and data with L3 events only.
+
+    Examples
+    --------
+    >>> from mmlab.data import synthetic
+    >>> c = prepare_events(synthetic.synthetic_l2_events(session_seconds=1))
+    >>> int(c[0] & 15), bool(c[0] & 64)   # a DEPTH_CLEAR seen on the exchange side
+    (3, True)
+    """
+    from mmlab.data import EVENT_DTYPE
+
+    if not isinstance(events, np.ndarray) or events.dtype != EVENT_DTYPE:
+        raise FormatError(f"{source}: expected an EVENT_DTYPE array")
+    ev = events["ev"]
+    kind = (ev & np.uint64(0xFF)).astype(np.uint8)
+    bad = (kind > 13) | (kind == 0) | ((kind > 5) & (kind < 10))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise FormatError(f"{source}: row {int(events['ival'][i])}: unknown event kind {int(kind[i])}")
+    used = (kind == E.K_DEPTH) | (kind == E.K_SNAPSHOT) | (kind == E.K_TRADE)
+    if len(events) and not used.any() and (kind >= 10).any():
+        raise FormatError(f"{source}: L3 order events only; the L2 engine needs DEPTH/TRADE events "
+                          "(rebuild the L2 book with mmlab.book first)")
+    px = events["px"]
+    q = events["qty"]
+    nonfin = used & ~(np.isfinite(px) & np.isfinite(q) & (q >= 0) & (px > 0))
+    if nonfin.any():
+        i = int(np.flatnonzero(nonfin)[0])
+        raise FormatError(f"{source}: row {int(events['ival'][i])}: non-finite or negative "
+                          f"price/quantity (px={px[i]!r}, qty={q[i]!r})")
+    code = kind.copy()
+    code |= np.where((ev & np.uint64(1 << 29)) != 0, np.uint8(E.C_BUY), np.uint8(0))
+    code |= np.where((ev & np.uint64(1 << 28)) != 0, np.uint8(E.C_SELL), np.uint8(0))
+    code |= np.where((ev & np.uint64(1 << 31)) != 0, np.uint8(E.C_EXCH), np.uint8(0))
+    code |= np.where((ev & np.uint64(1 << 30)) != 0, np.uint8(E.C_LOCAL), np.uint8(0))
+    return code
+
+
+def _infer_lot(q: np.ndarray) -> float:
+    q = q[(q > 0) & np.isfinite(q)]
+    if q.size == 0:
+        return 1.0
+    for d in range(0, 9):
+        lot = 10.0 ** -d
+        if np.all(np.abs(q / lot - np.round(q / lot)) < 1e-6):
+            return lot
+    return 1e-9
+
+
+def run(data, strategy, *, engine: str = "numba", **settings):
+    """Backtest ``strategy`` on a market-event stream; returns a :class:`BacktestResult`.
+
+    Parameters
+    ----------
+    data : numpy.ndarray or path
+        ``EVENT_DTYPE`` events (hftbacktest-compatible), or a Binance dump / ``.npz`` file.
+    strategy : GridStrategy or an A-S / GLFT config or strategy
+        Runs as a numba kernel every ``interval`` ns of local time.
+    engine : {"numba", "python"}
+        The compiled loop or its plain-Python twin (identical results; slow, for tests).
+    **settings
+        :class:`BacktestConfig` fields, e.g. ``entry_latency``, ``queue_model``,
+        ``partial_fills``, ``maker_fee``, ``max_position``, ``instrument``.
+
+    Returns
+    -------
+    BacktestResult
+
+    Examples
+    --------
+    >>> from mmlab.data import synthetic
+    >>> from mmlab.backtest import GridStrategy
+    >>> ev = synthetic.synthetic_l2_events(session_seconds=20, seed=3)
+    >>> res = run(ev, GridStrategy(half_spread=0.01, order_qty=1.0), max_position=5.0)
+    >>> s = res.summary()
+    >>> abs(s["spread_pnl"] + s["inventory_pnl"] + s["fee_pnl"] + s["funding_pnl"]
+    ...     - s["total_pnl"]) < 1e-9
+    True
+    """
+    from mmlab.backtest._results import BacktestResult
+
+    if engine not in ("numba", "python"):
+        raise ConfigError(f"engine: must be 'numba' or 'python', got {engine!r}")
+    cfg = BacktestConfig(**_resolve_instrument(dict(settings)))
+    events, data_hashes = _load(data)
+    if len(events) == 0:
+        raise ConfigError("data: no events")
+    code = prepare_events(events)
+    used = (code & 15) != E.K_CLEAR
+    used &= ((code & 15) == E.K_DEPTH) | ((code & 15) == E.K_SNAPSHOT) | ((code & 15) == E.K_TRADE)
+    px_used = events["px"][used]
+    if px_used.size == 0:
+        raise ConfigError("data: no depth or trade events")
+    if cfg.tick_size is None:
+        from mmlab.book import infer_tick_size
+
+        tick = float(infer_tick_size(px_used))
+    else:
+        tick = float(cfg.tick_size)
+    lot = float(cfg.lot_size) if cfg.lot_size is not None else _infer_lot(events["qty"][used])
+    if cfg.roi is not None:
+        lo, hi = cfg.roi
+    else:
+        kind = code & 15
+        tp = events["px"][kind == E.K_TRADE]
+        ref = tp if tp.size else px_used
+        lo, hi = float(np.min(ref)) * 0.9, float(np.max(ref)) * 1.1
+        lo = max(lo, float(np.min(px_used)))
+        hi = min(hi, float(np.max(px_used)))
+    base = int(math.floor(lo / tick + 0.5))
+    n_ticks = int(math.floor(hi / tick + 0.5)) - base + 1
+    if n_ticks > 20_000_000:
+        raise ConfigError(f"roi: {n_ticks} ticks is too wide for the dense book; pass roi=(lo, hi)")
+    sid, sp, levels, gstep, clip, sdesc = strategy_spec(strategy, time_unit_ns=cfg.time_unit_ns,
+                                                        clip=cfg.clip)
+    exch_ts = events["exch_ts"]
+    local_ts = events["local_ts"]
+    is_lo = (code & E.C_LOCAL) != 0
+    is_ex = (code & E.C_EXCH) != 0
+    if not is_lo.any() or not is_ex.any():
+        raise ConfigError("data: need events flagged both EXCH and LOCAL")
+    lts = local_ts[is_lo]
+    t_first = int(lts[0])
+    t_end = int(max(np.max(exch_ts[is_ex]), np.max(lts)))
+    start = int(cfg.start) if cfg.start is not None else t_first
+    end = int(cfg.end) if cfg.end is not None else int(lts[-1])
+    t_start = start + int(cfg.interval)
+    n_steps = max(0, (end - t_start) // int(cfg.interval) + 1)
+    if cfg.funding is not None:
+        fts = np.ascontiguousarray(np.asarray(cfg.funding[0], dtype=np.int64))
+        frate = np.ascontiguousarray(np.asarray(cfg.funding[1], dtype=np.float64))
+        if fts.shape != frate.shape or fts.ndim != 1 or np.any(np.diff(fts) < 0) \
+                or not np.all(np.isfinite(frate)):
+            raise ConfigError("funding: need (times, rates), equal 1-d arrays, times non-decreasing")
+    else:
+        fts = np.zeros(0, np.int64)
+        frate = np.zeros(0, np.float64)
+    cfg_i = np.zeros(E.N_CFG_I, dtype=np.int64)
+    cfg_i[E.I_NTICKS] = n_ticks
+    cfg_i[E.I_QMODEL] = queue_model_code(cfg.queue_model)
+    cfg_i[E.I_PARTIAL] = int(bool(cfg.partial_fills))
+    cfg_i[E.I_INVERSE] = int(bool(cfg.inverse))
+    cfg_i[E.I_INTERVAL] = int(cfg.interval)
+    cfg_i[E.I_TSTART] = t_start
+    cfg_i[E.I_STRAT] = sid
+    cfg_i[E.I_LEVELS] = levels
+    cfg_i[E.I_GRIDSTEP] = gstep
+    cfg_i[E.I_POSTONLY] = int(bool(cfg.post_only))
+    cfg_i[E.I_CLIP] = clip
+    cfg_i[E.I_SEED] = int(cfg.seed)
+    cfg_i[E.I_MAXORD] = int(cfg.max_orders)
+    cfg_i[E.I_TEND] = t_end
+    cfg_i[E.I_NSTEPS] = n_steps
+    cfg_i[E.I_BASE] = base
+    cfg_f = np.zeros(E.N_CFG_F, dtype=np.float64)
+    cfg_f[E.F_TICK] = tick
+    cfg_f[E.F_LOT] = lot
+    cfg_f[E.F_MAKER] = cfg.maker_fee
+    cfg_f[E.F_TAKER] = cfg.taker_fee
+    cfg_f[E.F_PERC] = cfg.fee_per_contract
+    cfg_f[E.F_MULT] = cfg.multiplier
+    cfg_f[E.F_MAXPOS] = cfg.max_position
+    cfg_f[E.F_QN] = cfg.queue_power
+    stf = np.full((n_steps, E.N_STF), np.nan)
+    sti = np.zeros((n_steps, E.N_STI), dtype=np.int64)
+    cap = 1024
+    ff = np.zeros((cap, E.N_FF), dtype=np.float64)
+    fi = np.zeros((cap, E.N_FI), dtype=np.int64)
+    fund_out = np.zeros((fts.size, 5), dtype=np.float64)
+    book = np.zeros((4, n_ticks), dtype=np.float64)
+    best = np.zeros(4, dtype=np.int64)
+    kern = E.run_kernel if engine == "numba" else E.run_kernel_python
+    sc, acc, ff, fi, k_done = kern(
+        code, exch_ts, local_ts, events["px"], events["qty"], cfg_f, cfg_i, sp,
+        latency_array(cfg.entry_latency, "entry_latency"),
+        latency_array(cfg.response_latency, "response_latency"), fts, frate,
+        stf, sti, ff, fi, fund_out, book, best)
+    nf = int(sc[E.S_NFILLS])
+    k_done = int(k_done)
+    top = _final_top(book, best, base, tick, n_ticks)
+    params = {**cfg.public(), **{k: v for k, v in sdesc.items()}, "engine": engine,
+              "tick_size_used": tick, "lot_size_used": lot, "roi_used": (base * tick,
+                                                                         (base + n_ticks - 1) * tick)}
+    if not data_hashes:
+        import hashlib
+
+        data_hashes = {"events": hashlib.sha256(np.ascontiguousarray(events).view(np.uint8)).hexdigest()}
+    return BacktestResult._from_kernel(
+        stf[:k_done], sti[:k_done], ff[:nf], fi[:nf], fund_out[: int(sc[E.S_NFUND])], sc, acc,
+        n_events=len(events), params=params, data_hashes=data_hashes, multiplier=cfg.multiplier,
+        inverse=bool(cfg.inverse), max_position=cfg.max_position, final_book=top,
+        assumptions=ASSUMPTIONS, seed=int(cfg.seed))
+
+
+def _final_top(book, best, base, tick, n):
+    out = {}
+    for name, b in (("exch", 0), ("local", 2)):
+        bb, ba = int(best[b]), int(best[b + 1])
+        out[name] = (
+            (bb + base) * tick if bb >= 0 else math.nan, float(book[b, bb]) if bb >= 0 else 0.0,
+            (ba + base) * tick if ba < n else math.nan, float(book[b + 1, ba]) if ba < n else 0.0,
+        )
+    return out
