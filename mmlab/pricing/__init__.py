@@ -7,6 +7,12 @@ every argument broadcasts like NumPy.
 
 from __future__ import annotations
 
+from mmlab.pricing._american import (
+    AMERICAN_METHODS,
+    american_greeks,
+    american_implied_vol,
+    american_price,
+)
 from mmlab.pricing._bachelier import bachelier_greeks, bachelier_price
 from mmlab.pricing._black76 import black76_greeks, black76_price
 from mmlab.pricing._black_scholes import bsm_greeks, bsm_price
@@ -16,11 +22,15 @@ from mmlab.pricing._time import NS_PER_YEAR, to_ns, year_fraction
 
 __all__ = sorted(
     [
+        "AMERICAN_METHODS",
         "GREEK_NAMES",
         "Greeks",
         "IVCode",
         "ImpliedVolResult",
         "NS_PER_YEAR",
+        "american_greeks",
+        "american_implied_vol",
+        "american_price",
         "bachelier_greeks",
         "bachelier_price",
         "black76_greeks",
