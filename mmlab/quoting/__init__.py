@@ -6,6 +6,12 @@ Python twin ``*_python``) behind one interface, ``strategy.quote(MarketState) ->
 
 from __future__ import annotations
 
+from mmlab.quoting._adaptive import (
+    AdaptiveSpreadConfig,
+    AdaptiveSpreadStrategy,
+    adaptive_quote_kernel,
+    adaptive_quote_kernel_python,
+)
 from mmlab.quoting._as_simulator import (
     AS_PAPER_TABLE,
     as_simulate_kernel,
@@ -36,12 +42,28 @@ from mmlab.quoting._glft import (
     glft_quotes,
     glft_stationary_quotes,
 )
+from mmlab.quoting._grid import (
+    GridConfig,
+    GridStrategy,
+    QuoteLadder,
+    grid_ladder_kernel,
+    grid_ladder_kernel_python,
+)
 from mmlab.quoting._intensity import IntensityFit, fill_counts, trade_depths
 from mmlab.quoting._types import MarketState, Quote, QuotingStrategy
 
 __all__ = sorted(
     [
         "AS_PAPER_TABLE",
+        "AdaptiveSpreadConfig",
+        "AdaptiveSpreadStrategy",
+        "adaptive_quote_kernel",
+        "adaptive_quote_kernel_python",
+        "GridConfig",
+        "GridStrategy",
+        "QuoteLadder",
+        "grid_ladder_kernel",
+        "grid_ladder_kernel_python",
         "AvellanedaStoikovConfig",
         "AvellanedaStoikovInfiniteConfig",
         "AvellanedaStoikovInfiniteStrategy",
