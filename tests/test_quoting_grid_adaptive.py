@@ -173,3 +173,35 @@ def test_adaptive_quote_many_matches_quote():
 def test_adaptive_config_validation(kw):
     with pytest.raises(ConfigError):
         AdaptiveSpreadConfig(**kw)
+
+
+# ------------------------------------------------------------- bad state -> no quote
+
+
+def test_every_strategy_quotes_nothing_on_a_bad_state():
+    from mmlab.quoting import (
+        AvellanedaStoikovConfig,
+        AvellanedaStoikovInfiniteConfig,
+        AvellanedaStoikovInfiniteStrategy,
+        AvellanedaStoikovStrategy,
+        GLFTConfig,
+        GLFTStrategy,
+    )
+
+    strategies = [
+        AvellanedaStoikovStrategy(AvellanedaStoikovConfig(0.1, 2.0, 1.5)),
+        AvellanedaStoikovInfiniteStrategy(AvellanedaStoikovInfiniteConfig(0.1, 2.0, 1.5, max_inventory=5)),
+        GLFTStrategy(GLFTConfig(0.01, 0.3, 0.9, 0.3)),
+        AdaptiveSpreadStrategy(AdaptiveSpreadConfig(base_spread=0.1)),
+        GridStrategy(GridConfig(step=0.1)),
+    ]
+    bad = [MarketState(math.nan, 0.0, 0.5), MarketState(100.0, math.inf, 0.5),
+           MarketState(100.0, math.nan, 0.5)]
+    for strat in strategies:
+        for state in bad:
+            q = strat.quote(state)
+            assert q.bid_size == 0.0 == q.ask_size and not q.has_bid and not q.has_ask
+    nan_tau = strategies[0].quote(MarketState(100.0, 0.0, math.nan))
+    assert not nan_tau.has_bid and not nan_tau.has_ask
+    past = strategies[0].quote(MarketState(100.0, 0.0, -1.0))  # past the horizon: T - t = 0
+    assert past.has_bid and math.isclose(past.ask - past.bid, 20 * math.log(1 + 0.1 / 1.5))

@@ -47,6 +47,7 @@ def adaptive_quote_kernel_python(mid, q, time_left, best_bid, best_ask, volatili
 
     ``p`` = [base_spread, maker_fee, min_edge, vol_ref (0: off), vol_mult_min, vol_mult_max,
     inventory_skew, competition_weight, competition_min, max_inventory, order_size].
+    Nothing is quoted when mid or q is not finite.
 
     Examples
     --------
@@ -55,6 +56,8 @@ def adaptive_quote_kernel_python(mid, q, time_left, best_bid, best_ask, volatili
     >>> round(float(b), 6), round(float(a), 6)
     (99.9, 100.1)
     """
+    if not (math.isfinite(mid) and math.isfinite(q)):
+        return math.nan, math.nan, 0.0, 0.0  # bad state: quote nothing
     base = p[0]
     maker_fee = p[1]
     min_edge = p[2]

@@ -28,7 +28,7 @@ import numpy as np
 from numba import njit
 
 from mmlab.errors import ConfigError
-from mmlab.quoting._checks import check_finite, check_nonnegative, check_positive
+from mmlab.quoting._checks import check_finite, check_positive
 from mmlab.quoting._types import MarketState, Quote
 
 __all__ = [
@@ -55,7 +55,8 @@ def as_quote_kernel_python(mid, q, time_left, gamma, sigma, k, max_inventory, or
 
     Reservation price (29) r = s - q gamma sigma^2 (T - t); total spread (30)
     gamma sigma^2 (T - t) + (2 / gamma) ln(1 + gamma / k), split evenly around r.
-    A side whose fill would take |q| beyond ``max_inventory`` is not quoted (price NaN, size 0).
+    A side whose fill would take |q| beyond ``max_inventory`` is not quoted (price NaN, size 0);
+    nothing is quoted when mid or q is not finite or time_left is NaN (time_left < 0 counts as 0).
 
     Examples
     --------
@@ -63,6 +64,8 @@ def as_quote_kernel_python(mid, q, time_left, gamma, sigma, k, max_inventory, or
     >>> round(ask - bid, 6)    # 0.1*4*1 + 20*ln(1 + 0.1/1.5)
     1.69077
     """
+    if not (math.isfinite(mid) and math.isfinite(q)) or time_left != time_left:
+        return math.nan, math.nan, 0.0, 0.0  # bad state: quote nothing
     tau = time_left if time_left > 0.0 else 0.0
     risk = gamma * sigma * sigma * tau
     r = mid - q * risk
@@ -97,7 +100,8 @@ def as_infinite_quote_kernel_python(mid, q, gamma, sigma, k, omega, max_inventor
     bid = r_bid - (1/gamma) ln(1 + gamma/k), ask = r_ask + (1/gamma) ln(1 + gamma/k).
     A side is not quoted (NaN, size 0) when D of the post-fill inventory is <= 0 (its
     reservation price is -inf / +inf) or when the fill would take |q| beyond ``max_inventory``.
-    The quotes are computed at q clipped to the range where D(q) > 0.
+    The quotes are computed at q clipped to the range where D(q) > 0. Nothing is quoted when
+    mid or q is not finite.
 
     Examples
     --------
@@ -105,6 +109,8 @@ def as_infinite_quote_kernel_python(mid, q, gamma, sigma, k, omega, max_inventor
     >>> round(100.0 - bid, 6) == round(ask - 100.0, 6)   # symmetric at q = 0
     True
     """
+    if not (math.isfinite(mid) and math.isfinite(q)):
+        return math.nan, math.nan, 0.0, 0.0  # bad state: quote nothing
     a = gamma * gamma * sigma * sigma
     liq = math.log(1.0 + gamma / k) / gamma
     # clip q into the domain D(q) > 0 (|q| < sqrt(2 omega / a)); keeps the reducing side alive

@@ -87,7 +87,7 @@ def glft_quote_kernel_python(mid, q, gamma, sigma, A, k, xi, delta, max_inventor
 
     Sizes are ``delta`` (the order size Delta of [G17]). No bid when ``q + delta`` would exceed
     ``max_inventory`` (so none at q = Q), no ask when ``q - delta < -max_inventory``; a missing
-    side has price NaN and size 0.
+    side has price NaN and size 0. Nothing is quoted when mid or q is not finite.
 
     Examples
     --------
@@ -95,6 +95,8 @@ def glft_quote_kernel_python(mid, q, gamma, sigma, A, k, xi, delta, max_inventor
     >>> round(100.0 - b, 4) == round(a - 100.0, 4), bs
     (True, 1.0)
     """
+    if not (math.isfinite(mid) and math.isfinite(q)):
+        return math.nan, math.nan, 0.0, 0.0  # bad state: quote nothing
     c1, c2 = _c1_c2_jit(gamma, A, k, xi, delta)
     skew = sigma * c2
     half = c1 + 0.5 * delta * skew

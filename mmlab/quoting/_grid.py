@@ -38,7 +38,8 @@ __all__ = [
 def grid_ladder_kernel_python(mid, q, step, n_levels, level_size, anchor, skew, max_inventory):
     """Grid ladder as an (n_levels, 4) array of rows ``(bid, ask, bid_size, ask_size)``.
 
-    Row i is the i-th level from the touch; a level with no size has price NaN.
+    Row i is the i-th level from the touch; a level with no size has price NaN. Nothing is
+    quoted when mid or q is not finite.
 
     Examples
     --------
@@ -48,6 +49,12 @@ def grid_ladder_kernel_python(mid, q, step, n_levels, level_size, anchor, skew, 
     """
     n = int(n_levels)
     out = np.empty((n, 4))
+    if not (math.isfinite(mid) and math.isfinite(q)):  # bad state: quote nothing
+        out[:, 0] = math.nan
+        out[:, 1] = math.nan
+        out[:, 2] = 0.0
+        out[:, 3] = 0.0
+        return out
     center = mid - skew * q * step
     lo = center if center < mid else mid
     hi = center if center > mid else mid
