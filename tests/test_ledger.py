@@ -106,3 +106,20 @@ def test_accounting_identities(evs, inverse, maker_fee, taker_fee):
     parts = p["spread"] + p["inventory"] + p["fees"] + p["funding"]
     assert math.isclose(parts, p["total"], rel_tol=1e-12, abs_tol=1e-9)  # parts sum to total
     assert math.isclose(p["total"], led.equity, rel_tol=1e-9, abs_tol=1e-6)
+
+
+def test_from_instrument_master():
+    from mmlab.data import default_master
+
+    m = default_master()
+    perp = m.get("BTCUSDT", venue="BINANCE") if hasattr(m, "get") else None
+    led = Ledger.from_instrument(perp)
+    assert not led.inverse
+    f = led.on_fill(+1, 1.0, 60_000.0, maker=True, mid=60_000.0)
+    assert f.fee == pytest.approx(perp.fee(60_000.0, 1.0, maker=True))
+    # Deribit options are premium-quoted in BTC: linear in the premium, fee on the underlying
+    opt = m.option("BTC", "2020-05-22", 9250, "P")
+    lo = Ledger.from_instrument(opt)
+    assert not lo.inverse
+    f = lo.on_fill(+1, 10.0, 0.02, maker=True, mid=0.021)
+    assert f.fee == pytest.approx(0.003)  # 0.03 % x 10 BTC (Deribit schedule, see instruments.toml)

@@ -30,6 +30,7 @@ positive (receives when negative), as Binance and Deribit settle it.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mmlab.errors import ConfigError
@@ -68,6 +69,9 @@ class Ledger:
         Fixed fee per contract traded (e.g. listed options), in the settlement currency.
     symbol : str
         For display.
+    fee_model : callable, optional
+        ``fee_model(price, qty, maker) -> fee`` replacing the rate-based fee (e.g. an instrument
+        master's ``Instrument.fee``: Deribit option fees on the underlying, capped by premium).
 
     Examples
     --------
@@ -86,6 +90,7 @@ class Ledger:
     taker_fee: float = 0.0
     fee_per_contract: float = 0.0
     symbol: str = ""
+    fee_model: Callable[[float, float, bool], float] | None = field(default=None, repr=False)
     position: float = field(default=0.0, init=False)
     cash: float = field(default=0.0, init=False)
     fees: float = field(default=0.0, init=False)
@@ -108,15 +113,25 @@ class Ledger:
 
     @classmethod
     def from_instrument(cls, instrument, **overrides) -> Ledger:
-        """A ledger configured from an instrument-master entry.
+        """A ledger configured from an instrument-master entry (:class:`mmlab.data.Instrument`).
 
-        Reads ``multiplier``, ``inverse``, ``maker_fee``, ``taker_fee``, ``fee_per_contract`` and
-        ``symbol`` where the instrument has them (keyword overrides win).
+        ``inverse`` is the instrument's ``inverse_pnl`` (coin-settled contracts quoted in USD, whose
+        PnL is ``q m (1/p0 - 1/p1)``; options *premium-quoted* in the coin are linear in their
+        premium), and fees come from the instrument's own ``fee(price, qty, maker=...)``.
+        Keyword overrides win.
         """
-        kw = {}
-        for name in ("multiplier", "inverse", "maker_fee", "taker_fee", "fee_per_contract", "symbol"):
+        kw: dict = {}
+        for name in ("multiplier", "symbol"):
             if hasattr(instrument, name):
                 kw[name] = getattr(instrument, name)
+        kw["inverse"] = bool(getattr(instrument, "inverse_pnl", getattr(instrument, "inverse", False)))
+        if hasattr(instrument, "fee"):
+            fee = instrument.fee
+            kw["fee_model"] = lambda price, qty, maker: fee(price, qty, maker=maker)
+        else:
+            for name in ("maker_fee", "taker_fee", "fee_per_contract"):
+                if hasattr(instrument, name):
+                    kw[name] = getattr(instrument, name)
         kw.update(overrides)
         return cls(**kw)
 
@@ -155,8 +170,11 @@ class Ledger:
             self.mark(price, ts)  # first event ever: the fill price is the only mark there is
         x_px = self.value(price)
         x_mid = self.value(self.last_mid)
-        rate = self.maker_fee if maker else self.taker_fee
-        fee = rate * abs(qty * x_px) + self.fee_per_contract * qty
+        if self.fee_model is not None:
+            fee = float(self.fee_model(price, qty, maker))
+        else:
+            rate = self.maker_fee if maker else self.taker_fee
+            fee = rate * abs(qty * x_px) + self.fee_per_contract * qty
         capture = side * qty * (x_mid - x_px)
         self.position += side * qty
         self.cash -= side * qty * x_px
