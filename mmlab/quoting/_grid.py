@@ -121,8 +121,8 @@ class QuoteLadder:
 
     @classmethod
     def from_array(cls, out: np.ndarray) -> QuoteLadder:
-        """From an (n, 4) kernel output."""
-        return cls(out[:, 0].copy(), out[:, 1].copy(), out[:, 2].copy(), out[:, 3].copy())
+        """From an (n, 4) kernel output (the ladder keeps views of ``out``: do not reuse it)."""
+        return cls(out[:, 0], out[:, 1], out[:, 2], out[:, 3])
 
     def levels(self) -> list[tuple[int, float, float]]:
         """Quoted levels as ``(side, price, size)``: side +1 buy, -1 sell."""
