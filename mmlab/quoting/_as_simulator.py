@@ -1,4 +1,4 @@
-"""The Avellaneda–Stoikov (2008) Monte-Carlo experiment, run exactly as the paper runs it.
+"""The Avellaneda–Stoikov (2008) Monte-Carlo experiment, run as the paper describes it.
 
 Section 4 ("Numerical simulations") of Avellaneda & Stoikov, "High-frequency trading in a limit
 order book", Quantitative Finance 8(3), 217-224 (2008): s = 100, T = 1, sigma = 2, dt = 0.005,
@@ -14,8 +14,8 @@ q0 = 0, k = 1.5, A = 140, 1000 paths, gamma in {0.1, 0.01, 1}. At each step of l
 
 The profit of a path is marked at the final mid: cash + q_T S_T (relative to the initial wealth 0).
 
-Order of steps 2 and 3 (``fill_timing``). The paper does not say whether a fill is decided
-against the mid before or after that step's move. Deciding it after the move ("after_move", the
+Order of steps 2 and 3 (``fill_timing``). The paper's description, as we read it, does not pin
+down whether a fill is decided against the mid before or after that step's move. Deciding it after the move ("after_move", the
 default) reproduces the published gamma = 0.1 and 0.01 tables within Monte-Carlo error; deciding
 it before ("before_move") misses the gamma = 0.1 inventory-strategy profit by about 10 combined
 standard errors (65.0 vs 62.94). After the move, a fill is slightly more likely when the mid has
@@ -48,7 +48,8 @@ __all__ = [
     "symmetric_expected_profit",
 ]
 
-#: The paper's Tables 1-3 (1000 paths each): Avellaneda & Stoikov (2008), section 4.
+#: The paper's Tables 1-3 (1000 paths each): Avellaneda & Stoikov (2008), section 4, as
+#: transcribed in the project's issue 4 brief (not re-checked here against the printed PDF).
 #: Columns: spread (average bid-ask spread), profit (mean), std_profit, final_q (mean),
 #: std_final_q. Keyed by (gamma, strategy).
 AS_PAPER_TABLE: dict[tuple[float, str], dict[str, float]] = {
