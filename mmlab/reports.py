@@ -31,6 +31,7 @@ from mmlab.errors import ConfigError, MMLabError
 __all__ = [
     "NOTEBOOKS_DIR",
     "ReportError",
+    "StaticChart",
     "coerce_parameter",
     "demo_parameter_sets",
     "find_notebook",
@@ -38,6 +39,7 @@ __all__ = [
     "render_report",
     "report_path",
     "run_demo",
+    "static_charts",
 ]
 
 #: Where the report notebooks live.
@@ -46,6 +48,59 @@ NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 
 class ReportError(MMLabError, RuntimeError):
     """A report notebook failed to execute (the message names the notebook and the cell)."""
+
+
+class StaticChart:
+    """A HoloViews/hvPlot object shown as plain Bokeh HTML (a ``<div>`` and its ``<script>``).
+
+    nbconvert copies such output into the report verbatim, so once :func:`static_charts` has put
+    BokehJS inline in the page, the HTML report shows its charts with no network access (the
+    notebook's usual HoloViews output would load BokehJS and Panel from a CDN).
+    """
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: Any):
+        self.obj = obj
+
+    def _repr_html_(self) -> str:
+        import holoviews as hv
+        from bokeh.embed import components
+
+        script, div = components(hv.render(self.obj, backend="bokeh"))
+        return div + script
+
+
+def bokeh_inline_html() -> str:
+    """BokehJS, inline, as ``<script>`` tags (AMD ``define`` hidden while it loads, so the
+    page's require.js does not capture Bokeh's internal modules).
+
+    The library file is read from the installed ``bokeh`` package (not through
+    ``bokeh.resources``, which Panel re-points at its own server paths inside a kernel).
+    """
+    import bokeh
+
+    js_dir = Path(bokeh.__file__).resolve().parent / "server" / "static" / "js"
+    lib = (js_dir / "bokeh.min.js").read_text(encoding="utf-8").replace("</script", "<\\/script")
+    return (
+        "<script>window._mmlabDefine = window.define; window.define = undefined;</script>"
+        f"<script type=\"text/javascript\">\n{lib}\n</script>"
+        "<script>window.define = window._mmlabDefine;</script>"
+    )
+
+
+def static_charts():
+    """Put BokehJS inline in the notebook's output once; return ``show(obj)`` -> :class:`StaticChart`.
+
+    Use in report notebooks so the rendered HTML is self-contained::
+
+        show = static_charts()
+        show(df.hvplot.line(y="mid"))
+    """
+    from IPython.display import HTML, display
+
+    display(HTML(bokeh_inline_html()))
+    return StaticChart
 
 
 def coerce_parameter(value: str) -> Any:
@@ -133,11 +188,29 @@ def demo_parameter_sets(notebook: str | os.PathLike[str]) -> list[dict[str, Any]
     return [dict(s) for s in sets]
 
 
+_LOADER_MIMES = ("application/vnd.holoviews_load.v0+json",)
+
+
+def _drop_live_loaders(nb) -> None:
+    """If the notebook shows its charts through :func:`static_charts`, drop the HoloViews/Panel
+    loader outputs: they fetch BokehJS from a CDN, which the static page does not need and which,
+    offline, races with the inline BokehJS."""
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    if not any("_mmlabDefine" in str(o.get("data", {}).get("text/html", "")) for o in outputs):
+        return
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [
+                o for o in cell.get("outputs", []) if not any(m in o.get("data", {}) for m in _LOADER_MIMES)
+            ]
+
+
 def _html(executed: Path) -> str:
     import nbformat
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(executed, as_version=4)
+    _drop_live_loaders(nb)
     exporter = HTMLExporter(template_name="lab")
     body, _ = exporter.from_notebook_node(nb)
     return body
@@ -202,6 +275,9 @@ def render_report(
         html = _html(executed)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".html.tmp", dir=target.parent)
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp creates 0600; a report is an ordinary file
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(html)
             fh.flush()

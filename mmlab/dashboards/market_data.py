@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mmlab.data._events import TRADE_EVENT, event_kind, is_buy, is_sell
+from mmlab.data._events import DEPTH_BBO_EVENT, TRADE_EVENT, event_kind, is_buy, is_sell
 from mmlab.errors import ConfigError
 
 __all__ = [
@@ -57,7 +57,8 @@ def _ts_index(ns: np.ndarray) -> pd.DatetimeIndex:
 def book_frame(events: np.ndarray, levels: int = 5) -> pd.DataFrame:
     """The top-``levels`` book after each vendor row, with derived columns, indexed by UTC time.
 
-    Only rows where both sides are quoted are kept. Raises
+    One row per vendor row that changed the book (rows carrying only trades or best-bid/offer
+    messages are skipped), in exchange-time order, where both sides are quoted. Raises
     :class:`~mmlab.errors.CrossedBookError` if the book is ever crossed (checked by
     :func:`mmlab.book.rebuild`).
 
@@ -80,6 +81,13 @@ def book_frame(events: np.ndarray, levels: int = 5) -> pd.DataFrame:
     if int(levels) != levels or levels < 1:
         raise ConfigError(f"levels must be a positive integer, got {levels!r}")
     df = rebuild(events, levels=int(levels), per="row", check_crossed=True)
+    # keep the rows that changed the book (not trade-only or bookTicker-only vendor rows): in the
+    # Binance dumps the streams interleave by receive time, so a trade's exchange stamp can be
+    # ~0.1 s before the depth update received just before it; book updates alone are in order
+    kinds = event_kind(events["ev"])
+    changes = (kinds != TRADE_EVENT) & (kinds != DEPTH_BBO_EVENT)
+    df = df[np.isin(df["src_row"].to_numpy(), events["ival"][changes])]
+    df = df.iloc[np.argsort(df["exch_ts"].to_numpy(), kind="stable")]
     df.index = _ts_index(df["exch_ts"].to_numpy())
     df = df[df["bid_px_1"].notna() & df["ask_px_1"].notna()].copy()
     bq = df[[f"bid_qty_{i}" for i in range(1, levels + 1)]].sum(axis=1)
@@ -107,6 +115,7 @@ def trades_frame(events: np.ndarray) -> pd.DataFrame:
     (True, True)
     """
     ev = events[event_kind(events["ev"]) == TRADE_EVENT]
+    ev = ev[np.argsort(ev["exch_ts"], kind="stable")]
     side = is_buy(ev["ev"]).astype(np.int8) - is_sell(ev["ev"]).astype(np.int8)
     df = pd.DataFrame(
         {"px": ev["px"], "qty": ev["qty"], "side": side, "src_row": ev["ival"]},
