@@ -295,3 +295,23 @@ def test_synthetic_l2_stream_never_crosses():
     assert len(df) == len(ev)
     ok = df["bid_px_1"].notna() & df["ask_px_1"].notna()
     assert (df.loc[ok, "bid_px_1"] < df.loc[ok, "ask_px_1"]).all()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_l3_to_l2_gives_the_same_book(data_dir, engine):
+    from mmlab.book import l3_to_l2
+    from mmlab.data import DEPTH_EVENT as D
+
+    ev = read_lobster(data_dir / "lobster" / "AAPL_2012-06-21_34200000_57600000_message_10.csv").events
+    l2 = l3_to_l2(ev, engine=engine)
+    kinds = set((l2["ev"] & np.uint64(0xFF)).tolist())
+    assert kinds <= {D, DEPTH_CLEAR_EVENT, DEPTH_SNAPSHOT_EVENT, TRADE_EVENT}
+    a = rebuild(l2, 10, per="row")
+    b = rebuild(ev, 10, per="row")
+    pd.testing.assert_frame_equal(a, b)
+    # a MODIFY to another price changes two levels
+    moved = l3_to_l2(make([(ADD_ORDER_EVENT, B, 99.0, 3, 1), (ADD_ORDER_EVENT, B, 99.0, 2, 2),
+                           (MODIFY_ORDER_EVENT, B, 98.5, 3, 1)]), tick_size=0.5, engine=engine)
+    assert moved["px"].tolist() == [99.0, 99.0, 99.0, 98.5]
+    assert moved["qty"].tolist() == [3.0, 5.0, 2.0, 3.0]
+    assert moved["ival"].tolist() == [0, 1, 2, 2]

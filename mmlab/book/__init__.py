@@ -7,6 +7,7 @@ queue queries). The numba kernels and their plain-Python twins live in ``_kernel
 
 from __future__ import annotations
 
+from mmlab.book._convert import l3_to_l2
 from mmlab.book._kernel import QTY_EPS, apply_events, apply_events_python
 from mmlab.book._rebuild import rebuild, replay
 from mmlab.book._state import MAX_TICKS, BookState, book_columns
@@ -22,6 +23,7 @@ __all__ = sorted(
         "apply_events_python",
         "book_columns",
         "infer_tick_size",
+        "l3_to_l2",
         "rebuild",
         "replay",
     ]

@@ -36,6 +36,8 @@ __all__ = [
     "apply_events_python",
     "hash_get",
     "hash_get_python",
+    "l2_levels",
+    "l2_levels_python",
     "queue_ahead",
     "queue_ahead_python",
     "rehash",
@@ -510,6 +512,62 @@ def apply_events_python(
     return OK, n
 
 
+def l2_levels_python(
+    events, flag, origin, tick_mul, tick_div, lvl_q, lvl_i, ord_i, ord_q, ord_id, hkey, hval,
+    meta, out_i, out_x, out_q,
+):
+    """Apply the L3 events carrying ``flag`` and record, per event, the level(s) it changed.
+
+    For each applied L3 event ``i`` (ADD/CANCEL/MODIFY/FILL) writes up to two records
+    ``(i, side * 2**62 + x)`` / new total into ``out_i``/``out_x``/``out_q`` (a MODIFY to another
+    price changes two levels). Other kinds are applied without a record. Returns
+    ``(status, index, n_records)``.
+    """
+    n = events.shape[0]
+    k = 0
+    for i in range(n):
+        e = events[i]
+        code = e["ev"]
+        if (code & flag) == 0:
+            continue
+        kind = int(code & _KIND_MASK)
+        s_old = -1
+        x_old = -1
+        if kind >= 10 and kind <= 13:
+            o = hash_get(hkey, hval, e["order_id"])
+            if o >= 0:
+                s_old = ord_i[o, 1]
+                x_old = ord_i[o, 2]
+            else:
+                buy = (code & _BUY) != 0
+                s_old = 0 if buy else 1
+                x_old = int(np.floor(e["px"] * tick_div / tick_mul + 0.5)) - origin
+        if kind == 1 or kind == 3 or kind == 4 or (kind >= 10 and kind <= 13):
+            err = _book_event(
+                code, e["px"], e["qty"], e["order_id"], origin, tick_mul, tick_div, lvl_q, lvl_i,
+                ord_i, ord_q, ord_id, hkey, hval, meta,
+            )
+            if err != 0:
+                return err, i, k
+            meta[7] += 1
+        elif kind != 2 and kind != 5:
+            return ERR_KIND, i, k
+        meta[6] += 1
+        if s_old >= 0:
+            out_i[k] = i
+            out_x[k] = s_old * 2**62 + x_old
+            out_q[k] = lvl_q[s_old, 0, x_old]
+            k += 1
+            if kind == 12:
+                o = hash_get(hkey, hval, e["order_id"])
+                if o >= 0 and ord_i[o, 2] != x_old:
+                    out_i[k] = i
+                    out_x[k] = s_old * 2**62 + ord_i[o, 2]
+                    out_q[k] = lvl_q[s_old, 0, ord_i[o, 2]]
+                    k += 1
+    return OK, n, k
+
+
 def queue_ahead_python(lvl_q, ord_i, ord_q, o):
     """Quantity ahead of resting order slot ``o`` at its price: the anonymous quantity there, then
     the known orders queued before it; -1 if the slot is not live."""
@@ -544,6 +602,7 @@ _FAMILY = (
     "top_levels",
     "_book_event",
     "apply_events",
+    "l2_levels",
     "queue_ahead",
 )
 
@@ -580,7 +639,9 @@ top_levels_python = _py["top_levels"]
 queue_ahead_python = _py["queue_ahead"]
 hash_get_python = _py["hash_get"]
 rehash_python = _py["rehash"]
+l2_levels_python = _py["l2_levels"]
 apply_events = _nb["apply_events"]
+l2_levels = _nb["l2_levels"]
 top_levels = _nb["top_levels"]
 queue_ahead = _nb["queue_ahead"]
 hash_get = _nb["hash_get"]

@@ -222,27 +222,10 @@ class BookState:
         CrossedBookError
             Best bid >= best ask after a vendor row.
         """
-        ev = np.asarray(events)
-        if ev.dtype != EVENT_DTYPE:
-            raise ConfigError(f"events must have EVENT_DTYPE, got {ev.dtype}")
-        ev = np.ascontiguousarray(ev)
-        code = ev["ev"]
-        sel = (code & self._flag) != 0
+        ev, sel, grid = self._prepare(events)
         n_sel = int(np.count_nonzero(sel))
-        kind = (code & np.uint64(0xFF)).astype(np.intp)
+        kind = (ev["ev"] & np.uint64(0xFF)).astype(np.intp)
         px = ev["px"]
-        # CANCEL/FILL may omit the price (0) when they name a resting order.
-        optional_px = (kind == CANCEL_ORDER_EVENT) | (kind == FILL_EVENT)
-        pmask = sel & _PRICED[kind] & np.isfinite(px) & ~(optional_px & (px == 0))
-        if pmask.any():
-            if self.grid is None:
-                self.grid = TickGrid(infer_tick_size(px[pmask]))
-            t = np.floor(self.grid.to_ticks_float(px[pmask]) + 0.5)
-            self._grow_levels(int(t.min()), int(t.max()))
-        elif self.lvl_q.shape[2] == 0:
-            self._grow_levels(0, 0)
-        grid = self.grid if self.grid is not None else TickGrid(1.0)
-        self._reserve_orders(int(np.count_nonzero(sel & (kind == ADD_ORDER_EVENT))))
         if snapshot_levels:
             if per_row:
                 r = ev["ival"][sel]
@@ -259,19 +242,47 @@ class BookState:
             bool(check_crossed), out, int(max(snapshot_levels, 1)), bool(per_row),
         )
         if status != 0:
-            row = int(ev["ival"][i])
-            msg = K.ERROR_TEXT[status]
-            if status == K.ERR_CROSSED:
-                raise CrossedBookError(f"{msg} ({self.best_bid!r} >= {self.best_ask!r})",
-                                       path=source, row=row)
-            raise DataError(
-                f"{msg} (event {i}: kind {int(kind[i])}, order id {int(ev['order_id'][i])}, "
-                f"px {float(px[i])!r}, qty {float(ev['qty'][i])!r})", path=source, row=row,
-            )
+            self._raise(status, ev, i, source)
         self.n_skipped += len(ev) - n_sel
         if _return_snapshots:
             return out, ev[sel] if n_sel < len(ev) else ev
         return self
+
+    def _raise(self, status: int, ev: np.ndarray, i: int, source) -> None:
+        row = int(ev["ival"][i])
+        msg = K.ERROR_TEXT[status]
+        if status == K.ERR_CROSSED:
+            raise CrossedBookError(f"{msg} ({self.best_bid!r} >= {self.best_ask!r})",
+                                   path=source, row=row)
+        raise DataError(
+            f"{msg} (event {i}: kind {int(ev['ev'][i] & np.uint64(0xFF))}, order id "
+            f"{int(ev['order_id'][i])}, px {float(ev['px'][i])!r}, qty {float(ev['qty'][i])!r})",
+            path=source, row=row,
+        )
+
+    def _prepare(self, events: np.ndarray):
+        """Check the dtype, fix the tick grid, size the price range and the order tables."""
+        ev = np.asarray(events)
+        if ev.dtype != EVENT_DTYPE:
+            raise ConfigError(f"events must have EVENT_DTYPE, got {ev.dtype}")
+        ev = np.ascontiguousarray(ev)
+        code = ev["ev"]
+        sel = (code & self._flag) != 0
+        kind = (code & np.uint64(0xFF)).astype(np.intp)
+        px = ev["px"]
+        # CANCEL/FILL may omit the price (0) when they name a resting order.
+        optional_px = (kind == CANCEL_ORDER_EVENT) | (kind == FILL_EVENT)
+        pmask = sel & _PRICED[kind] & np.isfinite(px) & ~(optional_px & (px == 0))
+        if pmask.any():
+            if self.grid is None:
+                self.grid = TickGrid(infer_tick_size(px[pmask]))
+            t = np.floor(self.grid.to_ticks_float(px[pmask]) + 0.5)
+            self._grow_levels(int(t.min()), int(t.max()))
+        elif self.lvl_q.shape[2] == 0:
+            self._grow_levels(0, 0)
+        grid = self.grid if self.grid is not None else TickGrid(1.0)
+        self._reserve_orders(int(np.count_nonzero(sel & (kind == ADD_ORDER_EVENT))))
+        return ev, sel, grid
 
     # -- queries -----------------------------------------------------------------------------
 
