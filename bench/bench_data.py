@@ -11,8 +11,8 @@ What each row does:
 * ``mmlab load_binance``: gunzip + numba line scanner (orjson for other lines), Binance's
   snapshot/diff reconciliation with a sequence check on every diff, clock-offset correction,
   depth/trade/bookTicker events in local order, crossed-book check after every message, tidy tables.
-* ``mmlab load_binance + to_hftbacktest_order``: the same, then hftbacktest's exch/local order split,
-  i.e. an array hftbacktest's backtester can replay (it then also holds the DEPTH_BBO rows).
+* ``mmlab load_binance + to_hftbacktest_order``: the same, then hftbacktest's exch/local order
+  split, i.e. an array hftbacktest's backtester can replay (it then also holds the DEPTH_BBO rows).
 
 Run: ``.venv/bin/python bench/bench_data.py [--repeat 5] [--file PATH]``.
 """

@@ -479,7 +479,8 @@ def _edit_first_bid_qty(src, d, new: bytes) -> bytes:
 
 def test_negative_size(src, tmp_path):
     d = first_depth_line_after(src, 60)
-    p = write_slice(src, tmp_path / "neg.gz", lines=300, edit={d: _edit_first_bid_qty(src, d, b"-1.5")})
+    p = write_slice(src, tmp_path / "neg.gz", lines=300,
+                    edit={d: _edit_first_bid_qty(src, d, b"-1.5")})
     with pytest.raises(DataError, match="negative size") as exc:
         load_binance(p)
     assert (exc.value.path, exc.value.row) == (str(p), d)
@@ -487,7 +488,8 @@ def test_negative_size(src, tmp_path):
 
 def test_nan_quantity(src, tmp_path):
     d = first_depth_line_after(src, 60)
-    p = write_slice(src, tmp_path / "nan.gz", lines=300, edit={d: _edit_first_bid_qty(src, d, b"NaN")})
+    p = write_slice(src, tmp_path / "nan.gz", lines=300,
+                    edit={d: _edit_first_bid_qty(src, d, b"NaN")})
     with pytest.raises(FormatError, match="NaN") as exc:
         load_binance(p)
     assert (exc.value.path, exc.value.row) == (str(p), d)

@@ -74,7 +74,6 @@ import os
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import orjson
@@ -190,7 +189,8 @@ class _File:
         else:
             lvl_px, lvl_qty, lvl_side, lvl_line = (
                 lvl_px[:n_lvl], lvl_qty[:n_lvl], lvl_side[:n_lvl], lvl_line[:n_lvl])
-        self.lvl_px, self.lvl_qty, self.lvl_side, self.lvl_line = lvl_px, lvl_qty, lvl_side, lvl_line
+        self.lvl_px, self.lvl_qty = lvl_px, lvl_qty
+        self.lvl_side, self.lvl_line = lvl_side, lvl_line
         self._validate()
 
     # -- the authoritative (orjson) parser ---------------------------------------------------
@@ -604,7 +604,8 @@ def _build(files: list[_File], opt: _Options) -> BinanceStream:
             block(evs, np.full(m, exch[g]), np.full(m, local[g]), pxs, qtys, np.full(m, g),
                   2 * g * SUB + np.arange(m))
             path, row = where(g)
-            snap_rows.append({"ival": g, "file": str(path), "line": row, "lastUpdateId": int(u_col[g]),
+            snap_rows.append({"ival": g, "file": str(path), "line": row,
+                              "lastUpdateId": int(u_col[g]),
                               "E": int(ints[g, S.I_E]), "T": int(ints[g, S.I_T]),
                               "raw_local_ts": int(raw_ts[g]), "local_ts": int(local[g]),
                               "exch_ts": int(exch[g]), "exch_ts_estimated": not bool(has_ex[g]),
@@ -612,8 +613,8 @@ def _build(files: list[_File], opt: _Options) -> BinanceStream:
     # resync clears
     for g, _ in clears:
         m = 2
-        block(np.array([DEPTH_CLEAR_EVENT | BUY_EVENT | _BOTH, DEPTH_CLEAR_EVENT | SELL_EVENT | _BOTH],
-                       np.uint64), np.full(m, exch[g]), np.full(m, local[g]),
+        block(np.array([DEPTH_CLEAR_EVENT | BUY_EVENT | _BOTH,
+                        DEPTH_CLEAR_EVENT | SELL_EVENT | _BOTH], np.uint64), np.full(m, exch[g]), np.full(m, local[g]),
               np.array([0.0, np.finfo(np.float64).max]), np.zeros(m), np.full(m, g),
               2 * g * SUB + np.arange(m) - 4)
     # trades

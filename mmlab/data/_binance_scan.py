@@ -14,8 +14,18 @@ import numpy as np
 from numba import njit
 from numba.extending import register_jitable
 
-__all__ = ["KIND_BBO", "KIND_DEPTH", "KIND_SLOW", "KIND_SNAPSHOT", "KIND_TRADE", "scan_lines",
-           "scan_lines_python", "N_INT", "N_FLT", "N_FLAG"]
+__all__ = [
+    "KIND_BBO",
+    "KIND_DEPTH",
+    "KIND_SLOW",
+    "KIND_SNAPSHOT",
+    "KIND_TRADE",
+    "N_FLAG",
+    "N_FLT",
+    "N_INT",
+    "scan_lines",
+    "scan_lines_python",
+]
 
 KIND_SLOW = 0  #: not handled by the fast path (snapshot, malformed, unusual): parse with orjson
 KIND_DEPTH = 1  #: diff depth update (``<sym>@depth``, ``@depth@100ms``, ``@depth@0ms``)

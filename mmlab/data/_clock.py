@@ -65,10 +65,12 @@ def clock_offset_from_latency(
     1196000000
     """
     if int(base_latency_ns) != base_latency_ns or base_latency_ns < 0:
-        raise ConfigError(f"base_latency_ns must be a non-negative integer, got {base_latency_ns!r}")
+        raise ConfigError(
+            f"base_latency_ns must be a non-negative integer, got {base_latency_ns!r}")
     lat = feed_latency(exch_ts, local_ts)
     if lat.size == 0:
-        raise DataError("no message carries an exchange timestamp: cannot estimate the clock offset")
+        raise DataError("no message carries an exchange timestamp: "
+                        "cannot estimate the clock offset")
     return int(base_latency_ns) - int(lat.min())
 
 

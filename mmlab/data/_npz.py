@@ -155,7 +155,8 @@ def merge_order_python(exch_ts, local_ts, by_exch, by_local):
                 sides[out] = 3
                 i += 1
                 j += 1
-            elif exch_ts[a] < exch_ts[b] or (exch_ts[a] == exch_ts[b] and local_ts[a] < local_ts[b]):
+            elif exch_ts[a] < exch_ts[b] or (
+                    exch_ts[a] == exch_ts[b] and local_ts[a] < local_ts[b]):
                 rows[out] = a
                 sides[out] = 2
                 i += 1
