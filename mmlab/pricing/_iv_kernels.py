@@ -37,7 +37,7 @@ import math
 
 from numba import njit
 
-from mmlab.pricing._normal import norm_cdf, norm_ppf
+from mmlab.pricing._normal import norm_cdf, norm_ppf_acklam
 
 __all__ = [
     "bachelier_iv_kernel",
@@ -63,6 +63,7 @@ _SQRT_2PI = 2.5066282746310002
 _MAX_ITER = 30
 _TOL = 1e-13  # relative step below which the (cubically convergent) iteration stops
 _RESOLUTION = 4.0 * 2.220446049250313e-16  # ITM time value below this x max(F, K) is rounding
+_CUBIC_STOP = 1e-8  # a third-order step this small leaves an error far below 1e-16 s: stop
 _NOISE = 1e-10  # after _MAX_ITER, a last step this small means rounding noise, not failure
 
 
@@ -83,32 +84,44 @@ def normalised_black(x, s):
 
 
 @njit(cache=True)
-def _black_complement(x, s):
-    """``e^{x/2} - b(x, s)`` computed without cancellation."""
+def _black_complement(x, s, ex, emx):
+    """``e^{x/2} - b(x, s)`` computed without cancellation (``ex, emx = e^{x/2}, e^{-x/2}``)."""
     h = x / s
     t = 0.5 * s
-    return math.exp(0.5 * x) * norm_cdf(-h - t) + math.exp(-0.5 * x) * norm_cdf(h - t)
+    return ex * norm_cdf(-h - t) + emx * norm_cdf(h - t)
+
+
+@njit(cache=True)
+def _black_fast(x, s, ex, emx):
+    """``b(x, s)`` for s > 0 with the exponentials precomputed."""
+    h = x / s
+    t = 0.5 * s
+    return ex * norm_cdf(h + t) - emx * norm_cdf(h - t)
 
 
 @njit(cache=True)
 def _householder(s, g, g1, g2, g3, lo, hi):
-    """One third-order Householder step for g(s)=0, kept inside (lo, hi) (bisect otherwise)."""
+    """One third-order Householder step for g(s)=0, kept inside (lo, hi) (bisect otherwise).
+
+    Returns ``(s_new, cubic)``; ``cubic`` is False when a safeguard replaced the step.
+    """
     nw = -g / g1
     h2 = g2 / g1
     h3 = g3 / g1
     den = 1.0 + nw * (h2 + h3 * nw / 6.0)
     step = nw * (1.0 + 0.5 * h2 * nw) / den if den > 0.0 else nw
     sn = s + step
+    if (sn > lo and sn < hi) and math.isfinite(sn):
+        return sn, den > 0.0
+    sn = s + nw
     if not (sn > lo and sn < hi) or not math.isfinite(sn):
-        sn = s + nw
-        if not (sn > lo and sn < hi) or not math.isfinite(sn):
-            if math.isinf(hi):
-                sn = 2.0 * s if s > 0.0 else 1.0
-            elif lo > 0.0:
-                sn = math.sqrt(lo * hi)  # geometric bisection for ranges spanning decades
-            else:
-                sn = 0.5 * (lo + hi)
-    return sn
+        if math.isinf(hi):
+            sn = 2.0 * s if s > 0.0 else 1.0
+        elif lo > 0.0:
+            sn = math.sqrt(lo * hi)  # geometric bisection for ranges spanning decades
+        else:
+            sn = 0.5 * (lo + hi)
+    return sn, False
 
 
 @njit(cache=True)
@@ -123,9 +136,10 @@ def normalised_implied_vol(beta, x):
     0.3
     """
     bmax = math.exp(0.5 * x)
+    emx = 1.0 / bmax
     ax = -x
     sc = math.sqrt(2.0 * ax)
-    bc = normalised_black(x, sc) if sc > 0.0 else 0.0
+    bc = _black_fast(x, sc, bmax, emx) if sc > 0.0 else 0.0
     lower = beta < bc
     if lower:
         lo = 0.0
@@ -137,7 +151,7 @@ def normalised_implied_vol(beta, x):
         hi = math.inf
         ct = bmax - beta
         cc = bmax - bc
-        s = -2.0 * norm_ppf(ct / cc * norm_cdf(-0.5 * sc))
+        s = -2.0 * norm_ppf_acklam(ct / cc * norm_cdf(-0.5 * sc))
         target = math.log(ct)
     if not (s > lo and s < hi):
         s = sc if sc > 0.0 else 1.0
@@ -150,7 +164,7 @@ def normalised_implied_vol(beta, x):
         h3 = h2 * h2 - 3.0 * x2 / (s * s * s * s) - 0.25
         bp = _INV_SQRT_2PI * math.exp(-0.5 * (x2 / (s * s) + 0.25 * s * s))
         if lower:
-            b = normalised_black(x, s)
+            b = _black_fast(x, s, bmax, emx)
             if b <= 0.0:  # underflow: far below the root
                 lo = s
                 s = math.sqrt(lo * hi) if hi < math.inf else 2.0 * s
@@ -161,7 +175,7 @@ def normalised_implied_vol(beta, x):
             g2 = nu * h2 - nu * nu
             g3 = nu * h3 - 3.0 * nu * nu * h2 + 2.0 * nu * nu * nu
         else:
-            c = _black_complement(x, s)
+            c = _black_complement(x, s, bmax, emx)
             if c <= 0.0:  # underflow: far above the root
                 hi = s
                 s = math.sqrt(lo * hi) if lo > 0.0 else 0.5 * s
@@ -183,7 +197,9 @@ def normalised_implied_vol(beta, x):
         elif abs(g) <= _TOL * s * g1:  # converged: the last (Newton) correction is negligible
             return s - g / g1
         else:
-            sn = _householder(s, g, g1, g2, g3, lo, hi)
+            sn, cubic = _householder(s, g, g1, g2, g3, lo, hi)
+            if cubic and abs(sn - s) <= _CUBIC_STOP * s:
+                return sn  # third order: the error left is ~ C (step / s)^3 s
         last = abs(sn - s)
         if last <= _TOL * s:
             return sn
@@ -304,7 +320,9 @@ def normalised_bachelier_iv(v, a):
         elif abs(g) <= _TOL * s * g1:
             return s - g / g1
         else:
-            sn = _householder(s, g, g1, g2, g3, lo, hi)
+            sn, cubic = _householder(s, g, g1, g2, g3, lo, hi)
+            if cubic and abs(sn - s) <= _CUBIC_STOP * s:
+                return sn  # third order: the error left is ~ C (step / s)^3 s
         last = abs(sn - s)
         if last <= _TOL * s:
             return sn
