@@ -607,12 +607,13 @@ def _reconcile_python(side, tick0, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, la
     levels = cfg_i[I_LEVELS]
     step = cfg_i[I_GRIDSTEP]
     lot = cfg_f[F_LOT]
-    # cancel orders not on the ladder (or of another size)
+    # cancel acknowledged orders not on the ladder (or of another size); an order still
+    # pending its ack is left until the next step (as hftbacktest: not cancellable yet)
     for s in range(maxord):
         if oi[s, O_SIDE] != side:
             continue
         lo = oi[s, O_LO]
-        if lo == LO_PNEW or lo == LO_WORK:
+        if lo == LO_WORK:
             keep = False
             if tick0 >= 0 and qty > 0.0:
                 d = (tick0 - oi[s, O_TICK]) * side

@@ -87,8 +87,17 @@ def queue_model_code(name: str) -> int:
     return QUEUE_MODELS[key]
 
 
+def _f_python(model, n, x):
+    """f(x) of the model: x**n (power) or log(1 + x) (log), kept inside its real domain."""
+    if model == QUEUE_LOG or model == QUEUE_LOG2:
+        return math.log(1.0 + x) if x > -1.0 else -math.inf
+    if x < 0.0 and n != math.floor(n):
+        return math.nan
+    return x ** n
+
+
 def queue_prob_python(model, n, front, back):
-    """Probability that a quantity decrease at our level happened *behind* us.
+    """Probability that a quantity decrease at our level happened *behind* us (NaN for 0/0).
 
     Examples
     --------
@@ -97,21 +106,21 @@ def queue_prob_python(model, n, front, back):
     >>> round(queue_prob_python(QUEUE_LOG, 0.0, 1.0, 1.0), 12)
     0.5
     """
-    if model == QUEUE_POWER:
-        fb = back ** n
-        p = fb / (fb + front ** n)
-    elif model == QUEUE_LOG:
-        fb = math.log(1.0 + back)
-        p = fb / (fb + math.log(1.0 + front))
-    elif model == QUEUE_POWER2:
-        p = back ** n / (back + front) ** n
-    elif model == QUEUE_LOG2:
-        p = math.log(1.0 + back) / math.log(1.0 + back + front)
+    if model == QUEUE_POWER or model == QUEUE_LOG:
+        num = _f_python(model, n, back)
+        den = num + _f_python(model, n, front)
+    elif model == QUEUE_POWER2 or model == QUEUE_LOG2:
+        num = _f_python(model, n, back)
+        den = _f_python(model, n, back + front)
     elif model == QUEUE_POWER3:
-        p = 1.0 - (front / (front + back)) ** n
+        if front + back == 0.0:
+            return math.nan
+        return 1.0 - _f_python(model, n, front / (front + back))
     else:
-        p = 0.0
-    return p
+        return 0.0
+    if den == 0.0:
+        return math.inf if num > 0.0 else (-math.inf if num < 0.0 else math.nan)
+    return num / den
 
 
 def queue_trade_python(model, front, cum_trade, qty):
@@ -148,10 +157,8 @@ def queue_depth_python(model, n, front, cum_trade, prev_qty, new_qty):
     p = queue_prob_python(model, n, front, back)
     if math.isinf(p):
         p = 1.0
-    # NaN (0/0: front = back = 0) propagates as in hftbacktest: min(NaN, new) -> new there; we
-    # make it explicit: with nothing ahead or behind the decrease cannot move us.
-    if math.isnan(p):
-        p = 1.0
+    if math.isnan(p):  # hftbacktest: the estimate is NaN and Rust's NaN.min(new) gives new
+        return new_qty, cum_trade
     est = front - (1.0 - p) * chg + min(back - p * chg, 0.0)
     return min(est, new_qty), cum_trade
 
@@ -171,7 +178,7 @@ def queue_filled_qty_python(front, lot):
     return 0.0
 
 
-queue_prob = njit(cache=True)(queue_prob_python)
+_f = njit(cache=True)(_f_python)
 queue_trade = njit(cache=True)(queue_trade_python)
 queue_filled_qty = njit(cache=True)(queue_filled_qty_python)
 
@@ -188,4 +195,5 @@ def _bind(f, **helpers):
     return g
 
 
+queue_prob = njit(cache=True)(_bind(queue_prob_python, _f_python=_f))
 queue_depth = njit(cache=True)(_bind(queue_depth_python, queue_prob_python=queue_prob))

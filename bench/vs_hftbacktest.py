@@ -1,0 +1,213 @@
+"""mmlab.backtest vs hftbacktest 2.4 on the shipped Binance USD-M BTCUSDT and ETHUSDT dumps.
+
+Both tools get the same event arrays (loaded once with ``mmlab.data.load_binance``; the
+``DEPTH_BBO`` bookTicker events are dropped so both books are built from the same depth diffs
+and trades), the same fixed-spread strategy (an ``@njit`` function for hftbacktest, mmlab's
+built-in grid kernel), ``power_prob_queue_model(2.0)``, constant order latency, no partial fills,
+the same maker/taker fees, a 100 ms cadence and the same price range of the book.
+
+Prints a table (ratio first) and, as its last line, one JSON object.
+
+Usage::
+
+    python bench/vs_hftbacktest.py [--repeats 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import sys
+import time
+
+import numpy as np
+from numba import njit
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from mmlab.backtest import GridStrategy, run  # noqa: E402
+from mmlab.data import load_binance  # noqa: E402
+
+FILES = {
+    "BTCUSDT": ("usdm_btcusdt_20240808.gz", 0.1, 0.001, 0.01, 2.0, 100.0, 0.1),
+    "ETHUSDT": ("usdm_ethusdt_20240808.gz", 0.01, 0.001, 0.1, 0.2, 1.0, 1.0),
+}
+# symbol: file, tick, lot, order qty, half spread (quote ccy), skew (per unit position), max pos
+MAKER, TAKER = 0.0002, 0.0005  # Binance USD-M VIP 0 (instruments.toml)
+LATENCY = 10_000_000  # 10 ms entry and response
+INTERVAL = 100_000_000  # 100 ms
+
+
+@njit
+def hbt_grid(hbt, tick, lot, qty, half_spread, skew, max_pos, interval):
+    """The fixed-spread strategy of mmlab's GridStrategy (clip='touch'), for hftbacktest."""
+    while hbt.elapse(interval) == 0:
+        hbt.clear_inactive_orders(0)
+        depth = hbt.depth(0)
+        bbt = depth.best_bid_tick
+        bat = depth.best_ask_tick
+        if bbt <= -2147483647 or bat >= 2147483647 or bbt < 0:
+            continue
+        mid = 0.5 * (bbt + bat) * tick
+        pos = hbt.position(0)
+        r = mid - skew * pos
+        bid_t = np.int64(np.floor((r - half_spread) / tick + 1e-9))
+        ask_t = np.int64(np.ceil((r + half_spread) / tick - 1e-9))
+        bid_t = min(bid_t, bbt)
+        ask_t = max(ask_t, bat)
+        orders = hbt.orders(0)
+        # cancel acknowledged orders off the desired price
+        values = orders.values()
+        while values.has_next():
+            o = values.get()
+            if o.cancellable:
+                if (o.side == 1 and o.price_tick != bid_t) or (o.side == -1 and o.price_tick != ask_t):
+                    hbt.cancel(0, o.order_id, False)
+        for side in (1, -1):
+            tk = bid_t if side == 1 else ask_t
+            oid = np.uint64(tk * 2 + (0 if side == 1 else 1))
+            if oid in orders:
+                continue
+            # exposure: position + live, pending and in-flight orders of the side
+            expo = side * pos
+            values = orders.values()
+            while values.has_next():
+                o = values.get()
+                if o.side == side and o.status != 3 and o.status != 4 and o.status != 2:
+                    expo += o.leaves_qty
+            if expo + qty > max_pos + lot * 1e-9:
+                continue
+            if side == 1:
+                hbt.submit_buy_order(0, oid, tk * tick, qty, 1, 0, False)
+            else:
+                hbt.submit_sell_order(0, oid, tk * tick, qty, 1, 0, False)
+    return True
+
+
+def roi_of(ev, tick):
+    kind = ev["ev"] & np.uint64(0xFF)
+    tp = ev["px"][kind == 2]
+    return float(np.min(tp)) * 0.9, float(np.max(tp)) * 1.1
+
+
+def run_hbt(ev, tick, lot, qty, hs, skew, maxpos, roi):
+    from hftbacktest import BacktestAsset, ROIVectorMarketDepthBacktest
+
+    asset = (
+        BacktestAsset()
+        .data([ev])
+        .linear_asset(1.0)
+        .constant_latency(LATENCY, LATENCY)
+        .power_prob_queue_model(2.0)
+        .no_partial_fill_exchange()
+        .trading_value_fee_model(MAKER, TAKER)
+        .tick_size(tick)
+        .lot_size(lot)
+        .roi_lb(roi[0])
+        .roi_ub(roi[1])
+    )
+    hbt = ROIVectorMarketDepthBacktest([asset])
+    t0 = time.perf_counter()
+    hbt_grid(hbt, tick, lot, qty, hs, skew, maxpos, INTERVAL)
+    dt = time.perf_counter() - t0
+    sv = hbt.state_values(0)
+    depth = hbt.depth(0)
+    mid = 0.5 * (depth.best_bid + depth.best_ask)
+    pos = sv.position
+    pnl = sv.balance - sv.fee + pos * mid
+    out = {"seconds": dt, "fills": int(sv.num_trades), "position": float(pos), "pnl": float(pnl),
+           "fee": float(sv.fee)}
+    hbt.close()
+    return out
+
+
+def run_mm(ev, tick, lot, qty, hs, skew, maxpos, roi):
+    t0 = time.perf_counter()
+    res = run(ev, GridStrategy(half_spread=hs, order_qty=qty, skew=skew, clip="touch"),
+              tick_size=tick, lot_size=lot, queue_model="power", queue_power=2.0,
+              partial_fills=False, entry_latency=LATENCY, response_latency=LATENCY,
+              interval=INTERVAL, maker_fee=MAKER, taker_fee=TAKER, max_position=maxpos, roi=roi)
+    dt = time.perf_counter() - t0
+    # same PnL definition as for hftbacktest: balance - fees + position at the final local mid
+    bid, _, ask, _ = res.final_book["local"]
+    mid = 0.5 * (bid + ask)
+    c = res.counters
+    pnl = c["cash"] + res.pnl["fees"] + c["position"] * mid
+    return {"seconds": dt, "fills": len(res.fills), "position": c["position"], "pnl": pnl,
+            "fee": -res.pnl["fees"], "total_pnl_own_mark": res.pnl["total"]}
+
+
+def rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=20)
+    args = ap.parse_args(argv)
+    from mmlab._paths import shipped
+
+    rows = []
+    tot = {"mm_ev": 0, "hbt_ev": 0, "mm_s": 0.0, "hbt_s": 0.0, "mm_fills": 0, "hbt_fills": 0,
+           "mm_pnl": 0.0, "hbt_pnl": 0.0}
+    for sym, (fname, tick, lot, qty, hs, skew, maxpos) in FILES.items():
+        ev = load_binance(shipped("binance", fname))
+        ev = ev[(ev["ev"] & np.uint64(0xFF)) != 5]  # drop bookTicker (DEPTH_BBO) events
+        ev = np.ascontiguousarray(ev)
+        roi = roi_of(ev, tick)
+        args_ = (ev, tick, lot, qty, hs, skew, maxpos, roi)
+        rss0 = rss_mb()
+        run_mm(*args_)  # warm-up (compile / cache load)
+        rss_mm = rss_mb() - rss0
+        run_hbt(*args_)
+        mm = [run_mm(*args_) for _ in range(args.repeats)]
+        hb = [run_hbt(*args_) for _ in range(args.repeats)]
+        mm_s = float(np.median([r["seconds"] for r in mm]))
+        hb_s = float(np.median([r["seconds"] for r in hb]))
+        n = len(ev)
+        rows.append((sym, n, n / mm_s, n / hb_s, mm[0], hb[0], rss_mm))
+        tot["mm_ev"] += n
+        tot["hbt_ev"] += n
+        tot["mm_s"] += mm_s
+        tot["hbt_s"] += hb_s
+        tot["mm_fills"] += mm[0]["fills"]
+        tot["hbt_fills"] += hb[0]["fills"]
+        tot["mm_pnl"] += mm[0]["pnl"]
+        tot["hbt_pnl"] += hb[0]["pnl"]
+    print(f"repeats: {args.repeats} (medians); events exclude bookTicker; latency "
+          f"{LATENCY / 1e6:g} ms; power_prob_queue_model(2.0); no partial fills; "
+          f"fees {MAKER * 1e4:g}/{TAKER * 1e4:g} bps; cadence 100 ms")
+    hdr = (f"{'symbol':8} {'speed ratio':>11} {'events':>8} {'mmlab ev/s':>12} {'hbt ev/s':>12} "
+           f"{'mm fills':>8} {'hbt fills':>9} {'mm pos':>8} {'hbt pos':>8} {'mm pnl':>10} "
+           f"{'hbt pnl':>10} {'mm +RSS MB':>10}")
+    print(hdr)
+    for sym, n, a, b, m, h, r in rows:
+        print(f"{sym:8} {a / b:11.2f} {n:8d} {a:12.0f} {b:12.0f} {m['fills']:8d} {h['fills']:9d} "
+              f"{m['position']:8.3f} {h['position']:8.3f} {m['pnl']:10.4f} {h['pnl']:10.4f} "
+              f"{r:10.1f}")
+    out = {
+        "mmlab_events_per_s": tot["mm_ev"] / tot["mm_s"],
+        "hftbacktest_events_per_s": tot["hbt_ev"] / tot["hbt_s"],
+        "speed_ratio": (tot["mm_ev"] / tot["mm_s"]) / (tot["hbt_ev"] / tot["hbt_s"]),
+        "mmlab_fills": tot["mm_fills"],
+        "hftbacktest_fills": tot["hbt_fills"],
+        "mmlab_pnl": tot["mm_pnl"],
+        "hftbacktest_pnl": tot["hbt_pnl"],
+        "repeats": args.repeats,
+        "per_symbol": {
+            sym: {"events": n, "mmlab_events_per_s": a, "hftbacktest_events_per_s": b,
+                  "mmlab_fills": m["fills"], "hftbacktest_fills": h["fills"],
+                  "mmlab_position": m["position"], "hftbacktest_position": h["position"],
+                  "mmlab_pnl": m["pnl"], "hftbacktest_pnl": h["pnl"]}
+            for sym, n, a, b, m, h, _ in rows
+        },
+    }
+    print(json.dumps(out, default=lambda o: o if not isinstance(o, float) or math.isfinite(o) else None))
+
+
+if __name__ == "__main__":
+    main()
