@@ -269,3 +269,14 @@ def test_lobster_pair_from_message_file(catalog_tmp, tmp_path):
     assert e["sources"][1]["sha256"] == _sha(book)
     ev = cat.load(e["name"])
     assert ev.tobytes() == mmlab.data.load_lobster(msg, book).tobytes()
+
+
+def test_table_with_date_index_window(catalog_tmp):
+    # the rates/commodity loaders return tables indexed by a naive `date` (taken as UTC)
+    df = pd.DataFrame({"sofr": [0.0531, 0.0532, 0.0530]}, index=pd.DatetimeIndex(
+        ["2023-10-18", "2023-10-19", "2023-10-20"], name="date"))
+    cat = Catalog(catalog_tmp)
+    e = cat.add("sofr-bit", df)
+    assert (e["t_start"], e["t_end"]) == (pd.Timestamp("2023-10-18", tz="UTC").value, pd.Timestamp("2023-10-20", tz="UTC").value)
+    pd.testing.assert_frame_equal(cat.load("sofr-bit"), df)
+    pd.testing.assert_frame_equal(cat.load("sofr-bit", start="2023-10-19", end="2023-10-20"), df.iloc[[1]])

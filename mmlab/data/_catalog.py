@@ -566,9 +566,12 @@ class Catalog:
         df = pq.read_table(path).to_pandas()
         if lo is not None or hi is not None:
             col = _time_column(df)
-            if col is None:
+            if col is not None:
+                t = df[col]
+            elif isinstance(df.index, pd.DatetimeIndex):
+                t = df.index.to_series(index=df.index)
+            else:
                 raise ConfigError(f"start/end: data set {name!r} has no time column")
-            t = df[col]
             if getattr(t.dt, "tz", None) is None:
                 t = t.dt.tz_localize("UTC")
             keep = pd.Series(True, index=df.index)
