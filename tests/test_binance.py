@@ -572,3 +572,28 @@ def test_frames_api(data_dir):
     # 74,655 lines = 6,586 diffs + 14,076 trades + 53,992 bookTicker + 1 snapshot
     assert (len(fr["depth_updates"]), len(fr["trades"]), len(fr["book_ticker"]),
             len(fr["snapshots"])) == (6586, 14076, 53992, 1)
+
+
+def test_crossed_bookticker_is_rejected(src, tmp_path):
+    ln = line_of(src, 2)  # a bookTicker: "b":"61800.20", "a":"61800.30"
+    assert b"bookTicker" in ln
+    p = write_slice(src, tmp_path / "bt.gz", lines=300,
+                    edit={2: ln.replace(b'"b":"61800.20"', b'"b":"61900.20"')})
+    with pytest.raises(CrossedBookError, match="bookTicker is crossed") as exc:
+        load_binance(p)
+    assert exc.value.row == 2
+
+
+def test_local_timestamp_must_be_nanoseconds(src, tmp_path):
+    ln = line_of(src, 10)
+    p = write_slice(src, tmp_path / "us.gz", lines=300, edit={10: ln[:16] + ln[19:]})  # µs
+    with pytest.raises(FormatError, match="19-digit") as exc:
+        load_binance(p)
+    assert exc.value.row == 10
+
+
+def test_plain_text_file_loads_like_gzip(src, tmp_path):
+    gz = write_slice(src, tmp_path / "s.gz", lines=800)
+    plain = tmp_path / "s.txt"
+    plain.write_bytes(gzip.decompress(gz.read_bytes()))
+    np.testing.assert_array_equal(load_binance(plain), load_binance(gz))

@@ -238,6 +238,9 @@ class _File:
         head = line[:sp] if sp > 0 else line
         if sp <= 0 or not head.isdigit():
             raise self._err(FormatError, "line does not start with '<local ns> <JSON>'", i)
+        if len(head) != 19:
+            raise self._err(FormatError, f"local timestamp {head.decode()!r} is not 19-digit UTC "
+                            "nanoseconds", i)
         self.local_ts[i] = int(head)
         try:
             msg = orjson.loads(line[sp + 1:])
@@ -333,6 +336,18 @@ class _File:
         bad = np.flatnonzero(((px_cols <= 0) & is_px & ~np.isnan(px_cols)).any(axis=1))
         if bad.size:
             raise self._err(DataError, "non-positive price", int(bad[0]))
+        bbo = self.kind == S.KIND_BBO
+        bad = np.flatnonzero(bbo & (self.flts[:, S.F_P] >= self.flts[:, S.F_A]))
+        if bad.size:
+            i = int(bad[0])
+            raise self._err(CrossedBookError, "bookTicker is crossed: bid "
+                            f"{self.flts[i, S.F_P]} >= ask {self.flts[i, S.F_A]}", i)
+        depth = self.kind == S.KIND_DEPTH
+        bad = np.flatnonzero(depth & (self.ints[:, S.I_UF] > self.ints[:, S.I_UL]))
+        if bad.size:
+            i = int(bad[0])
+            raise self._err(FormatError, f"depth update with U={self.ints[i, S.I_UF]} > "
+                            f"u={self.ints[i, S.I_UL]}", i)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -614,7 +629,8 @@ def _build(files: list[_File], opt: _Options) -> BinanceStream:
     for g, _ in clears:
         m = 2
         block(np.array([DEPTH_CLEAR_EVENT | BUY_EVENT | _BOTH,
-                        DEPTH_CLEAR_EVENT | SELL_EVENT | _BOTH], np.uint64), np.full(m, exch[g]), np.full(m, local[g]),
+                        DEPTH_CLEAR_EVENT | SELL_EVENT | _BOTH], np.uint64),
+              np.full(m, exch[g]), np.full(m, local[g]),
               np.array([0.0, np.finfo(np.float64).max]), np.zeros(m), np.full(m, g),
               2 * g * SUB + np.arange(m) - 4)
     # trades
