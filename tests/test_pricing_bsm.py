@@ -224,3 +224,24 @@ def test_price_monotone_in_vol_and_within_bounds(S, K, t, sig, flag):
     lower = max(fwd_disc - k_disc, 0.0) if flag == "c" else max(k_disc - fwd_disc, 0.0)
     upper = fwd_disc if flag == "c" else k_disc
     assert lower - 1e-9 * S <= p1 <= upper + 1e-9 * S
+
+
+def test_scalar_fast_path_equals_array_path():
+    # one option goes straight to the scalar kernel; it must match the vectorised kernel
+    from mmlab.pricing import bachelier_greeks, black76_greeks, implied_vol
+
+    for fn, args in [
+        (bsm_greeks, ("p", 100.0, 95.0, 0.5, 0.1, 0.2, 0.05)),
+        (black76_greeks, ("c", 19.0, 20.0, 0.75, 0.1, 0.28)),
+        (bachelier_greeks, ("p", -1.0, 0.5, 0.75, 0.02, 2.0)),
+    ]:
+        one = fn(*args)
+        arr = fn(args[0], *[np.array([a]) for a in args[1:]])
+        for k in GREEK_NAMES:
+            np.testing.assert_array_equal(np.ravel(getattr(one, k)), getattr(arr, k), err_msg=k)
+            assert np.ndim(getattr(one, k)) == 0
+    iv1, c1 = implied_vol(2.0, "c", 100.0, 100.0, 0.25, 0.05, 0.01)
+    iva, ca = implied_vol(np.array([2.0]), "c", 100.0, 100.0, 0.25, 0.05, 0.01)
+    assert iv1 == iva[0] and c1 == ca[0]
+    with pytest.raises(ConfigError, match="K must be > 0"):
+        bsm_greeks("c", 100.0, -1.0, 0.5, 0.0, 0.2)

@@ -20,8 +20,9 @@ import numpy as np
 from numba import njit
 
 from mmlab.errors import ConfigError
+from mmlab.pricing._black_scholes import _values
 from mmlab.pricing._greeks import Greeks
-from mmlab.pricing._inputs import as_flags, broadcast_inputs, reshape_output
+from mmlab.pricing._inputs import as_flags, broadcast_inputs, flag_scalar, reshape_output, scalars
 from mmlab.pricing._normal import norm_cdf, norm_pdf
 
 __all__ = ["bachelier_greeks", "bachelier_greeks_kernel", "bachelier_greeks_python", "bachelier_price"]
@@ -105,6 +106,13 @@ bachelier_greeks_kernel = njit(cache=True)(bachelier_greeks_python)
 
 
 def _run(flag, F, K, t, r, sigma_n, want):
+    th = flag_scalar(flag)
+    if th is not None and scalars(F, K, t, r, sigma_n):
+        for name, v in (("t", t), ("sigma_n", sigma_n)):
+            if v < 0.0:
+                raise ConfigError(f"{name} must be >= 0 (element 0 is {v!r})")
+        res = _bachelier_one(th, float(F), float(K), float(t), float(r), float(sigma_n), want)
+        return (), res
     fl = as_flags(flag)
     shape, arrs = broadcast_inputs(flag=fl, F=F, K=K, t=t, r=r, sigma_n=sigma_n)
     n = int(np.prod(shape))
@@ -150,7 +158,7 @@ def bachelier_price(flag, F, K, t, r, sigma_n):
     15.0187
     """
     shape, out = _run(flag, F, K, t, r, sigma_n, False)
-    return reshape_output(out[0], shape)
+    return _values(out, shape)[0]
 
 
 def bachelier_greeks(flag, F, K, t, r, sigma_n) -> Greeks:
@@ -163,5 +171,4 @@ def bachelier_greeks(flag, F, K, t, r, sigma_n) -> Greeks:
     (0.003989, 0.5)
     """
     shape, out = _run(flag, F, K, t, r, sigma_n, True)
-    vals = [reshape_output(out[j], shape) for j in range(9)]
-    return Greeks("bachelier", *vals)
+    return Greeks("bachelier", *_values(out, shape))

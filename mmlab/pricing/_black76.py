@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mmlab.pricing._black_scholes import _run
+from mmlab.pricing._black_scholes import _run, _values
 from mmlab.pricing._greeks import Greeks
-from mmlab.pricing._inputs import reshape_output
 
 __all__ = ["black76_greeks", "black76_price"]
 
@@ -56,7 +55,7 @@ def black76_price(flag, F, K, t, r, sigma):
     [1.7011, 1.7011]
     """
     shape, out = _run(flag, F, K, t, r, r, sigma, False, _NAMES)
-    return reshape_output(out[0], shape)
+    return _values(out, shape)[0]
 
 
 def black76_greeks(flag, F, K, t, r, sigma) -> Greeks:
@@ -75,7 +74,7 @@ def black76_greeks(flag, F, K, t, r, sigma) -> Greeks:
     True
     """
     shape, out = _run(flag, F, K, t, r, r, sigma, True, _NAMES)
-    out[5] += out[6]  # d/dr with q = r tied: forward fixed, only discounting moves
-    out[6] = np.nan
-    vals = [reshape_output(out[j], shape) for j in range(9)]
+    vals = _values(out, shape)
+    vals[5] = vals[5] + vals[6]  # d/dr with q = r tied: forward fixed, only discounting moves
+    vals[6] = vals[6] * np.nan
     return Greeks("black76", *vals)

@@ -24,7 +24,7 @@ from numba import njit
 
 from mmlab.errors import ConfigError
 from mmlab.pricing._greeks import Greeks
-from mmlab.pricing._inputs import as_flags, broadcast_inputs, reshape_output
+from mmlab.pricing._inputs import as_flags, broadcast_inputs, flag_scalar, reshape_output, scalars
 from mmlab.pricing._normal import norm_cdf, norm_pdf
 
 __all__ = ["bsm_greeks", "bsm_greeks_kernel", "bsm_greeks_python", "bsm_price"]
@@ -130,6 +130,14 @@ bsm_greeks_kernel = njit(cache=True)(bsm_greeks_python)
 
 def _run(flag, S, K, t, r, q, sigma, want, names=("S", "K", "t", "sigma")):
     """Validate, broadcast and run the kernel; ``names`` label S, K, t, sigma in errors."""
+    th = flag_scalar(flag)
+    if th is not None and scalars(S, K, t, r, q, sigma):
+        # single option: call the scalar kernel directly (no array dispatch)
+        for code, v in ((1, S), (2, K), (3, t), (4, sigma)):
+            if (v <= 0.0 if code <= 2 else v < 0.0):
+                raise ConfigError(f"{names[code - 1]} {_ARG_RULES[code]} (element 0 is {v!r})")
+        res = _bsm_one(th, float(S), float(K), float(t), float(r), float(q), float(sigma), want)
+        return (), res
     fl = as_flags(flag)
     shape, arrs = broadcast_inputs(flag=fl, S=S, K=K, t=t, r=r, q=q, sigma=sigma)
     n = int(np.prod(shape))
@@ -141,6 +149,13 @@ def _run(flag, S, K, t, r, q, sigma, want, names=("S", "K", "t", "sigma")):
         val = arr[idx if arr.shape[0] > 1 else 0]
         raise ConfigError(f"{name} {_ARG_RULES[code]} (element {idx} is {val!r})")
     return shape, out
+
+
+def _values(out, shape):
+    """Kernel output (a 9-tuple for one option, else a (k, n) array) -> k shaped values."""
+    if shape == () and isinstance(out, tuple):
+        return [np.float64(v) for v in out]
+    return [reshape_output(out[j], shape) for j in range(out.shape[0])]
 
 
 def bsm_price(flag, S, K, t, r, sigma, q=0.0):
@@ -185,7 +200,7 @@ def bsm_price(flag, S, K, t, r, sigma, q=0.0):
     [4.76, 0.81]
     """
     shape, out = _run(flag, S, K, t, r, q, sigma, False, ("S", "K", "t", "sigma"))
-    return reshape_output(out[0], shape)
+    return _values(out, shape)[0]
 
 
 def bsm_greeks(flag, S, K, t, r, sigma, q=0.0) -> Greeks:
@@ -206,5 +221,4 @@ def bsm_greeks(flag, S, K, t, r, sigma, q=0.0) -> Greeks:
     (2.4648, -0.2642)
     """
     shape, out = _run(flag, S, K, t, r, q, sigma, True, ("S", "K", "t", "sigma"))
-    vals = [reshape_output(out[j], shape) for j in range(9)]
-    return Greeks("bsm", *vals)
+    return Greeks("bsm", *_values(out, shape))

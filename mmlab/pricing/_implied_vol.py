@@ -15,7 +15,7 @@ import pandas as pd
 
 from mmlab.errors import ConfigError
 from mmlab.pricing import _iv_kernels as _k
-from mmlab.pricing._inputs import as_flags, broadcast_inputs, reshape_output
+from mmlab.pricing._inputs import as_flags, broadcast_inputs, flag_scalar, reshape_output, scalars
 
 __all__ = ["IVCode", "ImpliedVolResult", "implied_vol"]
 
@@ -158,6 +158,15 @@ def implied_vol(price, flag, S, K, t, r, q=0.0, model: str = "bsm") -> ImpliedVo
     """
     if model not in _MODELS:
         raise ConfigError(f"model: expected one of {_MODELS}, got {model!r}")
+    th = flag_scalar(flag)
+    if th is not None and scalars(price, S, K, t, r, q) and (model == "bsm" or q == 0.0):
+        # single option: the scalar kernels directly
+        if model == "bachelier":
+            v, c = _k._bachelier_iv_one(float(price), th, float(S), float(K), float(t), float(r))
+        else:
+            v, c = _k._black_iv_one(float(price), th, float(S), float(K), float(t), float(r),
+                                    float(q), model == "bsm")
+        return ImpliedVolResult(np.float64(v), np.int8(c), model)
     fl = as_flags(flag)
     if model == "bachelier":
         if np.any(np.asarray(q) != 0.0):

@@ -13,9 +13,39 @@ import numpy as np
 
 from mmlab.errors import ConfigError
 
-__all__ = ["as_flags", "broadcast_inputs", "reshape_output"]
+__all__ = ["as_flags", "broadcast_inputs", "flag_scalar", "reshape_output", "scalars"]
 
 _FLAG_WORDS = {"c": 1.0, "call": 1.0, "p": -1.0, "put": -1.0}
+
+
+_SCALAR_TYPES = (float, int, np.float64)
+
+
+def scalars(*args) -> bool:
+    """True when every argument is a plain scalar number (the fast single-option path).
+
+    Examples
+    --------
+    >>> scalars(1.0, 2, np.float64(3.0)), scalars(1.0, [2.0])
+    (True, False)
+    """
+    return all(type(a) in _SCALAR_TYPES for a in args)
+
+
+def flag_scalar(flag) -> float | None:
+    """+1.0/-1.0 for a single string flag, None for anything else (then use :func:`as_flags`).
+
+    Examples
+    --------
+    >>> flag_scalar("p"), flag_scalar(["c"])
+    (-1.0, None)
+    """
+    if type(flag) is str:
+        v = _FLAG_WORDS.get(flag.lower())
+        if v is None:
+            raise ConfigError(f"flag: expected 'c' or 'p', got {flag!r}")
+        return v
+    return None
 
 
 def as_flags(flag) -> np.ndarray:
@@ -111,8 +141,14 @@ def broadcast_inputs(**named) -> tuple[tuple[int, ...], list[np.ndarray]]:
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{name}: not numeric ({exc})") from None
         arrays.append(a)
+    shapes = {a.shape for a in arrays if a.shape != ()}
     try:
-        shape = np.broadcast_shapes(*(a.shape for a in arrays))
+        if not shapes:
+            shape = ()
+        elif len(shapes) == 1:
+            (shape,) = shapes
+        else:
+            shape = np.broadcast_shapes(*(a.shape for a in arrays))
     except ValueError:
         shapes = ", ".join(f"{k}{a.shape}" for k, a in zip(named, arrays, strict=True))
         raise ConfigError(f"arguments do not broadcast together: {shapes}") from None
