@@ -223,8 +223,17 @@ def test_bad_arguments():
         rebuild(make([(DEPTH_EVENT, B, 99.0, 1, 0)]), levels=0)
     with pytest.raises(mmlab.ConfigError):
         replay(np.zeros(3, dtype=[("a", "f8")]))
-    with pytest.raises(mmlab.ConfigError, match="MAX_TICKS"):
-        replay(make([(DEPTH_EVENT, B, 0.01, 1, 0), (DEPTH_EVENT, S, 1e6, 1, 0)]), tick_size=0.01)
+
+
+
+def test_far_away_prices_cost_one_level_each():
+    # Binance diffs carry prices from 560 to 621,368.7 USDT (tick 0.1): 6.2 M ticks apart
+    b = replay(make([(DEPTH_EVENT, B, 560.0, 1, 0), (DEPTH_EVENT, S, 621368.7, 2, 0),
+                     (DEPTH_EVENT, B, 61659.7, 3, 0), (DEPTH_EVENT, S, 61659.8, 4, 0)]),
+               tick_size=0.1)
+    assert b.lvl_q.shape[2] == 4
+    assert (b.best_bid, b.best_ask) == (61659.7, 61659.8)
+    assert b.top(2)["ask_px_2"] == 621368.7 and b.top(2)["bid_px_2"] == 560.0
 
 
 # ---------------------------------------------------------------------------------------------

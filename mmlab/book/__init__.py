@@ -10,12 +10,11 @@ from __future__ import annotations
 from mmlab.book._convert import l3_to_l2
 from mmlab.book._kernel import QTY_EPS, apply_events, apply_events_python
 from mmlab.book._rebuild import rebuild, replay
-from mmlab.book._state import MAX_TICKS, BookState, book_columns
+from mmlab.book._state import BookState, book_columns
 from mmlab.book._ticks import TickGrid, infer_tick_size
 
 __all__ = sorted(
     [
-        "MAX_TICKS",
         "QTY_EPS",
         "BookState",
         "TickGrid",

@@ -44,7 +44,7 @@ def l3_to_l2(
     out_q = np.empty(2 * n, dtype=np.float64)
     fn = K.l2_levels if engine == "numba" else K.l2_levels_python
     status, i, k = fn(
-        ev, book._flag, int(book.origin), grid.mul, grid.div, book.lvl_q, book.lvl_i, book.ord_i,
+        ev, book._flag, book.tab, grid.mul, grid.div, book.lvl_q, book.lvl_i, book.ord_i,
         book.ord_q, book.ord_id, book.hkey, book.hval, book.meta, out_i, out_x, out_q,
     )
     if status != 0:
@@ -58,7 +58,7 @@ def l3_to_l2(
     flags = rec["ev"] & ~np.uint64(0xFF | BUY_EVENT | SELL_EVENT)
     rec["ev"] = flags | np.uint64(DEPTH_EVENT) | np.where(s == 0, np.uint64(BUY_EVENT),
                                                           np.uint64(SELL_EVENT))
-    rec["px"] = grid.to_price(book.origin + x)
+    rec["px"] = grid.to_price(book.tab[x])
     rec["qty"] = out_q
     rec["order_id"] = 0
     merged = np.empty(len(keep) + k, dtype=EVENT_DTYPE)

@@ -2,8 +2,10 @@
 
 State layout (all NumPy arrays, updated in place):
 
-* The book is dense in price: level ``x`` of side ``s`` (0 = bid, 1 = ask) is the integer tick
-  ``origin + x``. ``lvl_q[s, 0, x]`` is the total quantity there, ``lvl_q[s, 1, x]`` the part held
+* Levels are indexed by rank in ``tab``, the sorted integer ticks of every price the book has
+  seen: level ``x`` of side ``s`` (0 = bid, 1 = ask) is the price ``tab[x] * tick``. (Real feeds
+  carry far-away prices -- Binance diffs span 560 to 621,000 USDT -- so a dense tick array would
+  be huge; ranks keep the arrays as small as the set of prices and still ordered.) ``lvl_q[s, 0, x]`` is the total quantity there, ``lvl_q[s, 1, x]`` the part held
   by *known* (L3) orders; the rest is *anonymous* (L2 updates, snapshots, orders resting before the
   stream began) and sits at the front of the queue. Known orders form a FIFO doubly-linked list
   per level: ``lvl_i[s, 0, x]`` head, ``lvl_i[s, 1, x]`` tail (-1: none).
@@ -137,6 +139,30 @@ def rehash_python(ord_i, ord_id, hkey, hval):
     for o in range(ord_i.shape[0]):
         if ord_i[o, 0] != 0:
             _hput(hkey, hval, ord_id[o], o)
+
+
+# -- price ranks ---------------------------------------------------------------------------------
+
+
+def _lower_python(tab, v):
+    """First index ``i`` with ``tab[i] >= v`` (``len(tab)`` if none)."""
+    lo = 0
+    hi = tab.shape[0]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if tab[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def _find_python(tab, v):
+    """Index of tick ``v`` in ``tab``, or -1."""
+    i = _lower(tab, v)
+    if i < tab.shape[0] and tab[i] == v:
+        return i
+    return -1
 
 
 # -- levels and queues ---------------------------------------------------------------------------
@@ -299,7 +325,7 @@ def _clear_python(lvl_q, lvl_i, ord_i, ord_q, ord_id, hkey, hval, meta, s, bound
             x = meta[1]
 
 
-def top_levels_python(lvl_q, meta, levels, origin, tick_mul, tick_div, out, j):
+def top_levels_python(lvl_q, meta, levels, tab, tick_mul, tick_div, out, j):
     """Write the top ``levels`` into row ``j`` of ``out`` (ask px, ask qty, bid px, bid qty per
     level; an empty level has price NaN and quantity 0)."""
     n = lvl_q.shape[2]
@@ -311,7 +337,7 @@ def top_levels_python(lvl_q, meta, levels, origin, tick_mul, tick_div, out, j):
         while k < levels and left > 0 and 0 <= x < n:
             q = lvl_q[s, 0, x]
             if q > 0.0:
-                out[j, 4 * k + col] = (origin + x) * tick_mul / tick_div
+                out[j, 4 * k + col] = tab[x] * tick_mul / tick_div
                 out[j, 4 * k + col + 1] = q
                 k += 1
                 left -= 1
@@ -323,7 +349,7 @@ def top_levels_python(lvl_q, meta, levels, origin, tick_mul, tick_div, out, j):
 
 
 def _book_event_python(
-    code, px, q, oid, origin, tick_mul, tick_div, lvl_q, lvl_i, ord_i, ord_q, ord_id, hkey, hval,
+    code, px, q, oid, tab, tick_mul, tick_div, lvl_q, lvl_i, ord_i, ord_q, ord_id, hkey, hval,
     meta,
 ):
     """Apply one L2/L3 event (kind 1, 3, 4, 10-13); returns an error code (0: fine).
@@ -338,13 +364,13 @@ def _book_event_python(
     n = lvl_q.shape[2]
     if kind == 3:  # DEPTH_CLEAR (clear up to px; px 0/NaN or no side flag: everything)
         full = not np.isfinite(px) or px == 0.0
-        tf = 0.0 if full else px * tick_div / tick_mul - origin
-        if s != 1:
-            b = 0 if (full or s == -1) else int(np.ceil(tf - GRID_TOL))
-            _clear(lvl_q, lvl_i, ord_i, ord_q, ord_id, hkey, hval, meta, 0, max(b, 0))
-        if s != 0:
-            b = n - 1 if (full or s == -1) else int(np.floor(tf + GRID_TOL))
-            _clear(lvl_q, lvl_i, ord_i, ord_q, ord_id, hkey, hval, meta, 1, min(b, n - 1))
+        tf = 0.0 if full else px * tick_div / tick_mul
+        if s != 1:  # bids at prices >= px
+            b = 0 if (full or s == -1) else _lower(tab, int(np.ceil(tf - GRID_TOL)))
+            _clear(lvl_q, lvl_i, ord_i, ord_q, ord_id, hkey, hval, meta, 0, b)
+        if s != 0:  # asks at prices <= px
+            b = n - 1 if (full or s == -1) else _lower(tab, int(np.floor(tf + GRID_TOL)) + 1) - 1
+            _clear(lvl_q, lvl_i, ord_i, ord_q, ord_id, hkey, hval, meta, 1, b)
         return OK
     if not np.isfinite(q) or q < 0.0:
         return ERR_QTY
@@ -354,8 +380,8 @@ def _book_event_python(
         t = np.floor(tf + 0.5)
         if abs(tf - t) > GRID_TOL:
             return ERR_GRID
-        x = int(t) - origin
-        if x < 0 or x >= n:
+        x = _find(tab, int(t))
+        if x < 0:
             return ERR_RANGE
     elif kind != 11 and kind != 13:
         return ERR_PRICE
@@ -440,7 +466,7 @@ def _book_event_python(
 
 
 def apply_events_python(
-    events, flag, origin, tick_mul, tick_div, lvl_q, lvl_i, ord_i, ord_q, ord_id, hkey, hval,
+    events, flag, tab, tick_mul, tick_div, lvl_q, lvl_i, ord_i, ord_q, ord_id, hkey, hval,
     meta, check_crossed, out, levels, per_row,
 ):
     """Apply the events carrying ``flag`` to the book state, in place.
@@ -451,8 +477,9 @@ def apply_events_python(
         Events in time order.
     flag : numpy.uint64
         ``EXCH_EVENT`` or ``LOCAL_EVENT``: events without it are skipped.
-    origin, tick_mul, tick_div : int, float, float
-        Tick of level 0; a price is ``ticks * tick_mul / tick_div``.
+    tab, tick_mul, tick_div : int64 array, float, float
+        Sorted ticks of the levels (every book price of ``events`` must be there); a price is
+        ``ticks * tick_mul / tick_div``.
     lvl_q, lvl_i, ord_i, ord_q, ord_id, hkey, hval, meta : arrays
         The book state (see the module notes).
     check_crossed : bool
@@ -485,12 +512,12 @@ def apply_events_python(
             if check_crossed and meta[0] >= 0 and meta[1] >= 0 and meta[0] >= meta[1]:
                 return ERR_CROSSED, prev_i
             if snap and per_row:
-                top_levels(lvl_q, meta, levels, origin, tick_mul, tick_div, out, j)
+                top_levels(lvl_q, meta, levels, tab, tick_mul, tick_div, out, j)
                 j += 1
         kind = int(code & _KIND_MASK)
         if kind == 1 or kind == 3 or kind == 4 or (kind >= 10 and kind <= 13):
             err = _book_event(
-                code, e["px"], e["qty"], e["order_id"], origin, tick_mul, tick_div, lvl_q, lvl_i,
+                code, e["px"], e["qty"], e["order_id"], tab, tick_mul, tick_div, lvl_q, lvl_i,
                 ord_i, ord_q, ord_id, hkey, hval, meta,
             )
             if err != 0:
@@ -500,7 +527,7 @@ def apply_events_python(
             return ERR_KIND, i
         meta[6] += 1
         if snap and not per_row:
-            top_levels(lvl_q, meta, levels, origin, tick_mul, tick_div, out, j)
+            top_levels(lvl_q, meta, levels, tab, tick_mul, tick_div, out, j)
             j += 1
         prev_i = i
         prev_row = r
@@ -508,12 +535,12 @@ def apply_events_python(
         if check_crossed and meta[0] >= 0 and meta[1] >= 0 and meta[0] >= meta[1]:
             return ERR_CROSSED, prev_i
         if snap and per_row:
-            top_levels(lvl_q, meta, levels, origin, tick_mul, tick_div, out, j)
+            top_levels(lvl_q, meta, levels, tab, tick_mul, tick_div, out, j)
     return OK, n
 
 
 def l2_levels_python(
-    events, flag, origin, tick_mul, tick_div, lvl_q, lvl_i, ord_i, ord_q, ord_id, hkey, hval,
+    events, flag, tab, tick_mul, tick_div, lvl_q, lvl_i, ord_i, ord_q, ord_id, hkey, hval,
     meta, out_i, out_x, out_q,
 ):
     """Apply the L3 events carrying ``flag`` and record, per event, the level(s) it changed.
@@ -541,10 +568,12 @@ def l2_levels_python(
             else:
                 buy = (code & _BUY) != 0
                 s_old = 0 if buy else 1
-                x_old = int(np.floor(e["px"] * tick_div / tick_mul + 0.5)) - origin
+                x_old = -1
+                if np.isfinite(e["px"]):
+                    x_old = _find(tab, int(np.floor(e["px"] * tick_div / tick_mul + 0.5)))
         if kind == 1 or kind == 3 or kind == 4 or (kind >= 10 and kind <= 13):
             err = _book_event(
-                code, e["px"], e["qty"], e["order_id"], origin, tick_mul, tick_div, lvl_q, lvl_i,
+                code, e["px"], e["qty"], e["order_id"], tab, tick_mul, tick_div, lvl_q, lvl_i,
                 ord_i, ord_q, ord_id, hkey, hval, meta,
             )
             if err != 0:
@@ -583,6 +612,8 @@ def queue_ahead_python(lvl_q, ord_i, ord_q, o):
 
 
 _FAMILY = (
+    "_lower",
+    "_find",
     "_hhome",
     "hash_get",
     "_hput",

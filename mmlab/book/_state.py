@@ -40,8 +40,8 @@ def _table(kinds) -> np.ndarray:
 
 
 _PRICED = _table(_L2_KINDS + _L3_KINDS)
-#: Largest dense price range (ticks) a book allocates.
-MAX_TICKS = 20_000_000
+#: Tick spans up to this use a bitmap (no sort) to find a batch's distinct prices.
+_BITMAP_SPAN = 1 << 26
 
 
 def book_columns(levels: int) -> list[str]:
@@ -84,8 +84,9 @@ class BookState:
       from the anonymous quantity at ``px`` on the flagged side (this is how a LOBSTER file's
       pre-existing orders are handled). An L2 update setting a total below the known quantity
       shrinks the newest known orders first.
-    * **Prices** are integer ticks ``round(px / tick_size)`` internally (no float keys); the book
-      is a dense array over the tick range seen so far (grown as needed, at most ``MAX_TICKS``).
+    * **Prices** are integer ticks ``round(px / tick_size)`` internally (no float keys). Levels are
+      arrays indexed by the rank of the tick among every price seen so far (the sorted table
+      ``tab``, extended as new prices arrive), so far-away prices cost one entry each.
     * **Crossed books** are checked (``check_crossed=True``) after the last event of each vendor
       row (``ival``), since one vendor message can produce several events that are transiently
       crossed in between.
@@ -114,7 +115,7 @@ class BookState:
         self.engine = engine
         self._flag = np.uint64(EXCH_EVENT if side == "exch" else LOCAL_EVENT)
         self.grid = None if tick_size is None else TickGrid(tick_size)
-        self.origin = 0
+        self.tab = np.zeros(0, dtype=np.int64)  # sorted ticks of the levels
         self.lvl_q = np.zeros((2, 2, 0), dtype=np.float64)
         self.lvl_i = np.full((2, 2, 0), -1, dtype=np.int64)
         self.ord_i = np.zeros((0, 5), dtype=np.int64)
@@ -142,31 +143,44 @@ class BookState:
         """The tick size in use (None until known)."""
         return None if self.grid is None else self.grid.tick
 
-    def _grow_levels(self, lo: int, hi: int) -> None:
-        n = self.lvl_q.shape[2]
-        if n and lo >= self.origin and hi < self.origin + n:
-            return
-        if n:
-            lo, hi = min(lo, self.origin), max(hi, self.origin + n - 1)
-        pad = max(16, (hi - lo + 1) // 8)
-        new_lo, span = lo - pad, hi - lo + 1 + 2 * pad
-        if span > MAX_TICKS:
-            raise ConfigError(
-                f"prices span {span} ticks of {self.tick_size}, more than MAX_TICKS={MAX_TICKS}: "
-                "pass a coarser tick_size or check the prices"
-            )
-        q = np.zeros((2, 2, span), dtype=np.float64)
-        li = np.full((2, 2, span), -1, dtype=np.int64)
-        if n:
-            shift = self.origin - new_lo
-            q[:, :, shift:shift + n] = self.lvl_q
-            li[:, :, shift:shift + n] = self.lvl_i
+    def _add_ticks(self, ticks: np.ndarray) -> None:
+        """Make room for the distinct prices among ``ticks`` (int64), keeping ranks sorted."""
+        lo, hi = int(ticks.min()), int(ticks.max())
+        if hi - lo < _BITMAP_SPAN:
+            mark = np.zeros(hi - lo + 1, dtype=bool)
+            mark[ticks - lo] = True
+            uniq = np.flatnonzero(mark).astype(np.int64) + lo
+        else:
+            uniq = np.unique(ticks)
+        tab = self.tab
+        if len(tab):
+            pos = np.minimum(np.searchsorted(tab, uniq), len(tab) - 1)
+            new = uniq[tab[pos] != uniq]
+            if not len(new):
+                return
+            merged = np.union1d(tab, new)
+        else:
+            merged = uniq
+        remap = np.searchsorted(merged, tab)  # old rank -> new rank
+        q = np.zeros((2, 2, len(merged)), dtype=np.float64)
+        li = np.full((2, 2, len(merged)), -1, dtype=np.int64)
+        if len(tab):
+            q[:, :, remap] = self.lvl_q
+            li[:, :, remap] = self.lvl_i
             live = self.ord_i[:, 0] != 0
-            self.ord_i[live, 2] += shift
+            self.ord_i[live, 2] = remap[self.ord_i[live, 2]]
             for s in (0, 1):
                 if self.meta[s] >= 0:
-                    self.meta[s] += shift
-        self.origin, self.lvl_q, self.lvl_i = new_lo, q, li
+                    self.meta[s] = remap[self.meta[s]]
+        self.tab, self.lvl_q, self.lvl_i = merged, q, li
+
+    def _rank(self, px: float) -> int:
+        """Rank of a price in the level table, or -1 if the book never saw it."""
+        if self.grid is None or not len(self.tab):
+            return -1
+        t = int(self.grid.to_ticks(np.array([px]))[0])
+        i = int(np.searchsorted(self.tab, t))
+        return i if i < len(self.tab) and self.tab[i] == t else -1
 
     def _reserve_orders(self, n_new: int) -> None:
         used = int(self.meta[5])
@@ -237,7 +251,7 @@ class BookState:
             out = np.empty((0, 4), dtype=np.float64)
         fn = K.apply_events if self.engine == "numba" else K.apply_events_python
         status, i = fn(
-            ev, self._flag, int(self.origin), grid.mul, grid.div, self.lvl_q, self.lvl_i,
+            ev, self._flag, self.tab, grid.mul, grid.div, self.lvl_q, self.lvl_i,
             self.ord_i, self.ord_q, self.ord_id, self.hkey, self.hval, self.meta,
             bool(check_crossed), out, int(max(snapshot_levels, 1)), bool(per_row),
         )
@@ -276,10 +290,8 @@ class BookState:
         if pmask.any():
             if self.grid is None:
                 self.grid = TickGrid(infer_tick_size(px[pmask]))
-            t = np.floor(self.grid.to_ticks_float(px[pmask]) + 0.5)
-            self._grow_levels(int(t.min()), int(t.max()))
-        elif self.lvl_q.shape[2] == 0:
-            self._grow_levels(0, 0)
+            t = np.floor(self.grid.to_ticks_float(px[pmask]) + 0.5).astype(np.int64)
+            self._add_ticks(t)
         grid = self.grid if self.grid is not None else TickGrid(1.0)
         self._reserve_orders(int(np.count_nonzero(sel & (kind == ADD_ORDER_EVENT))))
         return ev, sel, grid
@@ -290,7 +302,7 @@ class BookState:
         x = int(self.meta[s])
         if x < 0:
             return float("nan"), 0.0
-        return float(self.grid.to_price(self.origin + x)), float(self.lvl_q[s, 0, x])
+        return float(self.grid.to_price(self.tab[x])), float(self.lvl_q[s, 0, x])
 
     @property
     def best_bid(self) -> float:
@@ -326,7 +338,7 @@ class BookState:
             out[0, 0::2] = np.nan
             out[0, 1::2] = 0.0
         else:
-            K.top_levels(self.lvl_q, self.meta, levels, self.origin, self.grid.mul,
+            K.top_levels(self.lvl_q, self.meta, levels, self.tab, self.grid.mul,
                          self.grid.div, out, 0)
         return pd.Series(out[0], index=book_columns(levels))
 
@@ -341,12 +353,8 @@ class BookState:
     def qty_at(self, px: float, side: str) -> float:
         """Total quantity resting at ``px`` on ``side`` ('bid' or 'ask')."""
         s = _side_index(side)
-        if self.grid is None:
-            return 0.0
-        x = int(self.grid.to_ticks(np.array([px]))[0]) - self.origin
-        if not 0 <= x < self.lvl_q.shape[2]:
-            return 0.0
-        return float(self.lvl_q[s, 0, x])
+        x = self._rank(px)
+        return 0.0 if x < 0 else float(self.lvl_q[s, 0, x])
 
     def _slot(self, order_id: int) -> int | None:
         fn = K.hash_get if self.engine == "numba" else K.hash_get_python
@@ -360,7 +368,7 @@ class BookState:
             return None
         return {
             "side": "bid" if self.ord_i[s, 1] == 0 else "ask",
-            "px": float(self.grid.to_price(self.origin + self.ord_i[s, 2])),
+            "px": float(self.grid.to_price(self.tab[self.ord_i[s, 2]])),
             "qty": float(self.ord_q[s]),
         }
 
@@ -387,10 +395,10 @@ class BookState:
     def orders_at(self, px: float, side: str) -> pd.DataFrame:
         """The FIFO queue at a price: anonymous quantity first (order_id NaN), then known orders."""
         s = _side_index(side)
-        x = int(self.grid.to_ticks(np.array([px]))[0]) - self.origin
+        x = self._rank(px)
         ids: list = []
         qs: list = []
-        if 0 <= x < self.lvl_q.shape[2] and self.lvl_q[s, 0, x] > 0:
+        if x >= 0 and self.lvl_q[s, 0, x] > 0:
             anon = self.lvl_q[s, 0, x] - self.lvl_q[s, 1, x]
             if anon > K.QTY_EPS:
                 ids.append(None)
