@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mmlab.data import (
     BUY_EVENT,
@@ -87,10 +89,12 @@ class RefBook:
                 elif not buy and px < self.ba:
                     self.ba = px
         elif k == DEPTH_CLEAR_EVENT:
-            side.clear()
-            if buy:
+            sell = bool(ev & SELL_EVENT)
+            if buy or not sell:  # neither flag: both sides
+                self.bids.clear()
                 self.bb = -np.inf
-            else:
+            if sell or not buy:
+                self.asks.clear()
                 self.ba = np.inf
 
     def top(self):
@@ -527,7 +531,14 @@ def test_sequence_gap_explicit_resync(src, tmp_path):
     g = s.gaps[0]["ival"]
     ev = s.events
     clears = ev[(ev["ival"] == g)]
-    assert event_kind(clears["ev"]).tolist() == [DEPTH_CLEAR_EVENT] * 2
+    assert event_kind(clears["ev"]).tolist() == [DEPTH_CLEAR_EVENT]
+    assert not clears["ev"][0] & (BUY_EVENT | SELL_EVENT)  # both sides
+    tops, crossed = ref_replay(ev, [g])
+    assert (tops[g][0], tops[g][2], crossed) == (-np.inf, np.inf, 0)  # empty book after the gap
+    from mmlab.book import replay
+
+    before, after = replay(ev[ev["ival"] < g]), replay(ev[ev["ival"] <= g])
+    assert before.best_bid > 0 and not after.best_bid > 0  # mmlab.book clears both sides too
     # no snapshot follows in the slice: every later diff is dropped, none silently applied
     du = s.depth_updates
     assert not du.loc[du["ival"] >= g, "applied"].any()
@@ -597,3 +608,32 @@ def test_plain_text_file_loads_like_gzip(src, tmp_path):
     plain = tmp_path / "s.txt"
     plain.write_bytes(gzip.decompress(gz.read_bytes()))
     np.testing.assert_array_equal(load_binance(plain), load_binance(gz))
+
+
+@pytest.fixture(scope="module")
+def slice_lines(data_dir):
+    with gzip.open(data_dir / "binance" / USDM[1], "rb") as fh:
+        return fh.read().split(b"\n")[:1200]
+
+
+@settings(max_examples=8, deadline=None)
+@given(cuts=st.lists(st.integers(1, 1199), min_size=1, max_size=3, unique=True))
+def test_consecutive_files_load_as_one_stream(slice_lines, tmp_path_factory, cuts):
+    """Cutting one recording into consecutive files anywhere gives the same events."""
+    d = tmp_path_factory.mktemp("split")
+    whole = d / "whole.gz"
+    whole.write_bytes(gzip.compress(b"\n".join(slice_lines) + b"\n"))
+    bounds = [0, *sorted(cuts), len(slice_lines)]
+    parts = []
+    for k in range(len(bounds) - 1):
+        p = d / f"part{k}.gz"
+        p.write_bytes(gzip.compress(b"\n".join(slice_lines[bounds[k]:bounds[k + 1]]) + b"\n"))
+        parts.append(p)
+    a, b = read_binance(whole), read_binance(parts)
+    np.testing.assert_array_equal(a.events, b.events)
+    assert list(b.line_offsets) == bounds
+    # provenance: every event's ival maps back to the right part file and line
+    for ival in (0, bounds[1], len(slice_lines) - 1):
+        path, line = b.source(ival)
+        k = int(np.searchsorted(bounds, ival, side="right")) - 1
+        assert (path, line) == (parts[k], ival - bounds[k] + 1)

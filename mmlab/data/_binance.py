@@ -25,8 +25,9 @@ Diffs received before the snapshot are buffered. Then, spot: drop every diff wit
 first applied diff must have ``U <= L + 1 <= u``; every later one ``U == previous u + 1``.
 USD-M: drop ``u < L``; the first applied has ``U <= L <= u``; every later one ``pu == previous u``.
 Any violation is a :class:`~mmlab.errors.SequenceGapError` naming the file and line, unless
-``on_gap="resync"``: then the loader emits ``DEPTH_CLEAR`` for both sides at the gap, drops diffs
-until the next snapshot line in the stream, and records the gap in :attr:`BinanceStream.gaps`.
+``on_gap="resync"``: then the loader emits one ``DEPTH_CLEAR`` with neither side flag (both sides,
+entirely: hftbacktest's ``Side::None`` clear) at the gap, drops diffs until the next snapshot line
+in the stream, and records the gap in :attr:`BinanceStream.gaps`.
 A list of consecutive files is one stream (``spot_btcusdt_20240809.gz`` continues the 08-08 file and
 has no snapshot of its own; alone it raises a clear error).
 
@@ -627,12 +628,8 @@ def _build(files: list[_File], opt: _Options) -> BinanceStream:
                               "n_bids": n_b, "n_asks": n_a})
     # resync clears
     for g, _ in clears:
-        m = 2
-        block(np.array([DEPTH_CLEAR_EVENT | BUY_EVENT | _BOTH,
-                        DEPTH_CLEAR_EVENT | SELL_EVENT | _BOTH], np.uint64),
-              np.full(m, exch[g]), np.full(m, local[g]),
-              np.array([0.0, np.finfo(np.float64).max]), np.zeros(m), np.full(m, g),
-              2 * g * SUB + np.arange(m) - 4)
+        block(np.array([DEPTH_CLEAR_EVENT | _BOTH], np.uint64), exch[g:g + 1], local[g:g + 1],
+              np.zeros(1), np.zeros(1), np.array([g]), np.array([2 * g * SUB - 4]))
     # trades
     is_tr = kind == S.KIND_TRADE
     tr = np.flatnonzero(is_tr)
@@ -820,8 +817,9 @@ def estimate_clock_offset(path_or_paths, base_feed_latency_ns: int = 0) -> int:
 def first_crossed_event_python(ev, px, qty, ival) -> int:
     """Index of the last event of the first message after which the L2 book is crossed, or -1.
 
-    Applies ``DEPTH``/``DEPTH_SNAPSHOT`` (set level; qty 0 deletes) and ``DEPTH_CLEAR`` (whole
-    side); ignores trades and ``DEPTH_BBO``. Messages are runs of equal ``ival``.
+    Applies ``DEPTH``/``DEPTH_SNAPSHOT`` (set level; qty 0 deletes) and ``DEPTH_CLEAR`` (the
+    whole flagged side; both sides when neither BUY nor SELL is set); ignores trades and
+    ``DEPTH_BBO``. Messages are runs of equal ``ival``.
 
     Examples
     --------
@@ -867,11 +865,12 @@ def first_crossed_event_python(ev, px, qty, ival) -> int:
                     if p == best_ask:
                         ask_dirty = True
         elif k == DEPTH_CLEAR_EVENT:
-            if buy:
+            sell = (e & SELL_EVENT) != 0
+            if buy or not sell:
                 bids.clear()
                 best_bid = -np.inf
                 bid_dirty = False
-            else:
+            if sell or not buy:
                 asks.clear()
                 best_ask = np.inf
                 ask_dirty = False
