@@ -67,7 +67,7 @@ def test_vectorised_broadcasts():
     np.testing.assert_allclose((ask - bid)[0], (ask - bid)[1])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(mid=st.floats(1.0, 1e5), q=st.floats(-50, 50), tau=st.floats(0, 5), g=pos, s=pos, k=pos)
 def test_kernel_twin_and_vector_function_agree(mid, q, tau, g, s, k):
     a = as_quote_kernel(mid, q, tau, g, s, k, math.inf, 1.0)

@@ -64,7 +64,7 @@ def test_bounds_in_function():
     assert np.isnan(db[2]) and np.isnan(da[0]) and np.isfinite(db[:2]).all() and np.isfinite(da[1:]).all()
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(q=st.floats(-20, 20), g=st.floats(1e-3, 1.0), s=st.floats(1e-2, 5.0), A=st.floats(0.1, 100.0),
        k=st.floats(0.05, 10.0), xi=st.one_of(st.just(0.0), st.floats(1e-3, 1.0)), d=st.floats(0.1, 5.0))
 def test_kernel_twin_and_function_agree(q, g, s, A, k, xi, d):
@@ -174,6 +174,14 @@ def test_closed_form_matches_exact_far_from_horizon(params):
     np.testing.assert_allclose(bid[m], st_.bid[0][m], rtol=1e-8)
 
 
+def test_eigh_and_expm_methods_agree():
+    taus = np.array([0.0, 5.0, 60.0, 600.0, 36000.0])
+    a = glft_exact_quotes(taus, **P13, max_inventory=12)
+    b = glft_exact_quotes(taus, **P13, max_inventory=12, method="eigh")
+    np.testing.assert_allclose(a.bid, b.bid, rtol=1e-9, equal_nan=True)
+    np.testing.assert_allclose(a.ask, b.ask, rtol=1e-9, equal_nan=True)
+
+
 def test_quotes_converge_monotonically_with_time_left():
     taus = np.array([0.0, 30.0, 120.0, 600.0, 3600.0])
     sol = glft_exact_quotes(taus, **P13, max_inventory=30)
@@ -197,3 +205,65 @@ def test_exact_validation():
         glft_exact_quotes(1.0, **P13, max_inventory=5, delta=2.0)
     with pytest.raises(ConfigError, match="time_left"):
         glft_exact_quotes(-1.0, **P13, max_inventory=5)
+
+
+# ------------------------------------------------------------- exact solution as a strategy
+
+
+@pytest.fixture(scope="module")
+def exact_strategy():
+    from mmlab.quoting import GLFTExactConfig, GLFTExactStrategy
+
+    return GLFTExactStrategy(GLFTExactConfig(**P13, max_inventory=10))
+
+
+def test_exact_strategy_interpolation_matches_direct_solution(exact_strategy):
+    # linear interpolation on the 512-point T - t grid: within 1e-3 price units of the exact
+    # quotes computed directly at off-grid times (max measured on a dense grid: 3.8e-4, at
+    # q = -Q near T; 1.1e-4 at |q| <= 6)
+    rng = np.random.default_rng(0)
+    taus = np.sort(rng.uniform(0, exact_strategy.taus[-1], 25))
+    direct = glft_exact_quotes(taus, **P13, max_inventory=10)
+    for i, tau in enumerate(taus):
+        for j, q in enumerate(direct.q):
+            quote = exact_strategy.quote(MarketState(mid=100.0, inventory=q, time_left=tau))
+            if quote.has_bid:
+                assert abs((100.0 - quote.bid) - direct.bid[i, j]) < 1e-3
+            else:
+                assert q == 10.0
+            if quote.has_ask:
+                assert abs((quote.ask - 100.0) - direct.ask[i, j]) < 1e-3
+            else:
+                assert q == -10.0
+
+
+def test_exact_strategy_limits(exact_strategy):
+    lim = glft_stationary_quotes(**P13, max_inventory=10)
+    for q in (-4.0, 0.0, 3.0):
+        far = exact_strategy.quote(MarketState(mid=100.0, inventory=q, time_left=1e7))
+        j = int(np.flatnonzero(lim.q == q)[0])
+        assert abs((100.0 - far.bid) - lim.bid[0, j]) < 1e-4
+    at_t = exact_strategy.quote(MarketState(mid=100.0, inventory=7.0, time_left=0.0))
+    myopic = math.log(1 + 0.01 / 0.3) / 0.01
+    assert math.isclose(100.0 - at_t.bid, myopic) and math.isclose(at_t.ask - 100.0, myopic)
+    # off-grid inventory is quoted at the nearest grid point; beyond Q only the reducing side
+    a = exact_strategy.quote(MarketState(100.0, 2.2, 30.0))
+    b = exact_strategy.quote(MarketState(100.0, 2.0, 30.0))
+    assert a.bid == b.bid and a.ask == b.ask
+    beyond = exact_strategy.quote(MarketState(100.0, 12.0, 30.0))
+    assert beyond.has_ask and not beyond.has_bid
+
+
+def test_exact_strategy_kernel_twin_and_quote_many(exact_strategy):
+    rng = np.random.default_rng(1)
+    n = 300
+    m, q = 100 + rng.normal(size=n), rng.integers(-11, 12, n).astype(float)
+    t = rng.uniform(0, 1.2 * exact_strategy.taus[-1], n)
+    many = exact_strategy.quote_many(m, q, t)
+    p = exact_strategy.params
+    twin = np.array([exact_strategy.python_kernel(m[i], q[i], t[i], np.nan, np.nan, np.nan, p)
+                     for i in range(n)])
+    kern = np.array([exact_strategy.kernel(m[i], q[i], t[i], np.nan, np.nan, np.nan, p)
+                     for i in range(n)])
+    np.testing.assert_allclose(many, twin, rtol=1e-13, equal_nan=True)
+    np.testing.assert_allclose(many, kern, rtol=1e-13, equal_nan=True)

@@ -42,6 +42,12 @@ from mmlab.quoting._glft import (
     glft_quotes,
     glft_stationary_quotes,
 )
+from mmlab.quoting._glft_exact import (
+    GLFTExactConfig,
+    GLFTExactStrategy,
+    glft_exact_quote_kernel,
+    glft_exact_quote_kernel_python,
+)
 from mmlab.quoting._grid import (
     GridConfig,
     GridStrategy,
@@ -55,6 +61,10 @@ from mmlab.quoting._types import MarketState, Quote, QuotingStrategy
 __all__ = sorted(
     [
         "AS_PAPER_TABLE",
+        "GLFTExactConfig",
+        "GLFTExactStrategy",
+        "glft_exact_quote_kernel",
+        "glft_exact_quote_kernel_python",
         "AdaptiveSpreadConfig",
         "AdaptiveSpreadStrategy",
         "adaptive_quote_kernel",

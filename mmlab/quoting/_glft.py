@@ -278,7 +278,8 @@ def _quotes_from_v(v, k, c1):
     return bid, ask
 
 
-def glft_exact_quotes(time_left, gamma, sigma, A, k, max_inventory, xi=None, delta=1.0):
+def glft_exact_quotes(time_left, gamma, sigma, A, k, max_inventory, xi=None, delta=1.0, *,
+                      method="expm"):
     """Exact finite-horizon GLFT optimal quotes, v(t) = exp(-M (T - t)) 1 ([GLFT13] Thm 1-2).
 
     Parameters
@@ -289,6 +290,10 @@ def glft_exact_quotes(time_left, gamma, sigma, A, k, max_inventory, xi=None, del
         As in :func:`glft_quotes`.
     max_inventory : float
         The bound Q (quantity units); Q / delta must be an integer.
+    method : {"expm", "eigh"}, default "expm"
+        "expm": scipy.linalg.expm per time (the paper's form); "eigh": one eigendecomposition
+        of the symmetric tridiagonal M, then v = U exp(-(Lambda - lambda_0)(T - t)) U^T 1 for
+        every time (same result, much faster for many times).
 
     Returns
     -------
@@ -312,18 +317,25 @@ def glft_exact_quotes(time_left, gamma, sigma, A, k, max_inventory, xi=None, del
     >>> round(sol.at(0.0)[0], 3), round(glft_quotes(0.0, 0.01, 0.3, 0.9, 0.3)[0], 3)
     (3.313, 3.313)
     """
-    from scipy.linalg import eigvalsh_tridiagonal, expm
+    from scipy.linalg import eigh_tridiagonal, eigvalsh_tridiagonal, expm
 
     xi_ = _check_glft(gamma, sigma, A, k, xi, delta)
+    if method not in ("expm", "eigh"):
+        raise ConfigError(f"method must be 'expm' or 'eigh', got {method!r}")
     N = _grid(max_inventory, delta)
     taus = np.atleast_1d(np.asarray(time_left, dtype=float))
     if taus.ndim != 1 or not np.all(np.isfinite(taus)) or np.any(taus < 0):
         raise ConfigError(f"time_left must be finite and >= 0 (scalar or 1-D), got {time_left!r}")
     diag, off, n = _matrix(float(gamma), float(sigma), float(A), float(k), xi_, float(delta), N)
-    lam0 = float(eigvalsh_tridiagonal(diag, off, select="i", select_range=(0, 0))[0])
-    M = np.diag(diag - lam0) + np.diag(off, 1) + np.diag(off, -1)
     ones = np.ones(2 * N + 1)
-    v = np.stack([expm(-M * tau) @ ones for tau in taus])
+    if method == "eigh":
+        lam, U = eigh_tridiagonal(diag, off)
+        w = U.T @ ones
+        v = (np.exp(-np.outer(taus, lam - lam[0])) * w) @ U.T
+    else:
+        lam0 = float(eigvalsh_tridiagonal(diag, off, select="i", select_range=(0, 0))[0])
+        M = np.diag(diag - lam0) + np.diag(off, 1) + np.diag(off, -1)
+        v = np.stack([expm(-M * tau) @ ones for tau in taus])
     c1, _ = _c1_c2(float(gamma), float(A), float(k), xi_, float(delta))
     bid, ask = _quotes_from_v(v, float(k), c1)
     return GLFTExactQuotes(q=n * float(delta), time_left=taus, bid=bid, ask=ask)
