@@ -1,0 +1,123 @@
+"""Dashboards in a real browser: serve them, open them in headless Chromium (Playwright), wait for
+the Bokeh plots to render, interact, and save a screenshot under the pytest temp dir.
+
+Chromium is Debian's (`make test` installs it); Playwright drives it through ``executable_path``,
+so nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_listening(port: int, timeout: float, proc: subprocess.Popen) -> None:
+    """Wait until the server accepts TCP connections (rendering a page may take much longer)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.25)
+    raise TimeoutError(f"port {port} not listening within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """`mmlab serve` on a free loopback port, with a prepared temporary catalog."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
+    from mmlab.data import ensure_data_ready
+
+    cat = tmp_path_factory.mktemp("catalog")
+    # the two LOBSTER days: small enough that a page renders quickly on a busy 2-core machine
+    ensure_data_ready(["lobster-aapl-20120621-l10", "lobster-amzn-20120621-l1"], catalog=cat)
+    port = _free_port()
+    env = dict(os.environ, MMLAB_DATA_DIR=str(cat))
+    log = tmp_path_factory.mktemp("server") / "serve.log"
+    with open(log, "w") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "mmlab.cli", "serve", "--port", str(port)],
+                                stdout=fh, stderr=subprocess.STDOUT, env=env,
+                                start_new_session=True)
+    try:
+        _wait_listening(port, 120, proc)
+        yield f"http://127.0.0.1:{port}", proc
+    finally:  # stop the whole process group: `mmlab serve` and the panel server under it
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_server_binds_loopback_only(served):
+    url, proc = served
+    with urllib.request.urlopen(f"{url}/market_data", timeout=300) as r:
+        assert r.status == 200
+    out = subprocess.run(["ss", "-ltnp"], capture_output=True, text=True).stdout \
+        if shutil.which("ss") else ""
+    port = url.rsplit(":", 1)[1]
+    lines = [ln for ln in out.splitlines() if f":{port} " in ln]
+    for ln in lines:  # every listening socket on our port is on the loopback interface
+        assert "127.0.0.1:" in ln or "[::1]:" in ln, ln
+
+
+def test_market_data_explorer_renders_and_reacts(served, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    url, _ = served
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.goto(f"{url}/market_data", timeout=300_000)
+            # Bokeh draws each plot on a canvas (inside shadow roots; Playwright pierces them)
+            page.wait_for_function(
+                "() => { const walk = (r) => { let n = r.querySelectorAll('canvas').length;"
+                " for (const e of r.querySelectorAll('*')) if (e.shadowRoot) n += walk(e.shadowRoot);"
+                " return n; }; return walk(document) >= 3; }",
+                timeout=120_000,
+            )
+            table = page.locator("table").first
+            table.wait_for(timeout=60_000)
+            before = table.inner_text()
+            assert "spread mean" in before
+            shot1 = tmp_path / "market_data_1.png"
+            page.screenshot(path=str(shot1), full_page=True)
+            # pick another data set: the summary table (and the charts) must change
+            select = page.locator("select").first
+            options = select.locator("option").all_inner_texts()
+            assert len(options) >= 2, options
+            select.select_option(label=options[1])
+            deadline = time.monotonic() + 240
+            after = before
+            while after == before and time.monotonic() < deadline:
+                page.wait_for_timeout(1000)
+                after = page.locator("table").first.inner_text()
+            assert after != before, "the summary did not change after picking another data set"
+            shot2 = tmp_path / "market_data_2.png"
+            page.screenshot(path=str(shot2), full_page=True)
+            assert shot1.stat().st_size > 10_000 and shot2.stat().st_size > 10_000
+        finally:
+            browser.close()
