@@ -205,3 +205,65 @@ def test_every_strategy_quotes_nothing_on_a_bad_state():
     assert not nan_tau.has_bid and not nan_tau.has_ask
     past = strategies[0].quote(MarketState(100.0, 0.0, -1.0))  # past the horizon: T - t = 0
     assert past.has_bid and math.isclose(past.ask - past.bid, 20 * math.log(1 + 0.1 / 1.5))
+
+
+# ----------------------------------------------------------------------------------- depth
+
+from mmlab.errors import DataError  # noqa: E402
+from mmlab.quoting import DepthConfig, DepthStrategy, depth_quote_kernel, depth_quote_kernel_python  # noqa: E402
+
+BOOK = ([99.9, 99.8, 99.7, 99.6], [1.0, 2.0, 5.0, 9.0], [100.1, 100.2, 100.3], [4.0, 1.0, 1.0])
+
+
+def test_depth_by_hand():
+    s = DepthStrategy(DepthConfig(target_depth=6.0, tick=0.1, order_size=2.0))
+    q = s.quote(MarketState(mid=100.0, depth=BOOK))
+    assert math.isclose(q.bid, 99.7) and math.isclose(q.ask, 100.3) and q.bid_size == 2.0
+    deep = DepthStrategy(DepthConfig(target_depth=50.0, tick=0.1)).quote(MarketState(100.0, depth=BOOK))
+    assert not deep.has_bid and not deep.has_ask  # not enough resting size on either side
+
+
+def test_depth_skew_and_post_only():
+    s = DepthStrategy(DepthConfig(target_depth=1.0, tick=0.1, skew_ticks=1.0, max_inventory=10))
+    long_ = s.quote(MarketState(mid=100.0, inventory=3.0, depth=BOOK))
+    # best levels 99.9 / 100.1 shifted down 3 ticks; ask 99.8 <= best bid -> best bid + tick
+    assert math.isclose(long_.bid, 99.6) and math.isclose(long_.ask, 100.0)
+    short = s.quote(MarketState(mid=100.0, inventory=-3.0, depth=BOOK))
+    assert math.isclose(short.bid, 100.0) and math.isclose(short.ask, 100.4)
+    assert not s.quote(MarketState(100.0, inventory=10.0, depth=BOOK)).has_bid
+
+
+@settings(max_examples=200, deadline=None)
+@given(n=st.integers(0, 6), m=st.integers(0, 6), spread=st.integers(1, 5), target=st.floats(0.1, 20),
+       improve=st.integers(0, 6), skew=st.floats(0, 3), q=st.floats(-8, 8), seed=st.integers(0, 1000))
+def test_depth_properties(n, m, spread, target, improve, skew, q, seed):
+    rng = np.random.default_rng(seed)
+    tick = 0.5
+    bp = 100.0 - tick * np.arange(n)
+    ap = 100.0 + spread * tick + tick * np.arange(m)
+    bq, aq = rng.uniform(0.1, 5, n), rng.uniform(0.1, 5, m)
+    args = (q, target, tick, improve, skew, 5.0, 1.0)
+    a = depth_quote_kernel(bp, bq, ap, aq, *args)
+    b = depth_quote_kernel_python(bp, bq, ap, aq, *args)
+    np.testing.assert_allclose(a, b, equal_nan=True)
+    bid, ask, bs, az = a
+    if bs > 0:
+        assert (m == 0 or bid < ap[0]) and q + bs <= 5.0 and np.cumsum(bq)[-1] >= target
+        j = (bid - 100.0) / tick
+        assert abs(j - round(j)) < 1e-9  # on the tick grid
+    if az > 0:
+        assert (n == 0 or ask > bp[0]) and q - az >= -5.0
+    if bs > 0 and az > 0:
+        assert bid < ask
+
+
+def test_depth_bad_book():
+    s = DepthStrategy(DepthConfig(target_depth=1.0, tick=0.1))
+    with pytest.raises(DataError, match="depth"):
+        s.quote(MarketState(mid=100.0))
+    with pytest.raises(DataError, match="row 1"):
+        s.quote(MarketState(100.0, depth=([99.9, 99.8], [1.0, -1.0], [100.1], [1.0])))
+    with pytest.raises(DataError, match="lengths"):
+        s.quote(MarketState(100.0, depth=([99.9, 99.8], [1.0], [100.1], [1.0])))
+    with pytest.raises(ConfigError):
+        DepthConfig(target_depth=1.0, tick=0.1, improve_ticks=-1)

@@ -32,6 +32,12 @@ from mmlab.quoting._avellaneda_stoikov import (
     avellaneda_stoikov_infinite_quotes,
     avellaneda_stoikov_quotes,
 )
+from mmlab.quoting._depth import (
+    DepthConfig,
+    DepthStrategy,
+    depth_quote_kernel,
+    depth_quote_kernel_python,
+)
 from mmlab.quoting._glft import (
     GLFTConfig,
     GLFTExactQuotes,
@@ -61,6 +67,10 @@ from mmlab.quoting._types import MarketState, Quote, QuotingStrategy
 __all__ = sorted(
     [
         "AS_PAPER_TABLE",
+        "DepthConfig",
+        "DepthStrategy",
+        "depth_quote_kernel",
+        "depth_quote_kernel_python",
         "GLFTExactConfig",
         "GLFTExactStrategy",
         "glft_exact_quote_kernel",

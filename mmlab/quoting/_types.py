@@ -29,14 +29,17 @@ class MarketState(NamedTuple):
     volatility : float, default NaN
         Current short-term volatility estimate of the mid, in P / sqrt(U) (NaN when unknown);
         used by strategies that adapt to volatility.
+    depth : tuple of 4 arrays or None, default None
+        ``(bid_px, bid_qty, ask_px, ask_qty)``, best level first; used by strategies that read
+        the book's depth (e.g. :class:`~mmlab.quoting.DepthStrategy`).
 
-    Compiled kernels take these fields in this order, then a float64 parameter array:
-    ``kernel(mid, inventory, time_left, best_bid, best_ask, volatility, params)``.
+    Compiled single-level kernels take the scalar fields in this order, then a float64
+    parameter array: ``kernel(mid, inventory, time_left, best_bid, best_ask, volatility, params)``.
 
     Examples
     --------
     >>> MarketState(mid=100.0, inventory=2.0, time_left=0.5)
-    MarketState(mid=100.0, inventory=2.0, time_left=0.5, best_bid=nan, best_ask=nan, volatility=nan)
+    MarketState(mid=100.0, inventory=2.0, time_left=0.5, best_bid=nan, best_ask=nan, volatility=nan, depth=None)
     """
 
     mid: float
@@ -45,6 +48,7 @@ class MarketState(NamedTuple):
     best_bid: float = math.nan
     best_ask: float = math.nan
     volatility: float = math.nan
+    depth: tuple | None = None
 
 
 class Quote(NamedTuple):
