@@ -6,6 +6,9 @@
 from __future__ import annotations
 
 from mmlab.surface._chain import ChainAnalytics, ChainFilter, analyze_chain, parity_forward
+from mmlab.surface._arbitrage import butterfly_check, calendar_check, check_grid, repair_svi
+from mmlab.surface._ssvi import SSVIFit, ssvi_total_variance
+from mmlab.surface._surface import VolSurface, fit_surface
 from mmlab.surface._svi import (
     SVIParams,
     SVISlice,
@@ -19,7 +22,15 @@ __all__ = sorted(
     [
         "ChainAnalytics",
         "ChainFilter",
+        "SSVIFit",
         "SVIParams",
+        "VolSurface",
+        "butterfly_check",
+        "calendar_check",
+        "check_grid",
+        "fit_surface",
+        "repair_svi",
+        "ssvi_total_variance",
         "analyze_chain",
         "parity_forward",
         "SVISlice",

@@ -209,7 +209,8 @@ class ChainAnalytics:
     def smile(self, root: str, expiry) -> pd.DataFrame:
         """The fit-ready points of one expiry: out-of-the-money, ``reason == 'ok'``, both vols.
 
-        Columns ``strike, right, k, bid_iv, mid_iv, ask_iv, vega, t, forward``, sorted by strike.
+        Columns ``strike, right, k, bid_iv, mid_iv, ask_iv, delta, vega, t, forward``, sorted by
+        strike.
         """
         e = pd.Timestamp(expiry)
         if e.tzinfo is None:
@@ -217,7 +218,7 @@ class ChainAnalytics:
         q = self.quotes
         sel = (q["root"] == root) & (q["expiry"] == e) & (q["reason"] == "ok") & q["otm"]
         sel &= np.isfinite(q["bid_iv"]) & np.isfinite(q["ask_iv"])
-        cols = ["strike", "right", "k", "bid_iv", "mid_iv", "ask_iv", "vega", "t", "forward"]
+        cols = ["strike", "right", "k", "bid_iv", "mid_iv", "ask_iv", "delta", "vega", "t", "forward"]
         return q.loc[sel, cols].sort_values("strike").reset_index(drop=True)
 
     def to_frame(self) -> pd.DataFrame:

@@ -122,7 +122,7 @@ class SVIParams:
     >>> p = SVIParams(0.04, 0.1, -0.5, 0.0, 0.1)
     >>> round(float(p.total_variance(0.0)), 6), round(float(p.implied_vol(0.0, 0.5)), 6)
     (0.05, 0.316228)
-    >>> p.min_total_variance() > 0, p.g(np.array([-1.0, 0.0, 1.0])).min() > 0
+    >>> bool(p.min_total_variance() > 0), bool(p.g(np.array([-1.0, 0.0, 1.0])).min() > 0)
     (True, True)
     """
 
@@ -349,12 +349,13 @@ class SVISlice:
     ----------
     weights : {'spread', 'vega', 'uniform'}, default 'spread'
         Residual scaling (module notes): by the bid-ask half width, by Black vega, or none.
-    min_half_width : float, default 0.002
-        Floor on the bid-ask half width in **vol** units (0.2 vol point) for ``'spread'``, so one
-        very tight quote cannot dominate.
-    a_lower : float or None, default 0.0
-        Lower bound of ``a`` (Zeliade's ``a >= 0``, which keeps ``w >= 0``); ``None`` allows
-        ``a >= -max(w)`` (then positivity is checked by the arbitrage report).
+    min_half_width : float, default 0.0005
+        Floor on the bid-ask half width in **vol** units (0.05 vol point) for ``'spread'``, so
+        one very tight quote cannot dominate.
+    a_lower : float or None, default None
+        Lower bound of ``a``.  Zeliade's ``a >= 0`` (pass ``0.0``) keeps ``w >= 0`` but is too
+        tight for index smiles whose minimum lies far to the right (SPX); ``None`` allows
+        ``a >= -max(w)``, and positivity of ``w`` is then checked with the butterfly condition.
     grid : int, default 15
         Points per axis of the starting grid over ``(m, sigma)``.
 
@@ -386,8 +387,8 @@ class SVISlice:
     def __init__(
         self,
         weights: str = "spread",
-        min_half_width: float = 0.002,
-        a_lower: float | None = 0.0,
+        min_half_width: float = 0.0005,
+        a_lower: float | None = None,
         grid: int = 15,
     ) -> None:
         self.weights = weights
