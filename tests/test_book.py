@@ -283,7 +283,7 @@ def test_rebuild_layout(data_dir):
     ("name", "n"),
     [
         ("AAPL_2012-06-21_34200000_57600000_message_10.csv", None),
-        ("amzn_l1_full_day/AMZN_2012-06-21_34200000_57600000_message_1.csv", 12_000),
+        ("amzn_l1_full_day/AMZN_2012-06-21_34200000_57600000_message_1.csv", 6_000),
     ],
 )
 def test_numba_equals_python_twin_on_shipped_data(data_dir, name, n):

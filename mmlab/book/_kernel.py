@@ -640,7 +640,7 @@ _FAMILY = (
 
 #: Helpers inlined into their callers at compile time (a call passing a dozen arrays costs
 #: far more than the work these do).
-_INLINE = frozenset()
+_INLINE = frozenset({"_book_event"})
 
 
 def _compile(jit):
