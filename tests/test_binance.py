@@ -156,8 +156,6 @@ def test_bookticker_equals_rebuilt_top_where_update_ids_match(streams, replayed,
     want = m[["bid_px", "bid_qty", "ask_px", "ask_qty"]].to_numpy()
     np.testing.assert_array_equal(got, want)  # 100 %: prices and quantities, exactly
 
-    if name == "spot":
-        return  # spot prices span 15,432.50-200,000.00: more 0.01 ticks than mmlab.book allows
     # the same through mmlab.book.rebuild (the project's numba book)
     from mmlab.book import rebuild
 
