@@ -238,3 +238,16 @@ def test_numba_kernels_equal_python_twins():
     bachelier_iv_python(bp, flag, F, K / 10, t, r, b_iv, b_c)
     np.testing.assert_array_equal(a_c, b_c)
     np.testing.assert_allclose(a_iv, b_iv, rtol=1e-14, equal_nan=True)
+
+
+def test_subnormal_prices_are_flagged_not_solved():
+    # a put 35 % out of the money, 2 days, 24 % vol: price 7.4e-323 (subnormal double) -- found
+    # in the 1M-option benchmark; the vol cannot be recovered from a 1-2 significant-digit price
+    res = implied_vol(7.4e-323, "p", 100.0, 52.5357570332235, 0.005014835766451795,
+                      0.020860203309258536, 0.02735425110869364)
+    assert np.isnan(res.iv) and res.code == IVCode.NOT_CONVERGED
+    # tiny but normal prices are still solved to full precision
+    p = float(bsm_price("p", 100.0, 50.0, 0.01, 0.0, 0.25))
+    assert 1e-300 < p < 1e-100
+    iv, code = implied_vol(p, "p", 100.0, 50.0, 0.01, 0.0)
+    assert code == 0 and iv == pytest.approx(0.25, rel=1e-12)

@@ -65,6 +65,7 @@ _TOL = 1e-13  # relative step below which the (cubically convergent) iteration s
 _RESOLUTION = 4.0 * 2.220446049250313e-16  # ITM time value below this x max(F, K) is rounding
 _CUBIC_STOP = 1e-8  # a third-order step this small leaves an error far below 1e-16 s: stop
 _NOISE = 1e-10  # after _MAX_ITER, a last step this small means rounding noise, not failure
+_TINY = 4.9406564584124654e-324 / 1e-12  # subnormals below this carry < 12 significant digits
 
 
 @njit(cache=True)
@@ -235,6 +236,8 @@ def _black_iv_one(price, th, S, K, t, r, q, is_bsm):
     beta = tv / math.sqrt(F * K)
     if not (beta < math.exp(0.5 * x)):
         return math.nan, ABOVE_UPPER_BOUND
+    if beta < _TINY:  # subnormal with < 12 significant digits: no vol to trust
+        return math.nan, NOT_CONVERGED
     s = normalised_implied_vol(beta, x)
     if not (s == s):
         return math.nan, NOT_CONVERGED
@@ -352,6 +355,8 @@ def _bachelier_iv_one(price, th, F, K, t, r):
         return math.nan, AT_INTRINSIC
     if math.isinf(tv):
         return math.nan, ABOVE_UPPER_BOUND
+    if tv < _TINY:
+        return math.nan, NOT_CONVERGED
     s = normalised_bachelier_iv(tv, abs(m))
     if not (s == s):
         return math.nan, NOT_CONVERGED
