@@ -1,7 +1,19 @@
 """Quoting strategies: where to quote and how much.
 
 Every strategy is a frozen, validated config plus a pure quoting kernel (numba, with a plain
-Python twin ``*_python``) behind one interface, ``strategy.quote(MarketState) -> Quote``.
+Python twin ``*_python``) behind one interface, ``strategy.quote(MarketState) -> Quote``:
+
+* :class:`AvellanedaStoikovStrategy` / :class:`AvellanedaStoikovInfiniteStrategy` (2008 paper);
+* :class:`GLFTStrategy` (closed form, 2013 / Guéant 2017 with xi and Delta) and
+  :class:`GLFTExactStrategy` (the exact finite-horizon solution, tabulated in T - t);
+* :class:`AdaptiveSpreadStrategy`, :class:`GridStrategy` (also ``ladder(state)``) and
+  :class:`DepthStrategy` (reads ``state.depth``).
+
+Single-level strategies also expose ``kernel`` / ``python_kernel`` (signature
+``(mid, inventory, time_left, best_bid, best_ask, volatility, params)``), ``params`` and
+``quote_many`` for compiled loops. A side that is not quoted has size 0 and price NaN.
+Calibration: :class:`IntensityFit`. Paper reproduction: :func:`simulate_avellaneda_stoikov`,
+:func:`reproduce_as_table`.
 """
 
 from __future__ import annotations
