@@ -245,3 +245,22 @@ def test_scalar_fast_path_equals_array_path():
     assert iv1 == iva[0] and c1 == ca[0]
     with pytest.raises(ConfigError, match="K must be > 0"):
         bsm_greeks("c", 100.0, -1.0, 0.5, 0.0, 0.2)
+
+
+def test_results_plot_and_pandas_inputs():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import pandas as pd
+
+    from mmlab.pricing import implied_vol
+
+    chain = pd.DataFrame({"flag": ["c", "p", "c"], "K": [90.0, 100.0, 110.0]})
+    chain["flag"] = chain["flag"].astype(object)
+    g = bsm_greeks(chain["flag"], 100.0, chain["K"], 0.5, 0.02, 0.25)
+    axes = g.plot(x=chain["K"])
+    assert axes.shape == (3, 3) and len(axes[0, 0].lines) == 1
+    res = implied_vol(g.price, chain["flag"], 100.0, chain["K"], 0.5, 0.02)
+    np.testing.assert_allclose(res.iv, 0.25, rtol=1e-12)
+    assert len(res.plot(x=chain["K"]).lines) == 1
+    matplotlib.pyplot.close("all")

@@ -68,6 +68,14 @@ class ImpliedVolResult:
         :class:`IVCode` per element.
     model : str
         ``'bsm'``, ``'black76'`` or ``'bachelier'``.
+
+    Examples
+    --------
+    >>> res = implied_vol([10.45058357, 0.01, 200.0], "c", 100.0, 100.0, 1.0, 0.05)
+    >>> res.reason.tolist()
+    ['OK', 'BELOW_INTRINSIC', 'ABOVE_UPPER_BOUND']
+    >>> round(float(res.iv[0]), 8)
+    0.2
     """
 
     iv: np.ndarray

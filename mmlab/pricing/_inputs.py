@@ -77,6 +77,11 @@ def as_flags(flag) -> np.ndarray:
             raise ConfigError(f"flag: expected 'c' or 'p', got {flag!r}")
         return np.array(v)
     arr = np.asarray(flag)
+    if arr.dtype.kind == "O":  # e.g. a pandas object column of 'c'/'p'
+        try:
+            arr = arr.astype(str)
+        except (TypeError, ValueError):
+            raise ConfigError("flag: expected 'c'/'p' strings or +1/-1 numbers") from None
     if arr.dtype.kind in "iuf":
         out = arr.astype(np.float64)
         bad = ~((out == 1.0) | (out == -1.0))
