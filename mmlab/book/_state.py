@@ -72,8 +72,10 @@ class BookState:
     -----
     * **L2 kinds.** ``DEPTH`` and ``DEPTH_SNAPSHOT`` set the total quantity at a price (0 removes
       the level). ``DEPTH_CLEAR`` with the BUY (SELL) flag clears bids (asks); with a price ``px``
-      it clears only from the best level to ``px`` inclusive (hftbacktest's "clear up to"), with
-      ``px`` 0 or NaN the whole side; with neither flag both sides. ``TRADE`` and ``DEPTH_BBO``
+      it clears only from the best level to ``px`` inclusive (hftbacktest's ``clear_depth``
+      "clear up to"), with ``px`` 0 or NaN the whole side (hftbacktest also clears a whole side
+      for a non-finite price; for an ask clear at 0 it would clear nothing); with neither flag
+      (or both) both sides, whatever ``px``. ``TRADE`` and ``DEPTH_BBO``
       do not change the book.
     * **L3 kinds.** ``ADD`` queues an order at the back of its price (FIFO). ``CANCEL`` removes it.
       ``MODIFY`` sets its new price/quantity: a size reduction at the same price keeps its place,
