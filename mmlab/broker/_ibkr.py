@@ -1,0 +1,119 @@
+"""Interactive Brokers through ib_async (TWS or IB Gateway), behind the live-trading gate.
+
+Implements the order manager's venue protocol. Requests go through ``IB.placeOrder`` /
+``IB.cancelOrder`` (a modify re-places the same order with new terms, as the TWS API does);
+answers arrive on ``orderStatusEvent`` and ``execDetailsEvent`` and are forwarded to the manager
+(each execution id once). TWS does not say whether a fill added or took liquidity: fills of
+resting limit orders are reported as maker fills, documented here. Nothing connects until a live
+order is allowed; tests inject a fake ``IB`` and never reach the network.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from mmlab.broker._gate import VenueConfig, require_live
+from mmlab.errors import ConfigError
+
+__all__ = ["IbkrVenue"]
+
+_TIF = {"gtc": "GTC", "gtx": "GTC", "ioc": "IOC", "fok": "FOK"}
+
+
+class IbkrVenue:
+    """An Interactive Brokers account as an mmlab venue (live only).
+
+    Parameters
+    ----------
+    config : VenueConfig
+        ``venue="ibkr"``, ``mode="live"``; host/port/client_id of TWS or the gateway
+        (loopback by default).
+    contract : ib_async.Contract
+        What to trade (e.g. ``ib_async.Stock("SPY", "SMART", "USD")``).
+    manager : OrderManager, optional
+        Who gets the answers (or :meth:`attach` later).
+    ib : ib_async.IB, optional
+        A connected client (tests pass a fake); by default one is created and connected.
+    """
+
+    def __init__(self, config: VenueConfig, contract: Any, manager=None, *, ib: Any = None,
+                 environ: Mapping[str, str] | None = None):
+        if config.venue != "ibkr":
+            raise ConfigError(f"config.venue: expected 'ibkr', got {config.venue!r}")
+        self.config, self.contract, self.manager, self._environ = config, contract, manager, environ
+        require_live(config, environ)
+        if ib is None:
+            from ib_async import IB  # imported only once live trading is allowed
+
+            ib = IB()
+            ib.connect(config.host, config.port, clientId=config.client_id)
+        self.ib = ib
+        self._trades: dict[int, Any] = {}
+        self._ours: dict[int, int] = {}  # IB orderId -> our order id
+        self._seen_exec: set[str] = set()
+        ib.orderStatusEvent += self._on_status
+        ib.execDetailsEvent += self._on_exec
+
+    def attach(self, manager) -> None:
+        """Set the order manager that receives the venue's answers."""
+        self.manager = manager
+
+    def submit(self, order, now: int) -> None:
+        """Place a new order (refused unless live trading is allowed right now)."""
+        require_live(self.config, self._environ)
+        from ib_async import LimitOrder, MarketOrder
+
+        action = "BUY" if order.side.value > 0 else "SELL"
+        if order.order_type.value == "market" or math.isnan(order.price):
+            ib_order = MarketOrder(action, order.qty)
+        else:
+            ib_order = LimitOrder(action, order.qty, order.price, tif=_TIF[order.tif.value])
+        ib_order.orderRef = f"mmlab-{order.order_id}"
+        trade = self.ib.placeOrder(self.contract, ib_order)
+        self._trades[order.order_id] = trade
+        self._ours[trade.order.orderId] = order.order_id
+
+    def modify(self, order, price: float, qty: float, now: int) -> None:
+        """Re-place the same IB order with new price and size."""
+        require_live(self.config, self._environ)
+        trade = self._trades[order.order_id]
+        trade.order.lmtPrice, trade.order.totalQuantity = price, qty
+        self.ib.placeOrder(self.contract, trade.order)
+        self.manager.on_modify_ack(order.order_id, now)
+
+    def cancel(self, order, now: int) -> None:
+        """Cancel (never gated: a cancel only ever reduces risk)."""
+        trade = self._trades.get(order.order_id)
+        if trade is None:
+            self.manager.on_cancel_reject(order.order_id, now, "unknown at the venue")
+            return
+        self.ib.cancelOrder(trade.order)
+
+    # -------------------------------------------------------------- answers
+    def _on_status(self, trade) -> None:
+        oid = self._ours.get(trade.order.orderId)
+        if oid is None or self.manager is None:
+            return
+        o = self.manager.orders[oid]
+        status = trade.orderStatus.status
+        ts = 0
+        if status in ("PreSubmitted", "Submitted") and not o.acked:
+            self.manager.on_ack(oid, ts)
+        elif status in ("Cancelled", "ApiCancelled") and o.is_live:
+            if o.pending_cancel:
+                self.manager.on_cancel_ack(oid, ts)
+            else:
+                self.manager.on_venue_cancel(oid, ts, status)
+        elif status == "Inactive" and o.is_live and not o.acked:
+            self.manager.on_reject(oid, ts, "Inactive (rejected by TWS)")
+
+    def _on_exec(self, trade, fill) -> None:
+        oid = self._ours.get(trade.order.orderId)
+        ex = fill.execution
+        if oid is None or self.manager is None or ex.execId in self._seen_exec:
+            return
+        self._seen_exec.add(ex.execId)
+        ts = int(fill.time.timestamp() * 1e9) if hasattr(fill.time, "timestamp") else 0
+        self.manager.on_fill(oid, float(ex.shares), float(ex.price), ts, maker=True)
