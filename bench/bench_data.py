@@ -1,7 +1,7 @@
 """Benchmark: load + convert a Binance USD-M websocket dump, mmlab vs hftbacktest's converter.
 
 Same file, same process, same run; each tool is run once to warm up (numba compilation / caches),
-then ``--repeat`` times; the table shows the median wall time, the ratio to hftbacktest (first
+then the tools run round-robin ``--repeat`` times; the table shows the median wall time, the ratio to hftbacktest (first
 column; < 1 means mmlab is faster) and the number of events produced.
 
 What each row does:
@@ -33,15 +33,18 @@ sys.path.insert(0, str(ROOT))
 from mmlab.data import load_binance, to_hftbacktest_order  # noqa: E402
 
 
-def _time(fn, repeat: int) -> tuple[float, int, list[float]]:
-    n = len(fn())  # warm-up (compilation, page cache)
-    times = []
+def _time_interleaved(fns, repeat: int) -> list[tuple[float, int, list[float]]]:
+    """Warm each tool once, then run them round-robin ``repeat`` times (a load spike on the
+    shared machine then hits every tool alike); median wall time per tool."""
+    counts = [len(fn()) for fn in fns]  # warm-up (compilation, page cache)
+    times: list[list[float]] = [[] for _ in fns]
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-        n = len(out)
-    return statistics.median(times), n, times
+        for k, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            out = fn()
+            times[k].append(time.perf_counter() - t0)
+            counts[k] = len(out)
+    return [(statistics.median(t), n, t) for t, n in zip(times, counts)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,9 +68,11 @@ def main(argv: list[str] | None = None) -> int:
         ("mmlab load_binance + to_hftbacktest_order",
          lambda: to_hftbacktest_order(load_binance(path))),
     ]
-    results = [(name, *_time(fn, args.repeat)) for name, fn in rows]
+    timed = _time_interleaved([fn for _, fn in rows], args.repeat)
+    results = [(name, *t) for (name, _), t in zip(rows, timed)]
     ref = results[0][1]
-    print(f"load+convert of {Path(path).name}: median of {args.repeat} warm runs (same process)")
+    print(f"load+convert of {Path(path).name}: median of {args.repeat} warm runs, interleaved, "
+          "same process")
     print()
     print(f"| {'ratio vs hftbacktest':>20} | {'tool':<44} | {'median s':>9} | {'events':>9} |"
           f" {'runs (s)':<40} |")
