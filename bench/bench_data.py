@@ -1,8 +1,8 @@
 """Benchmark: load + convert a Binance USD-M websocket dump, mmlab vs hftbacktest's converter.
 
 Same file, same process, same run; each tool is run once to warm up (numba compilation / caches),
-then the tools run round-robin ``--repeat`` times; the table shows the median wall time, the ratio to hftbacktest (first
-column; < 1 means mmlab is faster) and the number of events produced.
+then the tools run round-robin ``--repeat`` times; the table shows the median wall time, the
+ratio to hftbacktest (first column; < 1 means mmlab is faster) and the number of events produced.
 
 What each row does:
 
