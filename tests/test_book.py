@@ -325,3 +325,28 @@ def test_l3_to_l2_gives_the_same_book(data_dir, engine):
     assert moved["px"].tolist() == [99.0, 99.0, 99.0, 98.5]
     assert moved["qty"].tolist() == [3.0, 5.0, 2.0, 3.0]
     assert moved["ival"].tolist() == [0, 1, 2, 2]
+
+
+def test_hftbacktest_depth_as_oracle(data_dir):
+    """hftbacktest's own market depth (Rust HashMapMarketDepth), fed the same L2 events, ends
+    with the same book as ours at every one of our top-10 levels."""
+    hb = pytest.importorskip("hftbacktest")
+    from mmlab.book import l3_to_l2
+
+    ev = read_lobster(data_dir / "lobster" / "AAPL_2012-06-21_34200000_57600000_message_10.csv").events
+    l2 = l3_to_l2(ev, tick_size=0.01)
+    asset = (hb.BacktestAsset().data(l2).tick_size(0.01).lot_size(1.0).linear_asset(1.0)
+             .constant_order_latency(0, 0).no_partial_fill_exchange().risk_adverse_queue_model()
+             .trading_value_fee_model(0.0, 0.0))
+    hbt = hb.HashMapMarketDepthBacktest([asset])
+    hbt._goto_end()
+    depth = hbt.depth(0)
+    top = replay(l2).top(10)
+    for k in range(1, 11):
+        bid_t = round(top[f"bid_px_{k}"] / 0.01)
+        ask_t = round(top[f"ask_px_{k}"] / 0.01)
+        assert depth.bid_qty_at_tick(bid_t) == top[f"bid_qty_{k}"]
+        assert depth.ask_qty_at_tick(ask_t) == top[f"ask_qty_{k}"]
+    assert depth.best_bid_tick == round(top["bid_px_1"] / 0.01)
+    assert depth.best_ask_tick == round(top["ask_px_1"] / 0.01)
+    hbt.close()
