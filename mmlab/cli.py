@@ -12,7 +12,7 @@ Commands
 from __future__ import annotations
 
 import json
-import subprocess
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -194,7 +194,7 @@ def demo(
     for p in paths:
         typer.echo(f"  {p}")
     typer.echo("\nOpen them in a browser. Interactive dashboards: `make serve` (or `.venv/bin/mmlab serve`),")
-    typer.echo("then visit http://127.0.0.1:5006/ .")
+    typer.echo("then visit " + ", ".join(f"http://127.0.0.1:5006/{p.stem}" for p in dashboard_scripts()))
 
 
 def dashboard_scripts() -> list[Path]:
@@ -228,8 +228,10 @@ def serve(
         typer.secho(
             f"warning: binding {address}: the dashboards have no authentication", fg=typer.colors.YELLOW, err=True
         )
-    typer.echo("serving " + ", ".join(f"http://{address}:{port}/{p.stem}" for p in scripts))
-    raise typer.Exit(code=subprocess.call(serve_command(address, port, show, scripts)))
+    typer.echo("serving " + ", ".join(f"http://{address}:{port}/{p.stem}" for p in scripts), nl=True)
+    sys.stdout.flush()
+    cmd = serve_command(address, port, show, scripts)
+    os.execv(cmd[0], cmd)  # become `panel serve`: Ctrl-C and signals reach the server directly
 
 
 def main() -> None:  # pragma: no cover - console entry point

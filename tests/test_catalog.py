@@ -153,7 +153,7 @@ events_strategy = hnp.arrays(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(events=events_strategy)
 def test_events_round_trip_through_parquet_unchanged(events):
     with tempfile.TemporaryDirectory() as d:

@@ -83,7 +83,7 @@ def test_parse_params():
 
 def test_serve_binds_loopback_by_default(monkeypatch):
     calls = []
-    monkeypatch.setattr(cli.subprocess, "call", lambda cmd: calls.append(cmd) or 0)
+    monkeypatch.setattr(cli.os, "execv", lambda exe, cmd: calls.append(cmd))
     res = runner.invoke(app, ["serve", "--port", "5999"])
     assert res.exit_code == 0, res.output
     cmd = calls[0]

@@ -106,10 +106,12 @@ def test_l2_stream_is_plausible_and_never_crossed():
     kinds = event_kind(ev["ev"])
     assert (kinds == DEPTH_CLEAR_EVENT).sum() == 4  # one clear per side per day
     n_trades = 0
+    step_spread: dict[int, float] = {}
     for bb, ba, bids, asks, kind, e in replay_l2(ev):
         if bids and asks:
             assert bb < ba, e
             assert ba - bb >= tick - 1e-9
+            step_spread[int(e["exch_ts"]) // 100_000_000] = ba - bb  # last state of each 100 ms step
         if kind == TRADE_EVENT:
             n_trades += 1
             # a buy lifts the best ask, a sell hits the best bid; size never exceeds the level
@@ -117,6 +119,8 @@ def test_l2_stream_is_plausible_and_never_crossed():
                 assert e["px"] == ba and e["qty"] < asks[ba] + e["qty"] + 1e-9
             else:
                 assert e["px"] == bb
+    # after each step's updates the spread is back at spread_ticks = 1 tick
+    assert np.allclose(list(step_spread.values()), tick)
     # end of day: full book of 5 levels a side, sizes positive
     assert len(bids) == 5 and len(asks) == 5 and min(bids.values()) > 0
     # Poisson(2/s per side) over 2 x 60 s: expect about 480 trades (fewer only when the touch has 1 lot)
@@ -151,6 +155,7 @@ def test_l2_stream_with_book_rebuild():
         lambda: synthetic.synthetic_l2_events(days=0),
         lambda: synthetic.synthetic_l2_events(start="not a date"),
         lambda: synthetic.synthetic_l2_events(update_prob=2.0),
+        lambda: synthetic.synthetic_l2_events(spread_ticks=0),
     ],
 )
 def test_bad_arguments_raise_config_error(call):

@@ -285,10 +285,10 @@ def _make_explorer():
             rb, book, trades, iv = self.frames()
             prices = rb.hvplot.line(y=["bid_px_1", "mid", "ask_px_1"], ylabel="price",
                                     title=f"{self.dataset}: bid / mid / ask (last per {iv})",
-                                    height=300, responsive=True)  # fmt: skip
-            spread = rb.hvplot.step(y="spread", title="spread", height=200, responsive=True)
+                                    height=300, responsive=True, shared_axes=False)  # fmt: skip
+            spread = rb.hvplot.step(y="spread", title="spread", height=200, responsive=True, shared_axes=False)
             imb = rb.hvplot.line(y=["imbalance_1", "imbalance_depth"], ylim=(-1, 1),
-                                 title="order-book imbalance", height=200, responsive=True)  # fmt: skip
+                                 title="order-book imbalance", height=200, responsive=True, shared_axes=False)  # fmt: skip
             summary = market_summary(book, trades)
             return pn.Column(
                 prices, spread, imb,

@@ -192,6 +192,7 @@ def synthetic_l2_events(
     tick: float = 0.01,
     lot: float = 1.0,
     levels: int = 10,
+    spread_ticks: int = 1,
     trade_rate: float = 2.0,
     update_prob: float = 0.2,
     latency_ms: float = 2.0,
@@ -200,8 +201,9 @@ def synthetic_l2_events(
 
     Each day opens at ``start + d days`` (00:00 UTC) with a snapshot (a ``DEPTH_CLEAR`` of each
     side, then one ``DEPTH_SNAPSHOT`` per level). Then every ``step_ms`` milliseconds the mid moves;
-    the book keeps ``levels`` tick-spaced levels a side with the best bid ``floor(mid/tick - 1/2)``
-    ticks and the best ask ``ceil(mid/tick + 1/2)`` ticks. Each step emits, in this order: deletes
+    the book keeps ``levels`` tick-spaced levels a side with the best bid
+    ``floor(mid/tick - (spread_ticks - 1)/2)`` ticks and the best ask ``spread_ticks`` ticks above
+    it (so the latent mid lies inside the spread). Each step emits, in this order: deletes
     (qty 0) of levels that left the window, new levels, random size changes (probability
     ``update_prob`` per level), and market orders (Poisson, ``trade_rate`` per second per side),
     each a ``TRADE`` at the touch followed by the ``DEPTH`` of the reduced level. Deletes come
@@ -230,6 +232,8 @@ def synthetic_l2_events(
         Price tick and size lot; sizes are whole lots.
     levels : int
         Levels per side.
+    spread_ticks : int
+        Quoted spread, in ticks (constant).
     trade_rate : float
         Market orders per second, per side.
     update_prob : float
@@ -252,6 +256,8 @@ def synthetic_l2_events(
         raise ConfigError(f"days must be a positive integer, got {days!r}")
     if int(levels) != levels or levels < 1:
         raise ConfigError(f"levels must be a positive integer, got {levels!r}")
+    if int(spread_ticks) != spread_ticks or spread_ticks < 1:
+        raise ConfigError(f"spread_ticks must be a positive integer, got {spread_ticks!r}")
     if int(step_ms) != step_ms or step_ms < 1:
         raise ConfigError(f"step_ms must be a positive integer, got {step_ms!r}")
     for name, val in (("session_seconds", session_seconds), ("s0", s0), ("tick", tick), ("lot", lot)):
@@ -264,7 +270,7 @@ def synthetic_l2_events(
         day0 = np.datetime64(start, "D")
     except ValueError as exc:
         raise ConfigError(f"start must be a date YYYY-MM-DD, got {start!r}") from exc
-    if s0 / tick <= levels + 2:
+    if s0 / tick <= levels + spread_ticks + 2:
         raise ConfigError(f"s0 / tick must exceed levels + 2 (prices stay positive), got {s0 / tick}")
 
     rng = np.random.default_rng(seed)
@@ -301,8 +307,8 @@ def synthetic_l2_events(
                 floor_px = (levels + 2) * tick
                 if mid < floor_px:  # reflect: prices stay positive
                     mid = 2 * floor_px - mid
-            bb = math.floor(mid / tick - 0.5)
-            ba = max(math.ceil(mid / tick + 0.5), bb + 1)
+            bb = math.floor(mid / tick - (spread_ticks - 1) / 2)
+            ba = bb + int(spread_ticks)
             bid_win = range(bb - levels + 1, bb + 1)
             ask_win = range(ba, ba + levels)
             if step == 0:
