@@ -22,7 +22,7 @@ from numba import njit
 from mmlab.errors import ConfigError
 from mmlab.pricing._black_scholes import _values
 from mmlab.pricing._greeks import Greeks
-from mmlab.pricing._inputs import as_flags, broadcast_inputs, flag_scalar, reshape_output, scalars
+from mmlab.pricing._inputs import as_flags, broadcast_inputs, flag_scalar, scalars
 from mmlab.pricing._normal import norm_cdf, norm_pdf
 
 __all__ = ["bachelier_greeks", "bachelier_greeks_kernel", "bachelier_greeks_python", "bachelier_price"]
