@@ -635,3 +635,25 @@ def test_consecutive_files_load_as_one_stream(slice_lines, tmp_path_factory, cut
         path, line = b.source(ival)
         k = int(np.searchsorted(bounds, ival, side="right")) - 1
         assert (path, line) == (parts[k], ival - bounds[k] + 1)
+
+
+def test_snapshot_not_bridged_by_first_diff(src, tmp_path, streams):
+    du = streams["usdm_btc"].depth_updates
+    bridge = int(du.loc[du["applied"], "line"].iloc[0])  # the diff with U <= lastUpdateId <= u
+    assert bridge < 55  # received before the snapshot (line 55), buffered
+    p = write_slice(src, tmp_path / "nobridge.gz", lines=400, edit={bridge: None})
+    with pytest.raises(SequenceGapError, match="first diff after the snapshot") as exc:
+        load_binance(p)
+    nxt = int(du.loc[du["line"] > bridge, "line"].iloc[0]) - 1  # one line removed above it
+    assert exc.value.row == nxt
+    # resync: the snapshot is shown, then cleared right after it (the diffs cannot follow it)
+    s = read_binance(p, on_gap="resync")
+    assert len(s.gaps) == 1 and s.gaps[0]["line"] == nxt
+    ev = s.events
+    k = event_kind(ev["ev"])
+    last_snap = int(np.flatnonzero(k == DEPTH_SNAPSHOT_EVENT)[-1])
+    side_less_clear = np.flatnonzero((k == DEPTH_CLEAR_EVENT)
+                                     & (ev["ev"] & (BUY_EVENT | SELL_EVENT) == 0))
+    assert side_less_clear.tolist() == [last_snap + 1]
+    assert not s.depth_updates["applied"].any()
+    assert not (k == DEPTH_EVENT).any()

@@ -521,7 +521,7 @@ def _build(files: list[_File], opt: _Options) -> BinanceStream:
     futures = bool((ints[is_depth, S.I_PU] >= 0).any())
     emit_line = np.full(n, -1, np.int64)  # depth line -> line whose local_ts/position it takes
     applied = np.zeros(n, bool)
-    clears: list[tuple[int, int]] = []  # (line, 0 = snapshot clear handled elsewhere, 1 = resync)
+    clears: list[tuple[int, int]] = []  # resync clears: (gap line, line where it is emitted)
     gaps: list[dict] = []
     AWAIT_SNAP, AWAIT_FIRST, SYNCED = 0, 1, 2
     state, last_id, prev_u = AWAIT_SNAP, -1, -1
@@ -529,33 +529,37 @@ def _build(files: list[_File], opt: _Options) -> BinanceStream:
     seen_snapshot = False
     U_col, u_col, pu_col = ints[:, S.I_UF], ints[:, S.I_UL], ints[:, S.I_PU]
 
-    def gap(g: int, why: str) -> None:
+    def gap(g: int, at: int, why: str) -> None:
         nonlocal state, buffered
         path, row = where(g)
         if opt.on_gap == "raise":
             raise SequenceGapError(why, path=path, row=row)
         gaps.append({"ival": g, "file": str(path), "line": row, "reason": why})
-        clears.append((g, 1))
+        clears.append((g, at))
         state, buffered = AWAIT_SNAP, []
 
     def process(g: int, at: int) -> None:
         nonlocal state, prev_u
         U, u, pu = int(U_col[g]), int(u_col[g]), int(pu_col[g])
+        if state == AWAIT_SNAP:  # after a resync gap among diffs buffered before a snapshot
+            buffered.append(g)
+            return
         if state == AWAIT_FIRST:
             if (u < last_id) if futures else (u <= last_id):
                 return  # older than the snapshot: dropped, as Binance documents
             ok = (U <= last_id <= u) if futures else (U <= last_id + 1 <= u)
             if not ok:
                 rule = "U <= lastUpdateId <= u" if futures else "U <= lastUpdateId+1 <= u"
-                gap(g, f"first diff after the snapshot (lastUpdateId={last_id}) breaks {rule}: "
-                       f"U={U}, u={u}")
+                gap(g, at, f"first diff after the snapshot (lastUpdateId={last_id}) breaks "
+                           f"{rule}: U={U}, u={u}")
                 return
         elif state == SYNCED:
             if futures and pu != prev_u:
-                gap(g, f"sequence gap: pu={pu} but the previous diff's u={prev_u}")
+                gap(g, at, f"sequence gap: pu={pu} but the previous diff's u={prev_u}")
                 return
             if not futures and U != prev_u + 1:
-                gap(g, f"sequence gap: U={U} but the previous diff's u={prev_u} (expected U=u+1)")
+                gap(g, at, f"sequence gap: U={U} but the previous diff's u={prev_u} "
+                           "(expected U=u+1)")
                 return
         applied[g] = True
         emit_line[g] = at
@@ -627,9 +631,10 @@ def _build(files: list[_File], opt: _Options) -> BinanceStream:
                               "exch_ts": int(exch[g]), "exch_ts_estimated": not bool(has_ex[g]),
                               "n_bids": n_b, "n_asks": n_a})
     # resync clears
-    for g, _ in clears:
-        block(np.array([DEPTH_CLEAR_EVENT | _BOTH], np.uint64), exch[g:g + 1], local[g:g + 1],
-              np.zeros(1), np.zeros(1), np.array([g]), np.array([2 * g * SUB - 4]))
+    for g, at in clears:  # at the gap line, or right after the snapshot it was buffered for
+        key = 2 * g * SUB - 4 if at == g else (2 * at + 2) * SUB - 1
+        block(np.array([DEPTH_CLEAR_EVENT | _BOTH], np.uint64), exch[g:g + 1], local[at:at + 1],
+              np.zeros(1), np.zeros(1), np.array([g]), np.array([key]))
     # trades
     is_tr = kind == S.KIND_TRADE
     tr = np.flatnonzero(is_tr)
