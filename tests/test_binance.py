@@ -657,3 +657,12 @@ def test_snapshot_not_bridged_by_first_diff(src, tmp_path, streams):
     assert side_less_clear.tolist() == [last_snap + 1]
     assert not s.depth_updates["applied"].any()
     assert not (k == DEPTH_EVENT).any()
+
+
+def test_stream_summary_and_plot(streams):
+    s = streams["usdm_eth"]
+    text = s.summary()
+    assert "74655 lines" in text and "+1.272" in text
+    assert len(s.to_frame()) == len(s.events)
+    layout = s.plot()
+    assert len(layout) == 2

@@ -462,6 +462,29 @@ class BinanceStream:
         """The events as a DataFrame (one row per event)."""
         return pd.DataFrame(self.events)
 
+    def plot(self):
+        """hvPlot: bookTicker best bid/ask and trades over time, and the feed latency.
+
+        Returns a HoloViews layout (two panels, UTC time axis; trades decimated to at most
+        20,000 points so the page stays light).
+        """
+        import hvplot.pandas  # noqa: F401
+
+        bt = self.book_ticker
+        top = pd.DataFrame({"time": pd.to_datetime(bt["local_ts"].to_numpy(), utc=True),
+                            "bid": bt["bid_px"].to_numpy(), "ask": bt["ask_px"].to_numpy()})
+        tr = self.trades.iloc[:: max(1, len(self.trades) // 20_000)]
+        trades = pd.DataFrame({"time": pd.to_datetime(tr["local_ts"].to_numpy(), utc=True),
+                               "px": tr["px"].to_numpy(), "aggressor": tr["aggressor"].to_numpy()})
+        du = self.depth_updates
+        lat = pd.DataFrame({"time": pd.to_datetime(du["local_ts"].to_numpy(), utc=True),
+                            "feed latency (ms)": (du["local_ts"] - du["exch_ts"]).to_numpy() / 1e6})
+        prices = (top.hvplot.step(x="time", y=["bid", "ask"], title="best bid/ask (bookTicker)")
+                  * trades.hvplot.scatter(x="time", y="px", by="aggressor", size=4))
+        latency = lat.hvplot.line(x="time", y="feed latency (ms)",
+                                  title="depth feed latency (clock-offset corrected)")
+        return (prices + latency).cols(1)
+
 
 def _as_paths(path_or_paths) -> list[Path]:
     if isinstance(path_or_paths, (str, os.PathLike)):
