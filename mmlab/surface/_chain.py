@@ -291,7 +291,7 @@ def analyze_chain(
     >>> res = analyze_chain(ch)
     >>> e = res.expiries.iloc[-1]
     >>> e["forward_method"], round(float(e["forward"]), 2)
-    ('vendor_future', 9262.56)
+    ('vendor_future', 9262.01)
     """
     filters = filters if filters is not None else ChainFilter()
     if not isinstance(filters, ChainFilter):
