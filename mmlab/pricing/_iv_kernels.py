@@ -10,9 +10,11 @@ Prices are undiscounted and normalised as in Jaeckel, "By Implication" (Wilmott 
 In-the-money options are mapped to out-of-the-money ones by put-call parity (subtracting the
 intrinsic value in price space) and puts to calls by ``b_put(x) = b_call(-x)``, so only
 ``x <= 0`` and ``0 < beta < e^{x/2}`` remain.  ``b`` is convex in ``s`` below the inflection
-point ``s_c = sqrt(2|x|)`` and concave above it.  The starting point is Jaeckel's (2006):
+point ``s_c = sqrt(2|x|)`` and concave above it.  The starting points (the upper one is Jaeckel's, 2006):
 
-* ``beta < b(s_c)``: ``s0 = sqrt(2 x^2 / (|x| - 4 ln(beta / b_c)))``,
+* ``beta < b(s_c)``: two Newton steps on the model ``ln(b/b_c) ~ -x^2/2 (1/s^2 - 1/s_c^2) -
+  (s^2 - s_c^2)/8 + c ln(s/s_c)`` (leading terms of ``ln b`` as ``s -> 0``, ``c`` matching
+  ``b'/b`` at ``s_c``), falling back to ``sqrt(2 x^2 / (|x| - 4 ln(beta / b_c)))``,
 * ``beta >= b(s_c)``: ``s0 = -2 N^{-1}((e^{x/2} - beta) / (e^{x/2} - b_c) N(-s_c/2))``,
 
 then third-order Householder steps on a log-transformed objective that is close to linear in
@@ -20,7 +22,8 @@ its branch, ``ln b(s) - ln beta`` below ``s_c`` and ``ln(e^{x/2} - beta) - ln(e^
 above it (``e^{x/2} - b = e^{x/2} N(-x/s - s/2) + e^{-x/2} N(x/s - s/2)`` has no
 cancellation), inside a bracket that bisects whenever a step leaves it.  The derivatives use
 ``b' = e^{x/2} n(x/s + s/2)``, ``b''/b' = x^2/s^3 - s/4`` and
-``b'''/b' = (x^2/s^3 - s/4)^2 - 3 x^2/s^4 - 1/4``.  Two to four steps reach machine precision.
+``b'''/b' = (x^2/s^3 - s/4)^2 - 3 x^2/s^4 - 1/4``.  Two or three
+evaluations reach machine precision (2.1 on average over random options).
 
 Method (Bachelier)
 ------------------
@@ -145,7 +148,22 @@ def normalised_implied_vol(beta, x):
     if lower:
         lo = 0.0
         hi = sc
-        s = math.sqrt(2.0 * x * x / (ax - 4.0 * math.log(beta / bc)))
+        # Model ln(b/b_c) ~ -x^2/2 (1/s^2 - 1/s_c^2) - (s^2 - s_c^2)/8 + c ln(s/s_c), with c
+        # matching the slope b'/b at s_c; two Newton steps in w = 1/s^2 from w_c.  Only a
+        # starting point: the bracketed iteration below makes any guess safe.
+        L = math.log(beta / bc)
+        x2 = x * x
+        c = sc * (_INV_SQRT_2PI * math.exp(-0.5 * ax) / bc - x2 / (sc * sc * sc) + 0.25 * sc)
+        wc = 1.0 / (sc * sc)
+        w = wc
+        for _ in range(2):
+            fv = -0.5 * x2 * (w - wc) - 0.125 * (1.0 / w - 1.0 / wc) - 0.5 * c * math.log(w / wc) - L
+            fp = -0.5 * x2 + 0.125 / (w * w) - 0.5 * c / w
+            w = w - fv / fp
+        if w > 0.0 and math.isfinite(w):
+            s = 1.0 / math.sqrt(w)
+        else:  # Jaeckel's (2006) asymptotic guess
+            s = math.sqrt(2.0 * x2 / (ax - 4.0 * L))
         target = math.log(beta)
     else:
         lo = sc
