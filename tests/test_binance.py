@@ -287,8 +287,8 @@ def test_clock_offset_detected_and_feed_latency_never_negative(streams, name):
     assert lat.min() == 0  # base_feed_latency_ns = 0 (hftbacktest's default)
 
 
-def test_base_feed_latency_and_explicit_offset(data_dir):
-    p = data_dir / "binance" / USDM[1]
+def test_base_feed_latency_and_explicit_offset(usdm_slice):
+    p = usdm_slice
     s = read_binance(p, base_feed_latency_ns=2_000_000)
     assert (s.events["local_ts"] - s.events["exch_ts"]).min() == 2_000_000
     assert s.clock_offset_ns == estimate_clock_offset(p) + 2_000_000
@@ -659,10 +659,8 @@ def test_snapshot_not_bridged_by_first_diff(src, tmp_path, streams):
     assert not (k == DEPTH_EVENT).any()
 
 
-def test_stream_summary_and_plot(streams):
+def test_stream_summary(streams):
     s = streams["usdm_eth"]
     text = s.summary()
     assert "74655 lines" in text and "+1.272" in text
     assert len(s.to_frame()) == len(s.events)
-    layout = s.plot()
-    assert len(layout) == 2
