@@ -3,7 +3,8 @@
 Run: ``.venv/bin/python bench/bench_iv.py [--n 1000000] [--repeats 5]``
 
 Prints one table, ratio first (reference time / mmlab time: > 1 means mmlab is faster), with
-medians of repeated warm runs on a single core (both libraries run single-threaded numba), and
+medians of repeated warm runs on a single core (both libraries run single-threaded numba; the
+two tools run alternately so that a changing machine load hits both alike), and
 accuracy columns: max |sigma - true sigma| over well-conditioned options (vega > 1e-8 S) and
 how many options each tool failed to solve (NaN).
 """
@@ -30,6 +31,20 @@ def _median_time(fn, repeats):
         out = fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times), out
+
+
+def _paired_median(fa, fb, repeats):
+    """Median times of two functions run alternately (fair under a changing machine load)."""
+    ta, tb = [], []
+    out_a = out_b = None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out_a = fa()
+        ta.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        out_b = fb()
+        tb.append(time.perf_counter() - t0)
+    return statistics.median(ta), out_a, statistics.median(tb), out_b
 
 
 def random_options(n, seed=0):
@@ -80,8 +95,6 @@ def main(argv=None):
                                           return_as="numpy", on_error="ignore")
 
     # --- IV, 1M options, whole public call (strings in, array out)
-    t_ours, res = _median_time(lambda: implied_vol(price, flag, S, K, t, r, q), args.repeats)
-
     def run_pvv():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -89,7 +102,8 @@ def main(argv=None):
                                                      model="black_scholes_merton",
                                                      return_as="numpy", on_error="ignore")
 
-    t_pvv, iv_pvv = _median_time(run_pvv, max(1, min(args.repeats, 3)))
+    t_ours, res, t_pvv, iv_pvv = _paired_median(
+        lambda: implied_vol(price, flag, S, K, t, r, q), run_pvv, args.repeats)
     e_ours, nan_ours = acc(res.iv)
     e_pvv, nan_pvv = acc(iv_pvv)
     both = good & np.isfinite(res.iv) & np.isfinite(iv_pvv)
@@ -118,8 +132,7 @@ def main(argv=None):
         return implied_volatility_from_a_transformed_rational_guess(undisc, F, K, t, fl)
 
     run_pvv_core()
-    tc_ours, _ = _median_time(run_ours_core, args.repeats)
-    tc_pvv, core_pvv = _median_time(run_pvv_core, max(1, min(args.repeats, 3)))
+    tc_ours, _, tc_pvv, core_pvv = _paired_median(run_ours_core, run_pvv_core, args.repeats)
     core_pvv = np.asarray(core_pvv)
     rows.append(dict(
         task=f"IV kernel only, {n:,} (Black, forward inputs)", ratio=tc_pvv / tc_ours,
@@ -174,8 +187,12 @@ def main(argv=None):
                            np.linspace(75, 125, 50))]:
         greeks_ours(f_, K_, 3)
         greeks_ref(f_, K_, 3)
-        to, go = greeks_ours(f_, K_, reps)
-        tr, gr = greeks_ref(f_, K_, reps)
+        to, go, tr, gr = _paired_median(
+            lambda f_=f_, K_=K_: bsm_greeks(f_, 100.0, K_, 0.25, 0.05, 0.2, 0.01),
+            lambda f_=f_, K_=K_: pvv.get_all_greeks(f_, 100.0, K_, 0.25, 0.05, 0.2, 0.01,
+                                                    model="black_scholes_merton",
+                                                    return_as="dict"),
+            reps)
         rows.append(dict(
             task=label, ratio=tr / to, mmlab_s=to, ref="py_vollib_vectorized get_all_greeks",
             ref_s=tr, mmlab_max_err=np.nan, ref_max_err=np.nan, mmlab_nan=0, ref_nan=0,
