@@ -5,9 +5,10 @@ State layout (all NumPy arrays, updated in place):
 * Levels are indexed by rank in ``tab``, the sorted integer ticks of every price the book has
   seen: level ``x`` of side ``s`` (0 = bid, 1 = ask) is the price ``tab[x] * tick``. (Real feeds
   carry far-away prices -- Binance diffs span 560 to 621,000 USDT -- so a dense tick array would
-  be huge; ranks keep the arrays as small as the set of prices and still ordered.) ``lvl_q[s, 0, x]`` is the total quantity there, ``lvl_q[s, 1, x]`` the part held
-  by *known* (L3) orders; the rest is *anonymous* (L2 updates, snapshots, orders resting before the
-  stream began) and sits at the front of the queue. Known orders form a FIFO doubly-linked list
+  be huge; ranks keep the arrays as small as the set of prices and still ordered.)
+  ``lvl_q[s, 0, x]`` is the total quantity there, ``lvl_q[s, 1, x]`` the part held by *known*
+  (L3) orders; the rest is *anonymous* (L2 updates, snapshots, orders resting before the stream
+  began) and sits at the front of the queue. Known orders form a FIFO doubly-linked list
   per level: ``lvl_i[s, 0, x]`` head, ``lvl_i[s, 1, x]`` tail (-1: none).
 * Order slot ``o``: ``ord_i[o] = (live, side, x, prev, next)``, remaining ``ord_q[o]``, id
   ``ord_id[o]``. Dead slots are recycled through a free list (threaded through ``next``).

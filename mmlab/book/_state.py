@@ -11,10 +11,7 @@ from mmlab.book import _kernel as K
 from mmlab.book._ticks import TickGrid, infer_tick_size
 from mmlab.data._events import (
     ADD_ORDER_EVENT,
-    BUY_EVENT,
     CANCEL_ORDER_EVENT,
-    DEPTH_BBO_EVENT,
-    DEPTH_CLEAR_EVENT,
     DEPTH_EVENT,
     DEPTH_SNAPSHOT_EVENT,
     EVENT_DTYPE,
@@ -22,8 +19,6 @@ from mmlab.data._events import (
     FILL_EVENT,
     LOCAL_EVENT,
     MODIFY_ORDER_EVENT,
-    SELL_EVENT,
-    TRADE_EVENT,
 )
 from mmlab.errors import ConfigError, CrossedBookError, DataError
 
