@@ -88,23 +88,43 @@ def data_import(
 ) -> None:
     """Convert vendor file(s) into the catalog (converting twice is a no-op).
 
-    Several files form one data set (Binance: consecutive files are one stream; LOBSTER: the
-    message file and its orderbook file).
+    Several files form one data set when they are consecutive Binance dumps (one stream) or a
+    LOBSTER message file and its orderbook file; other files are imported one data set each.
     """
-    from mmlab.data import SHIPPED_SOURCES, Catalog
-    from mmlab.errors import MMLabError
+    from mmlab.data import KINDS, SHIPPED_SOURCES, Catalog, detect_kind
+    from mmlab.errors import ConfigError, MMLabError
 
     cat = Catalog(catalog)
     try:
-        if len(paths) == 1 and paths[0] in SHIPPED_SOURCES and not Path(paths[0]).exists():
-            src = SHIPPED_SOURCES[paths[0]]
-            entry = cat.import_file(src.paths(), name=name or src.name, kind=kind or src.kind)
-        else:
-            entry = cat.import_file(paths, name=name, kind=kind)
+        if name is not None and len(paths) > 1 and all(p in SHIPPED_SOURCES for p in paths):
+            raise ConfigError("--name: several data sets are being imported; import them one by one to name them")
+        jobs: list[tuple[list[Path], str | None, str | None]] = []
+        for p in paths:  # shipped names expand to their files
+            if p in SHIPPED_SOURCES and not Path(p).exists():
+                src = SHIPPED_SOURCES[p]
+                jobs.append((src.paths(), name or src.name, kind or src.kind))
+        if jobs and len(jobs) != len(paths):
+            raise ConfigError("paths: give either shipped names or files, not both")
+        if not jobs:
+            files = [Path(p) for p in paths]
+            kinds = {kind} if kind else {detect_kind(f) for f in files}
+            only = next(iter(kinds)) if len(kinds) == 1 else None
+            # one data set: a single file, a Binance stream of consecutive files, a LOBSTER pair
+            if len(files) == 1 or (only in KINDS and (KINDS[only].multi or only == "lobster")):
+                jobs = [(files, name, kind)]
+            elif name is not None:
+                raise ConfigError("--name: several data sets are being imported; import them one by one to name them")
+            else:
+                jobs = [([f], None, kind) for f in files]
+        for files, nm, kd in jobs:
+            before = {e["name"]: (e["path"], e["created"]) for e in cat.list().to_dict("records")}
+            entry = cat.import_file(files, name=nm, kind=kd)
+            again = before.get(entry["name"]) == (Path(entry["path"]).name, entry["created"])
+            state = "already converted: nothing to do" if again else "converted"
+            typer.echo(f"{entry['name']}: {entry['rows']} rows, kind {entry['kind']}, sha256 {entry['sha256'][:12]} ({state})")
+            typer.echo(f"  -> {entry['path']}")
     except MMLabError as exc:
         _fail(exc)
-    typer.echo(f"{entry['name']}: {entry['rows']} rows, kind {entry['kind']}, sha256 {entry['sha256'][:12]}")
-    typer.echo(f"  -> {entry['path']}")
 
 
 @data_app.command("show")

@@ -97,3 +97,18 @@ def test_serve_binds_loopback_by_default(monkeypatch):
 def test_demo_help_mentions_reports():
     res = runner.invoke(app, ["demo", "--help"])
     assert res.exit_code == 0 and "report" in res.output
+
+
+def test_data_import_several_files_and_stream(catalog_tmp):
+    # two option chains are two data sets; importing both twice converts nothing the second time
+    a = SHIPPED_SOURCES["deribit-btc-20200521"].paths()[0]
+    b = SHIPPED_SOURCES["usd-swap-quotes-20231019"].paths()[0]
+    res = runner.invoke(app, ["data", "import", str(a), str(b)])
+    assert res.exit_code == 0, res.output
+    assert "deribit-btc-20200521: 326 rows" in res.output and "usd-swap-quotes-20231019: 18 rows" in res.output
+    assert res.output.count("(converted)") == 2
+    res = runner.invoke(app, ["data", "import", str(a), str(b)])
+    assert res.output.count("already converted") == 2, res.output
+    assert sorted(Catalog(catalog_tmp).names()) == ["deribit-btc-20200521", "usd-swap-quotes-20231019"]
+    res = runner.invoke(app, ["data", "import", "--name", "x", str(a), str(b)])
+    assert res.exit_code == 1 and "--name" in res.output

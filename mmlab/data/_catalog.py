@@ -18,8 +18,9 @@ Rules
   DuckDB transaction. A failure at any step leaves the catalog exactly as it was: no half-written
   file, no registry row pointing to a missing or partial file.
 * **Loader version** = the loader module's ``LOADER_VERSION`` (else ``mmlab.__version__``) plus
-  the first 8 hex digits of the sha256 of the loader's source file, so editing a loader converts
-  again rather than serving stale data.
+  8 hex digits of a sha256 over the source of the loader's module and of every mmlab module it
+  imports (transitively), so editing a loader or its parser converts again rather than serving
+  stale data.
 * Events round-trip unchanged: :meth:`Catalog.load` returns the same :data:`EVENT_DTYPE` bytes
   that were stored. Tables come back as the loader returned them (pandas metadata is kept;
   ``DataFrame.attrs`` values that are not JSON, e.g. timestamps, come back as strings).
@@ -37,7 +38,7 @@ import fcntl
 import gzip
 import hashlib
 import importlib
-import inspect
+import importlib.util
 import json
 import os
 import re
@@ -313,14 +314,66 @@ def _resolve_loader(kind: str) -> tuple[Callable[..., Any], str, str]:
 
 
 def _loader_version(fn: Callable[..., Any]) -> str:
-    mod = sys.modules.get(getattr(fn, "__module__", ""), None)
+    """``LOADER_VERSION`` of the loader's module (else ``mmlab.__version__``) + a digest of the
+    source of every mmlab module the loader's module imports, transitively (its parser, the
+    clock correction, the book it reconciles with...)."""
+    modname = getattr(fn, "__module__", "") or ""
+    mod = sys.modules.get(modname)
     declared = str(getattr(mod, "LOADER_VERSION", None) or mmlab.__version__)
+    files = _module_closure(modname)
+    if not files:
+        return f"{declared}+nosource"
+    h = hashlib.sha256()
+    for f in sorted(files):
+        h.update(f.name.encode())
+        h.update(_sha256(f).encode())
+    return f"{declared}+{h.hexdigest()[:8]}"
+
+
+_IMPORT_RE = re.compile(r"^\s*from\s+(mmlab[\w.]*)\s+import\s+(\([^)]*\)|[^\n]+)|^\s*import\s+(mmlab[\w.]*)", re.M)
+
+
+def _module_file(modname: str) -> Path | None:
     try:
-        src = inspect.getsourcefile(fn) or ""
-        digest = _sha256(Path(src))[:8] if src else "nosource"
-    except (TypeError, OSError):
-        digest = "nosource"
-    return f"{declared}+{digest}"
+        spec = importlib.util.find_spec(modname)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return None
+    return Path(spec.origin)
+
+
+def _module_closure(modname: str) -> set[Path]:
+    """Source files of ``modname`` and of the mmlab modules it imports, transitively."""
+    seen: set[str] = set()
+    files: set[Path] = set()
+    todo = [modname]
+    while todo:
+        name = todo.pop()
+        if name in seen or not name.startswith("mmlab"):
+            continue
+        seen.add(name)
+        path = _module_file(name)
+        if path is None:
+            continue
+        files.add(path)
+        is_package = path.name == "__init__.py"
+        if is_package and name != modname:
+            continue  # a package's __init__ counts, not everything it re-exports
+        for m in _IMPORT_RE.finditer(path.read_text(encoding="utf-8")):
+            if m.group(3):
+                todo.append(m.group(3))
+                continue
+            base = m.group(1)
+            names = [n.split(" as ")[0].strip() for n in re.sub(r"#[^\n]*", "", m.group(2)).strip("()").split(",")]
+            for n in filter(None, names):
+                sub = f"{base}.{n}"
+                if _module_file(sub) is not None:
+                    todo.append(sub)
+                    continue
+                obj = getattr(sys.modules.get(base), n, None)
+                todo.append(getattr(obj, "__module__", None) or base)
+    return files
 
 
 def _to_ns(value: Any, what: str) -> int | None:
