@@ -251,3 +251,22 @@ def test_subnormal_prices_are_flagged_not_solved():
     assert 1e-300 < p < 1e-100
     iv, code = implied_vol(p, "p", 100.0, 50.0, 0.01, 0.0)
     assert code == 0 and iv == pytest.approx(0.25, rel=1e-12)
+
+
+_any_float = st.floats(allow_nan=True, allow_infinity=True, width=64)
+
+
+@settings(max_examples=300, deadline=None)
+@given(price=_any_float, S=_any_float, K=_any_float, t=_any_float, r=st.floats(-1, 1),
+       q=st.floats(-1, 1), flag=st.sampled_from("cp"),
+       model=st.sampled_from(["bsm", "black76", "bachelier"]))
+def test_never_raises_and_never_returns_an_unflagged_nan(price, S, K, t, r, q, flag, model):
+    # Any numbers in: a vol with code OK, or NaN with a reason -- never an exception.
+    if model != "bsm":
+        q = 0.0
+    iv, code = implied_vol(np.array([price]), flag, S, K, t, r, q, model=model)
+    assert code[0] in set(IVCode)
+    if code[0] == IVCode.OK:
+        assert np.isfinite(iv[0]) and iv[0] > 0
+    else:
+        assert np.isnan(iv[0])
