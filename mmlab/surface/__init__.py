@@ -14,6 +14,8 @@ from mmlab.surface._svi import (
     SVISlice,
     qe_inner,
     qe_inner_python,
+    qe_nelder_mead,
+    qe_nelder_mead_python,
     svi_density_g,
     svi_total_variance,
 )
@@ -36,6 +38,8 @@ __all__ = sorted(
         "SVISlice",
         "qe_inner",
         "qe_inner_python",
+        "qe_nelder_mead",
+        "qe_nelder_mead_python",
         "svi_density_g",
         "svi_total_variance",
     ]

@@ -18,8 +18,9 @@ and ``b (1 - rho) = v/sigma`` are then at most 4 (Rogers & Tehranchi's bound on
 problem is a 3-variable box-constrained weighted least squares, solved *exactly* by
 enumerating the 27 active sets (each variable free, at its lower or at its upper bound) in a
 numba kernel (:func:`qe_inner`, plain twin :func:`qe_inner_python`).  The outer problem over
-``(m, sigma)`` starts from the best point of a coarse grid and is polished by bounded
-Nelder-Mead (SciPy), so one slice costs a few milliseconds.
+``(m, sigma)`` starts from the best point of a coarse grid and is polished by a bounded
+Nelder-Mead in ``(m, ln sigma)`` compiled with the inner solve (:func:`qe_nelder_mead`, twin
+:func:`qe_nelder_mead_python`), so one slice costs about a millisecond.
 
 Fit target and weights
 ----------------------
@@ -38,7 +39,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numba import njit
-from scipy.optimize import minimize
 
 from mmlab.errors import ConfigError
 
@@ -47,6 +47,8 @@ __all__ = [
     "SVISlice",
     "qe_inner",
     "qe_inner_python",
+    "qe_nelder_mead",
+    "qe_nelder_mead_python",
     "svi_density_g",
     "svi_total_variance",
 ]
@@ -329,6 +331,116 @@ def _qe_grid(k, wt, omega, ms, sigmas, a_lo, a_hi):
     return out
 
 
+def qe_nelder_mead_python(k, wt, omega, z0, step, lo, hi, a_lo, a_hi, xatol, maxiter, out):
+    """Outer search of the quasi-explicit fit: Nelder-Mead over ``z = (m, ln sigma)`` (plain twin).
+
+    Standard coefficients (reflection 1, expansion 2, contraction 1/2, shrink 1/2); trial points
+    are clipped to the box ``[lo, hi]``.  Stops when the simplex is smaller than ``xatol`` in
+    both coordinates and its objective values agree to 1e-12 relative, or after ``maxiter``
+    iterations.
+
+    Parameters
+    ----------
+    k, wt, omega : numpy.ndarray
+        The fitted points (see :func:`qe_inner_python`).
+    z0, step, lo, hi : numpy.ndarray
+        Start, initial simplex step, and box of ``(m, ln sigma)``; length 2.
+    a_lo, a_hi : float
+        Bounds of ``a`` for the inner problem.
+    xatol : float
+    maxiter : int
+    out : numpy.ndarray
+        Length 2, receives the best ``z``.
+
+    Returns
+    -------
+    tuple of (float, int)
+        Best objective and the number of inner solves.
+    """
+    x3 = np.zeros(3)
+    P = np.empty((3, 2))
+    F = np.empty(3)
+    for i in range(3):
+        for j in range(2):
+            P[i, j] = z0[j]
+        if i > 0:
+            P[i, i - 1] += step[i - 1]
+        for j in range(2):
+            P[i, j] = min(max(P[i, j], lo[j]), hi[j])
+        F[i] = qe_inner(k, wt, omega, P[i, 0], math.exp(P[i, 1]), a_lo, a_hi, x3)
+    nfev = 3
+    c = np.empty(2)
+    xr = np.empty(2)
+    xe = np.empty(2)
+    xc = np.empty(2)
+    for _ in range(maxiter):
+        # order the simplex
+        for i in range(1, 3):
+            j = i
+            while j > 0 and F[j] < F[j - 1]:
+                F[j], F[j - 1] = F[j - 1], F[j]
+                for q in range(2):
+                    P[j, q], P[j - 1, q] = P[j - 1, q], P[j, q]
+                j -= 1
+        size = 0.0
+        for i in range(1, 3):
+            for q in range(2):
+                size = max(size, abs(P[i, q] - P[0, q]))
+        if size <= xatol and (F[2] - F[0]) <= 1e-12 * abs(F[0]) + 1e-300:
+            break
+        for q in range(2):
+            c[q] = 0.5 * (P[0, q] + P[1, q])
+            xr[q] = min(max(2.0 * c[q] - P[2, q], lo[q]), hi[q])
+        fr = qe_inner(k, wt, omega, xr[0], math.exp(xr[1]), a_lo, a_hi, x3)
+        nfev += 1
+        if fr < F[0]:
+            for q in range(2):
+                xe[q] = min(max(3.0 * c[q] - 2.0 * P[2, q], lo[q]), hi[q])
+            fe = qe_inner(k, wt, omega, xe[0], math.exp(xe[1]), a_lo, a_hi, x3)
+            nfev += 1
+            if fe < fr:
+                for q in range(2):
+                    P[2, q] = xe[q]
+                F[2] = fe
+            else:
+                for q in range(2):
+                    P[2, q] = xr[q]
+                F[2] = fr
+        elif fr < F[1]:
+            for q in range(2):
+                P[2, q] = xr[q]
+            F[2] = fr
+        else:
+            if fr < F[2]:  # outside contraction
+                for q in range(2):
+                    xc[q] = c[q] + 0.5 * (xr[q] - c[q])
+            else:  # inside contraction
+                for q in range(2):
+                    xc[q] = c[q] + 0.5 * (P[2, q] - c[q])
+            fc = qe_inner(k, wt, omega, xc[0], math.exp(xc[1]), a_lo, a_hi, x3)
+            nfev += 1
+            if fc < min(fr, F[2]):
+                for q in range(2):
+                    P[2, q] = xc[q]
+                F[2] = fc
+            else:  # shrink towards the best point
+                for i in range(1, 3):
+                    for q in range(2):
+                        P[i, q] = P[0, q] + 0.5 * (P[i, q] - P[0, q])
+                    F[i] = qe_inner(k, wt, omega, P[i, 0], math.exp(P[i, 1]), a_lo, a_hi, x3)
+                    nfev += 1
+    best = 0
+    for i in range(1, 3):
+        if F[i] < F[best]:
+            best = i
+    out[0] = P[best, 0]
+    out[1] = P[best, 1]
+    return F[best], nfev
+
+
+qe_nelder_mead = njit(cache=True)(qe_nelder_mead_python)
+
+
 # ---------------------------------------------------------------------------------------------
 # the estimator
 
@@ -462,28 +574,19 @@ class SVISlice:
         obj = _qe_grid(k, wt, omega, ms, sig, a_lo, a_hi)
         i, j = np.unravel_index(int(np.argmin(obj)), obj.shape)
         x = np.zeros(3)
-        nfev = [obj.size]
-
-        def f(z):
-            nfev[0] += 1
-            return qe_inner(k, wt, omega, z[0], math.exp(z[1]), a_lo, a_hi, x)
-
-        best_val = obj[i, j]
-        best_z = np.array([ms[i], math.log(sig[j])])
-        res = minimize(
-            f,
-            best_z,
-            method="Nelder-Mead",
-            bounds=[(m_lo, m_hi), (math.log(s_lo), math.log(s_hi))],
-            options={"xatol": 1e-7, "fatol": 1e-12 * max(best_val, 1e-300), "maxiter": 600},
-        )
-        z = res.x if res.fun <= best_val else best_z
+        lo = np.array([m_lo, math.log(s_lo)])
+        hi = np.array([m_hi, math.log(s_hi)])
+        z0 = np.array([ms[i], math.log(sig[j])])
+        step = np.array([(m_hi - m_lo) / (self.grid - 1), math.log(s_hi / s_lo) / (self.grid - 1)])
+        z = np.zeros(2)
+        _, nfev = qe_nelder_mead(k, wt, omega, z0, step, lo, hi, a_lo, a_hi, 1e-7, 500, z)
+        nfev += obj.size
         m_, s_ = float(z[0]), float(math.exp(z[1]))
         self.objective_ = float(qe_inner(k, wt, omega, m_, s_, a_lo, a_hi, x))
         self.params_ = SVIParams.from_quasi_explicit(float(x[0]), float(x[1]), float(x[2]), m_, s_)
         self.T_ = float(T)
         self.n_ = int(k.size)
-        self.nfev_ = int(nfev[0])
+        self.nfev_ = int(nfev)
         self._score(k, bid, ask, mid)
         return self
 
