@@ -128,3 +128,33 @@ def test_static_chart_is_plain_bokeh_and_loaders_are_dropped():
     nb.cells = [nbformat.v4.new_code_cell("x", outputs=[loader])]
     _drop_live_loaders(nb)
     assert len(nb.cells[0].outputs) == 1
+
+
+def test_run_demo_prepares_data_and_renders_every_demo_set(tmp_path, monkeypatch):
+    from mmlab.data import Catalog, _catalog
+    from mmlab.reports import run_demo
+
+    # keep it small: the demo needs one shipped chain, and the notebook reads it from the catalog
+    monkeypatch.setattr(_catalog, "DEMO_DATASETS", ("cboe-spy-20230914",))
+    monkeypatch.delenv("MMLAB_DATA_DIR", raising=False)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["mmlab"] = {"demo_parameters": [{"dataset": "cboe-spy-20230914", "n": 2}]}
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Demo"),
+        nbformat.v4.new_code_cell("dataset = ''\nn = 0", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(
+            "from mmlab.data import Catalog\nchain = Catalog().load(dataset)\n"
+            "print(f'{dataset}: {len(chain)} rows, n={n}')"
+        ),
+    ]
+    path = tmp_path / "nbs" / "demo_nb.ipynb"
+    path.parent.mkdir()
+    nbformat.write(nb, path)
+    messages = []
+    out = run_demo(tmp_path / "reports", notebooks=[path], catalog=Catalog(tmp_path / "cat"), echo=messages.append)
+    assert [p.name for p in out] == ["demo_nb-cboe-spy-20230914-2.html"]
+    # the kernel found the data in the catalog run_demo prepared (7,292 contracts in the SPY file)
+    assert "cboe-spy-20230914: 7292 rows, n=2" in out[0].read_text()
+    assert "cboe-spy-20230914" in Catalog(tmp_path / "cat").names()
+    assert messages[0].startswith("preparing data") and "MMLAB_DATA_DIR" not in __import__("os").environ
