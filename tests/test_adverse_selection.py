@@ -33,7 +33,7 @@ def test_vpin_splits_trades_across_buckets():
 def test_vpin_kernel_matches_python_twin(trades, V, n):
     q = np.array([t[0] for t in trades])
     s = np.array([t[1] for t in trades])
-    a, b = vpin(q, s, V, n), vpin_python(q, s, V, n)
+    a, b = vpin(q, s, V, n), vpin_python(q, s.astype(np.int64), V, n)
     assert a.shape == b.shape
     assert np.allclose(a, b, equal_nan=True)
     assert np.all((a[~np.isnan(a)] >= -1e-12) & (a[~np.isnan(a)] <= 1 + 1e-12))

@@ -38,7 +38,7 @@ __all__ = [
 
 def vpin_python(qty: np.ndarray, side: np.ndarray, bucket_volume: float,
                 n_buckets: int) -> np.ndarray:
-    """VPIN after each completed bucket (plain Python reference of :func:`vpin`).
+    """VPIN after each completed bucket: the plain-Python kernel (:func:`vpin` runs it compiled).
 
     Parameters
     ----------
@@ -56,34 +56,6 @@ def vpin_python(qty: np.ndarray, side: np.ndarray, bucket_volume: float,
     ndarray
         One value per completed bucket; NaN until ``n_buckets`` buckets are complete.
     """
-    imbalances = []
-    buy = sell = 0.0
-    for i in range(len(qty)):
-        remaining = qty[i]
-        while remaining > 0:
-            room = bucket_volume - (buy + sell)
-            take = remaining if remaining < room else room
-            if side[i] > 0:
-                buy += take
-            else:
-                sell += take
-            remaining -= take
-            if buy + sell >= bucket_volume * (1 - 1e-12):
-                imbalances.append(abs(buy - sell))
-                buy = sell = 0.0
-    out = np.full(len(imbalances), np.nan)
-    acc = 0.0
-    for j in range(len(imbalances)):
-        acc += imbalances[j]
-        if j >= n_buckets:
-            acc -= imbalances[j - n_buckets]
-        if j >= n_buckets - 1:
-            out[j] = acc / (n_buckets * bucket_volume)
-    return out
-
-
-@njit(cache=True)
-def _vpin_kernel(qty, side, bucket_volume, n_buckets):  # pragma: no cover - compiled
     cap = int(np.sum(qty) / bucket_volume) + 2
     imb = np.empty(cap)
     m = 0
@@ -113,6 +85,9 @@ def _vpin_kernel(qty, side, bucket_volume, n_buckets):  # pragma: no cover - com
         if j >= n_buckets - 1:
             out[j] = acc / (n_buckets * bucket_volume)
     return out
+
+
+_vpin_kernel = njit(cache=True)(vpin_python)
 
 
 def vpin(qty, side, bucket_volume: float, n_buckets: int = 50) -> np.ndarray:
