@@ -166,3 +166,16 @@ def test_implied_vol_reason_codes():
         IVCode.ABOVE_UPPER_BOUND, IVCode.AT_INTRINSIC, IVCode.AT_INTRINSIC,
     ]
     assert np.all(np.isnan(res.iv))
+
+
+def test_quantlib_evaluation_date_is_restored():
+    import QuantLib as ql
+
+    settings = ql.Settings.instance()
+    before = settings.evaluationDate
+    settings.evaluationDate = ql.Date(14, 9, 2023)
+    try:
+        american_price("p", 100.0, 100.0, 0.5, 0.05, 0.2, method="crr", steps=50)
+        assert settings.evaluationDate == ql.Date(14, 9, 2023)
+    finally:
+        settings.evaluationDate = before

@@ -30,8 +30,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import QuantLib as ql
-from scipy.optimize import brentq
 
 from mmlab.errors import ConfigError
 from mmlab.pricing._greeks import Greeks
@@ -45,8 +43,14 @@ T_REF_DAYS = 3650
 BUMPS = {"S": 1e-3, "sigma": 1e-3, "t": 1e-4, "r": 1e-4, "q": 1e-4}
 """Bump sizes: S relative (x S), sigma/r/q absolute, t relative (x t)."""
 
-_REF_DATE = ql.Date(1, 1, 2001)
-_DC = ql.Actual365Fixed()
+_REF_YMD = (1, 1, 2001)  # QuantLib evaluation date of the equivalent problem (any date works)
+
+
+def _quantlib():
+    """Import QuantLib on first use (keeps ``import mmlab.pricing`` light)."""
+    import QuantLib
+
+    return QuantLib
 
 
 def _check_method(method, dividends, steps, grid):
@@ -76,23 +80,39 @@ def _dividends(dividends):
 
 
 def _price_one(th, S, K, t, r, q, sig, method, divs, steps, grid, want_spot_greeks=False):
-    """Price (and engine delta/gamma or None) of one American option."""
+    """Price (and engine delta/gamma or None) of one American option.
+
+    QuantLib's global evaluation date is set for the computation and restored afterwards, so
+    callers' curves and instruments are not disturbed.
+    """
     if t == 0.0:
         return max(th * (S - K), 0.0), None, None
+    ql = _quantlib()
+    settings = ql.Settings.instance()
+    previous = settings.evaluationDate
+    ref = ql.Date(*_REF_YMD)
+    settings.evaluationDate = ref
+    try:
+        return _price_on_ref_date(ql, ref, th, S, K, t, r, q, sig, method, divs, steps, grid,
+                                  want_spot_greeks)
+    finally:
+        settings.evaluationDate = previous
+
+
+def _price_on_ref_date(ql, ref, th, S, K, t, r, q, sig, method, divs, steps, grid,
+                       want_spot_greeks):
+    dc = ql.Actual365Fixed()
     k = T_REF_DAYS / 365.0 / t
-    maturity = _REF_DATE + T_REF_DAYS
-    ql.Settings.instance().evaluationDate = _REF_DATE
+    maturity = ref + T_REF_DAYS
     spot = ql.QuoteHandle(ql.SimpleQuote(S))
-    rts = ql.YieldTermStructureHandle(ql.FlatForward(_REF_DATE, r / k, _DC))
-    qts = ql.YieldTermStructureHandle(ql.FlatForward(_REF_DATE, q / k, _DC))
+    rts = ql.YieldTermStructureHandle(ql.FlatForward(ref, r / k, dc))
+    qts = ql.YieldTermStructureHandle(ql.FlatForward(ref, q / k, dc))
     vts = ql.BlackVolTermStructureHandle(
-        ql.BlackConstantVol(_REF_DATE, ql.NullCalendar(), sig / math.sqrt(k), _DC)
+        ql.BlackConstantVol(ref, ql.NullCalendar(), sig / math.sqrt(k), dc)
     )
     proc = ql.BlackScholesMertonProcess(spot, qts, rts, vts)
     typ = ql.Option.Call if th > 0 else ql.Option.Put
-    opt = ql.VanillaOption(
-        ql.PlainVanillaPayoff(typ, K), ql.AmericanExercise(_REF_DATE, maturity)
-    )
+    opt = ql.VanillaOption(ql.PlainVanillaPayoff(typ, K), ql.AmericanExercise(ref, maturity))
     if method == "baw":
         eng = ql.BaroneAdesiWhaleyApproximationEngine(proc)
     elif method == "bjs":
@@ -105,7 +125,7 @@ def _price_one(th, S, K, t, r, q, sig, method, divs, steps, grid, want_spot_gree
             if td < t:
                 day = max(1, round(T_REF_DAYS * td / t))
                 if day < T_REF_DAYS:
-                    sched.append(ql.FixedDividend(amount, _REF_DATE + day))
+                    sched.append(ql.FixedDividend(amount, ref + day))
         eng = ql.FdBlackScholesVanillaEngine(proc, ql.DividendSchedule(sched), int(grid[0]),
                                              int(grid[1]))
     opt.setPricingEngine(eng)
@@ -259,6 +279,8 @@ def american_implied_vol(price, flag, S, K, t, r, q=0.0, method="baw", *, divide
     >>> round(float(iv), 8), int(code)
     (0.3, 0)
     """
+    from scipy.optimize import brentq
+
     lo, hi = (float(v) for v in vol_bounds)
     if not 0.0 < lo < hi:
         raise ConfigError(f"vol_bounds must satisfy 0 < low < high, got {vol_bounds!r}")
