@@ -81,11 +81,15 @@ def test_quantlib_oracle_grid():
     )
     flags, K, days, r, q, sig = (np.array(v) for v in zip(*grid, strict=True))
     ours = bsm_greeks(flags, 100.0, K, days / 365.0, r, sig, q=q)
-    for i, args in enumerate(grid):
-        ref = _ql_bsm(args[0], 100.0, *args[1:])
-        for k, v in ref.items():
-            got = getattr(ours, k)[i]
-            assert got == pytest.approx(v, rel=1e-4, abs=1e-9), (k, args, got, v)
+    before = ql.Settings.instance().evaluationDate
+    try:
+        for i, args in enumerate(grid):
+            ref = _ql_bsm(args[0], 100.0, *args[1:])
+            for k, v in ref.items():
+                got = getattr(ours, k)[i]
+                assert got == pytest.approx(v, rel=1e-4, abs=1e-9), (k, args, got, v)
+    finally:  # leave QuantLib's global evaluation date as we found it
+        ql.Settings.instance().evaluationDate = before
 
 
 def test_put_call_parity_and_greek_parities():
