@@ -21,7 +21,8 @@ def test_hull_example():
     c, p = bsm_price(["c", "p"], 42.0, 40.0, 0.5, 0.1, 0.2)
     assert c == pytest.approx(4.76, abs=5e-3)
     assert p == pytest.approx(0.81, abs=5e-3)
-    # same example to 4 decimals: 4.7594 and 0.8086 (Hull quotes 4.76 / 0.81)
+    # to 4 decimals (Hull prints 2): 4.7594 and 0.8086, from QuantLib's blackFormula on the
+    # forward 42 e^{0.05} with stdDev 0.2 sqrt(0.5) and discount e^{-0.05}
     assert c == pytest.approx(4.7594, abs=5e-5)
     assert p == pytest.approx(0.8086, abs=5e-5)
 
