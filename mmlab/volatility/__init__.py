@@ -1,0 +1,30 @@
+"""Volatility estimators: realised (close-to-close, Parkinson, Garman-Klass, tick), EWMA, GARCH(1,1).
+
+All volatilities are annualised decimals unless a name says ``variance``.
+"""
+
+from __future__ import annotations
+
+from mmlab.volatility._ewma import EWMAVol, ewma_variance, ewma_variance_python
+from mmlab.volatility._garch import GARCH11
+from mmlab.volatility._realized import (
+    close_to_close_vol,
+    garman_klass_vol,
+    parkinson_vol,
+    realized_variance,
+    realized_vol,
+)
+
+__all__ = sorted(
+    [
+        "EWMAVol",
+        "GARCH11",
+        "close_to_close_vol",
+        "ewma_variance",
+        "ewma_variance_python",
+        "garman_klass_vol",
+        "parkinson_vol",
+        "realized_variance",
+        "realized_vol",
+    ]
+)
