@@ -66,7 +66,7 @@ _SQRT_2PI = 2.5066282746310002
 _MAX_ITER = 30
 _TOL = 1e-13  # relative step below which the (cubically convergent) iteration stops
 _RESOLUTION = 4.0 * 2.220446049250313e-16  # ITM time value below this x max(F, K) is rounding
-_CUBIC_STOP = 1e-8  # a third-order step this small leaves an error far below 1e-16 s: stop
+_CUBIC_STOP = 1e-6  # a third-order step this small leaves an error ~(1e-6)^3: stop
 _NOISE = 1e-10  # after _MAX_ITER, a last step this small means rounding noise, not failure
 _TINY = 4.9406564584124654e-324 / 1e-12  # subnormals below this carry < 12 significant digits
 
