@@ -143,6 +143,7 @@ def test_many_orders_through_the_hash_table(engine):
     # deletes (backward shift) without losing any order
     rng = np.random.default_rng(7)
     ids = rng.choice(2**40, size=3000, replace=False).astype(np.uint64)
+    ids[:1000] = np.arange(1, 1001, dtype=np.uint64) << np.uint64(48)  # low bits all zero
     pxs = 100.0 + 0.5 * rng.integers(0, 30, size=3000)
     rows = [(ADD_ORDER_EVENT, B, float(p), 1, int(o)) for o, p in zip(ids, pxs, strict=True)]
     rows += [(CANCEL_ORDER_EVENT, B, 0.0, 0, int(o)) for o in ids[::2]]

@@ -83,15 +83,23 @@ ERROR_TEXT = {
 _KIND_MASK = np.uint64(0xFF)
 _BUY = np.uint64(1 << 29)
 _SELL = np.uint64(1 << 28)
-_SH1 = np.uint64(17)
-_SH2 = np.uint64(31)
+_M32 = np.uint64(0xFFFFFFFF)
+_C1 = np.uint64(0x9E3779B1)  # odd 32-bit multipliers: 32 x 32-bit products never overflow
+_C2 = np.uint64(0x85EBCA77)
+_S32 = np.uint64(32)
+_S15 = np.uint64(15)
 
 
 # -- order-id hash table ------------------------------------------------------------------------
 
 
 def _hhome_python(key, mask):
-    return np.int64((key ^ (key >> _SH1) ^ (key >> _SH2)) & mask)
+    """Home bucket of an order id: both 32-bit halves multiplied by odd constants, high bits
+    folded down (ids whose low bits are all zero still spread)."""
+    h = ((key & _M32) * _C1) ^ ((key >> _S32) * _C2)
+    h = h ^ (h >> _S32)
+    h = h ^ (h >> _S15)
+    return np.int64(h & mask)
 
 
 def hash_get_python(hkey, hval, key):
