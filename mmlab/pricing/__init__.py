@@ -1,8 +1,27 @@
 """Option pricing: Black-Scholes-Merton, Black-76, Bachelier, implied vol, American options.
 
-Conventions (see :class:`Greeks`): vega per 1.00 of vol, theta per year, rho per 1.00 of rate;
-time in years, ACT/365F of exact elapsed time (:func:`year_fraction`).  Flags are ``'c'``/``'p'``;
-every argument broadcasts like NumPy.
+Conventions (see :class:`Greeks`): vega per 1.00 of vol, theta per year, rho per 1.00 of rate
+(``vega_per_pct()``, ``theta_per_day()``, ``rho_per_pct()`` convert); time in years, ACT/365F of
+exact elapsed time (:func:`year_fraction`).  Flags are ``'c'``/``'p'``; every argument broadcasts
+like NumPy; one option (all scalars) takes a fast scalar path.
+
+=========================  =========================================================
+European prices, Greeks    :func:`bsm_price`/:func:`bsm_greeks` (dividend yield q),
+                           :func:`black76_price`/:func:`black76_greeks` (futures),
+                           :func:`bachelier_price`/:func:`bachelier_greeks` (normal,
+                           any-sign forwards)
+Implied volatility         :func:`implied_vol` (own numba solver, NaN + :class:`IVCode`
+                           per element; never raises on data)
+American options           :func:`american_price`, :func:`american_greeks`,
+                           :func:`american_implied_vol` (QuantLib: BAW, BJS, CRR, FD with
+                           discrete dividends)
+Time                       :func:`year_fraction`, :func:`to_ns`
+=========================  =========================================================
+
+Differences from py_vollib_vectorized (pinned in ``tests/test_pricing_vs_py_vollib.py``): its
+vega is per 1 % and theta per day; its BSM rho is the Black-76 rho ``-t V`` (r and q bumped
+together); its implied vol raises ``ZeroDivisionError`` at ``t = 0`` (ours: NaN,
+``NONPOSITIVE_TIME``).
 """
 
 from __future__ import annotations
