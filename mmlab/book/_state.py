@@ -232,6 +232,11 @@ class BookState:
             ``ival`` as the row.
         CrossedBookError
             Best bid >= best ask after a vendor row.
+
+        Notes
+        -----
+        On an error the events before the offending one stay applied (the book is left as it was
+        at that point, for inspection).
         """
         ev, sel, grid = self._prepare(events)
         n_sel = int(np.count_nonzero(sel))

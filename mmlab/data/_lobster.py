@@ -11,6 +11,10 @@ day, two CSV files with one row per event:
   the top ``N`` levels *after* the message on the same row. Empty levels are padded with price
   ``9999999999`` (asks) / ``-9999999999`` (bids) and size 0.
 
+Times become absolute UTC nanoseconds: local midnight of the file's date plus ``Time``, with the
+New York UTC offset in force during the session (``zoneinfo``; sessions run after the 02:00 DST
+switch, so one offset holds for the whole file).
+
 Either file may start with a header row (the shipped AMZN level-1 files do; LOBSTER's own files do
 not); it is detected from its first field not being a number.
 
