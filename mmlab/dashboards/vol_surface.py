@@ -1,0 +1,213 @@
+"""Vol-surface inspector: smiles with their SVI fits, arbitrage flags, ATM term structure, the
+surface, Greeks by strike and the fit report of a shipped option chain (a Panel app).
+
+The computations live in :mod:`mmlab.dashboards._vol_compute` and are re-exported here; they are
+importable and tested without a browser (the report notebook ``notebooks/vol_surface_report.ipynb``
+uses them too):
+
+* :func:`smile_frame` -- one expiry's quotes: bid/mid/ask vols and the fitted SVI vol;
+* :func:`smile_fit_curve`, :func:`density_frame` -- the fitted smile and Gatheral's ``g(k)``;
+* :func:`term_structure` -- ATM vol (market and fitted) and ATM total variance per expiry;
+* :func:`surface_grid` -- implied vol over log-moneyness x expiry (heatmap data);
+* :func:`greeks_by_strike` -- Black-76 Greeks per contract at the mid vol;
+* :func:`fit_report`, :func:`arbitrage_table`, :func:`smile_summary` -- the fit report.
+
+``panel serve mmlab/dashboards/vol_surface.py`` (or ``mmlab serve``, page ``/vol_surface``) shows
+:class:`VolSurfaceInspector`.  The fitted surface is cached per chain (:func:`fitted_chain`), so
+only the first view of a chain pays for the fit (about 0.3 s for Deribit, 2-7 s for a CBOE
+chain on a 2-core machine).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mmlab.dashboards._vol_compute import (
+    DEFAULT_CHAIN,
+    arbitrage_table,
+    chain_names,
+    default_rate,
+    density_frame,
+    expiry_labels,
+    fit_report,
+    fitted_chain,
+    greeks_by_strike,
+    parse_expiry_label,
+    smile_fit_curve,
+    smile_frame,
+    smile_summary,
+    surface_grid,
+    term_structure,
+)
+
+__all__ = sorted(
+    [
+        "DEFAULT_CHAIN",
+        "GREEK_CHOICES",
+        "VolSurfaceInspector",
+        "arbitrage_table",
+        "chain_names",
+        "default_rate",
+        "density_frame",
+        "expiry_labels",
+        "fit_report",
+        "fitted_chain",
+        "greeks_by_strike",
+        "parse_expiry_label",
+        "smile_fit_curve",
+        "smile_frame",
+        "smile_summary",
+        "surface_grid",
+        "term_structure",
+    ]
+)
+
+#: Greeks the inspector can plot by strike (columns of :func:`greeks_by_strike`).
+GREEK_CHOICES = ["delta", "gamma", "vega", "theta", "dollar_delta", "dollar_gamma", "dollar_vega", "dollar_theta"]
+
+_REPORT_SHOWN = ["expiry_label", "T", "status", "n", "rmse", "max_abs_err", "inside", "butterfly_ok",
+                 "calendar_ok", "repaired"]  # fmt: skip
+
+
+def _make_inspector():
+    import holoviews as hv
+    import panel as pn
+    import param
+
+    class VolSurfaceInspector(pn.viewable.Viewer):
+        """Pick a shipped chain and one of its fitted expiries; see its smile and the surface.
+
+        Parameters
+        ----------
+        chain : str
+            File name of a shipped option chain (``data/options/``); default the small Deribit
+            BTC chain.
+        expiry : str
+            A fitted expiry of the chain, ``"<root> <YYYY-MM-DD HH:MM>"`` (UTC); default the
+            first. The choices follow the chain.
+        wings : bool
+            Also show the quotes outside the fitted slice's domain (far wings, where SVI
+            extrapolates linearly in total variance).
+        greek : str
+            The Greek plotted by strike (:data:`GREEK_CHOICES`).
+        n_k : int
+            Log-moneyness points of the surface heatmap (11 to 201).
+        """
+
+        chain = param.Selector(default=DEFAULT_CHAIN, objects=chain_names(), doc="Shipped option chain (data/options)")
+        expiry = param.Selector(default=None, objects=[], doc="Fitted expiry: root and UTC expiry time")
+        wings = param.Boolean(default=False, doc="Show quotes outside the fitted domain")
+        greek = param.Selector(default="delta", objects=GREEK_CHOICES, doc="Greek plotted by strike")
+        n_k = param.Integer(default=41, bounds=(11, 201), doc="Log-moneyness points of the surface heatmap")
+
+        def __init__(self, **params):
+            super().__init__(**params)
+            self._update_expiries()
+
+        @param.depends("chain", watch=True)
+        def _update_expiries(self):
+            labels = expiry_labels(self.chain)
+            self.param.expiry.objects = labels
+            if self.expiry not in labels:
+                self.expiry = labels[0]
+
+        # ------------------------------------------------------------------ views
+        @param.depends("chain", "expiry")
+        def _summary(self):
+            return pn.pane.Markdown(smile_summary(self.chain, self.expiry), sizing_mode="stretch_width",
+                                    css_classes=["vol-summary"])  # fmt: skip
+
+        @param.depends("chain", "expiry", "wings")
+        def _smile(self):
+            s = smile_frame(self.chain, self.expiry)
+            curve = smile_fit_curve(self.chain, self.expiry)
+            if not self.wings:
+                s = s[(s["k"] >= curve["k"].min()) & (s["k"] <= curve["k"].max())]
+            bars = hv.ErrorBars(
+                (s["strike"], s["mid_iv"], s["mid_iv"] - s["bid_iv"], s["ask_iv"] - s["mid_iv"]),
+                kdims=["strike"], vdims=["iv", "below", "above"], label="bid-ask",
+            )  # fmt: skip
+            mids = hv.Scatter((s["strike"], s["mid_iv"]), "strike", "iv", label="mid").opts(size=5)
+            fit = hv.Curve((curve["strike"], curve["fit_iv"]), "strike", "iv", label="SVI fit").opts(line_width=2)
+            return (bars * mids * fit).opts(
+                title=f"smile {self.expiry}", height=340, responsive=True, legend_position="top_right",
+                ylabel="implied vol", shared_axes=False,
+            )  # fmt: skip
+
+        @param.depends("chain", "expiry")
+        def _density(self):
+            d = density_frame(self.chain, self.expiry)
+            g = hv.Curve((d["k"], d["g"]), "k", "g", label="g(k)")
+            zero = hv.HLine(0).opts(color="red", line_dash="dashed")
+            return (g * zero).opts(title="butterfly function g(k) (>= 0: no butterfly arbitrage)",
+                                   height=220, responsive=True, shared_axes=False)  # fmt: skip
+
+        @param.depends("chain")
+        def _term(self):
+            ts = term_structure(self.chain)
+            fit = hv.Curve((ts["T"], ts["atm_iv_fit"]), "T", "ATM vol", label="SVI fit")
+            mkt = hv.Scatter((ts["T"], ts["atm_iv_market"]), "T", "ATM vol", label="market").opts(size=6)
+            return (fit * mkt).opts(title="ATM term structure", height=260, responsive=True,
+                                    xlabel="T (years)", shared_axes=False)  # fmt: skip
+
+        @param.depends("chain", "n_k")
+        def _heatmap(self):
+            g = surface_grid(self.chain, n_k=self.n_k)
+            g = g.assign(k=g["k"].round(4))
+            return hv.HeatMap(g, ["k", "expiry_label"], "iv").opts(
+                title="implied vol surface (fitted domains)", height=max(260, 18 * g["expiry_label"].nunique()),
+                responsive=True, colorbar=True, cmap="viridis", tools=["hover"], xrotation=90,
+                xlabel="ln(K/F)", ylabel="expiry", shared_axes=False,
+            )  # fmt: skip
+
+        @param.depends("chain", "expiry", "greek", "wings")
+        def _greeks(self):
+            g = greeks_by_strike(self.chain, self.expiry)
+            if not self.wings:
+                c = smile_fit_curve(self.chain, self.expiry)
+                g = g[(g["strike"] >= c["strike"].min()) & (g["strike"] <= c["strike"].max())]
+            curves = [hv.Curve((part["strike"], part[self.greek]), "strike", self.greek,
+                               label="calls" if right == "C" else "puts")
+                      for right, part in g.groupby("right")]  # fmt: skip
+            return hv.Overlay(curves).opts(title=f"{self.greek} by strike", height=260, responsive=True,
+                                           shared_axes=False)  # fmt: skip
+
+        @param.depends("chain")
+        def _report(self):
+            rep = fit_report(self.chain)[_REPORT_SHOWN]
+            return pn.pane.DataFrame(rep, sizing_mode="stretch_width", float_format="{:.4f}".format, index=False)
+
+        def __panel__(self):
+            hv.extension("bokeh")
+            return pn.Row(
+                pn.Param(self.param, width=280, name="Vol surface"),
+                pn.Column(
+                    self._summary, self._smile, self._density,
+                    pn.Row(self._term, self._greeks, sizing_mode="stretch_width"),
+                    self._heatmap,
+                    pn.pane.Markdown("### Fit report (per expiry; vol units, inside = share in bid-ask)"),
+                    self._report,
+                    sizing_mode="stretch_width",
+                ),
+                sizing_mode="stretch_width",
+            )  # fmt: skip
+
+    return VolSurfaceInspector
+
+
+def __getattr__(name: str):
+    if name == "VolSurfaceInspector":  # built lazily: importing panel is slow
+        cls = _make_inspector()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(name)
+
+
+if __name__.startswith("bokeh"):  # `panel serve mmlab/dashboards/vol_surface.py`
+    import panel as _pn
+
+    _pn.extension(sizing_mode="stretch_width")
+    _make_inspector()().servable(title="mmlab vol-surface inspector")
+
+if __name__ == "__main__":  # pragma: no cover
+    print(f"serve with: panel serve {Path(__file__)} --address 127.0.0.1")
