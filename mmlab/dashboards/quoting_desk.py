@@ -1,0 +1,320 @@
+"""Paper quoting desk: a strategy quoting a replayed feed against the paper venue, live on screen.
+
+The compute is :class:`DeskSession` (importable and tested without a browser): it wraps a
+:class:`~mmlab.runtime.PaperSession` over a feed (a seeded synthetic L2 stream, or an event data
+set from the catalog), advances it vendor row by vendor row, and reports a snapshot of the desk
+(time, book, our working quotes, position, PnL split, risk state).
+
+``mmlab serve`` shows :class:`QuotingDesk`: pick a feed and the adaptive-spread strategy's
+parameters, press *Start*; a periodic callback advances the feed (``rows_per_tick`` vendor rows
+every 250 ms); *Kill switch* cancels every order and stops quoting until *Reset*. No order leaves
+the machine: the venue is the paper venue.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from mmlab.errors import ConfigError
+
+__all__ = ["DeskConfig", "DeskSession", "QuotingDesk", "load_feed"]
+
+SYNTHETIC = "synthetic (seeded L2 stream)"
+
+
+def load_feed(name: str, catalog=None) -> np.ndarray:
+    """Events of a feed: the synthetic stream, or an event data set from the catalog."""
+    if name == SYNTHETIC:
+        from mmlab.data import synthetic_l2_events
+
+        return synthetic_l2_events(session_seconds=900, seed=7, trade_rate=3.0)
+    from mmlab.data import Catalog
+
+    cat = catalog if isinstance(catalog, Catalog) else Catalog(catalog)
+    ev = cat.load(name)
+    if not (isinstance(ev, np.ndarray) and ev.dtype.names and "ev" in ev.dtype.names):
+        raise ConfigError(f"feed: {name!r} is not an event data set")
+    return ev
+
+
+@dataclass(frozen=True, slots=True)
+class DeskConfig:
+    """The desk's strategy and risk settings.
+
+    Parameters
+    ----------
+    spread_bps : float
+        Full quoted spread at reference conditions, in basis points of the first mid.
+    order_size : float
+        Quote size (instrument units).
+    max_position : float
+        Hard inventory limit (the risk ladder's 100 %).
+    inventory_skew : float
+        Adaptive-spread inventory skew kappa (0: symmetric).
+    cadence_ms : int
+        Time between strategy decisions.
+    latency_ms : float
+        Paper-venue entry and response latency.
+    """
+
+    spread_bps: float = 4.0
+    order_size: float = 1.0
+    max_position: float = 10.0
+    inventory_skew: float = 0.5
+    cadence_ms: int = 100
+    latency_ms: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name in ("spread_bps", "order_size", "max_position"):
+            v = getattr(self, name)
+            if not (math.isfinite(v) and v > 0):
+                raise ConfigError(f"{name}: must be finite and > 0, got {v!r}")
+        if not (self.inventory_skew >= 0 and self.cadence_ms > 0 and self.latency_ms >= 0):
+            raise ConfigError("inventory_skew >= 0, cadence_ms > 0 and latency_ms >= 0 required")
+
+
+def _lot_and_tick(events: np.ndarray) -> tuple[float, float]:
+    from mmlab.book import infer_tick_size
+
+    tick = float(infer_tick_size(events["px"][events["px"] > 0]))
+    q = events["qty"][events["qty"] > 0]
+    lot = 1.0 if q.size == 0 or np.allclose(q, np.round(q)) else 0.001
+    return tick, lot
+
+
+@dataclass
+class DeskSession:
+    """A paper session advanced step by step (the desk's compute, no Panel needed).
+
+    Examples
+    --------
+    >>> d = DeskSession(SYNTHETIC, DeskConfig())
+    >>> d.step(2000)
+    >>> s = d.snapshot()
+    >>> s["rows_done"] == 2000 and s["halted"] is False
+    True
+    """
+
+    feed: str
+    config: DeskConfig = field(default_factory=DeskConfig)
+    catalog: object = None
+
+    def __post_init__(self) -> None:
+        from mmlab.quoting import AdaptiveSpreadConfig, AdaptiveSpreadStrategy
+        from mmlab.risk import RiskLimits
+        from mmlab.runtime import PaperSession
+
+        self.events = load_feed(self.feed, self.catalog)
+        rows = self.events["ival"]
+        self._cuts = np.concatenate([[0], np.flatnonzero(rows[1:] != rows[:-1]) + 1,
+                                     [len(self.events)]])
+        self._row = 0
+        tick, lot = _lot_and_tick(self.events)
+        c = self.config
+        first = self.events[self.events["px"] > 0]["px"][0]
+        spread = max(first * c.spread_bps / 1e4, 2 * tick)
+        strategy = AdaptiveSpreadStrategy(AdaptiveSpreadConfig(
+            base_spread=spread, inventory_skew=c.inventory_skew, max_inventory=c.max_position,
+            order_size=c.order_size))
+        lat = int(c.latency_ms * 1e6)
+        self.session = PaperSession(strategy, RiskLimits(max_position=c.max_position),
+                                    tick_size=tick, lot_size=lot, cadence_ns=int(c.cadence_ms * 1e6),
+                                    entry_latency_ns=lat, response_latency_ns=lat, symbol=self.feed)
+        self.session._t_end = int(self.events["local_ts"][-1])
+
+    @property
+    def n_rows(self) -> int:
+        """Vendor rows in the feed."""
+        return len(self._cuts) - 1
+
+    @property
+    def done(self) -> bool:
+        """True when the feed is exhausted."""
+        return self._row >= self.n_rows
+
+    def step(self, n_rows: int = 100) -> None:
+        """Advance the feed by ``n_rows`` vendor rows."""
+        stop = min(self._row + int(n_rows), self.n_rows)
+        for r in range(self._row, stop):
+            self.session.feed(self.events[self._cuts[r]:self._cuts[r + 1]])
+        self._row = stop
+
+    def kill(self, reason: str = "desk kill switch") -> None:
+        """Engage the kill switch: cancel everything, quote nothing until reset."""
+        t = int(self.events["local_ts"][max(self._cuts[self._row] - 1, 0)])
+        self.session.om.kill(t, reason)
+
+    def reset_risk(self) -> None:
+        """Clear the kill switch and breakers."""
+        self.session.om.risk.reset()
+
+    def snapshot(self) -> dict:
+        """The desk's state now."""
+        om, book = self.session.om, self.session.book
+        bid, ask = book.best_bid, book.best_ask
+        live = om.live_orders()
+        ours_b = max((o.price for o in live if o.side.value > 0), default=math.nan)
+        ours_a = min((o.price for o in live if o.side.value < 0), default=math.nan)
+        t = int(self.events["local_ts"][max(self._cuts[self._row] - 1, 0)])
+        pnl = om.ledger.pnl_parts()
+        usage = abs(om.position) / om.risk.limits.max_position
+        return {
+            "time": pd.Timestamp(t, unit="ns", tz="UTC"),
+            "rows_done": self._row,
+            "rows_total": self.n_rows,
+            "best_bid": bid,
+            "best_ask": ask,
+            "our_bid": ours_b,
+            "our_ask": ours_a,
+            "working_orders": len(live),
+            "position": om.position,
+            "usage": usage,
+            "halted": bool(om.risk.halted),
+            "halt_reasons": "; ".join(om.risk.halt_reasons()),
+            "fills": len(self.session._fills),
+            **{f"pnl_{k}": v for k, v in pnl.items()},
+        }
+
+    def history(self) -> pd.DataFrame:
+        """Equity, position and mid at each decision."""
+        return self.session.result().equity
+
+    def fills(self) -> pd.DataFrame:
+        """Our fills so far (time as UTC timestamps)."""
+        f = self.session.result().fills
+        if len(f):
+            f = f.assign(ts=pd.to_datetime(f["ts"], unit="ns", utc=True))
+        return f
+
+
+def _status_markdown(s: dict) -> str:
+    state = "**HALTED**: " + s["halt_reasons"] if s["halted"] else "quoting"
+    return (
+        f"### Desk status: {state}\n\n"
+        f"| | |\n|---|---|\n"
+        f"| feed time | {s['time']} |\n| progress | {s['rows_done']} / {s['rows_total']} rows |\n"
+        f"| market | {s['best_bid']:.6g} / {s['best_ask']:.6g} |\n"
+        f"| our quotes | {s['our_bid']:.6g} / {s['our_ask']:.6g} ({s['working_orders']} working) |\n"
+        f"| position | {s['position']:.6g} (usage {s['usage']:.0%}) |\n"
+        f"| fills | {s['fills']} |\n"
+        f"| PnL total | {s['pnl_total']:.4f} (spread {s['pnl_spread']:.4f}, inventory "
+        f"{s['pnl_inventory']:.4f}, fees {s['pnl_fees']:.4f}) |\n"
+    )
+
+
+def _make_desk():
+    import hvplot.pandas  # noqa: F401
+    import panel as pn
+    import param
+
+    class QuotingDesk(pn.viewable.Viewer):
+        """Paper quoting desk (see the module docstring)."""
+
+        feed = param.Selector(default=SYNTHETIC, objects=[SYNTHETIC], doc="Market-data feed")
+        spread_bps = param.Number(default=4.0, bounds=(0.1, 100.0), doc="Quoted spread, bps")
+        order_size = param.Number(default=1.0, bounds=(0.001, 1000.0), doc="Quote size")
+        max_position = param.Number(default=10.0, bounds=(0.001, 1e6), doc="Hard limit")
+        rows_per_tick = param.Integer(default=50, bounds=(1, 20_000),
+                                      doc="Vendor rows replayed every 250 ms")
+
+        def __init__(self, catalog=None, **params):
+            super().__init__(**params)
+            self._catalog = catalog
+            try:
+                from mmlab.data import Catalog
+
+                cat = Catalog(catalog)
+                names = [n for n, k in zip(cat.list()["name"], cat.list()["kind"])
+                         if k in ("binance", "lobster", "npz", "synthetic")]
+            except Exception:  # an empty or missing catalog: the synthetic feed still works
+                names = []
+            self.param.feed.objects = [SYNTHETIC, *names]
+            self.desk = None
+            self._cb = None
+            self.status = pn.pane.Markdown("### Desk status: stopped", sizing_mode="stretch_width")
+            self.chart = pn.pane.HoloViews(None, sizing_mode="stretch_width", height=420)
+            self.table = pn.pane.DataFrame(pd.DataFrame(), sizing_mode="stretch_width", max_rows=15)
+            self.start_btn = pn.widgets.Button(name="Start", button_type="primary")
+            self.pause_btn = pn.widgets.Button(name="Pause")
+            self.kill_btn = pn.widgets.Button(name="Kill switch", button_type="danger")
+            self.reset_btn = pn.widgets.Button(name="Reset risk")
+            self.start_btn.on_click(lambda e: self.start())
+            self.pause_btn.on_click(lambda e: self.pause())
+            self.kill_btn.on_click(lambda e: self.kill())
+            self.reset_btn.on_click(lambda e: self.desk and self.desk.reset_risk())
+
+        def _new_desk(self):
+            cfg = DeskConfig(spread_bps=self.spread_bps, order_size=self.order_size,
+                             max_position=self.max_position)
+            self.desk = DeskSession(self.feed, cfg, self._catalog)
+
+        def start(self):
+            if self.desk is None or self.desk.feed != self.feed:
+                self._new_desk()
+            if self._cb is None:
+                self._cb = pn.state.add_periodic_callback(self.tick, period=250)
+
+        def pause(self):
+            if self._cb is not None:
+                self._cb.stop()
+                self._cb = None
+
+        def kill(self):
+            if self.desk is not None:
+                self.desk.kill()
+                self.refresh()
+
+        def tick(self):
+            if self.desk is None:
+                return
+            self.desk.step(self.rows_per_tick)
+            self.refresh()
+            if self.desk.done:
+                self.pause()
+
+        def refresh(self):
+            s = self.desk.snapshot()
+            self.status.object = _status_markdown(s)
+            h = self.desk.history()
+            if len(h) > 1:
+                h = h.iloc[:: max(1, len(h) // 1500)]
+                self.chart.object = (
+                    h.hvplot.line(y="equity", title="equity", height=200, responsive=True,
+                                  shared_axes=False)
+                    + h.hvplot.step(y="position", title="position", height=200, responsive=True,
+                                    shared_axes=False)
+                ).cols(1)
+            f = self.desk.fills()
+            if len(f):
+                self.table.object = f.tail(15)
+
+        def __panel__(self):
+            controls = pn.Column(
+                pn.Param(self.param, width=280, name="Quoting desk (paper)"),
+                pn.Row(self.start_btn, self.pause_btn), pn.Row(self.kill_btn, self.reset_btn),
+                width=300,
+            )
+            return pn.Row(controls, pn.Column(self.status, self.chart, self.table,
+                                              sizing_mode="stretch_width"),
+                          sizing_mode="stretch_width")
+
+    return QuotingDesk
+
+
+def __getattr__(name: str):
+    if name == "QuotingDesk":  # built lazily: importing panel is slow
+        cls = _make_desk()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(name)
+
+
+if __name__.startswith("bokeh"):  # `panel serve mmlab/dashboards/quoting_desk.py`
+    import panel as _pn
+
+    _pn.extension(sizing_mode="stretch_width")
+    _make_desk()().servable(title="mmlab quoting desk (paper)")

@@ -1,0 +1,83 @@
+"""The paper quoting desk's compute (no browser) and the desk in a real browser."""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+
+import pytest
+
+from mmlab.dashboards.quoting_desk import SYNTHETIC, DeskConfig, DeskSession, _status_markdown
+from mmlab.errors import ConfigError
+
+
+@pytest.fixture(scope="module")
+def desk():
+    d = DeskSession(SYNTHETIC, DeskConfig(max_position=3.0))
+    d.step(6000)
+    return d
+
+
+def test_desk_quotes_inside_the_limits(desk):
+    s = desk.snapshot()
+    assert s["rows_done"] == 6000 and s["fills"] > 0
+    assert abs(s["position"]) <= 3.0
+    # our quotes are passive: never through the market (where a side is working)
+    assert not s["our_bid"] >= s["best_ask"] and not s["our_ask"] <= s["best_bid"]
+    assert not math.isnan(s["our_bid"]) or not math.isnan(s["our_ask"])
+    parts = s["pnl_spread"] + s["pnl_inventory"] + s["pnl_fees"] + s["pnl_funding"]
+    assert math.isclose(parts, s["pnl_total"], rel_tol=1e-12, abs_tol=1e-9)
+    assert len(desk.history()) > 100 and len(desk.fills()) == s["fills"]
+
+
+def test_kill_switch_cancels_and_stops_quoting(desk):
+    desk.kill()
+    s = desk.snapshot()
+    assert s["halted"] and "kill" in s["halt_reasons"]
+    n = s["fills"]
+    desk.step(2000)
+    after = desk.snapshot()
+    assert after["working_orders"] == 0 or all(
+        o.pending_cancel for o in desk.session.om.live_orders())
+    sent_after_kill = [o for o in desk.session.om.orders.values()
+                       if o.created_ts > int(s["time"].value)]
+    assert sent_after_kill == []
+    assert "HALTED" in _status_markdown(after)
+    desk.reset_risk()
+    desk.step(500)
+    assert not desk.snapshot()["halted"] and desk.snapshot()["fills"] >= n
+
+
+def test_bad_config():
+    with pytest.raises(ConfigError):
+        DeskConfig(spread_bps=0.0)
+
+
+@pytest.mark.browser
+def test_desk_in_browser_start_and_kill(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from _browser import CHROMIUM, serving
+
+    with serving(tmp_path, tmp_path / "catalog") as (url, _):
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{url}/quoting_desk", timeout=300_000)
+            page.get_by_role("button", name="Start").click(timeout=120_000)
+            deadline, fills = time.monotonic() + 240, 0
+            while time.monotonic() < deadline and fills == 0:
+                page.wait_for_timeout(1000)
+                text = page.locator("table").first.inner_text() if page.locator("table").count() else ""
+                m = re.search(r"fills\s+(\d+)", text)
+                fills = int(m.group(1)) if m else 0
+            assert fills > 0, "no fill within 4 minutes of replay"
+            page.get_by_role("button", name="Kill switch").click()
+            deadline, halted = time.monotonic() + 60, False
+            while time.monotonic() < deadline and not halted:
+                page.wait_for_timeout(500)
+                halted = "HALTED" in page.locator("h3").first.inner_text()
+            assert halted
+            page.screenshot(path=str(tmp_path / "quoting_desk.png"), full_page=True)
+            browser.close()
