@@ -153,15 +153,24 @@ events_strategy = hnp.arrays(
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(events=events_strategy)
 def test_events_round_trip_through_parquet_unchanged(events):
     with tempfile.TemporaryDirectory() as d:
-        cat = Catalog(d)
-        entry = cat.add("random", events)
-        back = cat.load("random")
+        path = Path(d) / "ev.parquet"
+        _catalog._write_parquet(events, "events", path)
+        back = _catalog._read_events(path, None, None)
         assert back.dtype == EVENT_DTYPE
         assert back.tobytes() == events.tobytes()  # bit for bit, NaN payloads included
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(events=events_strategy)
+def test_events_round_trip_through_the_catalog_unchanged(events):
+    with tempfile.TemporaryDirectory() as d:
+        cat = Catalog(d)
+        entry = cat.add("random", events)
+        assert cat.load("random").tobytes() == events.tobytes()
         assert entry["rows"] == len(events)
 
 
