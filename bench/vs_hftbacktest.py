@@ -101,7 +101,7 @@ def run_hbt(ev, tick, lot, qty, hs, skew, maxpos, roi):
         BacktestAsset()
         .data([ev])
         .linear_asset(1.0)
-        .constant_latency(LATENCY, LATENCY)
+        .constant_order_latency(LATENCY, LATENCY)
         .power_prob_queue_model(2.0)
         .no_partial_fill_exchange()
         .trading_value_fee_model(MAKER, TAKER)

@@ -134,12 +134,14 @@ def test_trade_through_and_partial_fills():
     # no partial fills: the whole order (2) fills on the first print through its price
     res = run_queue("risk_averse", rows, qty=2.0)
     b = res.fills[res.fills["side"] == 1]
+    b = b[b["order_id"] == b["order_id"].iloc[0]]  # the first bid (a new one joins at 400 ms)
     assert list(b["ts"]) == [T0 + 350 * MS] and list(b["qty"]) == [2.0]
     # partial fills: 1 at 350 ms (the print's size), the other 1 at 450 ms
     res = run_queue("risk_averse", rows, qty=2.0, partial_fills=True)
     b = res.fills[res.fills["side"] == 1]
+    b = b[b["order_id"] == b["order_id"].iloc[0]]
     assert list(b["ts"]) == [T0 + 350 * MS, T0 + 450 * MS] and list(b["qty"]) == [1.0, 1.0]
-    assert (b["price"] == 99.99).all()  # resting orders fill at their own price
+    np.testing.assert_allclose(b["price"], 99.99, rtol=1e-12)  # resting orders: their own price
 
 
 def test_best_ask_crossing_fills_resting_bid():
@@ -152,7 +154,7 @@ def test_best_ask_crossing_fills_resting_bid():
 def test_post_only_rejected_when_crossing_on_arrival():
     # the bid is sent at t = 100 ms for 99.99; by its arrival (50 ms later) the ask is at 99.99
     rows = opening() + [(DEPTH_EVENT, 1, 120, 99.99, 0.0), (DEPTH_EVENT, -1, 120, 99.99, 2.0),
-                        (DEPTH_EVENT, 1, 140, 99.97, 3.0)]
+                        (DEPTH_EVENT, 1, 140, 99.97, 3.0), (DEPTH_EVENT, 1, 200, 99.96, 3.0)]
     res = run_queue("risk_averse", rows, entry_latency=50 * MS, end=T0 + 150 * MS)
     assert res.counters["rejected"] == 1 and len(res.fills[res.fills["side"] == 1]) == 0
     # not post-only: it takes the ask at 99.99 as a taker, in full

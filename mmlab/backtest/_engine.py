@@ -40,7 +40,7 @@ from mmlab.backtest._queue import (
     queue_trade_python,
 )
 
-__all__ = ["run_kernel", "run_kernel_python"]
+__all__ = ["run_kernel", "run_kernel_python", "scan_events", "scan_events_python"]
 
 # ---- event codes (computed in Python from EVENT_DTYPE.ev): kind | side | clock bits -------------
 C_KIND = 15
@@ -480,24 +480,37 @@ def _ex_trade_python(tick_t, aggressor, tq, t, oi, of, live, sc, acc, ff, fi, rs
             j += 1
 
 
-def _ex_depth_python(b, idx, q, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f,
-                     cfg_i, lat_resp):
-    """An exchange L2 update of side ``b`` (0 bid, 1 ask) at level ``idx``."""
+def _ex_depth_q_python(b, idx, q, oi, of, live, sc, best, book, cfg_f, cfg_i):
+    """An exchange L2 update of side ``b`` (0 bid, 1 ask) at level ``idx``: the book, then the
+    queue position of our orders at that price. True when the new best crosses one of our
+    resting orders on the other side (then :func:`_ex_cross` fills them)."""
     prev_best = best[b]
     prev = _set_level(book, best, b, idx, q)
+    nl = sc[S_NLIVE]
+    if nl == 0:
+        return False
     new = book[b, idx]
     side = 1 if b == 0 else -1
     tick_abs = idx + cfg_i[I_BASE]
-    for j in range(sc[S_NLIVE]):
+    for j in range(nl):
         slot = live[j]
         if oi[slot, O_SIDE] == side and oi[slot, O_TICK] == tick_abs:
             fr, cu = _queue_depth(cfg_i[I_QMODEL], cfg_f[F_QN], of[slot, Q_FRONT], of[slot, Q_CUM],
                                   prev, new)
             of[slot, Q_FRONT] = fr
             of[slot, Q_CUM] = cu
-    if (b == 0 and best[0] > prev_best) or (b == 1 and best[1] < prev_best):
-        _ex_cross(b, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f, cfg_i,
-                  lat_resp)
+    base = cfg_i[I_BASE]
+    if b == 0 and best[0] > prev_best:
+        for j in range(nl):
+            slot = live[j]
+            if oi[slot, O_SIDE] == -1 and oi[slot, O_TICK] - base <= best[0]:
+                return True
+    elif b == 1 and best[1] < prev_best:
+        for j in range(nl):
+            slot = live[j]
+            if oi[slot, O_SIDE] == 1 and oi[slot, O_TICK] - base >= best[1]:
+                return True
+    return False
 
 
 def _ex_request_python(r, rq, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f,
@@ -744,6 +757,122 @@ def _record_step_python(k, t, i_ex, acc, sc, best, cfg_f, cfg_i, stf, sti):
 # ==============================================================================================
 
 
+def _ex_event_python(i, t, code, px, qty, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
+                     cfg_f, cfg_i, lat_resp):
+    """Apply exchange event ``i`` (book update, trade matching, clear)."""
+    n = cfg_i[I_NTICKS]
+    base = cfg_i[I_BASE]
+    tick = cfg_f[F_TICK]
+    c = code[i]
+    kind = c & C_KIND
+    if kind == K_DEPTH or kind == K_SNAPSHOT:
+        idx = _tick(px[i], tick) - base
+        if 0 <= idx < n:
+            b = 0 if (c & C_BUY) != 0 else 1
+            if _ex_depth_q(b, idx, qty[i], oi, of, live, sc, best, book, cfg_f, cfg_i):
+                _ex_cross(b, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f, cfg_i,
+                          lat_resp)
+    elif kind == K_TRADE:
+        if sc[S_NLIVE] > 0:
+            agg = 1 if (c & C_BUY) != 0 else -1
+            _ex_trade(_tick(px[i], tick), agg, qty[i], t, oi, of, live, sc, acc, ff, fi, rs, rsf,
+                      best, book, cfg_f, cfg_i, lat_resp)
+    elif kind == K_CLEAR:
+        upto = np.int64(-1)
+        if px[i] > 0.0:
+            upto = _tick(px[i], tick) - base
+        if (c & C_BUY) != 0 or (c & C_SELL) == 0:
+            _clear(book, best, 0, upto)
+        if (c & C_SELL) != 0 or (c & C_BUY) == 0:
+            _clear(book, best, 1, upto)
+
+
+def _lo_event_python(i, code, px, qty, best, book, cfg_f, cfg_i):
+    """Apply local event ``i`` to the strategy's copy of the book."""
+    n = cfg_i[I_NTICKS]
+    base = cfg_i[I_BASE]
+    tick = cfg_f[F_TICK]
+    c = code[i]
+    kind = c & C_KIND
+    if kind == K_DEPTH or kind == K_SNAPSHOT:
+        idx = _tick(px[i], tick) - base
+        if 0 <= idx < n:
+            b = 2 if (c & C_BUY) != 0 else 3
+            _set_level(book, best, b, idx, qty[i])
+    elif kind == K_CLEAR:
+        upto = np.int64(-1)
+        if px[i] > 0.0:
+            upto = _tick(px[i], tick) - base
+        if (c & C_BUY) != 0 or (c & C_SELL) == 0:
+            _clear(book, best, 2, upto)
+        if (c & C_SELL) != 0 or (c & C_BUY) == 0:
+            _clear(book, best, 3, upto)
+
+
+def scan_events_python(ev, px, qty, exch_ts, local_ts, code, si, sf):
+    """One pass over the events: kernel codes into ``code`` (kind | BUY 16 | SELL 32 | EXCH 64 |
+    LOCAL 128) and statistics. ``si``: first bad row (-1 none), its reason (1 unknown kind, 2 bad
+    price/quantity), #depth/trade events, #L3 events, first and latest local ts, latest exch ts,
+    #exch, #local. ``sf``: min/max trade price, min/max depth/trade price."""
+    n = ev.shape[0]
+    si[0] = -1
+    si[1] = 0
+    si[2] = 0
+    si[3] = 0
+    si[4] = -1
+    si[5] = -1
+    si[6] = -BIG
+    si[7] = 0
+    si[8] = 0
+    sf[0] = math.inf
+    sf[1] = -math.inf
+    sf[2] = math.inf
+    sf[3] = -math.inf
+    for i in range(n):
+        e = ev[i]
+        kind = np.int64(e & np.uint64(0xFF))
+        c = kind
+        if (e & np.uint64(1 << 29)) != 0:
+            c |= C_BUY
+        if (e & np.uint64(1 << 28)) != 0:
+            c |= C_SELL
+        if (e & np.uint64(1 << 31)) != 0:
+            c |= C_EXCH
+        if (e & np.uint64(1 << 30)) != 0:
+            c |= C_LOCAL
+        code[i] = np.uint8(c)
+        if (c & C_LOCAL) != 0:
+            if si[8] == 0:
+                si[4] = local_ts[i]
+            si[5] = max(si[5], local_ts[i]) if si[8] > 0 else local_ts[i]
+            si[8] += 1
+        if (c & C_EXCH) != 0:
+            si[6] = max(si[6], exch_ts[i])
+            si[7] += 1
+        if kind == 0 or kind > 13 or (5 < kind < 10):
+            if si[0] < 0:
+                si[0] = i
+                si[1] = 1
+            continue
+        if kind >= 10:
+            si[3] += 1
+        if kind == K_DEPTH or kind == K_SNAPSHOT or kind == K_TRADE:
+            p = px[i]
+            q = qty[i]
+            if not (math.isfinite(p) and math.isfinite(q) and p > 0.0 and q >= 0.0):
+                if si[0] < 0:
+                    si[0] = i
+                    si[1] = 2
+                continue
+            si[2] += 1
+            sf[2] = min(sf[2], p)
+            sf[3] = max(sf[3], p)
+            if kind == K_TRADE:
+                sf[0] = min(sf[0], p)
+                sf[1] = max(sf[1], p)
+    return 0
+
+
 def run_kernel_python(code, exch_ts, local_ts, px, qty, cfg_f, cfg_i, sp, lat_entry, lat_resp,
                       fund_ts, fund_rate, stf, sti, ff, fi, fund_out, book, best):
     """Replay the events; fill the step arrays ``stf``/``sti``, fills ``ff``/``fi`` and
@@ -789,38 +918,65 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, cfg_f, cfg_i, sp, lat_en
             fi2[: fi.shape[0]] = fi
             ff = ff2
             fi = fi2
-        t_ex = exch_ts[i_ex] if i_ex < n_ev else BIG
-        t_lo = local_ts[i_lo] if i_lo < n_ev else BIG
         r_req = _first(rq, sc[S_NREQ])
         t_req = rq[r_req, 0] if r_req >= 0 else BIG
         r_resp = _first(rs, sc[S_NRESP])
         t_resp = rs[r_resp, 0] if r_resp >= 0 else BIG
         t_step = interval * k + cfg_i[I_TSTART] if k < n_steps else BIG
         t_fu = fund_ts[i_fu] if i_fu < n_fund else BIG
+        # fast path: market data alone until a request, response, funding or step is due (or
+        # until our orders are touched); same priorities as below
+        t_o1 = min(t_req, t_resp, t_fu, t_end + 1)
+        t_o = min(t_o1, t_step)
+        seq0 = sc[S_SEQ]
+        while True:
+            t_ex = exch_ts[i_ex] if i_ex < n_ev else BIG
+            t_lo = local_ts[i_lo] if i_lo < n_ev else BIG
+            if t_ex <= t_lo:
+                if t_ex > t_o:
+                    break
+                c = code[i_ex]
+                kind = c & C_KIND
+                if kind == K_DEPTH or kind == K_SNAPSHOT:
+                    idx = _tick(px[i_ex], tick) - base
+                    if 0 <= idx < n:
+                        b = 0 if (c & C_BUY) != 0 else 1
+                        if _ex_depth_q(b, idx, qty[i_ex], oi, of, live, sc, best, book, cfg_f,
+                                       cfg_i):
+                            _ex_cross(b, t_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
+                                      cfg_f, cfg_i, lat_resp)
+                else:
+                    _ex_event(i_ex, t_ex, code, px, qty, oi, of, live, sc, acc, ff, fi, rs, rsf,
+                              best, book, cfg_f, cfg_i, lat_resp)
+                i_ex += 1
+                while i_ex < n_ev and (code[i_ex] & C_EXCH) == 0:
+                    i_ex += 1
+                if sc[S_SEQ] != seq0:
+                    break
+            else:
+                if t_lo >= t_o1 or t_lo > t_step:
+                    break
+                c = code[i_lo]
+                kind = c & C_KIND
+                if kind == K_DEPTH or kind == K_SNAPSHOT:
+                    idx = _tick(px[i_lo], tick) - base
+                    if 0 <= idx < n:
+                        _set_level(book, best, 2 if (c & C_BUY) != 0 else 3, idx, qty[i_lo])
+                elif kind == K_CLEAR:
+                    _lo_event(i_lo, code, px, qty, best, book, cfg_f, cfg_i)
+                i_lo += 1
+                while i_lo < n_ev and (code[i_lo] & C_LOCAL) == 0:
+                    i_lo += 1
+        if sc[S_SEQ] != seq0:
+            continue  # a fill was booked: re-read the queues
+        t_ex = exch_ts[i_ex] if i_ex < n_ev else BIG
+        t_lo = local_ts[i_lo] if i_lo < n_ev else BIG
         t = min(t_ex, t_lo, t_req, t_resp, t_step, t_fu)
         if t == BIG or t > t_end:
             break
         if t_ex == t:
-            c = code[i_ex]
-            kind = c & C_KIND
-            if kind == K_DEPTH or kind == K_SNAPSHOT:
-                idx = _tick(px[i_ex], tick) - base
-                if 0 <= idx < n:
-                    b = 0 if (c & C_BUY) != 0 else 1
-                    _ex_depth(b, idx, qty[i_ex], t, oi, of, live, sc, acc, ff, fi, rs, rsf, best,
-                              book, cfg_f, cfg_i, lat_resp)
-            elif kind == K_TRADE:
-                agg = 1 if (c & C_BUY) != 0 else -1
-                _ex_trade(_tick(px[i_ex], tick), agg, qty[i_ex], t, oi, of, live, sc, acc, ff,
-                          fi, rs, rsf, best, book, cfg_f, cfg_i, lat_resp)
-            elif kind == K_CLEAR:
-                upto = np.int64(-1)
-                if px[i_ex] > 0.0:
-                    upto = _tick(px[i_ex], tick) - base
-                if (c & C_BUY) != 0 or (c & C_SELL) == 0:
-                    _clear(book, best, 0, upto)
-                if (c & C_SELL) != 0 or (c & C_BUY) == 0:
-                    _clear(book, best, 1, upto)
+            _ex_event(i_ex, t_ex, code, px, qty, oi, of, live, sc, acc, ff, fi, rs, rsf, best,
+                      book, cfg_f, cfg_i, lat_resp)
             i_ex += 1
             while i_ex < n_ev and (code[i_ex] & C_EXCH) == 0:
                 i_ex += 1
@@ -852,21 +1008,7 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, cfg_f, cfg_i, sp, lat_en
             rsf[r_resp] = rsf[last]
             sc[S_NRESP] = last
         elif t_lo == t:
-            c = code[i_lo]
-            kind = c & C_KIND
-            if kind == K_DEPTH or kind == K_SNAPSHOT:
-                idx = _tick(px[i_lo], tick) - base
-                if 0 <= idx < n:
-                    b = 2 if (c & C_BUY) != 0 else 3
-                    _set_level(book, best, b, idx, qty[i_lo])
-            elif kind == K_CLEAR:
-                upto = np.int64(-1)
-                if px[i_lo] > 0.0:
-                    upto = _tick(px[i_lo], tick) - base
-                if (c & C_BUY) != 0 or (c & C_SELL) == 0:
-                    _clear(book, best, 2, upto)
-                if (c & C_SELL) != 0 or (c & C_BUY) == 0:
-                    _clear(book, best, 3, upto)
+            _lo_event(i_lo, code, px, qty, best, book, cfg_f, cfg_i)
             i_lo += 1
             while i_lo < n_ev and (code[i_lo] & C_LOCAL) == 0:
                 i_lo += 1
@@ -885,9 +1027,14 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, cfg_f, cfg_i, sp, lat_en
 _FAMILY = [
     "_value", "_draw", "_tick", "_set_level", "_clear", "_mid", "_mark", "_book_fill",
     "_push_req", "_push_resp", "_first", "_pop", "_live_remove", "_ex_fill", "_ex_cross",
-    "_ex_trade", "_ex_depth", "_ex_request", "_lo_response", "_quote", "_side_exposure",
-    "_reconcile", "_step", "_record_step", "run_kernel",
+    "_ex_trade", "_ex_depth_q", "_ex_request", "_lo_response", "_quote", "_side_exposure",
+    "_reconcile", "_step", "_record_step", "_ex_event", "_lo_event", "run_kernel", "scan_events",
 ]
+
+
+#: hot-path helpers inlined into their callers (no call overhead for their many array arguments)
+_INLINE = {"_value", "_tick", "_set_level", "_mid", "_first", "_pop", "_ex_depth_q",
+           "_live_remove"}
 
 
 def _compile(jit):
@@ -919,14 +1066,16 @@ def _compile(jit):
         g.__module__ = f.__module__
         g.__qualname__ = name
         if jit is not None:
-            g = jit(g)
+            g = jit(inline="always")(g) if name in _INLINE else jit(g)
         ns[name] = g
         fam[name] = g
     return fam
 
 
 _py = _compile(None)
-_nb = _compile(njit(cache=True))
+_nb = _compile(lambda f=None, **kw: njit(cache=True, **kw) if f is None else njit(cache=True)(f))
 run_kernel_python = _py["run_kernel"]
 run_kernel = _nb["run_kernel"]
+scan_events_python = _py["scan_events"]
+scan_events = _nb["scan_events"]
 _ = queue_prob_python  # re-exported through _queue; keeps the import explicit

@@ -60,23 +60,40 @@ class BacktestResult:
     pnl: dict
     counters: dict
     params: dict
-    provenance: dict
+    provenance_: dict | None
     assumptions: tuple = ()
     n_events: int = 0
     multiplier: float = 1.0
     inverse: bool = False
     max_position: float = math.inf
     final_book: dict = field(default_factory=dict)
+    _prov_src: tuple | None = field(default=None, repr=False)
+
+    @property
+    def provenance(self) -> dict:
+        """Data hashes (sha256 of the source files, or of the event array's bytes), git SHA,
+        parameters (with the seed) and library versions; computed on first access."""
+        if self.provenance_ is None:
+            data_hashes, events, params = self._prov_src
+            if events is not None:
+                import hashlib
+
+                data_hashes = {"events": hashlib.sha256(
+                    np.ascontiguousarray(events).view(np.uint8)).hexdigest()}
+            self.provenance_ = _collect(data_hashes, params)
+            self._prov_src = None
+        return self.provenance_
 
     # ------------------------------------------------------------------ construction
     @classmethod
     def _from_kernel(cls, stf, sti, ff, fi, fu, sc, acc, *, n_events, params, data_hashes,
-                     multiplier, inverse, max_position, final_book, assumptions, seed):
-        steps = pd.DataFrame({"ts": sti[:, E.TI_TS]})
-        for name, c in _STEP_COLS.items():
-            steps[name] = stf[:, c]
-        steps["seq"] = sti[:, E.TI_SEQ]
-        steps["events_applied"] = sti[:, E.TI_IEX]
+                     multiplier, inverse, max_position, final_book, assumptions, seed,
+                     events=None):
+        cols = {"ts": sti[:, E.TI_TS]}
+        cols.update({name: stf[:, c] for name, c in _STEP_COLS.items()})
+        cols["seq"] = sti[:, E.TI_SEQ]
+        cols["events_applied"] = sti[:, E.TI_IEX]
+        steps = pd.DataFrame(cols)
         fills = pd.DataFrame({
             "ts": fi[:, E.FI_TS], "local_ts": fi[:, E.FI_LTS], "side": fi[:, E.FI_SIDE].astype(np.int8),
             "price": ff[:, E.FF_PX], "qty": ff[:, E.FF_QTY], "maker": fi[:, E.FI_MAKER] == 1,
@@ -98,12 +115,9 @@ class BacktestResult:
             "cash": float(acc[E.A_CASH]), "volume": float(acc[E.A_VOL]),
             "last_mark": float(acc[E.A_MARK]),
         }
-        from mmlab.provenance import collect
-
-        prov = collect(data_hashes, {**params, "seed": seed}).to_dict()
-        return cls(steps, fills, funding, pnl, counters, params, prov, tuple(assumptions),
+        return cls(steps, fills, funding, pnl, counters, params, None, tuple(assumptions),
                    int(n_events), float(multiplier), bool(inverse), float(max_position),
-                   dict(final_book))
+                   dict(final_book), (data_hashes, events, {**params, "seed": seed}))
 
     # ------------------------------------------------------------------ statistics
     def value(self, price):
@@ -232,6 +246,11 @@ class BacktestResult:
         parts = []
         for kind, df in (("step", self.steps), ("fill", self.fills), ("funding", self.funding)):
             d = df.copy()
+            for c in d.columns:  # nullable dtypes: the union table keeps int64 exact
+                if d[c].dtype.kind in "iu":
+                    d[c] = d[c].astype("Int64")
+                elif d[c].dtype.kind == "b":
+                    d[c] = d[c].astype("boolean")
             d.columns = [f"{kind}.{c}" for c in d.columns]
             d.insert(0, "record", kind)
             parts.append(d)
@@ -255,6 +274,24 @@ class BacktestResult:
             if os.path.exists(tmp):
                 os.unlink(tmp)
         return path
+
+
+_CACHE: dict = {}
+
+
+def _collect(data_hashes, params) -> dict:
+    """mmlab.provenance.collect, with the git SHA and library versions looked up once a process."""
+    import datetime as _dt
+
+    from mmlab.provenance import Provenance, git_sha, library_versions
+
+    if "sha" not in _CACHE:
+        _CACHE["sha"] = git_sha() or "unknown"
+        _CACHE["versions"] = library_versions()
+    now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return Provenance(data={str(k): str(v) for k, v in data_hashes.items()}, git_sha=_CACHE["sha"],
+                      parameters=dict(params), versions=dict(_CACHE["versions"]),
+                      created=now).to_dict()
 
 
 def _json_default(o):

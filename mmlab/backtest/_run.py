@@ -24,7 +24,7 @@ from mmlab.backtest._queue import queue_model_code
 from mmlab.backtest._strategies import strategy_spec
 from mmlab.errors import ConfigError, FormatError
 
-__all__ = ["ASSUMPTIONS", "BacktestConfig", "prepare_events", "run"]
+__all__ = ["ASSUMPTIONS", "BacktestConfig", "prepare_events", "run", "scan"]
 
 ASSUMPTIONS = (
     "no market impact: our fills do not consume or move the replayed liquidity",
@@ -178,11 +178,39 @@ def _load(data):
     return ev, {p.name: file_sha256(p)}
 
 
-def prepare_events(events: np.ndarray, source: str = "events") -> np.ndarray:
-    """Per-event codes (uint8: kind | BUY 16 | SELL 32 | EXCH 64 | LOCAL 128) for the kernel.
+def scan(events: np.ndarray, engine: str = "numba", source: str = "events"):
+    """Validate the events and compute the kernel's per-event codes in one compiled pass.
 
-    Raises :class:`~mmlab.errors.FormatError` (naming the row) for unknown kinds, non-finite
-    prices/quantities of book and trade events, and data with L3 events only.
+    Returns ``(code, si, sf)`` (see :func:`mmlab.backtest._engine.scan_events`). Raises
+    :class:`~mmlab.errors.FormatError` (naming the vendor row, ``ival``) for an unknown kind or a
+    non-finite / non-positive price or negative quantity of a depth or trade event, and for data
+    with L3 order events only.
+    """
+    from mmlab.data import EVENT_DTYPE
+
+    if not isinstance(events, np.ndarray) or events.dtype != EVENT_DTYPE:
+        raise FormatError(f"{source}: expected an EVENT_DTYPE array")
+    code = np.empty(len(events), dtype=np.uint8)
+    si = np.zeros(9, dtype=np.int64)
+    sf = np.zeros(4, dtype=np.float64)
+    f = E.scan_events if engine == "numba" else E.scan_events_python
+    f(events["ev"], events["px"], events["qty"], events["exch_ts"], events["local_ts"], code, si, sf)
+    if si[0] >= 0:
+        i = int(si[0])
+        row = int(events["ival"][i])
+        if si[1] == 1:
+            raise FormatError(f"{source}: row {row}: unknown event kind {int(code[i] & 15)}")
+        raise FormatError(f"{source}: row {row}: non-finite or invalid price/quantity "
+                          f"(px={events['px'][i]!r}, qty={events['qty'][i]!r})")
+    if si[2] == 0 and si[3] > 0:
+        raise FormatError(f"{source}: L3 order events only; the L2 engine needs DEPTH/TRADE events "
+                          "(rebuild the L2 book with mmlab.book first)")
+    return code, si, sf
+
+
+def prepare_events(events: np.ndarray, source: str = "events") -> np.ndarray:
+    """Per-event codes (uint8: kind | BUY 16 | SELL 32 | EXCH 64 | LOCAL 128) for the kernel,
+    after validation (see :func:`scan`).
 
     Examples
     --------
@@ -191,33 +219,7 @@ def prepare_events(events: np.ndarray, source: str = "events") -> np.ndarray:
     >>> int(c[0] & 15), bool(c[0] & 64)   # a DEPTH_CLEAR seen on the exchange side
     (3, True)
     """
-    from mmlab.data import EVENT_DTYPE
-
-    if not isinstance(events, np.ndarray) or events.dtype != EVENT_DTYPE:
-        raise FormatError(f"{source}: expected an EVENT_DTYPE array")
-    ev = events["ev"]
-    kind = (ev & np.uint64(0xFF)).astype(np.uint8)
-    bad = (kind > 13) | (kind == 0) | ((kind > 5) & (kind < 10))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise FormatError(f"{source}: row {int(events['ival'][i])}: unknown event kind {int(kind[i])}")
-    used = (kind == E.K_DEPTH) | (kind == E.K_SNAPSHOT) | (kind == E.K_TRADE)
-    if len(events) and not used.any() and (kind >= 10).any():
-        raise FormatError(f"{source}: L3 order events only; the L2 engine needs DEPTH/TRADE events "
-                          "(rebuild the L2 book with mmlab.book first)")
-    px = events["px"]
-    q = events["qty"]
-    nonfin = used & ~(np.isfinite(px) & np.isfinite(q) & (q >= 0) & (px > 0))
-    if nonfin.any():
-        i = int(np.flatnonzero(nonfin)[0])
-        raise FormatError(f"{source}: row {int(events['ival'][i])}: non-finite or negative "
-                          f"price/quantity (px={px[i]!r}, qty={q[i]!r})")
-    code = kind.copy()
-    code |= np.where((ev & np.uint64(1 << 29)) != 0, np.uint8(E.C_BUY), np.uint8(0))
-    code |= np.where((ev & np.uint64(1 << 28)) != 0, np.uint8(E.C_SELL), np.uint8(0))
-    code |= np.where((ev & np.uint64(1 << 31)) != 0, np.uint8(E.C_EXCH), np.uint8(0))
-    code |= np.where((ev & np.uint64(1 << 30)) != 0, np.uint8(E.C_LOCAL), np.uint8(0))
-    return code
+    return scan(events, source=source)[0]
 
 
 def _infer_lot(q: np.ndarray) -> float:
@@ -269,28 +271,31 @@ def run(data, strategy, *, engine: str = "numba", **settings):
     events, data_hashes = _load(data)
     if len(events) == 0:
         raise ConfigError("data: no events")
-    code = prepare_events(events)
-    used = (code & 15) != E.K_CLEAR
-    used &= ((code & 15) == E.K_DEPTH) | ((code & 15) == E.K_SNAPSHOT) | ((code & 15) == E.K_TRADE)
-    px_used = events["px"][used]
-    if px_used.size == 0:
+    code, si, sf = scan(events, engine)
+    if si[2] == 0:
         raise ConfigError("data: no depth or trade events")
     if cfg.tick_size is None:
         from mmlab.book import infer_tick_size
 
-        tick = float(infer_tick_size(px_used))
+        kind = code & 15
+        used = (kind == E.K_DEPTH) | (kind == E.K_SNAPSHOT) | (kind == E.K_TRADE)
+        tick = float(infer_tick_size(events["px"][used]))
     else:
         tick = float(cfg.tick_size)
-    lot = float(cfg.lot_size) if cfg.lot_size is not None else _infer_lot(events["qty"][used])
+    if cfg.lot_size is not None:
+        lot = float(cfg.lot_size)
+    else:
+        kind = code & 15
+        lot = _infer_lot(events["qty"][(kind == E.K_DEPTH) | (kind == E.K_SNAPSHOT) | (kind == E.K_TRADE)])
     if cfg.roi is not None:
         lo, hi = cfg.roi
     else:
-        kind = code & 15
-        tp = events["px"][kind == E.K_TRADE]
-        ref = tp if tp.size else px_used
-        lo, hi = float(np.min(ref)) * 0.9, float(np.max(ref)) * 1.1
-        lo = max(lo, float(np.min(px_used)))
-        hi = min(hi, float(np.max(px_used)))
+        if math.isfinite(sf[0]):
+            lo, hi = sf[0] * 0.9, sf[1] * 1.1
+        else:
+            lo, hi = sf[2], sf[3]
+        lo = max(lo, sf[2])
+        hi = min(hi, sf[3])
     base = int(math.floor(lo / tick + 0.5))
     n_ticks = int(math.floor(hi / tick + 0.5)) - base + 1
     if n_ticks > 20_000_000:
@@ -299,15 +304,12 @@ def run(data, strategy, *, engine: str = "numba", **settings):
                                                         clip=cfg.clip)
     exch_ts = events["exch_ts"]
     local_ts = events["local_ts"]
-    is_lo = (code & E.C_LOCAL) != 0
-    is_ex = (code & E.C_EXCH) != 0
-    if not is_lo.any() or not is_ex.any():
+    if si[7] == 0 or si[8] == 0:
         raise ConfigError("data: need events flagged both EXCH and LOCAL")
-    lts = local_ts[is_lo]
-    t_first = int(lts[0])
-    t_end = int(max(np.max(exch_ts[is_ex]), np.max(lts)))
+    t_first = int(si[4])
+    t_end = int(max(si[6], si[5]))
     start = int(cfg.start) if cfg.start is not None else t_first
-    end = int(cfg.end) if cfg.end is not None else int(lts[-1])
+    end = int(cfg.end) if cfg.end is not None else int(si[5])
     t_start = start + int(cfg.interval)
     n_steps = max(0, (end - t_start) // int(cfg.interval) + 1)
     if cfg.funding is not None:
@@ -365,15 +367,11 @@ def run(data, strategy, *, engine: str = "numba", **settings):
     params = {**cfg.public(), **{k: v for k, v in sdesc.items()}, "engine": engine,
               "tick_size_used": tick, "lot_size_used": lot, "roi_used": (base * tick,
                                                                          (base + n_ticks - 1) * tick)}
-    if not data_hashes:
-        import hashlib
-
-        data_hashes = {"events": hashlib.sha256(np.ascontiguousarray(events).view(np.uint8)).hexdigest()}
     return BacktestResult._from_kernel(
         stf[:k_done], sti[:k_done], ff[:nf], fi[:nf], fund_out[: int(sc[E.S_NFUND])], sc, acc,
         n_events=len(events), params=params, data_hashes=data_hashes, multiplier=cfg.multiplier,
         inverse=bool(cfg.inverse), max_position=cfg.max_position, final_book=top,
-        assumptions=ASSUMPTIONS, seed=int(cfg.seed))
+        assumptions=ASSUMPTIONS, seed=int(cfg.seed), events=None if data_hashes else events)
 
 
 def _final_top(book, best, base, tick, n):
