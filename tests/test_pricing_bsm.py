@@ -269,3 +269,30 @@ def test_results_plot_and_pandas_inputs():
     np.testing.assert_allclose(res.iv, 0.25, rtol=1e-12)
     assert len(res.plot(x=chain["K"]).lines) == 1
     matplotlib.pyplot.close("all")
+
+
+def test_invalid_nan_mode():
+    # a chain snapshot taken after some contracts expired (t < 0): NaN rows instead of an error
+    from mmlab.pricing import bachelier_greeks, black76_greeks, black76_price
+
+    t = np.array([-0.001, 0.5, 0.5])
+    sig = np.array([0.2, -0.1, 0.2])
+    g = bsm_greeks("c", 100.0, 100.0, t, 0.02, sig, invalid="nan")
+    for k in GREEK_NAMES:
+        v = getattr(g, k)
+        assert np.isnan(v[0]) and np.isnan(v[1]), k
+    ref = bsm_greeks("c", 100.0, 100.0, 0.5, 0.02, 0.2)
+    for k in GREEK_NAMES:
+        assert getattr(g, k)[2] == getattr(ref, k), k
+    assert np.isnan(bsm_price("c", -1.0, 100.0, 0.5, 0.02, 0.2, invalid="nan"))
+    p = black76_price("p", [-37.63, 19.0], 19.0, 0.75, 0.1, 0.28, invalid="nan")
+    assert np.isnan(p[0]) and p[1] == pytest.approx(1.7011, abs=5e-5)  # Haug, as above
+    b76 = black76_greeks("c", 19.0, [0.0, 19.0], 0.75, 0.1, 0.28, invalid="nan")
+    assert np.isnan(b76.rho[0]) and np.isfinite(b76.rho[1])
+    bg = bachelier_greeks("c", -5.0, 1.0, [0.5, -0.5], 0.0, 2.0, invalid="nan")
+    assert np.isfinite(bg.price[0]) and np.isnan(bg.price[1])
+    # the default still raises, and the keyword is checked
+    with pytest.raises(ConfigError, match="t must be >= 0"):
+        bsm_greeks("c", 100.0, 100.0, t, 0.02, 0.2)
+    with pytest.raises(ConfigError, match="invalid"):
+        bsm_price("c", 100.0, 100.0, 0.5, 0.02, 0.2, invalid="ignore")

@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit
 
 from mmlab.errors import ConfigError
-from mmlab.pricing._black_scholes import _values
+from mmlab.pricing._black_scholes import _check_invalid, _mask_invalid, _values
 from mmlab.pricing._greeks import Greeks
 from mmlab.pricing._inputs import as_flags, broadcast_inputs, flag_scalar, scalars
 from mmlab.pricing._normal import norm_cdf, norm_pdf
@@ -105,27 +105,33 @@ def bachelier_greeks_python(flag, F, K, t, r, sigma, want, out):
 bachelier_greeks_kernel = njit(cache=True)(bachelier_greeks_python)
 
 
-def _run(flag, F, K, t, r, sigma_n, want):
+def _run(flag, F, K, t, r, sigma_n, want, invalid="raise"):
+    _check_invalid(invalid)
     th = flag_scalar(flag)
     if th is not None and scalars(F, K, t, r, sigma_n):
         for name, v in (("t", t), ("sigma_n", sigma_n)):
             if v < 0.0:
+                if invalid == "nan":
+                    return (), (math.nan,) * 9
                 raise ConfigError(f"{name} must be >= 0 (element 0 is {v!r})")
         res = _bachelier_one(th, float(F), float(K), float(t), float(r), float(sigma_n), want)
         return (), res
     fl = as_flags(flag)
     shape, arrs = broadcast_inputs(flag=fl, F=F, K=K, t=t, r=r, sigma_n=sigma_n)
     n = int(np.prod(shape))
+    bad = _mask_invalid(arrs, ((3, False), (5, False)), n) if invalid == "nan" else None
     out = np.empty((9 if want else 1, n))
     code, idx = bachelier_greeks_kernel(*arrs, want, out)
     if code:
         name, arr = (("t", arrs[3]), ("sigma_n", arrs[5]))[code - 1]
         val = arr[idx if arr.shape[0] > 1 else 0]
         raise ConfigError(f"{name} must be >= 0 (element {idx} is {val!r})")
+    if bad is not None and bad.any():
+        out[:, bad] = np.nan
     return shape, out
 
 
-def bachelier_price(flag, F, K, t, r, sigma_n):
+def bachelier_price(flag, F, K, t, r, sigma_n, *, invalid="raise"):
     """Bachelier (normal-model) price of European options on a forward.
 
     Parameters
@@ -140,6 +146,8 @@ def bachelier_price(flag, F, K, t, r, sigma_n):
         Continuously compounded discount rate.
     sigma_n : float or array-like
         Normal volatility in price units per sqrt(year) (>= 0); e.g. 0.0080 = 80 bp/yr for rates.
+    invalid : {'raise', 'nan'}, default 'raise'
+        Elements with t < 0 or sigma_n < 0: raise ``ConfigError`` or give NaN outputs.
 
     Returns
     -------
@@ -157,11 +165,11 @@ def bachelier_price(flag, F, K, t, r, sigma_n):
     >>> round(float(bachelier_price("p", -5.0, 10.0, 0.1, 0.0, 20.0)), 4)
     15.0187
     """
-    shape, out = _run(flag, F, K, t, r, sigma_n, False)
+    shape, out = _run(flag, F, K, t, r, sigma_n, False, invalid)
     return _values(out, shape)[0]
 
 
-def bachelier_greeks(flag, F, K, t, r, sigma_n) -> Greeks:
+def bachelier_greeks(flag, F, K, t, r, sigma_n, *, invalid="raise") -> Greeks:
     """Bachelier price and Greeks with respect to the forward (vega per 1.00 of sigma_n).
 
     Examples
@@ -170,5 +178,5 @@ def bachelier_greeks(flag, F, K, t, r, sigma_n) -> Greeks:
     >>> round(float(g.price), 6), float(g.delta)
     (0.003989, 0.5)
     """
-    shape, out = _run(flag, F, K, t, r, sigma_n, True)
+    shape, out = _run(flag, F, K, t, r, sigma_n, True, invalid)
     return Greeks("bachelier", *_values(out, shape))

@@ -20,7 +20,7 @@ __all__ = ["black76_greeks", "black76_price"]
 _NAMES = ("F", "K", "t", "sigma")
 
 
-def black76_price(flag, F, K, t, r, sigma):
+def black76_price(flag, F, K, t, r, sigma, *, invalid="raise"):
     """Black-76 price of European options on a futures or forward price.
 
     Parameters
@@ -37,6 +37,8 @@ def black76_price(flag, F, K, t, r, sigma):
         Continuously compounded discount rate to the premium payment date.
     sigma : float or array-like
         Lognormal volatility (>= 0).
+    invalid : {'raise', 'nan'}, default 'raise'
+        Elements with F or K <= 0, t < 0 or sigma < 0: raise ``ConfigError`` or give NaN.
 
     Returns
     -------
@@ -54,11 +56,11 @@ def black76_price(flag, F, K, t, r, sigma):
     >>> [round(float(v), 4) for v in black76_price(["c", "p"], 19.0, 19.0, 0.75, 0.1, 0.28)]
     [1.7011, 1.7011]
     """
-    shape, out = _run(flag, F, K, t, r, r, sigma, False, _NAMES)
+    shape, out = _run(flag, F, K, t, r, r, sigma, False, _NAMES, invalid)
     return _values(out, shape)[0]
 
 
-def black76_greeks(flag, F, K, t, r, sigma) -> Greeks:
+def black76_greeks(flag, F, K, t, r, sigma, *, invalid="raise") -> Greeks:
     """Black-76 price and Greeks with respect to the forward.
 
     Returns
@@ -73,7 +75,7 @@ def black76_greeks(flag, F, K, t, r, sigma) -> Greeks:
     >>> round(float(g.rho), 6) == round(-0.75 * float(g.price), 6)
     True
     """
-    shape, out = _run(flag, F, K, t, r, r, sigma, True, _NAMES)
+    shape, out = _run(flag, F, K, t, r, r, sigma, True, _NAMES, invalid)
     vals = _values(out, shape)
     vals[5] = vals[5] + vals[6]  # d/dr with q = r tied: forward fixed, only discounting moves
     vals[6] = vals[6] * np.nan

@@ -128,19 +128,50 @@ def bsm_greeks_python(flag, S, K, t, r, q, sigma, want, out):
 bsm_greeks_kernel = njit(cache=True)(bsm_greeks_python)
 
 
-def _run(flag, S, K, t, r, q, sigma, want, names=("S", "K", "t", "sigma")):
-    """Validate, broadcast and run the kernel; ``names`` label S, K, t, sigma in errors."""
+def _check_invalid(invalid):
+    if invalid not in ("raise", "nan"):
+        raise ConfigError(f"invalid: expected 'raise' or 'nan', got {invalid!r}")
+
+
+def _mask_invalid(arrs, rules, n):
+    """For ``invalid='nan'``: mask of bad elements; bad inputs replaced by 1.0 in ``arrs``.
+
+    ``rules`` holds ``(position in arrs, strict)``: strict means the value must be > 0, else
+    >= 0.
+    """
+    bad = np.zeros(n, dtype=bool)
+    for pos, strict in rules:
+        a = arrs[pos]
+        b = (a <= 0.0) if strict else (a < 0.0)
+        if b.any():
+            bad |= b
+            arrs[pos] = np.where(b, 1.0, a)
+    return bad
+
+
+def _run(flag, S, K, t, r, q, sigma, want, names=("S", "K", "t", "sigma"), invalid="raise"):
+    """Validate, broadcast and run the kernel; ``names`` label S, K, t, sigma in errors.
+
+    ``invalid='nan'`` turns elements with an invalid S, K, t or sigma into NaN outputs instead
+    of raising.
+    """
+    _check_invalid(invalid)
     th = flag_scalar(flag)
     if th is not None and scalars(S, K, t, r, q, sigma):
         # single option: call the scalar kernel directly (no array dispatch)
         for code, v in ((1, S), (2, K), (3, t), (4, sigma)):
             if (v <= 0.0 if code <= 2 else v < 0.0):
+                if invalid == "nan":
+                    return (), (math.nan,) * 9
                 raise ConfigError(f"{names[code - 1]} {_ARG_RULES[code]} (element 0 is {v!r})")
         res = _bsm_one(th, float(S), float(K), float(t), float(r), float(q), float(sigma), want)
         return (), res
     fl = as_flags(flag)
     shape, arrs = broadcast_inputs(flag=fl, S=S, K=K, t=t, r=r, q=q, sigma=sigma)
     n = int(np.prod(shape))
+    bad = None
+    if invalid == "nan":
+        bad = _mask_invalid(arrs, ((1, True), (2, True), (3, False), (6, False)), n)
     out = np.empty((9 if want else 1, n))
     code, idx = bsm_greeks_kernel(*arrs, want, out)
     if code:
@@ -148,6 +179,8 @@ def _run(flag, S, K, t, r, q, sigma, want, names=("S", "K", "t", "sigma")):
         arr = arrs[code]
         val = arr[idx if arr.shape[0] > 1 else 0]
         raise ConfigError(f"{name} {_ARG_RULES[code]} (element {idx} is {val!r})")
+    if bad is not None and bad.any():
+        out[:, bad] = np.nan
     return shape, out
 
 
@@ -158,7 +191,7 @@ def _values(out, shape):
     return [reshape_output(out[j], shape) for j in range(out.shape[0])]
 
 
-def bsm_price(flag, S, K, t, r, sigma, q=0.0):
+def bsm_price(flag, S, K, t, r, sigma, q=0.0, *, invalid="raise"):
     """Black-Scholes-Merton price of European options with a continuous dividend yield.
 
     Parameters
@@ -177,6 +210,10 @@ def bsm_price(flag, S, K, t, r, sigma, q=0.0):
         Black-Scholes volatility (>= 0), per sqrt(year).
     q : float or array-like, default 0
         Continuous dividend yield (or foreign rate, or borrow cost).
+    invalid : {'raise', 'nan'}, default 'raise'
+        What an element with S or K <= 0, t < 0 or sigma < 0 does: raise ``ConfigError``, or
+        give NaN outputs (e.g. the already-expired rows of a chain snapshot).  NaN inputs always
+        give NaN outputs.
 
     Returns
     -------
@@ -186,7 +223,8 @@ def bsm_price(flag, S, K, t, r, sigma, q=0.0):
     Raises
     ------
     ConfigError
-        Bad flag, shapes that do not broadcast, S or K <= 0, t < 0, sigma < 0.
+        Bad flag, shapes that do not broadcast, S or K <= 0, t < 0, sigma < 0 (unless
+        ``invalid='nan'``).
 
     Notes
     -----
@@ -199,11 +237,11 @@ def bsm_price(flag, S, K, t, r, sigma, q=0.0):
     >>> [round(float(v), 2) for v in bsm_price(["c", "p"], 42.0, 40.0, 0.5, 0.1, 0.2)]
     [4.76, 0.81]
     """
-    shape, out = _run(flag, S, K, t, r, q, sigma, False, ("S", "K", "t", "sigma"))
+    shape, out = _run(flag, S, K, t, r, q, sigma, False, ("S", "K", "t", "sigma"), invalid)
     return _values(out, shape)[0]
 
 
-def bsm_greeks(flag, S, K, t, r, sigma, q=0.0) -> Greeks:
+def bsm_greeks(flag, S, K, t, r, sigma, q=0.0, *, invalid="raise") -> Greeks:
     """Black-Scholes-Merton price and Greeks (analytic).
 
     Parameters are those of :func:`bsm_price`.
@@ -220,5 +258,5 @@ def bsm_greeks(flag, S, K, t, r, sigma, q=0.0) -> Greeks:
     >>> round(float(g.price), 4), round(float(g.delta), 4)
     (2.4648, -0.2642)
     """
-    shape, out = _run(flag, S, K, t, r, q, sigma, True, ("S", "K", "t", "sigma"))
+    shape, out = _run(flag, S, K, t, r, q, sigma, True, ("S", "K", "t", "sigma"), invalid)
     return Greeks("bsm", *_values(out, shape))
