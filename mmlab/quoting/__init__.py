@@ -12,7 +12,9 @@ Python twin ``*_python``) behind one interface, ``strategy.quote(MarketState) ->
 Single-level strategies also expose ``kernel`` / ``python_kernel`` (signature
 ``(mid, inventory, time_left, best_bid, best_ask, volatility, params)``), ``params`` and
 ``quote_many`` for compiled loops. A side that is not quoted has size 0 and price NaN.
-Calibration: :class:`IntensityFit`. Paper reproduction: :func:`simulate_avellaneda_stoikov`,
+Layers, skews, microstructure offsets, tick/lot rounding, the fee-aware edge filter and
+validation: :class:`LayerConfig`, :class:`LayeredQuoter`, :class:`LayeredStrategy`,
+:func:`validate_quotes`. Calibration: :class:`IntensityFit`. Paper reproduction: :func:`simulate_avellaneda_stoikov`,
 :func:`reproduce_as_table`.
 """
 
@@ -44,6 +46,21 @@ from mmlab.quoting._avellaneda_stoikov import (
     avellaneda_stoikov_infinite_quotes,
     avellaneda_stoikov_quotes,
 )
+from mmlab.quoting._construction import (
+    book_imbalance,
+    edge_beats_fee,
+    imbalance_offset,
+    inventory_price_skew,
+    inventory_size_factor,
+    maker_fee_per_unit,
+    maker_fee_terms,
+    queue_offset,
+    round_price_down,
+    round_price_up,
+    tick_arrays,
+    validate_quotes,
+    volatility_offset,
+)
 from mmlab.quoting._depth import (
     DepthConfig,
     DepthStrategy,
@@ -74,11 +91,36 @@ from mmlab.quoting._grid import (
     grid_ladder_kernel_python,
 )
 from mmlab.quoting._intensity import IntensityFit, fill_counts, trade_depths
+from mmlab.quoting._layers import (
+    LayerConfig,
+    LayeredQuoter,
+    LayeredStrategy,
+    build_ladder_kernel,
+    build_ladder_kernel_python,
+)
 from mmlab.quoting._types import MarketState, Quote, QuotingStrategy
 
 __all__ = sorted(
     [
         "AS_PAPER_TABLE",
+        "LayerConfig",
+        "LayeredQuoter",
+        "LayeredStrategy",
+        "build_ladder_kernel",
+        "build_ladder_kernel_python",
+        "book_imbalance",
+        "edge_beats_fee",
+        "imbalance_offset",
+        "inventory_price_skew",
+        "inventory_size_factor",
+        "maker_fee_per_unit",
+        "maker_fee_terms",
+        "queue_offset",
+        "round_price_down",
+        "round_price_up",
+        "tick_arrays",
+        "validate_quotes",
+        "volatility_offset",
         "DepthConfig",
         "DepthStrategy",
         "depth_quote_kernel",
