@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from mmlab.surface._chain import ChainAnalytics, ChainFilter, analyze_chain, parity_forward
 from mmlab.surface._arbitrage import butterfly_check, calendar_check, check_grid, repair_svi
+from mmlab.surface._report import SurfaceReport, g_from_total_variance, surface_report
 from mmlab.surface._ssvi import SSVIFit, ssvi_total_variance
 from mmlab.surface._surface import VolSurface, fit_surface
 from mmlab.surface._svi import (
@@ -26,13 +27,16 @@ __all__ = sorted(
         "ChainFilter",
         "SSVIFit",
         "SVIParams",
+        "SurfaceReport",
         "VolSurface",
         "butterfly_check",
         "calendar_check",
         "check_grid",
         "fit_surface",
+        "g_from_total_variance",
         "repair_svi",
         "ssvi_total_variance",
+        "surface_report",
         "analyze_chain",
         "parity_forward",
         "SVISlice",

@@ -23,9 +23,13 @@ from mmlab.surface._svi import SVIParams, svi_density_g, svi_total_variance
 
 __all__ = ["butterfly_check", "calendar_check", "check_grid", "repair_svi"]
 
-#: Tolerance of the checks: g and total-variance gaps above minus this count as arbitrage-free.
+#: Tolerances of the checks: ``g >= -G_TOL`` is butterfly-free; a total-variance decrease smaller
+#: than ``W_TOL + W_RTOL * w`` is numerical noise (1e-6 of w is ~1e-7 of a vol point), not arbitrage.
 G_TOL = 1e-9
 W_TOL = 1e-12
+W_RTOL = 1e-6
+#: Margin of the repair's calendar constraint, relative to the slice's largest total variance.
+CAL_MARGIN = 1e-5
 
 
 def check_grid(k_quoted, n: int = 201, margin: float = 0.5) -> np.ndarray:
@@ -63,7 +67,8 @@ def butterfly_check(params: SVIParams, k) -> tuple[bool, float, float]:
 
 
 def calendar_check(w_short, w_long, k) -> tuple[bool, float, float]:
-    """``(ok, min(w_long - w_short), k at the min)`` for two slices' total variances on ``k``.
+    """``(ok, min(w_long - w_short), k at the min)`` for two slices' total variances on ``k``
+    (tolerance ``W_TOL + W_RTOL w``).
 
     ``w_short``/``w_long`` are callables ``k -> w`` (shorter and longer maturity).
 
@@ -74,9 +79,11 @@ def calendar_check(w_short, w_long, k) -> tuple[bool, float, float]:
     (True, 0.01)
     """
     k = np.asarray(k, dtype=float)
-    gap = np.asarray(w_long(k), dtype=float) - np.asarray(w_short(k), dtype=float)
+    ws = np.asarray(w_short(k), dtype=float)
+    gap = np.asarray(w_long(k), dtype=float) - ws
     i = int(np.argmin(gap))
-    return bool(gap[i] >= -W_TOL), float(gap[i]), float(k[i])
+    ok = bool(np.all(gap >= -(W_TOL + W_RTOL * np.abs(ws))))
+    return ok, float(gap[i]), float(k[i])
 
 
 def repair_svi(
@@ -100,7 +107,7 @@ def repair_svi(
     k_grid : numpy.ndarray
         Grid on which ``g(k) >= margin`` is imposed.
     w_lower : callable, optional
-        Total variance of the previous (shorter) slice: ``w(k) >= w_lower(k) + 1e-6 max|w_target|`` on
+        Total variance of the previous (shorter) slice: ``w(k) >= w_lower(k) + 1e-5 max|w_target|`` on
         ``k_cal`` (default ``k_grid``).
     margin : float, default 1e-4
         Safety margin on ``g`` (``g`` is of order 1 near the money), so the density stays
@@ -144,7 +151,7 @@ def repair_svi(
         g = np.where(np.isfinite(g), g, -1e3)
         out = [g - margin, wpos]
         if lower is not None:
-            out.append((svi_total_variance(kc, *p) - lower) / scale_w - 1e-6)
+            out.append((svi_total_variance(kc, *p) - lower) / scale_w - CAL_MARGIN)
         return np.concatenate(out)
 
     x0 = np.array([params.a / scale_w, params.b, params.rho, params.m, params.sigma])
@@ -161,5 +168,7 @@ def repair_svi(
     out = SVIParams(float(a), float(b), float(rho), float(m), float(s))
     # SLSQP often stops with 'positive directional derivative' at the constrained optimum: judge
     # the result by its constraints, not by its status
-    ok = bool(np.all(np.isfinite(res.x))) and bool(np.min(cons(res.x)) >= -0.5 * margin)
+    c = cons(res.x)
+    ng = kg.size
+    ok = bool(np.all(np.isfinite(res.x))) and bool(np.min(c[:ng]) >= -0.5 * margin) and bool(np.min(c[ng:]) >= -0.5 * CAL_MARGIN)
     return out, ok

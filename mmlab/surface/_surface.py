@@ -212,6 +212,13 @@ class VolSurface:
         return ax
 
 
+def _clean(p: SVIParams, grid, lower, cal_grid) -> bool:
+    """Whether ``p`` passes the butterfly check on ``grid`` and the calendar check on ``cal_grid``."""
+    if not butterfly_check(p, grid)[0]:
+        return False
+    return lower is None or cal_grid is None or calendar_check(lower, p.total_variance, cal_grid)[0]
+
+
 def _overlap(grid: np.ndarray, prev: _Slice, n: int = 201) -> np.ndarray | None:
     """Grid on the overlap of a slice's domain and the previous slice's (None if disjoint)."""
     lo, hi = max(grid[0], prev.k_lo), min(grid[-1], prev.k_hi)
@@ -348,11 +355,13 @@ def fit_surface(
                     cal_ok = cal_grid is None or calendar_check(prev.params.total_variance, p.total_variance, cal_grid)[0]
                 if not (bf_ok and cal_ok):
                     wt, om = _weights_for(pts, T, fitter)
-                    p2, _ = repair_svi(
-                        p, kq, wt, om, grid[::4],
-                        w_lower=None if (prev is None or cal_grid is None) else prev.params.total_variance,
-                        k_cal=None if cal_grid is None else cal_grid[::4],
-                    )  # fmt: skip
+                    lower = None if (prev is None or cal_grid is None) else prev.params.total_variance
+                    p2, ok = repair_svi(p, kq, wt, om, grid[::4], w_lower=lower, k_cal=None if cal_grid is None else cal_grid[::4])
+                    if not ok or not _clean(p2, grid, lower, cal_grid):
+                        # second try: every grid point, a wider margin on g, from the first result
+                        p3, ok3 = repair_svi(p2, kq, wt, om, grid, w_lower=lower, k_cal=cal_grid, margin=1e-3)
+                        if ok3 or _clean(p3, grid, lower, cal_grid):
+                            p2 = p3
                     p, repaired = p2, True
             rows[i]["repaired"] = repaired
             s = _Slice(ex.loc[i, "root"], ex.loc[i, "expiry"], T, float(ex.loc[i, "forward"]), p,
