@@ -270,3 +270,12 @@ def test_never_raises_and_never_returns_an_unflagged_nan(price, S, K, t, r, q, f
         assert np.isfinite(iv[0]) and iv[0] > 0
     else:
         assert np.isnan(iv[0])
+
+
+def test_extreme_magnitudes():
+    # found by Hypothesis: a geometric bisection sqrt(lo * hi) overflowed at 1e154
+    iv, code = implied_vol(5.3489414707557125e153, "c", 0.0, 1.0, 1.0, 0.0, model="bachelier")
+    assert code == 0 and iv == pytest.approx(5.3489414707557125e153 * np.sqrt(2 * np.pi), rel=1e-12)
+    # a vol that does not fit a double is flagged, not returned as inf
+    res = implied_vol(1e300, "c", 0.0, 1.0, 1e-300, 0.0, model="bachelier")
+    assert np.isnan(res.iv) and res.code == IVCode.NOT_CONVERGED

@@ -34,9 +34,10 @@ class IVCode(enum.IntEnum):
     4     NONPOSITIVE_TIME        t <= 0 (expired: no vol to imply)
     5     NONPOSITIVE_PRICE       price <= 0
     6     INVALID_INPUT           NaN or infinite input; S, F or K <= 0 for the lognormal models
-    7     NOT_CONVERGED           no root to double precision: the normalised time value is a
-                                  subnormal double below 4.9e-312 (fewer than 12 significant
-                                  digits); otherwise not expected (please report)
+    7     NOT_CONVERGED           no finite root in double precision: the normalised time
+                                  value is a subnormal below 4.9e-312 (fewer than 12
+                                  significant digits), or the vol would overflow a double;
+                                  otherwise not expected (please report)
     ====  ======================  ==================================================================
     """
 

@@ -122,7 +122,7 @@ def _householder(s, g, g1, g2, g3, lo, hi):
         if math.isinf(hi):
             sn = 2.0 * s if s > 0.0 else 1.0
         elif lo > 0.0:
-            sn = math.sqrt(lo * hi)  # geometric bisection for ranges spanning decades
+            sn = math.sqrt(lo) * math.sqrt(hi)  # geometric bisection for ranges spanning decades
         else:
             sn = 0.5 * (lo + hi)
     return sn, False
@@ -186,7 +186,7 @@ def normalised_implied_vol(beta, x):
             b = _black_fast(x, s, bmax, emx)
             if b <= 0.0:  # underflow: far below the root
                 lo = s
-                s = math.sqrt(lo * hi) if hi < math.inf else 2.0 * s
+                s = math.sqrt(lo) * math.sqrt(hi) if hi < math.inf else 2.0 * s
                 continue
             g = math.log(b) - target
             nu = bp / b
@@ -197,7 +197,7 @@ def normalised_implied_vol(beta, x):
             c = _black_complement(x, s, bmax, emx)
             if c <= 0.0:  # underflow: far above the root
                 hi = s
-                s = math.sqrt(lo * hi) if lo > 0.0 else 0.5 * s
+                s = math.sqrt(lo) * math.sqrt(hi) if lo > 0.0 else 0.5 * s
                 continue
             g = target - math.log(c)
             mu = bp / c
@@ -211,7 +211,7 @@ def normalised_implied_vol(beta, x):
         else:
             hi = s
         if not (g1 > 0.0) or not math.isfinite(g1):
-            sn = math.sqrt(lo * hi) if (lo > 0.0 and hi < math.inf) else (
+            sn = math.sqrt(lo) * math.sqrt(hi) if (lo > 0.0 and hi < math.inf) else (
                 2.0 * s if hi == math.inf else 0.5 * (lo + hi))
         elif abs(g) <= _TOL * s * g1:  # converged: the last (Newton) correction is negligible
             return s - g / g1
@@ -257,9 +257,10 @@ def _black_iv_one(price, th, S, K, t, r, q, is_bsm):
     if beta < _TINY:  # subnormal with < 12 significant digits: no vol to trust
         return math.nan, NOT_CONVERGED
     s = normalised_implied_vol(beta, x)
-    if not (s == s):
+    sig = s / math.sqrt(t)
+    if not (math.isfinite(sig) and sig > 0.0):  # no root, or a vol beyond double range
         return math.nan, NOT_CONVERGED
-    return s / math.sqrt(t), OK
+    return sig, OK
 
 
 def black_iv_python(price, flag, S, K, t, r, q, is_bsm, out_iv, out_code):
@@ -311,7 +312,7 @@ def normalised_bachelier_iv(v, a):
     else:
         s = v * _SQRT_2PI + 0.25 * a
     if not (s > lo and s < hi):
-        s = math.sqrt(lo * hi)
+        s = math.sqrt(lo) * math.sqrt(hi)
     target = math.log(v)
     a2 = a * a
     last = math.inf
@@ -319,7 +320,7 @@ def normalised_bachelier_iv(v, a):
         val = _bachelier_tv(a, s)
         if val <= 0.0:
             lo = s
-            s = math.sqrt(lo * hi)
+            s = math.sqrt(lo) * math.sqrt(hi)
             continue
         g = math.log(val) - target
         if g == 0.0:
@@ -337,7 +338,7 @@ def normalised_bachelier_iv(v, a):
         g2 = nu * h2 - nu * nu
         g3 = nu * h3 - 3.0 * nu * nu * h2 + 2.0 * nu * nu * nu
         if not (g1 > 0.0) or not math.isfinite(g1):
-            sn = math.sqrt(lo * hi)
+            sn = math.sqrt(lo) * math.sqrt(hi)
         elif abs(g) <= _TOL * s * g1:
             return s - g / g1
         else:
@@ -376,9 +377,10 @@ def _bachelier_iv_one(price, th, F, K, t, r):
     if tv < _TINY:
         return math.nan, NOT_CONVERGED
     s = normalised_bachelier_iv(tv, abs(m))
-    if not (s == s):
+    sig = s / math.sqrt(t)
+    if not (math.isfinite(sig) and sig > 0.0):
         return math.nan, NOT_CONVERGED
-    return s / math.sqrt(t), OK
+    return sig, OK
 
 
 def bachelier_iv_python(price, flag, F, K, t, r, out_iv, out_code):
