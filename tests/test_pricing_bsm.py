@@ -296,3 +296,26 @@ def test_invalid_nan_mode():
         bsm_greeks("c", 100.0, 100.0, t, 0.02, 0.2)
     with pytest.raises(ConfigError, match="invalid"):
         bsm_price("c", 100.0, 100.0, 0.5, 0.02, 0.2, invalid="ignore")
+
+
+_any = st.floats(allow_nan=True, allow_infinity=True, width=64)
+
+
+@settings(max_examples=200, deadline=None)
+@given(S=_any, K=_any, t=_any, r=_any, q=_any, s=_any, flag=st.sampled_from("cp"))
+def test_pricing_raises_only_config_errors(S, K, t, r, q, s, flag):
+    # Any floats: a result (NaN/inf at absurd magnitudes) or a ConfigError naming the argument,
+    # never a ZeroDivisionError from inside a kernel (found by this test at S = t = sigma = 1e-145).
+    from mmlab.pricing import bachelier_greeks, black76_greeks
+
+    for fn, args in ((bsm_greeks, (flag, S, K, t, r, s, q)),
+                     (black76_greeks, (flag, S, K, t, r, s)),
+                     (bachelier_greeks, (flag, S, K, t, r, s))):
+        for a in (args, (args[0],) + tuple(np.array([x]) for x in args[1:])):
+            try:
+                fn(*a)
+            except ConfigError:
+                pass
+    g = bsm_greeks("c", 1.4145430162957986e-145, 1.0, 1.4145430162957986e-145, 0.0,
+                   1.4145430162957986e-145)
+    assert g.price == 0.0 and g.delta == 0.0

@@ -30,7 +30,7 @@ __all__ = ["bachelier_greeks", "bachelier_greeks_kernel", "bachelier_greeks_pyth
 _SQRT_2PI_INV = 0.3989422804014327
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _bachelier_one(th, F, K, t, r, sig, want):
     df = math.exp(-r * t)
     sqt = math.sqrt(t)
@@ -102,7 +102,7 @@ def bachelier_greeks_python(flag, F, K, t, r, sigma, want, out):
     return 0, -1
 
 
-bachelier_greeks_kernel = njit(cache=True)(bachelier_greeks_python)
+bachelier_greeks_kernel = njit(cache=True, error_model="numpy")(bachelier_greeks_python)
 
 
 def _run(flag, F, K, t, r, sigma_n, want, invalid="raise"):

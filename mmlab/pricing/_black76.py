@@ -77,6 +77,7 @@ def black76_greeks(flag, F, K, t, r, sigma, *, invalid="raise") -> Greeks:
     """
     shape, out = _run(flag, F, K, t, r, r, sigma, True, _NAMES, invalid)
     vals = _values(out, shape)
-    vals[5] = vals[5] + vals[6]  # d/dr with q = r tied: forward fixed, only discounting moves
+    with np.errstate(invalid="ignore"):  # inf - inf at absurd inputs is NaN, as it should be
+        vals[5] = vals[5] + vals[6]  # d/dr with q = r tied: forward fixed, only discounting moves
     vals[6] = vals[6] * np.nan
     return Greeks("black76", *vals)

@@ -35,7 +35,7 @@ _SQRT_2PI_INV = 0.3989422804014327
 _ARG_RULES = ("", "must be > 0", "must be > 0", "must be >= 0 (years)", "must be >= 0")
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _bsm_one(th, S, K, t, r, q, sig, want):
     """Price and (if ``want``) Greeks of one option; returns a 9-tuple in GREEK_NAMES order."""
     dq = math.exp(-q * t)
@@ -125,7 +125,7 @@ def bsm_greeks_python(flag, S, K, t, r, q, sigma, want, out):
     return 0, -1
 
 
-bsm_greeks_kernel = njit(cache=True)(bsm_greeks_python)
+bsm_greeks_kernel = njit(cache=True, error_model="numpy")(bsm_greeks_python)
 
 
 def _check_invalid(invalid):

@@ -71,7 +71,7 @@ _NOISE = 1e-10  # after _MAX_ITER, a last step this small means rounding noise, 
 _TINY = 4.9406564584124654e-324 / 1e-12  # subnormals below this carry < 12 significant digits
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def normalised_black(x, s):
     """Normalised undiscounted Black call ``b(x, s)``, used for ``x <= 0``.
 
@@ -87,7 +87,7 @@ def normalised_black(x, s):
     return math.exp(0.5 * x) * norm_cdf(h + t) - math.exp(-0.5 * x) * norm_cdf(h - t)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _black_complement(x, s, ex, emx):
     """``e^{x/2} - b(x, s)`` computed without cancellation (``ex, emx = e^{x/2}, e^{-x/2}``)."""
     h = x / s
@@ -95,7 +95,7 @@ def _black_complement(x, s, ex, emx):
     return ex * norm_cdf(-h - t) + emx * norm_cdf(h - t)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _black_fast(x, s, ex, emx):
     """``b(x, s)`` for s > 0 with the exponentials precomputed."""
     h = x / s
@@ -103,7 +103,7 @@ def _black_fast(x, s, ex, emx):
     return ex * norm_cdf(h + t) - emx * norm_cdf(h - t)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _householder(s, g, g1, g2, g3, lo, hi):
     """One third-order Householder step for g(s)=0, kept inside (lo, hi) (bisect otherwise).
 
@@ -128,7 +128,7 @@ def _householder(s, g, g1, g2, g3, lo, hi):
     return sn, False
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def normalised_implied_vol(beta, x):
     """Normalised implied vol ``s`` with ``b(x, s) = beta`` for an OTM call (``x <= 0``).
 
@@ -228,7 +228,7 @@ def normalised_implied_vol(beta, x):
     return s if last <= _NOISE * s else math.nan
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _black_iv_one(price, th, S, K, t, r, q, is_bsm):
     """Implied Black(-Scholes-Merton) volatility of one option: returns ``(sigma, code)``."""
     if not (price == price and S == S and K == K and t == t and r == r and q == q):
@@ -285,17 +285,17 @@ def black_iv_python(price, flag, S, K, t, r, q, is_bsm, out_iv, out_code):
         out_code[i] = c
 
 
-black_iv_kernel = njit(cache=True)(black_iv_python)
+black_iv_kernel = njit(cache=True, error_model="numpy")(black_iv_python)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _bachelier_tv(a, s):
     """Bachelier time value ``s n(a/s) - a N(-a/s)`` (a >= 0, s > 0)."""
     u = a / s
     return s * _INV_SQRT_2PI * math.exp(-0.5 * u * u) - a * norm_cdf(-u)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def normalised_bachelier_iv(v, a):
     """``s = sigma_n sqrt(t)`` with Bachelier time value ``v`` at distance ``a = |F-K|``."""
     if a == 0.0:
@@ -354,7 +354,7 @@ def normalised_bachelier_iv(v, a):
     return s if last <= _NOISE * s else math.nan
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _bachelier_iv_one(price, th, F, K, t, r):
     if not (price == price and F == F and K == K and t == t and r == r):
         return math.nan, INVALID_INPUT
@@ -399,4 +399,4 @@ def bachelier_iv_python(price, flag, F, K, t, r, out_iv, out_code):
         out_code[i] = c
 
 
-bachelier_iv_kernel = njit(cache=True)(bachelier_iv_python)
+bachelier_iv_kernel = njit(cache=True, error_model="numpy")(bachelier_iv_python)

@@ -16,7 +16,7 @@ _INV_SQRT_2 = 0.7071067811865476
 _INV_SQRT_2PI = 0.3989422804014327
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def norm_cdf(x: float) -> float:
     """Standard normal CDF, ``0.5 * erfc(-x / sqrt(2))``.
 
@@ -28,7 +28,7 @@ def norm_cdf(x: float) -> float:
     return 0.5 * math.erfc(-x * _INV_SQRT_2)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def norm_pdf(x: float) -> float:
     """Standard normal density.
 
@@ -52,7 +52,7 @@ _D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00,
       3.754408661907416e00)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def norm_ppf_acklam(p: float) -> float:
     """Acklam's rational approximation of the inverse normal CDF alone (relative error
     < 1.15e-9), for 0 < p < 1; the cheap starting point used by the implied-vol solver.
@@ -76,7 +76,7 @@ def norm_ppf_acklam(p: float) -> float:
         (((_D[0] * q + _D[1]) * q + _D[2]) * q + _D[3]) * q + 1.0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def norm_ppf(p: float) -> float:
     """Inverse standard normal CDF (Acklam's approximation plus one Halley refinement).
 
