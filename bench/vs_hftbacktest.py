@@ -6,6 +6,8 @@ and trades), the same fixed-spread strategy (an ``@njit`` function for hftbackte
 built-in grid kernel), ``power_prob_queue_model(2.0)``, constant order latency, no partial fills,
 the same maker/taker fees, a 100 ms cadence and the same price range of the book.
 
+Both timings are end to end, as a user runs a backtest: configuring the tool with the event
+array, the run, and reading the results (for hftbacktest also its loop alone, ``hbt loop ev/s``).
 Prints a table (ratio first) and, as its last line, one JSON object.
 
 Usage::
@@ -43,9 +45,26 @@ INTERVAL = 100_000_000  # 100 ms
 
 
 @njit
-def hbt_grid(hbt, tick, lot, qty, half_spread, skew, max_pos, interval):
-    """The fixed-spread strategy of mmlab's GridStrategy (clip='touch'), for hftbacktest."""
+def _record_filled(hbt, rec, n):
+    values = hbt.orders(0).values()
+    while values.has_next():
+        o = values.get()
+        if o.status == 3 and n < rec.shape[0]:  # FILLED (no partial fills: once per order)
+            rec[n, 0] = o.exch_timestamp
+            rec[n, 1] = o.side
+            rec[n, 2] = o.exec_price_tick
+            rec[n, 3] = np.int64(np.round(o.exec_qty * 1e6))
+            n += 1
+    return n
+
+
+@njit
+def hbt_grid(hbt, tick, lot, qty, half_spread, skew, max_pos, interval, rec):
+    """The fixed-spread strategy of mmlab's GridStrategy (clip='touch'), for hftbacktest; fills
+    (exchange time, side, price tick, qty) go to ``rec``; returns their number."""
+    n = 0
     while hbt.elapse(interval) == 0:
+        n = _record_filled(hbt, rec, n)
         hbt.clear_inactive_orders(0)
         depth = hbt.depth(0)
         bbt = depth.best_bid_tick
@@ -85,7 +104,7 @@ def hbt_grid(hbt, tick, lot, qty, half_spread, skew, max_pos, interval):
                 hbt.submit_buy_order(0, oid, tk * tick, qty, 1, 0, False)
             else:
                 hbt.submit_sell_order(0, oid, tk * tick, qty, 1, 0, False)
-    return True
+    return _record_filled(hbt, rec, n)
 
 
 def roi_of(ev, tick):
@@ -94,9 +113,10 @@ def roi_of(ev, tick):
     return float(np.min(tp)) * 0.9, float(np.max(tp)) * 1.1
 
 
-def run_hbt(ev, tick, lot, qty, hs, skew, maxpos, roi):
+def run_hbt(ev, tick, lot, qty, hs, skew, maxpos, roi, rec=None):
     from hftbacktest import BacktestAsset, ROIVectorMarketDepthBacktest
 
+    t0 = time.perf_counter()
     asset = (
         BacktestAsset()
         .data([ev])
@@ -111,21 +131,24 @@ def run_hbt(ev, tick, lot, qty, hs, skew, maxpos, roi):
         .roi_ub(roi[1])
     )
     hbt = ROIVectorMarketDepthBacktest([asset])
-    t0 = time.perf_counter()
-    hbt_grid(hbt, tick, lot, qty, hs, skew, maxpos, INTERVAL)
-    dt = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    if rec is None:
+        rec = np.zeros((1, 4), dtype=np.int64)
+    n_rec = hbt_grid(hbt, tick, lot, qty, hs, skew, maxpos, INTERVAL, rec)
+    t2 = time.perf_counter()
     sv = hbt.state_values(0)
     depth = hbt.depth(0)
     mid = 0.5 * (depth.best_bid + depth.best_ask)
     pos = sv.position
     pnl = sv.balance - sv.fee + pos * mid
-    out = {"seconds": dt, "fills": int(sv.num_trades), "position": float(pos), "pnl": float(pnl),
-           "fee": float(sv.fee)}
+    out = {"fills": int(sv.num_trades), "position": float(pos), "pnl": float(pnl),
+           "fee": float(sv.fee), "loop_seconds": t2 - t1, "recorded": int(n_rec)}
     hbt.close()
+    out["seconds"] = time.perf_counter() - t0  # end to end: set-up, data, run, results
     return out
 
 
-def run_mm(ev, tick, lot, qty, hs, skew, maxpos, roi):
+def run_mm(ev, tick, lot, qty, hs, skew, maxpos, roi, keep=False):
     t0 = time.perf_counter()
     res = run(ev, GridStrategy(half_spread=hs, order_qty=qty, skew=skew, clip="touch"),
               tick_size=tick, lot_size=lot, queue_model="power", queue_power=2.0,
@@ -137,8 +160,32 @@ def run_mm(ev, tick, lot, qty, hs, skew, maxpos, roi):
     mid = 0.5 * (bid + ask)
     c = res.counters
     pnl = c["cash"] + res.pnl["fees"] + c["position"] * mid
-    return {"seconds": dt, "fills": len(res.fills), "position": c["position"], "pnl": pnl,
-            "fee": -res.pnl["fees"], "total_pnl_own_mark": res.pnl["total"]}
+    out = {"seconds": dt, "fills": len(res.fills), "position": c["position"], "pnl": pnl,
+           "fee": -res.pnl["fees"], "total_pnl_own_mark": res.pnl["total"]}
+    if keep:
+        out["result"] = res
+    return out
+
+
+def fill_by_fill(seed=0, seconds=600.0):
+    """Both tools on a synthetic L2 stream (mmlab.data.synthetic): the list of fills (exchange
+    time, side, price tick, qty) of each, and how many are identical."""
+    from mmlab.data import synthetic
+
+    ev = synthetic.synthetic_l2_events(session_seconds=seconds, seed=seed, trade_rate=3.0,
+                                       sigma=0.03, latency_ms=2.0)
+    tick, lot = 0.01, 1.0
+    a = (ev, tick, lot, 1.0, 0.01, 0.002, 5.0, roi_of(ev, tick))
+    rec = np.zeros((100_000, 4), dtype=np.int64)  # ts, side, price tick, qty in 1e-6 units
+    h = run_hbt(*a, rec=rec)
+    hb = {(int(t), int(s), int(p), int(q)) for t, s, p, q in rec[: h["recorded"]]}
+    res = run_mm(*a, keep=True)["result"]
+    f = res.fills
+    mm = {(int(t), int(s), int(round(p / tick)), int(round(q * 1e6)))
+          for t, s, p, q in zip(f["ts"], f["side"], f["price"], f["qty"])}
+    return {"events": len(ev), "mmlab_fills": len(mm), "hftbacktest_fills": len(hb),
+            "identical": len(mm & hb), "only_mmlab": sorted(mm - hb)[:5],
+            "only_hftbacktest": sorted(hb - mm)[:5]}
 
 
 def rss_mb():
@@ -160,16 +207,15 @@ def main(argv=None):
         ev = np.ascontiguousarray(ev)
         roi = roi_of(ev, tick)
         args_ = (ev, tick, lot, qty, hs, skew, maxpos, roi)
-        rss0 = rss_mb()
         run_mm(*args_)  # warm-up (compile / cache load)
-        rss_mm = rss_mb() - rss0
         run_hbt(*args_)
         mm = [run_mm(*args_) for _ in range(args.repeats)]
         hb = [run_hbt(*args_) for _ in range(args.repeats)]
         mm_s = float(np.median([r["seconds"] for r in mm]))
         hb_s = float(np.median([r["seconds"] for r in hb]))
+        hb_loop = float(np.median([r["loop_seconds"] for r in hb]))
         n = len(ev)
-        rows.append((sym, n, n / mm_s, n / hb_s, mm[0], hb[0], rss_mm))
+        rows.append((sym, n, n / mm_s, n / hb_s, mm[0], hb[0], n / hb_loop))
         tot["mm_ev"] += n
         tot["hbt_ev"] += n
         tot["mm_s"] += mm_s
@@ -183,12 +229,12 @@ def main(argv=None):
           f"fees {MAKER * 1e4:g}/{TAKER * 1e4:g} bps; cadence 100 ms")
     hdr = (f"{'symbol':8} {'speed ratio':>11} {'events':>8} {'mmlab ev/s':>12} {'hbt ev/s':>12} "
            f"{'mm fills':>8} {'hbt fills':>9} {'mm pos':>8} {'hbt pos':>8} {'mm pnl':>10} "
-           f"{'hbt pnl':>10} {'mm +RSS MB':>10}")
+           f"{'hbt pnl':>10} {'hbt loop ev/s':>13}")
     print(hdr)
     for sym, n, a, b, m, h, r in rows:
         print(f"{sym:8} {a / b:11.2f} {n:8d} {a:12.0f} {b:12.0f} {m['fills']:8d} {h['fills']:9d} "
               f"{m['position']:8.3f} {h['position']:8.3f} {m['pnl']:10.4f} {h['pnl']:10.4f} "
-              f"{r:10.1f}")
+              f"{r:13.0f}")
     out = {
         "mmlab_events_per_s": tot["mm_ev"] / tot["mm_s"],
         "hftbacktest_events_per_s": tot["hbt_ev"] / tot["hbt_s"],
@@ -206,6 +252,13 @@ def main(argv=None):
             for sym, n, a, b, m, h, _ in rows
         },
     }
+    fb = fill_by_fill()
+    print(f"fill by fill on a synthetic stream ({fb['events']} events, same settings): mmlab "
+          f"{fb['mmlab_fills']}, hftbacktest {fb['hftbacktest_fills']}, identical (time, side, "
+          f"price, qty): {fb['identical']}; only mmlab {fb['only_mmlab']}; only hftbacktest "
+          f"{fb['only_hftbacktest']}")
+    out["synthetic_fill_by_fill"] = {k: fb[k] for k in ("events", "mmlab_fills",
+                                                        "hftbacktest_fills", "identical")}
     print(json.dumps(out, default=lambda o: o if not isinstance(o, float) or math.isfinite(o) else None))
 
 

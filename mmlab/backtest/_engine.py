@@ -1073,7 +1073,8 @@ def _compile(jit):
 
 
 _py = _compile(None)
-_nb = _compile(lambda f=None, **kw: njit(cache=True, **kw) if f is None else njit(cache=True)(f))
+_nb = _compile(lambda f=None, **kw: njit(cache=True, error_model="numpy", **kw) if f is None
+               else njit(cache=True, error_model="numpy")(f))
 run_kernel_python = _py["run_kernel"]
 run_kernel = _nb["run_kernel"]
 scan_events_python = _py["scan_events"]

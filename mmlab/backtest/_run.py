@@ -75,7 +75,8 @@ class BacktestConfig:
     time_unit_ns : float
         Time unit of A-S / GLFT parameters (seconds by default).
     start, end : int, optional
-        Local-time window of the strategy (ns); default the whole stream.
+        Local-time window of the strategy (ns): it first runs at ``start + interval``; default
+        the whole stream (``start`` = the earliest timestamp in the data, as hftbacktest).
     """
 
     tick_size: float | None = None
@@ -306,7 +307,8 @@ def run(data, strategy, *, engine: str = "numba", **settings):
     local_ts = events["local_ts"]
     if si[7] == 0 or si[8] == 0:
         raise ConfigError("data: need events flagged both EXCH and LOCAL")
-    t_first = int(si[4])
+    # the clock starts at the earliest timestamp of the data (as hftbacktest's)
+    t_first = min(int(si[4]), int(exch_ts[int(np.argmax((code & E.C_EXCH) != 0))]))
     t_end = int(max(si[6], si[5]))
     start = int(cfg.start) if cfg.start is not None else t_first
     end = int(cfg.end) if cfg.end is not None else int(si[5])
