@@ -95,6 +95,7 @@ def repair_svi(
     w_lower=None,
     k_cal=None,
     margin: float = 1e-4,
+    maxiter: int = 100,
 ) -> tuple[SVIParams, bool]:
     """Constrained re-fit of a raw SVI slice (butterfly and, optionally, calendar).
 
@@ -112,6 +113,8 @@ def repair_svi(
     margin : float, default 1e-4
         Safety margin on ``g`` (``g`` is of order 1 near the money), so the density stays
         positive between grid points too.
+    maxiter : int, default 100
+        SLSQP iterations.
 
     Returns
     -------
@@ -162,7 +165,7 @@ def repair_svi(
         method="SLSQP",
         bounds=[(None, None), (0.0, None), (-0.999, 0.999), (None, None), (1e-5, None)],
         constraints=[{"type": "ineq", "fun": cons}],
-        options={"maxiter": 300, "ftol": 1e-12},
+        options={"maxiter": int(maxiter), "ftol": 1e-12},
     )
     a, b, rho, m, s = unpack(res.x)
     out = SVIParams(float(a), float(b), float(rho), float(m), float(s))

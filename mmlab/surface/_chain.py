@@ -221,6 +221,17 @@ class ChainAnalytics:
         cols = ["strike", "right", "k", "bid_iv", "mid_iv", "ask_iv", "delta", "vega", "t", "forward"]
         return q.loc[sel, cols].sort_values("strike").reset_index(drop=True)
 
+    def smiles(self) -> dict:
+        """:meth:`smile` of every expiry at once: ``{(root, expiry): DataFrame}`` (one pass)."""
+        q = self.quotes
+        sel = (q["reason"] == "ok") & q["otm"] & np.isfinite(q["bid_iv"]) & np.isfinite(q["ask_iv"])
+        cols = ["strike", "right", "k", "bid_iv", "mid_iv", "ask_iv", "delta", "vega", "t", "forward"]
+        sub = q.loc[sel, ["root", "expiry", *cols]]
+        out = {}
+        for key, g in sub.groupby(["root", "expiry"], sort=False, observed=True):
+            out[key] = g[cols].sort_values("strike").reset_index(drop=True)
+        return out
+
     def to_frame(self) -> pd.DataFrame:
         """The per-contract table (``quotes``)."""
         return self.quotes

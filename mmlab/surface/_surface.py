@@ -315,8 +315,10 @@ def fit_surface(
     fitter = SVISlice(weights=weights, min_half_width=0.0005, a_lower=None)
     rows: list[dict] = []
     pts_by: dict[int, pd.DataFrame] = {}
+    smiles = an.smiles()
+    empty = pd.DataFrame(columns=["strike", "right", "k", "bid_iv", "mid_iv", "ask_iv", "delta", "vega", "t", "forward"])
     for i, e in ex.iterrows():
-        pts = an.smile(e["root"], e["expiry"])
+        pts = smiles.get((e["root"], e["expiry"]), empty)
         pts = pts[pts["delta"].abs() >= min_abs_delta].reset_index(drop=True)
         base = {"root": e["root"], "expiry": e["expiry"], "T": float(e["t"]), "forward": float(e["forward"]), "n": len(pts)}
         if len(pts) < min_points:
@@ -359,7 +361,7 @@ def fit_surface(
                     p2, ok = repair_svi(p, kq, wt, om, grid[::4], w_lower=lower, k_cal=None if cal_grid is None else cal_grid[::4])
                     if not ok or not _clean(p2, grid, lower, cal_grid):
                         # second try: every grid point, a wider margin on g, from the first result
-                        p3, ok3 = repair_svi(p2, kq, wt, om, grid, w_lower=lower, k_cal=cal_grid, margin=1e-3)
+                        p3, ok3 = repair_svi(p2, kq, wt, om, grid, w_lower=lower, k_cal=cal_grid, margin=1e-3, maxiter=300)
                         if ok3 or _clean(p3, grid, lower, cal_grid):
                             p2 = p3
                     p, repaired = p2, True
