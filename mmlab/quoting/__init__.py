@@ -14,7 +14,8 @@ Single-level strategies also expose ``kernel`` / ``python_kernel`` (signature
 ``quote_many`` for compiled loops. A side that is not quoted has size 0 and price NaN.
 Layers, skews, microstructure offsets, tick/lot rounding, the fee-aware edge filter and
 validation: :class:`LayerConfig`, :class:`LayeredQuoter`, :class:`LayeredStrategy`,
-:func:`validate_quotes`. Calibration: :class:`IntensityFit`. Paper reproduction: :func:`simulate_avellaneda_stoikov`,
+:func:`validate_quotes`. Options: :class:`ChainQuoter` (every strike of an expiry from a
+vol surface, Greek-aware spreads and skews, dollar Greeks, delta hedge). Calibration: :class:`IntensityFit`. Paper reproduction: :func:`simulate_avellaneda_stoikov`,
 :func:`reproduce_as_table`.
 """
 
@@ -45,6 +46,14 @@ from mmlab.quoting._avellaneda_stoikov import (
     as_quote_kernel_python,
     avellaneda_stoikov_infinite_quotes,
     avellaneda_stoikov_quotes,
+)
+from mmlab.quoting._chain_quoter import (
+    ChainQuoter,
+    ChainQuoterConfig,
+    ChainQuotes,
+    chain_quote_kernel,
+    chain_quote_kernel_python,
+    validate_chain_quotes,
 )
 from mmlab.quoting._construction import (
     book_imbalance,
@@ -103,6 +112,12 @@ from mmlab.quoting._types import MarketState, Quote, QuotingStrategy
 __all__ = sorted(
     [
         "AS_PAPER_TABLE",
+        "ChainQuoter",
+        "ChainQuoterConfig",
+        "ChainQuotes",
+        "chain_quote_kernel",
+        "chain_quote_kernel_python",
+        "validate_chain_quotes",
         "LayerConfig",
         "LayeredQuoter",
         "LayeredStrategy",

@@ -15,7 +15,10 @@
    room left to the inventory limit counting the position, in-flight quantity and every level
    already placed, rounded down to whole lots;
 5. dropped (size 0, price NaN) when the price is <= 0 or outside the band, when the level's edge
-   does not beat the maker fee (fee-aware filter), or when its size is below ``min_size``.
+   does not beat the maker fee (fee-aware filter), or when its size is below ``min_size``. The
+   edge is measured from ``fair`` moved by the same imbalance and inventory shifts as the centre
+   (the book's inventory-adjusted value, A-S's indifference price): otherwise a skew that helps
+   reduce the position would be filtered out as "negative edge" exactly when it is needed.
 
 So by construction: no level crosses the other side or (post-only) the book, prices and sizes
 are positive and on the tick/lot grids, and all levels filling at once keep ``|q| <= Q``.
@@ -117,6 +120,7 @@ def build_ladder_kernel_python(fair, center, bid_dist, ask_dist, q, best_bid, be
         base /= nb
     c = center + imbalance_offset(bid_qty, ask_qty, best_bid, best_ask, p[_CIMB])
     c += inventory_price_skew(q, base, p[_PSKEW])
+    fair_adj = fair + (c - center)  # fair value moved by the imbalance and inventory shifts
     vol = volatility_offset(sigma, p[_HOR], p[_CVOL])
     for side in (1, -1):
         d0 = db0 if side == 1 else da0
@@ -152,7 +156,7 @@ def build_ladder_kernel_python(fair, center, bid_dist, ask_dist, q, best_bid, be
                     px = round_price_up(prev + half, tick_from, ticks, dec)
                 ok = px > 0.0 and px <= band_hi
             if ok and fee_aware:
-                ok = edge_beats_fee(px, fair, side, p[_FRATE], p[_FCONST], p[_FCAP], p[_MINEDGE])
+                ok = edge_beats_fee(px, fair_adj, side, p[_FRATE], p[_FCONST], p[_FCAP], p[_MINEDGE])
             if not ok:
                 continue
             s = p[_SIZE] * weights[i] * factor
@@ -388,7 +392,8 @@ class LayeredStrategy:
     """Any single-level strategy turned into a layered, validated one.
 
     The inner strategy's quote gives the centre (the midpoint of its bid and ask, or the mid when
-    one side is missing) and the base distances; the fair value for the edge filter is the mid.
+    one side is missing) and the base distances; the fair value for the edge filter is that centre
+    (the strategy's reservation price).
 
     Examples
     --------
@@ -417,7 +422,7 @@ class LayeredStrategy:
         mid = float(state.mid)
         if q.has_bid and q.has_ask:
             c = 0.5 * (q.bid + q.ask)
-            return self.quoter.ladder(mid, c - q.bid, q.ask - c, state, center=c)
+            return self.quoter.ladder(c, c - q.bid, q.ask - c, state)
         db = mid - q.bid if q.has_bid else math.nan
         da = q.ask - mid if q.has_ask else math.nan
         return self.quoter.ladder(mid, db, da, state)
