@@ -1,6 +1,29 @@
-"""Option-chain analytics and volatility surfaces: parity forwards, implied vols, SVI/SSVI fits.
+"""Option-chain analytics and volatility surfaces.
 
-(public API assembled below; see each private module for the maths and its sources)
+=============================  ==============================================================
+chain analytics                :func:`analyze_chain` -> :class:`ChainAnalytics` (parity
+                               forwards, implied dividend/basis, Black-76 bid/mid/ask vols,
+                               Greeks per unit, per contract and in dollars, ATM, filters with
+                               a reason per quote), :func:`parity_forward`, :class:`ChainFilter`
+raw SVI                        :class:`SVIParams`, :class:`SVISlice` (quasi-explicit fit,
+                               Zeliade 2009; compiled kernels :func:`qe_inner`,
+                               :func:`qe_nelder_mead` with plain twins), :func:`svi_density_g`
+SSVI                           :class:`SSVIFit` (Gatheral & Jacquier 2014, power-law or
+                               Heston-like phi, no-arbitrage conditions by construction)
+arbitrage                      :func:`butterfly_check`, :func:`calendar_check`,
+                               :func:`repair_svi`, :func:`surface_report`
+surface                        :func:`fit_surface` -> :class:`VolSurface` (``iv(K, T)``,
+                               ``total_variance(k, T)``, ``report()``)
+=============================  ==============================================================
+
+Examples
+--------
+>>> from mmlab.data import load_option_chain
+>>> from mmlab._paths import shipped
+>>> surf = fit_surface(load_option_chain(shipped("options", "deribit_btc_2020-05-21.csv")))
+>>> rep = surf.report()
+>>> int((rep["status"] == "fitted").sum()), bool(rep["butterfly_ok"].all())
+(6, True)
 """
 
 from __future__ import annotations
