@@ -221,3 +221,47 @@ def test_nelder_mead_kernel_matches_python_twin():
     assert f1 == pytest.approx(f2, rel=1e-9, abs=1e-20)
     # and it finds the truth from a poor start: (m, sigma) = (0.02, 0.12)
     assert z1[0] == pytest.approx(0.02, abs=1e-5) and np.exp(z1[1]) == pytest.approx(0.12, rel=1e-4)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    m=st.floats(-0.3, 0.3),
+    sigma=st.floats(0.005, 1.0),
+    seed=st.integers(0, 10_000),
+    a_free=st.booleans(),
+)
+def test_qe_inner_property_optimal_over_the_box(m, sigma, seed, a_free):
+    """Property: the exact active-set solve matches SciPy's bounded least squares."""
+    from scipy.optimize import lsq_linear
+
+    rng = np.random.default_rng(seed)
+    k = np.sort(rng.uniform(-0.5, 0.4, 25))
+    wt = np.abs(0.03 + 0.1 * k * k - 0.04 * k + rng.normal(0, 2e-3, k.size))
+    om = rng.uniform(0.2, 3.0, k.size)
+    a_lo = -wt.max() if a_free else 0.0
+    y = (k - m) / sigma
+    sq = np.sqrt(1 + y * y)
+    A = np.column_stack([np.ones_like(k), 0.5 * (sq + y), 0.5 * (sq - y)]) * np.sqrt(om)[:, None]
+    ref = lsq_linear(A, wt * np.sqrt(om), bounds=([a_lo, 0, 0], [wt.max(), 4 * sigma, 4 * sigma]), tol=1e-14, method="bvls")
+    x = np.zeros(3)
+    f = qe_inner(k, wt, om, m, sigma, a_lo, wt.max(), x)
+    assert f <= 2 * ref.cost * (1 + 1e-7) + 1e-16
+
+
+@settings(max_examples=40, deadline=None)
+@given(F=st.floats(50.0, 5000.0), D=st.floats(0.8, 1.0), vol=st.floats(0.05, 1.5), T=st.floats(0.01, 3.0))
+def test_parity_forward_property(F, D, vol, T):
+    from mmlab.pricing import black76_price
+    from mmlab.surface import parity_forward
+
+    r = -np.log(D) / T
+    K = F * np.exp(np.linspace(-0.2, 0.2, 21))
+    C = black76_price("c", F, K, T, r, vol)
+    P = black76_price("p", F, K, T, r, vol)
+    Fp, used, _ = parity_forward(K, C, P, 0.1, 0.1, D)
+    assert Fp == pytest.approx(F, rel=1e-9)
+    assert used >= 1
