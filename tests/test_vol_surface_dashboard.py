@@ -182,12 +182,35 @@ def test_fit_report_and_arbitrage_flags(chain):
     assert f"{int(fitted['n'].iloc[0])} quotes fitted" in text and "no butterfly arbitrage" in text
 
 
+def test_ssvi_model_is_offered_and_the_acceptance_check_rejects_it_on_spx():
+    with pytest.raises(ConfigError, match="model"):
+        vs.fitted_chain(DERIBIT, model="heston")
+    svi = vs.fit_report(SPX)
+    ssvi = vs.fit_report(SPX, model="ssvi")
+    assert vs.fitted_chain(SPX, model="ssvi")[1].model == "ssvi"
+    assert vs.expiry_labels(SPX, model="ssvi") == vs.expiry_labels(SPX)
+    # one global SSVI surface (a few parameters for 58 expiries) is arbitrage-free by construction
+    # but far stiffer than a raw SVI slice per expiry: the 80 %-inside-the-bid-ask criterion must
+    # reject it, or the criterion would not tell a fitted surface from an over-smoothed one
+    big = ssvi[(ssvi["status"] == "fitted") & (ssvi["n"] >= 10)]
+    assert big["butterfly_ok"].all() and big["calendar_ok"].all()
+    assert (big["inside"] < 0.8).mean() > 0.5
+    assert ssvi["rmse"].median() > 2 * svi["rmse"].median()
+    lab = vs.expiry_labels(SPX)[10]
+    s = vs.smile_frame(SPX, lab, model="ssvi")
+    assert "SSVI fit:" in vs.smile_summary(SPX, lab, model="ssvi")
+    assert not np.allclose(s["fit_iv"], vs.smile_frame(SPX, lab)["fit_iv"])
+
+
 def test_inspector_parameters_follow_the_chain():
     app = vs.VolSurfaceInspector()
     assert app.chain == DERIBIT and app.expiry == "BTC 2020-05-23 08:00"
     assert app.param.expiry.objects == vs.expiry_labels(DERIBIT)
     app.expiry = "BTC 2020-06-26 08:00"
-    assert "BTC 2020-06-26 08:00" in app._summary().object
+    assert "BTC 2020-06-26 08:00" in app._summary().object and "SVI fit:" in app._summary().object
+    app.model = "ssvi"
+    assert "SSVI fit:" in app._summary().object and app.expiry == "BTC 2020-06-26 08:00"
+    app.model = "svi"
     app.chain = SPX
     assert app.expiry == vs.expiry_labels(SPX)[0] and app.param.expiry.objects == vs.expiry_labels(SPX)
     with pytest.raises(ValueError):

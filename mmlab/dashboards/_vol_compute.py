@@ -33,6 +33,7 @@ from mmlab.errors import ConfigError
 
 __all__ = [
     "DEFAULT_CHAIN",
+    "MODELS",
     "arbitrage_table",
     "chain_names",
     "default_rate",
@@ -51,6 +52,9 @@ __all__ = [
 
 #: The inspector's default chain: the small Deribit file (326 contracts) renders fastest.
 DEFAULT_CHAIN = "deribit_btc_2020-05-21.csv"
+
+#: Surface models offered (:func:`mmlab.surface.fit_surface`).
+MODELS = ("svi", "ssvi")
 
 #: Quotes used by the SVI fit have ``|delta| >= FIT_MIN_ABS_DELTA`` (fit_surface's default).
 FIT_MIN_ABS_DELTA = 0.1
@@ -114,26 +118,32 @@ def _resolve_rate(chain_name: str, rate) -> float:
 
 
 @functools.lru_cache(maxsize=8)
-def _fit(chain_name: str, rate: float):
+def _fit(chain_name: str, rate: float, model: str):
     from mmlab.data import load_option_chain
     from mmlab.surface import analyze_chain, fit_surface
 
     chain = load_option_chain(shipped("options", chain_name))
     analytics = analyze_chain(chain, discount=rate)
-    surface = fit_surface(analytics, model="svi", min_abs_delta=FIT_MIN_ABS_DELTA)
+    surface = fit_surface(analytics, model=model, min_abs_delta=FIT_MIN_ABS_DELTA)
     return analytics, surface
 
 
-def fitted_chain(chain_name: str = DEFAULT_CHAIN, rate: float | None = None):
-    """``(ChainAnalytics, VolSurface)`` of a shipped chain, computed once per ``(chain, rate)``.
+def fitted_chain(chain_name: str = DEFAULT_CHAIN, rate: float | None = None, model: str = "svi"):
+    """``(ChainAnalytics, VolSurface)`` of a shipped chain, computed once per ``(chain, rate, model)``.
+
+    ``model`` is ``'svi'`` (raw SVI per expiry with arbitrage repair, the default) or ``'ssvi'``
+    (one global SSVI surface, arbitrage-free by construction but far stiffer: compare their fit
+    reports). Every function of this module takes it as a keyword.
 
     Raises
     ------
     ConfigError
-        Unknown chain, bad rate.
+        Unknown chain, bad rate, unknown model.
     """
     _check_chain(chain_name)
-    return _fit(chain_name, _resolve_rate(chain_name, rate))
+    if model not in MODELS:
+        raise ConfigError(f"model: expected one of {MODELS}, got {model!r}")
+    return _fit(chain_name, _resolve_rate(chain_name, rate), model)
 
 
 def _label(root: str, expiry: pd.Timestamp) -> str:
@@ -157,7 +167,7 @@ def parse_expiry_label(label: str) -> tuple[str, pd.Timestamp]:
         raise ConfigError(f"expiry: expected '<root> <YYYY-MM-DD HH:MM>', got {label!r}") from None
 
 
-def expiry_labels(chain_name: str = DEFAULT_CHAIN, rate: float | None = None) -> list[str]:
+def expiry_labels(chain_name: str = DEFAULT_CHAIN, rate: float | None = None, model: str = "svi") -> list[str]:
     """Labels of the fitted expiries, shortest first.
 
     Examples
@@ -165,12 +175,15 @@ def expiry_labels(chain_name: str = DEFAULT_CHAIN, rate: float | None = None) ->
     >>> expiry_labels()[:2]
     ['BTC 2020-05-23 08:00', 'BTC 2020-05-29 08:00']
     """
-    _, surf = fitted_chain(chain_name, rate)
+    _, surf = fitted_chain(chain_name, rate, model)
     return [_label(s.root, s.expiry) for s in surf.slices]
 
 
-def _slice(chain_name: str, expiry: str, rate):
-    an, surf = fitted_chain(chain_name, rate)
+def _slice(chain_name: str, expiry: str | None, rate, model: str = "svi"):
+    an, surf = fitted_chain(chain_name, rate, model)
+    if expiry is None:
+        s = surf.slices[0]
+        return an, surf, s
     root, ts = parse_expiry_label(expiry)
     for s in surf.slices:
         if s.root == root and s.expiry == ts:
@@ -178,7 +191,8 @@ def _slice(chain_name: str, expiry: str, rate):
     raise ConfigError(f"expiry: {expiry!r} is not a fitted expiry of {chain_name} (see expiry_labels)")
 
 
-def smile_frame(chain_name: str = DEFAULT_CHAIN, expiry: str | None = None, rate: float | None = None) -> pd.DataFrame:
+def smile_frame(chain_name: str = DEFAULT_CHAIN, expiry: str | None = None, rate: float | None = None,
+                model: str = "svi") -> pd.DataFrame:  # fmt: skip
     """The quotes of one expiry with the fitted SVI vol at each strike.
 
     The usable out-of-the-money quotes (two-sided, passing the chain filters, both vols solved:
@@ -192,6 +206,8 @@ def smile_frame(chain_name: str = DEFAULT_CHAIN, expiry: str | None = None, rate
         An expiry label (default: the first fitted expiry).
     rate : float, optional
         Flat rate (default :func:`default_rate`).
+    model : {'svi', 'ssvi'}
+        Surface model (:func:`fitted_chain`).
 
     Returns
     -------
@@ -206,8 +222,7 @@ def smile_frame(chain_name: str = DEFAULT_CHAIN, expiry: str | None = None, rate
     >>> bool((s["bid_iv"] <= s["mid_iv"]).all() and (s["mid_iv"] <= s["ask_iv"]).all())
     True
     """
-    expiry = expiry if expiry is not None else expiry_labels(chain_name, rate)[0]
-    an, _, sl = _slice(chain_name, expiry, rate)
+    an, _, sl = _slice(chain_name, expiry, rate, model)
     s = an.smile(sl.root, sl.expiry)
     s["fit_iv"] = np.asarray(sl.params.implied_vol(s["k"].to_numpy(), sl.T), dtype=float)
     s["in_fit"] = s["delta"].abs() >= FIT_MIN_ABS_DELTA
@@ -218,53 +233,52 @@ def smile_frame(chain_name: str = DEFAULT_CHAIN, expiry: str | None = None, rate
 
 
 def smile_fit_curve(chain_name: str = DEFAULT_CHAIN, expiry: str | None = None, rate: float | None = None,
-                    n: int = 201) -> pd.DataFrame:  # fmt: skip
+                    n: int = 201, model: str = "svi") -> pd.DataFrame:  # fmt: skip
     """The fitted SVI smile of one expiry on ``n`` points over its checked domain.
 
     Returns ``k, strike, fit_iv`` (``strike = F e^k``).
     """
     if not (isinstance(n, int) and 2 <= n <= 10_000):
         raise ConfigError(f"n: an int in [2, 10000], got {n!r}")
-    expiry = expiry if expiry is not None else expiry_labels(chain_name, rate)[0]
-    _, _, sl = _slice(chain_name, expiry, rate)
+    _, _, sl = _slice(chain_name, expiry, rate, model)
     k = np.linspace(sl.k_lo, sl.k_hi, n)
     return pd.DataFrame({"k": k, "strike": sl.forward * np.exp(k),
                          "fit_iv": np.asarray(sl.params.implied_vol(k, sl.T), dtype=float)})  # fmt: skip
 
 
 def density_frame(chain_name: str = DEFAULT_CHAIN, expiry: str | None = None, rate: float | None = None,
-                  n: int = 201) -> pd.DataFrame:  # fmt: skip
+                  n: int = 201, model: str = "svi") -> pd.DataFrame:  # fmt: skip
     """Gatheral's butterfly function ``g(k)`` of the fitted slice over its domain (``k, strike, g``).
 
     ``g >= 0`` everywhere means no butterfly arbitrage (Gatheral & Jacquier 2014, sec. 2).
     """
     from mmlab.surface import svi_density_g
 
-    curve = smile_fit_curve(chain_name, expiry, rate, n)
-    _, _, sl = _slice(chain_name, expiry if expiry is not None else expiry_labels(chain_name, rate)[0], rate)
+    curve = smile_fit_curve(chain_name, expiry, rate, n, model)
+    _, _, sl = _slice(chain_name, expiry, rate, model)
     g = np.asarray(svi_density_g(curve["k"].to_numpy(), *sl.params.as_tuple()), dtype=float)
     return curve[["k", "strike"]].assign(g=g)
 
 
-def fit_report(chain_name: str = DEFAULT_CHAIN, rate: float | None = None) -> pd.DataFrame:
+def fit_report(chain_name: str = DEFAULT_CHAIN, rate: float | None = None, model: str = "svi") -> pd.DataFrame:
     """The surface's per-expiry fit report (:meth:`VolSurface.report`) with an ``expiry_label``
     column first; ``rmse``/``max_abs_err`` in vol units (0.01 = 1 vol point), ``inside`` the
     share of fitted vols inside the bid-ask vol interval."""
-    _, surf = fitted_chain(chain_name, rate)
+    _, surf = fitted_chain(chain_name, rate, model)
     rep = surf.report()
     rep.insert(0, "expiry_label", [_label(r, e) for r, e in zip(rep["root"], rep["expiry"], strict=True)])
     return rep
 
 
-def arbitrage_table(chain_name: str = DEFAULT_CHAIN, rate: float | None = None) -> pd.DataFrame:
+def arbitrage_table(chain_name: str = DEFAULT_CHAIN, rate: float | None = None, model: str = "svi") -> pd.DataFrame:
     """Per fitted expiry: butterfly and calendar flags, ``min_g``, ``min_calendar_gap``, repaired."""
-    rep = fit_report(chain_name, rate)
+    rep = fit_report(chain_name, rate, model)
     rep = rep[rep["status"] == "fitted"]
     cols = ["expiry_label", "T", "butterfly_ok", "min_g", "calendar_ok", "min_calendar_gap", "repaired"]
     return rep[cols].reset_index(drop=True)
 
 
-def term_structure(chain_name: str = DEFAULT_CHAIN, rate: float | None = None) -> pd.DataFrame:
+def term_structure(chain_name: str = DEFAULT_CHAIN, rate: float | None = None, model: str = "svi") -> pd.DataFrame:
     """ATM term structure over the fitted expiries.
 
     Returns
@@ -281,7 +295,7 @@ def term_structure(chain_name: str = DEFAULT_CHAIN, rate: float | None = None) -
     >>> bool((ts["atm_iv_fit"] > 0).all() and ts["atm_total_variance"].is_monotonic_increasing)
     True
     """
-    an, surf = fitted_chain(chain_name, rate)
+    an, surf = fitted_chain(chain_name, rate, model)
     ex = an.expiries.set_index(["root", "expiry"])
     rep = surf.report().set_index(["root", "expiry"])
     rows = []
@@ -297,7 +311,7 @@ def term_structure(chain_name: str = DEFAULT_CHAIN, rate: float | None = None) -
 
 
 def surface_grid(chain_name: str = DEFAULT_CHAIN, rate: float | None = None, n_k: int = 41,
-                 extrapolate: bool = False) -> pd.DataFrame:  # fmt: skip
+                 extrapolate: bool = False, model: str = "svi") -> pd.DataFrame:  # fmt: skip
     """Implied vol over log-moneyness and the fitted expiries, long format for a heatmap.
 
     The ``k`` grid spans ``n_k`` points across the union of the slices' domains.  Cells outside
@@ -317,7 +331,7 @@ def surface_grid(chain_name: str = DEFAULT_CHAIN, rate: float | None = None, n_k
     """
     if not (isinstance(n_k, int) and 2 <= n_k <= 1000):
         raise ConfigError(f"n_k: an int in [2, 1000], got {n_k!r}")
-    _, surf = fitted_chain(chain_name, rate)
+    _, surf = fitted_chain(chain_name, rate, model)
     lo = min(s.k_lo for s in surf.slices)
     hi = max(s.k_hi for s in surf.slices)
     k = np.linspace(lo, hi, n_k)
@@ -331,7 +345,7 @@ def surface_grid(chain_name: str = DEFAULT_CHAIN, rate: float | None = None, n_k
 
 
 def greeks_by_strike(chain_name: str = DEFAULT_CHAIN, expiry: str | None = None,
-                     rate: float | None = None) -> pd.DataFrame:  # fmt: skip
+                     rate: float | None = None, model: str = "svi") -> pd.DataFrame:  # fmt: skip
     """Black-76 Greeks at the mid vol of every usable call and put of one expiry.
 
     Units as in :mod:`mmlab.surface._chain`: ``delta`` (dV/dF), ``gamma``, ``vega`` (per 1.00
@@ -345,8 +359,7 @@ def greeks_by_strike(chain_name: str = DEFAULT_CHAIN, expiry: str | None = None,
         ``strike, right, mid_iv, delta, gamma, vega, theta, dollar_delta, dollar_gamma,
         dollar_vega, dollar_theta``, sorted by right then strike.
     """
-    expiry = expiry if expiry is not None else expiry_labels(chain_name, rate)[0]
-    an, _, sl = _slice(chain_name, expiry, rate)
+    an, _, sl = _slice(chain_name, expiry, rate, model)
     q = an.quotes
     sel = (q["root"] == sl.root) & (q["expiry"] == sl.expiry) & (q["reason"] == "ok") & np.isfinite(q["mid_iv"])
     cols = ["strike", "right", "mid_iv", "delta", "gamma", "vega", "theta",
@@ -354,7 +367,8 @@ def greeks_by_strike(chain_name: str = DEFAULT_CHAIN, expiry: str | None = None,
     return q.loc[sel, cols].sort_values(["right", "strike"]).reset_index(drop=True)
 
 
-def smile_summary(chain_name: str = DEFAULT_CHAIN, expiry: str | None = None, rate: float | None = None) -> str:
+def smile_summary(chain_name: str = DEFAULT_CHAIN, expiry: str | None = None, rate: float | None = None,
+                  model: str = "svi") -> str:
     """A Markdown paragraph on one expiry's fit: forward, ``T``, quotes, RMSE, inside share, flags.
 
     Examples
@@ -362,19 +376,21 @@ def smile_summary(chain_name: str = DEFAULT_CHAIN, expiry: str | None = None, ra
     >>> print(smile_summary(DEFAULT_CHAIN, "BTC 2020-06-26 08:00").splitlines()[0])
     **BTC 2020-06-26 08:00** (deribit_btc_2020-05-21.csv)
     """
-    expiry = expiry if expiry is not None else expiry_labels(chain_name, rate)[0]
-    an, surf, sl = _slice(chain_name, expiry, rate)
-    rep = fit_report(chain_name, rate)
-    r = rep[rep["expiry_label"] == expiry].iloc[0]
+    _, _, sl = _slice(chain_name, expiry, rate, model)
+    rep = fit_report(chain_name, rate, model)
+    r = rep[rep["expiry_label"] == _label(sl.root, sl.expiry)].iloc[0]
     p = sl.params
-    flags = "no butterfly arbitrage" if bool(r["butterfly_ok"]) else f"BUTTERFLY ARBITRAGE (min g {r['min_g']:.3g})"
-    flags += ", no calendar arbitrage" if bool(r["calendar_ok"]) else f", CALENDAR ARBITRAGE (gap {r['min_calendar_gap']:.3g})"
+    bf = "no butterfly arbitrage" if bool(r["butterfly_ok"]) else f"BUTTERFLY ARBITRAGE (min g {r['min_g']:.3g})"
+    cal = "no calendar arbitrage" if bool(r["calendar_ok"]) else f"CALENDAR ARBITRAGE (gap {r['min_calendar_gap']:.3g})"
+    flags = f"{bf}, {cal}"
     if bool(r["repaired"]):
         flags += " (slice repaired)"
     return (
-        f"**{expiry}** ({chain_name})\n\n"
-        f"T = {sl.T:.5f} y, forward {sl.forward:,.2f}, rate {_resolve_rate(chain_name, rate):.4%}; "
+        f"**{_label(sl.root, sl.expiry)}** ({chain_name})\n\n"
+        f"{model.upper()} fit: T = {sl.T:.5f} y, forward {sl.forward:,.2f}, "
+        f"rate {_resolve_rate(chain_name, rate):.4%}; "
         f"{int(r['n'])} quotes fitted, vol RMSE {100 * r['rmse']:.2f} vol pts, max error "
         f"{100 * r['max_abs_err']:.2f}, inside bid-ask {r['inside']:.0%}; {flags}.\n\n"
-        f"SVI a={p.a:.5g}, b={p.b:.5g}, rho={p.rho:.4f}, m={p.m:.4f}, sigma={p.sigma:.4f}"
+        f"raw SVI parameters of the slice: a={p.a:.5g}, b={p.b:.5g}, rho={p.rho:.4f}, m={p.m:.4f}, "
+        f"sigma={p.sigma:.4f}"
     )

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from mmlab.dashboards._vol_compute import (
     DEFAULT_CHAIN,
+    MODELS,
     arbitrage_table,
     chain_names,
     default_rate,
@@ -44,6 +45,7 @@ __all__ = sorted(
     [
         "DEFAULT_CHAIN",
         "GREEK_CHOICES",
+        "MODELS",
         "VolSurfaceInspector",
         "arbitrage_table",
         "chain_names",
@@ -90,6 +92,9 @@ def _make_inspector():
             extrapolates linearly in total variance).
         greek : str
             The Greek plotted by strike (:data:`GREEK_CHOICES`).
+        model : str
+            ``'svi'`` (raw SVI per expiry, repaired where arbitrage) or ``'ssvi'`` (one global
+            SSVI surface: compare the fit reports).
         n_k : int
             Log-moneyness points of the surface heatmap (11 to 201).
         """
@@ -97,6 +102,8 @@ def _make_inspector():
         chain = param.Selector(default=DEFAULT_CHAIN, objects=chain_names(), doc="Shipped option chain (data/options)")
         expiry = param.Selector(default=None, objects=[], doc="Fitted expiry: root and UTC expiry time")
         wings = param.Boolean(default=False, doc="Show quotes outside the fitted domain")
+        model = param.Selector(default="svi", objects=list(MODELS),
+                               doc="Surface model: raw SVI per expiry or one global SSVI")  # fmt: skip
         greek = param.Selector(default="delta", objects=GREEK_CHOICES, doc="Greek plotted by strike")
         n_k = param.Integer(default=41, bounds=(11, 201), doc="Log-moneyness points of the surface heatmap")
 
@@ -104,23 +111,23 @@ def _make_inspector():
             super().__init__(**params)
             self._update_expiries()
 
-        @param.depends("chain", watch=True)
+        @param.depends("chain", "model", watch=True)
         def _update_expiries(self):
-            labels = expiry_labels(self.chain)
+            labels = expiry_labels(self.chain, model=self.model)
             self.param.expiry.objects = labels
             if self.expiry not in labels:
                 self.expiry = labels[0]
 
         # ------------------------------------------------------------------ views
-        @param.depends("chain", "expiry")
+        @param.depends("chain", "expiry", "model")
         def _summary(self):
-            return pn.pane.Markdown(smile_summary(self.chain, self.expiry), sizing_mode="stretch_width",
-                                    css_classes=["vol-summary"])  # fmt: skip
+            text = smile_summary(self.chain, self.expiry, model=self.model)
+            return pn.pane.Markdown(text, sizing_mode="stretch_width")
 
-        @param.depends("chain", "expiry", "wings")
+        @param.depends("chain", "expiry", "wings", "model")
         def _smile(self):
-            s = smile_frame(self.chain, self.expiry)
-            curve = smile_fit_curve(self.chain, self.expiry)
+            s = smile_frame(self.chain, self.expiry, model=self.model)
+            curve = smile_fit_curve(self.chain, self.expiry, model=self.model)
             if not self.wings:
                 s = s[(s["k"] >= curve["k"].min()) & (s["k"] <= curve["k"].max())]
             bars = hv.ErrorBars(
@@ -128,31 +135,32 @@ def _make_inspector():
                 kdims=["strike"], vdims=["iv", "below", "above"], label="bid-ask",
             )  # fmt: skip
             mids = hv.Scatter((s["strike"], s["mid_iv"]), "strike", "iv", label="mid").opts(size=5)
-            fit = hv.Curve((curve["strike"], curve["fit_iv"]), "strike", "iv", label="SVI fit").opts(line_width=2)
+            fit = hv.Curve((curve["strike"], curve["fit_iv"]), "strike", "iv",
+                           label=f"{self.model.upper()} fit").opts(line_width=2)  # fmt: skip
             return (bars * mids * fit).opts(
                 title=f"smile {self.expiry}", height=340, responsive=True, legend_position="top_right",
                 ylabel="implied vol", shared_axes=False,
             )  # fmt: skip
 
-        @param.depends("chain", "expiry")
+        @param.depends("chain", "expiry", "model")
         def _density(self):
-            d = density_frame(self.chain, self.expiry)
+            d = density_frame(self.chain, self.expiry, model=self.model)
             g = hv.Curve((d["k"], d["g"]), "k", "g", label="g(k)")
             zero = hv.HLine(0).opts(color="red", line_dash="dashed")
             return (g * zero).opts(title="butterfly function g(k) (>= 0: no butterfly arbitrage)",
                                    height=220, responsive=True, shared_axes=False)  # fmt: skip
 
-        @param.depends("chain")
+        @param.depends("chain", "model")
         def _term(self):
-            ts = term_structure(self.chain)
-            fit = hv.Curve((ts["T"], ts["atm_iv_fit"]), "T", "ATM vol", label="SVI fit")
+            ts = term_structure(self.chain, model=self.model)
+            fit = hv.Curve((ts["T"], ts["atm_iv_fit"]), "T", "ATM vol", label=f"{self.model.upper()} fit")
             mkt = hv.Scatter((ts["T"], ts["atm_iv_market"]), "T", "ATM vol", label="market").opts(size=6)
             return (fit * mkt).opts(title="ATM term structure", height=260, responsive=True,
                                     xlabel="T (years)", shared_axes=False)  # fmt: skip
 
-        @param.depends("chain", "n_k")
+        @param.depends("chain", "n_k", "model")
         def _heatmap(self):
-            g = surface_grid(self.chain, n_k=self.n_k)
+            g = surface_grid(self.chain, n_k=self.n_k, model=self.model)
             g = g.assign(k=g["k"].round(4))
             return hv.HeatMap(g, ["k", "expiry_label"], "iv").opts(
                 title="implied vol surface (fitted domains)", height=max(260, 18 * g["expiry_label"].nunique()),
@@ -160,11 +168,11 @@ def _make_inspector():
                 xlabel="ln(K/F)", ylabel="expiry", shared_axes=False,
             )  # fmt: skip
 
-        @param.depends("chain", "expiry", "greek", "wings")
+        @param.depends("chain", "expiry", "greek", "wings", "model")
         def _greeks(self):
-            g = greeks_by_strike(self.chain, self.expiry)
+            g = greeks_by_strike(self.chain, self.expiry, model=self.model)
             if not self.wings:
-                c = smile_fit_curve(self.chain, self.expiry)
+                c = smile_fit_curve(self.chain, self.expiry, model=self.model)
                 g = g[(g["strike"] >= c["strike"].min()) & (g["strike"] <= c["strike"].max())]
             curves = [hv.Curve((part["strike"], part[self.greek]), "strike", self.greek,
                                label="calls" if right == "C" else "puts")
@@ -172,9 +180,9 @@ def _make_inspector():
             return hv.Overlay(curves).opts(title=f"{self.greek} by strike", height=260, responsive=True,
                                            shared_axes=False)  # fmt: skip
 
-        @param.depends("chain")
+        @param.depends("chain", "model")
         def _report(self):
-            rep = fit_report(self.chain)[_REPORT_SHOWN]
+            rep = fit_report(self.chain, model=self.model)[_REPORT_SHOWN]
             return pn.pane.DataFrame(rep, sizing_mode="stretch_width", float_format="{:.4f}".format, index=False)
 
         def __panel__(self):
