@@ -9,12 +9,14 @@
    one global SSVI surface (``model='ssvi'``, :class:`SSVIFit`);
 3. arbitrage checks and repair, shortest expiry first, on each slice's **domain**: its fitted
    log-moneyness range widened by ``domain_margin`` (10 %) of its span each side
-   (:func:`check_grid`).  ``g(k) >= 0``
-   on the domain, and ``w_i(k) >= w_{i-1}(k)`` against the previous slice on the overlap of
-   both domains; a slice that fails is re-fitted under those constraints (:func:`repair_svi`).
+   (:func:`check_grid`).  ``g(k) >= 0`` on the domain, and ``w_i(k) >= w_{i-1}(k)`` against
+   the previous slice on the overlap of both domains.  A slice with only a calendar violation is first lifted (``a`` raised just
+   above the shorter slice) when that keeps it butterfly-free and costs at most 2 % of its
+   quotes inside the bid-ask; otherwise, and for butterfly violations, it is re-fitted under
+   those constraints (:func:`repair_svi`).
    Beyond its domain a slice is an extrapolation (SVI wings are linear in ``k``) and is not
-   checked: fitting a short expiry on a narrow range says nothing about its far wings.  SSVI surfaces are
-   arbitrage-free by construction of their parameter conditions (still checked).
+   checked: fitting a short expiry on a narrow range says nothing about its far wings.  SSVI
+   surfaces are arbitrage-free by construction of their parameter conditions (still checked).
 
 Interpolation and extrapolation in time
 ---------------------------------------
@@ -39,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from mmlab.errors import ConfigError, DataError
-from mmlab.surface._arbitrage import butterfly_check, calendar_check, check_grid, repair_svi
+from mmlab.surface._arbitrage import CAL_MARGIN, butterfly_check, calendar_check, check_grid, repair_svi
 from mmlab.surface._chain import ChainAnalytics, ChainFilter, analyze_chain
 from mmlab.surface._ssvi import SSVIFit
 from mmlab.surface._svi import SVIParams, SVISlice
@@ -355,9 +357,17 @@ def fit_surface(
                 if prev is not None:
                     cal_grid = _overlap(grid, prev)
                     cal_ok = cal_grid is None or calendar_check(prev.params.total_variance, p.total_variance, cal_grid)[0]
+                lower = None if (prev is None or cal_grid is None) else prev.params.total_variance
+                if bf_ok and not cal_ok:
+                    # cheapest repair first: lift the level a just above the shorter slice, kept
+                    # when it stays butterfly-free and loses no more than 2 % of the quotes
+                    gap = calendar_check(lower, p.total_variance, cal_grid)[1]
+                    lift = -gap + CAL_MARGIN * float(np.max(np.abs(p.total_variance(cal_grid))))
+                    pl = SVIParams(p.a + lift, p.b, p.rho, p.m, p.sigma)
+                    if _clean(pl, grid, lower, cal_grid) and _score(pl, pts, T)[2] >= _score(p, pts, T)[2] - 0.02:
+                        p, repaired, cal_ok = pl, True, True
                 if not (bf_ok and cal_ok):
                     wt, om = _weights_for(pts, T, fitter)
-                    lower = None if (prev is None or cal_grid is None) else prev.params.total_variance
                     p2, ok = repair_svi(p, kq, wt, om, grid[::4], w_lower=lower, k_cal=None if cal_grid is None else cal_grid[::4])
                     if not ok or not _clean(p2, grid, lower, cal_grid):
                         # second try: every grid point, a wider margin on g, from the first result
