@@ -21,7 +21,6 @@ import argparse
 import json
 import math
 import os
-import resource
 import sys
 import time
 
@@ -186,10 +185,6 @@ def fill_by_fill(seed=0, seconds=600.0):
     return {"events": len(ev), "mmlab_fills": len(mm), "hftbacktest_fills": len(hb),
             "identical": len(mm & hb), "only_mmlab": sorted(mm - hb)[:5],
             "only_hftbacktest": sorted(hb - mm)[:5]}
-
-
-def rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def main(argv=None):

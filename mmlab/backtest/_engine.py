@@ -36,7 +36,6 @@ from numba import njit
 from mmlab.backtest._queue import (
     queue_depth_python,
     queue_filled_qty_python,
-    queue_prob_python,
     queue_trade_python,
 )
 
@@ -828,48 +827,52 @@ def scan_events_python(ev, px, qty, exch_ts, local_ts, code, si, sf):
     sf[1] = -math.inf
     sf[2] = math.inf
     sf[3] = -math.inf
+    n_loc = 0
     for i in range(n):
         e = ev[i]
         kind = np.int64(e & np.uint64(0xFF))
-        c = kind
-        if (e & np.uint64(1 << 29)) != 0:
-            c |= C_BUY
-        if (e & np.uint64(1 << 28)) != 0:
-            c |= C_SELL
-        if (e & np.uint64(1 << 31)) != 0:
-            c |= C_EXCH
-        if (e & np.uint64(1 << 30)) != 0:
-            c |= C_LOCAL
+        # BUY bit 29 -> 16, SELL bit 28 -> 32, EXCH bit 31 -> 64, LOCAL bit 30 -> 128
+        c = kind | np.int64((e >> np.uint64(25)) & np.uint64(80)) | np.int64(
+            (e >> np.uint64(23)) & np.uint64(160))
         code[i] = np.uint8(c)
         if (c & C_LOCAL) != 0:
-            if si[8] == 0:
-                si[4] = local_ts[i]
-            si[5] = max(si[5], local_ts[i]) if si[8] > 0 else local_ts[i]
-            si[8] += 1
+            lt = local_ts[i]
+            if n_loc == 0:
+                si[4] = lt
+                si[5] = lt
+            elif lt > si[5]:
+                si[5] = lt
+            n_loc += 1
         if (c & C_EXCH) != 0:
-            si[6] = max(si[6], exch_ts[i])
+            et = exch_ts[i]
+            if et > si[6]:
+                si[6] = et
             si[7] += 1
-        if kind == 0 or kind > 13 or (5 < kind < 10):
-            if si[0] < 0:
-                si[0] = i
-                si[1] = 1
-            continue
-        if kind >= 10:
-            si[3] += 1
         if kind == K_DEPTH or kind == K_SNAPSHOT or kind == K_TRADE:
             p = px[i]
             q = qty[i]
-            if not (math.isfinite(p) and math.isfinite(q) and p > 0.0 and q >= 0.0):
+            if not (p > 0.0 and q >= 0.0 and p < math.inf and q < math.inf):
                 if si[0] < 0:
                     si[0] = i
                     si[1] = 2
                 continue
             si[2] += 1
-            sf[2] = min(sf[2], p)
-            sf[3] = max(sf[3], p)
+            if p < sf[2]:
+                sf[2] = p
+            if p > sf[3]:
+                sf[3] = p
             if kind == K_TRADE:
-                sf[0] = min(sf[0], p)
-                sf[1] = max(sf[1], p)
+                if p < sf[0]:
+                    sf[0] = p
+                if p > sf[1]:
+                    sf[1] = p
+        elif kind == 0 or kind > 13 or (5 < kind < 10):
+            if si[0] < 0:
+                si[0] = i
+                si[1] = 1
+        elif kind >= 10:
+            si[3] += 1
+    si[8] = n_loc
     return 0
 
 
@@ -1079,4 +1082,3 @@ run_kernel_python = _py["run_kernel"]
 run_kernel = _nb["run_kernel"]
 scan_events_python = _py["scan_events"]
 scan_events = _nb["scan_events"]
-_ = queue_prob_python  # re-exported through _queue; keeps the import explicit
