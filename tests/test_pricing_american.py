@@ -179,3 +179,14 @@ def test_quantlib_evaluation_date_is_restored():
         assert settings.evaluationDate == ql.Date(14, 9, 2023)
     finally:
         settings.evaluationDate = before
+
+
+def test_baw_implied_vol_out_of_the_money_put_is_solved_not_raised():
+    # QuantLib's BAW engine raises at the 1e-3 lower vol bound for this OTM SPY-like put
+    # ("forward + displacement (0 + 0) must be positive"); the solver must still bracket and solve.
+    from mmlab.pricing import american_implied_vol, american_price
+
+    iv, code = american_implied_vol(2.0, "p", 450.81, 400.0, 0.2521, 0.053, q=0.0208, method="baw")
+    assert int(code) == 0
+    back = american_price("p", 450.81, 400.0, 0.2521, 0.053, float(iv), q=0.0208, method="baw")
+    assert float(back) == pytest.approx(2.0, abs=1e-8)

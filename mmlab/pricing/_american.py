@@ -313,8 +313,18 @@ def american_implied_vol(price, flag, S, K, t, r, q=0.0, method="baw", *, divide
             code[i] = IVCode.ABOVE_UPPER_BOUND
             continue
 
-        def f(s, th=th, S_=S_, K_=K_, t_=t_, r_=r_, q_=q_, p=p):
-            return _price_one(th, S_, K_, t_, r_, q_, s, method, divs, steps, grid)[0] - p
+        def f(s, th=th, S_=S_, K_=K_, t_=t_, r_=r_, q_=q_, p=p, intrinsic=intrinsic):
+            try:
+                return _price_one(th, S_, K_, t_, r_, q_, s, method, divs, steps, grid)[0] - p
+            except RuntimeError:
+                # QuantLib's approximations (BAW) fail at very low vols far out of the money
+                # ("forward + displacement must be positive"); there the American price is the
+                # larger of the intrinsic and the European value, which brackets the root the
+                # same way.
+                from mmlab.pricing._black_scholes import bsm_price
+
+                euro = float(bsm_price("c" if th > 0 else "p", S_, K_, t_, r_, s, q_))
+                return max(intrinsic, euro) - p
 
         f_lo, f_hi = f(lo), f(hi)
         if f_lo >= 0:
