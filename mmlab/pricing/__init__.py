@@ -61,3 +61,13 @@ __all__ = sorted(
         "year_fraction",
     ]
 )
+
+
+def __getattr__(name: str):
+    # ``mmlab.pricing.fit_surface`` (the entry point) lives in mmlab.surface, which builds
+    # on this package: re-export it lazily to keep the import graph acyclic.
+    if name in ("fit_surface", "VolSurface"):
+        import mmlab.surface as _surface
+
+        return getattr(_surface, name)
+    raise AttributeError(f"module 'mmlab.pricing' has no attribute {name!r}")
