@@ -14,6 +14,16 @@ reference is our plain-Python twin, and the targets are the seed's (a quote deci
 and ours (<= 20 us per decision through ``quote``; >= 1 M decisions/s for the A-S and GLFT
 kernels). Each timing is the median of ``--repeat`` runs after a warm-up.
 
+A second table times the options chain quoter (:class:`mmlab.quoting.ChainQuoter`) on the
+shipped SPX chain of 2023-09-14 (expiry 2023-10-20, SVI surface fitted by
+:func:`mmlab.surface.fit_surface`, 50 options: 25 strikes x call/put around the money): the
+one-option quote decision (``quote_option``, vol and portfolio Greeks given), the 50-strike chain
+refresh with cached vols and with the surface evaluated, and a 3-level layered ladder
+(:class:`mmlab.quoting.LayeredQuoter`). Beside them, on the same options, the reference tool
+py_vollib_vectorized computing only the Black-76 prices and Greeks (``vectorized_black`` +
+``get_all_greeks``) -- the part of a quote a third-party library does. Targets: the seed's
+(quote < 100 us, chain < 10 ms) and ours (<= 20 us, <= 1 ms).
+
 Run: ``.venv/bin/python bench/bench_quoting.py [--repeat 5] [--n 20000]``.
 """
 
@@ -121,7 +131,84 @@ def main(argv: list[str] | None = None) -> int:
             note = "quote <= 20 us; last columns: compiled kernel called from Python"
         print(f"{tt / tc:>10.2f} {name:<26} {tc * 1e6:>16.2f} {tt * 1e6:>15.2f} {tl * 1e6:>17.4f} "
               f"{1e-6 / tl:>13.1f}  {note}")
+    print()
+    _chain_table(args.repeat)
     return 0
+
+
+def _per_call(fn, calls, repeat):
+    return _median(lambda: [fn() for _ in range(calls)], repeat) / calls
+
+
+def _chain_table(repeat: int) -> None:
+    """Options chain quoter timings beside py_vollib_vectorized (pricing only)."""
+    import warnings
+
+    import pandas as pd
+    import py_vollib_vectorized as pvv
+
+    from mmlab._paths import shipped
+    from mmlab.data import default_master, get_instrument, load_option_chain
+    from mmlab.quoting import ChainQuoter, ChainQuoterConfig, LayerConfig, LayeredQuoter
+    from mmlab.risk import DeltaHedgeConfig, DeltaHedger
+    from mmlab.surface import fit_surface
+
+    ch = load_option_chain(shipped("options", "cboe_spx_2023-09-14.csv"))
+    expiry = pd.Timestamp("2023-10-20 13:30", tz="UTC")
+    sub = ch[(ch["root"] == "SPX") & (ch["expiry"] == expiry)]
+    surf = fit_surface(sub)
+    T = float(surf.expiries[0])
+    F = float(surf.forward(T))
+    strikes = np.arange(4225.0, 4850.0, 25.0)  # 25 strikes x (call, put) = 50 options
+    K = np.concatenate([strikes, strikes])
+    R = np.array(["C"] * len(strikes) + ["P"] * len(strikes))
+    fl = np.where(R == "C", "c", "p")
+    sig = np.asarray(surf.iv(K, T), dtype=float)
+    pos = np.zeros(len(K))
+    pos[[10, 35]] = 20.0
+    spx = default_master().option("SPX", "2023-10-20", 4500, "C")
+    cq = ChainQuoter(ChainQuoterConfig(delta_skew=0.01, vega_skew=1e-6, max_position=50), spx, surf,
+                     hedger=DeltaHedger(DeltaHedgeConfig(threshold=500.0)))
+    i0 = 10
+    one = lambda: cq.quote_option(K[i0], R[i0], F, T, sig[i0], position=20.0,  # noqa: E731
+                                  portfolio_delta=800.0, portfolio_vega=1500.0)
+    cached = lambda: cq.quote(K, R, F, T, iv=sig, positions=pos)  # noqa: E731
+    full = lambda: cq.quote(K, R, F, T, positions=pos)  # noqa: E731
+    lq = LayeredQuoter(LayerConfig(size=0.01, max_inventory=0.05, imbalance_coef=0.5),
+                       get_instrument("BINANCE_USDM:BTCUSDT"))
+    from mmlab.quoting import MarketState
+
+    st = MarketState(mid=30000.05, inventory=0.01, best_bid=30000.0, best_ask=30000.1,
+                     depth=(np.array([30000.0]), np.array([2.0]), np.array([30000.1]), np.array([1.0])))
+    ladder = lambda: lq.ladder(30000.05, 10.0, 10.0, st)  # noqa: E731
+
+    def ref(n):
+        k, f, s = K[:n], fl[:n], sig[:n]
+
+        def run():
+            pvv.vectorized_black(f, F, k, T, 0.0, s, return_as="numpy")
+            pvv.get_all_greeks(f, F, k, T, 0.0, s, model="black", return_as="numpy")
+        return run
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t_ref1 = _per_call(ref(1), 200, repeat)
+        t_ref50 = _per_call(ref(50), 200, repeat)
+    rows = [
+        ("one-option quote decision", _per_call(one, 20000, repeat), t_ref1, "< 100 us", "<= 20 us"),
+        ("50-strike chain, cached vols", _per_call(cached, 500, repeat), t_ref50, "< 10 ms", "<= 1 ms"),
+        ("50-strike chain + surface", _per_call(full, 500, repeat), t_ref50, "< 10 ms", "<= 1 ms"),
+        ("3-level layered ladder", _per_call(ladder, 20000, repeat), float("nan"), "< 100 us", "<= 20 us"),
+    ]
+    print(f"options chain quoter (SPX 2023-10-20, {len(K)} options, SVI surface): median of {repeat} runs")
+    print(f"{'ref/ours':>9} {'task':<30} {'ours us':>10} {'py_vollib_vectorized us':>24}  "
+          f"{'seed target':>11} {'our target':>10}")
+    for name, ours, refv, seed_t, our_t in rows:
+        ratio = refv / ours if np.isfinite(refv) else float("nan")
+        refs = f"{refv * 1e6:>24.1f}" if np.isfinite(refv) else f"{'(no equivalent)':>24}"
+        print(f"{ratio:>9.2f} {name:<30} {ours * 1e6:>10.1f} {refs}  {seed_t:>11} {our_t:>10}")
+    print("py_vollib_vectorized column: Black-76 prices + Greeks of the same options only "
+          "(no spreads, skews, rounding, validation or hedge)")
 
 
 if __name__ == "__main__":

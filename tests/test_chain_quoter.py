@@ -245,6 +245,22 @@ def test_kernel_and_python_twin_agree(market):
     np.testing.assert_array_equal(chain_quote_kernel(*args), chain_quote_kernel_python(*args))
 
 
+def test_one_option_fast_path_matches_the_chain(market):
+    near, F, T = market["near"], market["F"], market["T"]
+    K, R = near["strike"].to_numpy(dtype=float), near["right"].to_numpy()
+    sig = np.asarray(market["surface"].iv(K, T), dtype=float)
+    mb, ma = near["bid"].to_numpy(dtype=float), near["ask"].to_numpy(dtype=float)
+    pos = np.arange(len(K), dtype=float) % 3 - 1
+    cq = _quoter(market, delta_skew=0.01, vega_skew=1e-6, max_position=5.0)
+    res = cq.quote(K, R, F, T, iv=sig, positions=pos, portfolio_delta=400.0, portfolio_vega=900.0,
+                   market_bid=mb, market_ask=ma)
+    for i in range(len(K)):
+        q = cq.quote_option(K[i], R[i], F, T, sig[i], position=pos[i], portfolio_delta=400.0,
+                            portfolio_vega=900.0, market_bid=mb[i], market_ask=ma[i])
+        np.testing.assert_array_equal([q.bid, q.ask, q.bid_size, q.ask_size],
+                                      [res.bid[i], res.ask[i], res.bid_size[i], res.ask_size[i]])
+
+
 def test_bad_inputs_raise():
     with pytest.raises(ConfigError):
         ChainQuoterConfig(base_half_spread=-1.0)

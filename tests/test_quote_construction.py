@@ -33,6 +33,8 @@ from mmlab.quoting import (
     maker_fee_per_unit,
     maker_fee_terms,
     queue_offset,
+    quote_violation,
+    quote_violation_python,
     round_price_down,
     round_price_up,
     tick_arrays,
@@ -285,6 +287,17 @@ def test_validate_quotes_raises_with_the_reason(args, kw, reason):
         validate_quotes(b, a, bs, as_, **kw)
 
 
+def test_violation_kernel_and_twin_agree():
+    rng = np.random.default_rng(5)
+    for _ in range(400):
+        b, a = rng.normal(100, 1, 3), rng.normal(101, 1, 3)
+        bs, as_ = rng.choice([0.0, 1.0, 2.0, -1.0, np.nan], 3), rng.choice([0.0, 1.0, 3.0], 3)
+        b[rng.random(3) < 0.1] = -1.0
+        args = (b, a, bs, as_, float(rng.normal(100, 1)), float(rng.normal(101, 1)), bool(rng.random() < 0.5),
+                99.0, 102.0, bool(rng.random() < 0.5), float(rng.normal(0, 3)), 5.0, 0.0, 1.0)
+        assert quote_violation(*args) == quote_violation_python(*args)
+
+
 def test_validate_quotes_accepts_good_and_unquoted_levels():
     validate_quotes([99.0, math.nan], [101.0, 102.0], [1.0, 0.0], [1.0, 2.0], best_bid=98.99,
                     best_ask=101.0 + 0.01, post_only=True, inventory=8.0, max_inventory=10.0)
@@ -341,7 +354,7 @@ def test_kernel_and_python_twin_agree():
         lo, hi = lq.bands(fair, st_)
         args = (fair, fair + float(rng.normal()) * d, d, d * 1.3, st_.inventory, st_.best_bid,
                 st_.best_ask, float(st_.depth[1][0]), float(st_.depth[3][0]), st_.volatility, lo, hi,
-                0.0, 0.0, lq._p, lq._sp, lq._w, lq._tf, lq._tk, lq._lot)
+                0.0, 0.0, lq._p)
         np.testing.assert_array_equal(build_ladder_kernel(*args), build_ladder_kernel_python(*args))
 
 
@@ -438,3 +451,5 @@ def test_ladder_is_always_valid(inst, cfg, fair, skew, dists, book_off, qty, inv
     validate_quotes(lad.bids, lad.asks, lad.bid_sizes, lad.ask_sizes, best_bid=bb, best_ask=ba,
                     post_only=cfg.post_only, band_lo=lo, band_hi=hi, inventory=inventory,
                     max_inventory=Q, pending_buy=pending[0], pending_sell=pending[1])
+    assert quote_violation_python(lad.bids, lad.asks, lad.bid_sizes, lad.ask_sizes, bb, ba, cfg.post_only,
+                                  lo, hi, True, inventory, Q, pending[0], pending[1]) == (0, -1)

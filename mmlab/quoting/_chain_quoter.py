@@ -52,6 +52,7 @@ from mmlab.quoting._construction import (
     round_price_up,
     tick_arrays,
 )
+from mmlab.quoting._types import Quote
 
 __all__ = [
     "ChainQuoter",
@@ -59,8 +60,12 @@ __all__ = [
     "ChainQuotes",
     "chain_quote_kernel",
     "chain_quote_kernel_python",
+    "option_quote_kernel",
+    "option_quote_kernel_python",
     "validate_chain_quotes",
 ]
+
+_FLAG = {"C": 1.0, "c": 1.0, "P": -1.0, "p": -1.0}
 
 # columns of the kernel output
 COLUMNS = ("theo", "delta", "gamma", "vega", "theta", "half_spread", "skew", "bid", "ask", "bid_size", "ask_size")
@@ -168,6 +173,28 @@ def chain_quote_kernel_python(flags, K, iv, F, t, r, pos, D, V, mkt_bid, mkt_ask
 
 
 chain_quote_kernel = njit(cache=True)(chain_quote_kernel_python)
+
+
+def option_quote_kernel_python(flag, K, iv, F, t, r, pos, D, V, mkt_bid, mkt_ask, p, tick_from, ticks):
+    """One option through :func:`chain_quote_kernel`: scalars in, the row of :data:`COLUMNS` out
+    (as a tuple), without the Python overhead of building arrays per decision.
+
+    Examples
+    --------
+    >>> p = ChainQuoterConfig(base_half_spread=0.1, vega_width=0.0, gamma_move=0.0).kernel_params(
+    ...     (0.0, 0.0, math.inf), 4, 1.0)
+    >>> row = option_quote_kernel_python(1.0, 100.0, 0.2, 100.0, 1.0, 0.0, 0.0, 0.0, 0.0, math.nan,
+    ...     math.nan, p, np.zeros(1), np.array([0.01]))
+    >>> [round(float(v), 4) for v in (row[0], row[7], row[8])]
+    [7.9656, 7.86, 8.07]
+    """
+    out = chain_quote_kernel(np.full(1, flag), np.full(1, K), np.full(1, iv), F, t, r, np.full(1, pos),
+                             D, V, np.full(1, mkt_bid), np.full(1, mkt_ask), p, tick_from, ticks)
+    return (out[0, 0], out[0, 1], out[0, 2], out[0, 3], out[0, 4], out[0, 5], out[0, 6], out[0, 7],
+            out[0, 8], out[0, 9], out[0, 10])
+
+
+option_quote_kernel = njit(cache=True)(option_quote_kernel_python)
 
 
 @dataclass(frozen=True, slots=True)
@@ -448,6 +475,37 @@ class ChainQuoter:
                               post_only=self.config.post_only)
         hedge = None if self.hedger is None else self.hedger.decide(portfolio_delta=D, now=now)
         return ChainQuotes(K, flags, out, sig, F, T, gk, D, V, hedge)
+
+    def quote_option(self, strike: float, right: str, forward: float, T: float, iv: float,
+                     r: float = 0.0, position: float = 0.0, portfolio_delta: float = 0.0,
+                     portfolio_vega: float = 0.0, market_bid: float = math.nan,
+                     market_ask: float = math.nan) -> Quote:
+        """One option's validated quote (the per-decision fast path; the vol is given, the
+        portfolio Greeks too). Same maths as :meth:`quote`.
+
+        Examples
+        --------
+        >>> from mmlab.data import default_master
+        >>> spx = default_master().option("SPX", "2023-10-20", 4500, "C")
+        >>> cq = ChainQuoter(ChainQuoterConfig(), spx, lambda K, T: 0.15)
+        >>> cq.quote_option(4500.0, "C", 4500.0, 0.1, 0.15)
+        Quote(bid=82.1, ask=88.2, bid_size=1.0, ask_size=1.0)
+        """
+        th = _FLAG.get(right)
+        if th is None:
+            th = float(as_flags(right))
+        row = option_quote_kernel(th, float(strike), float(iv), float(forward), float(T), float(r),
+                                  float(position), float(portfolio_delta), float(portfolio_vega),
+                                  float(market_bid), float(market_ask), self._p, self._tf, self._tk)
+        b, a, bs, as_ = float(row[_BID]), float(row[_ASK]), float(row[_BSZ]), float(row[_ASZ])
+        # scalar validation (the kernel guarantees these; the check is the last line of defence)
+        if (bs < 0.0 or as_ < 0.0 or (bs > 0.0 and not b > 0.0) or (as_ > 0.0 and not a > 0.0)
+                or (bs > 0.0 and as_ > 0.0 and not b < a)
+                or (self.config.post_only and ((bs > 0.0 and b >= market_ask) or (as_ > 0.0 and a <= market_bid)))):
+            validate_chain_quotes([strike], [b], [a], [bs], [as_], [market_bid], [market_ask],
+                                  post_only=self.config.post_only)
+            raise QuoteValidationError(f"strike {strike!r}: invalid quote {b!r} x {bs!r} / {a!r} x {as_!r}")
+        return Quote(b, a, bs, as_)
 
     def quote_expiry(self, chain: pd.DataFrame, root: str, expiry, forward: float, T: float,
                      r: float = 0.0, **kw) -> ChainQuotes:

@@ -38,6 +38,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba import njit
 from numba.extending import register_jitable
 
 from mmlab.errors import QuoteValidationError
@@ -51,6 +52,8 @@ __all__ = [
     "maker_fee_per_unit",
     "maker_fee_terms",
     "queue_offset",
+    "quote_violation",
+    "quote_violation_python",
     "round_price_down",
     "round_price_up",
     "tick_arrays",
@@ -312,41 +315,113 @@ def validate_quotes(
     ...
     mmlab.errors.QuoteValidationError: crossed: best bid 100.0 >= best ask 99.5
     """
-    b = np.atleast_1d(np.asarray(bids, dtype=float))
-    a = np.atleast_1d(np.asarray(asks, dtype=float))
-    bs = np.atleast_1d(np.asarray(bid_sizes, dtype=float))
-    as_ = np.atleast_1d(np.asarray(ask_sizes, dtype=float))
-    if b.shape != bs.shape or a.shape != as_.shape:
-        raise QuoteValidationError(f"shapes: {b.shape} bid prices vs {bs.shape} sizes, "
-                                   f"{a.shape} ask prices vs {as_.shape} sizes")
-    hi_bid, lo_ask = -math.inf, math.inf
-    for name, px, sz in (("bid", b, bs), ("ask", a, as_)):
-        for i in range(px.size):
-            s, p = sz[i], px[i]
-            if not math.isfinite(s) or s < 0.0:
-                raise QuoteValidationError(f"{name} level {i}: size {float(s)!r} is not a finite number >= 0")
-            if s == 0.0:
-                continue
-            if not math.isfinite(p) or p <= 0.0:
-                raise QuoteValidationError(f"{name} level {i}: price {float(p)!r} is not a finite number > 0")
-            if p < band_lo or p > band_hi:
-                raise QuoteValidationError(f"{name} level {i}: price {float(p)!r} outside band [{band_lo}, {band_hi}]")
-            if name == "bid":
-                hi_bid = max(hi_bid, float(p))
-            else:
-                lo_ask = min(lo_ask, float(p))
+    b, a, bs, as_ = (np.asarray(x, dtype=np.float64).reshape(-1) for x in (bids, asks, bid_sizes, ask_sizes))
+    if len(b) != len(bs) or len(a) != len(as_):
+        raise QuoteValidationError(f"shapes: {len(b)} bid prices vs {len(bs)} sizes, "
+                                   f"{len(a)} ask prices vs {len(as_)} sizes")
+    check_levels(b, a, bs, as_, best_bid, best_ask, post_only, band_lo, band_hi, inventory,
+                 max_inventory, pending_buy, pending_sell)
+
+
+def quote_violation_python(b, a, bs, as_, best_bid, best_ask, post_only, band_lo, band_hi,
+                           check_inventory, inventory, max_inventory, pending_buy, pending_sell):
+    """First broken rule of :func:`validate_quotes` as ``(code, level)`` (``(0, -1)``: none).
+
+    Codes: 1/2 bid/ask size not finite >= 0, 3/4 bid/ask price not finite > 0, 5/6 bid/ask
+    outside the band, 7 crossed, 8/9 post-only bid/ask takes the book, 10/11 the long/short
+    inventory bound. ``quote_violation`` is the compiled twin.
+
+    Examples
+    --------
+    >>> quote_violation_python(np.array([100.0]), np.array([99.5]), np.ones(1), np.ones(1), math.nan,
+    ...     math.nan, False, -math.inf, math.inf, False, 0.0, math.inf, 0.0, 0.0)
+    (7, 0)
+    """
+    hi_bid = -math.inf
+    lo_ask = math.inf
+    i_b = -1
+    i_a = -1
+    sb = 0.0
+    sa = 0.0
+    for i in range(len(b)):
+        s = bs[i]
+        if not math.isfinite(s) or s < 0.0:
+            return 1, i
+        if s == 0.0:
+            continue
+        p = b[i]
+        if not math.isfinite(p) or p <= 0.0:
+            return 3, i
+        if p < band_lo or p > band_hi:
+            return 5, i
+        sb += s
+        if p > hi_bid:
+            hi_bid = p
+            i_b = i
+    for i in range(len(a)):
+        s = as_[i]
+        if not math.isfinite(s) or s < 0.0:
+            return 2, i
+        if s == 0.0:
+            continue
+        p = a[i]
+        if not math.isfinite(p) or p <= 0.0:
+            return 4, i
+        if p < band_lo or p > band_hi:
+            return 6, i
+        sa += s
+        if p < lo_ask:
+            lo_ask = p
+            i_a = i
     if hi_bid >= lo_ask:
-        raise QuoteValidationError(f"crossed: best bid {hi_bid!r} >= best ask {lo_ask!r}")
+        return 7, i_b
     if post_only:
         if math.isfinite(best_ask) and hi_bid >= best_ask:
-            raise QuoteValidationError(f"post-only bid {hi_bid!r} would take the book's ask {best_ask!r}")
+            return 8, i_b
         if math.isfinite(best_bid) and lo_ask <= best_bid:
-            raise QuoteValidationError(f"post-only ask {lo_ask!r} would take the book's bid {best_bid!r}")
-    if inventory is not None:
+            return 9, i_a
+    if check_inventory:
         tol = 1e-9 * max(1.0, abs(max_inventory)) if math.isfinite(max_inventory) else 0.0
-        long_max = inventory + pending_buy + float(bs.sum())
-        short_min = inventory - pending_sell - float(as_.sum())
-        if bs.sum() > 0.0 and long_max > max_inventory + tol:
-            raise QuoteValidationError(f"inventory: {inventory!r} + bids {float(bs.sum())!r} exceeds {max_inventory!r}")
-        if as_.sum() > 0.0 and short_min < -max_inventory - tol:
-            raise QuoteValidationError(f"inventory: {inventory!r} - asks {float(as_.sum())!r} below {-max_inventory!r}")
+        if sb > 0.0 and inventory + pending_buy + sb > max_inventory + tol:
+            return 10, -1
+        if sa > 0.0 and inventory - pending_sell - sa < -max_inventory - tol:
+            return 11, -1
+    return 0, -1
+
+
+quote_violation = njit(cache=True)(quote_violation_python)
+
+_REASONS = {
+    1: "bid level {i}: size {bs!r} is not a finite number >= 0",
+    2: "ask level {i}: size {as_!r} is not a finite number >= 0",
+    3: "bid level {i}: price {b!r} is not a finite number > 0",
+    4: "ask level {i}: price {a!r} is not a finite number > 0",
+    5: "bid level {i}: price {b!r} outside band [{lo}, {hi}]",
+    6: "ask level {i}: price {a!r} outside band [{lo}, {hi}]",
+    7: "crossed: best bid {b!r} >= best ask {best_own_ask!r}",
+    8: "post-only bid {b!r} would take the book's ask {best_ask!r}",
+    9: "post-only ask {a!r} would take the book's bid {best_bid!r}",
+    10: "inventory: {inventory!r} + in-flight {pending_buy!r} + bids {sum_b!r} exceeds {qmax!r}",
+    11: "inventory: {inventory!r} - in-flight {pending_sell!r} - asks {sum_a!r} below {neg_qmax!r}",
+}
+
+
+def check_levels(b, a, bs, as_, best_bid, best_ask, post_only, band_lo, band_hi, inventory,
+                 max_inventory, pending_buy, pending_sell) -> None:
+    """:func:`validate_quotes` on float64 arrays, all arguments positional (``inventory`` None:
+    no inventory check); raises :class:`~mmlab.errors.QuoteValidationError` with the reason."""
+    chk = inventory is not None
+    code, i = quote_violation(b, a, bs, as_, float(best_bid), float(best_ask), bool(post_only),
+                              float(band_lo), float(band_hi), chk, float(inventory) if chk else 0.0,
+                              float(max_inventory), float(pending_buy), float(pending_sell))
+    if code == 0:
+        return
+    j = max(i, 0)
+    own_ask = float(np.min(a[as_ > 0])) if (as_ > 0).any() else math.nan
+    msg = _REASONS[code].format(
+        i=i, b=float(b[j]) if len(b) else math.nan, a=float(a[j]) if len(a) else math.nan,
+        bs=float(bs[j]) if len(bs) else math.nan, as_=float(as_[j]) if len(as_) else math.nan,
+        lo=band_lo, hi=band_hi, best_own_ask=own_ask, best_ask=best_ask, best_bid=best_bid,
+        inventory=inventory, pending_buy=pending_buy, pending_sell=pending_sell,
+        sum_b=float(bs.sum()), sum_a=float(as_.sum()), qmax=max_inventory, neg_qmax=-max_inventory)
+    raise QuoteValidationError(msg)

@@ -23,7 +23,7 @@
 So by construction: no level crosses the other side or (post-only) the book, prices and sizes
 are positive and on the tick/lot grids, and all levels filling at once keep ``|q| <= Q``.
 :class:`LayeredQuoter` reads ticks, lots and fees from the instrument master and runs
-:func:`validate_quotes` on every ladder before returning it.
+:func:`validate_quotes`' checks on every ladder before returning it.
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ from mmlab.quoting._construction import (
     queue_offset,
     round_price_down,
     round_price_up,
+    check_levels,
     tick_arrays,
-    validate_quotes,
     volatility_offset,
 )
 from mmlab.quoting._grid import QuoteLadder
@@ -62,32 +62,40 @@ __all__ = [
 
 # indices into the float64 parameter vector of the kernel
 (_N, _SIZE, _QMAX, _PSKEW, _SSKEW, _CIMB, _CQ, _QREF, _CVOL, _HOR, _MINSZ, _POST, _FRATE, _FCONST,
- _FCAP, _MINEDGE, _DEC, _FEEAWARE, _LOTDEC) = range(19)  # fmt: skip
-N_PARAMS = 19
+ _FCAP, _MINEDGE, _DEC, _FEEAWARE, _LOTDEC, _LOT, _NTICK) = range(21)  # fmt: skip
+#: Scalars at the head of the kernel's parameter vector; then spacing[n], weights[n], tick_from[m],
+#: ticks[m] (one array: a numba call costs per array argument).
+N_PARAMS = 21
 
 
 def build_ladder_kernel_python(fair, center, bid_dist, ask_dist, q, best_bid, best_ask, bid_qty,
-                               ask_qty, sigma, band_lo, band_hi, pending_buy, pending_sell, p,
-                               spacing, weights, tick_from, ticks, lot):
+                               ask_qty, sigma, band_lo, band_hi, pending_buy, pending_sell, p):
     """The layered ladder as an ``(n_levels, 4)`` array of rows ``(bid, ask, bid_size, ask_size)``.
 
     ``fair``: the value the edge is measured from; ``center``: where the base distances start
     (e.g. a reservation price); ``bid_dist``/``ask_dist`` >= 0 (NaN: that side not quoted);
     ``bid_qty``/``ask_qty``: quantities at the book's best bid/ask (NaN if unknown); ``sigma``:
     short-term volatility (NaN if unknown); ``pending_buy``/``pending_sell`` >= 0: in-flight
-    quantity counted against the limit; ``p``: parameters (see :class:`LayerConfig`);
-    ``spacing``/``weights``: per level; ``tick_from``/``ticks``: the tick rule; ``lot``: lot size.
+    quantity counted against the limit; ``p``: the parameter vector of
+    :meth:`LayerConfig.kernel_params` (parameters, per-level spacing and weights, tick rule, lot).
 
     Examples
     --------
     >>> cfg = LayerConfig(size=10.0)
-    >>> p, sp, w = cfg.kernel_arrays(fee_terms=(0.0, 0.0, math.inf), decimals=4, lot_decimals=2)
+    >>> p = cfg.kernel_params((0.0, 0.0, math.inf), np.zeros(1), np.array([0.01]), 1.0, 4, 2)
     >>> out = build_ladder_kernel_python(100.0, 100.0, 0.05, 0.05, 0.0, 99.98, 100.02, 5.0, 5.0,
-    ...     math.nan, -math.inf, math.inf, 0.0, 0.0, p, sp, w, np.zeros(1), np.array([0.01]), 1.0)
+    ...     math.nan, -math.inf, math.inf, 0.0, 0.0, p)
     >>> out[:, 0].round(2).tolist(), out[:, 1].round(2).tolist(), out[:, 2].tolist()
     ([99.95, 99.9, 99.8], [100.05, 100.1, 100.2], [4.0, 3.0, 2.0])
     """
     n = int(p[_N])
+    m = int(p[_NTICK])
+    o = N_PARAMS
+    spacing = p[o:o + n]
+    weights = p[o + n:o + 2 * n]
+    tick_from = p[o + 2 * n:o + 2 * n + m]
+    ticks = p[o + 2 * n + m:o + 2 * n + 2 * m]
+    lot = p[_LOT]
     out = np.empty((n, 4))
     for i in range(n):
         out[i, 0] = math.nan
@@ -286,9 +294,11 @@ class LayerConfig:
         s = sum(w)
         return tuple(x / s for x in w)
 
-    def kernel_arrays(self, fee_terms=(0.0, 0.0, math.inf), decimals: int = 8,
-                      lot_decimals: int = 8) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(params, spacing, weights)`` arrays for :func:`build_ladder_kernel`."""
+    def kernel_params(self, fee_terms, tick_from, ticks, lot: float, decimals: int = 8,
+                      lot_decimals: int = 8) -> np.ndarray:
+        """The parameter vector of :func:`build_ladder_kernel`: the scalars, then the first
+        ``n_levels`` spacings and (renormalised) weights, then the tick rule ``tick_from``/``ticks``
+        (:func:`tick_arrays`); ``fee_terms`` from :func:`maker_fee_terms`."""
         p = np.empty(N_PARAMS)
         p[_N] = self.n_levels
         p[_SIZE] = self.size
@@ -307,8 +317,13 @@ class LayerConfig:
         p[_DEC] = decimals
         p[_FEEAWARE] = 1.0 if self.fee_aware else 0.0
         p[_LOTDEC] = lot_decimals
-        sp = np.array(self.spacing[: self.n_levels], dtype=np.float64)
-        return p, sp, np.array(self.level_weights(), dtype=np.float64)
+        p[_LOT] = lot
+        tf = np.asarray(tick_from, dtype=np.float64).reshape(-1)
+        tk = np.asarray(ticks, dtype=np.float64).reshape(-1)
+        if tf.shape != tk.shape or tf.size == 0:
+            raise ConfigError("tick_from and ticks must be non-empty and of one length")
+        p[_NTICK] = tf.size
+        return np.concatenate([p, self.spacing[: self.n_levels], self.level_weights(), tf, tk])
 
 
 def _touch(state: MarketState) -> tuple[float, float]:
@@ -341,18 +356,17 @@ class LayeredQuoter:
     [nan, 29990.0, 29980.0]
     """
 
-    __slots__ = ("config", "instrument", "_p", "_sp", "_w", "_tf", "_tk", "_lot")
+    __slots__ = ("config", "instrument", "_p")
 
     def __init__(self, config: LayerConfig, instrument):
         if not isinstance(config, LayerConfig):
             raise ConfigError(f"config must be a LayerConfig, got {type(config).__name__}")
         self.config = config
         self.instrument = instrument
-        self._tf, self._tk, dec = tick_arrays(instrument)
+        tf, tk, dec = tick_arrays(instrument)
         lot = float(instrument.lot_size)
         lot_dec = max(0, -int(math.floor(math.log10(lot))) + 2)
-        self._lot = lot
-        self._p, self._sp, self._w = config.kernel_arrays(maker_fee_terms(instrument), dec, lot_dec)
+        self._p = config.kernel_params(maker_fee_terms(instrument), tf, tk, lot, dec, lot_dec)
 
     def bands(self, fair: float, state: MarketState) -> tuple[float, float]:
         """``(band_lo, band_hi)`` around the book mid (or ``fair`` without a valid book)."""
@@ -376,16 +390,12 @@ class LayeredQuoter:
         out = build_ladder_kernel(
             fair, fair if center is None else float(center), float(bid_distance), float(ask_distance),
             float(state.inventory), float(state.best_bid), float(state.best_ask), bq, aq,
-            float(state.volatility), lo, hi, float(pending_buy), float(pending_sell),
-            self._p, self._sp, self._w, self._tf, self._tk, self._lot)
-        lad = QuoteLadder.from_array(out)
-        if validate:
-            validate_quotes(lad.bids, lad.asks, lad.bid_sizes, lad.ask_sizes,
-                            best_bid=state.best_bid, best_ask=state.best_ask,
-                            post_only=self.config.post_only, band_lo=lo, band_hi=hi,
-                            inventory=float(state.inventory), max_inventory=self.config.max_inventory,
-                            pending_buy=pending_buy, pending_sell=pending_sell)
-        return lad
+            float(state.volatility), lo, hi, float(pending_buy), float(pending_sell), self._p)
+        if validate:  # validate_quotes' rules, on the kernel output directly
+            check_levels(out[:, 0], out[:, 1], out[:, 2], out[:, 3], state.best_bid, state.best_ask,
+                         self.config.post_only, lo, hi, state.inventory, self.config.max_inventory,
+                         pending_buy, pending_sell)
+        return QuoteLadder.from_array(out)
 
 
 class LayeredStrategy:
