@@ -209,10 +209,14 @@ def test_spx_tick_ladder_and_fee_filter():
     lad = lq.ladder(3.0, 0.04, 0.04, st_)
     # bid 2.96 -> 2.95 (0.05 below 3), ask 3.04 -> 3.10 (0.10 above 3); edges 0.05 and 0.10 > 0.0065
     assert (lad.bids[0], lad.asks[0]) == (2.95, 3.1)
-    # fair 2.9999, distance 0.001: bid 2.9989 -> 2.95 ... but post-only and grid keep it valid;
-    # an ask at 3.0 with fair 2.996 has edge 0.004 < 0.0065: filtered, deeper levels quoted
+    # fair 2.996, no distance: the half-tick guard puts the targets at 2.996 -/+ 0.025 = 2.971 and
+    # 3.021 -> bid 2.95 (0.05 grid below 3), ask 3.10 (0.10 grid above 3); edges 0.046 and 0.104
     lad = lq.ladder(2.996, 0.0, 0.0, MarketState(mid=2.996))
-    assert math.isnan(lad.asks[0]) or lad.asks[0] - 2.996 > 0.0065
+    assert (lad.bids[0], lad.asks[0]) == (2.95, 3.1)
+    # min_edge 0.05 on top of the 0.0065 fee (0.65 USD / 100): the bid's 0.046 fails, the ask passes
+    lq = LayeredQuoter(LayerConfig(size=10.0, n_levels=1, min_edge=0.05), SPXW)
+    lad = lq.ladder(2.996, 0.0, 0.0, MarketState(mid=2.996))
+    assert lad.bid_sizes[0] == 0.0 and math.isnan(lad.bids[0]) and lad.asks[0] == 3.1
 
 
 def test_edge_filter_drops_levels_that_do_not_pay_the_fee_and_rebates_help():
