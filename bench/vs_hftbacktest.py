@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import time
@@ -83,7 +82,8 @@ def hbt_grid(hbt, tick, lot, qty, half_spread, skew, max_pos, interval, rec):
         while values.has_next():
             o = values.get()
             if o.cancellable:
-                if (o.side == 1 and o.price_tick != bid_t) or (o.side == -1 and o.price_tick != ask_t):
+                off_bid = o.side == 1 and o.price_tick != bid_t
+                if off_bid or (o.side == -1 and o.price_tick != ask_t):
                     hbt.cancel(0, o.order_id, False)
         for side in (1, -1):
             tk = bid_t if side == 1 else ask_t
@@ -254,7 +254,7 @@ def main(argv=None):
           f"{fb['only_hftbacktest']}")
     out["synthetic_fill_by_fill"] = {k: fb[k] for k in ("events", "mmlab_fills",
                                                         "hftbacktest_fills", "identical")}
-    print(json.dumps(out, default=lambda o: o if not isinstance(o, float) or math.isfinite(o) else None))
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":

@@ -105,7 +105,8 @@ def test_accounting_properties(seed, half, qty, skew, levels, qmodel, partial, l
 
 def test_engine_matches_python_twin():
     ev = stream(7, seconds=6.0, trade_rate=6.0)
-    kw = dict(tick_size=0.01, lot_size=1.0, queue_model="power", entry_latency=[1 * MS, 3 * MS, 7 * MS],
+    kw = dict(tick_size=0.01, lot_size=1.0, queue_model="power",
+              entry_latency=[1 * MS, 3 * MS, 7 * MS],
               response_latency=2 * MS, max_position=4.0, maker_fee=-0.0001, seed=11,
               partial_fills=True)
     strat = GridStrategy(half_spread=0.0, order_qty=2.0, skew=0.002, levels=2)
@@ -121,7 +122,8 @@ def test_fills_replayed_through_the_ledger_agree():
     # inverse contract with a rebate, fixed fees and funding: the engine's PnL split equals the
     # Python Ledger's (mmlab.execution.Ledger) fed the same marks, fills and funding in order.
     ev = stream(3, seconds=30.0, trade_rate=4.0)
-    fund = ([ev["exch_ts"][0] + 10_000_000_000, ev["exch_ts"][0] + 20_000_000_000], [0.0003, -0.0001])
+    t0 = int(ev["exch_ts"][0])
+    fund = ([t0 + 10_000_000_000, t0 + 20_000_000_000], [0.0003, -0.0001])
     res = run(ev, GridStrategy(half_spread=0.01, order_qty=1.0, skew=0.003), tick_size=0.01,
               lot_size=1.0, inverse=True, multiplier=100.0, maker_fee=-0.00025, taker_fee=0.00075,
               fee_per_contract=0.0005, max_position=6.0, entry_latency=2 * MS,

@@ -61,7 +61,8 @@ def hbt_grid(hbt, tick, lot, qty, half_spread, skew, max_pos, interval, rec):
         while values.has_next():
             o = values.get()
             if o.cancellable:
-                if (o.side == 1 and o.price_tick != bid_t) or (o.side == -1 and o.price_tick != ask_t):
+                off_bid = o.side == 1 and o.price_tick != bid_t
+                if off_bid or (o.side == -1 and o.price_tick != ask_t):
                     hbt.cancel(0, o.order_id, False)
         for side in (1, -1):
             tk = bid_t if side == 1 else ask_t

@@ -50,7 +50,8 @@ def events(rows):
     ev = empty_events(len(rows))
     for i, (kind, side, t, px, qty) in enumerate(rows):
         flag = BUY_EVENT if side == 1 else SELL_EVENT
-        ev[i] = (kind | EXCH_EVENT | LOCAL_EVENT | flag, T0 + t * MS, T0 + t * MS, px, qty, 0, i, 0.0)
+        ts = T0 + t * MS
+        ev[i] = (kind | EXCH_EVENT | LOCAL_EVENT | flag, ts, ts, px, qty, 0, i, 0.0)
     return ev
 
 
@@ -173,4 +174,5 @@ def test_latency_delays_the_ack_and_the_fill_report():
     # reported 30 ms later
     assert int(f["ts"]) == T0 + 900 * MS
     assert int(f["local_ts"]) == T0 + 930 * MS
-    assert np.all(res.steps["local_position"].to_numpy() <= res.steps["position"].to_numpy() + 1e-12)
+    s = res.steps
+    assert np.all(s["local_position"].to_numpy() <= s["position"].to_numpy() + 1e-12)

@@ -82,7 +82,8 @@ F_PERC = 4
 F_MULT = 5
 F_MAXPOS = 6
 F_QN = 7
-N_CFG_F = 8
+F_ITICK = 8  # 1 / tick
+N_CFG_F = 9
 
 # ---- order slots: oi (int) / of (float) columns ------------------------------------------------
 O_ID = 0
@@ -201,8 +202,9 @@ def _draw_python(lat, sc):
     return lat[x % n]
 
 
-def _tick_python(p, tick):
-    return np.int64(math.floor(p / tick + 0.5))
+def _tick_python(p, inv_tick):
+    """Nearest tick index of price ``p`` (``inv_tick`` = 1 / tick: a product, not a division)."""
+    return np.int64(math.floor(p * inv_tick + 0.5))
 
 
 # ==============================================================================================
@@ -528,7 +530,8 @@ def _ex_request_python(r, rq, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, b
         idx = oi[slot, O_TICK] - base
         crosses = (side == 1 and idx >= best[1]) or (side == -1 and idx <= best[0])
         if crosses:
-            if oi[slot, O_POST] == 1 or (side == 1 and best[1] >= n) or (side == -1 and best[0] < 0):
+            no_opp = (side == 1 and best[1] >= n) or (side == -1 and best[0] < 0)
+            if oi[slot, O_POST] == 1 or no_opp:
                 oi[slot, O_EX] = 2
                 sc[S_NREJECT] += 1
                 resp = _draw(lat_resp, sc)
@@ -765,7 +768,7 @@ def _ex_event_python(i, t, code, px, qty, oi, of, live, sc, acc, ff, fi, rs, rsf
     c = code[i]
     kind = c & C_KIND
     if kind == K_DEPTH or kind == K_SNAPSHOT:
-        idx = _tick(px[i], tick) - base
+        idx = _tick(px[i], cfg_f[F_ITICK]) - base
         if 0 <= idx < n:
             b = 0 if (c & C_BUY) != 0 else 1
             if _ex_depth_q(b, idx, qty[i], oi, of, live, sc, best, book, cfg_f, cfg_i):
@@ -774,12 +777,12 @@ def _ex_event_python(i, t, code, px, qty, oi, of, live, sc, acc, ff, fi, rs, rsf
     elif kind == K_TRADE:
         if sc[S_NLIVE] > 0:
             agg = 1 if (c & C_BUY) != 0 else -1
-            _ex_trade(_tick(px[i], tick), agg, qty[i], t, oi, of, live, sc, acc, ff, fi, rs, rsf,
-                      best, book, cfg_f, cfg_i, lat_resp)
+            _ex_trade(_tick(px[i], cfg_f[F_ITICK]), agg, qty[i], t, oi, of, live, sc, acc, ff,
+                      fi, rs, rsf, best, book, cfg_f, cfg_i, lat_resp)
     elif kind == K_CLEAR:
         upto = np.int64(-1)
         if px[i] > 0.0:
-            upto = _tick(px[i], tick) - base
+            upto = _tick(px[i], cfg_f[F_ITICK]) - base
         if (c & C_BUY) != 0 or (c & C_SELL) == 0:
             _clear(book, best, 0, upto)
         if (c & C_SELL) != 0 or (c & C_BUY) == 0:
@@ -794,14 +797,14 @@ def _lo_event_python(i, code, px, qty, best, book, cfg_f, cfg_i):
     c = code[i]
     kind = c & C_KIND
     if kind == K_DEPTH or kind == K_SNAPSHOT:
-        idx = _tick(px[i], tick) - base
+        idx = _tick(px[i], cfg_f[F_ITICK]) - base
         if 0 <= idx < n:
             b = 2 if (c & C_BUY) != 0 else 3
             _set_level(book, best, b, idx, qty[i])
     elif kind == K_CLEAR:
         upto = np.int64(-1)
         if px[i] > 0.0:
-            upto = _tick(px[i], tick) - base
+            upto = _tick(px[i], cfg_f[F_ITICK]) - base
         if (c & C_BUY) != 0 or (c & C_SELL) == 0:
             _clear(book, best, 2, upto)
         if (c & C_SELL) != 0 or (c & C_BUY) == 0:
@@ -885,6 +888,7 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, cfg_f, cfg_i, sp, lat_en
     n = cfg_i[I_NTICKS]
     base = cfg_i[I_BASE]
     tick = cfg_f[F_TICK]
+    itick = cfg_f[F_ITICK]
     maxord = cfg_i[I_MAXORD]
     n_steps = cfg_i[I_NSTEPS]
     interval = cfg_i[I_INTERVAL]
@@ -941,7 +945,7 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, cfg_f, cfg_i, sp, lat_en
                 c = code[i_ex]
                 kind = c & C_KIND
                 if kind == K_DEPTH or kind == K_SNAPSHOT:
-                    idx = _tick(px[i_ex], tick) - base
+                    idx = _tick(px[i_ex], itick) - base
                     if 0 <= idx < n:
                         b = 0 if (c & C_BUY) != 0 else 1
                         if _ex_depth_q(b, idx, qty[i_ex], oi, of, live, sc, best, book, cfg_f,
@@ -962,7 +966,7 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, cfg_f, cfg_i, sp, lat_en
                 c = code[i_lo]
                 kind = c & C_KIND
                 if kind == K_DEPTH or kind == K_SNAPSHOT:
-                    idx = _tick(px[i_lo], tick) - base
+                    idx = _tick(px[i_lo], itick) - base
                     if 0 <= idx < n:
                         _set_level(book, best, 2 if (c & C_BUY) != 0 else 3, idx, qty[i_lo])
                 elif kind == K_CLEAR:

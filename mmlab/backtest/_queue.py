@@ -83,7 +83,8 @@ def queue_model_code(name: str) -> int:
 
     key = str(name).lower().replace("-", "_").replace("_queue_model", "").replace("_model", "")
     if key not in QUEUE_MODELS:
-        raise ConfigError(f"queue_model: unknown model {name!r}; choose from {sorted(QUEUE_MODELS)}")
+        raise ConfigError(
+            f"queue_model: unknown model {name!r}; choose from {sorted(QUEUE_MODELS)}")
     return QUEUE_MODELS[key]
 
 

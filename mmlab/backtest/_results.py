@@ -95,7 +95,8 @@ class BacktestResult:
         cols["events_applied"] = sti[:, E.TI_IEX]
         steps = pd.DataFrame(cols)
         fills = pd.DataFrame({
-            "ts": fi[:, E.FI_TS], "local_ts": fi[:, E.FI_LTS], "side": fi[:, E.FI_SIDE].astype(np.int8),
+            "ts": fi[:, E.FI_TS], "local_ts": fi[:, E.FI_LTS],
+            "side": fi[:, E.FI_SIDE].astype(np.int8),
             "price": ff[:, E.FF_PX], "qty": ff[:, E.FF_QTY], "maker": fi[:, E.FI_MAKER] == 1,
             "fee": ff[:, E.FF_FEE], "mid": ff[:, E.FF_MID], "spread_capture": ff[:, E.FF_CAPTURE],
             "order_id": fi[:, E.FI_OID], "seq": fi[:, E.FI_SEQ],
@@ -133,7 +134,9 @@ class BacktestResult:
 
     def _interval_ns(self) -> float:
         ts = self.steps["ts"].to_numpy()
-        return float(np.median(np.diff(ts))) if ts.size > 1 else float(self.params.get("interval", 1))
+        if ts.size > 1:
+            return float(np.median(np.diff(ts)))
+        return float(self.params.get("interval", 1))
 
     def sharpe(self) -> float:
         """Annualised Sharpe ratio of the per-step PnL changes (365-day year, no risk-free rate;
@@ -204,7 +207,8 @@ class BacktestResult:
             "maker_fills": int(f["maker"].sum()) if len(f) else 0,
             "orders_sent": self.counters["orders_sent"],
             "rejected": self.counters["rejected"],
-            "fill_rate": len(f) / self.counters["orders_sent"] if self.counters["orders_sent"] else 0.0,
+            "fill_rate": (len(f) / self.counters["orders_sent"]
+                          if self.counters["orders_sent"] else 0.0),
             "turnover": self.counters["volume"],
             "final_position": self.counters["position"],
             "mean_abs_position": float(np.mean(np.abs(pos))) if pos.size else 0.0,

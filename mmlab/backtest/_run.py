@@ -120,7 +120,8 @@ class BacktestConfig:
         if not self.max_position > 0:
             raise ConfigError(f"max_position: must be > 0, got {self.max_position!r}")
         if int(self.max_orders) != self.max_orders or not 1 <= self.max_orders <= 4096:
-            raise ConfigError(f"max_orders: must be an integer in [1, 4096], got {self.max_orders!r}")
+            raise ConfigError(
+                f"max_orders: must be an integer in [1, 4096], got {self.max_orders!r}")
         latency_array(self.entry_latency, "entry_latency")
         latency_array(self.response_latency, "response_latency")
         if self.roi is not None:
@@ -195,7 +196,8 @@ def scan(events: np.ndarray, engine: str = "numba", source: str = "events"):
     si = np.zeros(9, dtype=np.int64)
     sf = np.zeros(4, dtype=np.float64)
     f = E.scan_events if engine == "numba" else E.scan_events_python
-    f(events["ev"], events["px"], events["qty"], events["exch_ts"], events["local_ts"], code, si, sf)
+    f(events["ev"], events["px"], events["qty"], events["exch_ts"], events["local_ts"], code, si,
+      sf)
     if si[0] >= 0:
         i = int(si[0])
         row = int(events["ival"][i])
@@ -287,7 +289,8 @@ def run(data, strategy, *, engine: str = "numba", **settings):
         lot = float(cfg.lot_size)
     else:
         kind = code & 15
-        lot = _infer_lot(events["qty"][(kind == E.K_DEPTH) | (kind == E.K_SNAPSHOT) | (kind == E.K_TRADE)])
+        used = (kind == E.K_DEPTH) | (kind == E.K_SNAPSHOT) | (kind == E.K_TRADE)
+        lot = _infer_lot(events["qty"][used])
     if cfg.roi is not None:
         lo, hi = cfg.roi
     else:
@@ -319,7 +322,8 @@ def run(data, strategy, *, engine: str = "numba", **settings):
         frate = np.ascontiguousarray(np.asarray(cfg.funding[1], dtype=np.float64))
         if fts.shape != frate.shape or fts.ndim != 1 or np.any(np.diff(fts) < 0) \
                 or not np.all(np.isfinite(frate)):
-            raise ConfigError("funding: need (times, rates), equal 1-d arrays, times non-decreasing")
+            raise ConfigError(
+                "funding: need (times, rates), equal 1-d arrays, times non-decreasing")
     else:
         fts = np.zeros(0, np.int64)
         frate = np.zeros(0, np.float64)
@@ -349,6 +353,7 @@ def run(data, strategy, *, engine: str = "numba", **settings):
     cfg_f[E.F_MULT] = cfg.multiplier
     cfg_f[E.F_MAXPOS] = cfg.max_position
     cfg_f[E.F_QN] = cfg.queue_power
+    cfg_f[E.F_ITICK] = 1.0 / tick
     stf = np.full((n_steps, E.N_STF), np.nan)
     sti = np.zeros((n_steps, E.N_STI), dtype=np.int64)
     cap = 1024
@@ -366,9 +371,9 @@ def run(data, strategy, *, engine: str = "numba", **settings):
     nf = int(sc[E.S_NFILLS])
     k_done = int(k_done)
     top = _final_top(book, best, base, tick, n_ticks)
-    params = {**cfg.public(), **{k: v for k, v in sdesc.items()}, "engine": engine,
-              "tick_size_used": tick, "lot_size_used": lot, "roi_used": (base * tick,
-                                                                         (base + n_ticks - 1) * tick)}
+    roi_used = (base * tick, (base + n_ticks - 1) * tick)
+    params = {**cfg.public(), **sdesc, "engine": engine, "tick_size_used": tick,
+              "lot_size_used": lot, "roi_used": roi_used}
     return BacktestResult._from_kernel(
         stf[:k_done], sti[:k_done], ff[:nf], fi[:nf], fund_out[: int(sc[E.S_NFUND])], sc, acc,
         n_events=len(events), params=params, data_hashes=data_hashes, multiplier=cfg.multiplier,

@@ -57,7 +57,8 @@ class GridStrategy:
         if int(self.levels) != self.levels or self.levels < 1:
             raise ConfigError(f"levels: must be a positive integer, got {self.levels!r}")
         if int(self.grid_step) != self.grid_step or self.grid_step < 1:
-            raise ConfigError(f"grid_step: must be a positive integer (ticks), got {self.grid_step!r}")
+            raise ConfigError(
+                f"grid_step: must be a positive integer (ticks), got {self.grid_step!r}")
         if self.clip not in _CLIPS:
             raise ConfigError(f"clip: must be one of {sorted(_CLIPS)}, got {self.clip!r}")
 
