@@ -18,9 +18,9 @@ any callable ``iv(K, T)``:
   to the instrument's tick rule (bids down, asks up), a side quoted only when its edge beats the
   maker fee (:func:`edge_beats_fee`) and its price is > 0 -- the edge is measured from the
   portfolio's fair value ``theo_i + s_i`` (its indifference price, as A-S's reservation price),
-  so the skew that helps the book reduce its risk is not filtered out as "negative edge"; size ``size`` contracts,
-  decayed on the side that grows ``|position_i|`` and capped so ``|position_i| <= max_position``
-  (:func:`inventory_size_factor`), rounded down to lots.
+  so the skew that helps the book reduce its risk is not filtered out as "negative edge"; size
+  ``size`` contracts, decayed on the side that grows ``|position_i|`` and capped so
+  ``|position_i| <= max_position`` (:func:`inventory_size_factor`), rounded down to lots.
 
 The chain's Greeks are aggregated in dollars through the instrument master's multiplier ``m``
 (conventions of :mod:`mmlab.surface._chain`): ``delta = sum(pos m delta)`` units of underlying,
@@ -415,7 +415,8 @@ class ChainQuoter:
         opt_delta = float(np.dot(pos, delta)) * m
         return {
             "delta": opt_delta + float(hedge_position),
-            "dollar_delta": float(np.sum(self.instrument.dollar_delta(delta, forward, pos))) + float(hedge_position) * forward,
+            "dollar_delta": float(np.sum(self.instrument.dollar_delta(delta, forward, pos)))
+            + float(hedge_position) * forward,
             "dollar_gamma": float(np.dot(pos, gamma)) * m * forward * forward / 100.0,
             "dollar_vega": float(np.dot(pos, vega)) * m / 100.0,
             "dollar_theta": float(np.dot(pos, theta)) * m / 365.0,
@@ -499,9 +500,10 @@ class ChainQuoter:
                                   float(market_bid), float(market_ask), self._p, self._tf, self._tk)
         b, a, bs, as_ = float(row[_BID]), float(row[_ASK]), float(row[_BSZ]), float(row[_ASZ])
         # scalar validation (the kernel guarantees these; the check is the last line of defence)
+        post = self.config.post_only
         if (bs < 0.0 or as_ < 0.0 or (bs > 0.0 and not b > 0.0) or (as_ > 0.0 and not a > 0.0)
                 or (bs > 0.0 and as_ > 0.0 and not b < a)
-                or (self.config.post_only and ((bs > 0.0 and b >= market_ask) or (as_ > 0.0 and a <= market_bid)))):
+                or (post and ((bs > 0.0 and b >= market_ask) or (as_ > 0.0 and a <= market_bid)))):
             validate_chain_quotes([strike], [b], [a], [bs], [as_], [market_bid], [market_ask],
                                   post_only=self.config.post_only)
             raise QuoteValidationError(f"strike {strike!r}: invalid quote {b!r} x {bs!r} / {a!r} x {as_!r}")
