@@ -274,6 +274,9 @@ def test_bad_inputs_raise():
         cq.quote([4500.0], ["X"], 4500.0, 0.1)
     with pytest.raises(ConfigError):
         ChainQuoter(ChainQuoterConfig(), default_master().get("NASDAQ:AAPL"), lambda K, T: 0.2)
+    with pytest.raises(ConfigError, match="coin-quoted"):
+        ChainQuoter(ChainQuoterConfig(), default_master().option("BTC", "2020-05-22", 9250, "P"),
+                    lambda K, T: 0.8)
     with pytest.raises(QuoteValidationError, match="strike 4500.0: crossed"):
         validate_chain_quotes([4500.0], [10.0], [9.0], [1.0], [1.0])
     with pytest.raises(QuoteValidationError, match="post-only"):

@@ -28,6 +28,10 @@ The chain's Greeks are aggregated in dollars through the instrument master's mul
 move), ``dollar_vega = sum(pos m vega) / 100`` (per vol point), ``dollar_theta = sum(pos m
 theta) / 365`` (per day). When ``|D|`` exceeds the :class:`mmlab.risk.DeltaHedger` threshold a
 hedge in the underlying or future is emitted.
+
+Scope: European Black-76 theo on the forward, premiums in the forward's currency (USD). For
+American options on stocks and ETFs (SPY) the early-exercise premium is ignored (small for the
+out-of-the-money options that carry a surface); coin-quoted options (Deribit) are refused.
 """
 
 from __future__ import annotations
@@ -397,6 +401,10 @@ class ChainQuoter:
             raise ConfigError(f"config must be a ChainQuoterConfig, got {type(config).__name__}")
         if instrument.kind != "option":
             raise ConfigError(f"instrument must be an option, got {instrument.kind!r}")
+        if instrument.quote_ccy not in ("USD", "USDT", "USDC"):
+            raise ConfigError(f"instrument {instrument.key}: premiums quoted in {instrument.quote_ccy} "
+                              "(coin-quoted options, e.g. Deribit) are not supported: theo and Greeks "
+                              "here are in the forward's currency")
         iv_fn = getattr(surface, "iv", surface)
         if not callable(iv_fn):
             raise ConfigError("surface must have iv(K, T) or be a callable iv(K, T)")
