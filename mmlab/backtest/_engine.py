@@ -1044,6 +1044,10 @@ _INLINE = {"_value", "_tick", "_set_level", "_mid", "_first", "_pop", "_ex_depth
            "_live_remove"}
 
 
+#: entry points called from Python
+_ENTRY = {"run_kernel", "scan_events"}
+
+
 def _compile(jit):
     from mmlab.quoting import _avellaneda_stoikov as _as
     from mmlab.quoting import _glft as _gl
@@ -1073,7 +1077,12 @@ def _compile(jit):
         g.__module__ = f.__module__
         g.__qualname__ = name
         if jit is not None:
-            g = jit(inline="always")(g) if name in _INLINE else jit(g)
+            if name in _INLINE:
+                g = jit(inline="always", no_cpython_wrapper=True)(g)
+            elif name in _ENTRY:
+                g = jit(g)
+            else:  # called from compiled code only: no Python wrapper to build
+                g = jit(no_cpython_wrapper=True)(g)
         ns[name] = g
         fam[name] = g
     return fam
