@@ -6,6 +6,7 @@ Commands
 ``mmlab report NAME -p key value ...``             render notebooks/NAME.ipynb to reports/*.html
 ``mmlab demo``                                     prepare the data, render every demo report
 ``mmlab serve``                                    the Panel dashboards on 127.0.0.1
+``mmlab backtest DATA -s grid -p key value ...``  event-replay backtest, summary as JSON
 ``mmlab version``                                  versions of mmlab and key libraries
 """
 
@@ -252,6 +253,95 @@ def serve(
     sys.stdout.flush()
     cmd = serve_command(address, port, show, scripts)
     os.execv(cmd[0], cmd)  # become `panel serve`: Ctrl-C and signals reach the server directly
+
+
+_STRATEGY_NAMES = ("grid", "as", "as-inf", "glft")
+
+
+def _strategy_from(name: str, params: dict):
+    """Build a backtest strategy from its CLI name and ``-p`` parameters."""
+    from mmlab.errors import ConfigError
+
+    if name == "grid":
+        from mmlab.backtest import GridStrategy as cls
+    elif name == "as":
+        from mmlab.quoting import AvellanedaStoikovConfig as cls
+    elif name == "as-inf":
+        from mmlab.quoting import AvellanedaStoikovInfiniteConfig as cls
+    elif name == "glft":
+        from mmlab.quoting import GLFTConfig as cls
+    else:
+        raise ConfigError(f"strategy: expected one of {', '.join(_STRATEGY_NAMES)}, got {name!r}")
+    try:
+        return cls(**params)
+    except TypeError as exc:
+        raise ConfigError(f"strategy {name!r}: {exc}") from None
+
+
+def split_backtest_args(args: list[str]) -> tuple[dict[str, object], dict[str, object]]:
+    """Split ``-p KEY VALUE`` (strategy parameters) from ``--set KEY VALUE`` (engine settings).
+
+    Examples
+    --------
+    >>> split_backtest_args(["-p", "half_spread", "0.5", "--set", "max_position", "3"])
+    ({'half_spread': 0.5}, {'max_position': 3})
+    """
+    from mmlab.errors import ConfigError
+    from mmlab.reports import coerce_parameter
+
+    strat: dict[str, object] = {}
+    sett: dict[str, object] = {}
+    i = 0
+    while i < len(args):
+        flag = args[i]
+        if flag not in ("-p", "--param", "--set"):
+            raise ConfigError(f"arguments: expected '-p KEY VALUE' or '--set KEY VALUE', got {args[i:]!r}")
+        if len(args) - i < 3:
+            raise ConfigError(f"arguments: {flag!r} needs a key and a value, got {args[i:]!r}")
+        (sett if flag == "--set" else strat)[args[i + 1]] = coerce_parameter(args[i + 2])
+        i += 3
+    return strat, sett
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def backtest(
+    ctx: typer.Context,
+    data: str = typer.Argument(..., help="A catalog data set name, or a Binance .gz / hftbacktest .npz file."),
+    strategy: str = typer.Option("grid", "--strategy", "-s", help="grid | as | as-inf | glft."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write the result as Parquet."),
+    catalog: Optional[Path] = _CATALOG_OPT,
+) -> None:
+    """Replay DATA through the event backtest with STRATEGY; print the summary as JSON.
+
+    Strategy parameters follow as `-p KEY VALUE` (e.g. `-p half_spread 0.5 -p order_qty 0.01` for
+    grid; `-p gamma 0.1 -p sigma 2 -p k 1.5` for as), engine settings as `--set KEY VALUE`
+    (e.g. `--set max_position 0.1 --set entry_latency 10000000 --set maker_fee 0.0002`).
+    """
+    import numpy as np
+
+    from mmlab.backtest import run
+    from mmlab.data import Catalog, ensure_data_ready
+    from mmlab.data._catalog import SHIPPED_SOURCES
+    from mmlab.errors import MMLabError
+
+    try:
+        strat_params, settings = split_backtest_args(list(ctx.args))
+        strat = _strategy_from(strategy, strat_params)
+        if Path(data).exists():
+            events = data
+        else:
+            cat = Catalog(catalog)
+            if data in SHIPPED_SOURCES:
+                ensure_data_ready([data], catalog=cat)
+            events = cat.load(data)
+            if not isinstance(events, np.ndarray):
+                raise mmlab.ConfigError(f"data: {data!r} is not an event data set")
+        res = run(events, strat, **settings)
+        if output is not None:
+            res.to_parquet(output)
+    except MMLabError as exc:
+        _fail(exc)
+    typer.echo(json.dumps(res.summary(), indent=2, default=str))
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -1,0 +1,40 @@
+"""`mmlab backtest`: a data file or catalog name, a strategy with -p parameters, --set settings."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from mmlab.cli import app, split_backtest_args
+from mmlab.data import save_npz, synthetic_l2_events
+from mmlab.errors import ConfigError
+
+
+@pytest.fixture(scope="module")
+def npz(tmp_path_factory):
+    p = tmp_path_factory.mktemp("bt") / "synthetic.npz"
+    save_npz(p, synthetic_l2_events(session_seconds=30, seed=5))
+    return p
+
+
+def test_backtest_grid_on_npz_writes_summary_and_parquet(npz, tmp_path):
+    out = tmp_path / "res.parquet"
+    res = CliRunner().invoke(app, ["backtest", str(npz), "-s", "grid", "-p", "half_spread", "0.01",
+                                   "-p", "order_qty", "1", "--set", "max_position", "3",
+                                   "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    s = json.loads(res.output)
+    parts = s["spread_pnl"] + s["inventory_pnl"] + s["fee_pnl"] + s["funding_pnl"]
+    assert abs(parts - s["total_pnl"]) < 1e-9
+    assert out.exists() or any(tmp_path.iterdir())
+
+
+def test_backtest_bad_strategy_and_arguments(npz):
+    res = CliRunner().invoke(app, ["backtest", str(npz), "-s", "magic"])
+    assert res.exit_code == 1 and "strategy" in res.output
+    res = CliRunner().invoke(app, ["backtest", str(npz), "-s", "grid", "-p", "nonsense", "1"])
+    assert res.exit_code == 1 and "grid" in res.output
+    with pytest.raises(ConfigError, match="needs a key and a value"):
+        split_backtest_args(["-p", "half_spread"])
