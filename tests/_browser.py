@@ -15,6 +15,13 @@ from pathlib import Path
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
+#: JS counting the canvases through the shadow roots Bokeh and Panel render into
+COUNT_CANVAS = (
+    "() => { const walk = (r) => { let n = r.querySelectorAll('canvas').length;"
+    " for (const e of r.querySelectorAll('*')) if (e.shadowRoot) n += walk(e.shadowRoot);"
+    " return n; }; return walk(document); }"
+)
+
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -7,68 +7,27 @@ so nothing is downloaded.
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
+from _browser import CHROMIUM, COUNT_CANVAS, serving
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_listening(port: int, timeout: float, proc: subprocess.Popen) -> None:
-    """Wait until the server accepts TCP connections (rendering a page may take much longer)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.25)
-    raise TimeoutError(f"port {port} not listening within {timeout} s")
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """`mmlab serve` on a free loopback port, with a prepared temporary catalog."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
     from mmlab.data import ensure_data_ready
 
     cat = tmp_path_factory.mktemp("catalog")
     # the two LOBSTER days: small enough that a page renders quickly on a busy 2-core machine
     ensure_data_ready(["lobster-aapl-20120621-l10", "lobster-amzn-20120621-l1"], catalog=cat)
-    port = _free_port()
-    env = dict(os.environ, MMLAB_DATA_DIR=str(cat))
-    log = tmp_path_factory.mktemp("server") / "serve.log"
-    with open(log, "w") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "mmlab.cli", "serve", "--port", str(port)],
-                                stdout=fh, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True)
-    try:
-        _wait_listening(port, 120, proc)
-        yield f"http://127.0.0.1:{port}", proc
-    finally:  # stop the whole process group: `mmlab serve` and the panel server under it
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(proc.pid, signal.SIGKILL)
+    with serving(tmp_path_factory.mktemp("server"), cat) as (url, proc):
+        yield url, proc
 
 
 def test_server_binds_loopback_only(served):
@@ -93,12 +52,7 @@ def test_market_data_explorer_renders_and_reacts(served, tmp_path):
             page = browser.new_page(viewport={"width": 1400, "height": 1100})
             page.goto(f"{url}/market_data", timeout=300_000)
             # Bokeh draws each plot on a canvas (inside shadow roots; Playwright pierces them)
-            page.wait_for_function(
-                "() => { const walk = (r) => { let n = r.querySelectorAll('canvas').length;"
-                " for (const e of r.querySelectorAll('*')) if (e.shadowRoot) n += walk(e.shadowRoot);"
-                " return n; }; return walk(document) >= 3; }",
-                timeout=120_000,
-            )
+            page.wait_for_function(f"() => ({COUNT_CANVAS})() >= 3", timeout=120_000)
             table = page.locator("table").first
             table.wait_for(timeout=60_000)
             before = table.inner_text()

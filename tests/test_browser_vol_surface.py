@@ -9,69 +9,21 @@ renders quickly even on a busy 2-core machine (still: minutes are allowed).
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
+from _browser import CHROMIUM, COUNT_CANVAS, serving
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-# counts canvases through the shadow roots Bokeh and Panel render into
-_COUNT_CANVAS = (
-    "() => { const walk = (r) => { let n = r.querySelectorAll('canvas').length;"
-    " for (const e of r.querySelectorAll('*')) if (e.shadowRoot) n += walk(e.shadowRoot);"
-    " return n; }; return walk(document); }"
-)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_listening(port: int, timeout: float, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.25)
-    raise TimeoutError(f"port {port} not listening within {timeout} s")
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """`mmlab serve` on a free loopback port (its own process group, killed at the end)."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
-    port = _free_port()
     cat = tmp_path_factory.mktemp("catalog")  # the market-data app's catalog: empty is fine here
-    env = dict(os.environ, MMLAB_DATA_DIR=str(cat))
-    log = tmp_path_factory.mktemp("server") / "serve.log"
-    with open(log, "w") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "mmlab.cli", "serve", "--port", str(port)],
-                                stdout=fh, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True)  # fmt: skip
-    try:
-        _wait_listening(port, 120, proc)
-        yield f"http://127.0.0.1:{port}", log
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(proc.pid, signal.SIGKILL)
+    log_dir = tmp_path_factory.mktemp("server")
+    with serving(log_dir, cat) as (url, _proc):
+        yield url, log_dir / "serve.log"
 
 
 def _summary_text(page) -> str:
@@ -98,7 +50,7 @@ def test_vol_surface_inspector_renders_and_reacts(served, tmp_path):
             n = 0
             while n < 5 and time.monotonic() < deadline:
                 page.wait_for_timeout(1000)
-                n = page.evaluate(_COUNT_CANVAS)
+                n = page.evaluate(COUNT_CANVAS)
             assert n >= 5, f"only {n} canvases rendered; server log:\n{log.read_text()[-3000:]}"
             before = _summary_text(page)
             while not before and time.monotonic() < deadline:
@@ -129,7 +81,7 @@ def test_vol_surface_inspector_renders_and_reacts(served, tmp_path):
             assert "BTC 2020-06-26 08:00" in after, after
             assert after != before
             page.wait_for_timeout(3000)  # let the smile redraw before the screenshot
-            assert page.evaluate(_COUNT_CANVAS) >= 5
+            assert page.evaluate(COUNT_CANVAS) >= 5
             shot2 = tmp_path / "vol_surface_2.png"
             page.screenshot(path=str(shot2), full_page=True)
             assert shot1.stat().st_size > 10_000 and shot2.stat().st_size > 10_000
