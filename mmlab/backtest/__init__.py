@@ -28,10 +28,36 @@ from mmlab.backtest._queue import (
 from mmlab.backtest._results import BacktestResult, read_result
 from mmlab.backtest._run import ASSUMPTIONS, BacktestConfig, prepare_events, run
 from mmlab.backtest._strategies import GridStrategy, strategy_spec
+from mmlab.backtest._campaign import CampaignResult, seed_campaign
+from mmlab.backtest._cluster import research_client, warm_worker
+from mmlab.backtest._gates import BUDGET_TIERS, BudgetTier, Gates, evaluate_gates, tier_for
+from mmlab.backtest._sweep import SweepResult, expand_grid, sweep
+from mmlab.backtest._walkforward import (
+    WalkForwardResult,
+    walk_forward,
+    walk_forward_windows,
+    window_events,
+)
 
 __all__ = sorted(
     [
         "ASSUMPTIONS",
+        "BUDGET_TIERS",
+        "BudgetTier",
+        "CampaignResult",
+        "Gates",
+        "SweepResult",
+        "WalkForwardResult",
+        "evaluate_gates",
+        "expand_grid",
+        "research_client",
+        "seed_campaign",
+        "sweep",
+        "tier_for",
+        "walk_forward",
+        "walk_forward_windows",
+        "warm_worker",
+        "window_events",
         "BacktestConfig",
         "BacktestResult",
         "FeeModel",
