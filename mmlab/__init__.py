@@ -29,6 +29,7 @@ __all__ = sorted(
         "FormatError",
         "InvalidTransitionError",
         "MMLabError",
+        "MarketMakingProjectManager",
         "OverfillError",
         "QuoteValidationError",
         "SequenceGapError",
@@ -36,3 +37,12 @@ __all__ = sorted(
         "__version__",
     ]
 )
+
+
+def __getattr__(name: str):
+    # the orchestrator imports most of the package: load it on first use only
+    if name == "MarketMakingProjectManager":
+        from mmlab.manager import MarketMakingProjectManager
+
+        return MarketMakingProjectManager
+    raise AttributeError(f"module 'mmlab' has no attribute {name!r}")
