@@ -1,0 +1,279 @@
+"""MarketMakingProjectManager on the shipped data: configuration errors, data readiness, the
+pricing cycle against mmlab.surface and the loaders directly, dollar Greeks of a small book,
+run_backtest against mmlab.backtest.run on the same events, and one paper trading cycle."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mmlab
+from mmlab._paths import shipped
+from mmlab.backtest import GridStrategy, run
+from mmlab.data import load_option_chain, load_treasury_par_yields, load_wti_settles
+from mmlab.errors import ConfigError, DataError
+from mmlab.manager import (
+    PRODUCTS,
+    ManagerConfig,
+    MarketMakingProjectManager,
+    par_bond_duration,
+    strategy_from_parameters,
+)
+from mmlab.risk import RiskLimits
+from mmlab.runtime import Journal
+from mmlab.surface import analyze_chain, fit_surface
+
+# SOFR fixed at 5.30 % on 2023-09-14 (FRED series SOFR, data/rates/sofr_fixings_2018-2025.csv);
+# ACT/360 simple -> continuous: 365 ln(1 + 0.053 / 360)
+SOFR_20230914 = 365.0 * math.log1p(0.053 / 360.0)
+
+
+@pytest.fixture(scope="module")
+def mgr(tmp_path_factory):
+    cat = tmp_path_factory.mktemp("mgr-catalog")
+    return MarketMakingProjectManager(
+        universe=("SPY", "BTC", "CL", "UST", "SOFR", "AAPL"), data_dir=cat,
+        limits={"AAPL": RiskLimits(max_position=300.0)})
+
+
+@pytest.fixture(scope="module")
+def cycle(mgr):
+    book = pd.DataFrame([
+        {"symbol": "SPY", "qty": 10, "expiry": "2023-10-20", "strike": 450.0, "right": "C"},
+        {"symbol": "SPY", "qty": -4, "expiry": "2023-10-20", "strike": 440.0, "right": "P"},
+        {"symbol": "CL", "qty": -3, "contract": "CL02"},
+        {"symbol": "UST", "qty": 1_000_000, "tenor": "10Y"},
+    ])
+    return mgr.run_pricing_cycle("2023-09-14", ("SPY", "CL", "UST", "SOFR"), positions=book)
+
+
+# ------------------------------------------------------------------------------ configuration
+
+
+def test_config_is_validated_and_frozen():
+    with pytest.raises(ConfigError, match="unknown product"):
+        ManagerConfig(universe=("SPX", "NOPE"))
+    with pytest.raises(ConfigError, match="paper"):
+        ManagerConfig(venue="live")
+    with pytest.raises(ConfigError, match="RiskLimits"):
+        ManagerConfig(limits={"SPX": 5.0})
+    with pytest.raises(ConfigError, match="unknown product"):
+        ManagerConfig(limits={"XYZ": RiskLimits(max_position=1.0)})
+    with pytest.raises(ConfigError, match="surface_model"):
+        ManagerConfig(surface_model="sabr")
+    cfg = ManagerConfig(universe="CL")
+    assert cfg.universe == ("CL",)
+    with pytest.raises(AttributeError):
+        cfg.venue = "live"  # frozen
+    with pytest.raises(ConfigError, match="either"):
+        MarketMakingProjectManager(cfg, universe=("SPX",))
+    assert mmlab.MarketMakingProjectManager is MarketMakingProjectManager  # lazy re-export
+    # every product names shipped data sets and, where it trades, an instrument of the master
+    from mmlab.data import SHIPPED_SOURCES, get_instrument
+
+    for p in PRODUCTS.values():
+        assert set(p.datasets) <= set(SHIPPED_SOURCES), p.symbol
+        if p.instrument:
+            get_instrument(p.instrument)
+
+
+def test_strategy_from_parameters():
+    s, st = strategy_from_parameters({"strategy": "glft", "gamma": 0.1, "sigma": 2.0, "A": 1.0,
+                                      "k": 0.5, "settings": {"entry_latency": 5}})
+    assert type(s).__name__ == "GLFTConfig" and s.A == 1.0 and st == {"entry_latency": 5}
+    g = GridStrategy(0.5, 1.0)
+    assert strategy_from_parameters({"strategy": g}) == (g, {})
+    with pytest.raises(ConfigError, match="beside a strategy object"):
+        strategy_from_parameters({"strategy": g, "half_spread": 1.0})
+    with pytest.raises(ConfigError, match="'as'"):
+        strategy_from_parameters({"strategy": "as", "gamma": 0.1, "sigma": 2.0, "kappa": 1.0})
+    with pytest.raises(ConfigError, match="needs a 'strategy'"):
+        strategy_from_parameters({"half_spread": 1.0})
+
+
+def test_ensure_data_ready_registers_the_universe(mgr):
+    reg = mgr.ensure_data_ready(("SPY", "BTC"))
+    # SOFR comes along: the SPY chain takes its rate from it
+    assert sorted(reg["name"]) == ["cboe-spy-20230914", "deribit-btc-20200521", "sofr-2018-2025"]
+    rows = dict(zip(reg["name"], reg["rows"]))
+    # 7,292 contracts in the CBOE SPY file, 326 in the Deribit file (their data rows)
+    assert rows["cboe-spy-20230914"] == 7292 and rows["deribit-btc-20200521"] == 326
+    with pytest.raises(ConfigError, match="unknown product"):
+        mgr.ensure_data_ready(["SPX500"])
+
+
+# ------------------------------------------------------------------------------ pricing
+
+
+def test_pricing_cycle_matches_mmlab_surface(cycle):
+    assert list(cycle.products["symbol"]) == ["SPY", "CL", "UST", "SOFR"]
+    spy = cycle.products.set_index("symbol").loc["SPY"]
+    assert spy["rate"] == pytest.approx(SOFR_20230914, abs=1e-12)
+    assert spy["data_time"] == pd.Timestamp("2023-09-14 20:31", tz="UTC")  # the file's quote time
+    # the same chain through mmlab.surface directly, with the same rate
+    an = analyze_chain(load_option_chain(shipped("options", "cboe_spy_2023-09-14.csv")),
+                       discount=SOFR_20230914)
+    surf = fit_surface(an)
+    c = cycle.curves["SPY"]
+    ex = an.expiries[(an.expiries["t"] > 0) & np.isfinite(an.expiries["forward"])]
+    np.testing.assert_allclose(c["forward"].to_numpy(), ex["forward"].to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(c["atm_vol_market"].to_numpy(), ex["atm_iv"].to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(c["atm_vol_fit"].to_numpy(),
+                               surf.iv_k(np.zeros(len(ex)), ex["t"].to_numpy()), rtol=1e-9)
+    assert cycle.surfaces["SPY"].iv(450.0, 0.1) == pytest.approx(surf.iv(450.0, 0.1), rel=1e-9)
+    # SPY closed at 450.36 on 2023-09-14: the parity forwards sit within a dollar of it
+    assert c["forward"].iloc[:5].between(449.0, 451.5).all()
+    fitted = c[c["status"] == "fitted"]
+    assert (fitted["atm_vol_fit"] - fitted["atm_vol_market"]).abs().median() < 0.01
+    assert cycle.to_frame()["symbol"].iloc[0] == "SPY"
+
+
+def test_pricing_cycle_futures_and_par_curve(cycle, mgr):
+    wti = load_wti_settles(shipped("commodities", "wti_cl01-cl36_settles_2007-2023.csv"))
+    cl = cycle.curves["CL"].set_index("contract")
+    row = wti.loc["2023-09-14"]
+    np.testing.assert_allclose(cl["forward"].to_numpy(), row.to_numpy(dtype=float))
+    # CL01 on 2023-09-14 is the Oct 2023 contract, last trade 2023-09-20 (CME rule, 25th - 3 bd)
+    assert cl.loc["CL01", "delivery"] == "2023-10"
+    assert cl.loc["CL01", "expiry"] == pd.Timestamp("2023-09-20 18:30", tz="UTC")
+    assert (cl["realised_vol"].between(0.05, 1.0)).all()
+    # the day WTI went negative: CL01 (May 2020) settled at -37.63 on 2020-04-20 (NYMEX); its
+    # log-return that day is undefined and left out of the realised vol, never a NaN vol
+    neg = mgr.run_pricing_cycle("2020-04-20", ("CL",)).curves["CL"].set_index("contract")
+    assert neg.loc["CL01", "forward"] == -37.63 and neg.loc["CL01", "delivery"] == "2020-05"
+    assert np.isfinite(neg.loc["CL01", "realised_vol"]) and neg.loc["CL01", "n_returns"] == 59
+    ust = cycle.curves["UST"].set_index("tenor")
+    par = load_treasury_par_yields(shipped("rates", "ust_par_yields_1990-2023.csv"))
+    # Treasury daily par yield curve, 2023-09-14: 10Y 4.29 % (the shipped file's row)
+    assert ust.loc["10Y", "par_yield"] == par.loc["2023-09-14", "10Y"] == pytest.approx(0.0429)
+    assert cycle.curves["SOFR"]["fixing"].iloc[0] == pytest.approx(0.053)
+
+
+def test_par_bond_duration_against_quantlib():
+    ql = pytest.importorskip("QuantLib")
+    day = ql.Date(15, 9, 2023)
+    ql.Settings.instance().evaluationDate = day
+    for y, n in [(0.0429, 10), (0.05, 2), (0.0442, 30), (0.01, 5)]:
+        sched = ql.Schedule(day, day + ql.Period(n, ql.Years), ql.Period(ql.Semiannual),
+                            ql.NullCalendar(), ql.Unadjusted, ql.Unadjusted,
+                            ql.DateGeneration.Backward, False)
+        bond = ql.FixedRateBond(0, 100.0, sched, [y], ql.Thirty360(ql.Thirty360.BondBasis))
+        rate = ql.InterestRate(y, ql.Thirty360(ql.Thirty360.BondBasis), ql.Compounded, ql.Semiannual)
+        ref = ql.BondFunctions.duration(bond, rate, ql.Duration.Modified)
+        assert par_bond_duration(y, float(n)) == pytest.approx(ref, rel=1e-10), (y, n)
+
+
+def test_dollar_greeks_of_the_book(cycle):
+    q = cycle.chains["SPY"].quotes
+    sel = (q["expiry"].dt.date == pd.Timestamp("2023-10-20").date()) & (q["strike"] == 450.0) \
+        & (q["right"] == "C")
+    c450 = q[sel].iloc[0]
+    sel = (q["expiry"].dt.date == pd.Timestamp("2023-10-20").date()) & (q["strike"] == 440.0) \
+        & (q["right"] == "P")
+    p440 = q[sel].iloc[0]
+    g = cycle.greeks
+    # aggregate_greeks' definitions: q m delta F; q m gamma F^2 / 100; q m vega / 100
+    dd = 100.0 * (10 * c450["delta"] * c450["forward"] - 4 * p440["delta"] * p440["forward"])
+    assert g.loc["SPY", "dollar_delta"] == pytest.approx(dd, rel=1e-12)
+    assert g.loc["SPY", "vega_per_point"] == pytest.approx(10 * c450["vega"] - 4 * p440["vega"],
+                                                           rel=1e-12)
+    assert c450["delta"] == pytest.approx(0.54, abs=0.05)  # a one-month call near the money
+    # short 3 CL02 (1,000 bbl each) at the 2023-09-14 settle 89.61
+    assert g.loc["CL", "dollar_delta"] == pytest.approx(-3 * 1000 * 89.61, rel=1e-12)
+    # $1mm 10-year par bond at 4.29 %: DV01 = D x 1e-4 x 1e6
+    assert g.loc["UST", "dv01"] == pytest.approx(1e6 * 1e-4 * par_bond_duration(0.0429, 10.0))
+    assert 780 < g.loc["UST", "dv01"] < 830
+    total = g.loc["TOTAL"]
+    assert total["dollar_delta"] == pytest.approx(g.drop("TOTAL")["dollar_delta"].sum())
+    assert total["dv01"] == pytest.approx(g.loc["UST", "dv01"])
+
+
+def test_pricing_cycle_errors(mgr):
+    # the Deribit chain is from 2020: too old on 2023-09-14, absent before 2020-05-21
+    with pytest.raises(DataError, match="days before asof"):
+        mgr.run_pricing_cycle("2023-09-14", ("BTC",))
+    with pytest.raises(DataError, match="no data at or before"):
+        mgr.run_pricing_cycle("2019-01-01", ("BTC",))
+    with pytest.raises(ConfigError, match="order-book product"):
+        mgr.run_pricing_cycle("2012-06-21", ("AAPL",))
+    with pytest.raises(ConfigError, match="unknown product"):
+        mgr.run_pricing_cycle("2023-09-14", ("SPX", "GOLD"))
+    book = pd.DataFrame([{"symbol": "CL", "qty": 1, "contract": "CL99"}])
+    with pytest.raises(ConfigError, match="CL99"):
+        mgr.run_pricing_cycle("2023-09-14", ("CL",), positions=book)
+    # the Deribit chain priced on its own day: the vendor future of the last expiry (file rows)
+    btc = mgr.run_pricing_cycle("2020-05-21", ("BTC",))
+    assert btc.products["rate"].iloc[0] == 0.0
+    assert btc.curves["BTC"]["forward"].iloc[-1] == pytest.approx(9262.01, abs=0.005)
+
+
+# ------------------------------------------------------------------------------ backtest
+
+
+PARAMS = {"strategy": "grid", "half_spread": 0.02, "order_qty": 100.0, "skew": 0.1,
+          "settings": {"entry_latency": 1_000_000, "response_latency": 1_000_000}}
+
+
+def test_run_backtest_equals_engine_on_the_same_events(mgr):
+    start, end = "2012-06-21 13:30:10", "2012-06-21 13:30:40"
+    res = mgr.run_backtest(start, end, "AAPL", PARAMS)
+    lo, hi = pd.Timestamp(start, tz="UTC").value, pd.Timestamp(end, tz="UTC").value
+    events = mgr.catalog.load("lobster-aapl-20120621-l10", end=hi)
+    assert events["exch_ts"].max() < hi and events["exch_ts"].min() < lo  # the book from the open
+    ref = run(events, GridStrategy(0.02, 100.0, skew=0.1), instrument="NASDAQ:AAPL",
+              max_position=300.0, entry_latency=1_000_000, response_latency=1_000_000,
+              start=lo, end=hi)
+    assert res.pnl == ref.pnl and res.counters == ref.counters
+    pd.testing.assert_frame_equal(res.fills, ref.fills)
+    pd.testing.assert_frame_equal(res.steps, ref.steps)
+    assert res.params["dataset"] == "lobster-aapl-20120621-l10" and res.params["symbol"] == "AAPL"
+    # the strategy acted inside the window only, every 100 ms, and it traded
+    assert res.steps["ts"].min() == lo + 100_000_000 and res.steps["ts"].max() <= hi
+    assert len(res.fills) > 0 and res.fills["ts"].max() < hi
+    assert np.abs(res.steps["position"]).max() <= 300.0  # the configured limit
+    s = res.summary()
+    assert s["spread_pnl"] + s["inventory_pnl"] + s["fee_pnl"] + s["funding_pnl"] == \
+        pytest.approx(s["total_pnl"], abs=1e-9)
+
+
+def test_run_backtest_selection_errors(mgr):
+    with pytest.raises(DataError, match="no data in"):
+        mgr.run_backtest("2013-01-01", "2013-01-02", "AAPL", PARAMS)
+    with pytest.raises(ConfigError, match="no order-book events"):
+        mgr.run_backtest("2023-09-14", "2023-09-15", ["SPY"], PARAMS)
+    with pytest.raises(ConfigError, match="end: must be after start"):
+        mgr.run_backtest("2012-06-21 13:31", "2012-06-21 13:30", "AAPL", PARAMS)
+    with pytest.raises(ConfigError, match="unknown product"):
+        mgr.run_backtest("2012-06-21", "2012-06-22", "AAPL-X", PARAMS)
+    # AAPL and AMZN were both recorded on 2012-06-21: the window does not pick one for us
+    with pytest.raises(ConfigError, match="2 data sets in the window"):
+        mgr.run_backtest("2012-06-21 13:30", "2012-06-21 13:31", ["AAPL", "AMZN"], PARAMS)
+
+
+# ------------------------------------------------------------------------------ trading
+
+
+def test_trading_cycle_is_a_paper_session_under_the_limits(mgr, tmp_path):
+    res = mgr.run_trading_cycle(
+        "AAPL", {"strategy": "grid", "half_spread": 0.01, "order_qty": 100.0},
+        start="2012-06-21 13:30:05", end="2012-06-21 13:30:45",
+        journal_path=tmp_path / "j.sqlite")
+    s = res.summary()
+    assert s["decisions"] > 100 and s["fills"] > 0
+    f = res.fills
+    assert float((f["side"] * f["qty"]).sum()) == pytest.approx(s["final_position"], abs=1e-9)
+    assert f["position"].abs().max() <= 300.0 + 1e-9  # the configured hard limit
+    p = res.pnl
+    assert p["spread"] + p["inventory"] + p["fees"] + p["funding"] == pytest.approx(p["total"])
+    # decisions start at the window, on a book warmed by the earlier events
+    assert res.equity.index[0] >= pd.Timestamp("2012-06-21 13:30:05", tz="UTC")
+    assert res.equity["mid"].between(570.0, 590.0).all()  # AAPL traded near $580 that morning
+    j = Journal(tmp_path / "j.sqlite")
+    df = j.read()
+    j.close()
+    assert (df["type"] == "FillEvent").sum() == len(f)
+    with pytest.raises(ConfigError, match="one level"):
+        mgr.run_trading_cycle("AAPL", GridStrategy(0.01, 100.0, levels=2))
