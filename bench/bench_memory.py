@@ -1,0 +1,129 @@
+"""Peak resident memory one backtest adds beyond its loaded event array, against that array's size.
+
+Run: ``.venv/bin/python bench/bench_memory.py [--cases synthetic-2h,amzn-1s]``
+
+Target (issue 5): the peak resident memory a backtest adds beyond its loaded event array is at
+most the size of that array (``ratio = added / array <= 1``).
+
+How it is measured, per case, in a fresh Python process (one subprocess each, so one case's
+allocations cannot hide another's):
+
+1. load the events (``EVENT_DTYPE``, 64 bytes an event) and keep only the array;
+2. warm the compiled engine on a tiny synthetic stream (numba loads its on-disk cache: a fixed
+   cost per process, not per backtest) and ``gc.collect()``;
+3. read ``VmRSS`` from ``/proc/self/status`` (the baseline, which holds the array), then reset the
+   kernel's high-water mark by writing ``5`` to ``/proc/self/clear_refs`` (Linux >= 4.0);
+4. run the backtest as a sweep task does: ``run(events, strategy, **settings).summary()``,
+   keeping the result alive;
+5. read ``VmHWM`` (the peak resident set since the reset): ``added = VmHWM - baseline``.
+
+The table prints the ratio first, then the figures (MB = 10^6 bytes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+MS = 1_000_000
+AMZN = ROOT / "data" / "lobster" / "amzn_l1_full_day" / "AMZN_2012-06-21_34200000_57600000_message_1.csv"
+
+# name -> (description, loader kwargs, engine settings)
+CASES = {
+    "synthetic-2h": ("synthetic L2, 1 session of 2 h, 100 ms strategy steps",
+                     {"kind": "synthetic", "days": 1, "session_seconds": 7200},
+                     {"interval": 100 * MS}),
+    "synthetic-3d": ("synthetic L2, 3 days x 1 h sessions, 1 s steps (through the nights)",
+                     {"kind": "synthetic", "days": 3, "session_seconds": 3600},
+                     {"interval": 1000 * MS}),
+    "amzn-1s": ("LOBSTER AMZN full day as L2 (l3_to_l2), 1 s steps",
+                {"kind": "amzn"}, {"interval": 1000 * MS}),
+    "amzn-100ms": ("LOBSTER AMZN full day as L2 (l3_to_l2), 100 ms steps",
+                   {"kind": "amzn"}, {"interval": 100 * MS}),
+}
+
+
+def _status() -> dict:
+    out = {}
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                k, v = line.split(":")
+                out[k] = int(v.split()[0]) * 1024  # kB -> bytes
+    return out
+
+
+def _load(spec: dict):
+    if spec["kind"] == "synthetic":
+        from mmlab.data import synthetic
+
+        return synthetic.synthetic_l2_events(days=spec["days"], session_seconds=spec[
+            "session_seconds"], seed=1, trade_rate=3.0), 0.01, 1.0
+    from mmlab.book import l3_to_l2
+    from mmlab.data import load_lobster
+
+    return l3_to_l2(load_lobster(AMZN)), 0.01, 1.0
+
+
+def measure(name: str) -> dict:
+    """Run in a child process: the figures of one case."""
+    from mmlab.backtest import GridStrategy, run, warm_worker
+
+    _, spec, extra = CASES[name]
+    events, tick, lot = _load(spec)
+    events = events.copy()  # only the array itself stays referenced
+    gc.collect()
+    warm_worker()
+    gc.collect()
+    base = _status()["VmRSS"]
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")  # reset VmHWM to the current resident set
+    qty = 100.0 if spec["kind"] == "amzn" else 1.0
+    res = run(events, GridStrategy(half_spread=0.01, order_qty=qty, skew=0.001 * qty / 100),
+              tick_size=tick, lot_size=lot, max_position=5 * qty, entry_latency=2 * MS,
+              response_latency=2 * MS, **extra)
+    s = res.summary()
+    peak = _status()["VmHWM"]
+    return {"case": name, "events": len(events), "array": int(events.nbytes), "baseline": base,
+            "peak": peak, "added": peak - base, "steps": s["steps"], "fills": s["n_fills"]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--cases", default=",".join(CASES))
+    ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.child:
+        print(json.dumps(measure(a.child)))
+        return
+    names = [c for c in a.cases.split(",") if c]
+    for c in names:
+        if c not in CASES:
+            raise SystemExit(f"--cases: unknown case {c!r}; cases: {list(CASES)}")
+    print("Peak RSS one backtest adds beyond its event array (fresh process per case; "
+          "VmHWM after a clear_refs reset minus VmRSS before the run)")
+    hdr = (f"{'case':<14} {'ratio':>6} {'target':>7} {'added MB':>9} {'array MB':>9} "
+           f"{'events':>9} {'steps':>8} {'fills':>6}  description")
+    print(hdr)
+    print("-" * len(hdr))
+    worst = 0.0
+    for c in names:
+        out = subprocess.run([sys.executable, __file__, "--child", c], capture_output=True,
+                             text=True, check=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        ratio = r["added"] / r["array"]
+        worst = max(worst, ratio)
+        print(f"{c:<14} {ratio:6.2f} {'<= 1':>7} {r['added'] / 1e6:9.1f} {r['array'] / 1e6:9.1f} "
+              f"{r['events']:9d} {r['steps']:8d} {r['fills']:6d}  {CASES[c][0]}")
+    print(f"largest ratio {worst:.2f} ({'meets' if worst <= 1 else 'misses'} the <= 1 target)")
+
+
+if __name__ == "__main__":
+    main()
