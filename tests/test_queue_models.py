@@ -67,8 +67,9 @@ def test_model_names():
     assert queue_model_code("power_prob_queue_model") == QUEUE_POWER
     assert queue_model_code("log_prob") == QUEUE_LOG
     assert queue_model_code("RiskAverse".replace("RiskAverse", "risk_averse")) == QUEUE_RISK_AVERSE
+    assert queue_model_code("fifo") == queue_model_code("l3") == 6
     with pytest.raises(ConfigError, match="queue_model"):
-        queue_model_code("fifo")
+        queue_model_code("lifo")
 
 
 @pytest.mark.parametrize("prob, depth, trade, filled", [

@@ -11,6 +11,7 @@ from __future__ import annotations
 from mmlab.backtest._fees import FeeModel
 from mmlab.backtest._latency import latency_array
 from mmlab.backtest._queue import (
+    QUEUE_FIFO,
     QUEUE_LOG,
     QUEUE_MODELS,
     QUEUE_POWER,
@@ -27,7 +28,7 @@ from mmlab.backtest._queue import (
 )
 from mmlab.backtest._results import BacktestResult, read_result
 from mmlab.backtest._run import ASSUMPTIONS, BacktestConfig, prepare_events, run
-from mmlab.backtest._strategies import GridStrategy, strategy_spec
+from mmlab.backtest._strategies import GridStrategy, ScriptedOrders, strategy_spec
 from mmlab.backtest._campaign import CampaignResult, seed_campaign
 from mmlab.backtest._cluster import research_client, warm_worker
 from mmlab.backtest._gates import BUDGET_TIERS, BudgetTier, Gates, evaluate_gates, tier_for
@@ -62,6 +63,8 @@ __all__ = sorted(
         "BacktestResult",
         "FeeModel",
         "GridStrategy",
+        "ScriptedOrders",
+        "QUEUE_FIFO",
         "QUEUE_LOG",
         "QUEUE_MODELS",
         "QUEUE_POWER",

@@ -34,12 +34,13 @@ import numpy as np
 from numba import njit
 
 from mmlab.backtest._queue import (
+    QUEUE_FIFO,
     queue_depth_python,
     queue_filled_qty_python,
     queue_trade_python,
 )
 
-__all__ = ["run_kernel", "run_kernel_python", "scan_events", "scan_events_python"]
+__all__ = ["new_state", "run_kernel", "run_kernel_python", "scan_events", "scan_events_python"]
 
 # ---- event codes (computed in Python from EVENT_DTYPE.ev): kind | side | clock bits -------------
 C_KIND = 15
@@ -51,6 +52,11 @@ K_DEPTH = 1
 K_TRADE = 2
 K_CLEAR = 3
 K_SNAPSHOT = 4
+# L3 records after mmlab.backtest._l3.l3_stream (px = the level's price, qty = its new total)
+K_ADD = 10  # an order joins the level (behind any order of ours already there)
+K_REDUCE = 11  # an order is cancelled or reduced
+K_VTRADE = 12  # a TRADE whose execution the next K_EXEC record reports (FIFO mode skips it)
+K_EXEC = 13  # a resting order is executed
 
 EPS = 1e-12
 BIG = np.int64(9_000_000_000_000_000_000)
@@ -72,7 +78,8 @@ I_MAXORD = 12
 I_TEND = 13
 I_NSTEPS = 14
 I_BASE = 15
-N_CFG_I = 16
+I_HALT = 16  # 1: the strategy cancels everything and stops quoting (portfolio breaker)
+N_CFG_I = 17
 # ---- float config (cfg_f) --------------------------------------------------------------------
 F_TICK = 0
 F_LOT = 1
@@ -92,7 +99,8 @@ O_TICK = 2
 O_EX = 3  # exchange state: 0 not there (in flight), 1 resting, 2 gone
 O_LO = 4  # local state: 0 free slot, 1 pending new, 2 working, 3 pending cancel, 4 done
 O_POST = 5
-N_OI = 6
+O_ARR = 6  # index of the next exchange event when the order reached the exchange (FIFO key)
+N_OI = 7
 Q_QTY = 0
 Q_LEAVES = 1  # exchange-side leaves
 Q_FRONT = 2
@@ -128,7 +136,8 @@ S_NMAKER = 10
 S_NTAKER = 11
 S_MARKS = 12
 S_NFUND = 13
-N_SC = 14
+S_NL2Q = 14  # FIFO mode: L2 (not L3) updates met at one of our order's levels (inexact queue)
+N_SC = 15
 # ---- accounting (acc) --------------------------------------------------------------------------
 A_POS = 0
 A_CASH = 1
@@ -179,6 +188,24 @@ STRAT_GRID = 0
 STRAT_AS = 1
 STRAT_AS_INF = 2
 STRAT_GLFT = 3
+STRAT_SCRIPT = 4
+# ---- scripted orders: sp = [n, then n rows of SCRIPT_W values] ---------------------------------
+SC_STEP = 0  # step index at which the order is sent
+SC_SIDE = 1
+SC_TICK = 2  # absolute tick
+SC_QTY = 3
+SC_CANCEL = 4  # step index at which it is cancelled (-1: never)
+SC_OID = 5  # order id given by the engine (0 before it is sent, -1 not sent)
+SCRIPT_W = 6
+# ---- resumable run state: pos ------------------------------------------------------------------
+P_IEX = 0
+P_ILO = 1
+P_IFU = 2
+P_K = 3
+P_KSTOP = 4  # pause just before strategy step P_KSTOP (-1: run to the end)
+P_INIT = 5
+P_DONE = 6
+N_POS = 7
 
 
 # ==============================================================================================
@@ -468,6 +495,8 @@ def _ex_trade_python(tick_t, aggressor, tq, t, oi, of, live, sc, acc, ff, fi, rs
                 of[slot, Q_FRONT] = fr
                 of[slot, Q_CUM] = cu
                 ex = _queue_filled_qty(fr, lot)
+                if model == QUEUE_FIFO and fr <= lot * 1e-9:
+                    ex = tq  # (hidden) execution at our price, nothing visible ahead: reaches us
                 if ex > 0.0:
                     mid = _mid(best, 0, base, tick, n)
                     q = of[slot, Q_LEAVES]
@@ -500,6 +529,8 @@ def _ex_depth_q_python(b, idx, q, oi, of, live, sc, best, book, cfg_f, cfg_i):
                                   prev, new)
             of[slot, Q_FRONT] = fr
             of[slot, Q_CUM] = cu
+            if cfg_i[I_QMODEL] == QUEUE_FIFO:
+                sc[S_NL2Q] += 1
     base = cfg_i[I_BASE]
     if b == 0 and best[0] > prev_best:
         for j in range(nl):
@@ -514,9 +545,86 @@ def _ex_depth_q_python(b, idx, q, oi, of, live, sc, best, book, cfg_f, cfg_i):
     return False
 
 
-def _ex_request_python(r, rq, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f,
+def _ex_l3_python(i, kind, b, idx, q, l3a, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
+                  cfg_f, cfg_i, lat_resp):
+    """An L3 record (``K_ADD``/``K_REDUCE``/``K_EXEC``) sets level ``idx`` of exchange side ``b``
+    to its new total ``q``; then our orders.
+
+    FIFO (``QUEUE_FIFO``): the order behind the record arrived at the exchange before ours when
+    ``l3a[i]`` (its arrival: an exchange-event index, -1 for quantity resting before the data)
+    is below our ``O_ARR``. A reduction of such an order lowers our queue ahead by exactly the
+    level's decrease; an execution of it too, and what it takes beyond the queue ahead fills us;
+    an execution of an order *behind* us passed through us first: beyond the queue ahead, it
+    fills us; an execution at a price through ours (a lower bid, a higher ask) fills us. Other
+    models treat the record as the L2 update ``prev -> q`` (:func:`_ex_depth_q`). Returns True
+    when the new best crosses one of our orders on the other side (see :func:`_ex_cross`).
+    """
+    model = cfg_i[I_QMODEL]
+    if model != QUEUE_FIFO:
+        return _ex_depth_q(b, idx, q, oi, of, live, sc, best, book, cfg_f, cfg_i)
+    prev_best = best[b]
+    prev = _set_level(book, best, b, idx, q)
+    if sc[S_NLIVE] == 0:
+        return False
+    base = cfg_i[I_BASE]
+    tick = cfg_f[F_TICK]
+    n = cfg_i[I_NTICKS]
+    lot = cfg_f[F_LOT]
+    dq = prev - book[b, idx]
+    side = 1 if b == 0 else -1
+    tick_abs = idx + base
+    arr = l3a[i]
+    j = 0
+    while j < sc[S_NLIVE]:
+        slot = live[j]
+        ex = 0.0
+        if oi[slot, O_SIDE] == side and kind != K_ADD:
+            ot = oi[slot, O_TICK]
+            if ot == tick_abs:
+                ahead = arr < oi[slot, O_ARR]
+                fr = of[slot, Q_FRONT]
+                if kind == K_REDUCE:
+                    if ahead:
+                        of[slot, Q_FRONT] = max(fr - dq, 0.0)
+                elif ahead:  # execution of an order ahead of ours
+                    fr -= dq
+                    if fr < 0.0:
+                        ex = -fr
+                        fr = 0.0
+                    of[slot, Q_FRONT] = fr
+                else:  # execution of an order behind ours
+                    ex = dq - max(fr, 0.0)
+            elif kind == K_EXEC and ((side == 1 and ot > tick_abs) or
+                                     (side == -1 and ot < tick_abs)):
+                ex = dq
+        if ex > lot * 1e-9:
+            qf = of[slot, Q_LEAVES]
+            if cfg_i[I_PARTIAL] == 1:
+                qf = min(qf, math.floor(ex / lot + 1e-9) * lot)
+            if qf > 0.0:
+                mid = _mid(best, 0, base, tick, n)
+                _ex_fill(slot, qf, oi[slot, O_TICK] * tick, 1, t, oi, of, live, sc, acc, ff, fi,
+                         rs, rsf, best, book, cfg_f, cfg_i, lat_resp, mid)
+                if oi[slot, O_EX] == 2:
+                    continue  # the slot left `live`: look at index j again
+        j += 1
+    if b == 0 and best[0] > prev_best:
+        for j in range(sc[S_NLIVE]):
+            slot = live[j]
+            if oi[slot, O_SIDE] == -1 and oi[slot, O_TICK] - base <= best[0]:
+                return True
+    elif b == 1 and best[1] < prev_best:
+        for j in range(sc[S_NLIVE]):
+            slot = live[j]
+            if oi[slot, O_SIDE] == 1 and oi[slot, O_TICK] - base >= best[1]:
+                return True
+    return False
+
+
+def _ex_request_python(r, rq, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f,
                        cfg_i, lat_resp):
-    """A request (row ``r`` of ``rq``) reaches the exchange at ``t``."""
+    """A request (row ``r`` of ``rq``) reaches the exchange at ``t``, before exchange event
+    ``i_ex``."""
     slot = rq[r, 1]
     kind = rq[r, 2]
     oid = rq[r, 3]
@@ -543,6 +651,7 @@ def _ex_request_python(r, rq, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, b
                          rsf, best, book, cfg_f, cfg_i, lat_resp, mid)
         else:
             oi[slot, O_EX] = 1
+            oi[slot, O_ARR] = i_ex
             b = 0 if side == 1 else 1
             of[slot, Q_FRONT] = book[b, idx]
             of[slot, Q_CUM] = 0.0
@@ -681,6 +790,59 @@ def _reconcile_python(side, tick0, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, la
         _push_req(rq, sc, t + lat, free, R_NEW, oid)
 
 
+def _script_python(t, k, oi, of, rq, sc, acc, cfg_f, cfg_i, sp, lat_entry):
+    """Scripted orders (``STRAT_SCRIPT``): send the rows due at step ``k``, cancel those whose
+    cancel step is ``k`` (an order not acknowledged yet is cancelled at the next step)."""
+    maxord = cfg_i[I_MAXORD]
+    lot = cfg_f[F_LOT]
+    nrow = np.int64(sp[0])
+    for r in range(nrow):
+        o = 1 + r * SCRIPT_W
+        if sp[o + SC_CANCEL] == k and sp[o + SC_OID] > 0:
+            oid = np.int64(sp[o + SC_OID])
+            for s in range(maxord):
+                if oi[s, O_ID] == oid:
+                    if oi[s, O_LO] == LO_WORK:
+                        oi[s, O_LO] = LO_PCANCEL
+                        lat = _draw(lat_entry, sc)
+                        _push_req(rq, sc, t + lat, s, R_CANCEL, oid)
+                    elif oi[s, O_LO] == LO_PNEW:
+                        sp[o + SC_CANCEL] = k + 1
+                    break
+        if sp[o + SC_STEP] != k or sp[o + SC_OID] != 0:
+            continue
+        side = np.int64(sp[o + SC_SIDE])
+        qty = sp[o + SC_QTY]
+        sp[o + SC_OID] = -1
+        expo = side * acc[A_LPOS] + _side_exposure(oi, of, side, maxord)
+        if expo + qty > cfg_f[F_MAXPOS] + lot * 1e-9:
+            continue
+        free = -1
+        for s in range(maxord):
+            if oi[s, O_LO] == LO_FREE:
+                free = s
+                break
+        if free < 0 or sc[S_NREQ] >= rq.shape[0]:
+            continue
+        oid = sc[S_NEXTID]
+        sc[S_NEXTID] = oid + 1
+        sp[o + SC_OID] = oid
+        oi[free, O_ID] = oid
+        oi[free, O_SIDE] = side
+        oi[free, O_TICK] = np.int64(sp[o + SC_TICK])
+        oi[free, O_EX] = 0
+        oi[free, O_LO] = LO_PNEW
+        oi[free, O_POST] = cfg_i[I_POSTONLY]
+        of[free, Q_QTY] = qty
+        of[free, Q_LEAVES] = qty
+        of[free, Q_FRONT] = 0.0
+        of[free, Q_CUM] = 0.0
+        of[free, Q_LLEAVES] = qty
+        sc[S_NSENT] += 1
+        lat = _draw(lat_entry, sc)
+        _push_req(rq, sc, t + lat, free, R_NEW, oid)
+
+
 def _step_python(t, k, oi, of, rq, sc, acc, best, cfg_f, cfg_i, sp, lat_entry, stf):
     """The strategy wakes at local time ``t``: quote from the local book and reconcile."""
     base = cfg_i[I_BASE]
@@ -690,7 +852,10 @@ def _step_python(t, k, oi, of, rq, sc, acc, best, cfg_f, cfg_i, sp, lat_entry, s
     lmid = _mid(best, 2, base, tick, n)
     stf[k, T_QBID] = math.nan
     stf[k, T_QASK] = math.nan
-    if not math.isfinite(lmid):
+    if cfg_i[I_STRAT] == STRAT_SCRIPT and cfg_i[I_HALT] == 0:
+        _script(t, k, oi, of, rq, sc, acc, cfg_f, cfg_i, sp, lat_entry)
+        return
+    if not math.isfinite(lmid) or cfg_i[I_HALT] == 1:
         _reconcile(1, -1, 0.0, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry)
         _reconcile(-1, -1, 0.0, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry)
         return
@@ -759,9 +924,9 @@ def _record_step_python(k, t, i_ex, acc, sc, best, cfg_f, cfg_i, stf, sti):
 # ==============================================================================================
 
 
-def _ex_event_python(i, t, code, px, qty, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
+def _ex_event_python(i, t, code, px, qty, l3a, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
                      cfg_f, cfg_i, lat_resp):
-    """Apply exchange event ``i`` (book update, trade matching, clear)."""
+    """Apply exchange event ``i`` (book update, trade matching, clear, L3 record)."""
     n = cfg_i[I_NTICKS]
     base = cfg_i[I_BASE]
     tick = cfg_f[F_TICK]
@@ -774,11 +939,20 @@ def _ex_event_python(i, t, code, px, qty, oi, of, live, sc, acc, ff, fi, rs, rsf
             if _ex_depth_q(b, idx, qty[i], oi, of, live, sc, best, book, cfg_f, cfg_i):
                 _ex_cross(b, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f, cfg_i,
                           lat_resp)
-    elif kind == K_TRADE:
-        if sc[S_NLIVE] > 0:
+    elif kind == K_TRADE or kind == K_VTRADE:
+        # FIFO mode skips a trade whose execution the next L3 record reports
+        if sc[S_NLIVE] > 0 and (kind == K_TRADE or cfg_i[I_QMODEL] != QUEUE_FIFO):
             agg = 1 if (c & C_BUY) != 0 else -1
             _ex_trade(_tick(px[i], cfg_f[F_ITICK]), agg, qty[i], t, oi, of, live, sc, acc, ff,
                       fi, rs, rsf, best, book, cfg_f, cfg_i, lat_resp)
+    elif kind == K_ADD or kind == K_REDUCE or kind == K_EXEC:
+        idx = _tick(px[i], cfg_f[F_ITICK]) - base
+        if 0 <= idx < n:
+            b = 0 if (c & C_BUY) != 0 else 1
+            if _ex_l3(i, kind, b, idx, qty[i], l3a, t, oi, of, live, sc, acc, ff, fi, rs, rsf,
+                      best, book, cfg_f, cfg_i, lat_resp):
+                _ex_cross(b, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f, cfg_i,
+                          lat_resp)
     elif kind == K_CLEAR:
         upto = np.int64(-1)
         if px[i] > 0.0:
@@ -796,7 +970,8 @@ def _lo_event_python(i, code, px, qty, best, book, cfg_f, cfg_i):
     tick = cfg_f[F_TICK]
     c = code[i]
     kind = c & C_KIND
-    if kind == K_DEPTH or kind == K_SNAPSHOT:
+    if kind == K_DEPTH or kind == K_SNAPSHOT or kind == K_ADD or kind == K_REDUCE or \
+            kind == K_EXEC:
         idx = _tick(px[i], cfg_f[F_ITICK]) - base
         if 0 <= idx < n:
             b = 2 if (c & C_BUY) != 0 else 3
@@ -879,11 +1054,35 @@ def scan_events_python(ev, px, qty, exch_ts, local_ts, code, si, sf):
     return 0
 
 
-def run_kernel_python(code, exch_ts, local_ts, px, qty, cfg_f, cfg_i, sp, lat_entry, lat_resp,
-                      fund_ts, fund_rate, stf, sti, ff, fi, fund_out, book, best):
+def new_state(cfg_i):
+    """Fresh run state for :func:`run_kernel`: ``(oi, of, live, rq, rs, rsf, sc, acc, pos)``."""
+    maxord = cfg_i[I_MAXORD]
+    oi = np.zeros((maxord, N_OI), dtype=np.int64)
+    of = np.zeros((maxord, N_OF), dtype=np.float64)
+    live = np.zeros(maxord, dtype=np.int64)
+    rq = np.zeros((4 * maxord + 16, 5), dtype=np.int64)
+    rs = np.zeros((8 * maxord + 16, 5), dtype=np.int64)
+    rsf = np.zeros(8 * maxord + 16, dtype=np.float64)
+    sc = np.zeros(N_SC, dtype=np.int64)
+    acc = np.zeros(N_ACC, dtype=np.float64)
+    pos = np.zeros(N_POS, dtype=np.int64)
+    pos[P_KSTOP] = -1
+    return oi, of, live, rq, rs, rsf, sc, acc, pos
+
+
+def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, cfg_f, cfg_i, sp, lat_entry,
+                      lat_resp, fund_ts, fund_rate, stf, sti, ff, fi, fund_out, book, best, oi, of,
+                      live, rq, rs, rsf, sc, acc, pos):
     """Replay the events; fill the step arrays ``stf``/``sti``, fills ``ff``/``fi`` and
-    funding rows ``fund_out`` (ts, rate, mark, amount, seq); returns ``(sc, acc, ff, fi)``
-    (the fill arrays are reallocated when they fill up)."""
+    funding rows ``fund_out`` (ts, rate, mark, amount, seq); returns ``(ff, fi)`` (the fill
+    arrays are reallocated when they fill up).
+
+    The run state (orders ``oi``/``of``/``live``, request and response queues, scalars ``sc``,
+    accounts ``acc``, books, and the positions ``pos`` in the streams) lives in the arguments
+    (:func:`new_state`), so a run can pause and resume: with ``pos[P_KSTOP] = k`` the call
+    returns just before strategy step ``k`` (every event due before it applied); calling again
+    with a later ``P_KSTOP`` continues exactly where it stopped. ``pos[P_DONE]`` is 1 at the end.
+    """
     n_ev = code.shape[0]
     n = cfg_i[I_NTICKS]
     base = cfg_i[I_BASE]
@@ -893,28 +1092,31 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, cfg_f, cfg_i, sp, lat_en
     n_steps = cfg_i[I_NSTEPS]
     interval = cfg_i[I_INTERVAL]
     t_end = cfg_i[I_TEND]
-    oi = np.zeros((maxord, N_OI), dtype=np.int64)
-    of = np.zeros((maxord, N_OF), dtype=np.float64)
-    live = np.zeros(maxord, dtype=np.int64)
-    rq = np.zeros((4 * maxord + 16, 5), dtype=np.int64)
-    rs = np.zeros((8 * maxord + 16, 5), dtype=np.int64)
-    rsf = np.zeros(8 * maxord + 16, dtype=np.float64)
-    sc = np.zeros(N_SC, dtype=np.int64)
-    acc = np.zeros(N_ACC, dtype=np.float64)
-    acc[A_MARK] = math.nan
-    sc[S_NEXTID] = 1
-    sc[S_RNG] = (cfg_i[I_SEED] % 2147483646) + 1
-    for b in range(4):
-        best[b] = -1 if b % 2 == 0 else n
     n_fund = fund_ts.shape[0]
-    i_ex = 0
-    i_lo = 0
-    i_fu = 0
-    k = 0
-    while i_ex < n_ev and (code[i_ex] & C_EXCH) == 0:
-        i_ex += 1
-    while i_lo < n_ev and (code[i_lo] & C_LOCAL) == 0:
-        i_lo += 1
+    if pos[P_INIT] == 0:
+        acc[A_MARK] = math.nan
+        sc[S_NEXTID] = 1
+        sc[S_RNG] = (cfg_i[I_SEED] % 2147483646) + 1
+        for b in range(4):
+            best[b] = -1 if b % 2 == 0 else n
+        i_ex = 0
+        i_lo = 0
+        while i_ex < n_ev and (code[i_ex] & C_EXCH) == 0:
+            i_ex += 1
+        while i_lo < n_ev and (code[i_lo] & C_LOCAL) == 0:
+            i_lo += 1
+        pos[P_IEX] = i_ex
+        pos[P_ILO] = i_lo
+        pos[P_IFU] = 0
+        pos[P_K] = 0
+        pos[P_INIT] = 1
+    if pos[P_DONE] == 1:
+        return ff, fi
+    i_ex = pos[P_IEX]
+    i_lo = pos[P_ILO]
+    i_fu = pos[P_IFU]
+    k = pos[P_K]
+    k_stop = pos[P_KSTOP]
     while True:
         # grow the fill arrays so that one more event cannot overflow them
         if sc[S_NFILLS] + maxord + 1 > ff.shape[0]:
@@ -953,8 +1155,8 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, cfg_f, cfg_i, sp, lat_en
                             _ex_cross(b, t_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
                                       cfg_f, cfg_i, lat_resp)
                 else:
-                    _ex_event(i_ex, t_ex, code, px, qty, oi, of, live, sc, acc, ff, fi, rs, rsf,
-                              best, book, cfg_f, cfg_i, lat_resp)
+                    _ex_event(i_ex, t_ex, code, px, qty, l3a, oi, of, live, sc, acc, ff, fi, rs,
+                              rsf, best, book, cfg_f, cfg_i, lat_resp)
                 i_ex += 1
                 while i_ex < n_ev and (code[i_ex] & C_EXCH) == 0:
                     i_ex += 1
@@ -969,7 +1171,7 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, cfg_f, cfg_i, sp, lat_en
                     idx = _tick(px[i_lo], itick) - base
                     if 0 <= idx < n:
                         _set_level(book, best, 2 if (c & C_BUY) != 0 else 3, idx, qty[i_lo])
-                elif kind == K_CLEAR:
+                elif kind != K_TRADE:
                     _lo_event(i_lo, code, px, qty, best, book, cfg_f, cfg_i)
                 i_lo += 1
                 while i_lo < n_ev and (code[i_lo] & C_LOCAL) == 0:
@@ -980,16 +1182,17 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, cfg_f, cfg_i, sp, lat_en
         t_lo = local_ts[i_lo] if i_lo < n_ev else BIG
         t = min(t_ex, t_lo, t_req, t_resp, t_step, t_fu)
         if t == BIG or t > t_end:
+            pos[P_DONE] = 1
             break
         if t_ex == t:
-            _ex_event(i_ex, t_ex, code, px, qty, oi, of, live, sc, acc, ff, fi, rs, rsf, best,
-                      book, cfg_f, cfg_i, lat_resp)
+            _ex_event(i_ex, t_ex, code, px, qty, l3a, oi, of, live, sc, acc, ff, fi, rs, rsf,
+                      best, book, cfg_f, cfg_i, lat_resp)
             i_ex += 1
             while i_ex < n_ev and (code[i_ex] & C_EXCH) == 0:
                 i_ex += 1
         elif t_req == t:
-            _ex_request(r_req, rq, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f,
-                        cfg_i, lat_resp)
+            _ex_request(r_req, rq, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
+                        cfg_f, cfg_i, lat_resp)
             _pop(rq, sc[S_NREQ], r_req)
             sc[S_NREQ] -= 1
         elif t_fu == t:
@@ -1020,11 +1223,17 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, cfg_f, cfg_i, sp, lat_en
             while i_lo < n_ev and (code[i_lo] & C_LOCAL) == 0:
                 i_lo += 1
         else:  # strategy step
+            if k == k_stop:
+                break  # pause: the caller resumes with a later P_KSTOP
             _record_step(k, t, i_ex, acc, sc, best, cfg_f, cfg_i, stf, sti)
             if sc[S_NREQ] + 2 * maxord < rq.shape[0] and sc[S_NRESP] + 4 * maxord < rs.shape[0]:
                 _step(t, k, oi, of, rq, sc, acc, best, cfg_f, cfg_i, sp, lat_entry, stf)
             k += 1
-    return sc, acc, ff, fi, k
+    pos[P_IEX] = i_ex
+    pos[P_ILO] = i_lo
+    pos[P_IFU] = i_fu
+    pos[P_K] = k
+    return ff, fi
 
 
 # ==============================================================================================
@@ -1035,7 +1244,8 @@ _FAMILY = [
     "_value", "_draw", "_tick", "_set_level", "_clear", "_mid", "_mark", "_book_fill",
     "_push_req", "_push_resp", "_first", "_pop", "_live_remove", "_ex_fill", "_ex_cross",
     "_ex_trade", "_ex_depth_q", "_ex_request", "_lo_response", "_quote", "_side_exposure",
-    "_reconcile", "_step", "_record_step", "_ex_event", "_lo_event", "run_kernel", "scan_events",
+    "_reconcile", "_script", "_step", "_record_step", "_ex_l3", "_ex_event", "_lo_event",
+    "run_kernel", "scan_events",
 ]
 
 

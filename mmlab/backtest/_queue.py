@@ -18,6 +18,10 @@ hftbacktest's definitions (``RiskAdverseQueueModel``, ``ProbQueueModel`` with
     The share attributed ahead of us is ``1 - p = f(front) / (f(front) + f(back))``, with
     ``f(x) = x**n`` (power) or ``f(x) = log(1 + x)`` (log);
 
+* ``'fifo'`` (L3 data only): the queue ahead is the exact size of the orders that arrived
+  before ours; it falls only when *those* orders are cancelled, reduced or executed (see
+  :mod:`mmlab.backtest._l3`); an L2 update at our level falls back to risk-averse;
+
 * the order is filled once ``round(front / lot) < 0``; the quantity executable is
   ``floor(-front / lot) * lot``.
 
@@ -33,6 +37,7 @@ from numba import njit
 
 __all__ = [
     "QUEUE_LOG",
+    "QUEUE_FIFO",
     "QUEUE_LOG2",
     "QUEUE_MODELS",
     "QUEUE_POWER",
@@ -56,6 +61,7 @@ QUEUE_LOG = 2  #: p = f(back) / (f(back) + f(front)), f(x) = log(1 + x)
 QUEUE_POWER2 = 3  #: p = f(back) / f(back + front), f(x) = x**n
 QUEUE_LOG2 = 4  #: p = f(back) / f(back + front), f(x) = log(1 + x)
 QUEUE_POWER3 = 5  #: p = 1 - f(front / (front + back)), f(x) = x**n
+QUEUE_FIFO = 6  #: exact FIFO by order on L3 data (see mmlab.backtest._l3)
 
 #: Model names accepted by :func:`queue_model_code` (hftbacktest's names and short aliases).
 QUEUE_MODELS = {
@@ -68,6 +74,8 @@ QUEUE_MODELS = {
     "power2": QUEUE_POWER2,
     "log2": QUEUE_LOG2,
     "power3": QUEUE_POWER3,
+    "fifo": QUEUE_FIFO,
+    "l3": QUEUE_FIFO,
 }
 
 
@@ -134,6 +142,8 @@ def queue_trade_python(model, front, cum_trade, qty):
     """
     if model == QUEUE_RISK_AVERSE:
         return front - qty, cum_trade
+    if model == QUEUE_FIFO:  # L3: the orders' own fills move the queue (mmlab.backtest._l3)
+        return front, cum_trade
     return front - qty, cum_trade + qty
 
 
@@ -148,7 +158,8 @@ def queue_depth_python(model, n, front, cum_trade, prev_qty, new_qty):
     >>> f, c
     (4.0, 0.0)
     """
-    if model == QUEUE_RISK_AVERSE:
+    if model == QUEUE_RISK_AVERSE or model == QUEUE_FIFO:
+        # FIFO: an L2 update at our level is outside the L3 accounting; risk-averse fallback
         return min(front, new_qty), cum_trade
     chg = prev_qty - new_qty - cum_trade
     cum_trade = 0.0

@@ -6,7 +6,9 @@ Assumptions (stated in every result's ``assumptions``):
   resting orders never show in the replayed book;
 * queue position from L2 data with the chosen queue model (hftbacktest's definitions);
 * crossing non-post-only orders fill in full at the opposite best (no walking the book);
-* ``DEPTH_BBO`` events and L3 order events are not used by the L2 engine.
+* ``DEPTH_BBO`` events are not used; L3 order events (e.g. LOBSTER) become level updates
+  (:mod:`mmlab.backtest._l3`), and ``queue_model='fifo'`` tracks our order's place in the
+  queue order by order.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import numpy as np
 from mmlab.backtest import _engine as E
 from mmlab.backtest._fees import FeeModel
 from mmlab.backtest._latency import latency_array
-from mmlab.backtest._queue import queue_model_code
+from mmlab.backtest._queue import QUEUE_FIFO, queue_model_code
 from mmlab.backtest._strategies import strategy_spec
 from mmlab.errors import ConfigError, FormatError
 
@@ -31,8 +33,11 @@ ASSUMPTIONS = (
     "queue position estimated from L2 quantities (queue model), trades at our price advance it",
     "crossing (non post-only) orders fill in full at the opposite best price",
     "post-only orders that would cross on arrival are rejected",
-    "DEPTH_BBO and L3 order events are ignored by the L2 engine",
+    "DEPTH_BBO events are ignored; L3 order events update the levels they change",
 )
+FIFO_ASSUMPTION = (
+    "queue_model='fifo': the queue ahead is the exact size of the orders that reached the "
+    "exchange before ours; executions beyond it fill us")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +50,8 @@ class BacktestConfig:
         Price grid and size lot; default from ``instrument``, else inferred from the data.
     queue_model : str
         ``'risk_averse'``, ``'power'`` (default, with ``queue_power=2``: hftbacktest's
-        ``power_prob_queue_model(2.0)``), ``'log'``, ``'power2'``, ``'log2'``, ``'power3'``.
+        ``power_prob_queue_model(2.0)``), ``'log'``, ``'power2'``, ``'log2'``, ``'power3'``;
+        ``'fifo'`` on L3 data (exact position by order, :mod:`mmlab.backtest._l3`).
     queue_power : float
         Exponent n of the power models.
     partial_fills : bool
@@ -173,6 +179,10 @@ def _load(data):
         from mmlab.data import load_npz
 
         ev = load_npz(p)
+    elif "_message_" in p.name:
+        from mmlab.data import load_lobster
+
+        ev = load_lobster(p)
     else:
         from mmlab.data import load_binance
 
@@ -266,7 +276,22 @@ def run(data, strategy, *, engine: str = "numba", **settings):
     ...     - s["total_pnl"]) < 1e-9
     True
     """
-    from mmlab.backtest._results import BacktestResult
+    job = _prepare(data, strategy, engine, settings)
+    _execute(job)
+    return _finish(job)
+
+
+class _Job:
+    """Everything one kernel run needs (arrays, state) and what the result needs after it."""
+
+    __slots__ = ("args", "state", "ff", "fi", "cfg", "cfg_i", "cfg_f", "events", "n_events",
+                 "data_hashes", "params", "base", "tick", "n_ticks", "engine", "n_steps",
+                 "book", "best", "stf", "sti", "fund_out", "fifo")
+
+
+def _prepare(data, strategy, engine, settings) -> _Job:
+    from mmlab.backtest._l3 import l3_stream
+    from mmlab.backtest._strategies import ScriptedOrders, script_params
 
     if engine not in ("numba", "python"):
         raise ConfigError(f"engine: must be 'numba' or 'python', got {engine!r}")
@@ -274,23 +299,33 @@ def run(data, strategy, *, engine: str = "numba", **settings):
     events, data_hashes = _load(data)
     if len(events) == 0:
         raise ConfigError("data: no events")
-    code, si, sf = scan(events, engine)
+    fifo = queue_model_code(cfg.queue_model) == QUEUE_FIFO
+    l3 = l3_stream(events, engine=engine) if isinstance(events, np.ndarray) else None
+    if l3 is None:
+        if fifo:
+            raise ConfigError("queue_model: 'fifo' needs L3 order events (ADD/CANCEL/MODIFY/"
+                              "FILL with order ids, e.g. mmlab.data.load_lobster)")
+        stream, l3a = events, np.zeros(1, dtype=np.int64)
+    else:
+        stream, kinds, l3a = l3
+    code, si, sf = scan(stream, engine)
+    if l3 is not None:
+        over = kinds > 0
+        code[over] = (code[over] & np.uint8(0xF0)) | kinds[over]
     if si[2] == 0:
         raise ConfigError("data: no depth or trade events")
+    kind = code & 15
+    used = (kind == E.K_DEPTH) | (kind == E.K_SNAPSHOT) | (kind == E.K_TRADE) | (kind >= 10)
     if cfg.tick_size is None:
         from mmlab.book import infer_tick_size
 
-        kind = code & 15
-        used = (kind == E.K_DEPTH) | (kind == E.K_SNAPSHOT) | (kind == E.K_TRADE)
-        tick = float(infer_tick_size(events["px"][used]))
+        tick = float(infer_tick_size(stream["px"][used]))
     else:
         tick = float(cfg.tick_size)
     if cfg.lot_size is not None:
         lot = float(cfg.lot_size)
     else:
-        kind = code & 15
-        used = (kind == E.K_DEPTH) | (kind == E.K_SNAPSHOT) | (kind == E.K_TRADE)
-        lot = _infer_lot(events["qty"][used])
+        lot = _infer_lot(stream["qty"][used])
     if cfg.roi is not None:
         lo, hi = cfg.roi
     else:
@@ -306,8 +341,8 @@ def run(data, strategy, *, engine: str = "numba", **settings):
         raise ConfigError(f"roi: {n_ticks} ticks is too wide for the dense book; pass roi=(lo, hi)")
     sid, sp, levels, gstep, clip, sdesc = strategy_spec(strategy, time_unit_ns=cfg.time_unit_ns,
                                                         clip=cfg.clip)
-    exch_ts = events["exch_ts"]
-    local_ts = events["local_ts"]
+    exch_ts = stream["exch_ts"]
+    local_ts = stream["local_ts"]
     if si[7] == 0 or si[8] == 0:
         raise ConfigError("data: need events flagged both EXCH and LOCAL")
     # the clock starts at the earliest timestamp of the data (as hftbacktest's)
@@ -317,6 +352,9 @@ def run(data, strategy, *, engine: str = "numba", **settings):
     end = int(cfg.end) if cfg.end is not None else int(si[5])
     t_start = start + int(cfg.interval)
     n_steps = max(0, (end - t_start) // int(cfg.interval) + 1)
+    if isinstance(getattr(strategy, "config", strategy), ScriptedOrders):
+        sp = script_params(getattr(strategy, "config", strategy), t_start, int(cfg.interval),
+                           tick)
     if cfg.funding is not None:
         fts = np.ascontiguousarray(np.asarray(cfg.funding[0], dtype=np.int64))
         frate = np.ascontiguousarray(np.asarray(cfg.funding[1], dtype=np.float64))
@@ -354,31 +392,58 @@ def run(data, strategy, *, engine: str = "numba", **settings):
     cfg_f[E.F_MAXPOS] = cfg.max_position
     cfg_f[E.F_QN] = cfg.queue_power
     cfg_f[E.F_ITICK] = 1.0 / tick
-    stf = np.full((n_steps, E.N_STF), np.nan)
-    sti = np.zeros((n_steps, E.N_STI), dtype=np.int64)
+    job = _Job()
+    job.stf = np.full((n_steps, E.N_STF), np.nan)
+    job.sti = np.zeros((n_steps, E.N_STI), dtype=np.int64)
     cap = 1024
-    ff = np.zeros((cap, E.N_FF), dtype=np.float64)
-    fi = np.zeros((cap, E.N_FI), dtype=np.int64)
-    fund_out = np.zeros((fts.size, 5), dtype=np.float64)
-    book = np.zeros((4, n_ticks), dtype=np.float64)
-    best = np.zeros(4, dtype=np.int64)
-    kern = E.run_kernel if engine == "numba" else E.run_kernel_python
-    sc, acc, ff, fi, k_done = kern(
-        code, exch_ts, local_ts, events["px"], events["qty"], cfg_f, cfg_i, sp,
-        latency_array(cfg.entry_latency, "entry_latency"),
-        latency_array(cfg.response_latency, "response_latency"), fts, frate,
-        stf, sti, ff, fi, fund_out, book, best)
-    nf = int(sc[E.S_NFILLS])
-    k_done = int(k_done)
-    top = _final_top(book, best, base, tick, n_ticks)
+    job.ff = np.zeros((cap, E.N_FF), dtype=np.float64)
+    job.fi = np.zeros((cap, E.N_FI), dtype=np.int64)
+    job.fund_out = np.zeros((fts.size, 5), dtype=np.float64)
+    job.book = np.zeros((4, n_ticks), dtype=np.float64)
+    job.best = np.zeros(4, dtype=np.int64)
+    job.args = (code, exch_ts, local_ts, stream["px"], stream["qty"], l3a, cfg_f, cfg_i, sp,
+                latency_array(cfg.entry_latency, "entry_latency"),
+                latency_array(cfg.response_latency, "response_latency"), fts, frate)
+    job.state = E.new_state(cfg_i)
+    job.cfg, job.cfg_i, job.cfg_f = cfg, cfg_i, cfg_f
+    job.events, job.n_events, job.data_hashes = events, len(events), data_hashes
+    job.base, job.tick, job.n_ticks, job.engine, job.n_steps = base, tick, n_ticks, engine, n_steps
+    job.fifo = fifo
     roi_used = (base * tick, (base + n_ticks - 1) * tick)
-    params = {**cfg.public(), **sdesc, "engine": engine, "tick_size_used": tick,
-              "lot_size_used": lot, "roi_used": roi_used}
+    job.params = {**cfg.public(), **sdesc, "engine": engine, "tick_size_used": tick,
+                  "lot_size_used": lot, "roi_used": roi_used, "l3": l3 is not None}
+    return job
+
+
+def _execute(job: _Job, k_stop: int = -1) -> bool:
+    """Run (or resume) the kernel until just before strategy step ``k_stop`` (-1: the end);
+    True when the run is finished."""
+    kern = E.run_kernel if job.engine == "numba" else E.run_kernel_python
+    job.state[-1][E.P_KSTOP] = k_stop
+    job.ff, job.fi = kern(*job.args, job.stf, job.sti, job.ff, job.fi, job.fund_out, job.book,
+                          job.best, *job.state)
+    return bool(job.state[-1][E.P_DONE])
+
+
+def _finish(job: _Job):
+    from mmlab.backtest._results import BacktestResult
+
+    oi, of, live, rq, rs, rsf, sc, acc, pos = job.state
+    nf = int(sc[E.S_NFILLS])
+    k_done = int(pos[E.P_K])
+    top = _final_top(job.book, job.best, job.base, job.tick, job.n_ticks)
+    params = dict(job.params)
+    assumptions = ASSUMPTIONS
+    if job.fifo:
+        params["fifo_l2_updates"] = int(sc[E.S_NL2Q])
+        assumptions = ASSUMPTIONS + (FIFO_ASSUMPTION,)
+    cfg = job.cfg
     return BacktestResult._from_kernel(
-        stf[:k_done], sti[:k_done], ff[:nf], fi[:nf], fund_out[: int(sc[E.S_NFUND])], sc, acc,
-        n_events=len(events), params=params, data_hashes=data_hashes, multiplier=cfg.multiplier,
-        inverse=bool(cfg.inverse), max_position=cfg.max_position, final_book=top,
-        assumptions=ASSUMPTIONS, seed=int(cfg.seed), events=None if data_hashes else events)
+        job.stf[:k_done], job.sti[:k_done], job.ff[:nf], job.fi[:nf],
+        job.fund_out[: int(sc[E.S_NFUND])], sc, acc, n_events=job.n_events, params=params,
+        data_hashes=job.data_hashes, multiplier=cfg.multiplier, inverse=bool(cfg.inverse),
+        max_position=cfg.max_position, final_book=top, assumptions=assumptions,
+        seed=int(cfg.seed), events=None if job.data_hashes else job.events)
 
 
 def _final_top(book, best, base, tick, n):

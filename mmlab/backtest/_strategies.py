@@ -15,7 +15,7 @@ import numpy as np
 
 from mmlab.errors import ConfigError
 
-__all__ = ["GridStrategy", "strategy_spec"]
+__all__ = ["GridStrategy", "ScriptedOrders", "script_params", "strategy_spec"]
 
 _CLIPS = {"none": 0, "touch": 1, "passive": 2}
 
@@ -63,6 +63,72 @@ class GridStrategy:
             raise ConfigError(f"clip: must be one of {sorted(_CLIPS)}, got {self.clip!r}")
 
 
+@dataclass(frozen=True, slots=True)
+class ScriptedOrders:
+    """Orders entered at given local times: the engine's scripted order-entry facility.
+
+    Each row is ``(ts, side, price, qty)`` or ``(ts, side, price, qty, cancel_ts)``: local time
+    (UTC ns) at which the order is sent, side (+1 buy, -1 sell), limit price, quantity, and the
+    optional local time at which it is cancelled. An order is sent at the first strategy step at
+    or after ``ts`` (steps every ``interval`` ns from ``start``; choose ``ts`` on a step for an
+    exact time), subject to ``max_position``, ``post_only`` and the latencies like any quote;
+    it rests until filled or cancelled. Meant for tests and what-if checks (a few hundred rows).
+
+    Examples
+    --------
+    >>> s = ScriptedOrders([(1_000_000_000, 1, 99.5, 2.0)])
+    >>> s.orders[0][:4]
+    (1000000000, 1, 99.5, 2.0)
+    >>> ScriptedOrders([(0, 2, 1.0, 1.0)])
+    Traceback (most recent call last):
+    ...
+    mmlab.errors.ConfigError: orders[0]: side must be +1 or -1, got 2
+    """
+
+    orders: tuple
+
+    def __post_init__(self) -> None:
+        rows = []
+        for r, row in enumerate(self.orders):
+            row = tuple(row)
+            if len(row) not in (4, 5):
+                raise ConfigError(f"orders[{r}]: need (ts, side, price, qty[, cancel_ts])")
+            ts, side, px, qty = int(row[0]), int(row[1]), float(row[2]), float(row[3])
+            cancel = int(row[4]) if len(row) == 5 and row[4] is not None else -1
+            if side not in (1, -1):
+                raise ConfigError(f"orders[{r}]: side must be +1 or -1, got {row[1]!r}")
+            if not (math.isfinite(px) and px > 0):
+                raise ConfigError(f"orders[{r}]: price must be finite and > 0, got {row[2]!r}")
+            if not (math.isfinite(qty) and qty > 0):
+                raise ConfigError(f"orders[{r}]: qty must be finite and > 0, got {row[3]!r}")
+            if cancel != -1 and cancel < ts:
+                raise ConfigError(f"orders[{r}]: cancel_ts {cancel} is before ts {ts}")
+            rows.append((ts, side, px, qty, cancel))
+        if not rows:
+            raise ConfigError("orders: need at least one order")
+        object.__setattr__(self, "orders", tuple(rows))
+
+
+def script_params(script: ScriptedOrders, t_start: int, interval: int, tick: float) -> np.ndarray:
+    """The kernel parameters of a script: ``[n, rows of (step, side, tick, qty, cancel step,
+    0)]`` with step ``k`` at local time ``t_start + k * interval``.
+
+    Examples
+    --------
+    >>> script_params(ScriptedOrders([(250, -1, 10.5, 1.0, 400)]), 100, 100, 0.5).tolist()
+    [1.0, 2.0, -1.0, 21.0, 1.0, 3.0, 0.0]
+    """
+    out = [float(len(script.orders))]
+    for r, (ts, side, px, qty, cancel) in enumerate(script.orders):
+        k = max(0, -((t_start - ts) // interval))  # ceil((ts - t_start) / interval)
+        kc = -1 if cancel < 0 else max(0, -((t_start - cancel) // interval))
+        t = px / tick
+        if abs(t - math.floor(t + 0.5)) > 1e-6:
+            raise ConfigError(f"orders[{r}]: price {px!r} is not on the tick grid ({tick!r})")
+        out += [float(k), float(side), float(math.floor(t + 0.5)), qty, float(kc), 0.0]
+    return np.array(out, dtype=np.float64)
+
+
 def strategy_spec(strategy, *, time_unit_ns: float = 1e9, clip: str | None = None):
     """``(code, params, levels, grid_step, clip_code, description)`` of a strategy for the engine.
 
@@ -93,6 +159,9 @@ def strategy_spec(strategy, *, time_unit_ns: float = 1e9, clip: str | None = Non
     if isinstance(strategy, AvellanedaStoikovStrategy | AvellanedaStoikovInfiniteStrategy
                   | GLFTStrategy):
         cfg = strategy.config
+    if isinstance(cfg, ScriptedOrders):
+        return (E.STRAT_SCRIPT, np.zeros(1), 1, 1, 0,
+                {"strategy": "scripted", "n_orders": len(cfg.orders)})
     if isinstance(cfg, GridStrategy):
         p = [cfg.half_spread, cfg.order_qty, cfg.skew]
         return (E.STRAT_GRID, np.array(p, dtype=np.float64), int(cfg.levels), int(cfg.grid_step),
