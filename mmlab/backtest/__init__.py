@@ -4,12 +4,25 @@
 exchange (queue position, latency, partial fills, fees, post-only rejection) and returns a
 :class:`BacktestResult`. Our fills have **no market impact**: they never consume or move the
 replayed liquidity.
+
+Option books: :func:`run_option_book` quotes an expiry with the chain quoter and delta-hedges it
+on a synthetic option stream repriced from a fitted surface along an underlying path
+(:func:`synthetic_option_stream`), with a PnL split and a per-step Greeks PnL explain.
 """
 
 from __future__ import annotations
 
 from mmlab.backtest._fees import FeeModel
 from mmlab.backtest._latency import latency_array
+from mmlab.backtest._greeks_explain import EXPLAIN_TERMS, greeks_pnl_explain
+from mmlab.backtest._option_stream import (
+    OptionStream,
+    OptionStreamConfig,
+    synthetic_option_stream,
+    synthetic_underlying_path,
+    underlying_path_from_prices,
+)
+from mmlab.backtest._options_book import OptionBookConfig, OptionBookResult, run_option_book
 from mmlab.backtest._queue import (
     QUEUE_FIFO,
     QUEUE_LOG,
@@ -26,6 +39,7 @@ from mmlab.backtest._queue import (
     queue_trade,
     queue_trade_python,
 )
+from mmlab.backtest._portfolio import PortfolioLimits, PortfolioResult, run_portfolio
 from mmlab.backtest._results import BacktestResult, read_result
 from mmlab.backtest._run import ASSUMPTIONS, BacktestConfig, prepare_events, run
 from mmlab.backtest._strategies import GridStrategy, ScriptedOrders, strategy_spec
@@ -60,9 +74,21 @@ __all__ = sorted(
         "warm_worker",
         "window_events",
         "BacktestConfig",
+        "EXPLAIN_TERMS",
+        "OptionBookConfig",
+        "OptionBookResult",
+        "OptionStream",
+        "OptionStreamConfig",
+        "greeks_pnl_explain",
+        "run_option_book",
+        "synthetic_option_stream",
+        "synthetic_underlying_path",
+        "underlying_path_from_prices",
         "BacktestResult",
         "FeeModel",
         "GridStrategy",
+        "PortfolioLimits",
+        "PortfolioResult",
         "ScriptedOrders",
         "QUEUE_FIFO",
         "QUEUE_LOG",
@@ -81,6 +107,7 @@ __all__ = sorted(
         "queue_trade",
         "queue_trade_python",
         "read_result",
+        "run_portfolio",
         "run",
         "strategy_spec",
     ]
