@@ -45,14 +45,20 @@ import pandas as pd
 
 from mmlab.errors import ConfigError, DataError
 
-__all__ = [
-    "PRODUCTS",
-    "ManagerConfig",
-    "MarketMakingProjectManager",
-    "PricingCycle",
-    "Product",
-    "strategy_from_parameters",
-]
+__all__ = sorted(
+    [
+        "BACKTEST_PRESETS",
+        "PRODUCTS",
+        "ManagerConfig",
+        "MarketMakingProjectManager",
+        "PricingCycle",
+        "Product",
+        "dataset_product",
+        "par_bond_duration",
+        "preset_parameters",
+        "strategy_from_parameters",
+    ]
+)
 
 _NS_PER_DAY = 86_400_000_000_000
 ASSET_CLASSES = ("commodity", "crypto", "equity", "rates")
@@ -268,6 +274,88 @@ def strategy_from_parameters(parameters: Mapping[str, Any]) -> tuple[Any, dict]:
         return getattr(importlib.import_module(mod), cls)(**params), dict(settings)
     except TypeError as exc:
         raise ConfigError(f"parameters for strategy {name!r}: {exc}") from None
+
+
+_MS = 1_000_000
+_BINANCE = {"entry_latency": 10 * _MS, "response_latency": 10 * _MS}
+_NASDAQ = {"entry_latency": _MS, "response_latency": _MS}
+
+#: Hand-set strategy parameters for the shipped order-book data (``preset_parameters``): sizes of
+#: a few lots, half-spreads of a few ticks to a few basis points, ``sigma`` near the data's
+#: realised volatility (price units per square-root second), ``max_position`` 10 orders.
+BACKTEST_PRESETS: Mapping[str, Mapping[str, Mapping[str, Any]]] = MappingProxyType({
+    "BTCUSDT-PERP": {
+        "grid": {"half_spread": 5.0, "order_qty": 0.01, "skew": 50.0},
+        "as": {"gamma": 0.001, "sigma": 8.0, "k": 0.3, "order_size": 0.01, "max_inventory": 0.1},
+        "as-inf": {"gamma": 1.0, "sigma": 8.0, "k": 0.1, "order_size": 0.01, "max_inventory": 0.1},
+        "glft": {"gamma": 10.0, "sigma": 8.0, "A": 1.0, "k": 0.3, "order_size": 0.01,
+                 "max_inventory": 0.1},
+        "settings": {**_BINANCE, "max_position": 0.1},
+    },
+    "BTCUSDT": {
+        "grid": {"half_spread": 5.0, "order_qty": 0.01, "skew": 50.0},
+        "as": {"gamma": 0.001, "sigma": 8.0, "k": 0.3, "order_size": 0.01, "max_inventory": 0.1},
+        "glft": {"gamma": 10.0, "sigma": 8.0, "A": 1.0, "k": 0.3, "order_size": 0.01,
+                 "max_inventory": 0.1},
+        "settings": {**_BINANCE, "max_position": 0.1},
+    },
+    "ETHUSDT-PERP": {
+        "grid": {"half_spread": 0.25, "order_qty": 0.2, "skew": 0.1},
+        "as": {"gamma": 0.01, "sigma": 0.4, "k": 6.0, "order_size": 0.2, "max_inventory": 2.0},
+        "as-inf": {"gamma": 0.5, "sigma": 0.4, "k": 2.0, "order_size": 0.2, "max_inventory": 2.0},
+        "glft": {"gamma": 1.0, "sigma": 0.4, "A": 1.0, "k": 6.0, "order_size": 0.2,
+                 "max_inventory": 2.0},
+        "settings": {**_BINANCE, "max_position": 2.0},
+    },
+    "AAPL": {
+        "grid": {"half_spread": 0.02, "order_qty": 100.0, "skew": 0.0002},
+        "as": {"gamma": 0.001, "sigma": 0.06, "k": 50.0, "order_size": 100.0,
+               "max_inventory": 300.0},
+        "glft": {"gamma": 0.001, "sigma": 0.06, "A": 1.0, "k": 50.0, "order_size": 100.0,
+                 "max_inventory": 300.0},
+        "settings": {**_NASDAQ, "max_position": 300.0},
+    },
+    "AMZN": {
+        "grid": {"half_spread": 0.03, "order_qty": 100.0, "skew": 0.0002},
+        "as": {"gamma": 0.0001, "sigma": 0.03, "k": 30.0, "order_size": 100.0,
+               "max_inventory": 300.0},
+        "glft": {"gamma": 0.001, "sigma": 0.03, "A": 1.0, "k": 30.0, "order_size": 100.0,
+                 "max_inventory": 300.0},
+        "settings": {**_NASDAQ, "max_position": 300.0},
+    },
+})
+
+
+def preset_parameters(symbol: str, strategy: str) -> dict:
+    """The hand-set parameters of ``strategy`` on ``symbol``'s shipped data (a fresh dict).
+
+    Examples
+    --------
+    >>> p = preset_parameters("BTCUSDT-PERP", "grid")
+    >>> p["strategy"], p["half_spread"], p["settings"]["max_position"]
+    ('grid', 5.0, 0.1)
+    """
+    if symbol not in BACKTEST_PRESETS:
+        raise ConfigError(f"symbol: no presets for {symbol!r}; presets: {sorted(BACKTEST_PRESETS)}")
+    pre = BACKTEST_PRESETS[symbol]
+    if strategy not in pre or strategy == "settings":
+        names = sorted(k for k in pre if k != "settings")
+        raise ConfigError(f"strategy: no preset {strategy!r} for {symbol} (presets: {names})")
+    return {"strategy": strategy, **pre[strategy], "settings": dict(pre["settings"])}
+
+
+def dataset_product(name: str) -> str | None:
+    """The product of a shipped data set name (``None`` if no product carries it).
+
+    Examples
+    --------
+    >>> dataset_product("lobster-aapl-20120621-l10")
+    'AAPL'
+    """
+    for s, p in PRODUCTS.items():
+        if name in p.datasets:
+            return s
+    return None
 
 
 class _FixedSpreadQuoter:
@@ -805,11 +893,12 @@ class MarketMakingProjectManager:
             the events stop at ``end``.
         universe : str or sequence of str
             Event products (:data:`PRODUCTS`); exactly one data set must cover the window.
-        parameters : mapping
+        parameters : mapping or str
             See :func:`strategy_from_parameters`: ``strategy`` (name or object), its parameters,
-            optional ``settings`` for the engine (over ``config.backtest_settings``). The
-            product's instrument (tick, lot, fees, multiplier) and ``max_position`` (its risk
-            limit) are defaults.
+            optional ``settings`` for the engine (over ``config.backtest_settings``); a bare
+            strategy name takes :func:`preset_parameters` of the product. The product's
+            instrument (tick, lot, fees, multiplier) is the default; ``max_position`` defaults
+            to :meth:`limits_for` and never exceeds a limit set in ``config.limits``.
 
         Returns
         -------
@@ -818,12 +907,17 @@ class MarketMakingProjectManager:
         """
         from mmlab.backtest import run
 
-        strategy, settings = strategy_from_parameters(parameters)
         symbol, name, events = self.window_events(universe, start, end)
-        s = {"instrument": PRODUCTS[symbol].instrument,
-             "max_position": self.limits_for(symbol).max_position,
-             **self.config.backtest_settings, **settings,
-             "start": _ns(start, "start"), "end": _ns(end, "end")}
+        if isinstance(parameters, str):
+            parameters = preset_parameters(symbol, parameters)
+        strategy, settings = strategy_from_parameters(parameters)
+        s = {"instrument": PRODUCTS[symbol].instrument, **self.config.backtest_settings,
+             **settings, "start": _ns(start, "start"), "end": _ns(end, "end")}
+        limit = self.limits_for(symbol).max_position
+        if symbol in self.config.limits:  # a configured risk limit caps any setting
+            s["max_position"] = min(s.get("max_position", limit), limit)
+        else:
+            s.setdefault("max_position", limit)
         res = run(events, strategy, **s)
         res.params.update({"dataset": name, "symbol": symbol})
         return res

@@ -277,3 +277,16 @@ def test_trading_cycle_is_a_paper_session_under_the_limits(mgr, tmp_path):
     assert (df["type"] == "FillEvent").sum() == len(f)
     with pytest.raises(ConfigError, match="one level"):
         mgr.run_trading_cycle("AAPL", GridStrategy(0.01, 100.0, levels=2))
+
+
+def test_presets_and_the_configured_limit_caps_them(mgr):
+    from mmlab.manager import preset_parameters
+
+    tight = MarketMakingProjectManager(universe=("AAPL",), data_dir=mgr.config.data_dir,
+                                       limits={"AAPL": RiskLimits(max_position=200.0)})
+    res = tight.run_backtest("2012-06-21 13:30:05", "2012-06-21 13:30:45", "AAPL", "glft")
+    assert res.params["strategy"] == "glft" and res.params["max_position"] == 200.0  # not 300
+    assert res.steps["position"].abs().max() <= 200.0
+    assert preset_parameters("AAPL", "glft")["settings"]["max_position"] == 300.0
+    with pytest.raises(ConfigError, match="no preset 'as-inf'"):
+        preset_parameters("AAPL", "as-inf")
