@@ -16,13 +16,17 @@ from __future__ import annotations
 
 from mmlab.rates._conventions import Conventions, TreasuryConventions
 from mmlab.rates._curve import Curve
+from mmlab.rates._swap import Swap
 from mmlab.rates._swap_curve import swap_curve
+from mmlab.rates._swaption import Swaption
 from mmlab.rates._treasury import treasury_curve
 
 __all__ = sorted(
     [
         "Conventions",
         "Curve",
+        "Swap",
+        "Swaption",
         "TreasuryConventions",
         "swap_curve",
         "treasury_curve",
