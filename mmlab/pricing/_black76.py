@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mmlab.pricing._black_scholes import _run, _values
+from mmlab.pricing._black_scholes import _F64, _one_fast, _run, _values
 from mmlab.pricing._greeks import Greeks
 
 __all__ = ["black76_greeks", "black76_price"]
@@ -56,6 +56,9 @@ def black76_price(flag, F, K, t, r, sigma, *, invalid="raise"):
     >>> [round(float(v), 4) for v in black76_price(["c", "p"], 19.0, 19.0, 0.75, 0.1, 0.28)]
     [1.7011, 1.7011]
     """
+    res = _one_fast(flag, F, K, t, r, r, sigma, False, invalid)
+    if res is not None:
+        return _F64(res[0])
     shape, out = _run(flag, F, K, t, r, r, sigma, False, _NAMES, invalid)
     return _values(out, shape)[0]
 
@@ -75,8 +78,12 @@ def black76_greeks(flag, F, K, t, r, sigma, *, invalid="raise") -> Greeks:
     >>> round(float(g.rho), 6) == round(-0.75 * float(g.price), 6)
     True
     """
-    shape, out = _run(flag, F, K, t, r, r, sigma, True, _NAMES, invalid)
-    vals = _values(out, shape)
+    res = _one_fast(flag, F, K, t, r, r, sigma, True, invalid)
+    if res is not None:
+        vals = [_F64(v) for v in res]
+    else:
+        shape, out = _run(flag, F, K, t, r, r, sigma, True, _NAMES, invalid)
+        vals = _values(out, shape)
     with np.errstate(invalid="ignore"):  # inf - inf at absurd inputs is NaN, as it should be
         vals[5] = vals[5] + vals[6]  # d/dr with q = r tied: forward fixed, only discounting moves
     vals[6] = vals[6] * np.nan

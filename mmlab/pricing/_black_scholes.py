@@ -128,6 +128,32 @@ def bsm_greeks_python(flag, S, K, t, r, q, sigma, want, out):
 bsm_greeks_kernel = njit(cache=True, error_model="numpy")(bsm_greeks_python)
 
 
+_F64 = np.float64
+_FAST_FLAGS = {"c": 1.0, "p": -1.0, "C": 1.0, "P": -1.0, "call": 1.0, "put": -1.0}
+_FAST_TYPES = (float, int, np.float64)
+
+
+def _one_fast(flag, S, K, t, r, q, sigma, want, invalid):
+    """Lean path for one valid option: the kernel's 9-tuple, or None for the general path.
+
+    Taken only when ``flag`` is a plain ``'c'``/``'p'`` string, every number is a plain scalar
+    and S, K > 0, t, sigma >= 0 (NaNs, bad values and ``invalid='nan'`` go the general way, which
+    raises or masks exactly as before); the result is the same kernel call as :func:`_run`'s.
+    """
+    if type(flag) is not str or invalid != "raise":
+        return None
+    th = _FAST_FLAGS.get(flag)
+    if th is None:
+        return None
+    ty = _FAST_TYPES
+    if not (type(S) in ty and type(K) in ty and type(t) in ty and type(r) in ty and type(q) in ty
+            and type(sigma) in ty):  # fmt: skip
+        return None
+    if not (S > 0.0 and K > 0.0 and t >= 0.0 and sigma >= 0.0):
+        return None
+    return _bsm_one(th, float(S), float(K), float(t), float(r), float(q), float(sigma), want)
+
+
 def _check_invalid(invalid):
     if invalid not in ("raise", "nan"):
         raise ConfigError(f"invalid: expected 'raise' or 'nan', got {invalid!r}")
@@ -237,6 +263,9 @@ def bsm_price(flag, S, K, t, r, sigma, q=0.0, *, invalid="raise"):
     >>> [round(float(v), 2) for v in bsm_price(["c", "p"], 42.0, 40.0, 0.5, 0.1, 0.2)]
     [4.76, 0.81]
     """
+    res = _one_fast(flag, S, K, t, r, q, sigma, False, invalid)
+    if res is not None:
+        return _F64(res[0])
     shape, out = _run(flag, S, K, t, r, q, sigma, False, ("S", "K", "t", "sigma"), invalid)
     return _values(out, shape)[0]
 
@@ -258,5 +287,8 @@ def bsm_greeks(flag, S, K, t, r, sigma, q=0.0, *, invalid="raise") -> Greeks:
     >>> round(float(g.price), 4), round(float(g.delta), 4)
     (2.4648, -0.2642)
     """
+    res = _one_fast(flag, S, K, t, r, q, sigma, True, invalid)
+    if res is not None:
+        return Greeks("bsm", *map(_F64, res))
     shape, out = _run(flag, S, K, t, r, q, sigma, True, ("S", "K", "t", "sigma"), invalid)
     return Greeks("bsm", *_values(out, shape))

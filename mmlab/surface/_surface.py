@@ -227,11 +227,11 @@ def _overlap(grid: np.ndarray, prev: _Slice, n: int = 201) -> np.ndarray | None:
     return np.linspace(lo, hi, n) if hi > lo else None
 
 
-def _weights_for(points: pd.DataFrame, T: float, fitter: SVISlice) -> tuple[np.ndarray, np.ndarray]:
+def _weights_for(points: dict, T: float, fitter: SVISlice) -> tuple[np.ndarray, np.ndarray]:
     """Target total variance and weights exactly as :class:`SVISlice` builds them."""
-    mid = points["mid_iv"].to_numpy()
-    bid = points["bid_iv"].to_numpy()
-    ask = points["ask_iv"].to_numpy()
+    mid = points["mid_iv"]
+    bid = points["bid_iv"]
+    ask = points["ask_iv"]
     wt = mid * mid * T
     hw = np.maximum(0.5 * (ask - bid), fitter.min_half_width)
     if fitter.weights == "spread":
@@ -239,16 +239,16 @@ def _weights_for(points: pd.DataFrame, T: float, fitter: SVISlice) -> tuple[np.n
     elif fitter.weights == "vega":
         from mmlab.surface._svi import _black_vega_w
 
-        om = (_black_vega_w(points["k"].to_numpy(), wt) * np.sqrt(T) / (2.0 * mid * T)) ** 2
+        om = (_black_vega_w(points["k"], wt) * np.sqrt(T) / (2.0 * mid * T)) ** 2
     else:
         om = np.ones_like(wt) / (2.0 * mid * T) ** 2
     return wt, om / om.mean()
 
 
-def _score(params: SVIParams, pts: pd.DataFrame, T: float) -> tuple[float, float, float]:
-    fv = np.asarray(params.implied_vol(pts["k"].to_numpy(), T), dtype=float)
-    err = fv - pts["mid_iv"].to_numpy()
-    inside = (fv >= pts["bid_iv"].to_numpy() - 1e-9) & (fv <= pts["ask_iv"].to_numpy() + 1e-9)
+def _score(params: SVIParams, pts: dict, T: float) -> tuple[float, float, float]:
+    fv = np.asarray(params.implied_vol(pts["k"], T), dtype=float)
+    err = fv - pts["mid_iv"]
+    inside = (fv >= pts["bid_iv"] - 1e-9) & (fv <= pts["ask_iv"] + 1e-9)
     return float(np.sqrt(np.nanmean(err**2))), float(np.nanmax(np.abs(err))), float(np.mean(inside))
 
 
@@ -316,24 +316,27 @@ def fit_surface(
         raise ConfigError(f"min_abs_delta: must be in [0, 0.5), got {min_abs_delta!r}")
     fitter = SVISlice(weights=weights, min_half_width=0.0005, a_lower=None)
     rows: list[dict] = []
-    pts_by: dict[int, pd.DataFrame] = {}
-    smiles = an.smiles()
-    empty = pd.DataFrame(columns=["strike", "right", "k", "bid_iv", "mid_iv", "ask_iv", "delta", "vega", "t", "forward"])
-    for i, e in ex.iterrows():
-        pts = smiles.get((e["root"], e["expiry"]), empty)
-        pts = pts[pts["delta"].abs() >= min_abs_delta].reset_index(drop=True)
-        base = {"root": e["root"], "expiry": e["expiry"], "T": float(e["t"]), "forward": float(e["forward"]), "n": len(pts)}
-        if len(pts) < min_points:
+    pts_by: dict[int, dict] = {}
+    smiles = an.smile_arrays()
+    empty = {c: np.empty(0) for c in ("k", "bid_iv", "mid_iv", "ask_iv", "delta")}
+    for i, (root, expiry, t_e, f_e) in enumerate(zip(ex["root"], ex["expiry"], ex["t"], ex["forward"], strict=True)):
+        sm = smiles.get((root, expiry), empty)
+        keep = np.abs(sm["delta"]) >= min_abs_delta
+        pts = {c: sm[c][keep] for c in ("k", "bid_iv", "mid_iv", "ask_iv")}
+        n_pts = int(keep.sum())
+        base = {"root": root, "expiry": expiry, "T": float(t_e), "forward": float(f_e), "n": n_pts}
+        if n_pts < min_points:
             rows.append({**base, "status": "too_few_points"})
             continue
         pts_by[i] = pts
         rows.append({**base, "status": "fitted"})
 
     slices: list[_Slice] = []
+    checks: list = []
     ssvi = None
     if model == "ssvi":
         fitted = [i for i in pts_by]
-        data = [(float(ex.loc[i, "t"]), pts_by[i]) for i in fitted]
+        data = [(float(ex.loc[i, "t"]), pd.DataFrame(pts_by[i])) for i in fitted]
         ssvi = SSVIFit(weights=weights).fit([d[0] for d in data], [d[1] for d in data])
         for i in fitted:
             T = float(ex.loc[i, "t"])
@@ -341,22 +344,29 @@ def fit_surface(
             pts = pts_by[i]
             slices.append(_Slice(ex.loc[i, "root"], ex.loc[i, "expiry"], T, float(ex.loc[i, "forward"]), p,
                                  float(pts["k"].min()), float(pts["k"].max())))  # fmt: skip
+            checks.append(None)
     else:
         prev: _Slice | None = None
+        T_arr = ex["t"].to_numpy(dtype=float)
+        F_arr = ex["forward"].to_numpy(dtype=float)
         for i in pts_by:
             pts = pts_by[i]
-            T = float(ex.loc[i, "t"])
+            T = float(T_arr[i])
             fit = fitter.fit(pts["k"], T, pts["bid_iv"], pts["ask_iv"], pts["mid_iv"])
-            p = fit.params_
-            kq = pts["k"].to_numpy()
+            p = p_fit = fit.params_
+            kq = pts["k"]
             grid = check_grid(kq, margin=domain_margin)
             repaired = False
+            bf = cal = None
             if repair:
-                bf_ok = butterfly_check(p, grid)[0]
+                bf = butterfly_check(p, grid)
+                bf_ok = bf[0]
                 cal_ok, cal_grid = True, None
                 if prev is not None:
                     cal_grid = _overlap(grid, prev)
-                    cal_ok = cal_grid is None or calendar_check(prev.params.total_variance, p.total_variance, cal_grid)[0]
+                    if cal_grid is not None:
+                        cal = calendar_check(prev.params.total_variance, p.total_variance, cal_grid)
+                        cal_ok = cal[0]
                 lower = None if (prev is None or cal_grid is None) else prev.params.total_variance
                 if bf_ok and not cal_ok:
                     # cheapest repair first: lift the level a just above the shorter slice, kept
@@ -376,23 +386,28 @@ def fit_surface(
                             p2 = p3
                     p, repaired = p2, True
             rows[i]["repaired"] = repaired
-            s = _Slice(ex.loc[i, "root"], ex.loc[i, "expiry"], T, float(ex.loc[i, "forward"]), p,
+            s = _Slice(rows[i]["root"], rows[i]["expiry"], T, float(F_arr[i]), p,
                        float(grid[0]), float(grid[-1]))  # fmt: skip
             slices.append(s)
+            # the report below re-uses the checks of an unrepaired slice (same params, same grids)
+            checks.append((grid, bf, cal) if p is p_fit else None)
             prev = s
 
     # ---------------------------------------------------------------- report
     prev = None
-    for s, i in zip(slices, list(pts_by), strict=True):
+    for s, i, chk in zip(slices, list(pts_by), checks, strict=True):
         pts = pts_by[i]
-        grid = check_grid(pts["k"].to_numpy(), margin=domain_margin)
+        if chk is not None:
+            grid, bf, cal = chk
+        else:
+            grid, bf, cal = check_grid(pts["k"], margin=domain_margin), None, None
         rmse, mx, inside = _score(s.params, pts, s.T)
-        bf_ok, gmin, _ = butterfly_check(s.params, grid)
+        bf_ok, gmin, _ = bf if bf is not None else butterfly_check(s.params, grid)
         cal_grid = None if prev is None else _overlap(grid, prev)
         if cal_grid is None:
             cal_ok, gap = True, np.nan
         else:
-            cal_ok, gap, _ = calendar_check(prev.params.total_variance, s.params.total_variance, cal_grid)
+            cal_ok, gap, _ = cal if cal is not None else calendar_check(prev.params.total_variance, s.params.total_variance, cal_grid)
         rows[i].update(
             rmse=rmse, max_abs_err=mx, inside=inside, butterfly_ok=bf_ok, min_g=gmin,
             calendar_ok=cal_ok, min_calendar_gap=gap, a=s.params.a, b=s.params.b,

@@ -192,6 +192,10 @@ class SVIParams:
 # the inner problem: 3-variable box-constrained weighted least squares, exact
 
 
+QE_WS = 42  # scratch sizes of qe_inner_ws
+QE_IWS = 6
+
+
 def qe_inner_python(k, wt, omega, m, sigma, a_lo, a_hi, out):
     """Exact inner solve of the quasi-explicit SVI fit for fixed ``(m, sigma)`` (plain twin).
 
@@ -199,7 +203,8 @@ def qe_inner_python(k, wt, omega, m, sigma, a_lo, a_hi, out):
     ``0 <= u, v <= 4 sigma`` with ``f1 = (s + y)/2``, ``f2 = (s - y)/2``, ``y = (k - m)/sigma``,
     ``s = sqrt(1 + y^2)``, by trying all 27 active sets (free / at lower / at upper bound per
     variable) and keeping the best feasible candidate: the problem is convex, so its minimiser is
-    one of them.
+    one of them.  The all-free set is tried first; when its solution lies in the box it is the
+    minimiser and the other 26 are skipped.
 
     Parameters
     ----------
@@ -217,11 +222,34 @@ def qe_inner_python(k, wt, omega, m, sigma, a_lo, a_hi, out):
     float
         The weighted sum of squared residuals at the optimum (``inf`` if nothing is feasible).
     """
+    return qe_inner_ws_python(k, wt, omega, m, sigma, a_lo, a_hi, out, np.empty(QE_WS), np.empty(QE_IWS, np.int64))
+
+
+def qe_inner_ws_python(k, wt, omega, m, sigma, a_lo, a_hi, out, ws, iws):
+    """:func:`qe_inner_python` with caller-owned scratch space (plain twin of ``qe_inner_ws``).
+
+    ``ws`` (float64, length ``QE_WS``) and ``iws`` (int64, length ``QE_IWS``) hold the normal
+    equations, the elimination tableau and the candidate; the outer searches allocate them once
+    instead of once per inner solve (the inner solve is a few hundred flops, so allocations were
+    most of its cost).  The arithmetic is that of :func:`qe_inner_python`, operation for operation.
+    """
     n = k.shape[0]
-    M = np.zeros((3, 3))
-    r = np.zeros(3)
+    M = ws[0:9].reshape((3, 3))
+    A = ws[9:21].reshape((3, 4))
+    r = ws[21:24]
+    f = ws[24:27]
+    lo = ws[27:30]
+    hi = ws[30:33]
+    x = ws[33:36]
+    xf = ws[36:39]
+    rr = ws[39:42]
+    free = iws[0:3]
+    sts = iws[3:6]
+    for p in range(3):
+        r[p] = 0.0
+        for q in range(3):
+            M[p, q] = 0.0
     c0 = 0.0
-    f = np.empty(3)
     for i in range(n):
         y = (k[i] - m) / sigma
         s = math.sqrt(1.0 + y * y)
@@ -235,14 +263,13 @@ def qe_inner_python(k, wt, omega, m, sigma, a_lo, a_hi, out):
                 M[p, q] += wi * f[p] * f[q]
         c0 += wi * wt[i] * wt[i]
     scale = M[0, 0] + M[1, 1] + M[2, 2] + 1e-300
-    lo = np.array([a_lo, 0.0, 0.0])
-    hi = np.array([a_hi, 4.0 * sigma, 4.0 * sigma])
+    lo[0] = a_lo
+    lo[1] = 0.0
+    lo[2] = 0.0
+    hi[0] = a_hi
+    hi[1] = 4.0 * sigma
+    hi[2] = 4.0 * sigma
     best = np.inf
-    x = np.zeros(3)
-    free = np.zeros(3, dtype=np.int64)
-    sts = np.zeros(3, dtype=np.int64)
-    A = np.zeros((3, 4))
-    xf = np.zeros(3)
     for state in range(27):
         sts[0] = state % 3
         sts[1] = (state // 3) % 3
@@ -259,7 +286,6 @@ def qe_inner_python(k, wt, omega, m, sigma, a_lo, a_hi, out):
         ok = True
         if nf > 0:
             # right-hand side with the fixed variables moved across
-            rr = np.zeros(3)
             for p in range(3):
                 rr[p] = r[p]
                 for q in range(3):
@@ -315,19 +341,29 @@ def qe_inner_python(k, wt, omega, m, sigma, a_lo, a_hi, out):
             out[0] = x[0]
             out[1] = x[1]
             out[2] = x[2]
+        if state == 0:
+            break  # the unconstrained minimiser is feasible: it is the box optimum (convexity)
     return max(best, 0.0) if best < np.inf else best
 
 
-qe_inner = njit(cache=True)(qe_inner_python)
+qe_inner_ws = njit(cache=True)(qe_inner_ws_python)
+
+
+@njit(cache=True)
+def qe_inner(k, wt, omega, m, sigma, a_lo, a_hi, out):
+    """Compiled :func:`qe_inner_python` (same arguments and result)."""
+    return qe_inner_ws(k, wt, omega, m, sigma, a_lo, a_hi, out, np.empty(QE_WS), np.empty(QE_IWS, np.int64))
 
 
 @njit(cache=True)
 def _qe_grid(k, wt, omega, ms, sigmas, a_lo, a_hi):
     out = np.empty((ms.shape[0], sigmas.shape[0]))
     x = np.zeros(3)
+    ws = np.empty(QE_WS)
+    iws = np.empty(QE_IWS, np.int64)
     for i in range(ms.shape[0]):
         for j in range(sigmas.shape[0]):
-            out[i, j] = qe_inner(k, wt, omega, ms[i], sigmas[j], a_lo, a_hi, x)
+            out[i, j] = qe_inner_ws(k, wt, omega, ms[i], sigmas[j], a_lo, a_hi, x, ws, iws)
     return out
 
 
@@ -358,6 +394,8 @@ def qe_nelder_mead_python(k, wt, omega, z0, step, lo, hi, a_lo, a_hi, xatol, max
         Best objective and the number of inner solves.
     """
     x3 = np.zeros(3)
+    ws = np.empty(QE_WS)
+    iws = np.empty(QE_IWS, np.int64)
     P = np.empty((3, 2))
     F = np.empty(3)
     for i in range(3):
@@ -367,7 +405,7 @@ def qe_nelder_mead_python(k, wt, omega, z0, step, lo, hi, a_lo, a_hi, xatol, max
             P[i, i - 1] += step[i - 1]
         for j in range(2):
             P[i, j] = min(max(P[i, j], lo[j]), hi[j])
-        F[i] = qe_inner(k, wt, omega, P[i, 0], math.exp(P[i, 1]), a_lo, a_hi, x3)
+        F[i] = qe_inner_ws(k, wt, omega, P[i, 0], math.exp(P[i, 1]), a_lo, a_hi, x3, ws, iws)
     nfev = 3
     c = np.empty(2)
     xr = np.empty(2)
@@ -391,12 +429,12 @@ def qe_nelder_mead_python(k, wt, omega, z0, step, lo, hi, a_lo, a_hi, xatol, max
         for q in range(2):
             c[q] = 0.5 * (P[0, q] + P[1, q])
             xr[q] = min(max(2.0 * c[q] - P[2, q], lo[q]), hi[q])
-        fr = qe_inner(k, wt, omega, xr[0], math.exp(xr[1]), a_lo, a_hi, x3)
+        fr = qe_inner_ws(k, wt, omega, xr[0], math.exp(xr[1]), a_lo, a_hi, x3, ws, iws)
         nfev += 1
         if fr < F[0]:
             for q in range(2):
                 xe[q] = min(max(3.0 * c[q] - 2.0 * P[2, q], lo[q]), hi[q])
-            fe = qe_inner(k, wt, omega, xe[0], math.exp(xe[1]), a_lo, a_hi, x3)
+            fe = qe_inner_ws(k, wt, omega, xe[0], math.exp(xe[1]), a_lo, a_hi, x3, ws, iws)
             nfev += 1
             if fe < fr:
                 for q in range(2):
@@ -417,7 +455,7 @@ def qe_nelder_mead_python(k, wt, omega, z0, step, lo, hi, a_lo, a_hi, xatol, max
             else:  # inside contraction
                 for q in range(2):
                     xc[q] = c[q] + 0.5 * (P[2, q] - c[q])
-            fc = qe_inner(k, wt, omega, xc[0], math.exp(xc[1]), a_lo, a_hi, x3)
+            fc = qe_inner_ws(k, wt, omega, xc[0], math.exp(xc[1]), a_lo, a_hi, x3, ws, iws)
             nfev += 1
             if fc < min(fr, F[2]):
                 for q in range(2):
@@ -427,7 +465,7 @@ def qe_nelder_mead_python(k, wt, omega, z0, step, lo, hi, a_lo, a_hi, xatol, max
                 for i in range(1, 3):
                     for q in range(2):
                         P[i, q] = P[0, q] + 0.5 * (P[i, q] - P[0, q])
-                    F[i] = qe_inner(k, wt, omega, P[i, 0], math.exp(P[i, 1]), a_lo, a_hi, x3)
+                    F[i] = qe_inner_ws(k, wt, omega, P[i, 0], math.exp(P[i, 1]), a_lo, a_hi, x3, ws, iws)
                     nfev += 1
     best = 0
     for i in range(1, 3):
