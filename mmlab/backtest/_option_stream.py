@@ -244,7 +244,7 @@ class OptionStreamConfig:
     market_half_spread: float = 0.05
     market_vega_width: float = 0.001
     market_size: float = 10.0
-    arrival_rate: float = 0.02
+    arrival_rate: float = 0.005
     arrival_decay: float = 1.0
     trade_size: float = 1.0
 

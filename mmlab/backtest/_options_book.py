@@ -112,6 +112,8 @@ class OptionBookResult:
         Hedge units held over each step.
     equity : ndarray, shape (n + 1,)
         Mark-to-market equity at each path point (0 at the start).
+    bids, asks : ndarray, shape (n, m)
+        Our standing quote prices in each step (NaN: side not quoted or its size used up).
     multiplier : float
     """
 
@@ -122,6 +124,8 @@ class OptionBookResult:
     positions: np.ndarray
     hedge_position: np.ndarray
     equity: np.ndarray
+    bids: np.ndarray
+    asks: np.ndarray
     multiplier: float
     delta_per_unit: float = 1.0
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
@@ -288,6 +292,8 @@ def run_option_book(surface, path, strikes, expiry, quoter_config, hedge_config=
     h = 0.0  # hedge units
     positions = np.empty((n, m))
     hedge_pos = np.empty(n)
+    bids = np.full((n, m), np.nan)
+    asks = np.full((n, m), np.nan)
     spread = np.zeros(n)
     opt_fees = np.zeros(n)
     hedge_fees = np.zeros(n)
@@ -308,6 +314,8 @@ def run_option_book(surface, path, strikes, expiry, quoter_config, hedge_config=
                              market_bid=st.bid[i], market_ask=st.ask[i], iv=st.iv[i], now=int(st.ts[i]))
             bid, ask = q.bid.copy(), q.ask.copy()
             bsz, asz = q.bid_size.copy(), q.ask_size.copy()
+        bids[i] = np.where(bsz > 0, bid, np.nan)
+        asks[i] = np.where(asz > 0, ask, np.nan)
         lo, hi = bounds[i], bounds[i + 1]
         if hi > lo:
             o, sd, dp = a_opt[lo:hi], a_side[lo:hi], a_depth[lo:hi]
@@ -379,4 +387,4 @@ def run_option_book(surface, path, strikes, expiry, quoter_config, hedge_config=
     hedges = pd.DataFrame(hedge_rows, columns=["ts", "step", "side", "qty", "price", "mid", "fee", "cost"])
     if not math.isfinite(float(equity[-1])):
         raise ConfigError("surface: the run produced a non-finite PnL (check the vols along the path)")
-    return OptionBookResult(st, steps, fills, hedges, positions, hedge_pos, equity, mult, dpu)
+    return OptionBookResult(st, steps, fills, hedges, positions, hedge_pos, equity, bids, asks, mult, dpu)
