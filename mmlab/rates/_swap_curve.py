@@ -235,6 +235,12 @@ def _build(day: pd.Timestamp, table: pd.DataFrame, source: str, conv: Convention
                 "start": from_ql_date(h.earliestDate()), "end": from_ql_date(h.maturityDate()),
                 "pillar": from_ql_date(h.pillarDate()), "used": True, "note": "", "_h": h,
             })
+        for r in rows:
+            if r["kind"] == "future" and r["start"] < day:
+                raise ConfigError(
+                    f"conventions.first_future: {r['name']}'s reference period started {r['start'].date()}, "
+                    f"before the curve date {day.date()} (it would need the SOFR fixings already published)"
+                )
         _overlaps(rows, conv)
         used = sorted((r for r in rows if r["used"]), key=lambda r: r["pillar"])
         try:
