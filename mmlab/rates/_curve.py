@@ -220,7 +220,8 @@ class Curve:
         ins = self.instruments
         used = ins[ins["used"]]
         lines = [
-            f"{self.name} curve on {self.date.date()}" + (f" (quotes bumped {self.bump_bp:+g} bp)" if self.bump_bp else ""),
+            f"{self.name} curve on {self.date.date()}"
+            + (f" (quotes bumped {self.bump_bp:+g} bp)" if self.bump_bp else ""),
             f"  instruments: {len(used)} used, {len(ins) - len(used)} dropped; last pillar {self.max_date.date()}",
             f"  worst QuantLib repricing error: {float(np.abs(used['error']).max()):.2e} (quote units)",
         ]

@@ -34,7 +34,8 @@ _BP = 1e-4
 
 
 def _positive_number(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
+    number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not number or not np.isfinite(value):
         raise ConfigError(f"{name} must be a finite number, got {value!r}")
     if value <= 0:
         raise ConfigError(f"{name} must be positive, got {value!r}")

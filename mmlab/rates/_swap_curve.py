@@ -200,7 +200,8 @@ def _overlaps(rows: list[dict], conv: Conventions) -> None:
             first = min(swaps, key=lambda r: r["end"])
             for r in futs:
                 if r["end"] > first["end"]:
-                    r["used"], r["note"] = False, f"ends {r['end'].date()} after the first swap {first['name']} ({first['end'].date()})"
+                    r["used"] = False
+                    r["note"] = f"ends {r['end'].date()} after the first swap {first['name']} ({first['end'].date()})"
         else:
             last = max(futs, key=lambda r: r["end"])
             for r in swaps:
@@ -211,7 +212,8 @@ def _overlaps(rows: list[dict], conv: Conventions) -> None:
         first_f = min(kept_f, key=lambda r: r["end"])
         for r in rows:
             if r["kind"] == "deposit" and r["end"] >= first_f["end"]:
-                r["used"], r["note"] = False, f"matures after the first future {first_f['name']} ends ({first_f['end'].date()})"
+                r["used"] = False
+                r["note"] = f"matures after the first future {first_f['name']} ends ({first_f['end'].date()})"
     # any remaining clash of pillar dates: keep the first in (deposit, future, swap) order
     seen: dict[pd.Timestamp, str] = {}
     for r in rows:

@@ -15,9 +15,10 @@ Why: Treasury's methodology uses the on-the-run securities, which trade near par
 the curve, so the curve is a *par* curve, and its bill inputs are bond-equivalent yields (Treasury,
 "Treasury Yield Curve Methodology", home.treasury.gov; coupons are semi-annual, half the annual
 rate). The bootstrap interpolates log-linearly in discount factors between the published
-maturities, which is **not** Treasury's own monotone-convex spline: zero rates between tenors
-differ from Treasury's by a few basis points, while every published par yield is reproduced.
-Tenors not published on a date (blank in the file) are left out.
+maturities, which is **not** Treasury's own spline (monotone convex since December 2021): every
+published par yield is reproduced exactly, but par yields read off this curve between two
+published tenors need not match what Treasury's spline would give there. Tenors not published on
+a date (blank in the file) are left out.
 """
 
 from __future__ import annotations
