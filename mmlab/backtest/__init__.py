@@ -8,6 +8,10 @@ replayed liquidity.
 Option books: :func:`run_option_book` quotes an expiry with the chain quoter and delta-hedges it
 on a synthetic option stream repriced from a fitted surface along an underlying path
 (:func:`synthetic_option_stream`), with a PnL split and a per-step Greeks PnL explain.
+
+Bar-level research: :func:`klines` (bars from trades), :func:`sp500_bars`,
+:func:`bar_market_making` (the adaptive-spread quoter on bars, in vectorbt, with a plain twin)
+and :func:`compare_bar_vs_event` (the same period through the event engine, side by side).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from mmlab.backtest._option_stream import (
     OptionStreamConfig,
     synthetic_option_stream,
     synthetic_underlying_path,
+    underlying_path_from_lobster,
     underlying_path_from_prices,
 )
 from mmlab.backtest._options_book import OptionBookConfig, OptionBookResult, run_option_book
@@ -53,10 +58,32 @@ from mmlab.backtest._walkforward import (
     walk_forward_windows,
     window_events,
 )
+from mmlab.backtest._bars import BAR_COLUMNS, klines, sp500_bars
+from mmlab.backtest._vbt_research import (
+    BAR_FILL_RULES,
+    BarEventComparison,
+    BarMarketMakingConfig,
+    BarResult,
+    bar_market_making,
+    bar_mm_python,
+    bar_reference,
+    compare_bar_vs_event,
+)
 
 __all__ = sorted(
     [
         "ASSUMPTIONS",
+        "BAR_COLUMNS",
+        "BAR_FILL_RULES",
+        "BarEventComparison",
+        "BarMarketMakingConfig",
+        "BarResult",
+        "bar_market_making",
+        "bar_mm_python",
+        "bar_reference",
+        "compare_bar_vs_event",
+        "klines",
+        "sp500_bars",
         "BUDGET_TIERS",
         "BudgetTier",
         "CampaignResult",
@@ -83,6 +110,7 @@ __all__ = sorted(
         "run_option_book",
         "synthetic_option_stream",
         "synthetic_underlying_path",
+        "underlying_path_from_lobster",
         "underlying_path_from_prices",
         "BacktestResult",
         "FeeModel",

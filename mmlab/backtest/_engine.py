@@ -205,7 +205,8 @@ P_K = 3
 P_KSTOP = 4  # pause just before strategy step P_KSTOP (-1: run to the end)
 P_INIT = 5
 P_DONE = 6
-N_POS = 7
+P_ONE = 7  # 1: pause right after the next strategy step
+N_POS = 8
 
 
 # ==============================================================================================
@@ -1054,6 +1055,40 @@ def scan_events_python(ev, px, qty, exch_ts, local_ts, code, si, sf):
     return 0
 
 
+def portfolio_view_python(oi, of, acc, best, cfg_f, cfg_i, out):
+    """What a portfolio check needs of one instrument (linear contracts): ``out[0]`` its gross
+    exposure (the larger of long and short: position plus working and in-flight orders of that
+    side, the strategy's view) at the local mid, ``out[1]`` its equity at the exchange mid,
+    ``out[2]`` the local mid (each mid falls back to the last mark, then 0)."""
+    base = cfg_i[I_BASE]
+    tick = cfg_f[F_TICK]
+    n = cfg_i[I_NTICKS]
+    mult = cfg_f[F_MULT]
+    buy = 0.0
+    sell = 0.0
+    for s in range(oi.shape[0]):
+        if oi[s, O_LO] != LO_FREE:
+            if oi[s, O_SIDE] == 1:
+                buy += of[s, Q_LLEAVES]
+            else:
+                sell += of[s, Q_LLEAVES]
+    lm = _mid(best, 2, base, tick, n)
+    if not math.isfinite(lm):
+        lm = acc[A_MARK]
+    if not math.isfinite(lm):
+        lm = 0.0
+    em = _mid(best, 0, base, tick, n)
+    if not math.isfinite(em):
+        em = acc[A_MARK]
+    if not math.isfinite(em):
+        em = 0.0
+    lpos = acc[A_LPOS]
+    out[0] = max(lpos + buy, -lpos + sell, 0.0) * lm * mult
+    out[1] = acc[A_CASH] - acc[A_FEES] + acc[A_FUND] + acc[A_POS] * em * mult
+    out[2] = lm
+    return 0
+
+
 def new_state(cfg_i):
     """Fresh run state for :func:`run_kernel`: ``(oi, of, live, rq, rs, rsf, sc, acc, pos)``."""
     maxord = cfg_i[I_MAXORD]
@@ -1081,7 +1116,8 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, cfg_f, cfg_i, sp, l
     accounts ``acc``, books, and the positions ``pos`` in the streams) lives in the arguments
     (:func:`new_state`), so a run can pause and resume: with ``pos[P_KSTOP] = k`` the call
     returns just before strategy step ``k`` (every event due before it applied); calling again
-    with a later ``P_KSTOP`` continues exactly where it stopped. ``pos[P_DONE]`` is 1 at the end.
+    with a later ``P_KSTOP`` continues exactly where it stopped; with ``pos[P_ONE] = 1`` it
+    returns right after the next strategy step. ``pos[P_DONE]`` is 1 at the end.
     """
     n_ev = code.shape[0]
     n = cfg_i[I_NTICKS]
@@ -1229,6 +1265,8 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, cfg_f, cfg_i, sp, l
             if sc[S_NREQ] + 2 * maxord < rq.shape[0] and sc[S_NRESP] + 4 * maxord < rs.shape[0]:
                 _step(t, k, oi, of, rq, sc, acc, best, cfg_f, cfg_i, sp, lat_entry, stf)
             k += 1
+            if pos[P_ONE] == 1:
+                break
     pos[P_IEX] = i_ex
     pos[P_ILO] = i_lo
     pos[P_IFU] = i_fu
@@ -1245,7 +1283,7 @@ _FAMILY = [
     "_push_req", "_push_resp", "_first", "_pop", "_live_remove", "_ex_fill", "_ex_cross",
     "_ex_trade", "_ex_depth_q", "_ex_request", "_lo_response", "_quote", "_side_exposure",
     "_reconcile", "_script", "_step", "_record_step", "_ex_l3", "_ex_event", "_lo_event",
-    "run_kernel", "scan_events",
+    "run_kernel", "scan_events", "portfolio_view",
 ]
 
 
@@ -1255,7 +1293,7 @@ _INLINE = {"_value", "_tick", "_set_level", "_mid", "_first", "_pop", "_ex_depth
 
 
 #: entry points called from Python
-_ENTRY = {"run_kernel", "scan_events"}
+_ENTRY = {"run_kernel", "scan_events", "portfolio_view"}
 
 
 def _compile(jit):
@@ -1305,3 +1343,5 @@ run_kernel_python = _py["run_kernel"]
 run_kernel = _nb["run_kernel"]
 scan_events_python = _py["scan_events"]
 scan_events = _nb["scan_events"]
+portfolio_view_python = _py["portfolio_view"]
+portfolio_view = _nb["portfolio_view"]

@@ -251,8 +251,10 @@ def run(data, strategy, *, engine: str = "numba", **settings):
 
     Parameters
     ----------
-    data : numpy.ndarray or path
-        ``EVENT_DTYPE`` events (hftbacktest-compatible), or a Binance dump / ``.npz`` file.
+    data : numpy.ndarray, path or dict
+        ``EVENT_DTYPE`` events (hftbacktest-compatible), or a Binance dump / ``.npz`` /
+        LOBSTER message file; a dict ``{name: data}`` runs the instruments together
+        (:func:`mmlab.backtest.run_portfolio`, returns a ``PortfolioResult``).
     strategy : GridStrategy or an A-S / GLFT config or strategy
         Runs as a numba kernel every ``interval`` ns of local time.
     engine : {"numba", "python"}
@@ -276,6 +278,10 @@ def run(data, strategy, *, engine: str = "numba", **settings):
     ...     - s["total_pnl"]) < 1e-9
     True
     """
+    if isinstance(data, dict):
+        from mmlab.backtest._portfolio import run_portfolio
+
+        return run_portfolio(data, strategy, engine=engine, **settings)
     job = _prepare(data, strategy, engine, settings)
     _execute(job)
     return _finish(job)
@@ -415,11 +421,12 @@ def _prepare(data, strategy, engine, settings) -> _Job:
     return job
 
 
-def _execute(job: _Job, k_stop: int = -1) -> bool:
-    """Run (or resume) the kernel until just before strategy step ``k_stop`` (-1: the end);
-    True when the run is finished."""
+def _execute(job: _Job, k_stop: int = -1, one_step: bool = False) -> bool:
+    """Run (or resume) the kernel until just before strategy step ``k_stop`` (-1: the end), or
+    only through the next strategy step (``one_step``); True when the run is finished."""
     kern = E.run_kernel if job.engine == "numba" else E.run_kernel_python
     job.state[-1][E.P_KSTOP] = k_stop
+    job.state[-1][E.P_ONE] = int(one_step)
     job.ff, job.fi = kern(*job.args, job.stf, job.sti, job.ff, job.fi, job.fund_out, job.book,
                           job.best, *job.state)
     return bool(job.state[-1][E.P_DONE])
