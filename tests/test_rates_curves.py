@@ -327,7 +327,7 @@ def test_nan_and_negative_swap_quotes_raise(quotes, tmp_path, data_dir):
     bad = quotes.copy()
     bad.loc[bad["name"] == "s5y", "quote"] = np.nan
     row = int(np.flatnonzero(bad["name"] == "s5y")[0])
-    with pytest.raises(DataError, match=rf"row {row}: quotes row {row} \(s5y\): quote is not a finite number"):
+    with pytest.raises(DataError, match=rf"quotes, row {row}: s5y: quote is not a finite number"):
         swap_curve(DATE, bad)
     obj = json.loads((data_dir / "rates" / QUOTES).read_text())
     obj["d1m"] = [-0.001]

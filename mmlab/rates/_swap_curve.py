@@ -70,7 +70,8 @@ def swap_curve(date, quotes=None, *, conventions: Conventions | None = None) -> 
     ConfigError
         No shipped quotes for ``date``; a bad argument.
     DataError
-        A NaN, infinite or negative quote (names the file or the ``quotes`` row), a futures
+        A NaN, infinite or negative quote (names the file and key, or ``quotes`` and the 0-based
+        row of the table), a futures
         price above 100 without ``allow_negative``, or a bootstrap that fails.
 
     Examples
@@ -108,12 +109,12 @@ def _quote_table(day: pd.Timestamp, quotes) -> tuple[pd.DataFrame, str]:
 
 
 def _validate(table: pd.DataFrame, source: str, conv: Conventions) -> None:
-    path = None if source == "quotes" else source
+    path = source  # a file, or the argument name 'quotes' for a table (then rows are 0-based)
     if table.empty:
         raise DataError("no quotes", path=path)
     for i, r in table.iterrows():
-        where = f"{r['name']}" if path is not None else f"quotes row {i} ({r['name']})"
-        row = None if path is not None else int(i)  # type: ignore[arg-type]
+        where = str(r["name"])
+        row = int(i) if source == "quotes" else None  # type: ignore[arg-type]
         kind = r["instrument"]
         if kind not in ("deposit", "future", "swap"):
             raise DataError(f"{where}: unknown instrument {kind!r}", path=path, row=row)
