@@ -16,6 +16,7 @@ from mmlab.backtest import (
     run_option_book,
     synthetic_option_stream,
     synthetic_underlying_path,
+    underlying_path_from_lobster,
     underlying_path_from_prices,
 )
 from mmlab.data import default_master, load_option_chain, load_sp500_daily
@@ -347,3 +348,18 @@ def test_bad_paths_and_configs():
         underlying_path_from_prices(pd.Series([1.0]))
     with pytest.raises(ConfigError, match="positions"):
         greeks_pnl_explain(np.ones(3), np.zeros(3), 1.0, np.ones(4), np.ones(4), *([np.ones((4, 1))] * 6))
+
+
+def test_book_on_a_real_intraday_path(spx_surface, data_dir):
+    # the AMZN L1 mid of 2012-06-21 (LOBSTER sample), minute by minute, replayed as SPX moves
+    msg = data_dir / "lobster" / "amzn_l1_full_day" / "AMZN_2012-06-21_34200000_57600000_message_1.csv"
+    path = underlying_path_from_lobster(msg, step="1min", s0=spx_surface.spot, start=spx_surface.valuation_time)
+    assert len(path) == 391  # the first mid, then the end of each of the 390 minutes 09:30-16:00
+    raw = pd.read_csv(msg.with_name(msg.name.replace("message", "orderbook"))).to_numpy()  # BestAsk,..,BestBid,..
+    mid0, mid1 = (raw[0, 0] + raw[0, 2]) / 2e4, (raw[-1, 0] + raw[-1, 2]) / 2e4  # first and last vendor rows
+    assert path["underlying_px"].iloc[0] == spx_surface.spot
+    assert path["underlying_px"].iloc[-1] == pytest.approx(spx_surface.spot * mid1 / mid0, rel=1e-12)
+    res = run_option_book(spx_surface, path, STRIKES, EXPIRY, QC, DeltaHedgeConfig(threshold=25.0), seed=1)
+    s = res.to_frame()
+    assert np.abs(s["residual"]).sum() < 0.05 * np.abs(s["market"]).sum()
+    assert s["delta"].abs().max() <= 26.0

@@ -57,6 +57,7 @@ __all__ = [
     "OptionStreamConfig",
     "synthetic_option_stream",
     "synthetic_underlying_path",
+    "underlying_path_from_lobster",
     "underlying_path_from_prices",
 ]
 
@@ -178,6 +179,45 @@ def underlying_path_from_prices(prices, s0: float | None = None, start=None, ste
         except Exception:  # noqa: BLE001
             raise ConfigError("prices: index is not timestamps (give start and step)") from None
     return pd.DataFrame({"ts": np.asarray(ts, dtype=np.int64), "underlying_px": px * scale})
+
+
+def underlying_path_from_lobster(message_path, step="1min", s0: float | None = None,
+                                 start=None) -> pd.DataFrame:
+    """A real intraday path: the L1 mid of a LOBSTER file, sampled every ``step``, rescaled.
+
+    The mid ``(bid_1 + ask_1) / 2`` after each message (rows with an empty side dropped) is
+    sampled at the end of every ``step`` bin of the session (last value, carried forward) and
+    rescaled to start at ``s0`` (:func:`underlying_path_from_prices`); ``start`` re-stamps it on
+    a regular clock from that instant (e.g. the option chain's quote time).
+
+    Parameters
+    ----------
+    message_path : str or Path
+        The ``..._message_<N>.csv`` file (its orderbook sibling is read too; see
+        :func:`mmlab.data.read_lobster`).
+    step : str or Timedelta
+        Sampling step.
+    s0 : float, optional
+        Start price (default: the stock's own mid).
+    start : timestamp, optional
+        Re-stamp the samples ``start + i step``.
+    """
+    from mmlab.data import read_lobster
+
+    d = read_lobster(message_path)
+    ob = d.orderbook_frame()
+    mid = 0.5 * (ob["ask_px_1"].to_numpy(dtype=float) + ob["bid_px_1"].to_numpy(dtype=float))
+    ser = pd.Series(mid, index=pd.DatetimeIndex(d.messages["ts"]))
+    ser = ser[np.isfinite(ser.to_numpy())]
+    if ser.size < 2:
+        raise ConfigError(f"message_path: {message_path}: fewer than 2 two-sided L1 quotes")
+    dns = _step_ns(step)
+    first = ser.index[0].floor(pd.Timedelta(dns, "ns"))
+    sampled = ser.resample(pd.Timedelta(dns, "ns"), origin=first, label="right", closed="left").last().ffill()
+    sampled = pd.concat([ser.iloc[:1], sampled])  # the first mid, then the end of every bin
+    if start is None:
+        return underlying_path_from_prices(sampled, s0=s0)
+    return underlying_path_from_prices(sampled, s0=s0, start=start, step=pd.Timedelta(dns, "ns"))
 
 
 def _read_path(path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
