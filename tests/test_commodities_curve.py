@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import QuantLib as ql
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mmlab.commodities import (
     calendar_spread,
@@ -38,6 +40,7 @@ from mmlab.commodities import (
     roll_returns,
     roll_yield,
     roll_yield_history,
+    wti_settles,
 )
 from mmlab.data import cl_last_trade_date, load_wti_settles
 from mmlab.errors import ConfigError, DataError
@@ -279,3 +282,25 @@ def test_bad_inputs_are_typed():
         parse_contract("CLA20")
     with pytest.raises(ConfigError, match="rank"):
         futures_curve("2020-04-20").row(37)
+
+
+# ---------------------------------------------------------------- properties
+
+
+@settings(max_examples=40, deadline=None)
+@given(i=st.integers(min_value=0, max_value=4232))
+def test_any_date_maps_to_consecutive_live_months(i):
+    day = wti_settles().index[i]
+    c = futures_curve(day)
+    tab = c.table
+    # the front is the nearest contract not yet past its last trade; the one before it had expired
+    assert tab["last_trade"].iloc[0] >= day.date()
+    y, m = parse_contract(c.front)
+    py, pm = (y, m - 1) if m > 1 else (y - 1, 12)
+    assert cl_last_trade_date(py, pm) < day.date()
+    # consecutive delivery months, strictly later expiries, t >= 0 and increasing
+    k = tab["year"].to_numpy() * 12 + tab["month"].to_numpy()
+    assert (np.diff(k) == 1).all()
+    assert (tab["t"].iloc[0] >= 0) and (np.diff(tab["t"].to_numpy()) > 0).all()
+    # settles are the file's row
+    np.testing.assert_array_equal(tab["settle"].to_numpy(), wti_settles().iloc[i].to_numpy())
