@@ -76,7 +76,17 @@ def quotes(data_dir) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- swap curve
 
 
-def check_sofr_instruments(curve: Curve, quotes: pd.DataFrame, bump_bp: float = 0.0) -> int:
+def compounded_fixings(start: pd.Timestamp, fixings: pd.Series) -> float:
+    """prod (1 + r_i n_i / 360) over the published SOFR fixings from ``start`` to DATE (each
+    fixing runs to the next fixing day; the file's dates are the SOFR business days)."""
+    f = fixings.loc[start: DATE - pd.Timedelta(days=1)]
+    nxt = [*f.index[1:], DATE]
+    n = np.array([(b - a).days for a, b in zip(f.index, nxt)])
+    return float(np.prod(1.0 + f.to_numpy() * n / 360.0))
+
+
+def check_sofr_instruments(curve: Curve, quotes: pd.DataFrame, bump_bp: float = 0.0,
+                           first=(2023, 12), fixings=None) -> int:
     """Every used instrument's quote from the curve's discount factors; returns how many."""
     ins = curve.instruments.set_index("name")
     q = quotes.set_index("name")
@@ -90,14 +100,17 @@ def check_sofr_instruments(curve: Curve, quotes: pd.DataFrame, bump_bp: float = 
         assert rate == pytest.approx(q.loc[name, "quote"] + bump_bp / 1e4, abs=1e-8), name
         checked += 1
     # futures: fut1 = first IMM quarter starting on/after spot (Dec 2023), price 100(1 - R),
-    # R = compounded SOFR = (P(s)/P(e) - 1) 360 / days under a single curve
-    s = third_wednesday(2023, 12)
+    # R = compounded SOFR = (P(s)/P(e) - 1) 360 / days under a single curve; a quarter that
+    # started before DATE compounds the published fixings, then 1 / P(e) from DATE (P(DATE) = 1)
+    s = third_wednesday(*first)
     for k in range(1, 9):
         name = f"fut{k}"
         e = third_wednesday(s.year + (s.month + 2) // 12, (s.month + 2) % 12 + 1)
         assert ins.loc[name, "start"] == s and ins.loc[name, "end"] == e, name
         if ins.loc[name, "used"]:
-            r = (curve.discount(s) / curve.discount(e) - 1.0) * 360.0 / (e - s).days
+            growth = curve.discount(s) / curve.discount(e) if s >= DATE else \
+                compounded_fixings(s, fixings) / curve.discount(e)
+            r = (growth - 1.0) * 360.0 / (e - s).days
             assert 100.0 * (1.0 - r) == pytest.approx(q.loc[name, "quote"] - bump_bp / 100.0, abs=1e-8), name
             checked += 1
         s = e
@@ -126,6 +139,19 @@ def test_sofr_overlap_futures_win(quotes):
     ins = c.instruments.set_index("name")
     assert ins.loc[~ins["used"]].index.tolist() == ["s2y"]  # matures before fut8 ends
     assert check_sofr_instruments(c, quotes) == 17
+
+
+def test_sofr_first_future_in_its_reference_quarter(quotes, data_dir):
+    # fut1 = September 2023 SR3 (2023-09-20 -> 2023-12-20), a month into its quarter on DATE:
+    # the SOFR fixings 2023-09-20 .. 2023-10-18 (FRED file) plus the curve's forward after DATE
+    from mmlab.data import load_sofr
+
+    fixings = load_sofr(data_dir / "rates" / "sofr_fixings_2018-2025.csv")["sofr"]
+    c = swap_curve(DATE, conventions=Conventions(first_future="2023-09"))
+    ins = c.instruments.set_index("name")
+    assert ins.loc[~ins["used"]].index.tolist() == ["d3m"]  # 2024-01-23, after fut1 ends
+    assert pd.Timestamp("2023-10-09") not in fixings.index  # Columbus Day: Friday's fixing runs 3 days
+    assert check_sofr_instruments(c, quotes, first=(2023, 9), fixings=fixings) == 17
 
 
 def test_bumped_curve_reprices_bumped_quotes(sofr, quotes):
@@ -368,8 +394,10 @@ def test_negative_treasury_yield_names_file_row_or_argument(tmp_path, monkeypatc
 def test_bad_arguments_raise(sofr):
     with pytest.raises(ConfigError, match="overlap must be one of"):
         Conventions(overlap="both")
-    with pytest.raises(ConfigError, match="first_future"):
-        swap_curve(DATE, conventions=Conventions(first_future="2023-09"))  # already accruing
+    with pytest.raises(ConfigError, match="first_future: quarterly contracts are Mar/Jun/Sep/Dec"):
+        swap_curve(DATE, conventions=Conventions(first_future="2023-11"))
+    with pytest.raises(DataError, match=r"sofr_fixings_2018-2025.csv: no SOFR fixing for 2018-03-21"):
+        swap_curve(DATE, conventions=Conventions(first_future="2018-03"))  # before SOFR existed
     with pytest.raises(ConfigError, match="bill_max_months"):
         TreasuryConventions(bill_max_months=0)
     with pytest.raises(ConfigError, match="beyond the last pillar 2053-10-27"):

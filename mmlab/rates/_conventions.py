@@ -80,8 +80,10 @@ class Conventions:
         Reference period of the rate futures: IMM quarter (SR3) or calendar month (SR1).
     first_future : str, optional
         ``'YYYY-MM'`` reference month of ``fut1``. Default: the first contract whose reference
-        period starts on or after the spot date (a contract in its accrual period would need the
-        SOFR fixings already published; the file does not say which contract ``fut1`` is).
+        period starts on or after the spot date (the file does not say which contract ``fut1``
+        is). A contract already in its reference period compounds the SOFR fixings published
+        before the curve date (shipped ``data/rates/sofr_fixings_2018-2025.csv``) with the
+        curve's forward for the rest of the quarter.
     futures_convexity_bp : float, default 0.0
         Convexity adjustment subtracted from each futures rate, in basis points (zero: futures
         rate = forward rate, as the file gives no volatility to estimate it).

@@ -11,6 +11,11 @@ maturity is dropped (on 2023-10-19: ``fut8``, 2025-09-17 to 2025-12-17, ends aft
 deposit maturing on or after the first kept future's end would be dropped likewise (none is).
 Dropped instruments stay in :attr:`Curve.instruments` with ``used=False`` and the reason.
 
+Which contract is ``fut1``: by default the first quarterly contract whose IMM quarter starts on or
+after spot (December 2023 for 2023-10-19). ``Conventions(first_future="2023-09")`` reads it as the
+September contract instead, a month into its quarter: its rate then compounds the published SOFR
+fixings (shipped FRED file) up to the curve date and the curve's forward after it.
+
 Data caveat (2023-10-19 file): the futures imply about 5.4 % out to September 2025 while the 2Y
 swap is 4.96 %, so the forward between the last kept future (2025-09-17) and the 2Y swap's
 payment date (2025-10-27) comes out strongly negative (about -5.3 %). The bootstrap honours the
@@ -20,6 +25,7 @@ their contract months).
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +33,7 @@ import pandas as pd
 import QuantLib as ql
 
 from mmlab._paths import shipped
-from mmlab.data import load_swap_quotes
+from mmlab.data import load_sofr, load_swap_quotes
 from mmlab.errors import ConfigError, DataError
 from mmlab.rates._conventions import (
     Conventions,
@@ -42,6 +48,7 @@ from mmlab.rates._curve import Curve
 __all__ = ["swap_curve"]
 
 _QUOTE_FILE = "usd_swap_curve_quotes_{date}.json"
+_SOFR_FILE = "sofr_fixings_2018-2025.csv"
 _COLUMNS = ("instrument", "name", "quote")
 
 
@@ -134,6 +141,31 @@ def _validate(table: pd.DataFrame, source: str, conv: Conventions) -> None:
             parse_tenor(r["tenor"], f"{where} tenor")
     if not (table["instrument"] == "swap").any():
         raise DataError("no swap quotes: the curve needs at least one swap", path=path)
+
+
+@functools.lru_cache(maxsize=1)
+def _sofr_fixings() -> pd.Series:
+    return load_sofr(shipped("rates", _SOFR_FILE))["sofr"]
+
+
+def _publish_fixings(since: pd.Timestamp, day: pd.Timestamp, conv: Conventions) -> None:
+    """Give QuantLib the SOFR fixings of every business day in ``[since, day)``.
+
+    Needed by a future whose reference period has started (``first_future`` in the past). The
+    fixing of ``day`` itself is published the next morning, so it is forecast from the curve.
+    QuantLib keeps fixings globally: the SOFR history is reset to exactly these fixings.
+    """
+    path = shipped("rates", _SOFR_FILE)
+    fix = _sofr_fixings()
+    cal = conv.ql_calendar()
+    days = [from_ql_date(d) for d in cal.businessDayList(to_ql_date(since, "since"), to_ql_date(day, "date") - 1)]
+    missing = [d for d in days if d not in fix.index]
+    if missing:
+        raise DataError(f"no SOFR fixing for {missing[0].date()}, needed by a future that started "
+                        f"{since.date()}", path=path)
+    index = ql.Sofr()
+    index.clearFixings()
+    index.addFixings([to_ql_date(d, "fixing date") for d in days], [float(fix.loc[d]) for d in days])
 
 
 def _future_months(spot: pd.Timestamp, n: int, conv: Conventions) -> list[tuple[int, int]]:
@@ -238,12 +270,9 @@ def _build(day: pd.Timestamp, table: pd.DataFrame, source: str, conv: Convention
                 "start": from_ql_date(h.earliestDate()), "end": from_ql_date(h.maturityDate()),
                 "pillar": from_ql_date(h.pillarDate()), "used": True, "note": "", "_h": h,
             })
-        for r in rows:
-            if r["kind"] == "future" and r["start"] < day:
-                raise ConfigError(
-                    f"conventions.first_future: {r['name']}'s reference period started {r['start'].date()}, "
-                    f"before the curve date {day.date()} (it would need the SOFR fixings already published)"
-                )
+        started = [r["start"] for r in rows if r["kind"] == "future" and r["start"] < day]
+        if started:
+            _publish_fixings(min(started), day, conv)
         _overlaps(rows, conv)
         used = sorted((r for r in rows if r["used"]), key=lambda r: r["pillar"])
         try:
