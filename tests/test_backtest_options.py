@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hst
 
 from mmlab.backtest import (
     EXPLAIN_TERMS,
@@ -363,3 +365,32 @@ def test_book_on_a_real_intraday_path(spx_surface, data_dir):
     s = res.to_frame()
     assert np.abs(s["residual"]).sum() < 0.05 * np.abs(s["market"]).sum()
     assert s["delta"].abs().max() <= 26.0
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    seed=hst.integers(0, 10_000),
+    sigma=hst.floats(0.05, 0.6),
+    max_pos=hst.integers(1, 8),
+    threshold=hst.floats(5.0, 200.0),
+    requote=hst.integers(1, 5),
+    skew=hst.floats(0.0, 0.02),
+    dynamics=hst.sampled_from(["sticky_strike", "sticky_moneyness"]),
+)
+def test_book_invariants_property(spx_surface, seed, sigma, max_pos, threshold, requote, skew, dynamics):
+    # whatever the market and settings: the split and the explain add up, the quoter's position
+    # limit holds, and after each step's hedge the book's delta is within the band (+ 1 lot)
+    path = synthetic_underlying_path(spx_surface.spot, sigma, 40, step="1min", start=spx_surface.valuation_time,
+                                     seed=seed)
+    qc = ChainQuoterConfig(base_half_spread=0.1, vega_width=0.0005, gamma_move=0.0, max_position=max_pos,
+                           delta_skew=skew, size=2.0)
+    res = run_option_book(spx_surface, path, [4400.0, 4500.0, 4600.0], EXPIRY, qc,
+                          DeltaHedgeConfig(threshold=threshold), config=OptionBookConfig(requote_every=requote),
+                          stream_config=OptionStreamConfig(vol_dynamics=dynamics, arrival_rate=0.02), seed=seed)
+    s = res.to_frame()
+    tol = 1e-9 * max(1.0, np.abs(s["pnl"]).sum())
+    p = res.pnl_parts()
+    assert abs(p["spread"] + p["inventory"] + p["hedging"] - p["fees"] - res.total) < tol
+    np.testing.assert_allclose(s[list(EXPLAIN_TERMS)].sum(axis=1) + s["trading"], s["pnl"], rtol=0, atol=tol)
+    assert np.abs(res.positions).max() <= max_pos
+    assert s["delta"].abs().max() <= threshold + 1.0

@@ -176,8 +176,8 @@ class OptionBookResult:
             f"explain: delta {x['delta_pnl']:,.2f}, gamma {x['gamma_pnl']:,.2f}, vega {x['vega_pnl']:,.2f}, "
             f"theta {x['theta_pnl']:,.2f}, residual {x['residual']:,.2f} ({share:.2%} of |market move|), "
             f"trading {x['trading']:,.2f}",
-            f"final book: delta {self.steps['delta'].iloc[-1]:,.1f}, $vega/pt {self.steps['dollar_vega'].iloc[-1]:,.0f}, "
-            f"hedge {self.hedge_position[-1]:g} units",
+            f"final book: delta {self.steps['delta'].iloc[-1]:,.1f}, "
+            f"$vega/pt {self.steps['dollar_vega'].iloc[-1]:,.0f}, hedge {self.hedge_position[-1]:g} units",
         ]
         return "\n".join(lines)
 
