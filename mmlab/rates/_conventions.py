@@ -76,8 +76,6 @@ class Conventions:
         Business days from each accrual end to its payment.
     roll : {'ModifiedFollowing', 'Following', 'Unadjusted'}, default 'ModifiedFollowing'
         Business-day convention of accrual dates.
-    futures_frequency : {'quarterly', 'monthly'}, default 'quarterly'
-        Reference period of the rate futures: IMM quarter (SR3) or calendar month (SR1).
     first_future : str, optional
         ``'YYYY-MM'`` reference month of ``fut1``. Default: the first contract whose reference
         period starts on or after the spot date (the file does not say which contract ``fut1``
@@ -113,7 +111,6 @@ class Conventions:
     fixed_frequency: str = "annual"
     payment_lag: int = 2
     roll: str = "ModifiedFollowing"
-    futures_frequency: str = "quarterly"
     first_future: str | None = None
     futures_convexity_bp: float = 0.0
     overlap: str = "swaps"
@@ -124,7 +121,6 @@ class Conventions:
         _check_choice("day_count", self.day_count, _DAY_COUNTS)
         _check_choice("fixed_frequency", self.fixed_frequency, _FREQUENCIES)
         _check_choice("roll", self.roll, _ROLLS)
-        _check_choice("futures_frequency", self.futures_frequency, ("quarterly", "monthly"))
         _check_choice("overlap", self.overlap, _OVERLAP)
         for name in ("settlement_days", "payment_lag"):
             v = getattr(self, name)

@@ -20,6 +20,9 @@ from mmlab.rates._conventions import to_ql_date, to_timestamp
 
 __all__ = ["Curve"]
 
+#: Largest repricing error a bootstrap may leave: rate quotes (decimal) and price quotes (per 100).
+RATE_TOL, PRICE_TOL = 1e-10, 1e-8
+
 _COMPOUNDING = ("continuous", "annual", "semiannual", "simple")
 
 
@@ -264,3 +267,22 @@ def _rate_from_growth(g: np.ndarray, t: np.ndarray, compounding: str) -> np.ndar
         return (g - 1.0) / t
     n = 1.0 if compounding == "annual" else 2.0
     return n * (g ** (1.0 / (n * t)) - 1.0)
+
+
+def check_repriced(instruments: pd.DataFrame, day: pd.Timestamp, path) -> None:
+    """Raise DataError if a used instrument's QuantLib repricing misses its quote.
+
+    Tolerances :data:`RATE_TOL` for rate quotes, :data:`PRICE_TOL` for prices (futures, bonds).
+    """
+    from mmlab.errors import DataError
+
+    used = instruments[instruments["used"]]
+    price = used["kind"].isin(["future", "bond"]).to_numpy()
+    tol = np.where(price, PRICE_TOL, RATE_TOL)
+    bad = ~(np.abs(used["error"].to_numpy()) <= tol)
+    if bad.any():
+        r = used[bad].iloc[0]
+        raise DataError(
+            f"bootstrap on {day.date()} does not reprice {r['name']}: quote {r['quote']!r}, "
+            f"model {r['model_quote']!r}", path=path,
+        )

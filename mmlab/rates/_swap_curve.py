@@ -26,6 +26,7 @@ their contract months).
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +44,7 @@ from mmlab.rates._conventions import (
     to_ql_date,
     to_timestamp,
 )
-from mmlab.rates._curve import Curve
+from mmlab.rates._curve import Curve, check_repriced
 
 __all__ = ["swap_curve"]
 
@@ -125,6 +126,8 @@ def _validate(table: pd.DataFrame, source: str, conv: Conventions) -> None:
         kind = r["instrument"]
         if kind not in ("deposit", "future", "swap"):
             raise DataError(f"{where}: unknown instrument {kind!r}", path=path, row=row)
+        if kind == "future" and not re.fullmatch(r"\D*\d+", where):
+            raise DataError(f"{where}: a future's name must end with its number (fut1, fut2...)", path=path, row=row)
         q = r["quote"]
         if isinstance(q, bool) or not isinstance(q, (int, float, np.floating, np.integer)) or not np.isfinite(q):
             raise DataError(f"{where}: quote is not a finite number: {q!r}", path=path, row=row)
@@ -170,16 +173,14 @@ def _publish_fixings(since: pd.Timestamp, day: pd.Timestamp, conv: Conventions) 
 
 def _future_months(spot: pd.Timestamp, n: int, conv: Conventions) -> list[tuple[int, int]]:
     """(month, year) of the reference periods of fut1..futN."""
-    step = 3 if conv.futures_frequency == "quarterly" else 1
+    step = 3
     if conv.first_future is not None:
         y, m = (int(v) for v in conv.first_future.split("-"))
-        if step == 3 and m % 3:
+        if m % 3:
             raise ConfigError(f"first_future: quarterly contracts are Mar/Jun/Sep/Dec, got {conv.first_future!r}")
-    elif step == 3:
+    else:
         imm = ql.IMM.nextDate(to_ql_date(spot, "spot") - 1, True)  # first IMM date >= spot
         y, m = imm.year(), imm.month()
-    else:
-        y, m = (spot.year, spot.month) if spot.day == 1 else (spot.year + spot.month // 12, spot.month % 12 + 1)
     out = []
     for _ in range(n):
         out.append((m, y))
@@ -197,7 +198,6 @@ def _helpers(day: pd.Timestamp, table: pd.DataFrame, conv: Conventions, bump_bp:
     futs = table[table["instrument"] == "future"]
     order = futs["name"].str.extract(r"(\d+)$")[0].astype(int)
     months = dict(zip(futs.index[np.argsort(order.to_numpy())], _future_months(spot, len(futs), conv)))
-    freq = ql.Quarterly if conv.futures_frequency == "quarterly" else ql.Monthly
     sofr = ql.Sofr()
     out = []
     for i, r in table.iterrows():
@@ -205,7 +205,7 @@ def _helpers(day: pd.Timestamp, table: pd.DataFrame, conv: Conventions, bump_bp:
         if kind == "future":
             price = float(r["quote"]) - bump_bp / 100.0
             m, y = months[i]
-            h = ql.SofrFutureRateHelper(price, m, y, freq, conv.futures_convexity_bp / 1e4)
+            h = ql.SofrFutureRateHelper(price, m, y, ql.Quarterly, conv.futures_convexity_bp / 1e4)
             rate = (100.0 - price) / 100.0 - conv.futures_convexity_bp / 1e4
             out.append((i, h, price, rate))
             continue
@@ -239,7 +239,8 @@ def _overlaps(rows: list[dict], conv: Conventions) -> None:
             last = max(futs, key=lambda r: r["end"])
             for r in swaps:
                 if r["end"] <= last["end"]:
-                    r["used"], r["note"] = False, f"matures by the last future {last['name']} ({last['end'].date()})"
+                    r["used"] = False
+                    r["note"] = f"matures by the last future {last['name']} ({last['end'].date()})"
     kept_f = [r for r in futs if r["used"]]
     if kept_f:
         first_f = min(kept_f, key=lambda r: r["end"])
@@ -286,6 +287,7 @@ def _build(day: pd.Timestamp, table: pd.DataFrame, source: str, conv: Convention
         del r["_h"]
     ins = pd.DataFrame(rows)
     ins["error"] = ins["model_quote"] - ins["quote"]
+    check_repriced(ins, day, path)
 
     def rebuild(bp: float) -> Curve:
         return _build(day, table, source, conv, bp)

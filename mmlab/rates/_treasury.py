@@ -34,7 +34,7 @@ from mmlab._paths import shipped
 from mmlab.data import TREASURY_TENORS, load_treasury_par_yields
 from mmlab.errors import ConfigError, DataError
 from mmlab.rates._conventions import TreasuryConventions, evaluation_date, from_ql_date, to_ql_date, to_timestamp
-from mmlab.rates._curve import Curve
+from mmlab.rates._curve import Curve, check_repriced
 
 __all__ = ["treasury_curve"]
 
@@ -174,6 +174,7 @@ def _build(day: pd.Timestamp, row: pd.Series, path: str | None, conv: TreasuryCo
             raise DataError(f"bootstrap failed on {day.date()}: {exc}", path=path) from None
     ins = pd.DataFrame(rows)
     ins["error"] = ins["model_quote"] - ins["quote"]
+    check_repriced(ins, day, path)
 
     def rebuild(bp: float) -> Curve:
         return _build(day, row, path, conv, bp)
