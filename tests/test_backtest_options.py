@@ -394,3 +394,31 @@ def test_book_invariants_property(spx_surface, seed, sigma, max_pos, threshold, 
     np.testing.assert_allclose(s[list(EXPLAIN_TERMS)].sum(axis=1) + s["trading"], s["pnl"], rtol=0, atol=tol)
     assert np.abs(res.positions).max() <= max_pos
     assert s["delta"].abs().max() <= threshold + 1.0
+
+
+def test_per_instrument_accounting_matches_the_ledger(books):
+    # oracle: mmlab.execution.Ledger (exact spread/inventory/fee split per instrument), fed the
+    # same fills and marked at the stream's theos step by step
+    from mmlab.execution import Ledger
+
+    _, he = books
+    st, f = he.stream, he.fills
+    inst = default_master().get("SPX", "CBOE")
+    table = he.by_instrument()
+    assert table["pnl"].sum() == pytest.approx(he.total, abs=1e-6 * abs(he.total))
+    by_step = {k: g for k, g in f.groupby("option")}
+    for j in (0, 4, 13):
+        led = Ledger.from_instrument(inst)
+        fj = by_step.get(j, f.iloc[:0])
+        for i in range(st.n_steps):
+            led.mark(float(st.theo[i, j]), ts=int(st.ts[i]))
+            for row in fj[fj["step"] == i].itertuples():
+                led.on_fill(int(row.side), float(row.qty), float(row.price), maker=True, ts=int(row.ts))
+        led.mark(float(st.theo[-1, j]), ts=int(st.ts[-1]))
+        parts = led.pnl_parts()
+        row = table.loc[st.names[j]]
+        assert led.position == row["position"]
+        assert parts["spread"] == pytest.approx(row["spread"], rel=1e-9, abs=1e-9)
+        assert parts["inventory"] == pytest.approx(row["inventory"], rel=1e-9, abs=1e-6)
+        assert -parts["fees"] == pytest.approx(row["fees"], rel=1e-12)  # the ledger signs fees as PnL
+        assert parts["total"] == pytest.approx(row["pnl"], rel=1e-9, abs=1e-6)

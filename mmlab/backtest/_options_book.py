@@ -148,6 +148,34 @@ class OptionBookResult:
         ``theta_pnl``, ``residual``, ``trading`` (their sum is the total PnL)."""
         return {k: float(self.steps[k].sum()) for k in (*EXPLAIN_TERMS, "trading")}
 
+    def by_instrument(self) -> pd.DataFrame:
+        """Per instrument (each option, then the hedge): final ``position``, contracts ``bought``
+        and ``sold``, ``spread`` (for the hedge: minus its crossing cost), ``inventory`` (its
+        mark-to-market), ``fees`` and ``pnl = spread + inventory - fees``; the rows add up to the
+        total."""
+        st, f, h = self.stream, self.fills, self.hedges
+        m = st.theo.shape[1]
+        inv = self.multiplier * np.einsum("ij,ij->j", self.positions, np.diff(st.theo, axis=0))
+
+        def per(col, mask=None):
+            src = f if mask is None else f[mask]
+            return src.groupby("option")[col].sum().reindex(range(m), fill_value=0.0).to_numpy(dtype=float)
+
+        out = pd.DataFrame({
+            "instrument": list(st.names), "position": self.positions[-1],
+            "bought": per("qty", f["side"] > 0), "sold": per("qty", f["side"] < 0),
+            "spread": per("spread"), "inventory": inv, "fees": per("fee"),
+        })  # fmt: skip
+        hu = self.hedge_position * self.delta_per_unit
+        hedge = {
+            "instrument": "hedge", "position": float(self.hedge_position[-1]),
+            "bought": float(h.loc[h["side"] > 0, "qty"].sum()), "sold": float(h.loc[h["side"] < 0, "qty"].sum()),
+            "spread": -float(h["cost"].sum()), "inventory": float(hu @ np.diff(st.spot)), "fees": float(h["fee"].sum()),
+        }  # fmt: skip
+        out = pd.concat([out, pd.DataFrame([hedge])], ignore_index=True)
+        out["pnl"] = out["spread"] + out["inventory"] - out["fees"]
+        return out.set_index("instrument")
+
     def equity_frame(self) -> pd.DataFrame:
         """Equity at each path point, indexed by UTC time."""
         return pd.DataFrame({"equity": self.equity, "underlying_px": self.stream.spot},
