@@ -11,8 +11,8 @@ exact elapsed time) each option ``j`` (strike ``K_j``, call or put) gets:
 * a **vol** from the surface, by one of two documented dynamics:
 
   - ``'sticky_strike'`` (default): ``sigma_ij = iv(K_j, T_i) + shift_i`` -- the vol of a strike
-    does not move with the spot; the surface is held fixed in calendar time, so the vol of an
-    option rolls along the term structure as ``T_i`` shrinks;
+    does not move with the spot; the surface is a fixed function of strike and time to expiry,
+    so an option's vol rolls down the term structure as ``T_i`` shrinks;
   - ``'sticky_moneyness'``: ``sigma_ij = iv(K_j S_0 / S_i, T_i) + shift_i`` -- the smile moves
     with the spot (the vol at ``ln(K/F)`` is kept), i.e. the surface is re-centred on the
     current forward ``F_i = F_0 S_i / S_0``;
