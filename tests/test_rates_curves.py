@@ -9,6 +9,8 @@ Calendar facts used by the hand-written schedules: 2023-10-19 is a Thursday, so 
 2023-10-23; no US (SOFR) holiday falls between October 20 and 27 in any year (Columbus Day is the
 second Monday of October, Veterans Day November 11), so rolls and 2-day payment lags around
 October 23 only skip weekends; 2023-11-23 is Thanksgiving, so the 1M deposit ends 2023-11-24.
+Around April 23 (semi-annual dates) the one holiday through 2038 is Good Friday 2038-04-23
+(Easter Sunday 2038-04-25; Good Friday is a SIFMA/SOFR holiday).
 """
 
 from __future__ import annotations
@@ -30,18 +32,19 @@ DATE = pd.Timestamp("2023-10-19")
 SPOT = pd.Timestamp("2023-10-23")
 QUOTES = "usd_swap_curve_quotes_2023-10-19.json"
 N = 1_000_000.0
+HOLIDAYS = ["2023-11-23", "2038-04-23"]  # the only US holidays near the dates rolled below
 
 
 # ----------------------------------------------------------------------------- helpers
 
 
 def mf(d: pd.Timestamp) -> pd.Timestamp:
-    """Modified Following over weekends (enough near October 23, see module docstring)."""
-    return pd.Timestamp(np.busday_offset(np.datetime64(d.date()), 0, roll="modifiedfollowing"))
+    """Modified Following over weekends and HOLIDAYS (enough here, see module docstring)."""
+    return pd.Timestamp(np.busday_offset(np.datetime64(d.date()), 0, roll="modifiedfollowing", holidays=HOLIDAYS))
 
 
 def plus_bd(d: pd.Timestamp, n: int) -> pd.Timestamp:
-    return pd.Timestamp(np.busday_offset(np.datetime64(d.date()), n, roll="forward"))
+    return pd.Timestamp(np.busday_offset(np.datetime64(d.date()), n, roll="forward", holidays=HOLIDAYS))
 
 
 def third_wednesday(year: int, month: int) -> pd.Timestamp:
@@ -49,11 +52,12 @@ def third_wednesday(year: int, month: int) -> pd.Timestamp:
     return first + pd.Timedelta(days=(2 - first.weekday()) % 7 + 14)
 
 
-def ois_legs(curve: Curve, start: pd.Timestamp, years: int):
-    """(annuity, float-leg PV) per unit notional of an annual SOFR OIS, our own schedule."""
-    ends = [mf(start + pd.DateOffset(years=k)) for k in range(1, years + 1)]
+def ois_legs(curve: Curve, start: pd.Timestamp, years: int, months: int = 12, lag: int = 2):
+    """(annuity, float-leg PV) per unit notional of a SOFR OIS paying every ``months`` months
+    ``lag`` business days after each accrual end, our own schedule."""
+    ends = [mf(start + pd.DateOffset(months=months * k)) for k in range(1, 12 * years // months + 1)]
     starts = [start, *ends[:-1]]
-    pays = [plus_bd(e, 2) for e in ends]
+    pays = [plus_bd(e, lag) for e in ends]
     p_s, p_e, p_p = curve.discount(starts), curve.discount(ends), curve.discount(pays)
     tau = np.array([(e - s).days for s, e in zip(starts, ends)]) / 360.0
     return float(np.sum(tau * p_p)), float(np.sum((p_s / p_e - 1.0) * p_p))
@@ -87,7 +91,10 @@ def compounded_fixings(start: pd.Timestamp, fixings: pd.Series) -> float:
 
 def check_sofr_instruments(curve: Curve, quotes: pd.DataFrame, bump_bp: float = 0.0,
                            first=(2023, 12), fixings=None) -> int:
-    """Every used instrument's quote from the curve's discount factors; returns how many."""
+    """Every used instrument's quote from the curve's discount factors; returns how many.
+
+    Tolerances are tighter than the 1e-8 of the acceptance criterion: 1e-10 on rates, 1e-8 on
+    futures prices (1e-10 in rate)."""
     ins = curve.instruments.set_index("name")
     q = quotes.set_index("name")
     checked = 0
@@ -97,7 +104,7 @@ def check_sofr_instruments(curve: Curve, quotes: pd.DataFrame, bump_bp: float = 
             continue
         end = pd.Timestamp(end)
         rate = (curve.discount(SPOT) / curve.discount(end) - 1.0) * 360.0 / (end - SPOT).days
-        assert rate == pytest.approx(q.loc[name, "quote"] + bump_bp / 1e4, abs=1e-8), name
+        assert rate == pytest.approx(q.loc[name, "quote"] + bump_bp / 1e4, abs=1e-10), name
         checked += 1
     # futures: fut1 = first IMM quarter starting on/after spot (Dec 2023), price 100(1 - R),
     # R = compounded SOFR = (P(s)/P(e) - 1) 360 / days under a single curve; a quarter that
@@ -119,7 +126,7 @@ def check_sofr_instruments(curve: Curve, quotes: pd.DataFrame, bump_bp: float = 
         if not ins.loc[name, "used"]:
             continue
         ann, flt = ois_legs(curve, SPOT, int(name[1:-1]))
-        assert flt / ann == pytest.approx(q.loc[name, "quote"] + bump_bp / 1e4, abs=1e-8), name
+        assert flt / ann == pytest.approx(q.loc[name, "quote"] + bump_bp / 1e4, abs=1e-10), name
         checked += 1
     return checked
 
@@ -152,6 +159,16 @@ def test_sofr_first_future_in_its_reference_quarter(quotes, data_dir):
     assert ins.loc[~ins["used"]].index.tolist() == ["d3m"]  # 2024-01-23, after fut1 ends
     assert pd.Timestamp("2023-10-09") not in fixings.index  # Columbus Day: Friday's fixing runs 3 days
     assert check_sofr_instruments(c, quotes, first=(2023, 9), fixings=fixings) == 17
+
+
+def test_sofr_semiannual_no_lag_conventions(quotes):
+    # the same quotes read as semi-annual OIS paid on the accrual end dates; the 15Y swap's
+    # 2038-04-23 accrual date is Good Friday and rolls to Monday 2038-04-26
+    c = swap_curve(DATE, conventions=Conventions(fixed_frequency="semiannual", payment_lag=0))
+    for _, r in quotes[(quotes["instrument"] == "swap") & (quotes["tenor_years"] <= 15)].iterrows():
+        ann, flt = ois_legs(c, SPOT, int(r["tenor_years"]), months=6, lag=0)
+        assert flt / ann == pytest.approx(r["quote"], abs=1e-10), r["name"]
+        assert Swap(c, r["tenor"]).annuity == pytest.approx(ann, rel=1e-12)
 
 
 def test_bumped_curve_reprices_bumped_quotes(sofr, quotes):
@@ -203,7 +220,7 @@ def test_treasury_bootstrap_reprices_every_par_yield(date, data_dir):
             mat = day + pd.DateOffset(years=n)
             coupons = [mat - pd.DateOffset(months=6 * k) for k in range(2 * n)]
             implied = 2.0 * (1.0 - c.discount(mat)) / np.sum(c.discount(coupons))
-        assert implied == pytest.approx(y, abs=1e-8), (date, tenor)
+        assert implied == pytest.approx(y, abs=1e-10), (date, tenor)
 
 
 def test_treasury_missing_tenors_and_1_5m(data_dir):

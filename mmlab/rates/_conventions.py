@@ -41,7 +41,6 @@ _DAY_COUNTS = {
     "30/360": lambda: ql.Thirty360(ql.Thirty360.BondBasis),
 }
 _FREQUENCIES = {"annual": ql.Annual, "semiannual": ql.Semiannual, "quarterly": ql.Quarterly}
-_MONTHS = {"annual": 12, "semiannual": 6, "quarterly": 3, "monthly": 1}
 _ROLLS = {
     "ModifiedFollowing": ql.ModifiedFollowing,
     "Following": ql.Following,
