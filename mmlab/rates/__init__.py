@@ -10,6 +10,19 @@ Conventions                :class:`Conventions` (SOFR curve and swaps),
 Instruments                :class:`Swap` (NPV, par rate, annuity, DV01 analytic and
                            bump-and-reprice), :class:`Swaption` (Black and Bachelier)
 =========================  =========================================================
+
+Times are Act/365F years from the curve date; rates are decimals. Every QuantLib call runs with
+QuantLib's global evaluation date set to the curve date and restored afterwards; a built
+:class:`Curve` is a fixed ``DiscountCurve`` on its nodes, independent of that global setting.
+A curve whose first future is already in its IMM quarter (``Conventions(first_future=...)``)
+resets QuantLib's global SOFR fixing history to the shipped fixings before its curve date.
+
+Examples
+--------
+>>> from mmlab.rates import Swap, swap_curve
+>>> curve = swap_curve("2023-10-19")
+>>> round(Swap(curve, "7Y").par_rate, 10)   # a pillar swap reprices its quote
+0.0457
 """
 
 from __future__ import annotations
