@@ -261,6 +261,12 @@ def test_vol_shift_is_vega_pnl():
     volga = 0.5 * 100.0 * res.positions[jump] @ g.volga * 0.01**2
     assert abs(volga) > 0.01 * abs(s["market"].iloc[jump])
     assert s["residual"].iloc[jump] == pytest.approx(volga, rel=0.1)
+    # on the other steps nothing moves but time: the move is theta dt (the rest, d theta/dt dt^2/2,
+    # is ~1e-5 of it on 1-minute steps)
+    calm = s.drop(index=jump)
+    assert (calm[["delta_pnl", "gamma_pnl", "vega_pnl"]] == 0.0).all().all()
+    np.testing.assert_allclose(calm["market"], calm["theta_pnl"], rtol=1e-3, atol=1e-5)
+    assert (calm["theta_pnl"] != 0).any()
 
 
 def test_reproducible_by_seed(spx_surface, fine_path):
@@ -406,6 +412,7 @@ def test_per_instrument_accounting_matches_the_ledger(books):
     inst = default_master().get("SPX", "CBOE")
     table = he.by_instrument()
     assert table["pnl"].sum() == pytest.approx(he.total, abs=1e-6 * abs(he.total))
+    np.testing.assert_allclose(table["cash"] + table["value"], table["pnl"], rtol=0, atol=1e-6 * abs(he.total))
     by_step = {k: g for k, g in f.groupby("option")}
     for j in (0, 4, 13):
         led = Ledger.from_instrument(inst)

@@ -150,9 +150,10 @@ class OptionBookResult:
 
     def by_instrument(self) -> pd.DataFrame:
         """Per instrument (each option, then the hedge): final ``position``, contracts ``bought``
-        and ``sold``, ``spread`` (for the hedge: minus its crossing cost), ``inventory`` (its
-        mark-to-market), ``fees`` and ``pnl = spread + inventory - fees``; the rows add up to the
-        total."""
+        and ``sold``, ``cash`` (premiums and fees paid or received), ``value`` (the final position
+        marked at the last theo or spot), ``spread`` (for the hedge: minus its crossing cost),
+        ``inventory`` (its mark-to-market), ``fees`` and ``pnl = spread + inventory - fees``, which
+        also equals ``cash + value``; the rows add up to the total."""
         st, f, h = self.stream, self.fills, self.hedges
         m = st.theo.shape[1]
         inv = self.multiplier * np.einsum("ij,ij->j", self.positions, np.diff(st.theo, axis=0))
@@ -161,15 +162,20 @@ class OptionBookResult:
             src = f if mask is None else f[mask]
             return src.groupby("option")[col].sum().reindex(range(m), fill_value=0.0).to_numpy(dtype=float)
 
+        paid = f.assign(paid=f["side"] * f["qty"] * self.multiplier * f["price"])
         out = pd.DataFrame({
             "instrument": list(st.names), "position": self.positions[-1],
             "bought": per("qty", f["side"] > 0), "sold": per("qty", f["side"] < 0),
+            "cash": -paid.groupby("option")["paid"].sum().reindex(range(m), fill_value=0.0).to_numpy() - per("fee"),
+            "value": self.positions[-1] * self.multiplier * st.theo[-1],
             "spread": per("spread"), "inventory": inv, "fees": per("fee"),
         })  # fmt: skip
         hu = self.hedge_position * self.delta_per_unit
         hedge = {
             "instrument": "hedge", "position": float(self.hedge_position[-1]),
             "bought": float(h.loc[h["side"] > 0, "qty"].sum()), "sold": float(h.loc[h["side"] < 0, "qty"].sum()),
+            "cash": -float((h["side"] * h["qty"] * self.delta_per_unit * h["price"]).sum()) - float(h["fee"].sum()),
+            "value": float(hu[-1] * st.spot[-1]) if len(hu) else 0.0,
             "spread": -float(h["cost"].sum()), "inventory": float(hu @ np.diff(st.spot)), "fees": float(h["fee"].sum()),
         }  # fmt: skip
         out = pd.concat([out, pd.DataFrame([hedge])], ignore_index=True)
