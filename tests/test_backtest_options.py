@@ -429,3 +429,19 @@ def test_per_instrument_accounting_matches_the_ledger(books):
         assert parts["inventory"] == pytest.approx(row["inventory"], rel=1e-9, abs=1e-6)
         assert -parts["fees"] == pytest.approx(row["fees"], rel=1e-12)  # the ledger signs fees as PnL
         assert parts["total"] == pytest.approx(row["pnl"], rel=1e-9, abs=1e-6)
+
+
+def test_path_forms_and_instrument():
+    p = synthetic_underlying_path(100.0, 0.2, 5, seed=0)
+    a = synthetic_option_stream(flat, p, [100.0], 0.1)
+    as_dt = synthetic_option_stream(flat, p.assign(ts=pd.to_datetime(p["ts"], utc=True)), [100.0], 0.1)
+    as_series = synthetic_option_stream(flat, pd.Series(p["underlying_px"].to_numpy(),
+                                                        index=pd.to_datetime(p["ts"], utc=True)), [100.0], 0.1)
+    for other in (as_dt, as_series):
+        np.testing.assert_array_equal(other.ts, a.ts)
+        np.testing.assert_array_equal(other.theo, a.theo)
+    assert a.names == ["SPX T0.1000 100 C", "SPX T0.1000 100 P"]  # no dated expiry: no OCC symbol
+    spy = default_master().get("SPY", "CBOE")
+    assert synthetic_option_stream(flat, p, [100.0], 0.1, instrument=spy).names[0].startswith("SPY")
+    with pytest.raises(ConfigError, match="instrument"):
+        synthetic_option_stream(flat, p, [100.0], 0.1, instrument=default_master().get("SPX", "INDEX"))
