@@ -38,7 +38,8 @@ class CampaignResult:
     Attributes
     ----------
     frame : pandas.DataFrame
-        ``seed``, the :meth:`BacktestResult.summary` metrics, ``run_seconds`` and the gates.
+        ``seed``, the :meth:`BacktestResult.summary` metrics, ``run_seconds``, ``cpu_seconds``
+        and the gates.
     results : list of BacktestResult or None
         With ``keep_results=True``.
     gates, budget, info

@@ -53,8 +53,10 @@ def research_client(address: str | None = None, n_workers: int = 2, *, warm: boo
         if int(n_workers) != n_workers or n_workers < 1:
             raise ConfigError(f"n_workers: must be a positive integer, got {n_workers!r}")
         # a Client that starts its own LocalCluster closes it on client.close()
+        # (no dashboard; the scheduler's own HTTP endpoint on a free port, not 8787)
         client = Client(n_workers=int(n_workers), threads_per_worker=1, processes=True,
-                        dashboard_address=None, silence_logs=logging.ERROR)
+                        dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"},
+                        silence_logs=logging.ERROR)
     if warm:
         client.run(warm_worker)
     return client
