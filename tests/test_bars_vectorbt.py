@@ -295,6 +295,9 @@ def test_twin_direct_call_matches_result(btc_bars):
     np.testing.assert_array_equal(f, res.fills[FILL_COLS].to_numpy())
     df = res.to_frame()
     assert {"bid", "ask", "position", "equity"} <= set(df.columns)
+    import holoviews as hv
+
+    assert isinstance(res.plot(), hv.Layout)
 
 
 # ----------------------------------------------------------------------- bar vs event
@@ -332,6 +335,9 @@ def test_compare_bar_vs_event_table_and_bar_pnl_from_fills(btc_stream):
         + 1_000_000_000
     s = cmp.summary()
     assert s["bar_fills"] == t.loc["bar_fixed_touch", "fills"]
+    assert s["bar_to_event_volume_ratio"] == pytest.approx(
+        t.loc["bar_fixed_touch", "volume"] / t.loc["event", "volume"], rel=1e-12)
+    assert cmp.plot() is not None
     assert len(cmp.notes) >= 5 and "queue" in " ".join(cmp.notes)
     # the event engine's maker fee is the bar fee: same sign of fees
     assert t.loc["event", "fees"] <= 0 and t.loc["bar_fixed_touch", "fees"] <= 0
