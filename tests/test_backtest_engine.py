@@ -118,6 +118,35 @@ def test_engine_matches_python_twin():
     assert a.pnl == b.pnl and a.counters == b.counters
 
 
+@pytest.mark.parametrize("source", ["synthetic", "binance"])
+def test_shared_book_equals_two_books(monkeypatch, data_dir, source):
+    """The shared-book mode (one book, the strategy's view from its history) gives exactly the
+    run with separate exchange and local books, with the numba loop and with the twin."""
+    from mmlab.backtest import _run
+    from mmlab.data import load_binance
+
+    if source == "synthetic":
+        ev = stream(5, seconds=20.0, trade_rate=6.0, latency_ms=3.0)
+        kw = dict(tick_size=0.01, lot_size=1.0, max_position=4.0)
+        strat = GridStrategy(half_spread=0.01, order_qty=1.0, skew=0.002, levels=2)
+    else:
+        ev = load_binance(data_dir / "binance" / "usdm_ethusdt_20240808.gz")[:150_000]
+        kw = dict(tick_size=0.01, lot_size=0.001, max_position=1.0, partial_fills=False)
+        strat = GridStrategy(half_spread=0.2, order_qty=0.1, skew=1.0)
+    kw.update(entry_latency=[1 * MS, 4 * MS, 9 * MS], response_latency=2 * MS, seed=3)
+    shared = run(ev, strat, **kw)
+    assert shared.params["shared_book"] and len(shared.fills) > 10
+    monkeypatch.setattr(_run, "_SHARED_BOOK", False)
+    two = run(ev, strat, **kw)
+    assert not two.params["shared_book"]
+    pd.testing.assert_frame_equal(shared.fills, two.fills)
+    pd.testing.assert_frame_equal(shared.steps, two.steps)
+    assert shared.pnl == two.pnl and shared.final_book == two.final_book
+    if source == "synthetic":
+        twin = run(ev, strat, engine="python", **kw)
+        pd.testing.assert_frame_equal(twin.fills, two.fills)
+
+
 def test_fills_replayed_through_the_ledger_agree():
     # inverse contract with a rebate, fixed fees and funding: the engine's PnL split equals the
     # Python Ledger's (mmlab.execution.Ledger) fed the same marks, fills and funding in order.

@@ -79,7 +79,8 @@ I_TEND = 13
 I_NSTEPS = 14
 I_BASE = 15
 I_HALT = 16  # 1: the strategy cancels everything and stops quoting (portfolio breaker)
-N_CFG_I = 17
+I_SHARED = 17  # 1: one book; the strategy's view is read from its history (see run_kernel)
+N_CFG_I = 18
 # ---- float config (cfg_f) --------------------------------------------------------------------
 F_TICK = 0
 F_LOT = 1
@@ -991,7 +992,7 @@ def scan_events_python(ev, px, qty, exch_ts, local_ts, code, si, sf):
     """One pass over the events: kernel codes into ``code`` (kind | BUY 16 | SELL 32 | EXCH 64 |
     LOCAL 128) and statistics. ``si``: first bad row (-1 none), its reason (1 unknown kind, 2 bad
     price/quantity), #depth/trade events, #L3 events, first and latest local ts, latest exch ts,
-    #exch, #local. ``sf``: min/max trade price, min/max depth/trade price."""
+    #exch, #local, #rows on both sides with exch ts <= local ts. ``sf``: min/max trade price, min/max depth/trade price."""
     n = ev.shape[0]
     si[0] = -1
     si[1] = 0
@@ -1002,6 +1003,7 @@ def scan_events_python(ev, px, qty, exch_ts, local_ts, code, si, sf):
     si[6] = -BIG
     si[7] = 0
     si[8] = 0
+    si[9] = 0
     sf[0] = math.inf
     sf[1] = -math.inf
     sf[2] = math.inf
@@ -1027,6 +1029,8 @@ def scan_events_python(ev, px, qty, exch_ts, local_ts, code, si, sf):
             if et > si[6]:
                 si[6] = et
             si[7] += 1
+            if (c & C_LOCAL) != 0 and et <= local_ts[i]:
+                si[9] += 1
         if kind == K_DEPTH or kind == K_SNAPSHOT or kind == K_TRADE:
             p = px[i]
             q = qty[i]
@@ -1105,7 +1109,7 @@ def new_state(cfg_i):
     return oi, of, live, rq, rs, rsf, sc, acc, pos
 
 
-def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, cfg_f, cfg_i, sp, lat_entry,
+def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, sp, lat_entry,
                       lat_resp, fund_ts, fund_rate, stf, sti, ff, fi, fund_out, book, best, oi, of,
                       live, rq, rs, rsf, sc, acc, pos):
     """Replay the events; fill the step arrays ``stf``/``sti``, fills ``ff``/``fi`` and
@@ -1118,6 +1122,13 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, cfg_f, cfg_i, sp, l
     returns just before strategy step ``k`` (every event due before it applied); calling again
     with a later ``P_KSTOP`` continues exactly where it stopped; with ``pos[P_ONE] = 1`` it
     returns right after the next strategy step. ``pos[P_DONE]`` is 1 at the end.
+
+    Shared book (``cfg_i[I_SHARED] = 1``; allowed when every event carries both EXCH and LOCAL
+    and ``exch_ts <= local_ts`` on every row): both sides apply the same updates in the same
+    order, the local side later, so the local book after row ``i`` is the exchange book after
+    row ``i``. The exchange side then records its best bid/ask after each row in ``bh`` and the
+    strategy's view at a step is read from it (the last row with ``local_ts <= t``) instead of
+    maintaining a second book: the same quotes, half the book work.
     """
     n_ev = code.shape[0]
     n = cfg_i[I_NTICKS]
@@ -1153,6 +1164,7 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, cfg_f, cfg_i, sp, l
     i_fu = pos[P_IFU]
     k = pos[P_K]
     k_stop = pos[P_KSTOP]
+    shared = cfg_i[I_SHARED]
     while True:
         # grow the fill arrays so that one more event cannot overflow them
         if sc[S_NFILLS] + maxord + 1 > ff.shape[0]:
@@ -1174,7 +1186,29 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, cfg_f, cfg_i, sp, l
         t_o1 = min(t_req, t_resp, t_fu, t_end + 1)
         t_o = min(t_o1, t_step)
         seq0 = sc[S_SEQ]
-        while True:
+        while shared == 1 and i_ex < n_ev:  # shared book: exchange rows only (history in bh)
+            t_ex = exch_ts[i_ex]
+            if t_ex > t_o:
+                break
+            c = code[i_ex]
+            kind = c & C_KIND
+            if kind == K_DEPTH or kind == K_SNAPSHOT:
+                idx = _tick(px[i_ex], itick) - base
+                if 0 <= idx < n:
+                    b = 0 if (c & C_BUY) != 0 else 1
+                    if _ex_depth_q(b, idx, qty[i_ex], oi, of, live, sc, best, book, cfg_f,
+                                   cfg_i):
+                        _ex_cross(b, t_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
+                                  cfg_f, cfg_i, lat_resp)
+            elif kind != K_TRADE or sc[S_NLIVE] > 0:
+                _ex_event(i_ex, t_ex, code, px, qty, l3a, oi, of, live, sc, acc, ff, fi, rs,
+                          rsf, best, book, cfg_f, cfg_i, lat_resp)
+            bh[i_ex, 0] = best[0]
+            bh[i_ex, 1] = best[1]
+            i_ex += 1
+            if sc[S_SEQ] != seq0:
+                break
+        while shared == 0:
             t_ex = exch_ts[i_ex] if i_ex < n_ev else BIG
             t_lo = local_ts[i_lo] if i_lo < n_ev else BIG
             if t_ex <= t_lo:
@@ -1215,7 +1249,7 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, cfg_f, cfg_i, sp, l
         if sc[S_SEQ] != seq0:
             continue  # a fill was booked: re-read the queues
         t_ex = exch_ts[i_ex] if i_ex < n_ev else BIG
-        t_lo = local_ts[i_lo] if i_lo < n_ev else BIG
+        t_lo = local_ts[i_lo] if i_lo < n_ev and shared == 0 else BIG
         t = min(t_ex, t_lo, t_req, t_resp, t_step, t_fu)
         if t == BIG or t > t_end:
             pos[P_DONE] = 1
@@ -1223,6 +1257,9 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, cfg_f, cfg_i, sp, l
         if t_ex == t:
             _ex_event(i_ex, t_ex, code, px, qty, l3a, oi, of, live, sc, acc, ff, fi, rs, rsf,
                       best, book, cfg_f, cfg_i, lat_resp)
+            if shared == 1:
+                bh[i_ex, 0] = best[0]
+                bh[i_ex, 1] = best[1]
             i_ex += 1
             while i_ex < n_ev and (code[i_ex] & C_EXCH) == 0:
                 i_ex += 1
@@ -1259,6 +1296,12 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, cfg_f, cfg_i, sp, l
             while i_lo < n_ev and (code[i_lo] & C_LOCAL) == 0:
                 i_lo += 1
         else:  # strategy step
+            if shared == 1:  # the local book: the exchange's after the last row seen locally
+                while i_lo < n_ev and local_ts[i_lo] <= t:
+                    i_lo += 1
+                if i_lo > 0:
+                    best[2] = bh[i_lo - 1, 0]
+                    best[3] = bh[i_lo - 1, 1]
             if k == k_stop:
                 break  # pause: the caller resumes with a later P_KSTOP
             _record_step(k, t, i_ex, acc, sc, best, cfg_f, cfg_i, stf, sti)

@@ -28,6 +28,10 @@ from mmlab.errors import ConfigError, FormatError
 
 __all__ = ["ASSUMPTIONS", "BacktestConfig", "prepare_events", "run", "scan"]
 
+#: use the engine's shared-book mode when the data allows it (see ``run_kernel``); tests switch
+#: it off to check that both modes give identical results
+_SHARED_BOOK = True
+
 ASSUMPTIONS = (
     "no market impact: our fills do not consume or move the replayed liquidity",
     "queue position estimated from L2 quantities (queue model), trades at our price advance it",
@@ -190,7 +194,7 @@ def _load(data):
     return ev, {p.name: file_sha256(p)}
 
 
-def scan(events: np.ndarray, engine: str = "numba", source: str = "events"):
+def scan(events: np.ndarray, engine: str = "numba", source: str = "events", l3_ok: bool = False):
     """Validate the events and compute the kernel's per-event codes in one compiled pass.
 
     Returns ``(code, si, sf)`` (see :func:`mmlab.backtest._engine.scan_events`). Raises
@@ -203,7 +207,7 @@ def scan(events: np.ndarray, engine: str = "numba", source: str = "events"):
     if not isinstance(events, np.ndarray) or events.dtype != EVENT_DTYPE:
         raise FormatError(f"{source}: expected an EVENT_DTYPE array")
     code = np.empty(len(events), dtype=np.uint8)
-    si = np.zeros(9, dtype=np.int64)
+    si = np.zeros(10, dtype=np.int64)
     sf = np.zeros(4, dtype=np.float64)
     f = E.scan_events if engine == "numba" else E.scan_events_python
     f(events["ev"], events["px"], events["qty"], events["exch_ts"], events["local_ts"], code, si,
@@ -215,7 +219,7 @@ def scan(events: np.ndarray, engine: str = "numba", source: str = "events"):
             raise FormatError(f"{source}: row {row}: unknown event kind {int(code[i] & 15)}")
         raise FormatError(f"{source}: row {row}: non-finite or invalid price/quantity "
                           f"(px={events['px'][i]!r}, qty={events['qty'][i]!r})")
-    if si[2] == 0 and si[3] > 0:
+    if si[2] == 0 and si[3] > 0 and not l3_ok:
         raise FormatError(f"{source}: L3 order events only; the L2 engine needs DEPTH/TRADE events "
                           "(rebuild the L2 book with mmlab.book first)")
     return code, si, sf
@@ -306,7 +310,8 @@ def _prepare(data, strategy, engine, settings) -> _Job:
     if len(events) == 0:
         raise ConfigError("data: no events")
     fifo = queue_model_code(cfg.queue_model) == QUEUE_FIFO
-    l3 = l3_stream(events, engine=engine) if isinstance(events, np.ndarray) else None
+    code, si, sf = scan(events, engine, l3_ok=True)
+    l3 = l3_stream(events, engine=engine) if si[3] > 0 else None
     if l3 is None:
         if fifo:
             raise ConfigError("queue_model: 'fifo' needs L3 order events (ADD/CANCEL/MODIFY/"
@@ -314,8 +319,7 @@ def _prepare(data, strategy, engine, settings) -> _Job:
         stream, l3a = events, np.zeros(1, dtype=np.int64)
     else:
         stream, kinds, l3a = l3
-    code, si, sf = scan(stream, engine)
-    if l3 is not None:
+        code, si, sf = scan(stream, engine)
         over = kinds > 0
         code[over] = (code[over] & np.uint8(0xF0)) | kinds[over]
     if si[2] == 0:
@@ -388,6 +392,8 @@ def _prepare(data, strategy, engine, settings) -> _Job:
     cfg_i[E.I_TEND] = t_end
     cfg_i[E.I_NSTEPS] = n_steps
     cfg_i[E.I_BASE] = base
+    shared = _SHARED_BOOK and int(si[9]) == len(stream)
+    cfg_i[E.I_SHARED] = int(shared)
     cfg_f = np.zeros(E.N_CFG_F, dtype=np.float64)
     cfg_f[E.F_TICK] = tick
     cfg_f[E.F_LOT] = lot
@@ -407,7 +413,8 @@ def _prepare(data, strategy, engine, settings) -> _Job:
     job.fund_out = np.zeros((fts.size, 5), dtype=np.float64)
     job.book = np.zeros((4, n_ticks), dtype=np.float64)
     job.best = np.zeros(4, dtype=np.int64)
-    job.args = (code, exch_ts, local_ts, stream["px"], stream["qty"], l3a, cfg_f, cfg_i, sp,
+    bh = np.empty((len(stream) if shared else 1, 2), dtype=np.int32)
+    job.args = (code, exch_ts, local_ts, stream["px"], stream["qty"], l3a, bh, cfg_f, cfg_i, sp,
                 latency_array(cfg.entry_latency, "entry_latency"),
                 latency_array(cfg.response_latency, "response_latency"), fts, frate)
     job.state = E.new_state(cfg_i)
@@ -417,7 +424,8 @@ def _prepare(data, strategy, engine, settings) -> _Job:
     job.fifo = fifo
     roi_used = (base * tick, (base + n_ticks - 1) * tick)
     job.params = {**cfg.public(), **sdesc, "engine": engine, "tick_size_used": tick,
-                  "lot_size_used": lot, "roi_used": roi_used, "l3": l3 is not None}
+                  "lot_size_used": lot, "roi_used": roi_used, "l3": l3 is not None,
+                  "shared_book": bool(shared)}
     return job
 
 
@@ -438,7 +446,9 @@ def _finish(job: _Job):
     oi, of, live, rq, rs, rsf, sc, acc, pos = job.state
     nf = int(sc[E.S_NFILLS])
     k_done = int(pos[E.P_K])
-    top = _final_top(job.book, job.best, job.base, job.tick, job.n_ticks)
+    # the run ends after the last event on both sides: a shared book is the local one too
+    top = _final_top(job.book, job.best, job.base, job.tick, job.n_ticks,
+                     bool(job.cfg_i[E.I_SHARED]))
     params = dict(job.params)
     assumptions = ASSUMPTIONS
     if job.fifo:
@@ -453,9 +463,9 @@ def _finish(job: _Job):
         seed=int(cfg.seed), events=None if job.data_hashes else job.events)
 
 
-def _final_top(book, best, base, tick, n):
+def _final_top(book, best, base, tick, n, shared=False):
     out = {}
-    for name, b in (("exch", 0), ("local", 2)):
+    for name, b in (("exch", 0), ("local", 0 if shared else 2)):
         bb, ba = int(best[b]), int(best[b + 1])
         out[name] = (
             (bb + base) * tick if bb >= 0 else math.nan, float(book[b, bb]) if bb >= 0 else 0.0,
