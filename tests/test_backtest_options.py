@@ -416,10 +416,12 @@ def test_per_instrument_accounting_matches_the_ledger(books):
     by_step = {k: g for k, g in f.groupby("option")}
     for j in (0, 4, 13):
         led = Ledger.from_instrument(inst)
-        fj = by_step.get(j, f.iloc[:0])
+        fills_at = {}
+        for row in by_step.get(j, f.iloc[:0]).itertuples():
+            fills_at.setdefault(row.step, []).append(row)
         for i in range(st.n_steps):
             led.mark(float(st.theo[i, j]), ts=int(st.ts[i]))
-            for row in fj[fj["step"] == i].itertuples():
+            for row in fills_at.get(i, ()):
                 led.on_fill(int(row.side), float(row.qty), float(row.price), maker=True, ts=int(row.ts))
         led.mark(float(st.theo[-1, j]), ts=int(st.ts[-1]))
         parts = led.pnl_parts()
