@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 MS = 1_000_000
-AMZN = ROOT / "data" / "lobster" / "amzn_l1_full_day" / "AMZN_2012-06-21_34200000_57600000_message_1.csv"
+AMZN = (ROOT / "data" / "lobster" / "amzn_l1_full_day"
+        / "AMZN_2012-06-21_34200000_57600000_message_1.csv")
 
 # name -> (description, loader kwargs, engine settings)
 CASES = {

@@ -250,7 +250,8 @@ def test_walk_forward_multi_day_matches_sequential_selection(client):
 
 
 def test_walk_forward_on_the_amzn_day_in_windows(data_dir):
-    msg = data_dir / "lobster" / "amzn_l1_full_day" / "AMZN_2012-06-21_34200000_57600000_message_1.csv"
+    msg = (data_dir / "lobster" / "amzn_l1_full_day"
+           / "AMZN_2012-06-21_34200000_57600000_message_1.csv")
     ev = l3_to_l2(load_lobster(msg))
     wf = walk_forward(ev, GridStrategy(0.01, 100.0), {"half_spread": [0.01, 0.05, 0.1]},
                       train="60min", test="30min", client="sync", progress=False,

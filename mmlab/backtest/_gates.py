@@ -106,7 +106,8 @@ class Gates:
     --------
     >>> g = Gates()
     >>> g.evaluate({"total_pnl": 12.0, "sharpe": 1.3, "max_drawdown": 500.0}, budget="micro")
-    {'pass_pnl': True, 'pass_sharpe': True, 'pass_drawdown': False, 'passed': False, 'tier': 'small'}
+    {'pass_pnl': True, 'pass_sharpe': True, 'pass_drawdown': False, 'passed': False,
+     'tier': 'small'}
     >>> Gates(max_drawdown_frac=1.5)
     Traceback (most recent call last):
     ...

@@ -83,7 +83,7 @@ def expand_grid(strategy, grid: Mapping, settings: Mapping | None = None) -> lis
     >>> expand_grid(GridStrategy(0.01, 1.0), {"half_spred": [0.01]})
     Traceback (most recent call last):
     ...
-    mmlab.errors.ConfigError: grid['half_spred']: unknown parameter; strategy fields: ['clip', 'grid_step', 'half_spread', 'levels', 'order_qty', 'skew'], or an engine setting (BacktestConfig field)
+    mmlab.errors.ConfigError: grid['half_spred']: unknown parameter; strategy fields: ...
     """
     settings = dict(settings or {})
     if not isinstance(grid, Mapping) or len(grid) == 0:
