@@ -289,3 +289,21 @@ def test_seed_campaign_equals_seeded_runs(client, ev):
     # 95 % Student-t interval, t(0.975, 2 dof) = 4.302652729911275 (scipy.stats.t.ppf)
     half = 4.302652729911275 * p.std(ddof=1) / math.sqrt(3)
     assert summ["ci95_high"] - summ["mean_total_pnl"] == pytest.approx(half, rel=1e-9)
+
+
+def test_results_plot_and_summarise(ev):
+    import holoviews as hv
+
+    st = dict(SETTINGS)
+    del st["entry_latency"]
+    grid = {"half_spread": [0.0, 0.01], "entry_latency": [[1 * MS, 5 * MS], [20 * MS]]}
+    sw = sweep(ev, GridStrategy(0.01, 1.0), grid, client="sync", progress=False, **st)
+    assert sw.frame["entry_latency"].tolist() == ["[1000000, 5000000]", "[20000000]"] * 2
+    assert isinstance(sw.plot("total_pnl"), hv.core.Dimensioned)
+    assert sw.summary()["configs"] == 4
+    wf = walk_forward(ev, GridStrategy(0.01, 1.0), {"half_spread": [0.0, 0.01]}, train="10s",
+                      test="5s", origin=int(ev["exch_ts"][0]), client="sync", progress=False,
+                      **st)
+    assert isinstance(wf.plot(), hv.core.Dimensioned)
+    c = seed_campaign(ev, GridStrategy(0.0, 1.0), seeds=3, client="sync", progress=False, **st)
+    assert isinstance(c.plot(), hv.core.Dimensioned)
