@@ -60,11 +60,88 @@ def random_options(n, seed=0):
     return flag, S, K, t, r, q, sig
 
 
+# issue 3 targets: (task prefix, text, test on the row)
+_TARGETS = [
+    ("IV, 1,000,000 BSM options", ">= 2x ref", lambda r: r.ratio >= 2.0),
+    ("theo + Greeks, 1 option", "<= 20 us", lambda r: r.mmlab_s <= 20e-6),
+    ("theo + Greeks, 50-strike", "<= 1 ms", lambda r: r.mmlab_s <= 1e-3),
+    ("SPX 2023-09-14 chain: load + analyze + SVI fit", "<= 1 s warm", lambda r: r.mmlab_s <= 1.0),
+]
+
+
+def _target(task):
+    return next((t for p, t, _ in _TARGETS if task.startswith(p)), "")
+
+
+def _meets(row):
+    f = next((f for p, _, f in _TARGETS if row.task.startswith(p)), None)
+    return "" if f is None else ("yes" if f(row) else "NO")
+
+
+def chain_rows(repeats, pvv):
+    """Whole chains, warm: load_option_chain -> analyze_chain -> fit_surface (medians).
+
+    The reference column times py_vollib_vectorized on the same chain's bid, mid and ask
+    premiums alone (Black-76 on our parity forwards): what the implied-vol part of the chain
+    costs with the reference tool, without forwards, filters, Greeks or the fit.
+    """
+    from mmlab._paths import shipped
+    from mmlab.data import load_option_chain
+    from mmlab.surface import analyze_chain, fit_surface
+
+    out = []
+    for name, rate, label in [("cboe_spx_2023-09-14.csv", 0.053, "SPX 2023-09-14"),
+                              ("cboe_spy_2023-09-14.csv", 0.053, "SPY 2023-09-14 (American)")]:
+        path = shipped("options", name)
+
+        def full(path=path, rate=rate):
+            ch = load_option_chain(path)
+            return fit_surface(analyze_chain(ch, discount=rate))
+
+        surf = full()  # warm: numba caches, QuantLib, file cache
+        ch = load_option_chain(path)
+        an = surf.analytics
+        q = an.quotes
+        use = (q["reason"] == "ok").to_numpy()
+        px = np.concatenate([q[c].to_numpy(dtype=float)[use] for c in ("bid_usd", "mid_usd", "ask_usd")])
+        F = np.tile(q["forward"].to_numpy(dtype=float)[use], 3)
+        K = np.tile(q["strike"].to_numpy(dtype=float)[use], 3)
+        t = np.tile(q["t"].to_numpy(dtype=float)[use], 3)
+        r = np.tile(q["rate"].to_numpy(dtype=float)[use], 3)
+        fl = np.tile(np.where(q["right"].to_numpy(dtype=object)[use] == "C", "c", "p"), 3)
+
+        def ref():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return pvv.vectorized_implied_volatility(px, F, K, t, r, fl, model="black",
+                                                         return_as="numpy", on_error="ignore")
+
+        t_full, surf, t_ref, _ = _paired_median(full, ref, repeats)
+        t_load, _ = _median_time(lambda path=path: load_option_chain(path), repeats)
+        t_an, an = _median_time(lambda ch=ch, rate=rate: analyze_chain(ch, discount=rate), repeats)
+        t_fit, _ = _median_time(lambda an=an: fit_surface(an), repeats)
+        rep = surf.report()
+        fitted = rep[rep["status"] == "fitted"]
+        big = fitted[fitted["n"] >= 10]
+        common = dict(ref="py_vollib_vectorized: bid/mid/ask IV only", ref_s=t_ref, mmlab_max_err=np.nan,
+                      ref_max_err=np.nan, mmlab_nan=0, ref_nan=0, max_diff=np.nan)
+        n_q = len(an.quotes)
+        out.append(dict(task=f"{label} chain: load + analyze + SVI fit ({n_q:,} quotes, {len(fitted)} fits)",
+                        ratio=t_ref / t_full, mmlab_s=t_full, **common))
+        out.append(dict(task=f"  {label}: load_option_chain only", ratio=t_ref / t_load, mmlab_s=t_load, **common))
+        out.append(dict(task=f"  {label}: analyze_chain only", ratio=t_ref / t_an, mmlab_s=t_an, **common))
+        out.append(dict(task=f"  {label}: fit_surface only (min inside {big['inside'].min():.1%})",
+                        ratio=t_ref / t_fit, mmlab_s=t_fit, **common))
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--ql-sample", type=int, default=10_000)
+    ap.add_argument("--chain-repeats", type=int, default=7)
+    ap.add_argument("--chains-only", action="store_true", help="only the whole-chain rows")
     args = ap.parse_args(argv)
 
     import py_vollib_vectorized as pvv
@@ -72,6 +149,14 @@ def main(argv=None):
     from py_vollib_vectorized._iv_models import implied_volatility_from_a_transformed_rational_guess
 
     from mmlab.pricing import bsm_greeks, bsm_price, implied_vol
+
+    if args.chains_only:
+        df = pd.DataFrame(chain_rows(args.chain_repeats, pvv))
+        df.insert(1, "target", [_target(t) for t in df["task"]])
+        df.insert(2, "meets", [_meets(r) for r in df.itertuples()])
+        print(df.to_string(index=False, formatters={"ratio": "{:.2f}x".format, "mmlab_s": "{:.4f}".format,
+                                                    "ref_s": "{:.4f}".format}))
+        return df
 
     n = args.n
     flag, S, K, t, r, q, sig = random_options(n)
@@ -229,7 +314,11 @@ def main(argv=None):
             max_diff=float(np.max(np.abs(np.ravel(go.delta) - np.ravel(gr["delta"])))),
         ))
 
+    rows.extend(chain_rows(args.chain_repeats, pvv))
+
     df = pd.DataFrame(rows)
+    df.insert(1, "target", [_target(t) for t in df["task"]])
+    df.insert(2, "meets", [_meets(r) for r in df.itertuples()])
     with pd.option_context("display.width", 250, "display.max_colwidth", 60):
         print(df.to_string(index=False, formatters={
             "ratio": "{:.2f}x".format, "mmlab_s": "{:.6f}".format, "ref_s": "{:.6f}".format,

@@ -3,6 +3,7 @@
 =============================  ==============================================================
 chain analytics                :func:`analyze_chain` -> :class:`ChainAnalytics` (parity
                                forwards, implied dividend/basis, Black-76 bid/mid/ask vols,
+                               American quotes de-Americanised (:func:`eep_crr`),
                                Greeks per unit, per contract and in dollars, ATM, filters with
                                a reason per quote), :func:`parity_forward`, :class:`ChainFilter`
 raw SVI                        :class:`SVIParams`, :class:`SVISlice` (quasi-explicit fit,
@@ -29,6 +30,7 @@ Examples
 from __future__ import annotations
 
 from mmlab.surface._chain import ChainAnalytics, ChainFilter, analyze_chain, parity_forward
+from mmlab.surface._deamericanize import eep_crr, eep_crr_python
 from mmlab.surface._arbitrage import butterfly_check, calendar_check, check_grid, repair_svi
 from mmlab.surface._report import SurfaceReport, g_from_total_variance, surface_report
 from mmlab.surface._ssvi import SSVIFit, ssvi_total_variance
@@ -55,6 +57,8 @@ __all__ = sorted(
         "butterfly_check",
         "calendar_check",
         "check_grid",
+        "eep_crr",
+        "eep_crr_python",
         "fit_surface",
         "g_from_total_variance",
         "repair_svi",

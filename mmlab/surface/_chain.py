@@ -31,9 +31,12 @@ Implied vols and Greeks
 -----------------------
 Black-76 on the forward, discounting with ``D``: ``bid_iv``, ``mid_iv``, ``ask_iv`` from the
 bid, mid and ask premiums (USD) through :func:`mmlab.pricing.implied_vol` (its reason code for
-the mid is in ``iv_code``).  Dividends do not enter (the forward carries them); for the American
-SPY options these European vols ignore the early-exercise premium (small for out-of-the-money
-options, which are the ones a surface uses).  Greeks at the mid vol from
+the mid is in ``iv_code``).  Dividends do not enter (the forward carries them).  American quotes (SPY) are
+de-Americanised first (``american='auto'``): their early-exercise premium ``eep`` (USD per
+unit, from a BBS tree on the escrowed price with the ``dividends`` still capturable, see
+:mod:`mmlab.surface._deamericanize`) is taken out of the bid, mid and ask before the parity
+forward and the vols, so the vols are American implied vols on a parity forward that holds for
+European prices.  Greeks at the mid vol from
 :func:`mmlab.pricing.black76_greeks`, per unit of underlying in USD: ``delta`` (dV/dF),
 ``gamma``, ``vega`` (per 1.00 vol), ``theta`` (per year).  Per contract, in the instrument's
 quote currency (``x multiplier``, divided by ``F`` for BTC-quoted contracts): ``price_contract``,
@@ -65,6 +68,7 @@ import pandas as pd
 from mmlab.data import default_master
 from mmlab.errors import ConfigError, DataError
 from mmlab.pricing import black76_greeks, implied_vol, year_fraction
+from mmlab.surface._deamericanize import EEP_STEPS, eep_crr
 
 __all__ = ["ChainAnalytics", "ChainFilter", "analyze_chain", "parity_forward"]
 
@@ -197,9 +201,10 @@ class ChainAnalytics:
     ----------
     quotes : pandas.DataFrame
         The input chain plus, per contract: ``t, discount_factor, rate, forward, k, otm, atm,
-        bid_usd, ask_usd, mid_usd, bid_iv, mid_iv, ask_iv, iv_code, delta, gamma, vega, theta,
+        bid_usd, ask_usd, mid_usd, eep, bid_iv, mid_iv, ask_iv, iv_code, delta, gamma, vega, theta,
         multiplier, price_contract, delta_contract, vega_contract, dollar_delta, dollar_gamma,
-        dollar_vega, dollar_theta, reason`` (units in the module notes).
+        dollar_vega, dollar_theta, reason`` (units in the module notes; ``eep`` is the
+        early-exercise premium taken out of American premiums, 0 for European quotes).
     expiries : pandas.DataFrame
         One row per ``(root, expiry)``: ``t, forward, forward_method, forward_parity,
         forward_vendor, n_parity, parity_df, discount_factor, rate, spot, carry, div_yield,
@@ -315,12 +320,131 @@ class ChainAnalytics:
         return ax
 
 
+def _forwards(mid_usd, *, groups, K, is_call, spr_usd, two_sided, stale, t, dfac, inverse, upx, idx_price,
+              forward, n_parity):
+    """Per-expiry forwards (parity or vendor) from the mid premiums ``mid_usd``; returns the
+    per-quote forward and the per-expiry rows of :attr:`ChainAnalytics.expiries`."""
+    n = len(K)
+    rows = []
+    fwd = np.full(n, np.nan)
+    for (root, expiry), idx in groups.items():
+        tt = float(np.median(t[idx]))
+        d = float(np.median(dfac[idx]))
+        ok = two_sided[idx] & ~stale[idx]
+        ci = idx[ok & is_call[idx]]
+        pi = idx[ok & ~is_call[idx]]
+        both, ic, ip = np.intersect1d(K[ci], K[pi], assume_unique=True, return_indices=True)
+        ci, pi = ci[ic], pi[ip]
+        Fp, used, d_reg = parity_forward(both, mid_usd[ci], mid_usd[pi], spr_usd[ci], spr_usd[pi], d, n_parity)
+        inv = bool(inverse[idx].any())
+        Fv = float(np.median(upx[idx])) if inv and np.isfinite(upx[idx]).any() else np.nan
+        use_vendor = forward == "vendor" or (forward == "auto" and inv)
+        if use_vendor:
+            if not np.isfinite(upx[idx]).all():
+                raise ConfigError(f"forward='vendor': {root} {expiry} has no vendor future price")
+            F, method = Fv, "vendor_future"
+            fwd[idx] = upx[idx]  # each quote with the future it was converted with
+        else:
+            F, method = Fp, "parity"
+            fwd[idx] = F
+        if not np.isfinite(F):
+            method = "none"
+        if inv:
+            spot = float(np.nanmedian(idx_price[idx])) if np.isfinite(idx_price[idx]).any() else np.nan
+        else:
+            spot = float(np.nanmedian(upx[idx])) if np.isfinite(upx[idx]).any() else np.nan
+        r = -math.log(d) / tt if tt > 0 else np.nan
+        carry = math.log(F / spot) / tt if (tt > 0 and np.isfinite(F) and np.isfinite(spot)) else np.nan
+        rows.append({
+            "root": root, "expiry": expiry, "t": tt, "forward": F, "forward_method": method,
+            "forward_parity": Fp, "forward_vendor": Fv, "n_parity": used, "parity_df": d_reg,
+            "discount_factor": d, "rate": r, "spot": spot, "carry": carry,
+            "div_yield": (r - carry) if not inv else np.nan,
+            "basis": (F / spot - 1.0) if np.isfinite(spot) else np.nan,
+        })  # fmt: skip
+    return fwd, rows
+
+
+def _deamericanize(q, is_am, mid_usd, fwd, rows, ctx, dividends, ts_ns):
+    """Early-exercise premia of the American quotes and the forwards of their European parts.
+
+    Two passes (module notes of :mod:`mmlab.surface._deamericanize`): premium at the Black-76
+    vol of the American mid on the American parity forward, forwards again from the
+    premium-free mids, premium once more at the vol of the premium-free mid on that forward,
+    and the final forwards from those mids.  Returns ``(forward, rows, eep)``; ``eep`` is NaN
+    for American quotes without a two-sided live quote.
+    """
+    t, dfac, K, is_call = ctx["t"], ctx["dfac"], ctx["K"], ctx["is_call"]
+    n = len(K)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(t > 0, -np.log(dfac) / np.where(t > 0, t, 1.0), 0.0)
+    live = is_am & ctx["two_sided"] & (t > 0) & np.isfinite(fwd) & (fwd > 0) & (mid_usd > 0)
+    idx = np.flatnonzero(live)
+    eep = np.where(is_am, np.nan, 0.0)
+    if idx.size == 0:
+        return fwd, rows, eep
+    th = np.where(is_call[idx], 1.0, -1.0)
+    div_t, div_amt = _dividend_arrays(dividends, int(ts_ns.max()))
+    flag = np.where(is_call[idx], "c", "p")
+
+    def premium(F, sig):
+        out = np.empty(idx.size)
+        eep_crr(th, dfac[idx] * F, K[idx], t[idx], rate[idx], sig, div_t, div_amt, EEP_STEPS, out)
+        # a quote below its European value at its own vol has no vol: no premium to take out
+        return np.where(np.isfinite(out), out, 0.0)
+
+    def iv(px, F):
+        return implied_vol(px, flag, F, K[idx], t[idx], rate[idx], model="black76").iv
+
+    e0 = premium(fwd[idx], iv(mid_usd[idx], fwd[idx]))
+    mid1 = mid_usd.copy()
+    mid1[idx] -= e0
+    fwd1, rows1 = _forwards(mid1, **ctx)
+    e1 = premium(fwd1[idx], iv(mid1[idx], fwd1[idx]))
+    mid2 = mid_usd.copy()
+    mid2[idx] -= e1
+    fwd2, rows2 = _forwards(mid2, **ctx)
+    eep[idx] = e1
+    return fwd2, rows2, eep
+
+
+def _dividend_arrays(dividends, now_ns: int):
+    """``(year fractions from now, amounts)`` of the dividends still capturable by exercise.
+
+    A holder captures a dividend by exercising by the close (16:00 New York) of the weekday
+    before the ex-date (the stock then settles cum dividend); that instant is the dividend's time
+    in the tree, and dividends whose instant has passed are dropped.
+    """
+    if dividends is None:
+        return np.empty(0), np.empty(0)
+    ts, amt = [], []
+    for item in dividends:
+        try:
+            when, amount = item
+            e = pd.Timestamp(when)
+            amount = float(amount)
+        except (TypeError, ValueError):
+            raise ConfigError(f"dividends: expected (ex-date, amount) pairs, got {item!r}") from None
+        if not (math.isfinite(amount) and amount >= 0):
+            raise ConfigError(f"dividends: amount must be >= 0, got {amount!r}")
+        day = (e.tz_convert("America/New_York") if e.tzinfo is not None else e).normalize().tz_localize(None)
+        prev = day - pd.offsets.BDay(1)
+        deadline = pd.Timestamp(prev.year, prev.month, prev.day, 16, tz="America/New_York")
+        ts.append(deadline.tz_convert("UTC").as_unit("ns").value)
+        amt.append(amount)
+    yf = np.asarray(year_fraction(np.full(len(ts), now_ns, dtype=np.int64), np.asarray(ts, dtype=np.int64)), dtype=float)
+    keep = yf > 0
+    return yf[keep], np.asarray(amt, dtype=float)[keep]
+
+
 def analyze_chain(
     chain: pd.DataFrame,
     discount: float | Callable = 0.0,
     filters: ChainFilter | None = None,
     forward: str = "auto",
     master=None,
+    american: str | bool = "auto",
+    dividends=None,
 ) -> ChainAnalytics:
     """Forwards, implied vols, Greeks and filters of a loaded option chain.
 
@@ -339,6 +463,16 @@ def analyze_chain(
         and parity otherwise.
     master : InstrumentMaster, optional
         Source of the multipliers (default: the shipped master).
+    american : {'auto', True, False}
+        De-Americanise American-style quotes (the chain's ``exercise`` column) before the
+        forwards and vols (module notes, :mod:`mmlab.surface._deamericanize`); ``'auto'`` and
+        ``True`` do it when the chain has American quotes, ``False`` treats every quote as
+        European.
+    dividends : sequence of (ex-date, amount), optional
+        Cash dividends of the underlying of American quotes (ex-dates as dates; a dividend can
+        be captured by exercising until the close of the weekday before); without them no
+        dividend can be captured (calls carry no premium; puts are valued on the escrowed
+        price, an upper bound of their premium).
 
     Returns
     -------
@@ -401,43 +535,18 @@ def analyze_chain(
     spr_usd = (q["ask_usd"] - q["bid_usd"]).to_numpy()
     idx_price = q["index_price"].to_numpy(dtype=float) if "index_price" in q.columns else np.full(n, np.nan)
     groups = q.groupby(["root", "expiry"], sort=True).indices
-    rows = []
-    fwd = np.full(n, np.nan)
-    for (root, expiry), idx in groups.items():
-        tt = float(np.median(t[idx]))
-        d = float(np.median(dfac[idx]))
-        ok = two_sided[idx] & ~stale[idx]
-        ci = idx[ok & is_call[idx]]
-        pi = idx[ok & ~is_call[idx]]
-        both, ic, ip = np.intersect1d(K[ci], K[pi], assume_unique=True, return_indices=True)
-        ci, pi = ci[ic], pi[ip]
-        Fp, used, d_reg = parity_forward(both, mid_usd[ci], mid_usd[pi], spr_usd[ci], spr_usd[pi], d, filters.n_parity)
-        inv = bool(inverse[idx].any())
-        Fv = float(np.median(upx[idx])) if inv and np.isfinite(upx[idx]).any() else np.nan
-        use_vendor = forward == "vendor" or (forward == "auto" and inv)
-        if use_vendor:
-            if not np.isfinite(upx[idx]).all():
-                raise ConfigError(f"forward='vendor': {root} {expiry} has no vendor future price")
-            F, method = Fv, "vendor_future"
-            fwd[idx] = upx[idx]  # each quote with the future it was converted with
-        else:
-            F, method = Fp, "parity"
-            fwd[idx] = F
-        if not np.isfinite(F):
-            method = "none"
-        if inv:
-            spot = float(np.nanmedian(idx_price[idx])) if np.isfinite(idx_price[idx]).any() else np.nan
-        else:
-            spot = float(np.nanmedian(upx[idx])) if np.isfinite(upx[idx]).any() else np.nan
-        r = -math.log(d) / tt if tt > 0 else np.nan
-        carry = math.log(F / spot) / tt if (tt > 0 and np.isfinite(F) and np.isfinite(spot)) else np.nan
-        rows.append({
-            "root": root, "expiry": expiry, "t": tt, "forward": F, "forward_method": method,
-            "forward_parity": Fp, "forward_vendor": Fv, "n_parity": used, "parity_df": d_reg,
-            "discount_factor": d, "rate": r, "spot": spot, "carry": carry,
-            "div_yield": (r - carry) if not inv else np.nan,
-            "basis": (F / spot - 1.0) if np.isfinite(spot) else np.nan,
-        })  # fmt: skip
+    ctx = dict(groups=groups, K=K, is_call=is_call, spr_usd=spr_usd, two_sided=two_sided, stale=stale, t=t,
+               dfac=dfac, inverse=inverse, upx=upx, idx_price=idx_price, forward=forward, n_parity=filters.n_parity)
+    fwd, rows = _forwards(mid_usd, **ctx)
+
+    # ---------------------------------------------------------------- American quotes
+    if american not in ("auto", True, False):
+        raise ConfigError(f"american: expected 'auto', True or False, got {american!r}")
+    is_am = (q["exercise"] == "american").to_numpy(dtype=bool) if "exercise" in q.columns else np.zeros(n, bool)
+    eep = np.where(is_am & (american is not False), np.nan, 0.0)
+    if american is not False and is_am.any():
+        fwd, rows, eep = _deamericanize(q, is_am, mid_usd, fwd, rows, ctx, dividends, ts_ns)
+    q["eep"] = eep
     q["forward"] = fwd
     with np.errstate(divide="ignore", invalid="ignore"):
         q["k"] = np.log(K / fwd)
@@ -449,7 +558,7 @@ def analyze_chain(
     for col, px in (("bid_iv", q["bid_usd"]), ("mid_iv", q["mid_usd"]), ("ask_iv", q["ask_usd"])):
         out = np.full(n, np.nan)
         code = np.full(n, -1, dtype=np.int16)
-        pxv = px.to_numpy(dtype=float)
+        pxv = px.to_numpy(dtype=float) - np.where(np.isfinite(eep), eep, 0.0)  # European part
         use = live & (pxv > 0)
         if use.any():
             res = implied_vol(pxv[use], flag[use], fwd[use], K[use], t[use], q["rate"].to_numpy()[use], model="black76")

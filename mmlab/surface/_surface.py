@@ -264,6 +264,8 @@ def fit_surface(
     repair: bool = True,
     roots=None,
     forward: str = "auto",
+    american="auto",
+    dividends=None,
 ) -> VolSurface:
     """Fit a volatility surface to an option chain.
 
@@ -273,8 +275,9 @@ def fit_surface(
         A table from :func:`mmlab.data.load_option_chain`, or its :func:`analyze_chain` result.
     model : {'svi', 'ssvi'}
         Raw SVI per expiry (quasi-explicit fit, then arbitrage repair), or one SSVI surface.
-    discount, filters, forward
-        Passed to :func:`analyze_chain` when ``chain`` is a table.
+    discount, filters, forward, american, dividends
+        Passed to :func:`analyze_chain` when ``chain`` is a table (``american``/``dividends``:
+        de-Americanisation of American quotes).
     weights : {'spread', 'vega', 'uniform'}
         Residual weights of the SVI fits (:class:`SVISlice`).
     min_points : int, default 5
@@ -307,7 +310,9 @@ def fit_surface(
         raise ConfigError(f"model: expected 'svi' or 'ssvi', got {model!r}")
     if not (isinstance(min_points, int) and min_points >= 5):
         raise ConfigError(f"min_points: must be an int >= 5, got {min_points!r}")
-    an = chain if isinstance(chain, ChainAnalytics) else analyze_chain(chain, discount=discount, filters=filters, forward=forward)
+    an = chain if isinstance(chain, ChainAnalytics) else analyze_chain(
+        chain, discount=discount, filters=filters, forward=forward, american=american, dividends=dividends
+    )
     ex = an.expiries
     if roots is not None:
         ex = ex[ex["root"].isin(list(roots))]
