@@ -512,6 +512,24 @@ def _ex_trade_python(tick_t, aggressor, tq, t, oi, of, live, sc, acc, ff, fi, rs
             j += 1
 
 
+def _trade_hits_python(c, p, itick, oi, live, sc):
+    """Whether a public trade (code ``c``, price ``p``) can touch one of our resting orders: one
+    on the passive side at or through its price (else :func:`_ex_trade` would do nothing)."""
+    nl = sc[S_NLIVE]
+    if nl == 0:
+        return False
+    tk = _tick(p, itick)
+    buy_aggr = (c & C_BUY) != 0
+    for j in range(nl):
+        slot = live[j]
+        if buy_aggr:
+            if oi[slot, O_SIDE] == -1 and oi[slot, O_TICK] <= tk:
+                return True
+        elif oi[slot, O_SIDE] == 1 and oi[slot, O_TICK] >= tk:
+            return True
+    return False
+
+
 def _ex_depth_q_python(b, idx, q, oi, of, live, sc, best, book, cfg_f, cfg_i):
     """An exchange L2 update of side ``b`` (0 bid, 1 ask) at level ``idx``: the book, then the
     queue position of our orders at that price. True when the new best crosses one of our
@@ -1200,7 +1218,7 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
                                    cfg_i):
                         _ex_cross(b, t_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
                                   cfg_f, cfg_i, lat_resp)
-            elif kind != K_TRADE or sc[S_NLIVE] > 0:
+            elif kind != K_TRADE or _trade_hits(c, px[i_ex], itick, oi, live, sc):
                 _ex_event(i_ex, t_ex, code, px, qty, l3a, oi, of, live, sc, acc, ff, fi, rs,
                           rsf, best, book, cfg_f, cfg_i, lat_resp)
             bh[i_ex, 0] = best[0]
@@ -1224,7 +1242,7 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
                                        cfg_i):
                             _ex_cross(b, t_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
                                       cfg_f, cfg_i, lat_resp)
-                else:
+                elif kind != K_TRADE or _trade_hits(c, px[i_ex], itick, oi, live, sc):
                     _ex_event(i_ex, t_ex, code, px, qty, l3a, oi, of, live, sc, acc, ff, fi, rs,
                               rsf, best, book, cfg_f, cfg_i, lat_resp)
                 i_ex += 1
@@ -1324,15 +1342,15 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
 _FAMILY = [
     "_value", "_draw", "_tick", "_set_level", "_clear", "_mid", "_mark", "_book_fill",
     "_push_req", "_push_resp", "_first", "_pop", "_live_remove", "_ex_fill", "_ex_cross",
-    "_ex_trade", "_ex_depth_q", "_ex_request", "_lo_response", "_quote", "_side_exposure",
-    "_reconcile", "_script", "_step", "_record_step", "_ex_l3", "_ex_event", "_lo_event",
-    "run_kernel", "scan_events", "portfolio_view",
+    "_ex_trade", "_trade_hits", "_ex_depth_q", "_ex_request", "_lo_response", "_quote",
+    "_side_exposure", "_reconcile", "_script", "_step", "_record_step", "_ex_l3", "_ex_event",
+    "_lo_event", "run_kernel", "scan_events", "portfolio_view",
 ]
 
 
 #: hot-path helpers inlined into their callers (no call overhead for their many array arguments)
 _INLINE = {"_value", "_tick", "_set_level", "_mid", "_first", "_pop", "_ex_depth_q",
-           "_live_remove"}
+           "_live_remove", "_trade_hits"}
 
 
 #: entry points called from Python
