@@ -289,7 +289,7 @@ def _cases(d, n):
 
 @pytest.mark.parametrize("name, n_cases", [
     ("AAPL_2012-06-21_34200000_57600000_message_10.csv", 98),
-    ("amzn_l1_full_day/AMZN_2012-06-21_34200000_57600000_message_1.csv", 20),
+    ("amzn_l1_full_day/AMZN_2012-06-21_34200000_57600000_message_1.csv", 10),
 ])
 def test_lobster_fifo_fill_equals_raw_message_reference(data_dir, name, n_cases):
     d = read_lobster(data_dir / "lobster" / name)

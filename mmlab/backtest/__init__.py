@@ -5,6 +5,13 @@ exchange (queue position, latency, partial fills, fees, post-only rejection) and
 :class:`BacktestResult`. Our fills have **no market impact**: they never consume or move the
 replayed liquidity.
 
+L3 data (LOBSTER, :func:`mmlab.data.load_lobster`) runs as level updates, and with
+``queue_model='fifo'`` our order's place in the queue is tracked order by order (the exact size
+of the orders that reached the exchange before it); :class:`ScriptedOrders` enters given orders
+at given times. Several instruments run together with :func:`run_portfolio` (or ``run({name:
+data, ...}, ...)``): one strategy clock, per-instrument books and accounts, a shared notional
+limit and drawdown breaker, a :class:`PortfolioResult`.
+
 Option books: :func:`run_option_book` quotes an expiry with the chain quoter and delta-hedges it
 on a synthetic option stream repriced from a fitted surface along an underlying path
 (:func:`synthetic_option_stream`), with a PnL split and a per-step Greeks PnL explain.
