@@ -100,6 +100,33 @@ def test_klines_equal_pandas_resample_of_the_raw_vendor_trades(btc_path, btc_str
     assert k["volume"].sum() == pytest.approx(raw["qty"].sum(), rel=1e-12)
 
 
+def test_klines_best_bid_ask_is_the_book_ticker_in_force_at_each_close(btc_stream, btc_bars):
+    bt = btc_stream.book_ticker
+    s = bt.set_index(pd.to_datetime(bt["exch_ts"], utc=True)).sort_index(kind="stable")
+    # updates before the first bar are in force at its close too: fold them into bar 0
+    t0 = btc_bars.index[0]
+    s.index = s.index.where(s.index >= t0, t0)
+    last = s[["bid_px", "ask_px"]].resample("1s").last().ffill()
+    last = last.reindex(btc_bars.index)
+    np.testing.assert_array_equal(btc_bars["best_bid"].to_numpy(), last["bid_px"].to_numpy())
+    np.testing.assert_array_equal(btc_bars["best_ask"].to_numpy(), last["ask_px"].to_numpy())
+    assert np.all(btc_bars["best_bid"] < btc_bars["best_ask"])
+
+
+def test_competition_factor_narrows_bar_quotes_to_the_market(btc_bars):
+    wide = adaptive_cfg(maker_fee=0.0, vol_ref=None)
+    comp = adaptive_cfg(maker_fee=0.0, vol_ref=None, competition_weight=1.0,
+                        competition_min=0.3)
+    a = bar_market_making(btc_bars, wide, engine="numpy").bars
+    b = bar_market_making(btc_bars, comp, engine="numpy").bars
+    w_a = (a["ask"] - a["bid"]).to_numpy()[1:]
+    w_b = (b["ask"] - b["bid"]).to_numpy()[1:]
+    # BTC's book is one tick wide: the factor sits at its floor, 0.3 x 10 = 3 (+ tick rounding)
+    assert np.nanmax(w_b) <= 3.0 + 0.2 + 1e-9 and np.nanmin(w_a) >= 10.0 - 1e-9
+    vb = bar_market_making(btc_bars, comp)
+    assert_same(vb, bar_market_making(btc_bars, comp, engine="numpy"))
+
+
 def test_klines_first_bar_is_the_first_vendor_trades():
     # usdm_btcusdt_20240808.gz lines 3 and 9: the first two trades, T = ...256322 and ...256344
     # ms, both at 61800.30 (0.006 and 0.199 BTC) in the bar opening 2024-08-08 23:54:16 UTC
@@ -197,15 +224,16 @@ def test_bad_bars_and_configs():
 
 @pytest.mark.parametrize("engine", ["numpy", "vectorbt"])
 def test_changing_future_bars_does_not_change_past_quotes_or_fills(btc_bars, engine):
-    cfg = adaptive_cfg()
+    cfg = adaptive_cfg(maker_fee=0.0, competition_weight=1.0, competition_min=0.3)
     base = bar_market_making(btc_bars, cfg, engine=engine)
     k = 150
     fut = btc_bars.copy()
     rng = np.random.default_rng(5)
     shift = rng.normal(0.0, 20.0, len(fut) - k - 1).cumsum()
-    for c in ("open", "high", "low", "close"):
+    for c in ("open", "high", "low", "close", "best_bid", "best_ask"):
         fut.loc[fut.index[k + 1:], c] += shift
     fut.loc[fut.index[k + 1:], "high"] += 7.0
+    fut.loc[fut.index[k + 1:], "best_ask"] += 3.0
     alt = bar_market_making(fut, cfg, engine=engine)
     a = base.fills[base.fills["bar"] <= k][FILL_COLS].to_numpy()
     b = alt.fills[alt.fills["bar"] <= k][FILL_COLS].to_numpy()
@@ -288,9 +316,11 @@ def test_vectorbt_equals_twin_random_walks(seed, base, skew, qmax, rule):
 def test_twin_direct_call_matches_result(btc_bars):
     cfg = adaptive_cfg()
     ref, vol = bar_reference(btc_bars["close"].to_numpy(), cfg.vol_window)
+    bb = np.r_[np.nan, btc_bars["best_bid"].to_numpy()[:-1]]
+    ba = np.r_[np.nan, btc_bars["best_ask"].to_numpy()[:-1]]
     q, f = bar_mm_python(btc_bars["high"].to_numpy(), btc_bars["low"].to_numpy(),
-                         btc_bars["n_trades"].to_numpy() > 0, ref, vol, cfg.quoting.params(),
-                         0.1, cfg.fee_rate, False)
+                         btc_bars["n_trades"].to_numpy() > 0, ref, vol, bb, ba,
+                         cfg.quoting.params(), 0.1, cfg.fee_rate, False)
     res = bar_market_making(btc_bars, cfg, engine="numpy")
     np.testing.assert_array_equal(f, res.fills[FILL_COLS].to_numpy())
     df = res.to_frame()
@@ -315,7 +345,7 @@ def test_compare_bar_vs_event_table_and_bar_pnl_from_fills(btc_stream):
     assert t.loc["event", "fills"] == es["n_fills"]
     assert t.loc["event", "final_position"] == es["final_position"]
     last_close = None
-    for name, r in cmp.bars.items():
+    for name, r in cmp.runs.items():
         f = r.fills
         bars = r.bars
         last_close = bars["close"].iloc[-1]
@@ -329,9 +359,9 @@ def test_compare_bar_vs_event_table_and_bar_pnl_from_fills(btc_stream):
         assert t.loc[name, "fills"] == len(f) == t.loc[name, "buys"] + t.loc[name, "sells"]
         # the vectorbt portfolio agrees with the fills
         assert r.portfolio.total_profit() == pytest.approx(pnl, abs=1e-9 * r.init_cash)
-    assert last_close == cmp.bars["bar_fixed_touch"].bars["close"].iloc[-1]
+    assert last_close == cmp.runs["bar_fixed_touch"].bars["close"].iloc[-1]
     # the same period for both: the event strategy runs from the first bar's open
-    assert cmp.event.steps["ts"].iloc[0] == int(cmp.bars["bar_adaptive"].bars["ts"].iloc[0]) \
+    assert cmp.event.steps["ts"].iloc[0] == int(cmp.runs["bar_adaptive"].bars["ts"].iloc[0]) \
         + 1_000_000_000
     s = cmp.summary()
     assert s["bar_fills"] == t.loc["bar_fixed_touch", "fills"]

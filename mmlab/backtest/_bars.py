@@ -42,22 +42,22 @@ def freq_ns(freq) -> int:
 
 
 def _trades_frame(trades):
-    """The trades table (and its source file, for messages) from a frame, stream or path."""
+    """The trades table, the bookTicker table (or None) and the source file (for messages)."""
     if isinstance(trades, pd.DataFrame):
-        return trades, None
+        return trades, None, None
     if hasattr(trades, "trades") and isinstance(trades.trades, pd.DataFrame):
         files = getattr(trades, "files", None)
-        return trades.trades, (files[0] if files else None)
+        return trades.trades, getattr(trades, "book_ticker", None), (files[0] if files else None)
     if isinstance(trades, str | Path) or (isinstance(trades, list | tuple) and trades):
         from mmlab.data import read_binance
 
         s = read_binance(trades, check_crossed=False)
-        return s.trades, s.files[0]
+        return s.trades, s.book_ticker, s.files[0]
     raise ConfigError("trades: expected a trades DataFrame (px, qty, exch_ts), a BinanceStream "
                       f"or Binance file path(s), got {type(trades).__name__}")
 
 
-def klines(trades, freq="1s", *, time: str = "exch_ts") -> pd.DataFrame:
+def klines(trades, freq="1s", *, time: str = "exch_ts", book=None) -> pd.DataFrame:
     """OHLCV bars (klines) from trades.
 
     Parameters
@@ -71,6 +71,11 @@ def klines(trades, freq="1s", *, time: str = "exch_ts") -> pd.DataFrame:
     time : str, default ``'exch_ts'``
         The timestamp column (``'exch_ts'`` = Binance's trade time ``T``, as Binance klines;
         ``'local_ts'`` for the recorder's clock).
+    book : DataFrame, optional
+        Best bid/ask updates (``bid_px``, ``ask_px`` and the ``time`` column), by default the
+        stream's ``book_ticker`` table when ``trades`` is a stream or a path; then the bars also
+        have ``best_bid``, ``best_ask``: the quote in force at the bar's close (the last update
+        at or before it, carried over bars without one; NaN before the first).
 
     Returns
     -------
@@ -98,7 +103,9 @@ def klines(trades, freq="1s", *, time: str = "exch_ts") -> pd.DataFrame:
     [[10.0, 11.0, 10.0, 11.0, 3.0, 2.0], [9.0, 9.0, 9.0, 9.0, 1.0, 1.0],
      [9.0, 9.0, 9.0, 9.0, 0.0, 0.0], [12.0, 12.0, 12.0, 12.0, 1.0, 1.0]]
     """
-    df, src = _trades_frame(trades)
+    df, bt, src = _trades_frame(trades)
+    if book is not None:
+        bt = book
     step = freq_ns(freq)
     for c in ("px", "qty", time):
         if c not in df.columns:
@@ -157,8 +164,30 @@ def klines(trades, freq="1s", *, time: str = "exch_ts") -> pd.DataFrame:
     with np.errstate(invalid="ignore", divide="ignore"):
         out["vwap"] = np.where(n > 0, qv / np.where(vol > 0, vol, 1.0), np.nan)
     out["ts"] = t0
+    if bt is not None and len(bt):
+        out["best_bid"], out["best_ask"] = _bbo_at_close(bt, time, step, first, nbar)
     out.attrs["freq_ns"] = step
     return out
+
+
+def _bbo_at_close(bt: pd.DataFrame, time: str, step: int, first: int, nbar: int):
+    """Best bid/ask in force at each bar's close: the last update at or before it."""
+    for c in ("bid_px", "ask_px", time):
+        if c not in bt.columns:
+            raise ConfigError(f"book: missing column {c!r} (have {list(bt.columns)})")
+    ts = bt[time].to_numpy(dtype=np.int64)
+    order = np.argsort(ts, kind="stable")
+    k = np.maximum(ts[order] // step - first, 0)  # updates before the first bar seed bar 0
+    keep = k < nbar
+    k = k[keep]
+    bid = bt["bid_px"].to_numpy(dtype=np.float64)[order][keep]
+    ask = bt["ask_px"].to_numpy(dtype=np.float64)[order][keep]
+    last = np.flatnonzero(np.r_[k[1:] != k[:-1], True]) if k.size else k
+    b = np.full(nbar, np.nan)
+    a = np.full(nbar, np.nan)
+    b[k[last]] = bid[last]
+    a[k[last]] = ask[last]
+    return pd.Series(b).ffill().to_numpy(), pd.Series(a).ffill().to_numpy()
 
 
 def sp500_bars(path=None) -> pd.DataFrame:

@@ -17,7 +17,7 @@ __all__ = ["vbt_order_func"]
 
 
 @njit(cache=True)
-def vbt_order_func(c, high, low, traded, ref, vol, p, tick, fee, through, quotes):
+def vbt_order_func(c, high, low, traded, ref, vol, bb, ba, p, tick, fee, through, quotes):
     """vectorbt flexible order function of one bar.
 
     Call 0 quotes the bar from vectorbt's position at the bar's start (in whole order sizes),
@@ -32,7 +32,7 @@ def vbt_order_func(c, high, low, traded, ref, vol, p, tick, fee, through, quotes
         if i == 0 or not (ref[i] == ref[i]):
             return -1, NoOrder
         q = np.round(c.last_position[col] / size) * size
-        bid, ask = bar_quote(ref[i], q, vol[i], p, tick)
+        bid, ask = bar_quote(ref[i], q, vol[i], bb[i], ba[i], p, tick)
         quotes[i, 0] = bid
         quotes[i, 1] = ask
         if traded[i] and touched(low[i], bid, 1, through):

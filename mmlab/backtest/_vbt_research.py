@@ -6,8 +6,13 @@ The rule, bar by bar (bars ``i = 0 .. n-1``, no look-ahead: bar ``i``'s quotes u
     ref_i  = close_{i-1}                                   (no quote on bar 0)
     vol_i  = std(close_j - close_{j-1}, j = i-w .. i-1; ddof=1)   (P per sqrt(bar); NaN if < 2)
     q_i    = position at the end of bar i-1, in whole order sizes
-    bid_i, ask_i = adaptive quote (mmlab.quoting.adaptive_quote_kernel) of (ref_i, q_i, vol_i)
-                   with no book (competition factor 1), rounded out to the tick (bid down, ask up)
+    bb_i, ba_i = best bid/ask in force at bar i-1's close (columns best_bid/best_ask, e.g. from
+                 the Binance bookTicker; NaN without them: competition factor 1)
+    bid_i, ask_i = adaptive quote (mmlab.quoting.adaptive_quote_kernel) of
+                   (ref_i, q_i, vol_i, bb_i, ba_i), rounded out to the tick (bid down, ask up)
+
+so spread = base x volatility multiplier x inventory skew x competition factor, fee-floored, as
+in :mod:`mmlab.quoting._adaptive`.
 
 **Fill rule.** On a bar with at least one trade (``n_trades > 0``; every bar counts as traded
 when the frame has no ``n_trades`` column, e.g. daily index bars) the bid fills in full at its
@@ -122,18 +127,19 @@ class BarMarketMakingConfig:
 # ---------------------------------------------------------------------------------- kernels
 
 
-def bar_quote_python(ref, q, vol, p, tick):
-    """Bid and ask of one bar: the adaptive quote around ``ref`` (no book), rounded out to
-    ``tick`` (``tick <= 0``: not rounded); NaN for a side not quoted.
+def bar_quote_python(ref, q, vol, bb, ba, p, tick):
+    """Bid and ask of one bar: the adaptive quote around ``ref`` (market best bid/ask ``bb``,
+    ``ba``, NaN if unknown), rounded out to ``tick`` (``tick <= 0``: not rounded); NaN for a
+    side not quoted.
 
     Examples
     --------
     >>> p = AdaptiveSpreadConfig(base_spread=1.0).params()
-    >>> b, a = bar_quote_python(100.02, 0.0, np.nan, p, 0.1)   # 99.52 -> 99.5, 100.52 -> 100.6
+    >>> b, a = bar_quote_python(100.02, 0.0, np.nan, np.nan, np.nan, p, 0.1)  # 99.52, 100.52
     >>> round(float(b), 9), round(float(a), 9)
     (99.5, 100.6)
     """
-    bid, ask, _, _ = adaptive_quote_kernel_python(ref, q, 0.0, np.nan, np.nan, vol, p)
+    bid, ask, _, _ = adaptive_quote_kernel_python(ref, q, 0.0, bb, ba, vol, p)
     if tick > 0.0:
         bid = np.floor(bid / tick + 1e-9) * tick
         ask = np.ceil(ask / tick - 1e-9) * tick
@@ -141,9 +147,9 @@ def bar_quote_python(ref, q, vol, p, tick):
 
 
 @njit(cache=True)
-def bar_quote(ref, q, vol, p, tick):
+def bar_quote(ref, q, vol, bb, ba, p, tick):
     """Compiled :func:`bar_quote_python` (calls the compiled adaptive kernel)."""
-    bid, ask, _, _ = adaptive_quote_kernel(ref, q, 0.0, np.nan, np.nan, vol, p)
+    bid, ask, _, _ = adaptive_quote_kernel(ref, q, 0.0, bb, ba, vol, p)
     if tick > 0.0:
         bid = np.floor(bid / tick + 1e-9) * tick
         ask = np.ceil(ask / tick - 1e-9) * tick
@@ -169,7 +175,7 @@ def touched_python(extreme, quote, side, through):
 touched = njit(cache=True)(touched_python)
 
 
-def bar_mm_python(high, low, traded, ref, vol, p, tick, fee, through):
+def bar_mm_python(high, low, traded, ref, vol, bb, ba, p, tick, fee, through):
     """The bar-level fill rule in plain Python/NumPy (the twin of the vectorbt simulation).
 
     Parameters
@@ -180,6 +186,8 @@ def bar_mm_python(high, low, traded, ref, vol, p, tick, fee, through):
         Whether each bar had a trade (no fill otherwise).
     ref, vol : ndarray
         Reference price and volatility of each bar (:func:`bar_reference`; NaN ref: no quote).
+    bb, ba : ndarray
+        Market best bid/ask known at each bar's open (NaN: unknown).
     p : ndarray
         Adaptive-quoter parameters (:meth:`AdaptiveSpreadConfig.params`).
     tick, fee : float
@@ -199,7 +207,7 @@ def bar_mm_python(high, low, traded, ref, vol, p, tick, fee, through):
     >>> p = AdaptiveSpreadConfig(base_spread=2.0).params()
     >>> hi, lo = np.array([101.0, 101.0, 100.5]), np.array([99.0, 99.0, 99.5])
     >>> ref, vol = np.array([np.nan, 100.0, 100.0]), np.full(3, np.nan)
-    >>> qu, f = bar_mm_python(hi, lo, np.ones(3, bool), ref, vol, p, 0.0, 0.0, False)
+    >>> qu, f = bar_mm_python(hi, lo, np.ones(3, bool), ref, vol, vol, vol, p, 0.0, 0.0, False)
     >>> f.tolist()     # bar 1 touches both quotes (99 and 101); bar 2 neither
     [[1.0, 1.0, 99.0, 1.0, 0.0], [1.0, -1.0, 101.0, 1.0, 0.0]]
     """
@@ -212,7 +220,7 @@ def bar_mm_python(high, low, traded, ref, vol, p, tick, fee, through):
         if i == 0 or not (ref[i] == ref[i]):
             continue
         q = float(np.round(float(lots))) * size
-        bid, ask = bar_quote_python(ref[i], q, vol[i], p, tick)
+        bid, ask = bar_quote_python(ref[i], q, vol[i], bb[i], ba[i], p, tick)
         quotes[i, 0] = bid
         quotes[i, 1] = ask
         if not traded[i]:
@@ -272,9 +280,14 @@ def _prepare(bars, config):
     else:
         traded = np.ones(len(bars), dtype=bool)
     ref, vol = bar_reference(close, int(config.vol_window))
+    bb = np.full(len(bars), np.nan)
+    ba = np.full(len(bars), np.nan)
+    if "best_bid" in bars.columns and "best_ask" in bars.columns:
+        bb[1:] = bars["best_bid"].to_numpy(dtype=np.float64)[:-1]  # in force at the bar's open
+        ba[1:] = bars["best_ask"].to_numpy(dtype=np.float64)[:-1]
     p = config.quoting.params()
     tick = float(config.tick_size) if config.tick_size is not None else 0.0
-    return config, high, low, close, traded, ref, vol, p, tick
+    return config, high, low, close, traded, ref, vol, bb, ba, p, tick
 
 
 # ---------------------------------------------------------------------------------- results
@@ -428,8 +441,8 @@ def bar_market_making(bars: pd.DataFrame, config, *, engine: str = "vectorbt") -
     Parameters
     ----------
     bars : pandas.DataFrame
-        ``open, high, low, close, volume`` (and ``n_trades`` when known), e.g. :func:`klines`
-        or :func:`sp500_bars`.
+        ``open, high, low, close, volume`` (and ``n_trades`` when known; ``best_bid``,
+        ``best_ask`` for the competition factor), e.g. :func:`klines` or :func:`sp500_bars`.
     config : BarMarketMakingConfig or AdaptiveSpreadConfig
     engine : {"vectorbt", "numpy"}
         vectorbt's ``Portfolio.from_order_func`` (the portfolio is kept on the result), or the
@@ -452,14 +465,15 @@ def bar_market_making(bars: pd.DataFrame, config, *, engine: str = "vectorbt") -
     """
     if engine not in ("vectorbt", "numpy"):
         raise ConfigError(f"engine: must be 'vectorbt' or 'numpy', got {engine!r}")
-    config, high, low, close, traded, ref, vol, p, tick = _prepare(bars, config)
+    config, high, low, close, traded, ref, vol, bb, ba, p, tick = _prepare(bars, config)
     fee = config.fee_rate
     through = config.fill_rule == "through"
     size = float(p[10])
     init_cash = _init_cash(config, high, size, fee, len(bars))
     pf = None
     if engine == "numpy":
-        quotes, fills = bar_mm_python(high, low, traded, ref, vol, p, tick, fee, through)
+        quotes, fills = bar_mm_python(high, low, traded, ref, vol, bb, ba, p, tick, fee,
+                                      through)
     else:
         import vectorbt as vbt
 
@@ -470,8 +484,8 @@ def bar_market_making(bars: pd.DataFrame, config, *, engine: str = "vectorbt") -
         close_s = pd.Series(close, index=idx, name="close")
         step = bars.attrs.get("freq_ns")
         pf = vbt.Portfolio.from_order_func(
-            close_s, vbt_order_func, high, low, traded, ref, vol, p, tick, fee, through,
-            quotes, flexible=True, init_cash=init_cash, max_orders=2 * len(bars),
+            close_s, vbt_order_func, high, low, traded, ref, vol, bb, ba, p, tick, fee,
+            through, quotes, flexible=True, init_cash=init_cash, max_orders=2 * len(bars),
             freq=pd.Timedelta(int(step), "ns") if step else None)
         rec = pf.orders.values
         # vectorbt's records: side 0 = buy, 1 = sell
@@ -500,14 +514,15 @@ class BarEventComparison:
         (fill records by side), ``volume`` (quantity), ``notional``, ``final_position``,
         ``max_abs_position``, ``fees`` (negative = paid) and ``pnl`` (total, marked to market).
     event : BacktestResult
-    bars : dict of str to BarResult
+    runs : dict of str to BarResult
+        The bar runs by row name.
     notes : list of str
         What explains the differences, with the figures of this run.
     """
 
     table: pd.DataFrame
     event: object
-    bars: dict
+    runs: dict
     notes: list
     params: dict
 
@@ -537,7 +552,7 @@ class BarEventComparison:
 
         curves = {"event": self.event.equity}
         step = pd.Timedelta(int(self.params["freq_ns"]), "ns")
-        for name, r in self.bars.items():
+        for name, r in self.runs.items():
             e = r.bars["equity"]
             curves[name] = pd.Series(e.to_numpy(), index=e.index + step)  # value at bar end
         df = pd.concat(curves, axis=1).sort_index().ffill()
