@@ -158,3 +158,24 @@ def test_run_demo_prepares_data_and_renders_every_demo_set(tmp_path, monkeypatch
     assert "cboe-spy-20230914: 7292 rows, n=2" in out[0].read_text()
     assert "cboe-spy-20230914" in Catalog(tmp_path / "cat").names()
     assert messages[0].startswith("preparing data") and "MMLAB_DATA_DIR" not in __import__("os").environ
+
+
+@pytest.mark.parametrize("name", ["backtest_report", "strategy_comparison"])
+def test_backtest_report_notebooks_declare_demo_sets_on_shipped_event_data(name):
+    from mmlab.data import SHIPPED_SOURCES
+    from mmlab.manager import BACKTEST_PRESETS, dataset_product
+
+    nb = find_notebook(name)
+    sets = demo_parameter_sets(nb)
+    assert len(sets) >= 2
+    for s in sets:  # each demo set is a shipped order-book data set with presets for its product
+        assert SHIPPED_SOURCES[s["dataset"]].kind in ("binance", "lobster")
+        product = dataset_product(s["dataset"])
+        assert product in BACKTEST_PRESETS
+        assert s.get("strategy", "grid") in BACKTEST_PRESETS[product]
+    cells = json.loads(nb.read_text())["cells"]
+    assert cells[0]["cell_type"] == "markdown" and cells[0]["source"][0].startswith("# ")
+    params = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(params) == 1 and "dataset = " in "".join(params[0]["source"])
+    assert all(not c.get("outputs") for c in cells if c["cell_type"] == "code")  # stored clean
+    assert any("static_charts()" in "".join(c["source"]) for c in cells)  # offline charts
