@@ -22,12 +22,14 @@ price when ``low <= bid`` (``fill_rule='touch'``, the default: a touch fills) or
 Each fill pays ``fee x price x size`` (negative fee = rebate). The position never goes beyond
 ``max_inventory``: a side is not quoted when its fill could pass the limit (the quoter's rule),
 and both quotes of a bar are set from the position at its start. The book is marked at each
-bar's close. No queue, no latency, no partial fills, no market impact: bar fills are optimistic
-(see :func:`compare_bar_vs_event`).
+bar's close. No queue, no latency, no partial fills, no market impact: a reached quote fills in
+full as if first in the queue, so bar fills are optimistic per quote (see
+:func:`compare_bar_vs_event` for the event engine on the same period).
 
 The same rule runs in vectorbt (``vbt.Portfolio.from_order_func`` with a flexible order function:
 up to two orders a bar, the quotes computed inside the simulation from vectorbt's position) and in
-a plain Python/NumPy twin (:func:`bar_mm_python`); the tests check they agree exactly.
+a plain Python/NumPy twin (:func:`bar_mm_python`); the tests check that their fills and quotes
+are identical and that vectorbt's portfolio value is the twin's equity (to rounding).
 """
 
 from __future__ import annotations
