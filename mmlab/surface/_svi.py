@@ -245,23 +245,34 @@ def qe_inner_ws_python(k, wt, omega, m, sigma, a_lo, a_hi, out, ws, iws):
     rr = ws[39:42]
     free = iws[0:3]
     sts = iws[3:6]
-    for p in range(3):
-        r[p] = 0.0
-        for q in range(3):
-            M[p, q] = 0.0
+    # normal equations M x = r with f = (1, (s + y)/2, (s - y)/2), accumulated in scalars
+    # (each sum term by term as wi * f[p] * f[q]; the factors 1.0 are exact)
+    m00 = m01 = m02 = m11 = m12 = m21 = m22 = 0.0
+    r0 = r1 = r2 = 0.0
     c0 = 0.0
     for i in range(n):
         y = (k[i] - m) / sigma
         s = math.sqrt(1.0 + y * y)
-        f[0] = 1.0
-        f[1] = 0.5 * (s + y)
-        f[2] = 0.5 * (s - y)
+        f1 = 0.5 * (s + y)
+        f2 = 0.5 * (s - y)
         wi = omega[i]
-        for p in range(3):
-            r[p] += wi * f[p] * wt[i]
-            for q in range(3):
-                M[p, q] += wi * f[p] * f[q]
-        c0 += wi * wt[i] * wt[i]
+        w_ = wt[i]
+        r0 += wi * w_
+        r1 += wi * f1 * w_
+        r2 += wi * f2 * w_
+        m00 += wi
+        m01 += wi * f1
+        m02 += wi * f2
+        m11 += wi * f1 * f1
+        m12 += wi * f1 * f2
+        m21 += wi * f2 * f1
+        m22 += wi * f2 * f2
+        c0 += wi * w_ * w_
+    f[0] = 1.0
+    r[0], r[1], r[2] = r0, r1, r2
+    M[0, 0], M[0, 1], M[0, 2] = m00, m01, m02
+    M[1, 0], M[1, 1], M[1, 2] = m01, m11, m12
+    M[2, 0], M[2, 1], M[2, 2] = m02, m21, m22
     scale = M[0, 0] + M[1, 1] + M[2, 2] + 1e-300
     lo[0] = a_lo
     lo[1] = 0.0
@@ -372,8 +383,9 @@ def qe_nelder_mead_python(k, wt, omega, z0, step, lo, hi, a_lo, a_hi, xatol, max
 
     Standard coefficients (reflection 1, expansion 2, contraction 1/2, shrink 1/2); trial points
     are clipped to the box ``[lo, hi]``.  Stops when the simplex is smaller than ``xatol`` in
-    both coordinates and its objective values agree to 1e-12 relative, or after ``maxiter``
-    iterations.
+    both coordinates and its objective values agree to 1e-12 relative, when an iteration leaves
+    the simplex exactly unchanged (collapsed to a point whose objective values still differ in
+    the last digits: every further iteration would repeat it), or after ``maxiter`` iterations.
 
     Parameters
     ----------
@@ -411,7 +423,22 @@ def qe_nelder_mead_python(k, wt, omega, z0, step, lo, hi, a_lo, a_hi, xatol, max
     xr = np.empty(2)
     xe = np.empty(2)
     xc = np.empty(2)
-    for _ in range(maxiter):
+    Pp = np.empty((3, 2))
+    Fp = np.empty(3)
+    for it in range(maxiter):
+        if it > 0:
+            # a step that changed nothing will change nothing again (the iteration is
+            # deterministic): stop, with the result maxiter iterations would give
+            same = True
+            for i in range(3):
+                if F[i] != Fp[i] or P[i, 0] != Pp[i, 0] or P[i, 1] != Pp[i, 1]:
+                    same = False
+            if same:
+                break
+        for i in range(3):
+            Fp[i] = F[i]
+            Pp[i, 0] = P[i, 0]
+            Pp[i, 1] = P[i, 1]
         # order the simplex
         for i in range(1, 3):
             j = i
