@@ -24,12 +24,16 @@ Notes
 -----
 Rates for option chains: a flat continuously compounded rate; by default the SOFR fixing of the
 chain's date converted from ACT/360 simple, ``r = 365 ln(1 + s / 360)``; 0 for Deribit (its
-options are marked undiscounted on the future). Commodity futures carry no optionality in the
-shipped data: their "Greeks" are a delta of one contract (1,000 barrels) on its settle. Treasury
-par yields give each tenor's par-bond modified duration ``D = (1 - (1 + y/2)^(-2n)) / y``
-(semi-annual coupon equal to the yield, priced at par; the bills are treated the same way) and a
-DV01 of ``D x 1e-4`` per unit of notional. When ``mmlab.rates`` or ``mmlab.commodities``
-provide curve objects, those should replace these tables.
+options are marked undiscounted on the future). The WTI curve is :func:`mmlab.commodities.
+futures_curve` (roll ranks mapped to contract months) with each month's realised volatility
+(:func:`mmlab.commodities.contract_history`, log-returns of the same contract, annualised with
+252 days; a non-positive settle's return is left out); a futures position's Greek is its delta,
+one contract of 1,000 barrels on its settle. Treasury par yields give the bootstrapped curve
+(:func:`mmlab.rates.treasury_curve`: zero rates, discount factors) and each tenor's par-bond
+modified duration ``D = (1 - (1 + y/2)^(-2n)) / y`` (semi-annual coupon equal to the yield,
+priced at par; the bills are treated the same way), a DV01 of ``D x 1e-4`` per unit of notional.
+The USD SOFR swap curve (:func:`mmlab.rates.swap_curve`) gives par swap rates and each tenor's
+DV01 per unit notional of a payer swap (:meth:`mmlab.rates.Swap.dv01`, annuity method).
 """
 
 from __future__ import annotations
@@ -62,7 +66,7 @@ __all__ = sorted(
 
 _NS_PER_DAY = 86_400_000_000_000
 ASSET_CLASSES = ("commodity", "crypto", "equity", "rates")
-_KINDS = ("options", "events", "futures_curve", "par_curve", "fixings")
+_KINDS = ("options", "events", "futures_curve", "par_curve", "swap_curve", "fixings")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +81,7 @@ class Product:
         One of ``'equity'``, ``'crypto'``, ``'commodity'``, ``'rates'``.
     kind : str
         What its data is: ``'options'`` (chains), ``'events'`` (order book + trades),
-        ``'futures_curve'``, ``'par_curve'`` or ``'fixings'``.
+        ``'futures_curve'``, ``'par_curve'``, ``'swap_curve'`` or ``'fixings'``.
     datasets : tuple of str
         Catalog names (:data:`mmlab.data.SHIPPED_SOURCES`).
     instrument : str
@@ -120,6 +124,7 @@ PRODUCTS: Mapping[str, Product] = MappingProxyType(dict([
     _p("UST", "rates", "par_curve",
        ["ust-par-yields-1990-2023", "ust-par-yields-2024", "ust-par-yields-2025"]),
     _p("SOFR", "rates", "fixings", ["sofr-2018-2025"]),
+    _p("USD-SOFR-SWAP", "rates", "swap_curve", ["usd-swap-quotes-20231019"]),
 ]))  # fmt: skip
 
 _SOFR = "sofr-2018-2025"
@@ -453,6 +458,8 @@ class PricingCycle:
         (:func:`mmlab.risk.aggregate_greeks`) and ``dv01`` (USD per basis point).
     positions : pandas.DataFrame
         The book with the per-unit Greeks and prices it was aggregated from.
+    yield_curves : dict
+        ``symbol -> mmlab.rates.Curve`` of the rate products (Treasury, SOFR swap curve).
     """
 
     asof: pd.Timestamp
@@ -462,6 +469,7 @@ class PricingCycle:
     curves: dict
     greeks: pd.DataFrame
     positions: pd.DataFrame
+    yield_curves: dict = field(default_factory=dict)
 
     def summary(self) -> pd.DataFrame:
         """The per-product table."""
@@ -659,7 +667,7 @@ class MarketMakingProjectManager:
         return an, surf, curve, qt, rate
 
     def _price_futures(self, symbol, name, asof_ns):
-        from mmlab.data import cl_contract_on, cl_expiry
+        from mmlab.commodities import contract_history, futures_curve
 
         wide = self.catalog.load(name)
         idx = pd.DatetimeIndex(wide.index)
@@ -667,34 +675,26 @@ class MarketMakingProjectManager:
         upto = wide[idx.asi8 <= asof_ns]
         if upto.empty:
             raise DataError(f"{symbol}: no settle on or before {_utc(asof_ns)} in {name}")
-        day = pd.Timestamp(upto.index[-1])
-        row = upto.iloc[-1]
-        hist = upto.iloc[-(self.config.vol_window + 1):]
-        # realised vol per contract: log-returns of the same delivery month, not of the rank
-        months = [[cl_contract_on(d, r + 1) for r in range(hist.shape[1])] for d in hist.index]
+        fc = futures_curve(upto.index[-1], settles=wide)
+        t = fc.to_frame()
         rows = []
-        for r, col in enumerate(wide.columns):
-            ym = cl_contract_on(day, r + 1)
-            px = []
-            for i, d in enumerate(hist.index):
-                if ym in months[i]:
-                    px.append(float(hist.iloc[i, months[i].index(ym)]))
-                else:
-                    px.append(np.nan)
-            p = np.asarray(px)
+        for code, r in t.iterrows():
+            # realised vol of this contract month (not of the rank, which rolls)
+            h = contract_history(code, settles=upto).iloc[-(self.config.vol_window + 1):]
+            p = h.to_numpy(dtype=float)
             with np.errstate(invalid="ignore", divide="ignore"):
                 lr = np.diff(np.log(np.where(p > 0, p, np.nan)))
             lr = lr[np.isfinite(lr)]
             vol = float(np.std(lr, ddof=1) * math.sqrt(252.0)) if lr.size >= 2 else np.nan
-            exp = cl_expiry(*ym)
-            rows.append({"contract": col, "delivery": f"{ym[0]}-{ym[1]:02d}", "expiry": exp,
-                         "T": (exp.value - asof_ns) / (365.0 * _NS_PER_DAY),
-                         "forward": float(row[col]), "realised_vol": vol, "n_returns": int(lr.size)})
-        curve = pd.DataFrame(rows)
-        return curve, day.tz_localize("UTC") if day.tzinfo is None else day
+            rows.append({"contract": r["symbol"], "code": code,
+                         "delivery": f"{int(r['year'])}-{int(r['month']):02d}",
+                         "expiry": r["expiry"], "T": float(r["t"]), "forward": float(r["settle"]),
+                         "realised_vol": vol, "n_returns": int(lr.size)})
+        return pd.DataFrame(rows), fc.valuation
 
     def _price_par_curve(self, symbol, names, asof_ns):
         from mmlab.data import TREASURY_TENORS
+        from mmlab.rates import treasury_curve
 
         frames = [self.catalog.load(n) for n in names]
         wide = pd.concat(frames).sort_index()
@@ -709,9 +709,34 @@ class MarketMakingProjectManager:
         years = np.array([float(label_years[t]) for t in row.index])
         y = row.to_numpy(dtype=float)
         dur = par_bond_duration(y, years)
-        curve = pd.DataFrame({"tenor": row.index, "tenor_years": years, "par_yield": y,
-                              "modified_duration": dur, "dv01_per_unit": dur * 1e-4})
-        return curve, day.tz_localize("UTC") if day.tzinfo is None else day
+        curve = treasury_curve(day, yields=row)
+        tt = np.minimum(curve.times([day + pd.DateOffset(months=round(12 * x)) for x in years]),
+                        curve.times(curve.max_date))
+        out = pd.DataFrame({"tenor": row.index, "tenor_years": years, "par_yield": y,
+                            "zero_rate": np.asarray(curve.zero_rate(tt, "semiannual"), dtype=float),
+                            "discount": np.asarray(curve.discount(tt), dtype=float),
+                            "modified_duration": dur, "dv01_per_unit": dur * 1e-4})
+        return out, (day.tz_localize("UTC") if day.tzinfo is None else day), curve
+
+    _SWAP_TENORS = ("1Y", "2Y", "3Y", "5Y", "7Y", "10Y", "15Y", "20Y", "30Y")
+
+    def _price_swap_curve(self, symbol, name, asof_ns):
+        from mmlab.rates import Swap, swap_curve
+
+        q = self.catalog.load(name)
+        day = pd.Timestamp(q["as_of"].iloc[0])
+        day = day.tz_localize("UTC") if day.tzinfo is None else day.tz_convert("UTC")
+        if day.value > asof_ns:
+            raise DataError(f"{symbol}: no swap quotes on or before {_utc(asof_ns)} ({name}: {day.date()})")
+        curve = swap_curve(day.tz_localize(None), quotes=q)
+        rows = []
+        for tenor in self._SWAP_TENORS:
+            sw = Swap(curve, tenor, notional=1.0)
+            rows.append({"tenor": tenor, "end": sw.end, "T": float(curve.times(sw.end)),
+                         "par_rate": sw.par_rate, "zero_rate": float(curve.zero_rate(sw.end)),
+                         "discount": float(curve.discount(sw.end)), "annuity": sw.annuity,
+                         "dv01_per_unit": sw.dv01()})
+        return pd.DataFrame(rows), day, curve
 
     def run_pricing_cycle(self, asof, universe=None, positions: pd.DataFrame | None = None
                           ) -> PricingCycle:
@@ -745,7 +770,7 @@ class MarketMakingProjectManager:
         asof_ns = _asof_ns(asof)
         uni = self._universe(universe)
         self.ensure_data_ready(uni)
-        chains, surfaces, curves, prods = {}, {}, {}, []
+        chains, surfaces, curves, yield_curves, prods = {}, {}, {}, {}, []
         for s in uni:
             p = PRODUCTS[s]
             if p.kind == "options":
@@ -761,10 +786,16 @@ class MarketMakingProjectManager:
                 info = {"dataset": p.datasets[0], "data_time": day, "rate": np.nan,
                         "rows": len(curve)}
             elif p.kind == "par_curve":
-                curve, day = self._price_par_curve(s, p.datasets, asof_ns)
+                curve, day, ycurve = self._price_par_curve(s, p.datasets, asof_ns)
                 self._stale(s, day.value, asof_ns, ",".join(p.datasets))
-                curves[s] = curve
+                curves[s], yield_curves[s] = curve, ycurve
                 info = {"dataset": ",".join(p.datasets), "data_time": day, "rate": np.nan,
+                        "rows": len(curve)}
+            elif p.kind == "swap_curve":
+                curve, day, ycurve = self._price_swap_curve(s, p.datasets[0], asof_ns)
+                self._stale(s, day.value, asof_ns, p.datasets[0])
+                curves[s], yield_curves[s] = curve, ycurve
+                info = {"dataset": p.datasets[0], "data_time": day, "rate": np.nan,
                         "rows": len(curve)}
             elif p.kind == "fixings":
                 fx = self.catalog.load(p.datasets[0])
@@ -793,7 +824,7 @@ class MarketMakingProjectManager:
                 columns=["delta_units", "dollar_delta", "dollar_gamma_1pct", "vega_per_point",
                          "theta_per_day", "dv01"], index=pd.Index([], name="underlying"))
         return PricingCycle(_utc(asof_ns), pd.DataFrame(prods), chains, surfaces, curves,
-                            greeks, book)
+                            greeks, book, yield_curves)
 
     def _book_greeks(self, positions, curves, chains) -> pd.DataFrame:
         cols = ["underlying", "qty", "multiplier", "underlying_px", "delta", "gamma", "vega",
@@ -834,6 +865,8 @@ class MarketMakingProjectManager:
                             "theta": float(h["theta"]), "dv01": 0.0})
             elif kind == "futures_curve":
                 c = curves[s].set_index("contract")
+                if pos.get("contract") in set(curves[s]["code"]):
+                    c = curves[s].set_index("code")
                 if pos.get("contract") not in c.index:
                     raise ConfigError(f"positions: row {i}: contract {pos.get('contract')!r} not "
                                       f"on the {s} curve")
@@ -841,12 +874,12 @@ class MarketMakingProjectManager:
                 out.append({"underlying": s, "qty": qty, "multiplier": mult,
                             "underlying_px": float(c.loc[pos["contract"], "forward"]),
                             "delta": 1.0, "gamma": 0.0, "vega": 0.0, "theta": 0.0, "dv01": 0.0})
-            elif kind == "par_curve":
+            elif kind in ("par_curve", "swap_curve"):
                 c = curves[s].set_index("tenor")
                 if pos.get("tenor") not in c.index:
                     raise ConfigError(f"positions: row {i}: tenor {pos.get('tenor')!r} not on "
                                       f"the {s} curve")
-                # a par bond of notional qty: price 1 per unit, no equity-style delta
+                # a par bond (or, on the swap curve, a payer swap) of notional qty: rate risk only
                 out.append({"underlying": s, "qty": qty, "multiplier": 1.0, "underlying_px": 1.0,
                             "delta": 0.0, "gamma": 0.0, "vega": 0.0, "theta": 0.0,
                             "dv01": qty * float(c.loc[pos["tenor"], "dv01_per_unit"])})

@@ -13,7 +13,12 @@ import pytest
 import mmlab
 from mmlab._paths import shipped
 from mmlab.backtest import GridStrategy, run
-from mmlab.data import load_option_chain, load_treasury_par_yields, load_wti_settles
+from mmlab.data import (
+    load_option_chain,
+    load_swap_quotes,
+    load_treasury_par_yields,
+    load_wti_settles,
+)
 from mmlab.errors import ConfigError, DataError
 from mmlab.manager import (
     PRODUCTS,
@@ -44,7 +49,7 @@ def cycle(mgr):
     book = pd.DataFrame([
         {"symbol": "SPY", "qty": 10, "expiry": "2023-10-20", "strike": 450.0, "right": "C"},
         {"symbol": "SPY", "qty": -4, "expiry": "2023-10-20", "strike": 440.0, "right": "P"},
-        {"symbol": "CL", "qty": -3, "contract": "CL02"},
+        {"symbol": "CL", "qty": -3, "contract": "CLX23"},  # = CL02 on 2023-09-14
         {"symbol": "UST", "qty": 1_000_000, "tenor": "10Y"},
     ])
     return mgr.run_pricing_cycle("2023-09-14", ("SPY", "CL", "UST", "SOFR"), positions=book)
@@ -137,7 +142,7 @@ def test_pricing_cycle_futures_and_par_curve(cycle, mgr):
     row = wti.loc["2023-09-14"]
     np.testing.assert_allclose(cl["forward"].to_numpy(), row.to_numpy(dtype=float))
     # CL01 on 2023-09-14 is the Oct 2023 contract, last trade 2023-09-20 (CME rule, 25th - 3 bd)
-    assert cl.loc["CL01", "delivery"] == "2023-10"
+    assert cl.loc["CL01", "delivery"] == "2023-10" and cl.loc["CL02", "code"] == "CLX23"
     assert cl.loc["CL01", "expiry"] == pd.Timestamp("2023-09-20 18:30", tz="UTC")
     assert (cl["realised_vol"].between(0.05, 1.0)).all()
     # the day WTI went negative: CL01 (May 2020) settled at -37.63 on 2020-04-20 (NYMEX); its
@@ -150,6 +155,23 @@ def test_pricing_cycle_futures_and_par_curve(cycle, mgr):
     # Treasury daily par yield curve, 2023-09-14: 10Y 4.29 % (the shipped file's row)
     assert ust.loc["10Y", "par_yield"] == par.loc["2023-09-14", "10Y"] == pytest.approx(0.0429)
     assert cycle.curves["SOFR"]["fixing"].iloc[0] == pytest.approx(0.053)
+    # the bootstrapped Treasury curve (mmlab.rates) discounts the 10-year near its par yield
+    assert ust.loc["10Y", "zero_rate"] == pytest.approx(0.0429, abs=0.0015)
+    assert cycle.yield_curves["UST"].discount(0.0) == pytest.approx(1.0)
+
+
+def test_pricing_cycle_sofr_swap_curve(mgr):
+    cyc = mgr.run_pricing_cycle("2023-10-19", ("USD-SOFR-SWAP",), positions=pd.DataFrame(
+        [{"symbol": "USD-SOFR-SWAP", "qty": 1_000_000, "tenor": "10Y"}]))
+    sw = cyc.curves["USD-SOFR-SWAP"].set_index("tenor")
+    quotes = load_swap_quotes(shipped("rates", "usd_swap_curve_quotes_2023-10-19.json"))
+    q = quotes[quotes["instrument"] == "swap"].set_index("tenor")["rate"]
+    # pillar swaps reprice their quotes (the file's s10y = 4.57 %, s2y = 4.96 %)
+    for tenor in ("2Y", "5Y", "10Y", "30Y"):
+        assert sw.loc[tenor, "par_rate"] == pytest.approx(q[tenor], abs=1e-8), tenor
+    # DV01 of a $1mm payer = notional x annuity x 1e-4
+    assert cyc.greeks.loc["USD-SOFR-SWAP", "dv01"] == pytest.approx(1e6 * sw.loc["10Y", "annuity"] * 1e-4)
+    assert 750 < cyc.greeks.loc["USD-SOFR-SWAP", "dv01"] < 850
 
 
 def test_par_bond_duration_against_quantlib():
