@@ -10,7 +10,8 @@ allocations cannot hide another's):
 
 1. load the events (``EVENT_DTYPE``, 64 bytes an event) and keep only the array;
 2. warm the compiled engine on a tiny synthetic stream (numba loads its on-disk cache: a fixed
-   cost per process, not per backtest) and ``gc.collect()``;
+   cost per process, not per backtest), ``gc.collect()`` and glibc's ``malloc_trim(0)`` (free
+   heap left by the loading goes back to the system, so the run cannot reuse it unseen);
 3. read ``VmRSS`` from ``/proc/self/status`` (the baseline, which holds the array), then reset the
    kernel's high-water mark by writing ``5`` to ``/proc/self/clear_refs`` (Linux >= 4.0);
 4. run the backtest as a sweep task does: ``run(events, strategy, **settings).summary()``,
@@ -61,6 +62,17 @@ def _status() -> dict:
     return out
 
 
+def _trim() -> None:
+    """Give the heap's free pages back to the system (glibc ``malloc_trim(0)``), so that memory
+    freed while loading cannot be reused silently by the backtest and hide its allocations."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the baseline may then include free heap
+        pass
+
+
 def _load(spec: dict):
     if spec["kind"] == "synthetic":
         from mmlab.data import synthetic
@@ -83,6 +95,7 @@ def measure(name: str) -> dict:
     gc.collect()
     warm_worker()
     gc.collect()
+    _trim()
     base = _status()["VmRSS"]
     with open("/proc/self/clear_refs", "w") as fh:
         fh.write("5")  # reset VmHWM to the current resident set
