@@ -8,8 +8,9 @@
 ``run_pricing_cycle()``    as of an instant: option chains analysed (parity forwards, Black-76
                            vols and Greeks, :func:`mmlab.surface.analyze_chain`) and their
                            surfaces fitted (:func:`mmlab.pricing.fit_surface`); the WTI futures
-                           curve with realised vols; the Treasury par curve with par-bond DV01s;
-                           a position book's Greeks in dollars (:func:`mmlab.risk.aggregate_greeks`)
+                           curve with realised vols; the Treasury and SOFR swap curves with
+                           DV01s; a position book's Greeks in dollars
+                           (:func:`mmlab.risk.aggregate_greeks`)
 ``run_trading_cycle()``    one paper quoting session on a recorded feed (:class:`mmlab.runtime.
                            PaperSession`: order manager, risk ladder, paper venue); paper only
 ``run_backtest()``         the event-replay backtest (:func:`mmlab.backtest.run`) on the data set
@@ -39,7 +40,7 @@ DV01 per unit notional of a payer swap (:meth:`mmlab.rates.Swap.dv01`, annuity m
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -381,8 +382,8 @@ class _FixedSpreadQuoter:
 
 def _session_strategy(strategy):
     """A ``quote(MarketState)`` object from a strategy, a config or a backtest grid."""
-    from mmlab.backtest import GridStrategy
     from mmlab import quoting as Q
+    from mmlab.backtest import GridStrategy
 
     if isinstance(strategy, Mapping):
         strategy, _ = strategy_from_parameters(strategy)
@@ -892,8 +893,9 @@ class MarketMakingProjectManager:
         uni = _check_universe(universe)
         non_events = [s for s in uni if PRODUCTS[s].kind != "events"]
         if non_events:
+            events = sorted(k for k, p in PRODUCTS.items() if p.kind == "events")
             raise ConfigError(f"universe: {non_events} carry no order-book events to replay; "
-                              f"event products: {sorted(k for k, p in PRODUCTS.items() if p.kind == 'events')}")
+                              f"event products: {events}")
         ds = self.datasets(uni, start_ns, end_ns)
         if ds.empty:
             have = self.datasets(uni)

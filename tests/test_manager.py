@@ -134,6 +134,7 @@ def test_pricing_cycle_matches_mmlab_surface(cycle):
     fitted = c[c["status"] == "fitted"]
     assert (fitted["atm_vol_fit"] - fitted["atm_vol_market"]).abs().median() < 0.01
     assert cycle.to_frame()["symbol"].iloc[0] == "SPY"
+    assert len(cycle.plot()) == 1  # one option product: one ATM term-structure curve
 
 
 def test_pricing_cycle_futures_and_par_curve(cycle, mgr):
