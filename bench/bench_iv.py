@@ -90,13 +90,19 @@ def chain_rows(repeats, pvv):
     from mmlab.surface import analyze_chain, fit_surface
 
     out = []
-    for name, rate, label in [("cboe_spx_2023-09-14.csv", 0.053, "SPX 2023-09-14"),
-                              ("cboe_spy_2023-09-14.csv", 0.053, "SPY 2023-09-14 (American)")]:
+    # SPY: the declared 2023-09-15 dividend, then quarterly ex-dates with a projected USD 1.75
+    # (as in tests/test_surface.py)
+    spy_divs = [("2023-09-15", 1.583)] + [
+        (d, 1.75) for d in ["2023-12-15", "2024-03-15", "2024-06-21", "2024-09-20", "2024-12-20",
+                            "2025-03-21", "2025-06-20", "2025-09-19", "2025-12-19"]]
+    for name, rate, label, divs in [
+            ("cboe_spx_2023-09-14.csv", 0.053, "SPX 2023-09-14", None),
+            ("cboe_spy_2023-09-14.csv", 0.053, "SPY 2023-09-14 (American)", spy_divs)]:
         path = shipped("options", name)
 
-        def full(path=path, rate=rate):
+        def full(path=path, rate=rate, divs=divs):
             ch = load_option_chain(path)
-            return fit_surface(analyze_chain(ch, discount=rate))
+            return fit_surface(analyze_chain(ch, discount=rate, dividends=divs))
 
         surf = full()  # warm: numba caches, QuantLib, file cache
         ch = load_option_chain(path)
@@ -118,7 +124,8 @@ def chain_rows(repeats, pvv):
 
         t_full, surf, t_ref, _ = _paired_median(full, ref, repeats)
         t_load, _ = _median_time(lambda path=path: load_option_chain(path), repeats)
-        t_an, an = _median_time(lambda ch=ch, rate=rate: analyze_chain(ch, discount=rate), repeats)
+        t_an, an = _median_time(lambda ch=ch, rate=rate, divs=divs: analyze_chain(ch, discount=rate, dividends=divs),
+                                repeats)
         t_fit, _ = _median_time(lambda an=an: fit_surface(an), repeats)
         rep = surf.report()
         fitted = rep[rep["status"] == "fitted"]

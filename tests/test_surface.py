@@ -156,7 +156,11 @@ _ALL_CHAINS = {
     # (cboe_spx_2023-09-14.csv: min 97.8 %, covered by the tests above)
     "cboe_ndx_2022-02-04.csv": (0.0008, set()),  # min 100 %
     # SPXW 2022-02-07 (Monday PM, 3 calendar days over a weekend, 31 quotes): 64.5 %; a raw SVI
-    # slice does not follow that smile's curvature within its 0.1-0.3 vol-point spreads
+    # slice does not follow that smile's curvature within its 0.1-0.3 vol-point spreads: the put
+    # side flattens below k = -0.015 (4410-4425 at 0.167-0.170) while 4430-4480 fall steeply.
+    # Not a clock effect: a slice is fitted in total variance, which the Black-76 prices fix
+    # whatever year fraction is used (trading time or the exact AM/PM instant rescale w and T
+    # alike, discounting aside), and this first slice has no calendar constraint to move it.
     "cboe_spx_2022-02-04.csv": (0.0008, {"2022-02-07"}),
     # SPY options are American: de-Americanised (early-exercise premium of a BBS tree taken out,
     # SPY's dividends below) every expiry is inside; min 81.8 % (2023-09-18, 11 quotes), 2023-12-15
