@@ -483,8 +483,9 @@ class PricingCycle:
         return df[["symbol", *[c for c in df.columns if c != "symbol"]]] if len(df) else df
 
     def plot(self):
-        """ATM vol term structure of the option products (hvPlot)."""
+        """ATM vol term structure of the option products (HoloViews, Bokeh backend)."""
         import holoviews as hv
+        import hvplot.pandas  # noqa: F401  (loads the Bokeh plotting extension)
 
         curves = []
         for s, c in self.curves.items():
