@@ -453,7 +453,9 @@ class PricingCycle:
     curves : dict
         ``symbol -> DataFrame``: every product's term structure (options: per expiry forward,
         market and fitted ATM vol; futures: per contract settle, expiry, realised vol; par
-        curve: per tenor par yield, duration and DV01; fixings: the fixing used).
+        curve: per tenor par yield, zero rate, duration and DV01; swap curve: per tenor par
+        rate, annuity and DV01; fixings: the fixing used; order books: best bid/ask and mid at
+        ``asof``).
     greeks : pandas.DataFrame
         Dollar Greeks of the position book per underlying plus ``TOTAL``
         (:func:`mmlab.risk.aggregate_greeks`) and ``dv01`` (USD per basis point).
@@ -720,6 +722,22 @@ class MarketMakingProjectManager:
                             "modified_duration": dur, "dv01_per_unit": dur * 1e-4})
         return out, (day.tz_localize("UTC") if day.tzinfo is None else day), curve
 
+    def _price_book(self, symbol, name, asof_ns):
+        from mmlab.book import replay
+        from mmlab.data import get_instrument
+
+        events = self.catalog.load(name, end=asof_ns + 1)
+        if len(events) == 0:
+            raise DataError(f"{symbol}: no events at or before {_utc(asof_ns)} in {name}")
+        tick = float(get_instrument(PRODUCTS[symbol].instrument).tick_size)
+        book = replay(events, tick_size=tick, check_crossed=False)
+        bid, ask = float(book.best_bid), float(book.best_ask)
+        if not (math.isfinite(bid) and math.isfinite(ask)):
+            raise DataError(f"{symbol}: one-sided book at {_utc(asof_ns)} in {name}")
+        t_last = _utc(int(events["exch_ts"].max()))
+        return pd.DataFrame({"time": [t_last], "best_bid": [bid], "best_ask": [ask],
+                             "forward": [0.5 * (bid + ask)], "spread": [ask - bid]}), t_last
+
     _SWAP_TENORS = ("1Y", "2Y", "3Y", "5Y", "7Y", "10Y", "15Y", "20Y", "30Y")
 
     def _price_swap_curve(self, symbol, name, asof_ns):
@@ -754,7 +772,8 @@ class MarketMakingProjectManager:
         positions : DataFrame, optional
             The book: ``symbol, qty`` and, for options, ``expiry`` (date or instant), ``strike``,
             ``right`` ('C'/'P'), optionally ``root``; for futures ``contract`` ('CL01'...);
-            for the par curve ``tenor`` ('10Y'...), ``qty`` being the notional in USD.
+            for the par and swap curves ``tenor`` ('10Y'...), ``qty`` being the notional in
+            USD (a payer swap on the swap curve); for order-book products ``qty`` in units.
 
         Returns
         -------
@@ -812,9 +831,12 @@ class MarketMakingProjectManager:
                 curves[s] = pd.DataFrame({"date": [day], "fixing": [fix],
                                           "continuous_rate": [365.0 * math.log1p(fix / 360.0)]})
                 info = {"dataset": p.datasets[0], "data_time": day, "rate": fix, "rows": 1}
-            else:  # events: an order book, priced by its mid in the trading cycle, not here
-                raise ConfigError(f"universe: {s!r} is an order-book product (backtest or trading "
-                                  "cycle); the pricing cycle covers options, futures and curves")
+            else:  # events: the top of the book replayed up to asof
+                e = self._latest(s, asof_ns)
+                self._stale(s, min(int(e["t_end"].value), asof_ns), asof_ns, e["name"])
+                curve, t_last = self._price_book(s, e["name"], asof_ns)
+                curves[s] = curve
+                info = {"dataset": e["name"], "data_time": t_last, "rate": np.nan, "rows": 1}
             prods.append({"symbol": s, "asset_class": p.asset_class, "kind": p.kind, **info})
         book = self._book_greeks(positions, curves, chains)
         if len(book):
@@ -885,6 +907,11 @@ class MarketMakingProjectManager:
                 out.append({"underlying": s, "qty": qty, "multiplier": 1.0, "underlying_px": 1.0,
                             "delta": 0.0, "gamma": 0.0, "vega": 0.0, "theta": 0.0,
                             "dv01": qty * float(c.loc[pos["tenor"], "dv01_per_unit"])})
+            elif kind == "events":
+                mult = float(get_instrument(PRODUCTS[s].instrument).multiplier)
+                out.append({"underlying": s, "qty": qty, "multiplier": mult,
+                            "underlying_px": float(curves[s]["forward"].iloc[0]), "delta": 1.0,
+                            "gamma": 0.0, "vega": 0.0, "theta": 0.0, "dv01": 0.0})
             else:
                 raise ConfigError(f"positions: row {i}: {s!r} ({kind}) holds no position")
         return pd.DataFrame(out, columns=cols)

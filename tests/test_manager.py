@@ -161,6 +161,20 @@ def test_pricing_cycle_futures_and_par_curve(cycle, mgr):
     assert cycle.yield_curves["UST"].discount(0.0) == pytest.approx(1.0)
 
 
+def test_pricing_cycle_order_book_top_at_asof(mgr):
+    from mmlab.book import replay
+
+    t = "2012-06-21 13:30:30"
+    cyc = mgr.run_pricing_cycle(t, ("AAPL",), positions=pd.DataFrame(
+        [{"symbol": "AAPL", "qty": -200}]))
+    top = cyc.curves["AAPL"].iloc[0]
+    hi = pd.Timestamp(t, tz="UTC").value
+    ref = replay(mgr.catalog.load("lobster-aapl-20120621-l10", end=hi + 1), tick_size=0.01)
+    assert (top["best_bid"], top["best_ask"]) == (ref.best_bid, ref.best_ask)
+    assert 585.0 < top["forward"] < 586.5  # AAPL near $585.6 half a minute after the open
+    assert cyc.greeks.loc["AAPL", "dollar_delta"] == pytest.approx(-200 * top["forward"])
+
+
 def test_pricing_cycle_sofr_swap_curve(mgr):
     cyc = mgr.run_pricing_cycle("2023-10-19", ("USD-SOFR-SWAP",), positions=pd.DataFrame(
         [{"symbol": "USD-SOFR-SWAP", "qty": 1_000_000, "tenor": "10Y"}]))
@@ -220,8 +234,8 @@ def test_pricing_cycle_errors(mgr):
         mgr.run_pricing_cycle("2023-09-14", ("BTC",))
     with pytest.raises(DataError, match="no data at or before"):
         mgr.run_pricing_cycle("2019-01-01", ("BTC",))
-    with pytest.raises(ConfigError, match="order-book product"):
-        mgr.run_pricing_cycle("2012-06-21", ("AAPL",))
+    with pytest.raises(DataError, match="no data at or before"):
+        mgr.run_pricing_cycle("2012-06-20", ("AAPL",))
     with pytest.raises(ConfigError, match="unknown product"):
         mgr.run_pricing_cycle("2023-09-14", ("SPX", "GOLD"))
     book = pd.DataFrame([{"symbol": "CL", "qty": 1, "contract": "CL99"}])
