@@ -264,3 +264,15 @@ def test_spy_deamericanised(data_dir):
     fitted = rep[(rep["status"] == "fitted") & (rep["n"] >= 10)]
     assert (fitted["inside"] >= 0.8).all()
     assert fitted["butterfly_ok"].all() and fitted["calendar_ok"].all()
+
+
+def test_smile_arrays_match_smile_frames(spx_an):
+    """The NumPy form used by fit_surface holds exactly the rows of smile() and smiles()."""
+    frames = spx_an.smiles()
+    arrays = spx_an.smile_arrays()
+    assert list(frames) == list(arrays) and len(arrays) == 58  # the (root, expiry) pairs with fit-ready quotes
+    for key in list(frames)[::7]:
+        one = spx_an.smile(*key)
+        pd.testing.assert_frame_equal(frames[key], one)
+        for c, v in arrays[key].items():
+            np.testing.assert_array_equal(v, one[c].to_numpy(dtype=float))
