@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mmlab.backtest import GridStrategy, ScriptedOrders, run
 from mmlab.backtest._l3 import arrivals, arrivals_python, l3_stream
@@ -191,6 +193,76 @@ def test_fifo_needs_l3_and_arrivals_twin():
     s, kinds, l3a = l3_stream(ev)
     assert kinds.tolist() == [0, 0, 10, 10, 10, 11, 10, 11, 11]  # the move: leave + join
     assert l3a.tolist() == [-1, -1, 2, 3, 4, 2, 6, 6, 3]
+
+
+_ACTIONS = st.lists(st.tuples(st.sampled_from(["add", "add", "cancel", "reduce", "exec", "exec",
+                                               "exec"]),
+                               st.integers(1, 6), st.integers(0, 5)), min_size=1, max_size=25)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(actions=_ACTIONS, anon=st.integers(0, 8), m=st.integers(0, 12), qty=st.integers(1, 9))
+def test_fifo_equals_a_queue_list_with_our_marker(actions, anon, m, qty):
+    """Random FIFO-respecting L3 flows at one price (executions always take the data's front
+    order, anonymous quantity first): the engine's fills equal a plain list model of the queue
+    with a marker for our order, where an execution of an order queued behind the marker would
+    have reached us first."""
+    rows = [(0, DEPTH_SNAPSHOT_EVENT, "b", 9.99, 10.0, 0),
+            (0, DEPTH_SNAPSHOT_EVENT, "s", 10.05, 10.0, 0),
+            (0, ADD_ORDER_EVENT, "b", 9.98, 1.0, 5000)]  # L3 data even without actions
+    if anon:
+        rows.append((0, DEPTH_SNAPSHOT_EVENT, "b", 10.00, float(anon), 0))
+    queue = [["anon", float(anon)]] if anon else []  # [id, qty] in time priority; "us": marker
+    leaves = float(qty)
+    expected = []
+    next_id = 1
+    m = min(m, len(actions))
+    for j, (what, q, k) in enumerate(actions + [("end", 0, 0)]):
+        if j == m:
+            queue.append(["us", leaves])
+        if what == "end":
+            break
+        ms = j + 0.5  # actions between the 1 ms steps; our order is sent at step m
+        others = [e for e in queue if e[0] != "us"]
+        if what == "add":
+            queue.append([next_id, float(q)])
+            rows.append((ms, ADD_ORDER_EVENT, "b", 10.00, float(q), next_id))
+            next_id += 1
+        elif not others:
+            continue
+        elif what in ("cancel", "reduce"):
+            e = others[k % len(others)]
+            if e[0] == "anon":
+                cut = min(float(q), e[1])
+                rows.append((ms, CANCEL_ORDER_EVENT, "b", 10.00, cut, 999))
+                e[1] -= cut
+            elif what == "cancel" or e[1] <= 1:
+                rows.append((ms, CANCEL_ORDER_EVENT, "b", 10.00, e[1], e[0]))
+                e[1] = 0.0
+            else:
+                e[1] -= 1
+                rows.append((ms, MODIFY_ORDER_EVENT, "b", 10.00, e[1], e[0]))
+        else:  # an execution of the data's front order
+            e = others[0]
+            x = min(float(q), e[1])
+            oid = 999 if e[0] == "anon" else e[0]
+            rows.append((ms, FILL_EVENT, "b", 10.00, x, oid))
+            e[1] -= x
+            ids = [f[0] for f in queue]
+            if "us" in ids and ids.index("us") < ids.index(e[0]) and leaves > 0:
+                got = min(leaves, x)  # it would have taken us first
+                leaves -= got
+                expected.append((j, got))
+        queue = [e for e in queue if e[0] == "us" or e[1] > 0]
+    ev = np.zeros(len(rows), EVENT_DTYPE)
+    for i, (ms, kind, side, px, q, oid) in enumerate(rows):
+        t = T0 + int(ms * MS)
+        flag = BUY_EVENT if side == "b" else SELL_EVENT
+        ev[i] = (kind | BOTH | flag, t, t, px, q, oid, i, 0.0)
+    res = run(ev, ScriptedOrders([(T0 + m * MS, 1, 10.00, float(qty))]), queue_model="fifo",
+              tick_size=0.01, lot_size=1.0, interval=MS, start=T0 - MS, partial_fills=True)
+    got = [((int(t) - T0) // MS, float(x)) for t, x in zip(res.fills["ts"], res.fills["qty"])]
+    assert got == expected
 
 
 # ---- LOBSTER: the engine against an independent pandas reference ----------------------------

@@ -41,7 +41,8 @@ ASSUMPTIONS = (
 )
 FIFO_ASSUMPTION = (
     "queue_model='fifo': the queue ahead is the exact size of the orders that reached the "
-    "exchange before ours; executions beyond it fill us")
+    "exchange before ours; executions beyond it, or of orders behind ours, fill us; an order "
+    "of the other side resting at or through our price fills us in full (as for L2)")
 
 
 @dataclass(frozen=True, slots=True)
