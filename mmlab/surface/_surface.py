@@ -3,7 +3,8 @@
 :func:`fit_surface` turns a loaded chain (or its :class:`ChainAnalytics`) into a
 :class:`VolSurface`:
 
-1. chain analytics (parity forwards, Black-76 bid/mid/ask vols, filters);
+1. chain analytics (parity forwards, Black-76 bid/mid/ask vols, filters; American quotes are
+   de-Americanised first, :mod:`mmlab.surface._deamericanize`);
 2. per expiry with at least ``min_points`` usable out-of-the-money quotes (two-sided, passing the
    filters, both vols solved): a raw SVI fit by the quasi-explicit method (``model='svi'``), or
    one global SSVI surface (``model='ssvi'``, :class:`SSVIFit`);
