@@ -172,6 +172,26 @@ def test_l2_models_see_the_l3_stream_as_its_levels():
     assert a.pnl == b.pnl
 
 
+def test_fifo_grid_on_lobster_same_in_every_mode(monkeypatch, data_dir):
+    """A quoting strategy with the FIFO model on AAPL: compiled loop with the shared book, with
+    two books, and the plain-Python twin give the same fills and PnL."""
+    from mmlab.backtest import _run
+
+    ev = read_lobster(data_dir / "lobster" /
+                      "AAPL_2012-06-21_34200000_57600000_message_10.csv").events
+    kw = dict(tick_size=0.01, lot_size=1.0, queue_model="fifo", entry_latency=MS,
+              response_latency=MS, interval=50 * MS, max_position=300.0)
+    strat = GridStrategy(half_spread=0.02, order_qty=100.0)
+    a = run(ev, strat, **kw)
+    twin = run(ev, strat, engine="python", **kw)
+    monkeypatch.setattr(_run, "_SHARED_BOOK", False)
+    b = run(ev, strat, **kw)
+    assert a.params["shared_book"] and not b.params["shared_book"] and len(a.fills) > 10
+    for other in (b, twin):
+        pd.testing.assert_frame_equal(a.fills, other.fills)
+        assert a.pnl == other.pnl
+
+
 def test_fifo_needs_l3_and_arrivals_twin():
     with pytest.raises(ConfigError, match="fifo"):
         run(synthetic.synthetic_l2_events(session_seconds=2), GridStrategy(0.01, 1.0),
