@@ -320,6 +320,14 @@ class ChainAnalytics:
         return ax
 
 
+def _median(a: np.ndarray, nan: bool = False) -> float:
+    """``np.median`` (``np.nanmedian`` with ``nan``) with a shortcut for a constant array (the
+    usual case: one quote time and one spot per expiry), which it returns exactly."""
+    if a.size and bool(np.all(a == a[0])):
+        return float(a[0])
+    return float(np.nanmedian(a) if nan else np.median(a))
+
+
 def _forwards(mid_usd, *, groups, K, is_call, spr_usd, two_sided, stale, t, dfac, inverse, upx, idx_price,
               forward, n_parity):
     """Per-expiry forwards (parity or vendor) from the mid premiums ``mid_usd``; returns the
@@ -328,8 +336,8 @@ def _forwards(mid_usd, *, groups, K, is_call, spr_usd, two_sided, stale, t, dfac
     rows = []
     fwd = np.full(n, np.nan)
     for (root, expiry), idx in groups.items():
-        tt = float(np.median(t[idx]))
-        d = float(np.median(dfac[idx]))
+        tt = _median(t[idx])
+        d = _median(dfac[idx])
         ok = two_sided[idx] & ~stale[idx]
         ci = idx[ok & is_call[idx]]
         pi = idx[ok & ~is_call[idx]]
@@ -337,7 +345,7 @@ def _forwards(mid_usd, *, groups, K, is_call, spr_usd, two_sided, stale, t, dfac
         ci, pi = ci[ic], pi[ip]
         Fp, used, d_reg = parity_forward(both, mid_usd[ci], mid_usd[pi], spr_usd[ci], spr_usd[pi], d, n_parity)
         inv = bool(inverse[idx].any())
-        Fv = float(np.median(upx[idx])) if inv and np.isfinite(upx[idx]).any() else np.nan
+        Fv = _median(upx[idx]) if inv and np.isfinite(upx[idx]).any() else np.nan
         use_vendor = forward == "vendor" or (forward == "auto" and inv)
         if use_vendor:
             if not np.isfinite(upx[idx]).all():
@@ -350,9 +358,9 @@ def _forwards(mid_usd, *, groups, K, is_call, spr_usd, two_sided, stale, t, dfac
         if not np.isfinite(F):
             method = "none"
         if inv:
-            spot = float(np.nanmedian(idx_price[idx])) if np.isfinite(idx_price[idx]).any() else np.nan
+            spot = _median(idx_price[idx], nan=True) if np.isfinite(idx_price[idx]).any() else np.nan
         else:
-            spot = float(np.nanmedian(upx[idx])) if np.isfinite(upx[idx]).any() else np.nan
+            spot = _median(upx[idx], nan=True) if np.isfinite(upx[idx]).any() else np.nan
         r = -math.log(d) / tt if tt > 0 else np.nan
         carry = math.log(F / spot) / tt if (tt > 0 and np.isfinite(F) and np.isfinite(spot)) else np.nan
         rows.append({
