@@ -276,3 +276,13 @@ def test_smile_arrays_match_smile_frames(spx_an):
         pd.testing.assert_frame_equal(frames[key], one)
         for c, v in arrays[key].items():
             np.testing.assert_array_equal(v, one[c].to_numpy(dtype=float))
+
+
+def test_american_arguments_are_checked(data_dir):
+    ch = load_option_chain(data_dir / "options" / "cboe_spy_2023-09-14.csv").head(200)
+    with pytest.raises(ConfigError, match="american"):
+        analyze_chain(ch, american="yes")
+    with pytest.raises(ConfigError, match="dividends"):
+        analyze_chain(ch, dividends=[("not a date", 1.0)])
+    with pytest.raises(ConfigError, match="amount must be >= 0"):
+        analyze_chain(ch, dividends=[("2023-12-15", -1.0)])
