@@ -296,9 +296,10 @@ def reference_fill(d, t_arrive, px, side, qty):
     its size from the queue ahead; an execution (type 4) of an order submitted after us, or a
     hidden execution (type 5) with nothing visible ahead, fills us with what exceeds the queue
     ahead; an execution through our price fills us; a new order of the other side resting at or
-    through our price crosses us: filled in full (hftbacktest's rule, kept by the engine). Returns ``(ts_ns, qty, queue_ahead_at_
-    arrival, visible)`` or None; ``visible``: the level stayed inside the file's top N while the
-    order waited."""
+    through our price crosses us: filled in full (hftbacktest's rule, kept by the engine).
+    Returns ``(ts_ns, qty, queue_ahead_at_arrival, visible)`` or None; ``visible``: the level
+    stayed inside the file's top N while the order waited.
+    """
     m = d.messages
     ts = m["ts"].astype("int64").to_numpy()
     ob = d.orderbook

@@ -1010,7 +1010,8 @@ def scan_events_python(ev, px, qty, exch_ts, local_ts, code, si, sf):
     """One pass over the events: kernel codes into ``code`` (kind | BUY 16 | SELL 32 | EXCH 64 |
     LOCAL 128) and statistics. ``si``: first bad row (-1 none), its reason (1 unknown kind, 2 bad
     price/quantity), #depth/trade events, #L3 events, first and latest local ts, latest exch ts,
-    #exch, #local, #rows on both sides with exch ts <= local ts. ``sf``: min/max trade price, min/max depth/trade price."""
+    #exch, #local, #rows on both sides with exch ts <= local ts. ``sf``: min/max trade price,
+    min/max depth/trade price."""
     n = ev.shape[0]
     si[0] = -1
     si[1] = 0
