@@ -373,7 +373,7 @@ def _forwards(mid_usd, *, groups, K, is_call, spr_usd, two_sided, stale, t, dfac
     return fwd, rows
 
 
-def _deamericanize(q, is_am, mid_usd, fwd, rows, ctx, dividends, ts_ns):
+def _deamericanize(is_am, mid_usd, fwd, rows, ctx, divs):
     """Early-exercise premia of the American quotes and the forwards of their European parts.
 
     Two passes (module notes of :mod:`mmlab.surface._deamericanize`): premium at the Black-76
@@ -392,7 +392,7 @@ def _deamericanize(q, is_am, mid_usd, fwd, rows, ctx, dividends, ts_ns):
     if idx.size == 0:
         return fwd, rows, eep
     th = np.where(is_call[idx], 1.0, -1.0)
-    div_t, div_amt = _dividend_arrays(dividends, int(ts_ns.max()))
+    div_t, div_amt = divs
     flag = np.where(is_call[idx], "c", "p")
 
     def premium(F, sig):
@@ -535,6 +535,9 @@ def analyze_chain(
     two_sided = (bid > 0) & (ask > 0) & ~crossed
     newest = ts_ns.max()
     stale = (newest - ts_ns) > filters.max_age_seconds * 1e9
+    if american not in ("auto", True, False):
+        raise ConfigError(f"american: expected 'auto', True or False, got {american!r}")
+    divs = _dividend_arrays(dividends, int(newest)) if n else (np.empty(0), np.empty(0))
 
     # ---------------------------------------------------------------- forwards per expiry
     K = q["strike"].to_numpy(dtype=float)
@@ -548,12 +551,10 @@ def analyze_chain(
     fwd, rows = _forwards(mid_usd, **ctx)
 
     # ---------------------------------------------------------------- American quotes
-    if american not in ("auto", True, False):
-        raise ConfigError(f"american: expected 'auto', True or False, got {american!r}")
     is_am = (q["exercise"] == "american").to_numpy(dtype=bool) if "exercise" in q.columns else np.zeros(n, bool)
     eep = np.where(is_am & (american is not False), np.nan, 0.0)
     if american is not False and is_am.any():
-        fwd, rows, eep = _deamericanize(q, is_am, mid_usd, fwd, rows, ctx, dividends, ts_ns)
+        fwd, rows, eep = _deamericanize(is_am, mid_usd, fwd, rows, ctx, divs)
     q["eep"] = eep
     q["forward"] = fwd
     with np.errstate(divide="ignore", invalid="ignore"):
