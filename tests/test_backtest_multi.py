@@ -67,6 +67,12 @@ def test_unbound_portfolio_equals_single_runs(perps, free):
     assert np.allclose(f["equity_ETHUSDT"].to_numpy()[: len(eq)], eq, atol=1e-9)
     # without a limit the two perps together carry more than the limit used below
     assert f["notional_after"].max() > 5000.0
+    # checks every 10 steps: the same runs, one row per check
+    sparse = run_portfolio(perps, STRATS, settings=SETTINGS, check_every=10, **COMMON)
+    for name in perps:
+        pd.testing.assert_frame_equal(sparse.results[name].fills, free.results[name].fills)
+    assert len(sparse.portfolio) == (len(f) + 9) // 10
+    assert np.array_equal(sparse.portfolio["equity"].to_numpy(), f["equity"].to_numpy()[::10])
 
 
 def test_notional_limit_binds_across_instruments(perps, free):

@@ -48,6 +48,10 @@ class PortfolioLimits:
         Aggregate gross exposure (position + working orders, at local mids, quote currency).
     max_drawdown : float
         Latching breaker on portfolio equity: peak minus current, quote currency.
+    check_every : int
+        Strategy steps between portfolio checks (1: at every step, exact). With ``n > 1`` the
+        instruments run ``n - 1`` more steps between checks with the caps of the last check
+        (the notional bound then holds at the checks only); far fewer kernel calls.
 
     Examples
     --------
@@ -61,8 +65,11 @@ class PortfolioLimits:
 
     max_notional: float = math.inf
     max_drawdown: float = math.inf
+    check_every: int = 1
 
     def __post_init__(self) -> None:
+        if int(self.check_every) != self.check_every or self.check_every < 1:
+            raise ConfigError(f"check_every: must be an integer >= 1, got {self.check_every!r}")
         for name in ("max_notional", "max_drawdown"):
             v = getattr(self, name)
             if not (isinstance(v, int | float) and v > 0) or math.isnan(v):
@@ -77,7 +84,7 @@ class PortfolioResult:
     ----------
     results : dict[str, BacktestResult]
     portfolio : pandas.DataFrame
-        One row per strategy step: ``ts``, each instrument's equity (``equity_<name>``), the
+        One row per portfolio check (every strategy step by default): ``ts``, each instrument's equity (``equity_<name>``), the
         portfolio ``equity``, the gross exposure at the check before the steps
         (``notional_before``) and after them (``notional_after``), ``halted``.
     halted_at : int or None
@@ -135,8 +142,9 @@ def _view(job, out):
 
 
 def run_portfolio(data: dict, strategy, *, max_notional: float = math.inf,
-                  max_drawdown: float = math.inf, settings: dict | None = None,
-                  engine: str = "numba", **common) -> PortfolioResult:
+                  max_drawdown: float = math.inf, check_every: int = 1,
+                  settings: dict | None = None, engine: str = "numba",
+                  **common) -> PortfolioResult:
     """Backtest several instruments together (e.g. the BTCUSDT and ETHUSDT perpetuals).
 
     Parameters
@@ -147,6 +155,8 @@ def run_portfolio(data: dict, strategy, *, max_notional: float = math.inf,
         One strategy for all instruments, or one per name.
     max_notional, max_drawdown : float
         Portfolio limits (:class:`PortfolioLimits`; see the module notes for how they act).
+    check_every : int
+        Steps between portfolio checks (default 1: every step).
     settings : dict[str, dict], optional
         Per-instrument engine settings (tick size, fees, ``max_position``...), on top of
         ``common``.
@@ -173,7 +183,7 @@ def run_portfolio(data: dict, strategy, *, max_notional: float = math.inf,
     """
     from mmlab.backtest._run import _execute, _finish, _load, _prepare
 
-    limits = PortfolioLimits(max_notional, max_drawdown)
+    limits = PortfolioLimits(max_notional, max_drawdown, check_every)
     if not isinstance(data, dict) or not data:
         raise ConfigError("data: need a non-empty dict of instrument name -> events")
     settings = settings or {}
@@ -217,7 +227,7 @@ def run_portfolio(data: dict, strategy, *, max_notional: float = math.inf,
     halted_at = None
     view = {n: np.zeros(3) for n in names}
     bound = math.isfinite(limits.max_notional)
-    for k in range(n_steps):
+    for k in range(0, n_steps, limits.check_every):
         for n in names:
             _execute(jobs[n], k)
             _view(jobs[n], view[n])
