@@ -2,8 +2,8 @@
 process; the data is scattered once to every worker and each task returns compact metrics.
 
 Workers are separate processes with one thread each (``LocalCluster(processes=True,
-threads_per_worker=1)``): the numba engine holds the GIL-free loop but pandas post-processing
-does not, so processes scale where threads would not.
+threads_per_worker=1)``): each backtest also builds pandas tables, which hold the GIL, so
+processes scale where threads sharing one interpreter would not.
 """
 
 from __future__ import annotations

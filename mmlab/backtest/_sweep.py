@@ -118,7 +118,7 @@ def expand_grid(strategy, grid: Mapping, settings: Mapping | None = None) -> lis
         ep = {k: v for k, v in params.items() if k not in s_fields}
         try:
             strat = dataclasses.replace(cfg, **sp) if sp else cfg
-        except ConfigError as exc:
+        except (ConfigError, TypeError, ValueError) as exc:
             k = _name_of(str(exc), sp) or next(iter(sp))
             raise ConfigError(f"grid[{k!r}] = {sp[k]!r}: {exc}") from None
         st = {**settings, **ep}

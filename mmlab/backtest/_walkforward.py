@@ -74,10 +74,14 @@ def walk_forward_windows(t_first: int, t_last: int, train, test, *, step=None,
     if origin is None:
         unit = _DAY if all(v % _DAY == 0 for v in (tr, te, st)) else _MIN
         o = (int(t_first) // unit) * unit
+    elif isinstance(origin, int | np.integer) and not isinstance(origin, bool):
+        o = int(origin)
     else:
-        o = int(origin) if isinstance(origin, int | np.integer) else int(
-            pd.Timestamp(origin, tz="UTC").value if pd.Timestamp(origin).tzinfo is None
-            else pd.Timestamp(origin).value)
+        try:
+            ts = pd.Timestamp(origin)
+        except (TypeError, ValueError):
+            raise ConfigError(f"origin: expected UTC ns or a timestamp, got {origin!r}") from None
+        o = int((ts.tz_localize("UTC") if ts.tzinfo is None else ts).value)
     rows = []
     k = 0
     while True:
