@@ -140,8 +140,10 @@ def main(argv=None):
         args_ = (ev, tick, lot, qty, hs, skew, maxpos, roi)
         run_mm(*args_)  # warm-up (compile / cache load)
         run_hbt(*args_)
-        mm = [run_mm(*args_) for _ in range(args.repeats)]
-        hb = [run_hbt(*args_) for _ in range(args.repeats)]
+        mm, hb = [], []
+        for _ in range(args.repeats):  # interleaved: a change of machine load hits both tools
+            mm.append(run_mm(*args_))
+            hb.append(run_hbt(*args_))
         mm_s = float(np.median([r["seconds"] for r in mm]))
         hb_s = float(np.median([r["seconds"] for r in hb]))
         hb_loop = float(np.median([r["loop_seconds"] for r in hb]))

@@ -1112,6 +1112,17 @@ def portfolio_view_python(oi, of, acc, best, cfg_f, cfg_i, out):
     return 0
 
 
+def _grow_ring_python(bh, lo, hi):
+    """The shared book's history ring twice as long, rows ``lo - 1`` to ``hi - 1`` kept."""
+    m1 = bh.shape[0] - 1
+    out = np.empty((2 * bh.shape[0], 2), dtype=np.int32)
+    m2 = out.shape[0] - 1
+    for r in range(max(lo - 1, 0), hi):
+        out[r & m2, 0] = bh[r & m1, 0]
+        out[r & m2, 1] = bh[r & m1, 1]
+    return out
+
+
 def new_state(cfg_i):
     """Fresh run state for :func:`run_kernel`: ``(oi, of, live, rq, rs, rsf, sc, acc, pos)``."""
     maxord = cfg_i[I_MAXORD]
@@ -1132,8 +1143,8 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
                       lat_resp, fund_ts, fund_rate, stf, sti, ff, fi, fund_out, book, best, oi, of,
                       live, rq, rs, rsf, sc, acc, pos):
     """Replay the events; fill the step arrays ``stf``/``sti``, fills ``ff``/``fi`` and
-    funding rows ``fund_out`` (ts, rate, mark, amount, seq); returns ``(ff, fi)`` (the fill
-    arrays are reallocated when they fill up).
+    funding rows ``fund_out`` (ts, rate, mark, amount, seq); returns ``(ff, fi, bh)`` (the fill
+    arrays and the history ring are reallocated when they fill up).
 
     The run state (orders ``oi``/``of``/``live``, request and response queues, scalars ``sc``,
     accounts ``acc``, books, and the positions ``pos`` in the streams) lives in the arguments
@@ -1145,9 +1156,11 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
     Shared book (``cfg_i[I_SHARED] = 1``; allowed when every event carries both EXCH and LOCAL
     and ``exch_ts <= local_ts`` on every row): both sides apply the same updates in the same
     order, the local side later, so the local book after row ``i`` is the exchange book after
-    row ``i``. The exchange side then records its best bid/ask after each row in ``bh`` and the
-    strategy's view at a step is read from it (the last row with ``local_ts <= t``) instead of
-    maintaining a second book: the same quotes, half the book work.
+    row ``i``. The exchange side then records its best bid/ask after each row in ``bh`` (a ring
+    of a power-of-two rows, doubled when the exchange side runs further ahead of the last row
+    read; returned) and the strategy's view at a step is read from it (the last row with
+    ``local_ts <= t``) instead of maintaining a second book: the same quotes, half the book
+    work.
     """
     n_ev = code.shape[0]
     n = cfg_i[I_NTICKS]
@@ -1177,13 +1190,14 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
         pos[P_K] = 0
         pos[P_INIT] = 1
     if pos[P_DONE] == 1:
-        return ff, fi
+        return ff, fi, bh
     i_ex = pos[P_IEX]
     i_lo = pos[P_ILO]
     i_fu = pos[P_IFU]
     k = pos[P_K]
     k_stop = pos[P_KSTOP]
     shared = cfg_i[I_SHARED]
+    msk = bh.shape[0] - 1
     while True:
         # grow the fill arrays so that one more event cannot overflow them
         if sc[S_NFILLS] + maxord + 1 > ff.shape[0]:
@@ -1222,8 +1236,12 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
             elif kind != K_TRADE or _trade_hits(c, px[i_ex], itick, oi, live, sc):
                 _ex_event(i_ex, t_ex, code, px, qty, l3a, oi, of, live, sc, acc, ff, fi, rs,
                           rsf, best, book, cfg_f, cfg_i, lat_resp)
-            bh[i_ex, 0] = best[0]
-            bh[i_ex, 1] = best[1]
+            if k < n_steps:
+                if i_ex - i_lo + 1 > msk:  # the ring would overwrite a row still to be read
+                    bh = _grow_ring(bh, i_lo, i_ex)
+                    msk = bh.shape[0] - 1
+                bh[i_ex & msk, 0] = best[0]
+                bh[i_ex & msk, 1] = best[1]
             i_ex += 1
             if sc[S_SEQ] != seq0:
                 break
@@ -1276,9 +1294,12 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
         if t_ex == t:
             _ex_event(i_ex, t_ex, code, px, qty, l3a, oi, of, live, sc, acc, ff, fi, rs, rsf,
                       best, book, cfg_f, cfg_i, lat_resp)
-            if shared == 1:
-                bh[i_ex, 0] = best[0]
-                bh[i_ex, 1] = best[1]
+            if shared == 1 and k < n_steps:
+                if i_ex - i_lo + 1 > msk:
+                    bh = _grow_ring(bh, i_lo, i_ex)
+                    msk = bh.shape[0] - 1
+                bh[i_ex & msk, 0] = best[0]
+                bh[i_ex & msk, 1] = best[1]
             i_ex += 1
             while i_ex < n_ev and (code[i_ex] & C_EXCH) == 0:
                 i_ex += 1
@@ -1319,8 +1340,8 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
                 while i_lo < n_ev and local_ts[i_lo] <= t:
                     i_lo += 1
                 if i_lo > 0:
-                    best[2] = bh[i_lo - 1, 0]
-                    best[3] = bh[i_lo - 1, 1]
+                    best[2] = bh[(i_lo - 1) & msk, 0]
+                    best[3] = bh[(i_lo - 1) & msk, 1]
             if k == k_stop:
                 break  # pause: the caller resumes with a later P_KSTOP
             _record_step(k, t, i_ex, acc, sc, best, cfg_f, cfg_i, stf, sti)
@@ -1333,7 +1354,7 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
     pos[P_ILO] = i_lo
     pos[P_IFU] = i_fu
     pos[P_K] = k
-    return ff, fi
+    return ff, fi, bh
 
 
 # ==============================================================================================
@@ -1345,7 +1366,7 @@ _FAMILY = [
     "_push_req", "_push_resp", "_first", "_pop", "_live_remove", "_ex_fill", "_ex_cross",
     "_ex_trade", "_trade_hits", "_ex_depth_q", "_ex_request", "_lo_response", "_quote",
     "_side_exposure", "_reconcile", "_script", "_step", "_record_step", "_ex_l3", "_ex_event",
-    "_lo_event", "run_kernel", "scan_events", "portfolio_view",
+    "_lo_event", "_grow_ring", "run_kernel", "scan_events", "portfolio_view",
 ]
 
 

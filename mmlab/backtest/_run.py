@@ -295,7 +295,8 @@ def run(data, strategy, *, engine: str = "numba", **settings):
 class _Job:
     """Everything one kernel run needs (arrays, state) and what the result needs after it."""
 
-    __slots__ = ("args", "state", "ff", "fi", "cfg", "cfg_i", "cfg_f", "events", "n_events",
+    __slots__ = ("args", "args_b", "bh", "state", "ff", "fi", "cfg", "cfg_i", "cfg_f", "events",
+                 "n_events",
                  "data_hashes", "params", "base", "tick", "n_ticks", "engine", "n_steps",
                  "book", "best", "stf", "sti", "fund_out", "fifo")
 
@@ -414,8 +415,10 @@ def _prepare(data, strategy, engine, settings) -> _Job:
     job.fund_out = np.zeros((fts.size, 5), dtype=np.float64)
     job.book = np.zeros((4, n_ticks), dtype=np.float64)
     job.best = np.zeros(4, dtype=np.int64)
-    bh = np.empty((len(stream) if shared else 1, 2), dtype=np.int32)
-    job.args = (code, exch_ts, local_ts, stream["px"], stream["qty"], l3a, bh, cfg_f, cfg_i, sp,
+    # the shared book's history: a ring of 2**k rows (the kernel doubles it when needed)
+    job.bh = np.empty((1024 if shared else 1, 2), dtype=np.int32)
+    job.args = (code, exch_ts, local_ts, stream["px"], stream["qty"], l3a)
+    job.args_b = (cfg_f, cfg_i, sp,
                 latency_array(cfg.entry_latency, "entry_latency"),
                 latency_array(cfg.response_latency, "response_latency"), fts, frate)
     job.state = E.new_state(cfg_i)
@@ -436,8 +439,8 @@ def _execute(job: _Job, k_stop: int = -1, one_step: bool = False) -> bool:
     kern = E.run_kernel if job.engine == "numba" else E.run_kernel_python
     job.state[-1][E.P_KSTOP] = k_stop
     job.state[-1][E.P_ONE] = int(one_step)
-    job.ff, job.fi = kern(*job.args, job.stf, job.sti, job.ff, job.fi, job.fund_out, job.book,
-                          job.best, *job.state)
+    job.ff, job.fi, job.bh = kern(*job.args, job.bh, *job.args_b, job.stf, job.sti, job.ff,
+                                  job.fi, job.fund_out, job.book, job.best, *job.state)
     return bool(job.state[-1][E.P_DONE])
 
 
