@@ -19,6 +19,13 @@ on a synthetic option stream repriced from a fitted surface along an underlying 
 Bar-level research: :func:`klines` (bars from trades), :func:`sp500_bars`,
 :func:`bar_market_making` (the adaptive-spread quoter on bars, in vectorbt, with a plain twin)
 and :func:`compare_bar_vs_event` (the same period through the event engine, side by side).
+
+Research at scale, on Dask (a ``LocalCluster`` of single-threaded worker processes, or a running
+scheduler's address): :func:`sweep` (a grid of strategy fields and engine settings, the data
+scattered once), :func:`walk_forward` (choose in sample, judge out of sample, window by window)
+and :func:`seed_campaign` (one configuration under N seeds); every run reports the
+:class:`Gates` (positive PnL, positive Sharpe, drawdown within 40 % of the budget) and its
+:data:`BUDGET_TIERS` tier.
 """
 
 from __future__ import annotations
