@@ -49,6 +49,14 @@ CASES = {
                 {"kind": "amzn"}, {"interval": 1000 * MS}),
     "amzn-100ms": ("LOBSTER AMZN full day as L2 (l3_to_l2), 100 ms steps",
                    {"kind": "amzn"}, {"interval": 100 * MS}),
+    "amzn-100ms-r10": ("the same, step table thinned to one row a second (record_every=10)",
+                       {"kind": "amzn"}, {"interval": 100 * MS, "record_every": 10}),
+    "btcusdt-100ms": ("Binance USD-M BTCUSDT (the vs_hftbacktest input), 100 ms steps",
+                      {"kind": "binance", "file": "usdm_btcusdt_20240808.gz"},
+                      {"interval": 100 * MS}),
+    "ethusdt-100ms": ("Binance USD-M ETHUSDT (the vs_hftbacktest input), 100 ms steps",
+                      {"kind": "binance", "file": "usdm_ethusdt_20240808.gz"},
+                      {"interval": 100 * MS}),
 }
 
 
@@ -79,6 +87,11 @@ def _load(spec: dict):
 
         return synthetic.synthetic_l2_events(days=spec["days"], session_seconds=spec[
             "session_seconds"], seed=1, trade_rate=3.0), 0.01, 1.0
+    if spec["kind"] == "binance":
+        from mmlab.data import load_binance
+
+        tick = 0.1 if "btc" in spec["file"] else 0.01
+        return load_binance(ROOT / "data" / "binance" / spec["file"]), tick, 0.001
     from mmlab.book import l3_to_l2
     from mmlab.data import load_lobster
 
@@ -99,8 +112,9 @@ def measure(name: str) -> dict:
     base = _status()["VmRSS"]
     with open("/proc/self/clear_refs", "w") as fh:
         fh.write("5")  # reset VmHWM to the current resident set
-    qty = 100.0 if spec["kind"] == "amzn" else 1.0
-    res = run(events, GridStrategy(half_spread=0.01, order_qty=qty, skew=0.001 * qty / 100),
+    qty = {"amzn": 100.0, "binance": 0.01}.get(spec["kind"], 1.0)
+    half = 20 * tick if spec["kind"] == "binance" else 0.01
+    res = run(events, GridStrategy(half_spread=half, order_qty=qty, skew=0.001 * qty / 100),
               tick_size=tick, lot_size=lot, max_position=5 * qty, entry_latency=2 * MS,
               response_latency=2 * MS, **extra)
     s = res.summary()

@@ -80,7 +80,8 @@ I_NSTEPS = 14
 I_BASE = 15
 I_HALT = 16  # 1: the strategy cancels everything and stops quoting (portfolio breaker)
 I_SHARED = 17  # 1: one book; the strategy's view is read from its history (see run_kernel)
-N_CFG_I = 18
+I_RECORD = 18  # one row of the step table every I_RECORD strategy steps (the group's last)
+N_CFG_I = 19
 # ---- float config (cfg_f) --------------------------------------------------------------------
 F_TICK = 0
 F_LOT = 1
@@ -870,8 +871,9 @@ def _step_python(t, k, oi, of, rq, sc, acc, best, cfg_f, cfg_i, sp, lat_entry, s
     n = cfg_i[I_NTICKS]
     lot = cfg_f[F_LOT]
     lmid = _mid(best, 2, base, tick, n)
-    stf[k, T_QBID] = math.nan
-    stf[k, T_QASK] = math.nan
+    row = k // cfg_i[I_RECORD]
+    stf[row, T_QBID] = math.nan
+    stf[row, T_QASK] = math.nan
     if cfg_i[I_STRAT] == STRAT_SCRIPT and cfg_i[I_HALT] == 0:
         _script(t, k, oi, of, rq, sc, acc, cfg_f, cfg_i, sp, lat_entry)
         return
@@ -903,9 +905,9 @@ def _step_python(t, k, oi, of, rq, sc, acc, best, cfg_f, cfg_i, sp, lat_entry, s
     bq = math.floor(bq / lot + 1e-9) * lot
     aq = math.floor(aq / lot + 1e-9) * lot
     if btick >= 0:
-        stf[k, T_QBID] = btick * tick
+        stf[row, T_QBID] = btick * tick
     if atick >= 0:
-        stf[k, T_QASK] = atick * tick
+        stf[row, T_QASK] = atick * tick
     _reconcile(1, btick, bq, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry)
     _reconcile(-1, atick, aq, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry)
 
@@ -1344,7 +1346,7 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
                     best[3] = bh[(i_lo - 1) & msk, 1]
             if k == k_stop:
                 break  # pause: the caller resumes with a later P_KSTOP
-            _record_step(k, t, i_ex, acc, sc, best, cfg_f, cfg_i, stf, sti)
+            _record_step(k // cfg_i[I_RECORD], t, i_ex, acc, sc, best, cfg_f, cfg_i, stf, sti)
             if sc[S_NREQ] + 2 * maxord < rq.shape[0] and sc[S_NRESP] + 4 * maxord < rs.shape[0]:
                 _step(t, k, oi, of, rq, sc, acc, best, cfg_f, cfg_i, sp, lat_entry, stf)
             k += 1

@@ -89,11 +89,13 @@ class BacktestResult:
     def _from_kernel(cls, stf, sti, ff, fi, fu, sc, acc, *, n_events, params, data_hashes,
                      multiplier, inverse, max_position, final_book, assumptions, seed,
                      events=None):
-        cols = {"ts": sti[:, E.TI_TS]}
-        cols.update({name: stf[:, c] for name, c in _STEP_COLS.items()})
-        cols["seq"] = sti[:, E.TI_SEQ]
-        cols["events_applied"] = sti[:, E.TI_IEX]
-        steps = pd.DataFrame(cols)
+        # the float block is a view of the kernel's step array (no copy: the table's memory
+        # is the kernel's, 136 bytes a row with the integer columns)
+        assert list(_STEP_COLS.values()) == list(range(E.N_STF))
+        steps = pd.DataFrame(stf, columns=list(_STEP_COLS), copy=False)
+        steps.insert(0, "ts", sti[:, E.TI_TS])
+        steps["seq"] = sti[:, E.TI_SEQ]
+        steps["events_applied"] = sti[:, E.TI_IEX]
         fills = pd.DataFrame({
             "ts": fi[:, E.FI_TS], "local_ts": fi[:, E.FI_LTS],
             "side": fi[:, E.FI_SIDE].astype(np.int8),

@@ -79,6 +79,11 @@ class BacktestConfig:
         ignored; they cannot touch orders inside it).
     funding : (array, array), optional
         Funding times (exchange ns) and rates of a perpetual.
+    record_every : int
+        The step table (equity curve, positions, quotes) keeps one row every ``record_every``
+        strategy steps: the last step of each group (default 1: every step). Each row costs
+        136 bytes, so a fine cadence over sparse data can make the table larger than the event
+        array; a larger value bounds that memory. Fills, PnL and counters are unaffected.
     max_orders : int
         Capacity of simultaneous orders.
     seed : int
@@ -108,6 +113,7 @@ class BacktestConfig:
     roi: tuple | None = None
     funding: tuple | None = None
     max_orders: int = 64
+    record_every: int = 1
     seed: int = 0
     time_unit_ns: float = 1e9
     start: int | None = None
@@ -130,6 +136,10 @@ class BacktestConfig:
             raise ConfigError(f"multiplier: must be finite and > 0, got {self.multiplier!r}")
         if not self.max_position > 0:
             raise ConfigError(f"max_position: must be > 0, got {self.max_position!r}")
+        if (isinstance(self.record_every, bool) or int(self.record_every) != self.record_every
+                or self.record_every < 1):
+            raise ConfigError(
+                f"record_every: must be an integer >= 1, got {self.record_every!r}")
         if int(self.max_orders) != self.max_orders or not 1 <= self.max_orders <= 4096:
             raise ConfigError(
                 f"max_orders: must be an integer in [1, 4096], got {self.max_orders!r}")
@@ -391,6 +401,7 @@ def _prepare(data, strategy, engine, settings) -> _Job:
     cfg_i[E.I_CLIP] = clip
     cfg_i[E.I_SEED] = int(cfg.seed)
     cfg_i[E.I_MAXORD] = int(cfg.max_orders)
+    cfg_i[E.I_RECORD] = int(cfg.record_every)
     cfg_i[E.I_TEND] = t_end
     cfg_i[E.I_NSTEPS] = n_steps
     cfg_i[E.I_BASE] = base
@@ -407,8 +418,9 @@ def _prepare(data, strategy, engine, settings) -> _Job:
     cfg_f[E.F_QN] = cfg.queue_power
     cfg_f[E.F_ITICK] = 1.0 / tick
     job = _Job()
-    job.stf = np.full((n_steps, E.N_STF), np.nan)
-    job.sti = np.zeros((n_steps, E.N_STI), dtype=np.int64)
+    n_rows = -(-n_steps // int(cfg.record_every))
+    job.stf = np.full((n_rows, E.N_STF), np.nan)
+    job.sti = np.zeros((n_rows, E.N_STI), dtype=np.int64)
     cap = 1024
     job.ff = np.zeros((cap, E.N_FF), dtype=np.float64)
     job.fi = np.zeros((cap, E.N_FI), dtype=np.int64)
@@ -449,7 +461,7 @@ def _finish(job: _Job):
 
     oi, of, live, rq, rs, rsf, sc, acc, pos = job.state
     nf = int(sc[E.S_NFILLS])
-    k_done = int(pos[E.P_K])
+    k_done = -(-int(pos[E.P_K]) // int(job.cfg.record_every))  # rows of the step table
     # the run ends after the last event on both sides: a shared book is the local one too
     top = _final_top(job.book, job.best, job.base, job.tick, job.n_ticks,
                      bool(job.cfg_i[E.I_SHARED]))
