@@ -26,6 +26,14 @@ symmetric strategy the expected profit is known in closed form
 (:func:`symmetric_expected_profit`), about 44-45 for the paper's spread 2.94 versus the
 published 66.20 (standard error 0.46); the published average spread 2.94 also differs from
 the time average 3.03 of the paper's own spread formula.
+
+What the numbers do pin down (``symmetric_expected_profit``, exact): 66.20 is the expected
+symmetric profit of a spread near 1.15 (65.92 at 1.15, after the move), not of 2.94 (45.47) —
+so either the transcribed spread is not the paper's or its symmetric run used another spread.
+The inventory-strategy gamma = 1 profit is not reproduced either way: the model as stated gives
+30.7 (sd 4.7; 20,000 paths) against the published 33.92 (sd 4.72), with its sd and final-q sd
+(1.66 vs 1.88) close to the paper's. Tried and rejected (each misses another cell): fills
+decided before the move, the spread without its inventory term, sigma instead of sigma^2.
 """
 
 from __future__ import annotations
