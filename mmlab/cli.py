@@ -255,7 +255,7 @@ def serve(
     os.execv(cmd[0], cmd)  # become `panel serve`: Ctrl-C and signals reach the server directly
 
 
-_STRATEGY_NAMES = ("grid", "as", "as-inf", "glft")
+_STRATEGY_NAMES = ("grid", "as", "as-inf", "glft", "adaptive")
 
 
 def _strategy_from(name: str, params: dict):
@@ -270,6 +270,8 @@ def _strategy_from(name: str, params: dict):
         from mmlab.quoting import AvellanedaStoikovInfiniteConfig as cls
     elif name == "glft":
         from mmlab.quoting import GLFTConfig as cls
+    elif name == "adaptive":
+        from mmlab.quoting import AdaptiveSpreadConfig as cls
     else:
         raise ConfigError(f"strategy: expected one of {', '.join(_STRATEGY_NAMES)}, got {name!r}")
     try:
@@ -307,7 +309,7 @@ def split_backtest_args(args: list[str]) -> tuple[dict[str, object], dict[str, o
 def backtest(
     ctx: typer.Context,
     data: str = typer.Argument(..., help="A catalog data set name, or a Binance .gz / hftbacktest .npz file."),
-    strategy: str = typer.Option("grid", "--strategy", "-s", help="grid | as | as-inf | glft."),
+    strategy: str = typer.Option("grid", "--strategy", "-s", help="grid | as | as-inf | glft | adaptive."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write the result as Parquet."),
     catalog: Optional[Path] = _CATALOG_OPT,
 ) -> None:

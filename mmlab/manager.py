@@ -237,13 +237,14 @@ _STRATEGIES = {
     "as-inf": ("mmlab.quoting", "AvellanedaStoikovInfiniteConfig"),
     "avellaneda_stoikov_infinite": ("mmlab.quoting", "AvellanedaStoikovInfiniteConfig"),
     "glft": ("mmlab.quoting", "GLFTConfig"),
+    "adaptive": ("mmlab.quoting", "AdaptiveSpreadConfig"),
 }
 
 
 def strategy_from_parameters(parameters: Mapping[str, Any]) -> tuple[Any, dict]:
     """``(strategy, settings)`` from a plain mapping (a notebook parameter, a JSON file).
 
-    ``parameters['strategy']`` is a name (``grid``, ``as``, ``as-inf``, ``glft``, as in
+    ``parameters['strategy']`` is a name (``grid``, ``as``, ``as-inf``, ``glft``, ``adaptive``, as in
     ``mmlab backtest -s``) or a ready strategy/config object; ``parameters['settings']``
     (optional) holds engine settings; every other key is a parameter of the strategy.
 
@@ -296,6 +297,8 @@ BACKTEST_PRESETS: Mapping[str, Mapping[str, Mapping[str, Any]]] = MappingProxyTy
         "as-inf": {"gamma": 1.0, "sigma": 8.0, "k": 0.1, "order_size": 0.01, "max_inventory": 0.1},
         "glft": {"gamma": 10.0, "sigma": 8.0, "A": 1.0, "k": 0.3, "order_size": 0.01,
                  "max_inventory": 0.1},
+        "adaptive": {"base_spread": 10.0, "vol_ref": 8.0, "maker_fee": 0.0002,
+                     "inventory_skew": 1.0, "order_size": 0.01, "max_inventory": 0.1},
         "settings": {**_BINANCE, "max_position": 0.1},
     },
     "BTCUSDT": {
@@ -311,6 +314,8 @@ BACKTEST_PRESETS: Mapping[str, Mapping[str, Mapping[str, Any]]] = MappingProxyTy
         "as-inf": {"gamma": 0.5, "sigma": 0.4, "k": 2.0, "order_size": 0.2, "max_inventory": 2.0},
         "glft": {"gamma": 1.0, "sigma": 0.4, "A": 1.0, "k": 6.0, "order_size": 0.2,
                  "max_inventory": 2.0},
+        "adaptive": {"base_spread": 0.5, "vol_ref": 0.4, "maker_fee": 0.0002,
+                     "inventory_skew": 1.0, "order_size": 0.2, "max_inventory": 2.0},
         "settings": {**_BINANCE, "max_position": 2.0},
     },
     "AAPL": {
@@ -319,6 +324,8 @@ BACKTEST_PRESETS: Mapping[str, Mapping[str, Mapping[str, Any]]] = MappingProxyTy
                "max_inventory": 300.0},
         "glft": {"gamma": 0.001, "sigma": 0.06, "A": 1.0, "k": 50.0, "order_size": 100.0,
                  "max_inventory": 300.0},
+        "adaptive": {"base_spread": 0.04, "vol_ref": 0.06, "inventory_skew": 1.0,
+                     "order_size": 100.0, "max_inventory": 300.0},
         "settings": {**_NASDAQ, "max_position": 300.0},
     },
     "AMZN": {
@@ -327,6 +334,8 @@ BACKTEST_PRESETS: Mapping[str, Mapping[str, Mapping[str, Any]]] = MappingProxyTy
                "max_inventory": 300.0},
         "glft": {"gamma": 0.001, "sigma": 0.03, "A": 1.0, "k": 30.0, "order_size": 100.0,
                  "max_inventory": 300.0},
+        "adaptive": {"base_spread": 0.06, "vol_ref": 0.03, "inventory_skew": 1.0,
+                     "order_size": 100.0, "max_inventory": 300.0},
         "settings": {**_NASDAQ, "max_position": 300.0},
     },
 })

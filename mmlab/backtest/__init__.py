@@ -61,7 +61,13 @@ from mmlab.backtest._queue import (
 from mmlab.backtest._portfolio import PortfolioLimits, PortfolioResult, run_portfolio
 from mmlab.backtest._results import BacktestResult, read_result
 from mmlab.backtest._run import ASSUMPTIONS, BacktestConfig, prepare_events, run
-from mmlab.backtest._strategies import GridStrategy, ScriptedOrders, strategy_spec
+from mmlab.backtest._strategies import (
+    ADAPTIVE_VOL_HALFLIFE,
+    ADAPTIVE_VOL_MIN_STEPS,
+    GridStrategy,
+    ScriptedOrders,
+    strategy_spec,
+)
 from mmlab.backtest._campaign import CampaignResult, seed_campaign
 from mmlab.backtest._cluster import research_client, warm_worker
 from mmlab.backtest._gates import BUDGET_TIERS, BudgetTier, Gates, evaluate_gates, tier_for
@@ -98,6 +104,8 @@ __all__ = sorted(
         "compare_bar_vs_event",
         "klines",
         "sp500_bars",
+        "ADAPTIVE_VOL_HALFLIFE",
+        "ADAPTIVE_VOL_MIN_STEPS",
         "BUDGET_TIERS",
         "BudgetTier",
         "CampaignResult",

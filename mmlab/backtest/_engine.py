@@ -191,6 +191,7 @@ STRAT_AS = 1
 STRAT_AS_INF = 2
 STRAT_GLFT = 3
 STRAT_SCRIPT = 4
+STRAT_ADAPTIVE = 5
 # ---- scripted orders: sp = [n, then n rows of SCRIPT_W values] ---------------------------------
 SC_STEP = 0  # step index at which the order is sent
 SC_SIDE = 1
@@ -731,6 +732,17 @@ def _quote_python(strat, sp, mid, pos, t, t_end, bb_px, ba_px, tick):
     if strat == STRAT_AS_INF:
         # sp: gamma, sigma, k, omega, max_inventory, order_size
         return _as_inf_quote(mid, pos, sp[0], sp[1], sp[2], sp[3], sp[4], sp[5])
+    if strat == STRAT_ADAPTIVE:
+        # sp[0:11]: mmlab.quoting adaptive-spread parameters; sp[11]: EWMA weight of the last
+        # step; sp[12]: step length in time units; sp[13]: steps before the volatility is known;
+        # state (updated here): sp[14] last mid, sp[15] EWMA of squared mid changes, sp[16] count
+        if sp[14] == sp[14]:
+            d = mid - sp[14]
+            sp[15] = d * d if sp[16] == 0.0 else (1.0 - sp[11]) * sp[15] + sp[11] * d * d
+            sp[16] += 1.0
+        sp[14] = mid
+        vol = math.sqrt(sp[15] / sp[12]) if sp[16] >= sp[13] else math.nan
+        return _adaptive_quote(mid, pos, 0.0, bb_px, ba_px, vol, sp)
     # GLFT; sp: gamma, sigma, A, k, xi, delta, max_inventory
     return _glft_quote(mid, pos, sp[0], sp[1], sp[2], sp[3], sp[4], sp[5], sp[6])
 
@@ -1382,6 +1394,7 @@ _ENTRY = {"run_kernel", "scan_events", "portfolio_view"}
 
 
 def _compile(jit):
+    from mmlab.quoting import _adaptive as _ad
     from mmlab.quoting import _avellaneda_stoikov as _as
     from mmlab.quoting import _glft as _gl
 
@@ -1393,6 +1406,7 @@ def _compile(jit):
         ns["_as_quote"] = _as.as_quote_kernel_python
         ns["_as_inf_quote"] = _as.as_infinite_quote_kernel_python
         ns["_glft_quote"] = _gl.glft_quote_kernel_python
+        ns["_adaptive_quote"] = _ad.adaptive_quote_kernel_python
     else:
         from mmlab.backtest import _queue
 
@@ -1402,6 +1416,7 @@ def _compile(jit):
         ns["_as_quote"] = _as.as_quote_kernel
         ns["_as_inf_quote"] = _as.as_infinite_quote_kernel
         ns["_glft_quote"] = _gl.glft_quote_kernel
+        ns["_adaptive_quote"] = _ad.adaptive_quote_kernel
     fam = {}
     for name in _FAMILY:
         f = globals()[name + "_python"]

@@ -362,7 +362,7 @@ def _prepare(data, strategy, engine, settings) -> _Job:
     if n_ticks > 20_000_000:
         raise ConfigError(f"roi: {n_ticks} ticks is too wide for the dense book; pass roi=(lo, hi)")
     sid, sp, levels, gstep, clip, sdesc = strategy_spec(strategy, time_unit_ns=cfg.time_unit_ns,
-                                                        clip=cfg.clip)
+                                                        clip=cfg.clip, interval=int(cfg.interval))
     exch_ts = stream["exch_ts"]
     local_ts = stream["local_ts"]
     if si[7] == 0 or si[8] == 0:

@@ -15,7 +15,8 @@ import numpy as np
 
 from mmlab.errors import ConfigError
 
-__all__ = ["GridStrategy", "ScriptedOrders", "script_params", "strategy_spec"]
+__all__ = ["ADAPTIVE_VOL_HALFLIFE", "ADAPTIVE_VOL_MIN_STEPS", "GridStrategy", "ScriptedOrders",
+           "script_params", "strategy_spec"]
 
 _CLIPS = {"none": 0, "touch": 1, "passive": 2}
 
@@ -129,13 +130,23 @@ def script_params(script: ScriptedOrders, t_start: int, interval: int, tick: flo
     return np.array(out, dtype=np.float64)
 
 
-def strategy_spec(strategy, *, time_unit_ns: float = 1e9, clip: str | None = None):
+#: Adaptive spread in the engine: half-life (strategy steps) of the EWMA volatility estimate
+ADAPTIVE_VOL_HALFLIFE = 50
+#: ... and the number of steps before it is used (until then ``vol_mult_max`` applies)
+ADAPTIVE_VOL_MIN_STEPS = 10
+
+
+def strategy_spec(strategy, *, time_unit_ns: float = 1e9, clip: str | None = None,
+                  interval: int = 100_000_000):
     """``(code, params, levels, grid_step, clip_code, description)`` of a strategy for the engine.
 
     Accepts a :class:`GridStrategy`, an A-S or GLFT config or strategy object from
-    :mod:`mmlab.quoting`. A-S and GLFT quote one level a side; their ``sigma`` is per square
-    root of ``time_unit_ns`` (seconds by default) and A-S's ``time_left`` runs to the end of the
-    data in that unit.
+    :mod:`mmlab.quoting`, or an adaptive-spread config/strategy. A-S and GLFT quote one level a
+    side; their ``sigma`` is per square root of ``time_unit_ns`` (seconds by default) and A-S's
+    ``time_left`` runs to the end of the data in that unit. The adaptive spread's volatility
+    (same unit as its ``vol_ref``) is estimated in the kernel from the local mid at each strategy
+    step (every ``interval`` ns): an EWMA with a half-life of ``ADAPTIVE_VOL_HALFLIFE`` steps,
+    used from step ``ADAPTIVE_VOL_MIN_STEPS`` on.
 
     Examples
     --------
@@ -145,6 +156,8 @@ def strategy_spec(strategy, *, time_unit_ns: float = 1e9, clip: str | None = Non
     """
     from mmlab.backtest import _engine as E
     from mmlab.quoting import (
+        AdaptiveSpreadConfig,
+        AdaptiveSpreadStrategy,
         AvellanedaStoikovConfig,
         AvellanedaStoikovInfiniteConfig,
         AvellanedaStoikovInfiniteStrategy,
@@ -157,7 +170,7 @@ def strategy_spec(strategy, *, time_unit_ns: float = 1e9, clip: str | None = Non
         raise ConfigError(f"clip: must be one of {sorted(_CLIPS)}, got {clip!r}")
     cfg = getattr(strategy, "config", strategy)
     if isinstance(strategy, AvellanedaStoikovStrategy | AvellanedaStoikovInfiniteStrategy
-                  | GLFTStrategy):
+                  | GLFTStrategy | AdaptiveSpreadStrategy):
         cfg = strategy.config
     if isinstance(cfg, ScriptedOrders):
         return (E.STRAT_SCRIPT, np.zeros(1), 1, 1, 0,
@@ -177,12 +190,25 @@ def strategy_spec(strategy, *, time_unit_ns: float = 1e9, clip: str | None = Non
         p = [cfg.gamma, cfg.sigma, cfg.k, cfg.effective_omega, cfg.max_inventory, cfg.order_size]
         return E.STRAT_AS_INF, np.array(p, float), 1, 1, c, {
             "strategy": "avellaneda_stoikov_infinite", **_fields(cfg)}
+    if isinstance(cfg, AdaptiveSpreadConfig):
+        # volatility for the multiplier: EWMA (half-life ADAPTIVE_VOL_HALFLIFE steps) of the
+        # squared change of the local mid between strategy steps, per time unit; unknown (so
+        # vol_mult_max applies) for the first ADAPTIVE_VOL_MIN_STEPS steps
+        if not (isinstance(interval, int | np.integer) and interval > 0):
+            raise ConfigError(f"interval: must be a positive integer (ns), got {interval!r}")
+        lam = 1.0 - 0.5 ** (1.0 / ADAPTIVE_VOL_HALFLIFE)
+        p = list(cfg.params()) + [lam, interval / time_unit_ns, float(ADAPTIVE_VOL_MIN_STEPS),
+                                  math.nan, 0.0, 0.0]
+        return E.STRAT_ADAPTIVE, np.array(p, float), 1, 1, c, {
+            "strategy": "adaptive", **_fields(cfg),
+            "vol_halflife_steps": ADAPTIVE_VOL_HALFLIFE, "vol_min_steps": ADAPTIVE_VOL_MIN_STEPS}
     if isinstance(cfg, GLFTConfig):
         p = [cfg.gamma, cfg.sigma, cfg.A, cfg.k, cfg.effective_xi, cfg.order_size,
              cfg.max_inventory]
         return E.STRAT_GLFT, np.array(p, float), 1, 1, c, {"strategy": "glft", **_fields(cfg)}
     raise ConfigError(
-        "strategy: expected a GridStrategy, an Avellaneda-Stoikov or GLFT config/strategy, got "
+        "strategy: expected a GridStrategy, an Avellaneda-Stoikov, GLFT or adaptive-spread "
+        "config/strategy, got "
         f"{type(strategy).__name__}")
 
 
