@@ -257,7 +257,7 @@ def strategy_from_parameters(parameters: Mapping[str, Any]) -> tuple[Any, dict]:
     >>> strategy_from_parameters({"strategy": "magic"})
     Traceback (most recent call last):
     ...
-    mmlab.errors.ConfigError: parameters['strategy']: one of ['as', 'as-inf', ...], got 'magic'
+    mmlab.errors.ConfigError: parameters['strategy']: one of ['adaptive', 'as', ...], got 'magic'
     """
     import importlib
 
