@@ -255,25 +255,15 @@ def serve(
     os.execv(cmd[0], cmd)  # become `panel serve`: Ctrl-C and signals reach the server directly
 
 
-_STRATEGY_NAMES = ("grid", "as", "as-inf", "glft", "adaptive")
-
-
 def _strategy_from(name: str, params: dict):
     """Build a backtest strategy from its CLI name and ``-p`` parameters."""
+    from mmlab.backtest._strategies import STRATEGY_CLASSES, strategy_class
     from mmlab.errors import ConfigError
 
-    if name == "grid":
-        from mmlab.backtest import GridStrategy as cls
-    elif name == "as":
-        from mmlab.quoting import AvellanedaStoikovConfig as cls
-    elif name == "as-inf":
-        from mmlab.quoting import AvellanedaStoikovInfiniteConfig as cls
-    elif name == "glft":
-        from mmlab.quoting import GLFTConfig as cls
-    elif name == "adaptive":
-        from mmlab.quoting import AdaptiveSpreadConfig as cls
-    else:
-        raise ConfigError(f"strategy: expected one of {', '.join(_STRATEGY_NAMES)}, got {name!r}")
+    if name not in STRATEGY_CLASSES:
+        raise ConfigError(
+            f"strategy: expected one of {', '.join(STRATEGY_CLASSES)}, got {name!r}")
+    cls = strategy_class(name)
     try:
         return cls(**params)
     except TypeError as exc:

@@ -230,15 +230,8 @@ class ManagerConfig:
 # ------------------------------------------------------------------------------------------------
 # strategies from plain parameters (the CLI's names)
 
-_STRATEGIES = {
-    "grid": ("mmlab.backtest", "GridStrategy"),
-    "as": ("mmlab.quoting", "AvellanedaStoikovConfig"),
-    "avellaneda_stoikov": ("mmlab.quoting", "AvellanedaStoikovConfig"),
-    "as-inf": ("mmlab.quoting", "AvellanedaStoikovInfiniteConfig"),
-    "avellaneda_stoikov_infinite": ("mmlab.quoting", "AvellanedaStoikovInfiniteConfig"),
-    "glft": ("mmlab.quoting", "GLFTConfig"),
-    "adaptive": ("mmlab.quoting", "AdaptiveSpreadConfig"),
-}
+# the engine's names, plus the long aliases the results use in ``params['strategy']``
+_ALIASES = {"avellaneda_stoikov": "as", "avellaneda_stoikov_infinite": "as-inf"}
 
 
 def strategy_from_parameters(parameters: Mapping[str, Any]) -> tuple[Any, dict]:
@@ -259,7 +252,7 @@ def strategy_from_parameters(parameters: Mapping[str, Any]) -> tuple[Any, dict]:
     ...
     mmlab.errors.ConfigError: parameters['strategy']: one of ['adaptive', 'as', ...], got 'magic'
     """
-    import importlib
+    from mmlab.backtest._strategies import STRATEGY_CLASSES, strategy_class
 
     if not isinstance(parameters, Mapping):
         raise ConfigError(f"parameters: expected a mapping, got {type(parameters).__name__}")
@@ -274,11 +267,11 @@ def strategy_from_parameters(parameters: Mapping[str, Any]) -> tuple[Any, dict]:
         if params:
             raise ConfigError(f"parameters: {sorted(params)} given beside a strategy object")
         return name, dict(settings)
-    if name not in _STRATEGIES:
-        raise ConfigError(f"parameters['strategy']: one of {sorted(_STRATEGIES)}, got {name!r}")
-    mod, cls = _STRATEGIES[name]
+    names = sorted([*STRATEGY_CLASSES, *_ALIASES])
+    if name not in names:
+        raise ConfigError(f"parameters['strategy']: one of {names}, got {name!r}")
     try:
-        return getattr(importlib.import_module(mod), cls)(**params), dict(settings)
+        return strategy_class(_ALIASES.get(name, name))(**params), dict(settings)
     except TypeError as exc:
         raise ConfigError(f"parameters for strategy {name!r}: {exc}") from None
 

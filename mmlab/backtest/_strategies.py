@@ -15,8 +15,8 @@ import numpy as np
 
 from mmlab.errors import ConfigError
 
-__all__ = ["ADAPTIVE_VOL_HALFLIFE", "ADAPTIVE_VOL_MIN_STEPS", "GridStrategy", "ScriptedOrders",
-           "script_params", "strategy_spec"]
+__all__ = ["ADAPTIVE_VOL_HALFLIFE", "ADAPTIVE_VOL_MIN_STEPS", "STRATEGY_CLASSES", "GridStrategy",
+           "ScriptedOrders", "script_params", "strategy_class", "strategy_spec"]
 
 _CLIPS = {"none": 0, "touch": 1, "passive": 2}
 
@@ -128,6 +128,31 @@ def script_params(script: ScriptedOrders, t_start: int, interval: int, tick: flo
             raise ConfigError(f"orders[{r}]: price {px!r} is not on the tick grid ({tick!r})")
         out += [float(k), float(side), float(math.floor(t + 0.5)), qty, float(kc), 0.0]
     return np.array(out, dtype=np.float64)
+
+
+#: The engine's built-in strategies by name (the CLI's ``-s`` and the manager's parameters):
+#: ``name -> (module, class)``, imported on use.
+STRATEGY_CLASSES = {
+    "grid": ("mmlab.backtest", "GridStrategy"),
+    "as": ("mmlab.quoting", "AvellanedaStoikovConfig"),
+    "as-inf": ("mmlab.quoting", "AvellanedaStoikovInfiniteConfig"),
+    "glft": ("mmlab.quoting", "GLFTConfig"),
+    "adaptive": ("mmlab.quoting", "AdaptiveSpreadConfig"),
+}
+
+
+def strategy_class(name: str) -> type:
+    """The configuration class of a built-in strategy name (``KeyError`` when unknown).
+
+    Examples
+    --------
+    >>> strategy_class("glft").__name__
+    'GLFTConfig'
+    """
+    import importlib
+
+    mod, cls = STRATEGY_CLASSES[name]
+    return getattr(importlib.import_module(mod), cls)
 
 
 #: Adaptive spread in the engine: half-life (strategy steps) of the EWMA volatility estimate
