@@ -84,13 +84,15 @@ def data_import(
         ..., help="Vendor file(s), or the name of a shipped data set (see `mmlab data list`)."
     ),
     name: Optional[str] = typer.Option(None, "--name", "-n", help="Catalog name (default: derived)."),
-    kind: Optional[str] = typer.Option(None, "--kind", "-k", help="Kind of source (default: detected)."),
+    kind: Optional[str] = typer.Option(
+        None, "--kind", "-k",
+        help="Kind of source: lobster, binance, npz, option_chain, treasury, sofr, swap_quotes, wti, sp500 "
+        "(default: detected)."),
     catalog: Optional[Path] = _CATALOG_OPT,
 ) -> None:
     """Convert vendor file(s) into the catalog (converting twice is a no-op).
 
-    Several files form one data set when they are consecutive Binance dumps (one stream) or a
-    LOBSTER message file and its orderbook file; other files are imported one data set each.
+    Several files form one data set when they are consecutive Binance dumps (one stream) or a LOBSTER message file and its orderbook file; other files are imported one data set each.
     """
     from mmlab.data import KINDS, SHIPPED_SOURCES, Catalog, detect_kind
     from mmlab.errors import ConfigError, MMLabError
@@ -182,8 +184,7 @@ def report(
 ) -> None:
     """Execute a parameterised notebook with papermill and write reports/NAME-<params>.html.
 
-    Parameters follow the name as `-p KEY VALUE` (repeatable; numbers and true/false are
-    converted), e.g. `mmlab report market_data_report -p dataset lobster-aapl-20120621-l10`.
+    Parameters follow the name as `-p KEY VALUE` (repeatable; numbers and true/false are converted), e.g. `mmlab report market_data_report -p dataset lobster-aapl-20120621-l10`.
     """
     from mmlab.errors import MMLabError
     from mmlab.reports import render_report
@@ -298,16 +299,17 @@ def split_backtest_args(args: list[str]) -> tuple[dict[str, object], dict[str, o
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def backtest(
     ctx: typer.Context,
-    data: str = typer.Argument(..., help="A catalog data set name, or a Binance .gz / hftbacktest .npz file."),
+    data: str = typer.Argument(
+        ..., help="A catalog data set name, or a Binance .gz / hftbacktest .npz / LOBSTER message file."),
     strategy: str = typer.Option("grid", "--strategy", "-s", help="grid | as | as-inf | glft | adaptive."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write the result as Parquet."),
     catalog: Optional[Path] = _CATALOG_OPT,
 ) -> None:
     """Replay DATA through the event backtest with STRATEGY; print the summary as JSON.
 
-    Strategy parameters follow as `-p KEY VALUE` (e.g. `-p half_spread 0.5 -p order_qty 0.01` for
-    grid; `-p gamma 0.1 -p sigma 2 -p k 1.5` for as), engine settings as `--set KEY VALUE`
-    (e.g. `--set max_position 0.1 --set entry_latency 10000000 --set maker_fee 0.0002`).
+    Strategy parameters follow as `-p KEY VALUE` (e.g. `-p half_spread 0.5 -p order_qty 0.01` for grid; `-p gamma 0.1 -p sigma 2 -p k 1.5` for as), engine settings as `--set KEY VALUE` (e.g. `--set max_position 0.1 --set entry_latency 10000000 --set maker_fee 0.0002`; fields of mmlab.backtest.BacktestConfig, times in ns).
+
+    Required parameters: grid: half_spread, order_qty; as: gamma, sigma, k; as-inf: gamma, sigma, k, max_inventory; glft: gamma, sigma, A, k; adaptive: base_spread. Example: `mmlab backtest binance-usdm-btcusdt-20240808 -p half_spread 5 -p order_qty 0.01 --set max_position 0.1`.
     """
     import numpy as np
 

@@ -280,9 +280,10 @@ _MS = 1_000_000
 _BINANCE = {"entry_latency": 10 * _MS, "response_latency": 10 * _MS}
 _NASDAQ = {"entry_latency": _MS, "response_latency": _MS}
 
-#: Hand-set strategy parameters for the shipped order-book data (``preset_parameters``): sizes of
-#: a few lots, half-spreads of a few ticks to a few basis points, ``sigma`` near the data's
-#: realised volatility (price units per square-root second), ``max_position`` 10 orders.
+#: Hand-set strategy parameters for the shipped order-book data (``preset_parameters``): small
+#: order sizes, half-spreads of a few ticks to a few basis points, ``sigma`` near the data's
+#: realised volatility (price units per square-root second), ``max_position`` 10 orders (crypto)
+#: or 3 orders (Nasdaq).
 BACKTEST_PRESETS: Mapping[str, Mapping[str, Mapping[str, Any]]] = MappingProxyType({
     "BTCUSDT-PERP": {
         "grid": {"half_spread": 5.0, "order_qty": 0.01, "skew": 50.0},
@@ -393,7 +394,7 @@ def _session_strategy(strategy):
         return _FixedSpreadQuoter(strategy)
     wrap = {Q.AvellanedaStoikovConfig: Q.AvellanedaStoikovStrategy,
             Q.AvellanedaStoikovInfiniteConfig: Q.AvellanedaStoikovInfiniteStrategy,
-            Q.GLFTConfig: Q.GLFTStrategy}
+            Q.GLFTConfig: Q.GLFTStrategy, Q.AdaptiveSpreadConfig: Q.AdaptiveSpreadStrategy}
     for cfg_type, strat_type in wrap.items():
         if isinstance(strategy, cfg_type):
             return strat_type(strategy)
@@ -1003,10 +1004,18 @@ class MarketMakingProjectManager:
         symbol : str
             An event product.
         strategy : object or mapping
-            Anything with ``quote(MarketState)``; an A-S / GLFT config; a backtest
-            ``GridStrategy`` (one level); or parameters as for :meth:`run_backtest`.
+            Anything with ``quote(MarketState)``; an A-S, GLFT or adaptive-spread config; a
+            backtest ``GridStrategy`` (one level); or a parameter mapping as for
+            :meth:`run_backtest` (its engine ``settings`` are not used here: latencies and
+            cadence are the keyword arguments below, the limit is ``limits_for(symbol)``).
+        start, end : date-like or int ns, optional
+            The quoting window (UTC); see above for the defaults.
         journal_path : str, optional
             Record every event in an SQLite journal.
+        entry_latency_ns, response_latency_ns : int
+            Order entry and response latencies of the paper venue (ns, default 0).
+        cadence_ns : int
+            The strategy quotes every ``cadence_ns`` of feed time (default 100 ms).
 
         Returns
         -------
