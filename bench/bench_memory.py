@@ -18,7 +18,9 @@ allocations cannot hide another's):
    keeping the result alive;
 5. read ``VmHWM`` (the peak resident set since the reset): ``added = VmHWM - baseline``.
 
-The table prints the ratio first, then the figures (MB = 10^6 bytes).
+The table prints the ratio first, then the figures (MB = 10^6 bytes); ``steps`` are the strategy
+steps run, ``rows`` those the step table kept (``rec`` = ``record_every`` used: ``"auto"`` by
+default keeps every step unless the table would outgrow 60 % of the event array).
 """
 
 from __future__ import annotations
@@ -47,10 +49,12 @@ CASES = {
                      {"interval": 1000 * MS}),
     "amzn-1s": ("LOBSTER AMZN full day as L2 (l3_to_l2), 1 s steps",
                 {"kind": "amzn"}, {"interval": 1000 * MS}),
-    "amzn-100ms": ("LOBSTER AMZN full day as L2 (l3_to_l2), 100 ms steps",
+    "amzn-100ms": ("LOBSTER AMZN full day as L2 (l3_to_l2), 100 ms steps (record_every auto)",
                    {"kind": "amzn"}, {"interval": 100 * MS}),
     "amzn-100ms-r10": ("the same, step table thinned to one row a second (record_every=10)",
                        {"kind": "amzn"}, {"interval": 100 * MS, "record_every": 10}),
+    "amzn-fifo-1s": ("LOBSTER AMZN full day as L3 events, exact FIFO queue, 1 s steps",
+                     {"kind": "amzn-l3"}, {"interval": 1000 * MS, "queue_model": "fifo"}),
     "btcusdt-100ms": ("Binance USD-M BTCUSDT (the vs_hftbacktest input), 100 ms steps",
                       {"kind": "binance", "file": "usdm_btcusdt_20240808.gz"},
                       {"interval": 100 * MS}),
@@ -95,6 +99,8 @@ def _load(spec: dict):
     from mmlab.book import l3_to_l2
     from mmlab.data import load_lobster
 
+    if spec["kind"] == "amzn-l3":
+        return load_lobster(AMZN), 0.01, 1.0
     return l3_to_l2(load_lobster(AMZN)), 0.01, 1.0
 
 
@@ -112,7 +118,7 @@ def measure(name: str) -> dict:
     base = _status()["VmRSS"]
     with open("/proc/self/clear_refs", "w") as fh:
         fh.write("5")  # reset VmHWM to the current resident set
-    qty = {"amzn": 100.0, "binance": 0.01}.get(spec["kind"], 1.0)
+    qty = {"amzn": 100.0, "amzn-l3": 100.0, "binance": 0.01}.get(spec["kind"], 1.0)
     half = 20 * tick if spec["kind"] == "binance" else 0.01
     res = run(events, GridStrategy(half_spread=half, order_qty=qty, skew=0.001 * qty / 100),
               tick_size=tick, lot_size=lot, max_position=5 * qty, entry_latency=2 * MS,
@@ -120,7 +126,8 @@ def measure(name: str) -> dict:
     s = res.summary()
     peak = _status()["VmHWM"]
     return {"case": name, "events": len(events), "array": int(events.nbytes), "baseline": base,
-            "peak": peak, "added": peak - base, "steps": s["steps"], "fills": s["n_fills"]}
+            "peak": peak, "added": peak - base, "steps": s["steps"], "rows": s["step_rows"],
+            "record": res.params["record_every_used"], "fills": s["n_fills"]}
 
 
 def main() -> None:
@@ -138,7 +145,7 @@ def main() -> None:
     print("Peak RSS one backtest adds beyond its event array (fresh process per case; "
           "VmHWM after a clear_refs reset minus VmRSS before the run)")
     hdr = (f"{'case':<14} {'ratio':>6} {'target':>7} {'added MB':>9} {'array MB':>9} "
-           f"{'events':>9} {'steps':>8} {'fills':>6}  description")
+           f"{'events':>9} {'steps':>8} {'rows':>8} {'rec':>4} {'fills':>6}  description")
     print(hdr)
     print("-" * len(hdr))
     worst = 0.0
@@ -149,7 +156,8 @@ def main() -> None:
         ratio = r["added"] / r["array"]
         worst = max(worst, ratio)
         print(f"{c:<14} {ratio:6.2f} {'<= 1':>7} {r['added'] / 1e6:9.1f} {r['array'] / 1e6:9.1f} "
-              f"{r['events']:9d} {r['steps']:8d} {r['fills']:6d}  {CASES[c][0]}")
+              f"{r['events']:9d} {r['steps']:8d} {r['rows']:8d} {r['record']:4d} {r['fills']:6d}  "
+              f"{CASES[c][0]}")
     print(f"largest ratio {worst:.2f} ({'meets' if worst <= 1 else 'misses'} the <= 1 target)")
 
 

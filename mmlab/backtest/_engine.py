@@ -150,7 +150,18 @@ A_INV = 5
 A_MARK = 6  # last mark (mid), NaN before the first
 A_VOL = 7
 A_LPOS = 8  # local (strategy's) view of the position
-N_ACC = 9
+# running statistics over EVERY strategy step (exact whatever record_every thins the table to)
+A_ELAST = 9  # equity at the previous step (NaN before the first)
+A_DN = 10  # number of per-step equity changes
+A_DMEAN = 11  # their running mean and sum of squared deviations (Welford)
+A_DM2 = 12
+A_DNEG2 = 13  # sum of squares of the negative changes (downside deviation)
+A_PEAK = 14  # running peak of max(equity, 0)
+A_MDD = 15  # largest fall from that peak
+A_SABS = 16  # sum and maximum of |position| over the steps
+A_MABS = 17
+A_NSTEPS = 18  # strategy steps taken
+N_ACC = 19
 # ---- fills: ff (float) / fi (int) columns ------------------------------------------------------
 FF_PX = 0
 FF_QTY = 1
@@ -939,7 +950,28 @@ def _record_step_python(k, t, i_ex, acc, sc, best, cfg_f, cfg_i, stf, sti):
     x = 0.0
     if math.isfinite(acc[A_MARK]):
         x = acc[A_POS] * _value(acc[A_MARK], cfg_f[F_MULT], cfg_i[I_INVERSE])
-    stf[k, T_EQ] = bal + x
+    eq = bal + x
+    stf[k, T_EQ] = eq
+    if math.isfinite(eq):
+        if math.isfinite(acc[A_ELAST]):
+            d = eq - acc[A_ELAST]
+            nd = acc[A_DN] + 1.0
+            dev = d - acc[A_DMEAN]
+            acc[A_DMEAN] += dev / nd
+            acc[A_DM2] += dev * (d - acc[A_DMEAN])
+            acc[A_DN] = nd
+            if d < 0.0:
+                acc[A_DNEG2] += d * d
+        acc[A_ELAST] = eq
+        if eq > acc[A_PEAK]:
+            acc[A_PEAK] = eq
+        if acc[A_PEAK] - eq > acc[A_MDD]:
+            acc[A_MDD] = acc[A_PEAK] - eq
+    ap = abs(acc[A_POS])
+    acc[A_SABS] += ap
+    if ap > acc[A_MABS]:
+        acc[A_MABS] = ap
+    acc[A_NSTEPS] += 1.0
     stf[k, T_SPREAD] = acc[A_SPREAD]
     stf[k, T_INV] = acc[A_INV]
     stf[k, T_FEES] = acc[A_FEES]
@@ -1148,6 +1180,7 @@ def new_state(cfg_i):
     rsf = np.zeros(8 * maxord + 16, dtype=np.float64)
     sc = np.zeros(N_SC, dtype=np.int64)
     acc = np.zeros(N_ACC, dtype=np.float64)
+    acc[A_ELAST] = np.nan
     pos = np.zeros(N_POS, dtype=np.int64)
     pos[P_KSTOP] = -1
     return oi, of, live, rq, rs, rsf, sc, acc, pos

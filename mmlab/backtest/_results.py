@@ -52,6 +52,11 @@ class BacktestResult:
     params, provenance, assumptions
         The settings, where the data and code came from, and the modelling assumptions
         (among them: no market impact).
+    step_stats : dict
+        Running statistics the kernel kept over every strategy step (``steps``, count, mean and
+        sample sd of the per-step equity changes, downside deviation, ``max_drawdown``, mean
+        and max absolute position): exact even when ``record_every`` thins ``steps``. Empty
+        for a result built by hand (the statistics then come from ``steps``).
     """
 
     steps: pd.DataFrame
@@ -67,6 +72,7 @@ class BacktestResult:
     inverse: bool = False
     max_position: float = math.inf
     final_book: dict = field(default_factory=dict)
+    step_stats: dict = field(default_factory=dict)
     _prov_src: tuple | None = field(default=None, repr=False)
 
     @property
@@ -89,13 +95,24 @@ class BacktestResult:
     def _from_kernel(cls, stf, sti, ff, fi, fu, sc, acc, *, n_events, params, data_hashes,
                      multiplier, inverse, max_position, final_book, assumptions, seed,
                      events=None):
-        # the float block is a view of the kernel's step array (no copy: the table's memory
-        # is the kernel's, 136 bytes a row with the integer columns)
-        assert list(_STEP_COLS.values()) == list(range(E.N_STF))
-        steps = pd.DataFrame(stf, columns=list(_STEP_COLS), copy=False)
-        steps.insert(0, "ts", sti[:, E.TI_TS])
-        steps["seq"] = sti[:, E.TI_SEQ]
-        steps["events_applied"] = sti[:, E.TI_IEX]
+        # every column is a view of the kernel's step arrays (no copy: the table's memory is
+        # the kernel's, 136 bytes a row)
+        cols = {"ts": sti[:, E.TI_TS]}
+        cols.update({name: stf[:, j] for name, j in _STEP_COLS.items()})
+        cols["seq"] = sti[:, E.TI_SEQ]
+        cols["events_applied"] = sti[:, E.TI_IEX]
+        steps = pd.DataFrame(cols, copy=False)
+        n = float(acc[E.A_DN])
+        step_stats = {
+            "steps": int(acc[E.A_NSTEPS]), "pnl_changes": int(n),
+            "mean_change": float(acc[E.A_DMEAN]) if n else 0.0,
+            "sd_change": math.sqrt(max(float(acc[E.A_DM2]), 0.0) / (n - 1)) if n > 1 else 0.0,
+            "downside_dev": math.sqrt(float(acc[E.A_DNEG2]) / n) if n else 0.0,
+            "max_drawdown": float(acc[E.A_MDD]),
+            "mean_abs_position": (float(acc[E.A_SABS] / acc[E.A_NSTEPS])
+                                  if acc[E.A_NSTEPS] else 0.0),
+            "max_abs_position": float(acc[E.A_MABS]),
+        }
         fills = pd.DataFrame({
             "ts": fi[:, E.FI_TS], "local_ts": fi[:, E.FI_LTS],
             "side": fi[:, E.FI_SIDE].astype(np.int8),
@@ -120,7 +137,7 @@ class BacktestResult:
         }
         return cls(steps, fills, funding, pnl, counters, params, None, tuple(assumptions),
                    int(n_events), float(multiplier), bool(inverse), float(max_position),
-                   dict(final_book), (data_hashes, events, {**params, "seed": seed}))
+                   dict(final_book), step_stats, (data_hashes, events, {**params, "seed": seed}))
 
     # ------------------------------------------------------------------ statistics
     def value(self, price):
@@ -135,6 +152,8 @@ class BacktestResult:
                          index=pd.to_datetime(self.steps["ts"].to_numpy(), utc=True), name="equity")
 
     def _interval_ns(self) -> float:
+        if self.step_stats and "interval" in self.params:
+            return float(self.params["interval"])
         ts = self.steps["ts"].to_numpy()
         if ts.size > 1:
             return float(np.median(np.diff(ts)))
@@ -142,7 +161,14 @@ class BacktestResult:
 
     def sharpe(self) -> float:
         """Annualised Sharpe ratio of the per-step PnL changes (365-day year, no risk-free rate;
-        0 when the PnL never moves)."""
+        0 when the PnL never moves). Over every strategy step, also those a thinned step table
+        (``record_every``) does not keep."""
+        st = self.step_stats
+        if st:
+            if st["pnl_changes"] < 2 or st["sd_change"] == 0:
+                return 0.0
+            return float(st["mean_change"] / st["sd_change"]
+                         * math.sqrt(_YEAR_NS / self._interval_ns()))
         d = np.diff(self.steps["equity"].to_numpy())
         d = d[np.isfinite(d)]
         if d.size < 2 or np.std(d) == 0:
@@ -150,7 +176,16 @@ class BacktestResult:
         return float(np.mean(d) / np.std(d, ddof=1) * math.sqrt(_YEAR_NS / self._interval_ns()))
 
     def sortino(self) -> float:
-        """Annualised Sortino ratio (downside deviation of per-step PnL changes below 0)."""
+        """Annualised Sortino ratio (downside deviation of per-step PnL changes below 0), over
+        every strategy step."""
+        st = self.step_stats
+        if st:
+            if st["pnl_changes"] < 2:
+                return 0.0
+            if st["downside_dev"] == 0:
+                return 0.0 if st["mean_change"] == 0 else math.inf
+            return float(st["mean_change"] / st["downside_dev"]
+                         * math.sqrt(_YEAR_NS / self._interval_ns()))
         d = np.diff(self.steps["equity"].to_numpy())
         d = d[np.isfinite(d)]
         if d.size < 2:
@@ -161,7 +196,10 @@ class BacktestResult:
         return float(np.mean(d) / dd * math.sqrt(_YEAR_NS / self._interval_ns()))
 
     def max_drawdown(self) -> float:
-        """Largest fall of the equity curve from a running peak (>= 0, settlement currency)."""
+        """Largest fall of the equity curve from a running peak (>= 0, settlement currency),
+        over every strategy step."""
+        if self.step_stats:
+            return float(self.step_stats["max_drawdown"])
         e = self.steps["equity"].to_numpy()
         e = e[np.isfinite(e)]
         if e.size == 0:
@@ -171,12 +209,14 @@ class BacktestResult:
 
     def markouts(self, horizons_ns=(1_000_000_000, 5_000_000_000, 30_000_000_000)) -> pd.DataFrame:
         """Per-fill markouts ``side * (mid(t + h) - price)`` (:func:`mmlab.risk.markouts`),
-        against the exchange mid at the strategy steps."""
+        against the exchange mid at the recorded strategy steps (with ``record_every > 1`` the
+        mid is known every ``record_every`` steps)."""
         from mmlab.risk import markouts
 
-        s = self.steps[np.isfinite(self.steps["mid"])]
+        mid = self.steps["mid"].to_numpy()
+        ok = np.isfinite(mid)
         m = markouts(self.fills["ts"].to_numpy(), self.fills["side"].to_numpy(),
-                     self.fills["price"].to_numpy(), s["ts"].to_numpy(), s["mid"].to_numpy(),
+                     self.fills["price"].to_numpy(), self.steps["ts"].to_numpy()[ok], mid[ok],
                      horizons_ns=horizons_ns)
         return pd.DataFrame(m, columns=[f"markout_{h / 1e9:g}s" for h in horizons_ns])
 
@@ -189,14 +229,20 @@ class BacktestResult:
         return pd.DataFrame({"low": edges[:-1], "high": edges[1:], "share": h / pos.size})
 
     def summary(self) -> dict:
-        """Headline figures as a dict (``pd.DataFrame([res.summary()])`` for one row)."""
+        """Headline figures as a dict (``pd.DataFrame([res.summary()])`` for one row).
+
+        ``steps`` counts every strategy step, ``step_rows`` the rows the step table kept; the
+        Sharpe, Sortino, drawdown and mean/max absolute position are over every step, the
+        position quantiles over the kept rows."""
         pos = self.steps["position"].to_numpy()
+        st = self.step_stats
         f = self.fills
         mk = self.markouts() if len(f) else None
         out = {
             "strategy": self.params.get("strategy"),
             "events": self.n_events,
-            "steps": len(self.steps),
+            "steps": st["steps"] if st else len(self.steps),
+            "step_rows": len(self.steps),
             "total_pnl": self.pnl["total"],
             "spread_pnl": self.pnl["spread"],
             "inventory_pnl": self.pnl["inventory"],
@@ -213,8 +259,10 @@ class BacktestResult:
                           if self.counters["orders_sent"] else 0.0),
             "turnover": self.counters["volume"],
             "final_position": self.counters["position"],
-            "mean_abs_position": float(np.mean(np.abs(pos))) if pos.size else 0.0,
-            "max_abs_position": float(np.max(np.abs(pos))) if pos.size else 0.0,
+            "mean_abs_position": (st["mean_abs_position"] if st else
+                                  float(np.mean(np.abs(pos))) if pos.size else 0.0),
+            "max_abs_position": (st["max_abs_position"] if st else
+                                 float(np.max(np.abs(pos))) if pos.size else 0.0),
             "position_p05": float(np.quantile(pos, 0.05)) if pos.size else 0.0,
             "position_p95": float(np.quantile(pos, 0.95)) if pos.size else 0.0,
             "no_market_impact": True,
@@ -266,6 +314,7 @@ class BacktestResult:
             "provenance": self.provenance, "assumptions": list(self.assumptions),
             "n_events": self.n_events, "multiplier": self.multiplier, "inverse": self.inverse,
             "max_position": self.max_position, "final_book": self.final_book,
+            "step_stats": self.step_stats,
         }
         md = dict(table.schema.metadata or {})
         md[b"mmlab.backtest"] = json.dumps(meta, default=_json_default).encode()
@@ -344,4 +393,4 @@ def read_result(path) -> BacktestResult:
     return BacktestResult(frames["step"], f, frames["funding"], meta["pnl"], meta["counters"],
                           meta["params"], meta["provenance"], tuple(meta["assumptions"]),
                           int(meta["n_events"]), float(meta["multiplier"]), bool(meta["inverse"]),
-                          float(meta["max_position"]), fb)
+                          float(meta["max_position"]), fb, dict(meta.get("step_stats", {})))

@@ -79,11 +79,17 @@ class BacktestConfig:
         ignored; they cannot touch orders inside it).
     funding : (array, array), optional
         Funding times (exchange ns) and rates of a perpetual.
-    record_every : int
+    record_every : int or "auto"
         The step table (equity curve, positions, quotes) keeps one row every ``record_every``
-        strategy steps: the last step of each group (default 1: every step). Each row costs
-        136 bytes, so a fine cadence over sparse data can make the table larger than the event
-        array; a larger value bounds that memory. Fills, PnL and counters are unaffected.
+        strategy steps: the last step of each group. Each row costs 136 bytes, so a fine
+        cadence over sparse data (100 ms steps through a quiet day or the nights) can make the
+        table larger than the event array. ``"auto"`` (default): every step, unless the table
+        would take more than ``AUTO_RECORD_SHARE`` (60 %) of the event array's bytes; then the
+        smallest ``record_every`` that fits (``params["record_every_used"]``), so a backtest
+        adds no more memory than its data (the other 40 % is left for the run's working
+        arrays: book, orders, fills, the summary's temporaries). ``1`` keeps every step whatever the cost. Fills, PnL, counters and the
+        Sharpe / Sortino / drawdown statistics (kept by the kernel over every step) are
+        unaffected; markouts use the recorded mids.
     max_orders : int
         Capacity of simultaneous orders.
     seed : int
@@ -113,7 +119,7 @@ class BacktestConfig:
     roi: tuple | None = None
     funding: tuple | None = None
     max_orders: int = 64
-    record_every: int = 1
+    record_every: int | str = "auto"
     seed: int = 0
     time_unit_ns: float = 1e9
     start: int | None = None
@@ -136,10 +142,11 @@ class BacktestConfig:
             raise ConfigError(f"multiplier: must be finite and > 0, got {self.multiplier!r}")
         if not self.max_position > 0:
             raise ConfigError(f"max_position: must be > 0, got {self.max_position!r}")
-        if (isinstance(self.record_every, bool) or int(self.record_every) != self.record_every
-                or self.record_every < 1):
-            raise ConfigError(
-                f"record_every: must be an integer >= 1, got {self.record_every!r}")
+        r = self.record_every
+        if not (r == "auto" if isinstance(r, str) else (
+                not isinstance(r, bool) and isinstance(r, int | float | np.integer)
+                and int(r) == r and r >= 1)):
+            raise ConfigError(f"record_every: must be 'auto' or an integer >= 1, got {r!r}")
         if int(self.max_orders) != self.max_orders or not 1 <= self.max_orders <= 4096:
             raise ConfigError(
                 f"max_orders: must be an integer in [1, 4096], got {self.max_orders!r}")
@@ -162,6 +169,25 @@ class BacktestConfig:
                 v = str(getattr(v, "key", v))
             d[k] = v
         return d
+
+
+STEP_ROW_BYTES = 8 * (E.N_STF + E.N_STI)  # one row of the step table (136 bytes)
+AUTO_RECORD_SHARE = 0.6  # record_every="auto": the table's bytes <= this share of the events'
+
+
+def auto_record_every(n_steps: int, event_bytes: int) -> int:
+    """The ``record_every`` of ``"auto"``: 1 while ``n_steps`` rows of the step table fit in
+    ``AUTO_RECORD_SHARE`` of ``event_bytes``, else the smallest value that makes them fit.
+
+    Examples
+    --------
+    >>> auto_record_every(23_400, 94_050 * 64)   # LOBSTER AMZN day, 1 s steps: every step
+    1
+    >>> auto_record_every(234_000, 94_050 * 64)  # the same day at 100 ms: one row in 9
+    9
+    """
+    rows = max(1, int(AUTO_RECORD_SHARE * float(event_bytes)) // STEP_ROW_BYTES)
+    return max(1, -(-int(n_steps) // rows))
 
 
 def _resolve_instrument(settings: dict) -> dict:
@@ -401,7 +427,9 @@ def _prepare(data, strategy, engine, settings) -> _Job:
     cfg_i[E.I_CLIP] = clip
     cfg_i[E.I_SEED] = int(cfg.seed)
     cfg_i[E.I_MAXORD] = int(cfg.max_orders)
-    cfg_i[E.I_RECORD] = int(cfg.record_every)
+    record = auto_record_every(n_steps, events.nbytes) if cfg.record_every == "auto" \
+        else int(cfg.record_every)
+    cfg_i[E.I_RECORD] = record
     cfg_i[E.I_TEND] = t_end
     cfg_i[E.I_NSTEPS] = n_steps
     cfg_i[E.I_BASE] = base
@@ -418,7 +446,7 @@ def _prepare(data, strategy, engine, settings) -> _Job:
     cfg_f[E.F_QN] = cfg.queue_power
     cfg_f[E.F_ITICK] = 1.0 / tick
     job = _Job()
-    n_rows = -(-n_steps // int(cfg.record_every))
+    n_rows = -(-n_steps // record)
     job.stf = np.full((n_rows, E.N_STF), np.nan)
     job.sti = np.zeros((n_rows, E.N_STI), dtype=np.int64)
     cap = 1024
@@ -441,6 +469,7 @@ def _prepare(data, strategy, engine, settings) -> _Job:
     roi_used = (base * tick, (base + n_ticks - 1) * tick)
     job.params = {**cfg.public(), **sdesc, "engine": engine, "tick_size_used": tick,
                   "lot_size_used": lot, "roi_used": roi_used, "l3": l3 is not None,
+                  "record_every_used": record,
                   "shared_book": bool(shared)}
     return job
 
@@ -461,7 +490,7 @@ def _finish(job: _Job):
 
     oi, of, live, rq, rs, rsf, sc, acc, pos = job.state
     nf = int(sc[E.S_NFILLS])
-    k_done = -(-int(pos[E.P_K]) // int(job.cfg.record_every))  # rows of the step table
+    k_done = -(-int(pos[E.P_K]) // int(job.cfg_i[E.I_RECORD]))  # rows of the step table
     # the run ends after the last event on both sides: a shared book is the local one too
     top = _final_top(job.book, job.best, job.base, job.tick, job.n_ticks,
                      bool(job.cfg_i[E.I_SHARED]))
