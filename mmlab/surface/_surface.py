@@ -306,6 +306,19 @@ def fit_surface(
         Unknown model, bad arguments.
     DataError
         No expiry has enough quotes.
+
+    Examples
+    --------
+    The shipped Deribit BTC chain (forwards from Deribit's futures, no discounting):
+
+    >>> from mmlab.data import load_option_chain
+    >>> from mmlab._paths import shipped
+    >>> ch = load_option_chain(shipped("options", "deribit_btc_2020-05-21.csv"))
+    >>> surf = fit_surface(ch)
+    >>> surf.report()["status"].value_counts().to_dict()   # the next-day expiry: 3 usable quotes
+    {'fitted': 6, 'too_few_points': 1}
+    >>> round(float(surf.iv(9000.0, 0.25)), 2), fit_surface(ch, model="ssvi").model
+    (0.87, 'ssvi')
     """
     if model not in ("svi", "ssvi"):
         raise ConfigError(f"model: expected 'svi' or 'ssvi', got {model!r}")
