@@ -300,6 +300,9 @@ BACKTEST_PRESETS: Mapping[str, Mapping[str, Mapping[str, Any]]] = MappingProxyTy
         "as": {"gamma": 0.001, "sigma": 8.0, "k": 0.3, "order_size": 0.01, "max_inventory": 0.1},
         "glft": {"gamma": 10.0, "sigma": 8.0, "A": 1.0, "k": 0.3, "order_size": 0.01,
                  "max_inventory": 0.1},
+        # the spot VIP-0 maker fee (10 bp) floors each side at about 60 USD from the mid
+        "adaptive": {"base_spread": 10.0, "vol_ref": 8.0, "maker_fee": 0.001,
+                     "inventory_skew": 1.0, "order_size": 0.01, "max_inventory": 0.1},
         "settings": {**_BINANCE, "max_position": 0.1},
     },
     "ETHUSDT-PERP": {

@@ -32,3 +32,15 @@ def test_adaptive_spread_runs_in_the_paper_session(mgr):
     assert isinstance(cfg, AdaptiveSpreadConfig)
     again = mgr.run_trading_cycle("AAPL", cfg, start=START, end=END).summary()
     assert again == s
+
+
+def test_every_order_book_product_has_an_adaptive_preset():
+    # notebooks/strategy_comparison.ipynb compares the adaptive spread on any event data set
+    from mmlab.manager import BACKTEST_PRESETS, PRODUCTS
+
+    events = [s for s, p in PRODUCTS.items() if p.kind == "events"]
+    assert set(events) == set(BACKTEST_PRESETS)
+    for s in events:
+        cfg, settings = strategy_from_parameters(preset_parameters(s, "adaptive"))
+        assert isinstance(cfg, AdaptiveSpreadConfig), s
+        assert cfg.max_inventory == settings["max_position"], s
