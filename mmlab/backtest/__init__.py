@@ -60,6 +60,7 @@ from mmlab.backtest._queue import (
 )
 from mmlab.backtest._portfolio import PortfolioLimits, PortfolioResult, run_portfolio
 from mmlab.backtest._results import BacktestResult, read_result
+from mmlab.backtest._l3 import L3Events, prepare_l3
 from mmlab.backtest._run import ASSUMPTIONS, BacktestConfig, prepare_events, run
 from mmlab.backtest._strategies import (
     ADAPTIVE_VOL_HALFLIFE,
@@ -147,6 +148,8 @@ __all__ = sorted(
         "QUEUE_RISK_AVERSE",
         "latency_array",
         "prepare_events",
+        "prepare_l3",
+        "L3Events",
         "queue_depth",
         "queue_depth_python",
         "queue_filled_qty",

@@ -32,12 +32,14 @@ the top ``N``) falls back to the risk-averse rule and is counted in the result's
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numba import njit
 
 from mmlab.errors import ConfigError
 
-__all__ = ["arrivals", "arrivals_python", "l3_stream"]
+__all__ = ["L3Events", "arrivals", "arrivals_python", "l3_stream", "prepare_l3"]
 
 _ADD, _CANCEL, _MODIFY, _FILL, _TRADE = 10, 11, 12, 13, 2
 _EXCH = np.uint64(1 << 31)
@@ -127,7 +129,7 @@ def l3_stream(events: np.ndarray, *, engine: str = "numba"):
     >>> s["qty"].tolist(), kinds.tolist(), l3a.tolist()   # the fill of order 7, which joined at 0
     ([2.0, 5.0, 3.0], [10, 10, 13], [0, 1, 0])
     """
-    from mmlab.book import l3_to_l2
+    from mmlab.book._convert import l3_to_l2_with_source
 
     code = events["ev"]
     kind = (code & np.uint64(0xFF)).astype(np.int64)
@@ -140,10 +142,7 @@ def l3_stream(events: np.ndarray, *, engine: str = "numba"):
     if not np.all((code[is_l3] & _LOCAL) != 0):
         raise ConfigError("data: L3 events must carry both EXCH and LOCAL flags")
     n = len(events)
-    ev2 = events.copy()
-    ev2["fval"] = np.arange(n, dtype=np.float64)
-    conv = l3_to_l2(ev2, engine=engine)
-    src = conv["fval"].astype(np.int64)
+    conv, src = l3_to_l2_with_source(events, engine=engine)
     # dense order ids of the L3 events, then the arrivals
     oid = np.full(n, -1, dtype=np.int64)
     _, inv = np.unique(events["order_id"][is_l3], return_inverse=True)
@@ -198,6 +197,63 @@ def l3_stream(events: np.ndarray, *, engine: str = "numba"):
         isv = np.zeros(n, dtype=bool)
         isv[vis] = True
         kinds[isv[src] & ~rec_l3] = 12
-    conv["fval"] = events["fval"][src]
     return conv, kinds, l3a
+
+
+@dataclass(frozen=True, slots=True)
+class L3Events:
+    """An L3 event array rewritten once for the engine (:func:`prepare_l3`); pass it to
+    :func:`mmlab.backtest.run` (or a sweep) in place of the events to skip the rewrite.
+
+    Attributes
+    ----------
+    stream : numpy.ndarray
+        ``EVENT_DTYPE`` records (L3 events as level totals, see :func:`l3_stream`).
+    kinds : numpy.ndarray
+        uint8 engine kind of each record (0: the kind of its ``ev`` field).
+    l3a : numpy.ndarray
+        int64 arrival record of each record's order (-1: none or anonymous).
+    n_source : int
+        Number of events in the L3 array it was made from.
+    """
+
+    stream: np.ndarray
+    kinds: np.ndarray
+    l3a: np.ndarray
+    n_source: int
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the three arrays (what a backtest replays)."""
+        return int(self.stream.nbytes + self.kinds.nbytes + self.l3a.nbytes)
+
+    def __len__(self) -> int:
+        return len(self.stream)
+
+
+def prepare_l3(events: np.ndarray, *, engine: str = "numba") -> L3Events:
+    """Rewrite an L3 event array for the engine once (:func:`l3_stream`), e.g. before a sweep
+    or a series of FIFO backtests on the same day: each run then replays it directly instead
+    of rewriting the events again (time, and memory: the rewrite holds a second event array).
+
+    Raises :class:`~mmlab.errors.ConfigError` when the array has no L3 event.
+
+    Examples
+    --------
+    >>> from mmlab._paths import shipped
+    >>> from mmlab.data import load_lobster
+    >>> ev = load_lobster(shipped("lobster", "AAPL_2012-06-21_34200000_57600000_message_10.csv"))
+    >>> l3 = prepare_l3(ev)
+    >>> len(l3) >= len(ev), l3.n_source == len(ev), l3.kinds.dtype.name
+    (True, True, 'uint8')
+    """
+    from mmlab.data import EVENT_DTYPE
+
+    if not isinstance(events, np.ndarray) or events.dtype != EVENT_DTYPE:
+        raise ConfigError("events: expected an EVENT_DTYPE array")
+    out = l3_stream(events, engine=engine)
+    if out is None:
+        raise ConfigError("events: no L3 order event (ADD/CANCEL/MODIFY/FILL) to prepare")
+    stream, kinds, l3a = out
+    return L3Events(stream, kinds, l3a, len(events))
 

@@ -209,7 +209,9 @@ def _resolve_instrument(settings: dict) -> dict:
 
 
 def _load(data):
-    if isinstance(data, np.ndarray):
+    from mmlab.backtest._l3 import L3Events
+
+    if isinstance(data, np.ndarray | L3Events):
         return data, {}
     p = Path(data)
     if not p.exists():
@@ -293,7 +295,8 @@ def run(data, strategy, *, engine: str = "numba", **settings):
     Parameters
     ----------
     data : numpy.ndarray, path or dict
-        ``EVENT_DTYPE`` events (hftbacktest-compatible), or a Binance dump / ``.npz`` /
+        ``EVENT_DTYPE`` events (hftbacktest-compatible), L3 events rewritten once by
+        :func:`mmlab.backtest.prepare_l3`, or a Binance dump / ``.npz`` /
         LOBSTER message file; a dict ``{name: data}`` runs the instruments together
         (:func:`mmlab.backtest.run_portfolio`, returns a ``PortfolioResult``).
     strategy : GridStrategy or an A-S / GLFT config or strategy
@@ -338,7 +341,7 @@ class _Job:
 
 
 def _prepare(data, strategy, engine, settings) -> _Job:
-    from mmlab.backtest._l3 import l3_stream
+    from mmlab.backtest._l3 import L3Events, l3_stream
     from mmlab.backtest._strategies import ScriptedOrders, script_params
 
     if engine not in ("numba", "python"):
@@ -348,8 +351,12 @@ def _prepare(data, strategy, engine, settings) -> _Job:
     if len(events) == 0:
         raise ConfigError("data: no events")
     fifo = queue_model_code(cfg.queue_model) == QUEUE_FIFO
-    code, si, sf = scan(events, engine, l3_ok=True)
-    l3 = l3_stream(events, engine=engine) if si[3] > 0 else None
+    if isinstance(events, L3Events):  # rewritten once by prepare_l3
+        l3 = (events.stream, events.kinds, events.l3a)
+        events = events.stream
+    else:
+        code, si, sf = scan(events, engine, l3_ok=True)
+        l3 = l3_stream(events, engine=engine) if si[3] > 0 else None
     if l3 is None:
         if fifo:
             raise ConfigError("queue_model: 'fifo' needs L3 order events (ADD/CANCEL/MODIFY/"

@@ -36,6 +36,17 @@ def l3_to_l2(
     >>> bool((a == b).all(axis=None))
     True
     """
+    return l3_to_l2_with_source(events, tick_size=tick_size, side=side, engine=engine)[0]
+
+
+def l3_to_l2_with_source(events: np.ndarray, *, tick_size: float | None = None,
+                         side: str = "exch", engine: str = "numba"):
+    """:func:`l3_to_l2` and, for each output record, the index of the input event it came from.
+
+    The records are merged in input order (a record made from event ``i`` takes ``i``'s place;
+    an event making two records keeps their order) column by column, so the peak memory is the
+    output array plus a few index arrays, not copies of whole event arrays.
+    """
     book = BookState(tick_size=tick_size, side=side, engine=engine)
     ev, sel, grid = book._prepare(events)
     n = len(ev)
@@ -50,18 +61,34 @@ def l3_to_l2(
     if status != 0:
         book._raise(status, ev, i, None)
     out_i, out_x, out_q = out_i[:k], out_x[:k], out_q[:k]
-    kind = (ev["ev"] & np.uint64(0xFF)).astype(np.intp)
-    keep = np.flatnonzero(sel & ~_L3[kind])
-    rec = ev[out_i].copy()
+    keep = np.flatnonzero(sel & ~_L3[(ev["ev"] & np.uint64(0xFF)).astype(np.intp)])
+    if k > 1 and np.any(out_i[1:] < out_i[:-1]):  # the kernel emits in event order
+        raise AssertionError("l2_levels: records out of event order")
+    # places in the merged stream: a kept event before the records of later events, the
+    # records of an event after the kept events up to it (stable, as one sort of both lists)
+    pos_keep = np.arange(len(keep)) + np.searchsorted(out_i, keep, side="left")
+    pos_rec = np.arange(k) + np.searchsorted(keep, out_i, side="right")
+    merged = np.empty(len(keep) + k, dtype=EVENT_DTYPE)
+    src = np.empty(len(keep) + k, dtype=np.int64)
+    src[pos_keep] = keep
+    src[pos_rec] = out_i
+    merged[pos_keep] = ev[keep]
     s = out_x >> 62
     x = out_x - (s << 62)
-    flags = rec["ev"] & ~np.uint64(0xFF | BUY_EVENT | SELL_EVENT)
-    rec["ev"] = flags | np.uint64(DEPTH_EVENT) | np.where(s == 0, np.uint64(BUY_EVENT),
-                                                          np.uint64(SELL_EVENT))
-    rec["px"] = grid.to_price(book.tab[x])
-    rec["qty"] = out_q
-    rec["order_id"] = 0
-    merged = np.empty(len(keep) + k, dtype=EVENT_DTYPE)
-    order = np.argsort(np.concatenate([keep, out_i]), kind="stable")
-    merged[:] = np.concatenate([ev[keep], rec])[order]
-    return merged
+    del out_x
+    for name in EVENT_DTYPE.names:
+        col = merged[name]
+        if name == "ev":
+            flags = ev["ev"][out_i] & ~np.uint64(0xFF | BUY_EVENT | SELL_EVENT)
+            col[pos_rec] = flags | np.uint64(DEPTH_EVENT) | np.where(
+                s == 0, np.uint64(BUY_EVENT), np.uint64(SELL_EVENT))
+            del flags
+        elif name == "px":
+            col[pos_rec] = grid.to_price(book.tab[x])
+        elif name == "qty":
+            col[pos_rec] = out_q
+        elif name == "order_id":
+            col[pos_rec] = 0
+        else:
+            col[pos_rec] = ev[name][out_i]
+    return merged, src
