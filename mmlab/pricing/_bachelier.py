@@ -172,6 +172,14 @@ def bachelier_price(flag, F, K, t, r, sigma_n, *, invalid="raise"):
 def bachelier_greeks(flag, F, K, t, r, sigma_n, *, invalid="raise") -> Greeks:
     """Bachelier price and Greeks with respect to the forward (vega per 1.00 of sigma_n).
 
+    Parameters are those of :func:`bachelier_price`.
+
+    Returns
+    -------
+    Greeks
+        delta = dV/dF, gamma = d2V/dF2, vega per 1.00 of ``sigma_n``, theta per year, rho =
+        -t V (forward fixed), dividend_rho NaN, vanna, volga.
+
     Examples
     --------
     >>> g = bachelier_greeks("c", 0.0, 0.0, 1.0, 0.0, 0.01)

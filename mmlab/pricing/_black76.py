@@ -66,6 +66,8 @@ def black76_price(flag, F, K, t, r, sigma, *, invalid="raise"):
 def black76_greeks(flag, F, K, t, r, sigma, *, invalid="raise") -> Greeks:
     """Black-76 price and Greeks with respect to the forward.
 
+    Parameters are those of :func:`black76_price`.
+
     Returns
     -------
     Greeks
