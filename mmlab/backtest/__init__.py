@@ -8,7 +8,11 @@ replayed liquidity.
 L3 data (LOBSTER, :func:`mmlab.data.load_lobster`) runs as level updates, and with
 ``queue_model='fifo'`` our order's place in the queue is tracked order by order (the exact size
 of the orders that reached the exchange before it); :class:`ScriptedOrders` enters given orders
-at given times. Several instruments run together with :func:`run_portfolio` (or ``run({name:
+at given times; :func:`prepare_l3` rewrites an L3 day for the engine once (sweeps and repeated
+runs then replay it directly). Memory: a run adds at most about its event array's size
+(``bench/bench_memory.py``): the step table keeps every step unless it would outgrow 60 % of the
+event array (``record_every="auto"``), while the Sharpe, Sortino and drawdown are kept by the
+kernel over every step. Several instruments run together with :func:`run_portfolio` (or ``run({name:
 data, ...}, ...)``): one strategy clock, per-instrument books and accounts, a shared notional
 limit and drawdown breaker, a :class:`PortfolioResult`.
 
