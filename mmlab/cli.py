@@ -22,6 +22,8 @@ import typer
 
 import mmlab
 
+# typer's help keeps the single line breaks of a docstring's later paragraphs (the terminal then
+# wraps them a second time): the commands' help paragraphs are written one per line.
 app = typer.Typer(
     name="mmlab",
     help="mmlab: research workbench for derivatives market making.",
