@@ -298,6 +298,16 @@ def split_backtest_args(args: list[str]) -> tuple[dict[str, object], dict[str, o
     return strat, sett
 
 
+def _instrument_of(dataset: str):
+    """The instrument-master key of the product a shipped data set belongs to (or None)."""
+    from mmlab.manager import PRODUCTS
+
+    for prod in PRODUCTS.values():
+        if dataset in prod.datasets and prod.instrument:
+            return prod.instrument
+    return None
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def backtest(
     ctx: typer.Context,
@@ -312,6 +322,8 @@ def backtest(
     Strategy parameters follow as `-p KEY VALUE` (e.g. `-p half_spread 0.5 -p order_qty 0.01` for grid; `-p gamma 0.1 -p sigma 2 -p k 1.5` for as), engine settings as `--set KEY VALUE` (e.g. `--set max_position 0.1 --set entry_latency 10000000 --set maker_fee 0.0002`; fields of mmlab.backtest.BacktestConfig, times in ns).
 
     Required parameters: grid: half_spread, order_qty; as: gamma, sigma, k; as-inf: gamma, sigma, k, max_inventory; glft: gamma, sigma, A, k; adaptive: base_spread. Example: `mmlab backtest binance-usdm-btcusdt-20240808 -p half_spread 5 -p order_qty 0.01 --set max_position 0.1`.
+
+    A shipped data set name runs with its product's instrument (tick, lot, fees, multiplier from the instrument master); `--set maker_fee 0` overrides one field, `--set instrument none` turns it off, `--set instrument KEY` picks another.
     """
     import numpy as np
 
@@ -332,6 +344,10 @@ def backtest(
             events = cat.load(data)
             if not isinstance(events, np.ndarray):
                 raise mmlab.ConfigError(f"data: {data!r} is not an event data set")
+            if "instrument" not in settings:  # a shipped product: its tick, lot and fees
+                settings["instrument"] = _instrument_of(data)
+        if settings.get("instrument") is None:
+            settings.pop("instrument", None)
         res = run(events, strat, **settings)
         if output is not None:
             res.to_parquet(output)

@@ -38,3 +38,25 @@ def test_backtest_bad_strategy_and_arguments(npz):
     assert res.exit_code == 1 and "grid" in res.output
     with pytest.raises(ConfigError, match="needs a key and a value"):
         split_backtest_args(["-p", "half_spread"])
+
+
+def test_catalog_name_runs_with_its_instrument(tmp_path):
+    # the shipped USD-M BTCUSDT perpetual: instruments.toml gives tick 0.1, lot 0.001 and the
+    # Binance USD-M VIP0 fees (maker 2 bp, taker 5 bp); "none" turns the instrument off
+    from mmlab.data import get_instrument
+
+    inst = get_instrument("BINANCE_USDM:BTCUSDT")
+    args = ["backtest", "binance-usdm-btcusdt-20240808", "--catalog", str(tmp_path), "-p",
+            "half_spread", "2", "-p", "order_qty", "0.01", "--set", "max_position", "0.05"]
+    out = tmp_path / "r.parquet"
+    res = CliRunner().invoke(app, [*args, "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    s = json.loads(res.output)
+    from mmlab.backtest import read_result
+
+    p = read_result(out).params
+    assert p["tick_size_used"] == inst.tick_size and p["lot_size_used"] == inst.lot_size
+    assert p["maker_fee"] > 0 and s["n_fills"] > 0 and s["fee_pnl"] < 0
+    res = CliRunner().invoke(app, [*args, "--set", "instrument", "none"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["fee_pnl"] == 0.0

@@ -299,7 +299,7 @@ def run(data, strategy, *, engine: str = "numba", **settings):
         :func:`mmlab.backtest.prepare_l3`, or a Binance dump / ``.npz`` /
         LOBSTER message file; a dict ``{name: data}`` runs the instruments together
         (:func:`mmlab.backtest.run_portfolio`, returns a ``PortfolioResult``).
-    strategy : GridStrategy or an A-S / GLFT config or strategy
+    strategy : GridStrategy, an A-S / GLFT / adaptive-spread config or strategy, or ScriptedOrders
         Runs as a numba kernel every ``interval`` ns of local time.
     engine : {"numba", "python"}
         The compiled loop or its plain-Python twin (identical results; slow, for tests).

@@ -269,7 +269,7 @@ def sweep(data, strategy, grid: Mapping, *, client=None, n_workers: int = 2,
     ----------
     data : numpy.ndarray or distributed.Future
         ``EVENT_DTYPE`` events (scattered once to every worker), or a Future already scattered.
-    strategy : GridStrategy or an A-S / GLFT config or strategy
+    strategy : GridStrategy, an A-S / GLFT / adaptive-spread config or strategy, or ScriptedOrders
         The base configuration; grid names that are its fields replace them.
     grid : mapping of str -> list
         Strategy fields and/or engine settings (:class:`BacktestConfig` fields) to vary.
