@@ -69,6 +69,8 @@ CASES = {
     "ethusdt-100ms": ("Binance USD-M ETHUSDT (the vs_hftbacktest input), 100 ms steps",
                       {"kind": "binance", "file": "usdm_ethusdt_20240808.gz"},
                       {"interval": 100 * MS}),
+    "portfolio-100ms": ("BTCUSDT + ETHUSDT perpetuals in one run_portfolio (lock-step, notional "
+                        "cap), 100 ms steps", {"kind": "portfolio"}, {"interval": 100 * MS}),
 }
 
 
@@ -99,6 +101,11 @@ def _load(spec: dict):
 
         return synthetic.synthetic_l2_events(days=spec["days"], session_seconds=spec[
             "session_seconds"], seed=1, trade_rate=3.0), 0.01, 1.0
+    if spec["kind"] == "portfolio":
+        from mmlab.data import load_binance
+
+        return {s: load_binance(ROOT / "data" / "binance" / f"usdm_{s.lower()}_20240808.gz")
+                for s in ("BTCUSDT", "ETHUSDT")}, None, None
     if spec["kind"] == "binance":
         from mmlab.data import load_binance
 
@@ -124,6 +131,8 @@ def measure(name: str) -> dict:
     events, tick, lot = _load(spec)
     if isinstance(events, np.ndarray):
         events = events.copy()  # only the array itself stays referenced
+    elif isinstance(events, dict):
+        events = {k: v.copy() for k, v in events.items()}
     gc.collect()
     warm_worker()
     gc.collect()
@@ -131,6 +140,24 @@ def measure(name: str) -> dict:
     base = _status()["VmRSS"]
     with open("/proc/self/clear_refs", "w") as fh:
         fh.write("5")  # reset VmHWM to the current resident set
+    if spec["kind"] == "portfolio":
+        from mmlab.backtest import run_portfolio
+
+        res = run_portfolio(events, GridStrategy(half_spread=2.0, order_qty=0.01, skew=1e-7),
+                            max_notional=2_000.0, entry_latency=2 * MS, response_latency=2 * MS,
+                            settings={"BTCUSDT": {"tick_size": 0.1, "lot_size": 0.001,
+                                                  "max_position": 0.05},
+                                      "ETHUSDT": {"tick_size": 0.01, "lot_size": 0.001,
+                                                  "max_position": 0.05}},
+                            **extra)
+        s = res.summary()
+        peak = _status()["VmHWM"]
+        r0 = next(iter(res.results.values()))
+        return {"case": name, "events": sum(len(v) for v in events.values()),
+                "array": int(sum(v.nbytes for v in events.values())), "baseline": base,
+                "peak": peak, "added": peak - base, "steps": r0.summary()["steps"],
+                "rows": len(res.portfolio), "record": r0.params["record_every_used"],
+                "fills": sum(x["n_fills"] for x in s["instruments"].values())}
     qty = 100.0 if spec["kind"].startswith("amzn") else 0.01 if spec["kind"] == "binance" else 1.0
     half = 20 * tick if spec["kind"] == "binance" else 0.01
     res = run(events, GridStrategy(half_spread=half, order_qty=qty, skew=0.001 * qty / 100),
