@@ -87,9 +87,9 @@ class BacktestConfig:
         would take more than ``AUTO_RECORD_SHARE`` (60 %) of the event array's bytes; then the
         smallest ``record_every`` that fits (``params["record_every_used"]``), so a backtest
         adds no more memory than its data (the other 40 % is left for the run's working
-        arrays: book, orders, fills, the summary's temporaries). ``1`` keeps every step whatever the cost. Fills, PnL, counters and the
-        Sharpe / Sortino / drawdown statistics (kept by the kernel over every step) are
-        unaffected; markouts use the recorded mids.
+        arrays: book, orders, fills, the summary's temporaries). ``1`` keeps every step
+        whatever the cost. Fills, PnL, counters and the Sharpe / Sortino / drawdown statistics
+        (kept by the kernel over every step) are unaffected; markouts use the recorded mids.
     max_orders : int
         Capacity of simultaneous orders.
     seed : int
