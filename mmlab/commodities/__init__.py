@@ -7,7 +7,8 @@ month before delivery, 4 if the 25th is not a business day) maps each rank to it
 
 =========================  ==============================================================
 contracts                  :func:`contract_months` (every date x rank), :func:`contract_code`,
-                           :func:`parse_contract`, :func:`settle_instant`, :func:`wti_settles`
+                           :func:`parse_contract`, :func:`settle_instant`, :func:`wti_settles`,
+                           :data:`MONTH_CODES`
 curve                      :func:`futures_curve` -> :class:`FuturesCurve`,
                            :func:`contract_history` (one contract month through its life)
 carry                      :func:`roll_yield`, :func:`roll_yield_history`, :func:`roll_returns`,
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 from mmlab.commodities._carry import convenience_yield, roll_returns, roll_yield, roll_yield_history
 from mmlab.commodities._contracts import (
+    MONTH_CODES,
     WTI_FILE,
     contract_code,
     contract_months,
@@ -46,6 +48,7 @@ from mmlab.commodities._spreads import calendar_spread, calendar_spread_history
 __all__ = sorted(
     [
         "FUTURES_OPTION_MODELS",
+        "MONTH_CODES",
         "FuturesCurve",
         "WTI_FILE",
         "calendar_spread",

@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 
 from mmlab._paths import shipped
-from mmlab.data._commodities import load_wti_settles
-from mmlab.data._instruments import _MONTH_CODES, cl_contract_on, cl_expiry, cl_last_trade_date
+from mmlab.data import cl_contract_on, cl_expiry, cl_last_trade_date, load_wti_settles
 from mmlab.errors import ConfigError
 
 __all__ = [
+    "MONTH_CODES",
     "WTI_FILE",
     "contract_code",
     "contract_months",
@@ -35,8 +35,11 @@ __all__ = [
 WTI_FILE = ("commodities", "wti_cl01-cl36_settles_2007-2023.csv")
 """Shipped WTI settles (``shipped(*WTI_FILE)``), the default input of this package."""
 
+MONTH_CODES = "FGHJKMNQUVXZ"
+"""The futures month letters of CME/NYMEX, January (``F``) to December (``Z``)."""
+
 _NY = ZoneInfo("America/New_York")
-_CODE = re.compile(r"^CL([FGHJKMNQUVXZ])(\d{2}|\d{4})$")
+_CODE = re.compile(rf"^CL([{MONTH_CODES}])(\d{{2}}|\d{{4}})$")
 
 
 @lru_cache(maxsize=1)
@@ -71,7 +74,7 @@ def contract_code(year: int, month: int) -> str:
     """
     if not 1 <= int(month) <= 12:
         raise ConfigError(f"month: must be 1..12, got {month!r}")
-    return f"CL{_MONTH_CODES[int(month) - 1]}{int(year) % 100:02d}"
+    return f"CL{MONTH_CODES[int(month) - 1]}{int(year) % 100:02d}"
 
 
 def parse_contract(code: str) -> tuple[int, int]:
@@ -87,7 +90,7 @@ def parse_contract(code: str) -> tuple[int, int]:
         raise ConfigError(f"contract: expected a CL code like 'CLZ23', got {code!r}")
     letter, yy = m.groups()
     year = int(yy) + 2000 if len(yy) == 2 else int(yy)
-    return year, _MONTH_CODES.index(letter) + 1
+    return year, MONTH_CODES.index(letter) + 1
 
 
 def settle_instant(day) -> pd.Timestamp:

@@ -18,6 +18,9 @@ American options           :func:`american_price`, :func:`american_greeks`,
 Time                       :func:`year_fraction`, :func:`to_ns`
 =========================  =========================================================
 
+Volatility surfaces built on these prices (``fit_surface``, ``VolSurface``) live in
+:mod:`mmlab.surface`, which imports this package (never the other way round).
+
 Differences from py_vollib_vectorized (pinned in ``tests/test_pricing_vs_py_vollib.py``): its
 vega is per 1 % and theta per day; its BSM rho is the Black-76 rho ``-t V`` (r and q bumped
 together); its implied vol raises ``ZeroDivisionError`` at ``t = 0`` (ours: NaN,
@@ -62,12 +65,3 @@ __all__ = sorted(
     ]
 )
 
-
-def __getattr__(name: str):
-    # ``mmlab.pricing.fit_surface`` (the entry point) lives in mmlab.surface, which builds
-    # on this package: re-export it lazily to keep the import graph acyclic.
-    if name in ("fit_surface", "VolSurface"):
-        import mmlab.surface as _surface
-
-        return getattr(_surface, name)
-    raise AttributeError(f"module 'mmlab.pricing' has no attribute {name!r}")

@@ -9,6 +9,8 @@ Conventions                :class:`Conventions` (SOFR curve and swaps),
                            :class:`TreasuryConventions`
 Instruments                :class:`Swap` (NPV, par rate, annuity, DV01 analytic and
                            bump-and-reprice), :class:`Swaption` (Black and Bachelier)
+Closed forms               :func:`par_bond_duration` (modified duration of a par bond),
+                           :func:`sofr_to_continuous` (ACT/360 fixing -> continuous rate)
 =========================  =========================================================
 
 Times are Act/365F years from the curve date; rates are decimals. Every QuantLib call runs with
@@ -29,6 +31,8 @@ from __future__ import annotations
 
 from mmlab.rates._conventions import Conventions, TreasuryConventions
 from mmlab.rates._curve import Curve
+from mmlab.rates._par_bond import par_bond_duration
+from mmlab.rates._sofr import sofr_to_continuous
 from mmlab.rates._swap import Swap
 from mmlab.rates._swap_curve import swap_curve
 from mmlab.rates._swaption import Swaption
@@ -41,6 +45,8 @@ __all__ = sorted(
         "Swap",
         "Swaption",
         "TreasuryConventions",
+        "par_bond_duration",
+        "sofr_to_continuous",
         "swap_curve",
         "treasury_curve",
     ]

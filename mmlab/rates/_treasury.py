@@ -24,7 +24,7 @@ a date (blank in the file) are left out.
 from __future__ import annotations
 
 import functools
-from pathlib import Path
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -64,13 +64,22 @@ def _shipped_row(day: pd.Timestamp) -> tuple[pd.Series, str]:
 
 
 def _line_of(path: str, day: pd.Timestamp) -> int | None:
-    """1-based file line of ``day`` in a Treasury CSV (for error messages only)."""
-    from mmlab.data._rates import _TREASURY_DATE_FORMATS, _dates, _read_rows
+    """1-based file line of ``day`` in a Treasury CSV (for error messages only).
 
-    _, rows, lines = _read_rows(Path(path))
-    dates = _dates(pd.Series([r[0] for r in rows]), _TREASURY_DATE_FORMATS, Path(path), lines, "Date")
-    hit = np.flatnonzero(dates == np.datetime64(day))
-    return int(lines[hit[0]]) if hit.size else None
+    The file already loaded cleanly (:func:`mmlab.data.load_treasury_par_yields`), so each data
+    line starts with a date in one of Treasury's formats.
+    """
+    formats = ("%m/%d/%y", "%m/%d/%Y", "%Y-%m-%d")
+    with open(path, encoding="utf-8-sig") as fh:
+        for number, line in enumerate(fh, start=1):
+            field = line.split(",", 1)[0].strip()
+            for fmt in formats:
+                try:
+                    if pd.Timestamp(datetime.strptime(field, fmt)) == day:
+                        return number
+                except ValueError:
+                    continue
+    return None
 
 
 def treasury_curve(date, yields=None, *, conventions: TreasuryConventions | None = None) -> Curve:

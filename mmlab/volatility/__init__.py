@@ -12,6 +12,7 @@ from mmlab.volatility._heston import HESTON_PARAMS, HestonCalibration, heston_pr
 from mmlab.volatility._realized import (
     close_to_close_vol,
     garman_klass_vol,
+    log_returns,
     parkinson_vol,
     realized_variance,
     realized_vol,
@@ -28,6 +29,7 @@ __all__ = sorted(
         "ewma_variance_python",
         "garman_klass_vol",
         "heston_price_ql",
+        "log_returns",
         "parkinson_vol",
         "realized_variance",
         "realized_vol",

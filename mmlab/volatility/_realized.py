@@ -30,7 +30,14 @@ import pandas as pd
 
 from mmlab.errors import ConfigError
 
-__all__ = ["close_to_close_vol", "garman_klass_vol", "parkinson_vol", "realized_variance", "realized_vol"]
+__all__ = [
+    "close_to_close_vol",
+    "garman_klass_vol",
+    "log_returns",
+    "parkinson_vol",
+    "realized_variance",
+    "realized_vol",
+]
 
 _NS_PER_YEAR = 365 * 86_400 * 1_000_000_000
 
@@ -66,7 +73,39 @@ def _annualise(var, periods_per_year: float):
     return math.sqrt(max(var, 0.0) * periods_per_year)
 
 
-def close_to_close_vol(close, window: int | None = None, periods_per_year: float = 252.0, demean: bool = True):
+def log_returns(prices, *, skip_invalid: bool = False) -> np.ndarray:
+    """Log-returns ``ln(P_t / P_{t-1})`` of a price series.
+
+    Parameters
+    ----------
+    prices : array-like
+        Prices, one per bar, 1-D.
+    skip_invalid : bool, default False
+        ``False``: every price must be finite and > 0 (:class:`~mmlab.errors.ConfigError`
+        naming the first bad element otherwise). ``True``: a return touching a non-positive or
+        non-finite price (a futures settle at -37.63) is NaN, never an error.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``len(prices) - 1`` returns.
+
+    Examples
+    --------
+    >>> log_returns([100.0, 110.0, -5.0, 100.0], skip_invalid=True).round(4).tolist()
+    [0.0953, nan, nan]
+    """
+    if not skip_invalid:
+        return np.diff(np.log(_positive("prices", prices)))
+    p = np.asarray(prices, dtype=float)
+    if p.ndim != 1:
+        raise ConfigError(f"prices: expected a 1-D series, got shape {p.shape}")
+    ok = np.isfinite(p) & (p > 0)
+    return np.diff(np.log(np.where(ok, p, np.nan)))
+
+
+def close_to_close_vol(close, window: int | None = None, periods_per_year: float = 252.0,
+                       demean: bool = True, *, skip_invalid: bool = False):
     """Close-to-close volatility, annualised.
 
     Parameters
@@ -79,6 +118,10 @@ def close_to_close_vol(close, window: int | None = None, periods_per_year: float
     demean : bool, default True
         Sample variance around the mean return (``n - 1`` denominator); ``False`` uses the mean
         squared return (zero-mean, the usual choice for short windows).
+    skip_invalid : bool, default False
+        Leave out the returns touching a non-positive or non-finite close (:func:`log_returns`)
+        instead of raising; a rolling window holding one is NaN. With ``window=None`` the
+        estimate needs two valid returns.
 
     Returns
     -------
@@ -88,13 +131,16 @@ def close_to_close_vol(close, window: int | None = None, periods_per_year: float
     --------
     >>> round(close_to_close_vol([100, 101, 100, 101, 100], demean=False), 4)  # |r| ~ 0.00995
     0.158
+    >>> round(close_to_close_vol([100, 101, 100, 101, 100, -1], demean=False, skip_invalid=True), 4)
+    0.158
     """
     idx = close.index[1:] if isinstance(close, pd.Series) else None
-    c = _positive("close", close)
-    r = np.diff(np.log(c))
+    r = log_returns(close if skip_invalid else _positive("close", close), skip_invalid=skip_invalid)
     if window is None:
+        r = r[np.isfinite(r)]
         if r.size < 2:
-            raise ConfigError("close: need at least 3 prices")
+            raise ConfigError("close: need at least 3 prices" if not skip_invalid
+                              else "close: need at least 2 valid returns")
         var = float(np.var(r, ddof=1)) if demean else float(np.mean(r * r))
         return _annualise(var, periods_per_year)
     if demean:
