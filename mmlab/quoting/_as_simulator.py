@@ -1,54 +1,74 @@
-"""The Avellaneda–Stoikov (2008) Monte-Carlo experiment, run as the paper describes it.
+"""The Avellaneda–Stoikov (2008) Monte-Carlo experiment, in the variant its published tables pin down.
 
-Section 4 ("Numerical simulations") of Avellaneda & Stoikov, "High-frequency trading in a limit
-order book", Quantitative Finance 8(3), 217-224 (2008): s = 100, T = 1, sigma = 2, dt = 0.005,
-q0 = 0, k = 1.5, A = 140, 1000 paths, gamma in {0.1, 0.01, 1}. At each step of length dt
+Section 4 of Avellaneda & Stoikov, "High-frequency trading in a limit order book", Quantitative
+Finance 8(3), 217-224 (2008): s = 100, T = 1, sigma = 2, dt = 0.005, q0 = 0, k = 1.5, A = 140,
+1000 paths, gamma in {0.1, 0.01, 1}; reference values in :mod:`mmlab.quoting._as_paper_tables`.
 
-1. the agent quotes (inventory strategy: around the reservation price r = s - q gamma sigma^2
-   (T - t) with spread gamma sigma^2 (T - t) + (2/gamma) ln(1 + gamma/k); symmetric strategy:
-   around the mid with a constant spread equal to the time average of the inventory strategy's
-   spread);
-2. the mid moves up or down by sigma sqrt(dt) with probability 1/2 each;
-3. the bid (ask) standing at distance delta from the (new) mid is hit (lifted) with probability
-   lambda(delta) dt = A exp(-k delta) dt (capped at 1), one unit each, the two sides independent.
+The default model (each step i = 0 .. T/dt - 1, at time t = i dt, mid s, inventory q)
+------------------------------------------------------------------------------------
+1. Quotes. Inventory strategy: around r = s - q gamma sigma^2 (T - t) with the full spread
+   gamma sigma^2 (T - t) + (2/gamma) ln(1 + gamma/k) (``spread_model="full"``). Symmetric
+   strategy: around s with a constant spread equal to the time average of that formula over
+   [0, T], gamma sigma^2 T / 2 + (2/gamma) ln(1 + gamma/k) (``symmetric_spread=
+   "horizon_average"``; :func:`as_average_spread`).
+2. Fills, decided against the mid the quotes were set from (``fill_timing="before_move"``): the
+   bid (ask) at distance delta from s is hit (lifted) with probability min(1, A exp(-k delta) dt)
+   (``fill_probability="linear"``), one unit, the two sides independent.
+3. The mid moves up or down by sigma sqrt(dt) with probability 1/2 each.
 
-The profit of a path is marked at the final mid: cash + q_T S_T (relative to the initial wealth 0).
+The profit of a path is marked at the final mid: cash + q_T S_T (initial wealth 0).
 
-Order of steps 2 and 3 (``fill_timing``). The paper's description, as we read it, does not pin
-down whether a fill is decided against the mid before or after that step's move. Deciding it after the move ("after_move", the
-default) reproduces the published gamma = 0.1 and 0.01 tables within Monte-Carlo error; deciding
-it before ("before_move") misses the gamma = 0.1 inventory-strategy profit by about 10 combined
-standard errors (65.0 vs 62.94). After the move, a fill is slightly more likely when the mid has
-come towards the quote, a small adverse selection of about k sigma^2 dt per fill.
+Why this variant (the published Tables 1-3 pin it down)
+-------------------------------------------------------
+Against the article's 12 means (profit and final q of 6 rows), each variant was run with
+20,000 paths per row (seed 0); z = (ours - paper) / sqrt(sd_paper^2/1000 + sd_ours^2/20000):
 
-The paper's gamma = 1 table cannot be reproduced by this model under either order: for the
-symmetric strategy the expected profit is known in closed form
-(:func:`symmetric_expected_profit`), about 44-45 for the paper's spread 2.94 versus the
-published 66.20 (standard error 0.46); the published average spread 2.94 also differs from
-the time average 3.03 of the paper's own spread formula.
+* the default: every |z| < 1.2, every standard deviation within 6 % (4 of them within 4 %);
+* ``fill_timing="after_move"`` (fills decided against the mid after its step, a small
+  adverse selection of about k sigma^2 dt per fill): profit z = -7.4 / -3.1 / -5.9 / -3.7 /
+  -4.4 for five of the six rows (it fits the 2006 working paper's gamma = 0.1 / 0.01 rows);
+* ``fill_probability="poisson"`` (1 - exp(-A exp(-k delta) dt)): about 10 % fewer fills,
+  profit z from -4.6 to -36;
+* ``spread_model="liquidity_only"`` (the spread without gamma sigma^2 (T - t)): the gamma = 1
+  inventory strategy loses money (mean about -43 against 31.4);
+* the symmetric spread: the printed average spreads 1.49 / 1.35 / 3.02 are the [0, T] time
+  averages 1.4908 / 1.3489 / 3.0217 of the formula, not its average over the 200 quoting
+  instants, 1.4918 / 1.3490 / 3.0317 (which would print 3.03); the profits cannot tell the two
+  apart (0.2 at gamma = 1, under one standard error) and ``symmetric_spread="quoted_average"``
+  keeps the latter.
 
-What the numbers do pin down (``symmetric_expected_profit``, exact): 66.20 is the expected
-symmetric profit of a spread near 1.15 (65.92 at 1.15, after the move), not of 2.94 (45.47) —
-so either the transcribed spread is not the paper's or its symmetric run used another spread.
-The inventory-strategy gamma = 1 profit is not reproduced either way: the model as stated gives
-30.7 (sd 4.7; 20,000 paths) against the published 33.92 (sd 4.72), with its sd and final-q sd
-(1.66 vs 1.88) close to the paper's. Tried and rejected (each misses another cell): fills
-decided before the move, the spread without its inventory term, sigma instead of sigma^2.
+The article's text fixes the rest (the ±sigma sqrt(dt) step, the linear intensity times dt).
+The symmetric profit standard deviations come out 5-6 % above the printed 12.7 / 12.8 (13.4 /
+13.6 with 200,000 paths), within the 3 % relative sampling error of a 1000-path estimate times
+two. With these defaults the 2006 working paper's table (:data:`AS_PAPER_TABLE`) is not
+reproduced: it fits no single variant (see :mod:`mmlab.quoting._as_paper_tables`).
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 import pandas as pd
 from numba import njit
 
 from mmlab.errors import ConfigError
+from mmlab.quoting._as_paper_tables import (
+    AS_PAPER_N_PATHS,
+    AS_PAPER_TABLE,
+    AS_PUBLISHED_TABLE,
+    AS_REFERENCE_TABLES,
+    AS_WORKING_PAPER_TABLE,
+)
 from mmlab.quoting._checks import check_positive
 
 __all__ = [
+    "AS_PAPER_N_PATHS",
     "AS_PAPER_TABLE",
+    "AS_PUBLISHED_TABLE",
+    "AS_WORKING_PAPER_TABLE",
+    "as_average_spread",
     "as_simulate_kernel",
     "as_simulate_kernel_python",
     "reproduce_as_table",
@@ -56,25 +76,15 @@ __all__ = [
     "symmetric_expected_profit",
 ]
 
-#: The paper's Tables 1-3 (1000 paths each): Avellaneda & Stoikov (2008), section 4, as
-#: transcribed in the project's issue 4 brief (not re-checked here against the printed PDF).
-#: Columns: spread (average bid-ask spread), profit (mean), std_profit, final_q (mean),
-#: std_final_q. Keyed by (gamma, strategy).
-AS_PAPER_TABLE: dict[tuple[float, str], dict[str, float]] = {
-    (0.1, "inventory"): dict(spread=1.49, profit=62.94, std_profit=5.89, final_q=0.10, std_final_q=2.80),
-    (0.1, "symmetric"): dict(spread=1.49, profit=67.21, std_profit=13.43, final_q=-0.018, std_final_q=8.66),
-    (0.01, "inventory"): dict(spread=1.33, profit=66.78, std_profit=8.76, final_q=-0.02, std_final_q=4.70),
-    (0.01, "symmetric"): dict(spread=1.33, profit=68.02, std_profit=13.93, final_q=0.25, std_final_q=8.65),
-    (1.0, "inventory"): dict(spread=2.94, profit=33.92, std_profit=4.72, final_q=-0.02, std_final_q=1.88),
-    (1.0, "symmetric"): dict(spread=2.94, profit=66.20, std_profit=14.53, final_q=0.00, std_final_q=8.08),
-}
-#: Number of paths behind each of the paper's table entries.
-AS_PAPER_N_PATHS = 1000
-
 _BLOCK = 2048  # paths per block of random numbers (bounds memory; part of the seeded stream)
+_FILL_TIMINGS = ("before_move", "after_move")
+_SPREAD_MODELS = ("full", "liquidity_only")
+_FILL_PROBABILITIES = ("linear", "poisson")
+_SYMMETRIC_SPREADS = ("horizon_average", "quoted_average")
 
 
-def as_simulate_kernel_python(u, s0, sigma, dt, gamma, k, A, symmetric, sym_spread, fill_after_move):
+def as_simulate_kernel_python(u, s0, sigma, dt, gamma, k, A, symmetric, sym_spread,
+                              fill_after_move, risk_in_spread, poisson_fills):
     """Simulate A-S paths from pre-drawn uniforms; returns ``(profit, final_q, mean_spread)``.
 
     Parameters
@@ -89,12 +99,18 @@ def as_simulate_kernel_python(u, s0, sigma, dt, gamma, k, A, symmetric, sym_spre
     sym_spread : float
         The symmetric strategy's full spread (ignored by the inventory strategy).
     fill_after_move : bool
-        True: fills are decided against the mid after the step's move (module docstring).
+        True: fills are decided against the mid after the step's move; False (the paper's
+        tables): against the mid the quotes were set from.
+    risk_in_spread : bool
+        True: the inventory strategy's spread includes gamma sigma^2 (T - t) (the paper's).
+    poisson_fills : bool
+        True: fill probability 1 - exp(-A exp(-k delta) dt); False: min(1, A exp(-k delta) dt).
 
     Examples
     --------
     >>> u = np.full((1, 2, 3), 0.9)          # mid goes down twice, no fills
-    >>> p, q, s = as_simulate_kernel_python(u, 100.0, 2.0, 0.005, 0.1, 1.5, 140.0, False, 0.0, True)
+    >>> p, q, s = as_simulate_kernel_python(u, 100.0, 2.0, 0.005, 0.1, 1.5, 140.0, False, 0.0,
+    ...                                     False, True, False)
     >>> float(p[0]), float(q[0])
     (0.0, 0.0)
     """
@@ -116,21 +132,24 @@ def as_simulate_kernel_python(u, s0, sigma, dt, gamma, k, A, symmetric, sym_spre
                 spread = sym_spread
                 r = s
             else:
-                tau = T - i * dt
-                risk = gamma * sigma * sigma * tau
-                spread = risk + liq
+                risk = gamma * sigma * sigma * (T - i * dt)
+                spread = liq + risk if risk_in_spread else liq
                 r = s - q * risk
             bid = r - 0.5 * spread
             ask = r + 0.5 * spread
             spread_sum += spread
             s_next = s + step if u[p, i, 0] < 0.5 else s - step
-            if fill_after_move:
-                s = s_next
-            # u < A exp(-k delta) dt  <=>  fill with probability min(1, lambda(delta) dt)
-            if u[p, i, 1] < A * math.exp(-k * (s - bid)) * dt:
+            ref = s_next if fill_after_move else s
+            p_bid = A * math.exp(-k * (ref - bid)) * dt
+            p_ask = A * math.exp(-k * (ask - ref)) * dt
+            if poisson_fills:
+                p_bid = -math.expm1(-p_bid)
+                p_ask = -math.expm1(-p_ask)
+            # u < x  <=>  fill with probability min(1, x)
+            if u[p, i, 1] < p_bid:
                 q += 1.0
                 cash -= bid
-            if u[p, i, 2] < A * math.exp(-k * (ask - s)) * dt:
+            if u[p, i, 2] < p_ask:
                 q -= 1.0
                 cash += ask
             s = s_next
@@ -150,9 +169,38 @@ def _n_steps(T: float, dt: float) -> int:
     return int(n)
 
 
-def _inventory_mean_spread(n_steps: int, T: float, dt: float, gamma: float, sigma: float, k: float) -> float:
+def _choice(name: str, value, allowed: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+    return value
+
+
+def as_average_spread(gamma: float, T: float = 1.0, sigma: float = 2.0, k: float = 1.5,
+                      *, spread_model: str = "full") -> float:
+    """Time average over [0, T] of the inventory strategy's spread formula.
+
+    ``gamma sigma^2 T / 2 + (2/gamma) ln(1 + gamma/k)`` (``spread_model="full"``), or the
+    second term alone (``"liquidity_only"``). With the paper's parameters it gives the printed
+    average spreads of Tables 1-3 (1.49, 1.35, 3.02) once rounded; it is the symmetric
+    strategy's spread by default.
+
+    Examples
+    --------
+    >>> [round(as_average_spread(g), 4) for g in (0.1, 0.01, 1.0)]
+    [1.4908, 1.3489, 3.0217]
+    """
+    for name, v in (("gamma", gamma), ("T", T), ("sigma", sigma), ("k", k)):
+        check_positive(name, v)
+    _choice("spread_model", spread_model, _SPREAD_MODELS)
+    liq = 2.0 * math.log1p(gamma / k) / gamma
+    return liq + (0.5 * gamma * sigma**2 * T if spread_model == "full" else 0.0)
+
+
+def _quoted_average_spread(n_steps: int, T: float, dt: float, gamma: float, sigma: float,
+                           k: float, spread_model: str) -> float:
     tau = T - np.arange(n_steps) * dt
-    return float(np.mean(gamma * sigma**2 * tau) + 2.0 * math.log1p(gamma / k) / gamma)
+    risk = float(np.mean(gamma * sigma**2 * tau)) if spread_model == "full" else 0.0
+    return risk + 2.0 * math.log1p(gamma / k) / gamma
 
 
 def simulate_avellaneda_stoikov(
@@ -167,10 +215,15 @@ def simulate_avellaneda_stoikov(
     k: float = 1.5,
     A: float = 140.0,
     *,
-    fill_timing: str = "after_move",
+    fill_timing: str = "before_move",
+    spread_model: str = "full",
+    fill_probability: str = "linear",
+    symmetric_spread: str | float = "horizon_average",
     engine: str = "numba",
 ) -> pd.DataFrame:
     """Run the paper's Monte-Carlo experiment (section 4 of Avellaneda & Stoikov 2008).
+
+    The defaults are the variant that reproduces the published Tables 1-3 (module docstring).
 
     Parameters
     ----------
@@ -178,7 +231,7 @@ def simulate_avellaneda_stoikov(
         Risk aversion (1 / price unit, unit orders).
     strategy : {"inventory", "symmetric"}
         "inventory": the paper's optimal quotes; "symmetric": quotes centred on the mid with a
-        constant spread equal to the inventory strategy's time-averaged spread (as in the paper).
+        constant spread (``symmetric_spread``).
     n_paths : int, default 1000
         Number of simulated paths.
     seed : int, default 0
@@ -187,9 +240,18 @@ def simulate_avellaneda_stoikov(
     s0, T, sigma, dt, k, A : float
         Initial mid, horizon, mid volatility (price per sqrt(time)), time step, intensity decay
         (1 / price) and scale (1 / time). Defaults are the paper's. T / dt must be an integer.
-    fill_timing : {"after_move", "before_move"}
-        Whether a step's fills are decided against the mid after or before its move (see the
-        module docstring; "after_move" reproduces the paper's tables).
+    fill_timing : {"before_move", "after_move"}
+        Whether a step's fills are decided against the mid the quotes were set from (the
+        paper's tables) or against the mid after the step's move.
+    spread_model : {"full", "liquidity_only"}
+        The inventory strategy's spread: gamma sigma^2 (T - t) + (2/gamma) ln(1 + gamma/k)
+        (the paper's) or the second term alone.
+    fill_probability : {"linear", "poisson"}
+        min(1, A exp(-k delta) dt) (the paper's) or 1 - exp(-A exp(-k delta) dt).
+    symmetric_spread : {"horizon_average", "quoted_average"} or float
+        The symmetric strategy's spread: the [0, T] time average of the spread formula
+        (:func:`as_average_spread`, the paper's printed value), its average over the T/dt
+        quoting instants, or a given positive number.
     engine : {"numba", "python"}
         The compiled kernel or its plain Python twin (same numbers; the twin is slow).
 
@@ -197,7 +259,13 @@ def simulate_avellaneda_stoikov(
     -------
     DataFrame
         One row per path: ``profit`` (cash + q_T S_T), ``final_q``, ``spread`` (the path's
-        time-averaged full bid-ask spread). Parameters are in ``df.attrs``.
+        average quoted bid-ask spread over the quoting instants). Parameters, the variant and
+        the symmetric spread used (``symmetric_spread_value``) are in ``df.attrs``.
+
+    Raises
+    ------
+    ConfigError
+        On a non-positive parameter, T / dt not an integer, or an unknown option.
 
     Examples
     --------
@@ -206,35 +274,52 @@ def simulate_avellaneda_stoikov(
     ['profit', 'final_q', 'spread']
     >>> round(float(df["spread"].iloc[0]), 4)
     1.4918
+    >>> round(df.attrs["symmetric_spread_value"], 4)
+    1.4908
     """
     check_positive("gamma", gamma)
     for name, v in (("T", T), ("sigma", sigma), ("dt", dt), ("k", k), ("A", A), ("s0", s0)):
         check_positive(name, v)
-    if strategy not in ("inventory", "symmetric"):
-        raise ConfigError(f"strategy must be 'inventory' or 'symmetric', got {strategy!r}")
-    if fill_timing not in ("after_move", "before_move"):
-        raise ConfigError(f"fill_timing must be 'after_move' or 'before_move', got {fill_timing!r}")
-    if engine not in ("numba", "python"):
-        raise ConfigError(f"engine must be 'numba' or 'python', got {engine!r}")
+    _choice("strategy", strategy, ("inventory", "symmetric"))
+    _choice("fill_timing", fill_timing, _FILL_TIMINGS)
+    _choice("spread_model", spread_model, _SPREAD_MODELS)
+    _choice("fill_probability", fill_probability, _FILL_PROBABILITIES)
+    _choice("engine", engine, ("numba", "python"))
     if isinstance(n_paths, bool) or not isinstance(n_paths, (int, np.integer)) or n_paths < 1:
         raise ConfigError(f"n_paths must be a positive integer, got {n_paths!r}")
     n_steps = _n_steps(float(T), float(dt))
-    sym_spread = _inventory_mean_spread(n_steps, float(T), float(dt), float(gamma), float(sigma), float(k))
+    g, s, kk, tt, dtt = float(gamma), float(sigma), float(k), float(T), float(dt)
+    if isinstance(symmetric_spread, str):
+        _choice("symmetric_spread", symmetric_spread, _SYMMETRIC_SPREADS)
+        if symmetric_spread == "horizon_average":
+            sym_spread = as_average_spread(g, tt, s, kk, spread_model=spread_model)
+        else:
+            sym_spread = _quoted_average_spread(n_steps, tt, dtt, g, s, kk, spread_model)
+    elif isinstance(symmetric_spread, numbers.Real) and not isinstance(symmetric_spread, bool):
+        check_positive("symmetric_spread", symmetric_spread)
+        sym_spread = float(symmetric_spread)
+    else:
+        raise ConfigError(f"symmetric_spread must be 'horizon_average', 'quoted_average' or a "
+                          f"positive number, got {symmetric_spread!r}")
     kernel = as_simulate_kernel if engine == "numba" else as_simulate_kernel_python
     rng = np.random.default_rng(seed)
     out = []
     for start in range(0, int(n_paths), _BLOCK):
         b = min(_BLOCK, int(n_paths) - start)
         u = rng.random((b, n_steps, 3))
-        out.append(kernel(u, float(s0), float(sigma), float(dt), float(gamma), float(k), float(A),
-                          strategy == "symmetric", sym_spread, fill_timing == "after_move"))
-    profit = np.concatenate([o[0] for o in out])
-    final_q = np.concatenate([o[1] for o in out])
-    spread = np.concatenate([o[2] for o in out])
-    df = pd.DataFrame({"profit": profit, "final_q": final_q, "spread": spread})
+        out.append(kernel(u, float(s0), s, dtt, g, kk, float(A), strategy == "symmetric",
+                          sym_spread, fill_timing == "after_move", spread_model == "full",
+                          fill_probability == "poisson"))
+    df = pd.DataFrame({
+        "profit": np.concatenate([o[0] for o in out]),
+        "final_q": np.concatenate([o[1] for o in out]),
+        "spread": np.concatenate([o[2] for o in out]),
+    })
     df.index.name = "path"
     df.attrs.update(dict(gamma=gamma, strategy=strategy, n_paths=int(n_paths), seed=seed, s0=s0,
-                         T=T, sigma=sigma, dt=dt, k=k, A=A, fill_timing=fill_timing))
+                         T=T, sigma=sigma, dt=dt, k=k, A=A, fill_timing=fill_timing,
+                         spread_model=spread_model, fill_probability=fill_probability,
+                         symmetric_spread=symmetric_spread, symmetric_spread_value=sym_spread))
     return df
 
 
@@ -246,7 +331,8 @@ def symmetric_expected_profit(
     k: float = 1.5,
     A: float = 140.0,
     *,
-    fill_timing: str = "after_move",
+    fill_timing: str = "before_move",
+    fill_probability: str = "linear",
 ) -> float:
     """Exact expected profit of the symmetric strategy (constant ``spread`` around the mid).
 
@@ -257,25 +343,28 @@ def symmetric_expected_profit(
         before_move:  E = 2 n p(d) d
         after_move:   E = 2 n [p(d + h)(d + h) + p(d - h)(d - h)] / 2
 
-    with n = T / dt steps, d = spread / 2, h = sigma sqrt(dt), p(x) = min(1, A exp(-k x) dt).
+    with n = T / dt steps, d = spread / 2, h = sigma sqrt(dt) and p(x) = min(1, A exp(-k x) dt)
+    (``fill_probability="linear"``) or 1 - exp(-A exp(-k x) dt) (``"poisson"``).
 
     Examples
     --------
-    >>> round(symmetric_expected_profit(1.4918, fill_timing="before_move"), 2)
-    68.22
-    >>> round(symmetric_expected_profit(2.94), 2)   # the paper's gamma = 1 spread; it prints 66.20
-    45.47
+    >>> round(symmetric_expected_profit(as_average_spread(0.1)), 2)   # Table 1 prints 68.4
+    68.23
+    >>> round(symmetric_expected_profit(as_average_spread(1.0)), 2)   # Table 3 prints 44.0
+    43.87
     """
     check_positive("spread", spread)
     for name, v in (("T", T), ("sigma", sigma), ("dt", dt), ("k", k), ("A", A)):
         check_positive(name, v)
-    if fill_timing not in ("after_move", "before_move"):
-        raise ConfigError(f"fill_timing must be 'after_move' or 'before_move', got {fill_timing!r}")
+    _choice("fill_timing", fill_timing, _FILL_TIMINGS)
+    _choice("fill_probability", fill_probability, _FILL_PROBABILITIES)
     n = _n_steps(float(T), float(dt))
     d = 0.5 * float(spread)
 
     def gain(x: float) -> float:
-        return min(1.0, A * math.exp(-k * x) * dt) * x
+        lam = A * math.exp(-k * x) * dt
+        prob = -math.expm1(-lam) if fill_probability == "poisson" else min(1.0, lam)
+        return prob * x
 
     if fill_timing == "before_move":
         return 2.0 * n * gain(d)
@@ -288,13 +377,15 @@ def reproduce_as_table(
     seed: int = 0,
     gammas: tuple[float, ...] = (0.1, 0.01, 1.0),
     *,
-    fill_timing: str = "after_move",
+    reference: str = "published",
+    **variant,
 ) -> pd.DataFrame:
     """The paper's Tables 1-3 side by side with a fresh simulation, with z-scores.
 
-    For each (gamma, strategy) row: the paper's and our spread, mean profit, std of profit,
-    mean final inventory and its std, and z-scores of the two means,
-    ``z = (ours - paper) / sqrt(sd_paper^2 / 1000 + sd_ours^2 / n_paths)``.
+    For each (gamma, strategy) row: the reference's and our spread, mean profit, std of profit,
+    mean final inventory and its std, the z-scores of the two means,
+    ``z = (ours - paper) / sqrt(sd_paper^2 / 1000 + sd_ours^2 / n_paths)``, and the relative
+    differences of the two standard deviations, ``ours / paper - 1``.
 
     Parameters
     ----------
@@ -304,31 +395,44 @@ def reproduce_as_table(
         Seed; both strategies of a gamma share the random numbers.
     gammas : tuple of float
         Which of the paper's tables (0.1, 0.01, 1.0) to reproduce.
-    fill_timing : {"after_move", "before_move"}
-        Passed to :func:`simulate_avellaneda_stoikov`.
+    reference : {"published", "working_paper"}
+        The 2008 article's tables (:data:`AS_PUBLISHED_TABLE`) or the 2006 working paper's
+        (:data:`AS_PAPER_TABLE`, a documented second reference that no variant reproduces).
+    **variant
+        ``fill_timing``, ``spread_model``, ``fill_probability``, ``symmetric_spread``, passed
+        to :func:`simulate_avellaneda_stoikov` (default: the paper's variant).
 
     Returns
     -------
     DataFrame
         Index (gamma, strategy); columns ``spread_paper, spread_ours, profit_paper,
-        profit_ours, profit_z, std_profit_paper, std_profit_ours, final_q_paper, final_q_ours,
-        final_q_z, std_final_q_paper, std_final_q_ours``.
+        profit_ours, profit_z, std_profit_paper, std_profit_ours, std_profit_rel,
+        final_q_paper, final_q_ours, final_q_z, std_final_q_paper, std_final_q_ours,
+        std_final_q_rel``.
 
     Examples
     --------
     >>> tab = reproduce_as_table(n_paths=500, gammas=(0.1,))
-    >>> float(tab.loc[(0.1, "inventory"), "spread_paper"])
-    1.49
+    >>> float(tab.loc[(0.1, "inventory"), "profit_paper"])
+    65.0
+    >>> float(reproduce_as_table(n_paths=50, gammas=(0.1,), reference="working_paper")
+    ...       .loc[(0.1, "inventory"), "profit_paper"])
+    62.94
     """
+    _choice("reference", reference, tuple(AS_REFERENCE_TABLES))
+    allowed = {"fill_timing", "spread_model", "fill_probability", "symmetric_spread"}
+    unknown = sorted(set(variant) - allowed)
+    if unknown:
+        raise ConfigError(f"unknown variant option(s) {unknown}; allowed: {sorted(allowed)}")
+    table = AS_REFERENCE_TABLES[reference]
     rows = []
     for g in gammas:
         for strat in ("inventory", "symmetric"):
             key = (float(g), strat)
-            if key not in AS_PAPER_TABLE:
+            if key not in table:
                 raise ConfigError(f"gamma {g!r} is not one of the paper's tables (0.1, 0.01, 1.0)")
-            ref = AS_PAPER_TABLE[key]
-            df = simulate_avellaneda_stoikov(g, strat, n_paths=n_paths, seed=seed,
-                                             fill_timing=fill_timing)
+            ref = table[key]
+            df = simulate_avellaneda_stoikov(g, strat, n_paths=n_paths, seed=seed, **variant)
             sd_p = float(df["profit"].std(ddof=1))
             sd_q = float(df["final_q"].std(ddof=1))
             m_p = float(df["profit"].mean())
@@ -340,10 +444,12 @@ def reproduce_as_table(
                 spread_paper=ref["spread"], spread_ours=float(df["spread"].mean()),
                 profit_paper=ref["profit"], profit_ours=m_p, profit_z=(m_p - ref["profit"]) / se_p,
                 std_profit_paper=ref["std_profit"], std_profit_ours=sd_p,
+                std_profit_rel=sd_p / ref["std_profit"] - 1.0,
                 final_q_paper=ref["final_q"], final_q_ours=m_q, final_q_z=(m_q - ref["final_q"]) / se_q,
                 std_final_q_paper=ref["std_final_q"], std_final_q_ours=sd_q,
+                std_final_q_rel=sd_q / ref["std_final_q"] - 1.0,
             ))
     tab = pd.DataFrame(rows).set_index(["gamma", "strategy"])
     tab.attrs.update(dict(n_paths=n_paths, seed=seed, paper_n_paths=AS_PAPER_N_PATHS,
-                          fill_timing=fill_timing))
+                          reference=reference, **variant))
     return tab
