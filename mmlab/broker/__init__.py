@@ -1,15 +1,27 @@
-"""Brokers: the live-trading gate, credentials from the environment, venue adapters.
+"""Brokers: the live-trading gate, credentials from the environment, venue adapters, redaction.
 
 Paper is the default; :class:`CcxtVenue` (crypto) and :class:`IbkrVenue` (Interactive Brokers)
-place orders only when the configuration says ``mode="live"`` and ``MMLAB_LIVE=1`` is set.
+send an order only when the configuration says ``mode="live"`` and ``MMLAB_LIVE=1`` is set in the
+process environment at that moment (:func:`gate_order`, called first in every adapter's send
+path). Secrets never leave in clear: :func:`redact` masks known keys and secret-looking fields in
+journal rows, adapter errors and (once an adapter exists) every log record.
 """
 
 from __future__ import annotations
 
 from mmlab.broker._ccxt import CcxtVenue
 from mmlab.broker._credentials import Credentials, credentials_from_env
-from mmlab.broker._gate import LIVE_ENV, LiveTradingDisabled, VenueConfig, live_allowed, require_live
+from mmlab.broker._errors import VenueError
+from mmlab.broker._gate import (
+    LIVE_ENV,
+    LiveTradingDisabled,
+    VenueConfig,
+    gate_order,
+    live_allowed,
+    require_live,
+)
 from mmlab.broker._ibkr import IbkrVenue
+from mmlab.broker._redact import RedactingFilter, install_log_redaction, redact, register_secret
 
 __all__ = sorted(
     [
@@ -18,9 +30,15 @@ __all__ = sorted(
         "IbkrVenue",
         "LIVE_ENV",
         "LiveTradingDisabled",
+        "RedactingFilter",
         "VenueConfig",
+        "VenueError",
         "credentials_from_env",
+        "gate_order",
+        "install_log_redaction",
         "live_allowed",
+        "redact",
+        "register_secret",
         "require_live",
     ]
 )

@@ -3,21 +3,37 @@
 The adapter implements the order manager's venue protocol (``submit``, ``modify``, ``cancel``)
 and reports answers back through the manager's ``on_*`` methods: ``create_order`` answers at once
 (ack or reject), fills are collected by :meth:`CcxtVenue.poll` from ``fetch_my_trades`` (each
-trade id once). Nothing is imported or connected until a live order is allowed; tests inject a
-fake exchange object and never reach the network.
+trade id once). ccxt is imported and the exchange built only once live trading is allowed; tests
+inject a fake exchange object and never reach the network.
+
+Every ``submit`` and ``modify`` passes :func:`~mmlab.broker.gate_order` first (see
+:mod:`mmlab.broker._gate`); cancels are never gated (a cancel only reduces risk). The venue's
+words (reject reasons, errors) are redacted before they reach the manager, the journal or an
+exception, and building the adapter turns on log redaction for the process (ccxt prints request
+headers, the API key among them, at DEBUG).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Any
 
 from mmlab.broker._credentials import credentials_from_env
-from mmlab.broker._gate import VenueConfig, require_live
+from mmlab.broker._errors import client_call
+from mmlab.broker._gate import VenueConfig, gate_order, require_live
+from mmlab.broker._redact import install_log_redaction, redact
 from mmlab.errors import ConfigError
 
 __all__ = ["CcxtVenue"]
+
+
+def _reason(exc: Exception) -> str:
+    return redact(f"{type(exc).__name__}: {exc}")
+
+
+def _quiet_log(*args) -> None:
+    """ccxt's ``verbose`` printer, redacted (it prints request headers and signed URLs)."""
+    print(redact(" ".join(str(a) for a in args)))  # noqa: T201 - ccxt's own verbose channel
 
 
 class CcxtVenue:
@@ -34,29 +50,39 @@ class CcxtVenue:
     exchange : object, optional
         A ready ccxt exchange (tests pass a fake); by default one is built from the config with
         credentials from the environment (``MMLAB_<EXCHANGE_ID>_API_KEY`` / ``_API_SECRET``).
-    environ : mapping, optional
-        The environment to check (default ``os.environ``).
+
+    Raises
+    ------
+    LiveTradingDisabled
+        Unless ``config.mode == "live"`` and ``MMLAB_LIVE=1`` is in the process environment (checked
+        here, before anything is imported or built, and again at every order).
     """
 
-    def __init__(self, config: VenueConfig, symbol: str, manager=None, *, exchange: Any = None,
-                 environ: Mapping[str, str] | None = None):
+    def __init__(self, config: VenueConfig, symbol: str, manager=None, *, exchange: Any = None):
         if config.venue != "ccxt":
             raise ConfigError(f"config.venue: expected 'ccxt', got {config.venue!r}")
-        self.config, self.symbol, self.manager, self._environ = config, symbol, manager, environ
-        require_live(config, environ)
+        self.config, self.symbol, self.manager = config, symbol, manager
+        require_live(config)
+        install_log_redaction()
         if exchange is None:
             import ccxt  # imported only once live trading is allowed
 
-            creds = credentials_from_env(config.exchange_id, environ)
+            creds = credentials_from_env(config.exchange_id)
             cls = getattr(ccxt, config.exchange_id, None)
             if cls is None:
                 raise ConfigError(f"exchange_id: ccxt has no exchange {config.exchange_id!r}")
-            exchange = cls({"apiKey": creds.api_key, "secret": creds.secret,
-                            "password": creds.passphrase or None, "enableRateLimit": True})
+            exchange = client_call(cls, {"apiKey": creds.api_key, "secret": creds.secret,
+                                         "password": creds.passphrase or None,
+                                         "enableRateLimit": True})
+        if hasattr(exchange, "log"):
+            exchange.log = _quiet_log
         self.exchange = exchange
         self._venue_id: dict[int, str] = {}
         self._by_venue_id: dict[str, int] = {}
         self._seen_trades: set[str] = set()
+
+    def __repr__(self) -> str:
+        return f"CcxtVenue({self.config!r}, symbol={self.symbol!r})"
 
     def attach(self, manager) -> None:
         """Set the order manager that receives the venue's answers."""
@@ -74,16 +100,23 @@ class CcxtVenue:
         return params
 
     def submit(self, order, now: int) -> None:
-        """Send a new order (refused unless live trading is allowed right now)."""
-        require_live(self.config, self._environ)
+        """Send a new order.
+
+        Raises
+        ------
+        LiveTradingDisabled
+            Unless live trading is allowed right now; the manager has then been answered with
+            a refusal (see :func:`~mmlab.broker.gate_order`) and nothing was sent.
+        """
+        gate_order(self.config, order, "submit", now, symbol=self.symbol, manager=self.manager)
         kind = "market" if order.order_type.value == "market" else "limit"
         side = "buy" if order.side.value > 0 else "sell"
         price = None if math.isnan(order.price) else order.price
         try:
             res = self.exchange.create_order(self.symbol, kind, side, order.qty, price,
                                              self._params(order))
-        except Exception as exc:  # the venue said no: a reject, with its words
-            self.manager.on_reject(order.order_id, now, f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # the venue said no: a reject, with its words (redacted)
+            self.manager.on_reject(order.order_id, now, _reason(exc))
             return
         vid = str(res.get("id"))
         self._venue_id[order.order_id] = vid
@@ -97,15 +130,16 @@ class CcxtVenue:
             self.manager.on_expire(order.order_id, now, "cancelled by the venue on entry")
 
     def modify(self, order, price: float, qty: float, now: int) -> None:
-        """Amend price and size (``edit_order``)."""
-        require_live(self.config, self._environ)
+        """Amend price and size (``edit_order``); gated like :meth:`submit`."""
+        gate_order(self.config, order, "modify", now, symbol=self.symbol, manager=self.manager,
+                   price=price, qty=qty)
         vid = self._venue_id.get(order.order_id)
         side = "buy" if order.side.value > 0 else "sell"
         try:
             res = self.exchange.edit_order(vid, self.symbol, "limit", side, qty, price,
                                            self._params(order))
         except Exception as exc:
-            self.manager.on_modify_reject(order.order_id, now, f"{type(exc).__name__}: {exc}")
+            self.manager.on_modify_reject(order.order_id, now, _reason(exc))
             return
         new_vid = str(res.get("id", vid))
         self._venue_id[order.order_id] = new_vid
@@ -121,14 +155,20 @@ class CcxtVenue:
         try:
             self.exchange.cancel_order(vid, self.symbol)
         except Exception as exc:
-            self.manager.on_cancel_reject(order.order_id, now, f"{type(exc).__name__}: {exc}")
+            self.manager.on_cancel_reject(order.order_id, now, _reason(exc))
             return
         self.manager.on_cancel_ack(order.order_id, now)
 
     # -------------------------------------------------------------- reports
     def poll(self, now: int, since: int | None = None) -> int:
-        """Collect our fills since ``since`` (ms) and report each trade once; returns how many."""
-        trades = self.exchange.fetch_my_trades(self.symbol, since)
+        """Collect our fills since ``since`` (ms) and report each trade once; returns how many.
+
+        Raises
+        ------
+        VenueError
+            The exchange failed (its message redacted).
+        """
+        trades = client_call(self.exchange.fetch_my_trades, self.symbol, since)
         n = 0
         for t in trades:
             tid = str(t.get("id"))
@@ -141,3 +181,4 @@ class CcxtVenue:
             self.manager.on_fill(oid, float(t["amount"]), float(t["price"]), ts, maker=maker)
             n += 1
         return n
+

@@ -1,29 +1,88 @@
 """The live-trading gate and venue configuration.
 
-Paper is the default everywhere. A live venue places an order only when its configuration says
-``mode="live"`` **and** the environment says so too (``MMLAB_LIVE=1``); otherwise it refuses with
-:class:`LiveTradingDisabled`, naming what is missing. The check runs when the venue is built and
-again before every order, so unsetting the variable stops a running session's next order.
+Paper is the default everywhere. A live venue sends an order only when its configuration says
+``mode="live"`` **and** the process environment says so too (``MMLAB_LIVE=1`` in ``os.environ``).
+The decision is made in one place, :func:`gate_order`, which every venue adapter calls first in
+its send path (``submit`` and ``modify``), at order time: unsetting the variable stops a running
+session's next order. No constructor argument can satisfy it: the environment is always the
+process's own.
+
+A refused order ends in a clean state. :func:`gate_order` answers the adapter's order manager the
+way a venue reject would (``on_refused(order_id, ts, reason, action)`` if the manager has it,
+otherwise ``on_reject`` for a new order, ``on_modify_reject`` for a modify), so no order is left
+pending, and then raises :class:`LiveTradingDisabled`, before anything is sent. The exception
+carries the refused request; :meth:`LiveTradingDisabled.refused_event` turns it into an
+``OrderEvent`` of kind ``"refused"`` (status ``"refused"``) for a caller that journals it itself.
 """
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, fields
 
+from mmlab.broker._redact import MASK, _known_secrets
 from mmlab.errors import ConfigError, MMLabError
 
-__all__ = ["LIVE_ENV", "LiveTradingDisabled", "VenueConfig", "live_allowed", "require_live"]
+__all__ = ["LIVE_ENV", "LiveTradingDisabled", "VenueConfig", "gate_order", "live_allowed",
+           "require_live"]
 
 #: The environment variable that must be "1" for any live order.
 LIVE_ENV = "MMLAB_LIVE"
 
-_SECRET_WORDS = ("key", "secret", "password", "token", "passphrase")
+_SECRET_WORDS = ("key", "secret", "password", "token", "passphrase", "signature")
+_PATTERNS = {
+    "exchange_id": re.compile(r"[a-z][a-z0-9_]{1,31}"),
+    "host": re.compile(r"[A-Za-z0-9.:\[\]-]{1,253}"),
+    # IB account ids (U1234567, DU1234567, F1234567) or a short sub-account label
+    "account": re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,31}"),
+}
 
 
 class LiveTradingDisabled(MMLabError, PermissionError):
-    """A live order was refused by the safety gate."""
+    """A live order was refused by the safety gate, before anything was sent.
+
+    Parameters
+    ----------
+    message : str
+        What is missing (the configuration, the environment or both).
+    action : str
+        ``"submit"`` or ``"modify"`` (empty when raised outside an order).
+    order_id : int, optional
+        Our id of the refused order.
+    ts : int
+        When (ns, the caller's clock).
+    symbol : str
+        The venue's symbol (or contract) of the order.
+    side : int
+        +1 buy, -1 sell.
+    price, qty : float
+        The requested terms (the new terms of a refused modify).
+    """
+
+    def __init__(self, message: str, *, action: str = "", order_id: int | None = None,
+                 ts: int = 0, symbol: str = "", side: int = 0, price: float = math.nan,
+                 qty: float = math.nan):
+        super().__init__(message)
+        self.reason, self.action, self.order_id, self.ts = message, action, order_id, ts
+        self.symbol, self.side, self.price, self.qty = symbol, side, price, qty
+
+    def refused_event(self):
+        """The refusal as an ``OrderEvent`` (kind and status ``"refused"``), for the journal.
+
+        Examples
+        --------
+        >>> e = LiveTradingDisabled("live trading refused: ...", action="submit", order_id=7,
+        ...                         ts=5, symbol="BTC/USDT:USDT", side=1, price=100.0, qty=0.1)
+        >>> ev = e.refused_event(); (ev.kind, ev.status, ev.order_id)
+        ('refused', 'refused', 7)
+        """
+        from mmlab.runtime import OrderEvent  # the runtime imports the broker, not the reverse
+
+        return OrderEvent(self.ts, "refused", -1 if self.order_id is None else self.order_id,
+                          self.symbol, self.side, self.price, self.qty, "refused",
+                          f"{self.action}: {self.reason}" if self.action else self.reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +100,21 @@ class VenueConfig:
         The ccxt exchange id (e.g. ``"binanceusdm"``).
     host, port, client_id : str, int, int
         TWS / IB Gateway connection (loopback by default; 7497 is TWS's paper port).
+    account : str
+        The IB account id (``U1234567``, ``DU1234567``) or a sub-account label: at most 32
+        letters, digits, ``_.-``. A value that looks like a credential (a secret word, a long
+        mixed-case alphanumeric token, or the value of a secret environment variable) is refused.
 
     Examples
     --------
     >>> VenueConfig("ccxt", exchange_id="binanceusdm").mode
     'paper'
+    >>> VenueConfig("ibkr", mode="live", account="DU1234567").account
+    'DU1234567'
+    >>> VenueConfig("ibkr", account="hGt5Kq92LmXc0PzA7wRb")
+    Traceback (most recent call last):
+    ...
+    mmlab.errors.ConfigError: account: looks like a credential (value not shown); credentials come from the environment only
     >>> VenueConfig("ccxt", mode="live", api_key="x")
     Traceback (most recent call last):
     ...
@@ -69,34 +138,125 @@ class VenueConfig:
             raise ConfigError("mode: the paper venue cannot be live")
         if self.venue == "ccxt" and not self.exchange_id:
             raise ConfigError("exchange_id: required for a ccxt venue")
-        for name in ("exchange_id", "account", "host"):
+        secrets = _known_secrets()
+        for name, pattern in _PATTERNS.items():
             value = getattr(self, name)
-            if any(w in value.lower() for w in _SECRET_WORDS) and len(value) > 24:
-                raise ConfigError(f"{name}: looks like a credential; credentials come from the "
-                                  "environment only")
+            if not isinstance(value, str):
+                raise ConfigError(f"{name}: expected a string, got {type(value).__name__}")
+            if value and (_looks_secret(value) or any(s in value for s in secrets)):
+                raise ConfigError(f"{name}: looks like a credential (value not shown); "
+                                  "credentials come from the environment only")
+            if value and not pattern.fullmatch(value):
+                shown = repr(value) if len(value) <= 32 else f"a {len(value)}-character value"
+                raise ConfigError(f"{name}: expected {pattern.pattern!r}, got {shown}")
+        for name in ("port", "client_id"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ConfigError(f"{name}: expected an integer, got {value!r}")
+
+    def __repr__(self) -> str:
+        # values passed validation (no credential), masked again in case a secret is set later
+        secrets = _known_secrets()
+        parts = []
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, str) and any(s in v for s in secrets):
+                v = MASK
+            parts.append(f"{f.name}={v!r}")
+        return f"VenueConfig({', '.join(parts)})"
 
 
-def live_allowed(config: VenueConfig, environ: Mapping[str, str] | None = None) -> bool:
-    """True only when the config is live and ``MMLAB_LIVE=1`` is set."""
-    env = os.environ if environ is None else environ
-    return config.mode == "live" and env.get(LIVE_ENV, "") == "1"
+def _looks_secret(value: str) -> bool:
+    """A secret word, or a long token mixing upper case, lower case and digits."""
+    low = value.lower()
+    if any(w in low for w in _SECRET_WORDS):
+        return True
+    mixed = (any(c.isupper() for c in value) and any(c.islower() for c in value)
+             and any(c.isdigit() for c in value))
+    return len(value) >= 16 and mixed
 
 
-def require_live(config: VenueConfig, environ: Mapping[str, str] | None = None) -> None:
-    """Raise :class:`LiveTradingDisabled` unless a live order is allowed (says what is missing).
-
-    Examples
-    --------
-    >>> require_live(VenueConfig("ccxt", mode="live", exchange_id="binanceusdm"), environ={})
-    Traceback (most recent call last):
-    ...
-    mmlab.broker._gate.LiveTradingDisabled: live trading refused: the environment does not set MMLAB_LIVE=1
-    """
-    env = os.environ if environ is None else environ
+def _missing(config: VenueConfig) -> list[str]:
     missing = []
     if config.mode != "live":
         missing.append(f"the configuration says mode={config.mode!r}, not 'live'")
-    if env.get(LIVE_ENV, "") != "1":
+    if os.environ.get(LIVE_ENV, "") != "1":
         missing.append(f"the environment does not set {LIVE_ENV}=1")
+    return missing
+
+
+def live_allowed(config: VenueConfig) -> bool:
+    """True only when the config is live and ``MMLAB_LIVE=1`` is in the process environment now.
+
+    Examples
+    --------
+    >>> live_allowed(VenueConfig("ccxt", exchange_id="binanceusdm"))
+    False
+    """
+    return not _missing(config)
+
+
+def require_live(config: VenueConfig) -> None:
+    """Raise :class:`LiveTradingDisabled` unless a live order is allowed now (says what is missing).
+
+    Examples
+    --------
+    >>> require_live(VenueConfig("ccxt", exchange_id="binanceusdm"))
+    Traceback (most recent call last):
+    ...
+    mmlab.broker._gate.LiveTradingDisabled: live trading refused: the configuration says mode='paper', not 'live'...
+    """
+    missing = _missing(config)
     if missing:
         raise LiveTradingDisabled("live trading refused: " + "; ".join(missing))
+
+
+def gate_order(config: VenueConfig, order, action: str, now: int, *, symbol: str,
+               manager=None, price: float | None = None, qty: float | None = None) -> None:
+    """The gate at the adapter boundary: return if ``order`` may be sent now, else refuse it.
+
+    Called first in every adapter's ``submit`` and ``modify``, before any request is built.
+    On refusal, ``manager`` (if any) is answered as by a venue reject (``on_refused`` if it
+    has one, else ``on_reject`` / ``on_modify_reject``) so the order is not left pending, then
+    :class:`LiveTradingDisabled` is raised carrying the refused request.
+
+    Parameters
+    ----------
+    config : VenueConfig
+        The adapter's configuration.
+    order : Order
+        The order to send (``order_id``, ``side``, ``price``, ``qty``).
+    action : str
+        ``"submit"`` or ``"modify"``.
+    now : int
+        The caller's clock (ns).
+    symbol : str
+        The venue symbol (journalled with the refusal).
+    manager : object, optional
+        The order manager the adapter answers.
+    price, qty : float, optional
+        The requested terms of a modify (default: the order's own).
+
+    Raises
+    ------
+    LiveTradingDisabled
+        Unless the configuration is live and ``MMLAB_LIVE=1`` is set in ``os.environ`` now.
+    """
+    missing = _missing(config)
+    if not missing:
+        return
+    side = getattr(order.side, "value", order.side)
+    exc = LiveTradingDisabled(
+        "live trading refused: " + "; ".join(missing), action=action, order_id=order.order_id,
+        ts=now, symbol=str(symbol), side=int(side),
+        price=float(order.price if price is None else price),
+        qty=float(order.qty if qty is None else qty))
+    if manager is not None:
+        hook = getattr(manager, "on_refused", None)
+        if hook is not None:
+            hook(order.order_id, now, exc.reason, action)
+        elif action == "modify":
+            manager.on_modify_reject(order.order_id, now, exc.reason)
+        else:
+            manager.on_reject(order.order_id, now, exc.reason)
+    raise exc

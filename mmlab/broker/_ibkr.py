@@ -6,15 +6,20 @@ answers arrive on ``orderStatusEvent`` and ``execDetailsEvent`` and are forwarde
 (each execution id once). TWS does not say whether a fill added or took liquidity: fills of
 resting limit orders are reported as maker fills, documented here. Nothing connects until a live
 order is allowed; tests inject a fake ``IB`` and never reach the network.
+
+Every ``placeOrder`` (new order or modify) passes :func:`~mmlab.broker.gate_order` first, at
+order time; cancels are never gated. Client failures surface as a redacted
+:class:`~mmlab.broker.VenueError`, and building the adapter turns on log redaction.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Any
 
-from mmlab.broker._gate import VenueConfig, require_live
+from mmlab.broker._errors import VenueError, client_call
+from mmlab.broker._gate import VenueConfig, gate_order, require_live
+from mmlab.broker._redact import install_log_redaction
 from mmlab.errors import ConfigError
 
 __all__ = ["IbkrVenue"]
@@ -36,19 +41,27 @@ class IbkrVenue:
         Who gets the answers (or :meth:`attach` later).
     ib : ib_async.IB, optional
         A connected client (tests pass a fake); by default one is created and connected.
+
+    Raises
+    ------
+    LiveTradingDisabled
+        Unless ``config.mode == "live"`` and ``MMLAB_LIVE=1`` is in the process environment (checked
+        here, before connecting, and again at every order).
+    VenueError
+        The connection to TWS / the gateway failed (message redacted).
     """
 
-    def __init__(self, config: VenueConfig, contract: Any, manager=None, *, ib: Any = None,
-                 environ: Mapping[str, str] | None = None):
+    def __init__(self, config: VenueConfig, contract: Any, manager=None, *, ib: Any = None):
         if config.venue != "ibkr":
             raise ConfigError(f"config.venue: expected 'ibkr', got {config.venue!r}")
-        self.config, self.contract, self.manager, self._environ = config, contract, manager, environ
-        require_live(config, environ)
+        self.config, self.contract, self.manager = config, contract, manager
+        require_live(config)
+        install_log_redaction()
         if ib is None:
             from ib_async import IB  # imported only once live trading is allowed
 
             ib = IB()
-            ib.connect(config.host, config.port, clientId=config.client_id)
+            client_call(ib.connect, config.host, config.port, clientId=config.client_id)
         self.ib = ib
         self._trades: dict[int, Any] = {}
         self._ours: dict[int, int] = {}  # IB orderId -> our order id
@@ -56,13 +69,27 @@ class IbkrVenue:
         ib.orderStatusEvent += self._on_status
         ib.execDetailsEvent += self._on_exec
 
+    def __repr__(self) -> str:
+        return f"IbkrVenue({self.config!r}, contract={self.contract!r})"
+
     def attach(self, manager) -> None:
         """Set the order manager that receives the venue's answers."""
         self.manager = manager
 
     def submit(self, order, now: int) -> None:
-        """Place a new order (refused unless live trading is allowed right now)."""
-        require_live(self.config, self._environ)
+        """Place a new order.
+
+        Raises
+        ------
+        LiveTradingDisabled
+            Unless live trading is allowed right now; the manager has then been answered with
+            a refusal (see :func:`~mmlab.broker.gate_order`) and nothing was sent.
+
+        A failure of ib_async to send (e.g. not connected) is reported as a reject with its
+        words redacted.
+        """
+        gate_order(self.config, order, "submit", now, symbol=str(self.contract),
+                   manager=self.manager)
         from ib_async import LimitOrder, MarketOrder
 
         action = "BUY" if order.side.value > 0 else "SELL"
@@ -71,16 +98,27 @@ class IbkrVenue:
         else:
             ib_order = LimitOrder(action, order.qty, order.price, tif=_TIF[order.tif.value])
         ib_order.orderRef = f"mmlab-{order.order_id}"
-        trade = self.ib.placeOrder(self.contract, ib_order)
+        try:
+            trade = client_call(self.ib.placeOrder, self.contract, ib_order)
+        except VenueError as exc:
+            self.manager.on_reject(order.order_id, now, str(exc))
+            return
         self._trades[order.order_id] = trade
         self._ours[trade.order.orderId] = order.order_id
 
     def modify(self, order, price: float, qty: float, now: int) -> None:
-        """Re-place the same IB order with new price and size."""
-        require_live(self.config, self._environ)
+        """Re-place the same IB order with new price and size; gated like :meth:`submit`."""
+        gate_order(self.config, order, "modify", now, symbol=str(self.contract),
+                   manager=self.manager, price=price, qty=qty)
         trade = self._trades[order.order_id]
+        before = trade.order.lmtPrice, trade.order.totalQuantity
         trade.order.lmtPrice, trade.order.totalQuantity = price, qty
-        self.ib.placeOrder(self.contract, trade.order)
+        try:
+            client_call(self.ib.placeOrder, self.contract, trade.order)
+        except VenueError as exc:
+            trade.order.lmtPrice, trade.order.totalQuantity = before  # the old terms still stand
+            self.manager.on_modify_reject(order.order_id, now, str(exc))
+            return
         self.manager.on_modify_ack(order.order_id, now)
 
     def cancel(self, order, now: int) -> None:
@@ -89,7 +127,10 @@ class IbkrVenue:
         if trade is None:
             self.manager.on_cancel_reject(order.order_id, now, "unknown at the venue")
             return
-        self.ib.cancelOrder(trade.order)
+        try:
+            client_call(self.ib.cancelOrder, trade.order)
+        except VenueError as exc:
+            self.manager.on_cancel_reject(order.order_id, now, str(exc))
 
     # -------------------------------------------------------------- answers
     def _on_status(self, trade) -> None:

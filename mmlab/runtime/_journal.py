@@ -2,6 +2,9 @@
 
 Each event is committed as it arrives (``synchronous=NORMAL`` under WAL: durable across a
 process crash), so nothing that was published is lost if the session dies.
+
+Every text field is passed through :func:`mmlab.broker.redact` before it is written: a venue's
+words in a reject reason (an echoed API key, a signed URL) never reach the file.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from mmlab.broker import redact
 from mmlab.runtime._events import event_to_dict
 
 __all__ = ["Journal"]
@@ -21,6 +25,8 @@ __all__ = ["Journal"]
 def _clean(v):
     if isinstance(v, float) and not math.isfinite(v):
         return None
+    if isinstance(v, str):
+        return redact(v)
     return v
 
 
@@ -62,7 +68,7 @@ class Journal:
         payload = json.dumps({k: _clean(v) for k, v in d.items()}, allow_nan=False)
         with self._con:
             self._con.execute("INSERT INTO events (ts, type, payload) VALUES (?, ?, ?)",
-                              (int(d.get("ts", 0)), d["type"], payload))
+                              (int(d.get("ts", 0)), redact(d["type"]), payload))
 
     def read(self, types: tuple[str, ...] = ()) -> pd.DataFrame:
         """The journal as a DataFrame, one row per event, payload fields as columns."""
