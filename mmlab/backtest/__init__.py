@@ -65,7 +65,8 @@ from mmlab.backtest._queue import (
 from mmlab.backtest._portfolio import PortfolioLimits, PortfolioResult, run_portfolio
 from mmlab.backtest._results import BacktestResult, read_result
 from mmlab.backtest._l3 import L3Events, prepare_l3
-from mmlab.backtest._run import ASSUMPTIONS, BacktestConfig, prepare_events, run
+from mmlab.backtest._run import ASSUMPTIONS, BacktestConfig, load_events, prepare_events, run
+from mmlab.backtest._driver import StepDriver
 from mmlab.backtest._strategies import (
     ADAPTIVE_VOL_HALFLIFE,
     ADAPTIVE_VOL_MIN_STEPS,
@@ -145,12 +146,14 @@ __all__ = sorted(
         "PortfolioLimits",
         "PortfolioResult",
         "ScriptedOrders",
+        "StepDriver",
         "QUEUE_FIFO",
         "QUEUE_LOG",
         "QUEUE_MODELS",
         "QUEUE_POWER",
         "QUEUE_RISK_AVERSE",
         "latency_array",
+        "load_events",
         "prepare_events",
         "prepare_l3",
         "L3Events",

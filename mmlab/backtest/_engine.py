@@ -220,7 +220,9 @@ P_KSTOP = 4  # pause just before strategy step P_KSTOP (-1: run to the end)
 P_INIT = 5
 P_DONE = 6
 P_ONE = 7  # 1: pause right after the next strategy step
-N_POS = 8
+P_FIN = 8  # 1: the event arrays hold the whole stream; 0: more rows may be appended (step driver)
+P_WM = 9  # with P_FIN = 0: no row appended later has an exch or local ts below this watermark
+N_POS = 10
 
 
 # ==============================================================================================
@@ -1183,6 +1185,8 @@ def new_state(cfg_i):
     acc[A_ELAST] = np.nan
     pos = np.zeros(N_POS, dtype=np.int64)
     pos[P_KSTOP] = -1
+    pos[P_FIN] = 1
+    pos[P_WM] = -BIG
     return oi, of, live, rq, rs, rsf, sc, acc, pos
 
 
@@ -1199,6 +1203,16 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
     returns just before strategy step ``k`` (every event due before it applied); calling again
     with a later ``P_KSTOP`` continues exactly where it stopped; with ``pos[P_ONE] = 1`` it
     returns right after the next strategy step. ``pos[P_DONE]`` is 1 at the end.
+
+    Streaming (the step driver, :class:`mmlab.backtest.StepDriver`): with ``pos[P_FIN] = 0`` the
+    arrays are the rows received so far and more may be appended between calls. The kernel then
+    takes an action (event, request, response, funding, strategy step) only when it knows that
+    no row still to come precedes it: while a clock's next row is known its time is exact; once
+    a clock has run out of rows, only actions strictly before the watermark ``pos[P_WM]`` (no
+    later row has a timestamp below it; ``-BIG``: nothing is promised) are taken, and the call
+    returns, to be resumed after more rows are appended. The actions taken, and their order, are
+    those of one call over the whole stream: the backtest and the step driver agree by
+    construction.
 
     Shared book (``cfg_i[I_SHARED] = 1``; allowed when every event carries both EXCH and LOCAL
     and ``exch_ts <= local_ts`` on every row): both sides apply the same updates in the same
@@ -1240,10 +1254,16 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
         return ff, fi, bh
     i_ex = pos[P_IEX]
     i_lo = pos[P_ILO]
+    while i_ex < n_ev and (code[i_ex] & C_EXCH) == 0:  # rows appended since the last call
+        i_ex += 1
+    while i_lo < n_ev and (code[i_lo] & C_LOCAL) == 0:
+        i_lo += 1
     i_fu = pos[P_IFU]
     k = pos[P_K]
     k_stop = pos[P_KSTOP]
     shared = cfg_i[I_SHARED]
+    fin = pos[P_FIN]
+    t_wm = BIG if fin == 1 else pos[P_WM]  # the time of a clock's next row once it ran out
     msk = bh.shape[0] - 1
     while True:
         # grow the fill arrays so that one more event cannot overflow them
@@ -1293,10 +1313,10 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
             if sc[S_SEQ] != seq0:
                 break
         while shared == 0:
-            t_ex = exch_ts[i_ex] if i_ex < n_ev else BIG
-            t_lo = local_ts[i_lo] if i_lo < n_ev else BIG
+            t_ex = exch_ts[i_ex] if i_ex < n_ev else t_wm
+            t_lo = local_ts[i_lo] if i_lo < n_ev else t_wm
             if t_ex <= t_lo:
-                if t_ex > t_o:
+                if t_ex > t_o or i_ex >= n_ev:
                     break
                 c = code[i_ex]
                 kind = c & C_KIND
@@ -1317,7 +1337,7 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
                 if sc[S_SEQ] != seq0:
                     break
             else:
-                if t_lo >= t_o1 or t_lo > t_step:
+                if t_lo >= t_o1 or t_lo > t_step or i_lo >= n_ev:
                     break
                 c = code[i_lo]
                 kind = c & C_KIND
@@ -1332,9 +1352,13 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
                     i_lo += 1
         if sc[S_SEQ] != seq0:
             continue  # a fill was booked: re-read the queues
-        t_ex = exch_ts[i_ex] if i_ex < n_ev else BIG
-        t_lo = local_ts[i_lo] if i_lo < n_ev and shared == 0 else BIG
+        t_ex = exch_ts[i_ex] if i_ex < n_ev else t_wm
+        t_lo = BIG
+        if shared == 0:
+            t_lo = local_ts[i_lo] if i_lo < n_ev else t_wm
         t = min(t_ex, t_lo, t_req, t_resp, t_step, t_fu)
+        if fin == 0 and t >= t_wm and (i_ex >= n_ev or (shared == 0 and i_lo >= n_ev)):
+            break  # a row still to come may precede this action: wait for more rows
         if t == BIG or t > t_end:
             pos[P_DONE] = 1
             break

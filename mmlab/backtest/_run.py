@@ -26,7 +26,7 @@ from mmlab.backtest._queue import QUEUE_FIFO, queue_model_code
 from mmlab.backtest._strategies import strategy_spec
 from mmlab.errors import ConfigError, FormatError
 
-__all__ = ["ASSUMPTIONS", "BacktestConfig", "prepare_events", "run", "scan"]
+__all__ = ["ASSUMPTIONS", "BacktestConfig", "load_events", "prepare_events", "run", "scan"]
 
 #: use the engine's shared-book mode when the data allows it (see ``run_kernel``); tests switch
 #: it off to check that both modes give identical results
@@ -99,6 +99,10 @@ class BacktestConfig:
     start, end : int, optional
         Local-time window of the strategy (ns): it first runs at ``start + interval``; default
         the whole stream (``start`` = the earliest timestamp in the data, as hftbacktest).
+    session_end : int, optional
+        The session's horizon (ns): A-S's ``time_left`` runs to it and the run stops after it.
+        Default: the last timestamp of the data (the step driver, which sees no data in
+        advance, needs it given).
     """
 
     tick_size: float | None = None
@@ -124,6 +128,7 @@ class BacktestConfig:
     time_unit_ns: float = 1e9
     start: int | None = None
     end: int | None = None
+    session_end: int | None = None
     clip: str | None = None
     instrument: object = field(default=None)
 
@@ -152,6 +157,10 @@ class BacktestConfig:
                 f"max_orders: must be an integer in [1, 4096], got {self.max_orders!r}")
         latency_array(self.entry_latency, "entry_latency")
         latency_array(self.response_latency, "response_latency")
+        for name in ("start", "end", "session_end"):
+            v = getattr(self, name)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int | np.integer)):
+                raise ConfigError(f"{name}: must be an integer (ns), got {v!r}")
         if self.roi is not None:
             lo, hi = self.roi
             if not (math.isfinite(lo) and math.isfinite(hi) and 0 <= lo < hi):
@@ -206,6 +215,15 @@ def _resolve_instrument(settings: dict) -> dict:
     out.update({k: v for k, v in settings.items() if k != "instrument"})
     out["instrument"] = inst
     return out
+
+
+def load_events(data) -> np.ndarray:
+    """The event array of ``data``: an ``EVENT_DTYPE`` array as it is, or a file
+    :func:`run` reads (Binance dump, ``.npz``, LOBSTER message file)."""
+    ev = _load(data)[0]
+    from mmlab.backtest._l3 import L3Events
+
+    return ev.stream if isinstance(ev, L3Events) else ev
 
 
 def _load(data):
@@ -394,19 +412,43 @@ def _prepare(data, strategy, engine, settings) -> _Job:
     n_ticks = int(math.floor(hi / tick + 0.5)) - base + 1
     if n_ticks > 20_000_000:
         raise ConfigError(f"roi: {n_ticks} ticks is too wide for the dense book; pass roi=(lo, hi)")
-    sid, sp, levels, gstep, clip, sdesc = strategy_spec(strategy, time_unit_ns=cfg.time_unit_ns,
-                                                        clip=cfg.clip, interval=int(cfg.interval))
     exch_ts = stream["exch_ts"]
     local_ts = stream["local_ts"]
     if si[7] == 0 or si[8] == 0:
         raise ConfigError("data: need events flagged both EXCH and LOCAL")
     # the clock starts at the earliest timestamp of the data (as hftbacktest's)
     t_first = min(int(si[4]), int(exch_ts[int(np.argmax((code & E.C_EXCH) != 0))]))
-    t_end = int(max(si[6], si[5]))
+    t_end = int(cfg.session_end) if cfg.session_end is not None else int(max(si[6], si[5]))
     start = int(cfg.start) if cfg.start is not None else t_first
     end = int(cfg.end) if cfg.end is not None else int(si[5])
+    n_steps = max(0, (end - start - int(cfg.interval)) // int(cfg.interval) + 1)
+    record = auto_record_every(n_steps, events.nbytes) if cfg.record_every == "auto" \
+        else int(cfg.record_every)
+    shared = _SHARED_BOOK and int(si[9]) == len(stream)
+    job = make_job(cfg, strategy, engine, tick=tick, lot=lot, base=base, n_ticks=n_ticks,
+                   start=start, session_end=t_end, n_steps=n_steps, record=record,
+                   shared=shared)
+    job.args = (code, exch_ts, local_ts, stream["px"], stream["qty"], l3a)
+    job.events, job.n_events, job.data_hashes = events, len(events), data_hashes
+    job.fifo = fifo
+    job.params["l3"] = l3 is not None
+    return job
+
+
+def make_job(cfg: BacktestConfig, strategy, engine: str, *, tick: float, lot: float, base: int,
+             n_ticks: int, start: int, session_end: int, n_steps: int, record: int,
+             shared: bool) -> _Job:
+    """The kernel's configuration and a fresh run state for ``strategy`` under ``cfg``, from
+    explicit values only (no event array): the instrument's ``tick`` and ``lot``, the dense
+    book's range (``base`` and ``n_ticks`` in ticks), the clock's ``start`` (the strategy first
+    runs at ``start + interval``), the ``session_end`` horizon (A-S's time left; the run stops
+    after it), the number of strategy steps and the step table's ``record`` rate. The backtest
+    derives them from its data; the step driver takes them from its settings."""
+    from mmlab.backtest._strategies import ScriptedOrders, script_params
+
+    sid, sp, levels, gstep, clip, sdesc = strategy_spec(strategy, time_unit_ns=cfg.time_unit_ns,
+                                                        clip=cfg.clip, interval=int(cfg.interval))
     t_start = start + int(cfg.interval)
-    n_steps = max(0, (end - t_start) // int(cfg.interval) + 1)
     if isinstance(getattr(strategy, "config", strategy), ScriptedOrders):
         sp = script_params(getattr(strategy, "config", strategy), t_start, int(cfg.interval),
                            tick)
@@ -434,13 +476,10 @@ def _prepare(data, strategy, engine, settings) -> _Job:
     cfg_i[E.I_CLIP] = clip
     cfg_i[E.I_SEED] = int(cfg.seed)
     cfg_i[E.I_MAXORD] = int(cfg.max_orders)
-    record = auto_record_every(n_steps, events.nbytes) if cfg.record_every == "auto" \
-        else int(cfg.record_every)
     cfg_i[E.I_RECORD] = record
-    cfg_i[E.I_TEND] = t_end
+    cfg_i[E.I_TEND] = session_end
     cfg_i[E.I_NSTEPS] = n_steps
     cfg_i[E.I_BASE] = base
-    shared = _SHARED_BOOK and int(si[9]) == len(stream)
     cfg_i[E.I_SHARED] = int(shared)
     cfg_f = np.zeros(E.N_CFG_F, dtype=np.float64)
     cfg_f[E.F_TICK] = tick
@@ -464,19 +503,17 @@ def _prepare(data, strategy, engine, settings) -> _Job:
     job.best = np.zeros(4, dtype=np.int64)
     # the shared book's history: a ring of 2**k rows (the kernel doubles it when needed)
     job.bh = np.empty((1024 if shared else 1, 2), dtype=np.int32)
-    job.args = (code, exch_ts, local_ts, stream["px"], stream["qty"], l3a)
     job.args_b = (cfg_f, cfg_i, sp,
-                latency_array(cfg.entry_latency, "entry_latency"),
-                latency_array(cfg.response_latency, "response_latency"), fts, frate)
+                  latency_array(cfg.entry_latency, "entry_latency"),
+                  latency_array(cfg.response_latency, "response_latency"), fts, frate)
     job.state = E.new_state(cfg_i)
     job.cfg, job.cfg_i, job.cfg_f = cfg, cfg_i, cfg_f
-    job.events, job.n_events, job.data_hashes = events, len(events), data_hashes
     job.base, job.tick, job.n_ticks, job.engine, job.n_steps = base, tick, n_ticks, engine, n_steps
-    job.fifo = fifo
+    job.fifo = False
     roi_used = (base * tick, (base + n_ticks - 1) * tick)
     job.params = {**cfg.public(), **sdesc, "engine": engine, "tick_size_used": tick,
-                  "lot_size_used": lot, "roi_used": roi_used, "l3": l3 is not None,
-                  "record_every_used": record,
+                  "lot_size_used": lot, "roi_used": roi_used, "l3": False,
+                  "record_every_used": record, "session_end_used": int(session_end),
                   "shared_book": bool(shared)}
     return job
 

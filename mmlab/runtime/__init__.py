@@ -1,4 +1,5 @@
-"""Runtime: the event bus, typed events and the SQLite trading journal."""
+"""Runtime: the event bus, typed events, the SQLite trading journal and ``replay`` (the step
+driver fed a recording in batches)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,17 @@ from mmlab.runtime._journal import Journal
 
 __all__ = sorted(
     ["EventBus", "FillEvent", "Journal", "OrderEvent", "PaperSession", "QuoteEvent", "RiskEvent",
-     "SessionResult", "event_to_dict"]
+     "SessionResult", "VENUES", "event_to_dict", "replay"]
 )
 
 
 def __getattr__(name: str):
     # The session builds on mmlab.execution, which itself publishes on this package's bus:
     # import it lazily to keep the import graph acyclic.
+    if name in ("replay", "VENUES"):
+        from mmlab.runtime import _replay
+
+        return getattr(_replay, name)
     if name in ("PaperSession", "SessionResult"):
         from mmlab.runtime import _session
 

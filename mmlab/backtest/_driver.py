@@ -1,0 +1,275 @@
+"""The step driver: the backtest's compiled core fed from Python, a batch of events at a time.
+
+:func:`mmlab.backtest.run` hands the kernel (:mod:`mmlab.backtest._engine`) the whole event
+array at once. :class:`StepDriver` runs the *same* kernel, with the same state arrays, over the
+rows received so far: ``feed(batch)`` appends rows and lets the kernel take every action
+(exchange event, request arriving, response arriving, funding, strategy step) that no row still
+to come can precede; ``advance_to(t)`` promises that no later row is stamped before ``t`` (a
+live clock), so actions before ``t`` are taken without waiting for the next row; ``finish()``
+says the stream is complete and returns the :class:`~mmlab.backtest.BacktestResult`. The order
+of actions is the one a single call over the whole stream takes, so a backtest and a driven
+session give identical fills (``tests/test_step_driver.py``).
+
+Nothing is read off data the driver has not been fed: the tick and lot come from the
+instrument (or the settings), the session's horizon from ``session_end``, the strategy clock
+starts at the first row fed (or ``start``), and the dense book's price range starts around the
+first price fed (``roi`` to fix it) and grows, levels kept, when a row's price leaves it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from mmlab.backtest import _engine as E
+from mmlab.backtest._run import (
+    BacktestConfig,
+    _finish,
+    _resolve_instrument,
+    make_job,
+    scan,
+)
+from mmlab.errors import ConfigError
+
+__all__ = ["StepDriver"]
+
+#: the dense book's first range: the first price fed +- this share (as the backtest's +- 10 %)
+ROI_SHARE = 0.1
+#: the widest dense book the driver grows to (ticks)
+MAX_TICKS = 20_000_000
+
+
+class StepDriver:
+    """The trading core driven a batch of events at a time (paper: both sides simulated).
+
+    Parameters
+    ----------
+    strategy
+        Any strategy :func:`mmlab.backtest.run` takes.
+    session_end : int
+        The session's horizon (ns): A-S's ``time_left`` runs to it; nothing is taken after it.
+    end : int, optional
+        The strategy's last step time (ns; default ``session_end``).
+    engine : {"numba", "python"}
+    **settings
+        :class:`~mmlab.backtest.BacktestConfig` fields; ``tick_size`` and ``lot_size`` (or an
+        ``instrument``) are required: the driver does not infer them from data.
+
+    Examples
+    --------
+    >>> from mmlab.data import synthetic
+    >>> from mmlab.backtest import GridStrategy, run
+    >>> ev = synthetic.synthetic_l2_events(session_seconds=20, seed=3)
+    >>> kw = dict(tick_size=0.01, lot_size=1.0, max_position=5.0, roi=(90.0, 110.0))
+    >>> d = StepDriver(GridStrategy(half_spread=0.01, order_qty=1.0),
+    ...                session_end=int(ev["local_ts"].max()), **kw)
+    >>> for i in range(0, len(ev), 500):
+    ...     d.feed(ev[i:i + 500])
+    >>> res = d.finish()
+    >>> ref = run(ev, GridStrategy(half_spread=0.01, order_qty=1.0), **kw)
+    >>> res.fills.equals(ref.fills), res.pnl == ref.pnl
+    (True, True)
+    """
+
+    def __init__(self, strategy, *, session_end: int, end: int | None = None,
+                 engine: str = "numba", **settings) -> None:
+        if engine not in ("numba", "python"):
+            raise ConfigError(f"engine: must be 'numba' or 'python', got {engine!r}")
+        if isinstance(session_end, bool) or not isinstance(session_end, int | np.integer):
+            raise ConfigError(f"session_end: must be an integer (ns), got {session_end!r}")
+        settings = _resolve_instrument(dict(settings))
+        if settings.get("record_every", "auto") == "auto":
+            settings["record_every"] = 1
+        self.cfg = BacktestConfig(**settings, session_end=int(session_end))
+        if self.cfg.tick_size is None or self.cfg.lot_size is None:
+            raise ConfigError("tick_size, lot_size: the step driver needs both (or an "
+                              "instrument); it does not infer them from data")
+        if self.cfg.queue_model == "fifo":
+            raise ConfigError("queue_model: 'fifo' (L3 order events) is not available in the "
+                              "step driver yet; use mmlab.backtest.run")
+        self.strategy = strategy
+        self.engine = engine
+        self.session_end = int(session_end)
+        self.end = int(end) if end is not None else self.session_end
+        self._job = None
+        self._n = 0
+        self._ev = None  # event buffer (capacity doubles)
+        self._code = None
+        self._finished = False
+        self._result = None
+        self._wm = -int(E.BIG)
+        self._l3a = np.zeros(1, dtype=np.int64)
+
+    # ---- feeding ---------------------------------------------------------------------------
+    def feed(self, batch: np.ndarray) -> None:
+        """Append ``batch`` (``EVENT_DTYPE`` rows, in stream order) and run the core as far as
+        the rows received allow."""
+        if self._finished:
+            raise ConfigError("feed: the session is finished")
+        if len(batch) == 0:
+            return
+        code, si, sf = scan(batch, self.engine, source="batch")
+        if si[3] > 0:
+            raise ConfigError("batch: L3 order events (ADD/CANCEL/MODIFY/FILL) are not "
+                              "available in the step driver yet; feed L2 depth and trades")
+        self._check_watermark(batch, code)
+        self._append(batch, code)
+        if self._job is None and not self._start_job():
+            return
+        self._fit_range(sf)
+        self._run()
+
+    def advance_to(self, t: int) -> None:
+        """Promise that no row fed later has an exchange or local timestamp before ``t`` (ns),
+        and take every action due before ``t``."""
+        if self._finished:
+            raise ConfigError("advance_to: the session is finished")
+        t = int(t)
+        if t > self._wm:
+            self._wm = t
+        if self._job is not None:
+            self._job.state[-1][E.P_WM] = self._wm
+            self._run()
+
+    def finish(self):
+        """The stream is complete: run to the end; returns the :class:`BacktestResult`."""
+        if self._result is not None:
+            return self._result
+        if self._job is None:
+            raise ConfigError("finish: no event with both an exchange and a local clock was fed")
+        self._finished = True
+        self._job.state[-1][E.P_FIN] = 1
+        self._run()
+        self._job.events = self._ev[: self._n]
+        self._job.n_events = self._n
+        self._result = _finish(self._job)
+        return self._result
+
+    # ---- state a session shows ---------------------------------------------------------------
+    @property
+    def n_events(self) -> int:
+        """Rows fed so far."""
+        return self._n
+
+    @property
+    def position(self) -> float:
+        """The exchange's position (fills booked), 0 before the first row."""
+        return 0.0 if self._job is None else float(self._job.state[7][E.A_POS])
+
+    @property
+    def n_fills(self) -> int:
+        return 0 if self._job is None else int(self._job.state[6][E.S_NFILLS])
+
+    # ---- internals ---------------------------------------------------------------------------
+    def _check_watermark(self, batch, code) -> None:
+        wm = self._wm
+        if wm <= -int(E.BIG):
+            return
+        ex = (code & E.C_EXCH) != 0
+        lo = (code & E.C_LOCAL) != 0
+        bad = (ex & (batch["exch_ts"] < wm)) | (lo & (batch["local_ts"] < wm))
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ConfigError(f"batch: row {int(batch['ival'][i])} is stamped before the time "
+                              f"already advanced to ({wm} ns)")
+
+    def _append(self, batch, code) -> None:
+        n, m = self._n, len(batch)
+        if self._ev is None or n + m > len(self._ev):
+            cap = max(1024, 2 * (n + m))
+            ev = np.zeros(cap, dtype=batch.dtype)
+            cd = np.zeros(cap, dtype=np.uint8)
+            if self._ev is not None:
+                ev[:n] = self._ev[:n]
+                cd[:n] = self._code[:n]
+            self._ev, self._code = ev, cd
+        self._ev[n: n + m] = batch
+        self._code[n: n + m] = code
+        self._n = n + m
+
+    def _start_job(self) -> bool:
+        """Build the kernel's state once a row of each clock has been fed."""
+        n = self._n
+        code = self._code[:n]
+        ex = np.flatnonzero((code & E.C_EXCH) != 0)
+        lo = np.flatnonzero((code & E.C_LOCAL) != 0)
+        kind = code & 15
+        px_rows = np.flatnonzero((kind == E.K_DEPTH) | (kind == E.K_SNAPSHOT)
+                                 | (kind == E.K_TRADE))
+        if ex.size == 0 or lo.size == 0 or px_rows.size == 0:
+            return False
+        cfg = self.cfg
+        tick = float(cfg.tick_size)
+        if cfg.start is not None:
+            start = int(cfg.start)
+        else:  # as the backtest: the earliest of the first local and first exchange stamps
+            start = min(int(self._ev["local_ts"][lo[0]]), int(self._ev["exch_ts"][ex[0]]))
+        if cfg.roi is not None:
+            lo_px, hi_px = cfg.roi
+        else:
+            p0 = float(self._ev["px"][px_rows[0]])  # the first price fed
+            lo_px, hi_px = p0 * (1.0 - ROI_SHARE), p0 * (1.0 + ROI_SHARE)
+        base = int(math.floor(lo_px / tick + 0.5))
+        n_ticks = int(math.floor(hi_px / tick + 0.5)) - base + 1
+        interval = int(cfg.interval)
+        n_steps = max(0, (self.end - start - interval) // interval + 1)
+        self._job = make_job(cfg, self.strategy, self.engine, tick=tick,
+                             lot=float(cfg.lot_size), base=base, n_ticks=n_ticks, start=start,
+                             session_end=self.session_end, n_steps=n_steps,
+                             record=int(cfg.record_every), shared=False)
+        self._job.data_hashes = {}
+        pos = self._job.state[-1]
+        pos[E.P_FIN] = 0
+        pos[E.P_WM] = self._wm
+        self._job.params["driver"] = "step"
+        return True
+
+    def _fit_range(self, sf) -> None:
+        """Grow the dense book when a trade prints outside it, to that price +- ``ROI_SHARE``
+        (levels kept; order ticks are absolute, so only the book, its best indices and the
+        base move). As in the backtest, whose range is the traded range +- 10 %, depth levels
+        outside the range are ignored: they cannot touch our orders inside it."""
+        if self.cfg.roi is not None or not math.isfinite(sf[0]):
+            return
+        job = self._job
+        tick = job.tick
+        base, n = job.base, job.n_ticks
+        lo_t = int(math.floor(sf[0] / tick + 0.5))
+        hi_t = int(math.floor(sf[1] / tick + 0.5))
+        if lo_t >= base and hi_t < base + n:
+            return
+        new_lo = min(base, int(math.floor(sf[0] * (1.0 - ROI_SHARE) / tick + 0.5)))
+        new_hi = max(base + n - 1, int(math.floor(sf[1] * (1.0 + ROI_SHARE) / tick + 0.5)))
+        new_n = new_hi - new_lo + 1
+        if new_n > MAX_TICKS:
+            raise ConfigError(f"batch: trades from {sf[0]} to {sf[1]} need a book of {new_n} "
+                              "ticks; pass roi=(lo, hi)")
+        off = base - new_lo
+        book = np.zeros((4, new_n), dtype=np.float64)
+        book[:, off: off + n] = job.book
+        best = job.best
+        for b in range(4):
+            empty = best[b] < 0 if b % 2 == 0 else best[b] >= n
+            if empty:
+                best[b] = -1 if b % 2 == 0 else new_n
+            else:
+                best[b] += off
+        job.book = book
+        job.base, job.n_ticks = new_lo, new_n
+        job.cfg_i[E.I_BASE] = new_lo
+        job.cfg_i[E.I_NTICKS] = new_n
+        job.params["roi_used"] = (new_lo * tick, new_hi * tick)
+
+    def _run(self) -> None:
+        job = self._job
+        n = self._n
+        ev = self._ev[:n]
+        job.args = (self._code[:n], ev["exch_ts"], ev["local_ts"], ev["px"], ev["qty"],
+                    self._l3a)
+        kern = E.run_kernel if self.engine == "numba" else E.run_kernel_python
+        pos = job.state[-1]
+        pos[E.P_KSTOP] = -1
+        pos[E.P_ONE] = 0
+        job.ff, job.fi, job.bh = kern(*job.args, job.bh, *job.args_b, job.stf, job.sti, job.ff,
+                                      job.fi, job.fund_out, job.book, job.best, *job.state)
