@@ -58,7 +58,8 @@ CELLS = list(PUBLISHED)
 def table() -> pd.DataFrame:
     tab = reproduce_as_table(n_paths=N_OURS, seed=SEED)
     with pd.option_context("display.width", 250, "display.max_columns", 30):
-        print("\nAvellaneda-Stoikov (2008) Tables 1-3: published vs ours\n", tab.round(3).to_string())
+        print("\nAvellaneda-Stoikov (2008) Tables 1-3: published vs ours\n",
+              tab.round(3).to_string())
     return tab
 
 
@@ -147,7 +148,8 @@ def test_rejected_variants_miss_the_published_tables(variant, row, expect):
     g, strat = row
     df = simulate_avellaneda_stoikov(g, strat, n_paths=N_OURS, seed=SEED, **variant)
     _, profit, sd_paper, _, _ = PUBLISHED[row]
-    z = (df["profit"].mean() - profit) / math.sqrt(sd_paper**2 / PAPER_N + df["profit"].var(ddof=1) / N_OURS)
+    se = math.sqrt(sd_paper**2 / PAPER_N + df["profit"].var(ddof=1) / N_OURS)
+    z = (df["profit"].mean() - profit) / se
     assert expect(z), z
 
 
@@ -177,7 +179,8 @@ def test_working_paper_table_is_kept_as_a_documented_second_reference():
     # Values transcribed from the 5 October 2006 working paper (issue 4 brief; issue 11 names
     # them as such): the profits 62.94 / 67.21 / 66.78 / 68.02 / 33.92 / 66.20.
     assert AS_PAPER_TABLE is AS_WORKING_PAPER_TABLE
-    profits = [AS_PAPER_TABLE[(g, s)]["profit"] for g in (0.1, 0.01, 1.0) for s in ("inventory", "symmetric")]
+    profits = [AS_PAPER_TABLE[(g, s)]["profit"]
+               for g in (0.1, 0.01, 1.0) for s in ("inventory", "symmetric")]
     assert profits == [62.94, 67.21, 66.78, 68.02, 33.92, 66.20]
     tab = reproduce_as_table(n_paths=200, gammas=(1.0,), reference="working_paper")
     assert tab.attrs["reference"] == "working_paper"
@@ -216,10 +219,13 @@ def test_engines_agree_and_seeding_is_reproducible():
 
 def test_symmetric_spread_options():
     h = simulate_avellaneda_stoikov(1.0, "symmetric", n_paths=5, seed=1)
-    q = simulate_avellaneda_stoikov(1.0, "symmetric", n_paths=5, seed=1, symmetric_spread="quoted_average")
+    q = simulate_avellaneda_stoikov(1.0, "symmetric", n_paths=5, seed=1,
+                                    symmetric_spread="quoted_average")
     f = simulate_avellaneda_stoikov(1.0, "symmetric", n_paths=5, seed=1, symmetric_spread=2.5)
     assert h.attrs["symmetric_spread_value"] == pytest.approx(2.0 + 2.0 * math.log(1.0 + 1.0 / 1.5))
-    assert q.attrs["symmetric_spread_value"] == pytest.approx(4.0 * 0.5025 + 2.0 * math.log(1.0 + 1.0 / 1.5))
+    # quoting instants t = 0, 0.005, ..., 0.995: mean(T - t) = 0.5025
+    assert q.attrs["symmetric_spread_value"] == pytest.approx(
+        4.0 * 0.5025 + 2.0 * math.log(1.0 + 1.0 / 1.5))
     np.testing.assert_allclose(f["spread"], 2.5)
     # the inventory strategy's quoted average is the same as "quoted_average"
     inv = simulate_avellaneda_stoikov(1.0, "inventory", n_paths=5, seed=1)

@@ -50,7 +50,8 @@ AS_PAPER_N_PATHS = 1000
 _COLUMNS = ("spread", "profit", "std_profit", "final_q", "std_final_q")
 
 
-def _table(rows: dict[tuple[float, str], tuple[float, ...]]) -> Mapping[tuple[float, str], Mapping[str, float]]:
+def _table(rows: dict[tuple[float, str], tuple[float, ...]],
+           ) -> Mapping[tuple[float, str], Mapping[str, float]]:
     return MappingProxyType({key: MappingProxyType(dict(zip(_COLUMNS, vals, strict=True)))
                              for key, vals in rows.items()})
 

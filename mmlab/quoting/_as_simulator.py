@@ -1,4 +1,4 @@
-"""The Avellaneda–Stoikov (2008) Monte-Carlo experiment, in the variant its published tables pin down.
+"""The Avellaneda–Stoikov (2008) Monte-Carlo experiment, in the variant its published tables fix.
 
 Section 4 of Avellaneda & Stoikov, "High-frequency trading in a limit order book", Quantitative
 Finance 8(3), 217-224 (2008): s = 100, T = 1, sigma = 2, dt = 0.005, q0 = 0, k = 1.5, A = 140,
@@ -23,7 +23,8 @@ Why this variant (the published Tables 1-3 pin it down)
 Against the article's 12 means (profit and final q of 6 rows), each variant was run with
 20,000 paths per row (seed 0); z = (ours - paper) / sqrt(sd_paper^2/1000 + sd_ours^2/20000):
 
-* the default: every |z| < 1.2, every standard deviation within 6 % (4 of them within 4 %);
+* the default: every |z| < 1.2; every standard deviation within 6 % (the symmetric profit sds
+  of gamma = 0.1 / 0.01 are +4.8 % / +5.9 %, the other ten within 4 %);
 * ``fill_timing="after_move"`` (fills decided against the mid after its step, a small
   adverse selection of about k sigma^2 dt per fill): profit z = -7.4 / -3.1 / -5.9 / -3.7 /
   -4.4 for five of the six rows (it fits the 2006 working paper's gamma = 0.1 / 0.01 rows);
@@ -37,11 +38,13 @@ Against the article's 12 means (profit and final q of 6 rows), each variant was 
   apart (0.2 at gamma = 1, under one standard error) and ``symmetric_spread="quoted_average"``
   keeps the latter.
 
-The article's text fixes the rest (the ±sigma sqrt(dt) step, the linear intensity times dt).
-The symmetric profit standard deviations come out 5-6 % above the printed 12.7 / 12.8 (13.4 /
-13.6 with 200,000 paths), within the 3 % relative sampling error of a 1000-path estimate times
-two. With these defaults the 2006 working paper's table (:data:`AS_PAPER_TABLE`) is not
-reproduced: it fits no single variant (see :mod:`mmlab.quoting._as_paper_tables`).
+The ±sigma sqrt(dt) step is the article's description of the mid (a Gaussian step of the same
+variance, tried, gives the same table within error: the tables do not pin that choice). The
+symmetric profit standard deviations of gamma = 0.1 / 0.01 come out 5-6 % above the printed
+12.7 / 12.8 (13.4 / 13.6 with 200,000 paths); a 1000-path estimate of them has a relative
+sampling error of 3.2 %, so the printed values are within two of its standard errors. With
+these defaults the 2006 working paper's table (:data:`AS_PAPER_TABLE`) is not reproduced: it
+fits no single variant (see :mod:`mmlab.quoting._as_paper_tables`).
 """
 
 from __future__ import annotations
@@ -445,7 +448,8 @@ def reproduce_as_table(
                 profit_paper=ref["profit"], profit_ours=m_p, profit_z=(m_p - ref["profit"]) / se_p,
                 std_profit_paper=ref["std_profit"], std_profit_ours=sd_p,
                 std_profit_rel=sd_p / ref["std_profit"] - 1.0,
-                final_q_paper=ref["final_q"], final_q_ours=m_q, final_q_z=(m_q - ref["final_q"]) / se_q,
+                final_q_paper=ref["final_q"], final_q_ours=m_q,
+                final_q_z=(m_q - ref["final_q"]) / se_q,
                 std_final_q_paper=ref["std_final_q"], std_final_q_ours=sd_q,
                 std_final_q_rel=sd_q / ref["std_final_q"] - 1.0,
             ))
