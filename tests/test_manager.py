@@ -24,9 +24,9 @@ from mmlab.manager import (
     PRODUCTS,
     ManagerConfig,
     MarketMakingProjectManager,
-    par_bond_duration,
     strategy_from_parameters,
 )
+from mmlab.rates import par_bond_duration
 from mmlab.risk import RiskLimits
 from mmlab.runtime import Journal
 from mmlab.surface import analyze_chain, fit_surface

@@ -1,0 +1,104 @@
+"""Strategies from plain parameters (the CLI's names) and the quoter a paper session runs."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import Any
+
+from mmlab.errors import ConfigError
+
+__all__ = ["STRATEGY_NAMES", "session_strategy", "strategy_from_parameters"]
+
+#: Built-in strategy names (``mmlab backtest -s``) -> ``(public module, class)``, imported on use.
+_CLASSES = {
+    "grid": ("mmlab.backtest", "GridStrategy"),
+    "as": ("mmlab.quoting", "AvellanedaStoikovConfig"),
+    "as-inf": ("mmlab.quoting", "AvellanedaStoikovInfiniteConfig"),
+    "glft": ("mmlab.quoting", "GLFTConfig"),
+    "adaptive": ("mmlab.quoting", "AdaptiveSpreadConfig"),
+}
+# the long aliases the results use in ``params['strategy']``
+_ALIASES = {"avellaneda_stoikov": "as", "avellaneda_stoikov_infinite": "as-inf"}
+STRATEGY_NAMES = tuple(sorted([*_CLASSES, *_ALIASES]))
+
+
+def _class(name: str) -> type:
+    mod, cls = _CLASSES[_ALIASES.get(name, name)]
+    return getattr(importlib.import_module(mod), cls)
+
+
+def strategy_from_parameters(parameters: Mapping[str, Any]) -> tuple[Any, dict]:
+    """``(strategy, settings)`` from a plain mapping (a notebook parameter, a JSON file).
+
+    ``parameters['strategy']`` is a name (``grid``, ``as``, ``as-inf``, ``glft``, ``adaptive``, as in
+    ``mmlab backtest -s``) or a ready strategy/config object; ``parameters['settings']``
+    (optional) holds engine settings; every other key is a parameter of the strategy.
+
+    Examples
+    --------
+    >>> s, st = strategy_from_parameters({"strategy": "grid", "half_spread": 0.5,
+    ...                                   "order_qty": 1.0, "settings": {"max_position": 3}})
+    >>> type(s).__name__, s.half_spread, st
+    ('GridStrategy', 0.5, {'max_position': 3})
+    >>> strategy_from_parameters({"strategy": "magic"})
+    Traceback (most recent call last):
+    ...
+    mmlab.errors.ConfigError: parameters['strategy']: one of ['adaptive', 'as', ...], got 'magic'
+    """
+    if not isinstance(parameters, Mapping):
+        raise ConfigError(f"parameters: expected a mapping, got {type(parameters).__name__}")
+    params = dict(parameters)
+    if "strategy" not in params:
+        raise ConfigError("parameters: needs a 'strategy' (a name or a strategy object)")
+    name = params.pop("strategy")
+    settings = params.pop("settings", None) or {}
+    if not isinstance(settings, Mapping):
+        raise ConfigError("parameters['settings']: must be a mapping of engine settings")
+    if not isinstance(name, str):
+        if params:
+            raise ConfigError(f"parameters: {sorted(params)} given beside a strategy object")
+        return name, dict(settings)
+    if name not in STRATEGY_NAMES:
+        raise ConfigError(f"parameters['strategy']: one of {list(STRATEGY_NAMES)}, got {name!r}")
+    try:
+        return _class(name)(**params), dict(settings)
+    except TypeError as exc:
+        raise ConfigError(f"parameters for strategy {name!r}: {exc}") from None
+
+
+class _FixedSpreadQuoter:
+    """The backtest's one-level grid (``mid -/+ half_spread - skew q``) for the paper session."""
+
+    def __init__(self, grid):
+        if grid.levels != 1:
+            raise ConfigError("strategy: the paper session quotes one level a side (levels=1)")
+        self.grid = grid
+
+    def quote(self, state):
+        from mmlab.quoting import Quote
+
+        g = self.grid
+        c = state.mid - g.skew * state.inventory
+        return Quote(c - g.half_spread, c + g.half_spread, g.order_qty, g.order_qty)
+
+
+def session_strategy(strategy):
+    """A ``quote(MarketState)`` object from a strategy, a config, a backtest grid or parameters."""
+    from mmlab import quoting as Q
+    from mmlab.backtest import GridStrategy
+
+    if isinstance(strategy, Mapping):
+        strategy, _ = strategy_from_parameters(strategy)
+    if isinstance(strategy, GridStrategy):
+        return _FixedSpreadQuoter(strategy)
+    wrap = {Q.AvellanedaStoikovConfig: Q.AvellanedaStoikovStrategy,
+            Q.AvellanedaStoikovInfiniteConfig: Q.AvellanedaStoikovInfiniteStrategy,
+            Q.GLFTConfig: Q.GLFTStrategy, Q.AdaptiveSpreadConfig: Q.AdaptiveSpreadStrategy}
+    for cfg_type, strat_type in wrap.items():
+        if isinstance(strategy, cfg_type):
+            return strat_type(strategy)
+    if hasattr(strategy, "quote"):
+        return strategy
+    raise ConfigError(f"strategy: needs a quote(MarketState) method or a known config, got "
+                      f"{type(strategy).__name__}")
