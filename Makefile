@@ -47,9 +47,9 @@ test: install chromium
 serve: install
 	$(BIN)/mmlab serve
 
+BENCH_ARGS ?=
 bench: install
-	@for f in bench/bench_*.py bench/vs_*.py; do \
-	  [ -f "$$f" ] || continue; echo "== $$f"; $(BIN)/python "$$f" || exit 1; done
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/python -m ruff check mmlab tests || true
