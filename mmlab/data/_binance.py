@@ -69,10 +69,8 @@ Errors name the file and the 1-based line (``row``), as ``sed -n '<row>p'`` coun
 
 from __future__ import annotations
 
-import gzip
 import math
 import os
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,6 +81,7 @@ from numba import njit
 
 from mmlab.data import _binance_scan as S
 from mmlab.data._clock import clock_offset_from_latency
+from mmlab.data._validate import RULES, read_input
 from mmlab.data._events import (
     BUY_EVENT,
     DEPTH_BBO_EVENT,
@@ -99,7 +98,9 @@ from mmlab.errors import (
     ConfigError,
     CrossedBookError,
     DataError,
+    DuplicateError,
     FormatError,
+    RangeError,
     SequenceGapError,
     TimestampOrderError,
 )
@@ -124,27 +125,9 @@ _MS = 1_000_000
 
 
 def _read_bytes(path: Path) -> bytes:
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError as exc:
-        raise FormatError(f"cannot read file: {exc}", path=path) from None
-    if raw[:2] != b"\x1f\x8b":
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (EOFError, OSError, zlib.error) as exc:
-        # count the complete lines that could be recovered, to say where it breaks
-        d = zlib.decompressobj(wbits=31)
-        try:
-            part = d.decompress(raw)
-        except zlib.error:
-            part = b""
-        n_ok = part.count(b"\n")
-        raise FormatError(
-            f"truncated or corrupt gzip ({exc}); data ends after line {n_ok}", path=path,
-            row=n_ok + 1,
-        ) from None
+    """The decompressed file, read within the limits of :mod:`mmlab.data._validate` (gzip
+    ratio, input size, line length); a last line without its newline is a truncated file."""
+    return read_input(path, final_newline=RULES["binance"].final_newline)
 
 
 class _File:
@@ -220,7 +203,11 @@ class _File:
                 raise self._err(FormatError, f"missing field {key!r}", i)
             return -1
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-            raise self._err(FormatError, f"field {key!r} is not a non-negative integer: {v!r}", i)
+            raise FormatError(f"not a non-negative integer: {v!r}"[:80], path=self.path, row=i + 1,
+                              column=key)
+        if v > 2**53:  # bounded before it meets an int64 column (2**64 - 1 would overflow)
+            raise RangeError(f"{v} is outside the plausible range of an id or ms timestamp "
+                             "(<= 2**53)", path=self.path, row=i + 1, column=key)
         return v
 
     def _levels(self, lst, side: int, what: str, i: int, px, qty, sides, lines):
@@ -320,8 +307,38 @@ class _File:
             flts[S.F_AQ] = self._num(data["A"], "best ask qty", i)
         self.kind[i] = kind
 
+    def _range(self, column: str, values: np.ndarray, lines: np.ndarray, mask=None,
+               rule: str | None = None) -> None:
+        r = RULES["binance"][rule or column]
+        bad = r.bad_mask(values)
+        if mask is not None:
+            bad &= mask
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            r.check(values[j:j + 1], self.path, int(lines[j]) + 1, column=column)
+
     def _validate(self) -> None:
-        """Vectorised checks on what the fast path accepted (it rejects signs, NaN, text)."""
+        """Vectorised checks on what the fast path accepted (it rejects signs, NaN, text), then
+        the declared ranges of ``RULES['binance']`` (timestamps, ids, prices, quantities)."""
+        lines = np.arange(self.n)
+        self._range("local timestamp", self.local_ts.astype(np.float64), lines, rule="local_ts")
+        for col, key in ((S.I_E, "E"), (S.I_T, "T")):
+            v = self.ints[:, col]
+            self._range(key, v.astype(np.float64), lines, mask=v >= 0)
+        for side, name in ((1, "b"), (2, "a")):
+            on = self.lvl_side == side
+            self._range(f"{name} price", self.lvl_px, self.lvl_line, mask=on, rule="price")
+            self._range(f"{name} qty", self.lvl_qty, self.lvl_line, mask=on, rule="qty")
+        for i, (px, qty, sd) in self.snap_lvls.items():  # one per REST snapshot line
+            at = np.full(px.size, i)
+            for side, name in ((1, "bids"), (2, "asks")):
+                self._range(f"snapshot {name} price", px, at, mask=sd == side, rule="price")
+                self._range(f"snapshot {name} qty", qty, at, mask=sd == side, rule="qty")
+        trade, bbo = self.kind == S.KIND_TRADE, self.kind == S.KIND_BBO
+        for col, name, rule, m in ((S.F_P, "p", "price", trade), (S.F_Q, "q", "qty", trade),
+                                   (S.F_P, "b", "price", bbo), (S.F_Q, "B", "qty", bbo),
+                                   (S.F_A, "a", "price", bbo), (S.F_AQ, "A", "qty", bbo)):
+            self._range(name, self.flts[:, col], lines, mask=m, rule=rule)
         back = np.flatnonzero(np.diff(self.local_ts) < 0)
         if back.size:
             i = int(back[0]) + 1
@@ -661,6 +678,21 @@ def _build(files: list[_File], opt: _Options) -> BinanceStream:
     # trades
     is_tr = kind == S.KIND_TRADE
     tr = np.flatnonzero(is_tr)
+    # uniqueness key: the trade id (Binance never sends one trade twice on a stream)
+    tid = ints[tr, S.I_TID]
+    with_id = tr[tid >= 0]
+    if with_id.size > 1:
+        ids = ints[with_id, S.I_TID]
+        order = np.argsort(ids, kind="stable")
+        rep = np.flatnonzero(ids[order][1:] == ids[order][:-1])
+        if rep.size:
+            second = order[rep + 1]
+            k = int(np.argmin(second))
+            g, g0 = int(with_id[second[k]]), int(with_id[order[rep[k]]])
+            path, row = where(g)
+            p0, r0 = where(g0)
+            raise DuplicateError(f"trade id {int(ints[g, S.I_TID])} appears twice (first at {p0}, "
+                                 f"row {r0})", path=path, row=row, column="t")
     market = flags[tr, S.G_X] != 0  # absent (-1, spot) or MARKET (1)
     tr_ev = tr if opt.include_non_market_trades else tr[market]
     block(np.uint64(TRADE_EVENT | _BOTH) | np.where(flags[tr_ev, S.G_M] == 1, SELL_EVENT,

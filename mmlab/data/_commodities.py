@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from mmlab.data._rates import _check_order, _dates, _numeric, _read_rows
+from mmlab.data._validate import RULES
 from mmlab.errors import ConfigError, FormatError
 
 __all__ = ["load_wti_settles"]
@@ -39,7 +40,10 @@ def load_wti_settles(path: str | Path, *, layout: str = "wide") -> pd.DataFrame:
     Raises
     ------
     FormatError
-        Columns not ``date`` then ``CL01..CLnn`` consecutive; an empty or non-numeric settle; a bad date.
+        Columns not ``date`` then ``CL01..CLnn`` consecutive; an empty or non-numeric settle; a bad date;
+        a truncated file (:class:`~mmlab.errors.TruncatedError`).
+    RangeError
+        A settle outside the declared plausible range (``RULES['wti']``: -1,000 to 10,000 USD/bbl).
     TimestampOrderError, DataError
         Dates going backwards; a duplicated date.
 
@@ -64,7 +68,11 @@ def load_wti_settles(path: str | Path, *, layout: str = "wide") -> pd.DataFrame:
     raw = pd.DataFrame(rows, columns=header)
     dates = _dates(raw[header[0]], ("%Y-%m-%d", "%m/%d/%Y"), path, lines, header[0])
     _check_order(dates, path, lines, allow_descending=False)
-    vals = {c: _numeric(raw[c], c, path, lines, allow_blank=False) for c in header[1:]}
+    rule = RULES["wti"]["settle"]
+    vals = {}
+    for c in header[1:]:
+        vals[c] = _numeric(raw[c], c, path, lines, allow_blank=False)
+        rule.check(vals[c], path, lines, column=c)
     wide = pd.DataFrame(vals, index=pd.DatetimeIndex(dates, name="date"))
     wide.attrs["units"] = "USD per barrel; CL01 = front contract on each date (roll-ranked)"
     if layout == "wide":

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from mmlab.data._rates import _check_order, _dates, _numeric, _read_rows
+from mmlab.data._validate import RULES
 from mmlab.errors import DataError, FormatError
 
 __all__ = ["load_sp500_daily"]
@@ -37,6 +38,9 @@ def load_sp500_daily(path: str | Path) -> pd.DataFrame:
     TimestampOrderError, DataError
         Dates going backwards or repeated; negative or zero prices, negative volume, a bar whose
         high is below its open/close/low or whose low is above them.
+    RangeError
+        A price or volume outside ``RULES['sp500']`` (volume a whole number up to 10^15, checked
+        before the cast to int64: ``Volume=1e308`` is refused, not wrapped to -9.2e18).
 
     Examples
     --------
@@ -54,18 +58,18 @@ def load_sp500_daily(path: str | Path) -> pd.DataFrame:
     dates = _dates(raw["Date"], ("%m/%d/%Y", "%Y-%m-%d"), path, lines, "Date")
     _check_order(dates, path, lines, allow_descending=False)
     out = pd.DataFrame(index=pd.DatetimeIndex(dates, name="date"))
+    rules = RULES["sp500"]
     for src, dst in list(_COLUMNS.items())[1:]:
         v = _numeric(raw[src], src, path, lines, allow_blank=False)
         bad = np.flatnonzero(v < 0 if dst == "volume" else v <= 0)
         if bad.size:
             i = int(bad[0])
-            raise DataError(f"{src}: {'negative' if dst == 'volume' else 'non-positive'} value {v[i]}", path=path, row=lines[i])
+            raise DataError(f"{'negative' if dst == 'volume' else 'non-positive'} value {v[i]}", path=path,
+                            row=lines[i], column=src)
+        # ranges (Volume: a bounded whole number) checked before the cast to int64
+        rules.check("Volume" if dst == "volume" else "price", v, path, lines, src)
         out[dst] = v
-    vol = out["volume"].to_numpy()
-    frac = np.flatnonzero(vol != np.round(vol))
-    if frac.size:
-        raise DataError(f"Volume: not a whole number {vol[frac[0]]}", path=path, row=lines[int(frac[0])])
-    out["volume"] = vol.astype(np.int64)
+    out["volume"] = out["volume"].to_numpy().astype(np.int64)
     o, h, lo, c = (out[k].to_numpy() for k in ("open", "high", "low", "close"))
     bad = np.flatnonzero((h < np.maximum(np.maximum(o, c), lo)) | (lo > np.minimum(np.minimum(o, c), h)))
     if bad.size:

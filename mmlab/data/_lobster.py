@@ -89,7 +89,15 @@ from mmlab.data._events import (
     SELL_EVENT,
     TRADE_EVENT,
 )
-from mmlab.errors import ConfigError, CrossedBookError, DataError, FormatError, TimestampOrderError
+from mmlab.data._validate import RULES, decode_text, read_input
+from mmlab.errors import (
+    ConfigError,
+    CrossedBookError,
+    DataError,
+    FormatError,
+    RangeError,
+    TimestampOrderError,
+)
 
 __all__ = ["LobsterData", "LobsterStats", "load_lobster", "read_lobster"]
 
@@ -216,14 +224,13 @@ def _is_number(text: str) -> bool:
 def _read_table(path: Path, what: str) -> tuple[np.ndarray, int]:
     """Read a headerless-or-headed numeric CSV as float64; returns (values, header_lines).
 
-    Checks a consistent column count, numeric fields and no missing values, naming the row.
+    Checks a consistent column count, numeric fields and no missing values, naming the row. The
+    file is read through :func:`mmlab.data._validate.read_input` (input size and line length
+    limits; LOBSTER files may end without a newline, ``RULES['lobster'].final_newline``).
     """
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise FormatError(f"{what} file not found", path=path) from None
-    except UnicodeDecodeError as exc:
-        raise FormatError(f"{what} file is not text: {exc}", path=path) from None
+    if not path.is_file():
+        raise FormatError(f"{what} file not found", path=path)
+    text = decode_text(read_input(path, final_newline=RULES["lobster"].final_newline), path)
     lines = text.splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
@@ -258,8 +265,8 @@ def _read_table(path: Path, what: str) -> tuple[np.ndarray, int]:
             kind = "missing value (NaN)" if raw == "" or raw.lower() in ("nan", "na") else (
                 f"non-numeric field {raw!r}" if not _is_number(raw) else f"non-finite value {raw!r}"
             )
-            raise FormatError(f"{kind} in column {j + 1} (file line {r + header + 1})",
-                              path=path, row=r)
+            raise FormatError(f"{kind} (file line {r + header + 1})", path=path, row=r,
+                              column=str(j + 1))
         values[:, j] = num
     return values, header
 
@@ -267,6 +274,16 @@ def _read_table(path: Path, what: str) -> tuple[np.ndarray, int]:
 def _first(mask: np.ndarray) -> int | None:
     idx = np.flatnonzero(mask)
     return int(idx[0]) if idx.size else None
+
+
+def _check_ranges(values: np.ndarray, rule, path: Path, header: int, column: str) -> None:
+    """The declared range of a LOBSTER column (``RULES['lobster']``), before any int64 cast."""
+    bad = rule.bad_mask(values)
+    if bad.any():
+        r = int(np.flatnonzero(bad.any(axis=1) if bad.ndim == 2 else bad)[0])
+        x = float(values[r][bad[r]][0]) if bad.ndim == 2 else float(values[r])
+        raise RangeError(f"{x:g} is outside the plausible range [{rule.lo:g}, {rule.hi:g}] {rule.unit}"
+                         f" (file line {r + header + 1})", path=path, row=r, column=column)
 
 
 def _check_messages(m: np.ndarray, path: Path, header: int) -> None:
@@ -304,6 +321,9 @@ def _check_messages(m: np.ndarray, path: Path, header: int) -> None:
     r = _first(t < 0)
     if r is not None:
         fail(r, f"negative time {t[r]:g}")
+    rules = RULES["lobster"]  # declared ranges (a time of 1e12 s would wrap int64 ns)
+    for j, col in ((0, "Time"), (2, "OrderID"), (3, "Size"), (4, "Price")):
+        _check_ranges(m[:, j], rules[col], path, header, col)
     r = _first(np.diff(t) < 0)
     if r is not None:
         fail(r + 1, f"time goes backwards: {t[r + 1]!r} after {t[r]!r}", TimestampOrderError)
@@ -332,6 +352,8 @@ def _check_orderbook(ob: np.ndarray, path: Path, header: int) -> None:
     r = _first(np.any(~pad & (px <= 0), axis=1))
     if r is not None:
         fail(r, "non-positive price")
+    _check_ranges(px, RULES["lobster"]["book price"], path, header, "price")
+    _check_ranges(sz, RULES["lobster"]["book size"], path, header, "size")
     ask, bid = px[:, 0], px[:, 1]
     crossed = (np.abs(ask) < PAD_PRICE) & (np.abs(bid) < PAD_PRICE) & (bid >= ask)
     r = _first(crossed)

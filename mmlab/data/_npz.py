@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -23,7 +24,15 @@ import numpy as np
 from numba import njit
 
 from mmlab.data._events import EVENT_DTYPE, EXCH_EVENT, LOCAL_EVENT
-from mmlab.errors import ConfigError, FormatError
+from mmlab.data._validate import MAX_DECOMPRESSION_RATIO, MAX_INPUT_BYTES, RATIO_FLOOR_BYTES, RULES
+from mmlab.errors import (
+    ConfigError,
+    DataWarning,
+    FormatError,
+    RangeError,
+    ResourceLimitError,
+    TimestampOrderError,
+)
 
 __all__ = ["load_npz", "merge_order_python", "save_npz", "to_hftbacktest_order"]
 
@@ -47,6 +56,22 @@ def load_npz(path: str | os.PathLike[str], key: str = "data") -> np.ndarray:
     FormatError
         Not a readable npz, no ``key`` array, or a dtype other than the event dtype (e.g. the
         6-column float layout of hftbacktest 1.x: convert it with hftbacktest's ``migration2``).
+    ResourceLimitError
+        An archive member that inflates more than ``MAX_DECOMPRESSION_RATIO`` (200) times its
+        compressed size (beyond 1 MiB) or beyond ``MAX_INPUT_BYTES`` (2 GiB): checked from the
+        zip directory before anything is inflated.
+    RangeError, TimestampOrderError
+        The declared rules of ``RULES['npz']`` (row = 0-based event index, column = field):
+        ``px`` NaN, infinite or beyond 1e9 in magnitude; ``qty`` NaN, infinite, negative or
+        beyond 1e12; timestamps negative or past 2099; ``local_ts`` going backwards over the
+        rows flagged ``LOCAL_EVENT``, or ``exch_ts`` over the exchange-only rows (the orders
+        hftbacktest replays in).
+
+    Warns
+    -----
+    DataWarning
+        A row identical to the one before it (the format has no trade or message id, so a
+        repeated row can be real data: it is kept).
 
     Examples
     --------
@@ -58,6 +83,7 @@ def load_npz(path: str | os.PathLike[str], key: str = "data") -> np.ndarray:
     True
     """
     path = Path(path)
+    _check_zip_limits(path, key)
     try:
         with np.load(path, allow_pickle=False) as z:
             if key not in z.files:
@@ -68,17 +94,85 @@ def load_npz(path: str | os.PathLike[str], key: str = "data") -> np.ndarray:
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise FormatError(f"not a readable .npz file: {exc}", path=path) from None
     if arr.dtype != EVENT_DTYPE:
+        converted = None
         if arr.dtype.names == EVENT_DTYPE.names:
             try:
-                return arr.astype(EVENT_DTYPE)
+                converted = arr.astype(EVENT_DTYPE)
             except (TypeError, ValueError):
                 pass
-        raise FormatError(f"array {key!r} has dtype {arr.dtype}, not the hftbacktest event dtype "
-                          f"{EVENT_DTYPE} (hftbacktest 1.x files need its migration2 converter)",
-                          path=path)
+        if converted is None:
+            raise FormatError(f"array {key!r} has dtype {arr.dtype}, not the hftbacktest event "
+                              f"dtype {EVENT_DTYPE} (hftbacktest 1.x files need its migration2 "
+                              "converter)", path=path)
+        arr = converted
     if arr.ndim != 1:
         raise FormatError(f"array {key!r} is {arr.ndim}-dimensional, expected 1", path=path)
+    validate_events(arr, path)
     return arr
+
+
+def _check_zip_limits(path: Path, key: str) -> None:
+    """Refuse a zip bomb from the archive's directory, before inflating anything."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
+        return  # np.load reports the unreadable file
+    for info in infos:
+        if info.filename not in (f"{key}.npy", key):
+            continue
+        limit = max(MAX_DECOMPRESSION_RATIO * max(info.compress_size, 1), RATIO_FLOOR_BYTES)
+        if info.file_size > min(limit, MAX_INPUT_BYTES):
+            raise ResourceLimitError(
+                f"archive member {info.filename!r} inflates to {info.file_size} bytes from "
+                f"{info.compress_size} (limits: {MAX_DECOMPRESSION_RATIO}x, {MAX_INPUT_BYTES} "
+                "bytes): refused as a decompression bomb", path=path)
+
+
+def validate_events(events: np.ndarray, path=None) -> None:
+    """Check an event array against ``RULES['npz']`` (see :func:`load_npz`), vectorised.
+
+    Examples
+    --------
+    >>> from mmlab.data import empty_events
+    >>> ev = empty_events(2); ev["px"] = [100.0, np.nan]
+    >>> validate_events(ev, "e.npz")
+    Traceback (most recent call last):
+    ...
+    mmlab.errors.RangeError: e.npz, row 1, column px: empty where a value is required
+    """
+    rules = RULES["npz"]
+    rows = np.arange(events.size)
+    for name in ("exch_ts", "local_ts", "px", "qty"):
+        col = events[name]
+        rule = rules[name]
+        if col.dtype.kind in "iu":
+            bad = (col < rule.lo) | (col > np.int64(rule.hi))
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise RangeError(f"{int(col[i])} is outside the plausible range [{rule.lo:g}, "
+                                 f"{rule.hi:g}] {rule.unit}", path=path, row=i, column=name)
+        else:
+            rule.check(col, path, rows)
+    ev = events["ev"]
+    local = (ev & np.uint64(LOCAL_EVENT)) != 0
+    exch_only = ((ev & np.uint64(EXCH_EVENT)) != 0) & ~local
+    for name, mask in (("local_ts", local), ("exch_ts", exch_only)):
+        idx = np.flatnonzero(mask)
+        t = events[name][idx]
+        back = np.flatnonzero(t[1:] < t[:-1])
+        if back.size:
+            i, j = int(idx[back[0] + 1]), int(idx[back[0]])
+            raise TimestampOrderError(f"{name} goes backwards: {int(events[name][i])} after "
+                                      f"{int(events[name][j])} (row {j})", path=path, row=i,
+                                      column=name)
+    if events.size > 1:
+        same = events[1:] == events[:-1]
+        if same.any():
+            i = int(np.flatnonzero(same)[0]) + 1
+            warnings.warn(f"{path}, row {i}: the same event as row {i - 1} (kept: the npz format "
+                          f"has no id, a repeated row can be real data; {int(same.sum())} "
+                          "repeated row(s) in all)", DataWarning, stacklevel=3)
 
 
 def save_npz(path: str | os.PathLike[str], events: np.ndarray, *, compressed: bool = True) -> None:

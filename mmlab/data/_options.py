@@ -76,7 +76,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from mmlab.errors import ConfigError, DataError, FormatError
+from mmlab.data._validate import RULES, decode_text, read_input
+from mmlab.errors import ConfigError, DataError, DuplicateError, FormatError, RangeError
 
 __all__ = ["OPTION_CHAIN_COLUMNS", "OPTION_ROOTS", "OptionRoot", "load_option_chain"]
 
@@ -251,10 +252,8 @@ def load_option_chain(
     path = Path(path)
     qt = _parse_override_time(quote_time)
     upx = _parse_override_px(underlying_px)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise FormatError(f"not a text file ({exc.reason})", path=path) from exc
+    # both vendors end every line with a newline: a missing last newline is a truncated file
+    text = decode_text(read_input(path, final_newline=True), path)
     head = [ln for ln in text.splitlines()[:6]]
     if any(ln.startswith("Expiration Date,") for ln in head):
         df = _load_cboe(path, text)
@@ -311,16 +310,20 @@ def _parse_override_px(px: float | None) -> float | None:
 # CBOE
 
 
-def _number(text: str, path: Path, line: int, what: str, *, allow_negative: bool = False) -> float:
+def _number(text: str, path: Path, line: int, what: str, *, allow_negative: bool = False,
+            rule=None) -> float:
+    """One number of a vendor field; ``rule`` (a declared FieldRule) bounds it."""
     s = text.strip().replace(",", "")
     try:
         v = float(s)
     except ValueError:
-        raise FormatError(f"{what}: not a number: {text!r}", path=path, row=line) from None
+        raise FormatError(f"not a number: {text[:40]!r}", path=path, row=line, column=what) from None
     if not np.isfinite(v):
-        raise FormatError(f"{what}: {text!r} is not a finite number", path=path, row=line)
+        raise FormatError(f"{text[:40]!r} is not a finite number", path=path, row=line, column=what)
     if v < 0 and not allow_negative:
-        raise DataError(f"{what}: negative value {v}", path=path, row=line)
+        raise DataError(f"negative value {v}", path=path, row=line, column=what)
+    if rule is not None:
+        rule.check(np.array([v]), path, line, column=what)
     return v
 
 
@@ -332,7 +335,7 @@ def _cboe_header(path: Path, lines: list[str], col_line: int) -> tuple[pd.Timest
         for cell in next(csv.reader([raw])) if raw.strip() else []:
             cell = cell.strip()
             if cell.startswith("Last:"):
-                last = _number(cell[5:], path, i + 1, "header Last")
+                last = _number(cell[5:], path, i + 1, "header Last", rule=RULES["cboe"]["header Last"])
             elif cell.startswith("Date:"):
                 m = _HEADER_DATE.search(cell)
                 if m is None:
@@ -364,10 +367,11 @@ def _vector_number(
     bad = ~np.isfinite(v)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise FormatError(f"{what}: not a number: {col.iloc[i]!r}", path=path, row=int(lines[i]))
+        raise FormatError(f"not a number: {col.iloc[i][:40]!r}", path=path, row=int(lines[i]), column=what)
     if not allow_negative and (v < 0).any():
         i = int(np.flatnonzero(v < 0)[0])
-        raise DataError(f"{what}: negative value {v[i]}", path=path, row=int(lines[i]))
+        raise DataError(f"negative value {v[i]}", path=path, row=int(lines[i]), column=what)
+    RULES["cboe"].check(what, v, path, lines)
     return v
 
 
@@ -407,11 +411,12 @@ def _load_cboe(path: Path, text: str) -> pd.DataFrame:
     exp_day = pd.to_datetime(raw[0].str.strip(), format="%a %b %d %Y", errors="coerce")
     if exp_day.isna().any():
         i = int(np.flatnonzero(exp_day.isna().to_numpy())[0])
-        raise FormatError(f"unparseable expiration date {raw[0].iloc[i]!r}", path=path, row=int(ln[i]))
+        raise FormatError(f"unparseable expiration date {raw[0].iloc[i][:40]!r}", path=path, row=int(ln[i]),
+                          column="Expiration Date")
     strike = _vector_number(raw[11], "Strike", path, ln)
     if (strike <= 0).any():
         i = int(np.flatnonzero(strike <= 0)[0])
-        raise DataError(f"Strike must be positive, got {strike[i]}", path=path, row=int(ln[i]))
+        raise DataError(f"Strike must be positive, got {strike[i]}", path=path, row=int(ln[i]), column="Strike")
 
     names = ["Last Sale", "Net", "Bid", "Ask", "Volume", "IV", "Delta", "Gamma", "Open Interest"]
     signed = {"Net", "Delta"}
@@ -423,11 +428,18 @@ def _load_cboe(path: Path, text: str) -> pd.DataFrame:
         bad = m[0].isna().to_numpy()
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise FormatError(f"bad option symbol {sym.iloc[i]!r}", path=path, row=int(ln[i]))
+            raise FormatError(f"bad option symbol {sym.iloc[i][:40]!r}", path=path, row=int(ln[i]),
+                              column=header[sym_col])
         r, ymd, cp, k8 = m[0], m[1], m[2], m[3]
+        sym_day = pd.to_datetime(ymd, format="%y%m%d", errors="coerce")
+        bad = sym_day.isna().to_numpy()
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise FormatError(f"option symbol {sym.iloc[i]} has an invalid date {ymd.iloc[i]!r} (YYMMDD)",
+                              path=path, row=int(ln[i]), column=header[sym_col])
         checks = [
             (cp.to_numpy() != right, lambda i: f"symbol {sym.iloc[i]} in the {'Calls' if right == 'C' else 'Puts'} column"),
-            (pd.to_datetime(ymd, format="%y%m%d").to_numpy() != exp_day.to_numpy(),
+            (sym_day.to_numpy() != exp_day.to_numpy(),
              lambda i: f"symbol {sym.iloc[i]} disagrees with expiration date {raw[0].iloc[i]!r}"),
             (np.abs(k8.astype(np.int64).to_numpy() / 1000.0 - strike) > 1e-9,
              lambda i: f"symbol {sym.iloc[i]} disagrees with strike {strike[i]}"),
@@ -439,7 +451,7 @@ def _load_cboe(path: Path, text: str) -> pd.DataFrame:
         for mask, msg in checks:
             if mask.any():
                 i = int(np.flatnonzero(mask)[0])
-                raise DataError(msg(i), path=path, row=int(ln[i]))
+                raise DataError(msg(i), path=path, row=int(ln[i]), column=header[sym_col])
         roots = r.to_numpy()
         vals = {
             nm: _vector_number(raw[off + j], nm, path, ln, allow_negative=nm in signed) for j, nm in enumerate(names)
@@ -469,7 +481,8 @@ def _load_cboe(path: Path, text: str) -> pd.DataFrame:
     dup = df.duplicated(["root", "exp_day", "strike", "right"]).to_numpy()
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
-        raise DataError(f"duplicate contract {df['symbol'].iloc[i]}", path=path, row=int(df["src_line"].iloc[i]))
+        raise DuplicateError(f"duplicate contract {df['symbol'].iloc[i]}", path=path, row=int(df["src_line"].iloc[i]),
+                             column="Calls" if df["right"].iloc[i] == "C" else "Puts")
 
     spec = {r: OPTION_ROOTS[r] for r in df["root"].unique()}
     df["underlying"] = df["root"].map({r: s.underlying for r, s in spec.items()})
@@ -505,11 +518,47 @@ def _load_cboe(path: Path, text: str) -> pd.DataFrame:
 def _literal(text: str, path: Path, line: int, what: str, kind: type) -> Any:
     try:
         v = ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        raise FormatError(f"{what}: not a Python literal: {text[:60]!r}", path=path, row=line) from None
+    except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
+        raise FormatError(f"not a Python literal: {text[:60]!r}", path=path, row=line, column=what) from None
     if not isinstance(v, kind):
-        raise FormatError(f"{what}: expected a {kind.__name__}, got {type(v).__name__}", path=path, row=line)
+        raise FormatError(f"expected a {kind.__name__}, got {type(v).__name__}", path=path, row=line, column=what)
     return v
+
+
+# the declared rule each Deribit number column is checked against
+_DERIBIT_RULE = {
+    "timestamp": "timestamp", "expiration_timestamp": "expiration_timestamp", "strike": "strike",
+    "underlying_price": "underlying_price", "index_price": "index_price",
+    "best_bid_price": "price", "best_ask_price": "price", "mark_price": "price", "last_price": "price",
+    "best_bid_amount": "amount", "best_ask_amount": "amount", "open_interest": "open_interest",
+    "bid_iv": "iv", "ask_iv": "iv", "mark_iv": "iv",
+}  # fmt: skip
+
+
+def _literal_number(v: Any, path: Path, line: int, what: str, rule) -> float:
+    """A number inside a Deribit dict/list literal: a real int or float, finite, within ``rule``."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise FormatError(f"not a number: {v!r}"[:80], path=path, row=line, column=what)
+    if isinstance(v, int) and abs(v) > 2**53:
+        raise RangeError(f"integer with {len(str(abs(v)))} digits is outside the plausible range",
+                         path=path, row=line, column=what)
+    x = float(v)
+    if not np.isfinite(x):
+        raise FormatError(f"{v!r} is not a finite number", path=path, row=line, column=what)
+    rule.check(np.array([x]), path, line, column=what)
+    return x
+
+
+def _ladder(levels: list, path: Path, line: int, what: str) -> list[tuple[float, float]]:
+    """A Deribit order-book side: a list of ``[price, amount]`` pairs."""
+    rules = RULES["deribit"]
+    out = []
+    for j, lv in enumerate(levels):
+        if not isinstance(lv, (list, tuple)) or len(lv) != 2:
+            raise FormatError(f"level {j} is not [price, amount]: {lv!r}"[:80], path=path, row=line, column=what)
+        out.append((_literal_number(lv[0], path, line, f"{what}[{j}] price", rules["price"]),
+                    _literal_number(lv[1], path, line, f"{what}[{j}] amount", rules["amount"])))
+    return out
 
 
 def _load_deribit(path: Path, text: str) -> pd.DataFrame:
@@ -551,44 +600,51 @@ def _load_deribit(path: Path, text: str) -> pd.DataFrame:
             if s == "" and optional:
                 return np.nan
             if s == "":
-                raise FormatError(f"{c}: empty where a number is required", path=path, row=line)
-            return _number(s, path, line, c, allow_negative=allow_negative)
+                raise FormatError("empty where a number is required", path=path, row=line, column=c)
+            rule = RULES["deribit"][_DERIBIT_RULE[c]] if c in _DERIBIT_RULE else None
+            return _number(s, path, line, c, allow_negative=allow_negative, rule=rule)
 
         name = g("instrument_name")
         m = _DERIBIT_NAME.match(name)
         if m is None:
-            raise FormatError(f"bad instrument_name {name!r}", path=path, row=line)
+            raise FormatError(f"bad instrument_name {name[:60]!r}", path=path, row=line, column="instrument_name")
         if name in seen:
-            raise DataError(f"duplicate instrument {name}", path=path, row=line)
+            raise DuplicateError(f"duplicate instrument {name}", path=path, row=line, column="instrument_name")
         seen.add(name)
         base, dstr, kstr, cp = m.groups()
         root = OPTION_ROOTS.get(base)
         if root is None:
-            raise DataError(f"unknown Deribit currency {base!r}", path=path, row=line)
+            raise DataError(f"unknown Deribit currency {base!r}", path=path, row=line, column="instrument_name")
         right = {"call": "C", "put": "P"}.get(g("option_type"))
         if right != cp:
-            raise DataError(f"option_type {g('option_type')!r} disagrees with {name}", path=path, row=line)
+            raise DataError(f"{g('option_type')[:20]!r} disagrees with {name}", path=path, row=line, column="option_type")
         strike = num("strike")
         if abs(strike - float(kstr)) > 1e-9:
-            raise DataError(f"strike {strike} disagrees with {name}", path=path, row=line)
-        expiry = root.expiry_instant(datetime.strptime(dstr.title(), "%d%b%y"))
+            raise DataError(f"strike {strike} disagrees with {name}", path=path, row=line, column="strike")
+        try:
+            expiry = root.expiry_instant(datetime.strptime(dstr.title(), "%d%b%y"))
+        except ValueError:
+            raise FormatError(f"invalid expiry date {dstr!r} in {name}", path=path, row=line,
+                              column="instrument_name") from None
         exp_ms = num("expiration_timestamp")
         if int(exp_ms) != expiry.value // 1_000_000:
             raise DataError(
                 f"expiration_timestamp {int(exp_ms)} is not {name}'s 08:00 UTC expiry {expiry}",
                 path=path,
                 row=line,
+                column="expiration_timestamp",
             )
         ts_ms = num("timestamp")
         greeks = _literal(g("greeks"), path, line, "greeks", dict)
         stats = _literal(g("stats"), path, line, "stats", dict)
-        bids = _literal(g("bids"), path, line, "bids", list)
-        asks = _literal(g("asks"), path, line, "asks", list)
+        bids = _ladder(_literal(g("bids"), path, line, "bids", list), path, line, "bids")
+        asks = _ladder(_literal(g("asks"), path, line, "asks", list), path, line, "asks")
         bid, ask = num("best_bid_price"), num("best_ask_price")
         for side, ladder, best in (("bids", bids, bid), ("asks", asks, ask)):
-            top = float(ladder[0][0]) if ladder else 0.0
+            top = ladder[0][0] if ladder else 0.0
             if abs(top - best) > 1e-12:
-                raise DataError(f"best price {best} is not the top of {side} {top}", path=path, row=line)
+                raise DataError(f"best price {best} is not the top of {side} {top}", path=path, row=line,
+                                column=f"best_{side[:-1]}_price")
         bid_iv, ask_iv = num("bid_iv") / 100.0, num("ask_iv") / 100.0
         mark_iv = num("mark_iv") / 100.0
         out["root"].append(base)
@@ -603,12 +659,14 @@ def _load_deribit(path: Path, text: str) -> pd.DataFrame:
         out["ask_size"].append(num("best_ask_amount"))
         out["symbol"].append(name)
         vol = stats.get("volume")
-        out["volume"].append(np.nan if vol is None else float(vol))
+        out["volume"].append(
+            np.nan if vol is None else _literal_number(vol, path, line, "stats volume", RULES["deribit"]["volume"]))
         out["open_interest"].append(num("open_interest"))
         for k in ("delta", "gamma", "vega", "theta"):
             if k not in greeks:
-                raise FormatError(f"greeks has no {k!r}", path=path, row=line)
-            out[f"vendor_{k}"].append(float(greeks[k]))
+                raise FormatError(f"greeks has no {k!r}", path=path, row=line, column="greeks")
+            rule = RULES["deribit"]["delta" if k == "delta" else "greek"]
+            out[f"vendor_{k}"].append(_literal_number(greeks[k], path, line, f"greeks {k}", rule))
         out["mark_price"].append(num("mark_price"))
         out["vendor_bid_iv"].append(bid_iv if bid > 0 and bid_iv > 0 else np.nan)
         out["vendor_ask_iv"].append(ask_iv if ask > 0 and ask_iv > 0 else np.nan)

@@ -11,18 +11,24 @@ shared by the commodity and equity loaders. Error rows are 1-based file lines (l
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import json
 import re
-import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from mmlab.errors import ConfigError, DataError, FormatError, TimestampOrderError
+from mmlab.data._validate import RULES, decode_text, read_input
+from mmlab.errors import (
+    ConfigError,
+    DataError,
+    DuplicateError,
+    FormatError,
+    RangeError,
+    TimestampOrderError,
+)
 
 __all__ = [
     "TREASURY_TENORS",
@@ -111,7 +117,12 @@ def load_treasury_par_yields(
         raw = pd.DataFrame(rows, columns=["Date", *cols])
         dates = _dates(raw["Date"], _TREASURY_DATE_FORMATS, path, lines, "Date")
         _check_order(dates, path, lines, allow_descending=True)
-        vals = {TREASURY_TENORS[c][0]: _numeric(raw[c], c, path, lines, allow_blank=True) / 100.0 for c in cols}
+        rule = RULES["treasury"]["yield"]
+        vals = {}
+        for c in cols:
+            pct = _numeric(raw[c], c, path, lines, allow_blank=True)
+            rule.check(pct, path, lines, column=c)
+            vals[TREASURY_TENORS[c][0]] = pct / 100.0
         df = pd.DataFrame(vals, index=pd.DatetimeIndex(dates, name="date"))
         empty = df.isna().all(axis=1).to_numpy()
         blank_dates.extend(df.index[empty])
@@ -122,7 +133,8 @@ def load_treasury_par_yields(
     if out.index.has_duplicates:
         dup = out.index[out.index.duplicated()][0]
         where = [(str(p), int(ln[np.flatnonzero(f.index == dup)[0]])) for p, f, ln in frames if dup in f.index]
-        raise DataError(f"date {dup.date()} appears more than once: {where}", path=where[-1][0], row=where[-1][1])
+        raise DuplicateError(f"date {dup.date()} appears more than once: {where}", path=where[-1][0],
+                             row=where[-1][1], column="Date")
     order = sorted(out.columns, key=lambda lab: next(y for l2, y in TREASURY_TENORS.values() if l2 == lab))
     out = out.sort_index()[order]
     out.attrs["units"] = "decimal par yield (0.0412 = 4.12 %)"
@@ -176,12 +188,25 @@ def load_sofr(path: str | Path) -> pd.DataFrame:
     dates = _dates(raw["Date"], ("%m/%d/%Y", "%Y-%m-%d"), path, lines, "Date")
     _check_order(dates, path, lines, allow_descending=False)
     v = _numeric(raw["SOFR"].str.strip().replace(".", ""), "SOFR", path, lines, allow_blank=True)
+    RULES["sofr"].check("SOFR", v, path, lines)
     s = pd.Series(v / 100.0, index=pd.DatetimeIndex(dates, name="date"), name="sofr")
     blank = s.isna()
     out = s[~blank].to_frame()
     out.attrs["units"] = "decimal overnight rate (0.0531 = 5.31 %)"
     out.attrs["blank_dates"] = list(s.index[blank])
     return out
+
+
+class _HugeInt:
+    """Marker for a JSON integer with more digits than any quote can have (never built as an int)."""
+
+    def __init__(self, digits: int):
+        self.digits = digits
+
+
+def _bounded_int(text: str) -> float | _HugeInt:
+    digits = len(text.lstrip("-"))
+    return _HugeInt(digits) if digits > 15 else float(text)
 
 
 _SWAP_KEY = re.compile(r"^(?:d(\d+)([wmy])|s(\d+)y|fut(\d+))$")
@@ -233,42 +258,66 @@ def load_swap_quotes(path: str | Path, as_of: str | pd.Timestamp | None = None) 
         as_of_ts = pd.Timestamp(as_of).normalize()
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"as_of: cannot parse {as_of!r}") from exc
+    text = decode_text(read_input(path, final_newline=RULES["swap_quotes"].final_newline), path)
+
+    def line_of(key: str, nth: int = 0) -> int:
+        pos = -1
+        for _ in range(nth + 1):
+            pos = text.find(json.dumps(key), pos + 1)
+        return text.count("\n", 0, max(pos, 0)) + 1
+
+    def pairs(items: list[tuple[str, object]]) -> dict:
+        seen: dict[str, int] = {}
+        for k, _ in items:
+            if k in seen:
+                raise DuplicateError("key appears twice in the JSON object (the last would silently win)",
+                                     path=path, row=line_of(k, 1), column=k)
+            seen[k] = 1
+        return dict(items)
+
     try:
-        obj = json.loads(path.read_text(encoding="utf-8"))
+        # integers are parsed as floats (never as unbounded Python ints); NaN/Infinity refused below
+        obj = json.loads(text, object_pairs_hook=pairs, parse_int=_bounded_int, parse_constant=float)
     except json.JSONDecodeError as exc:
         raise FormatError(f"invalid JSON ({exc.msg}, truncated file?)", path=path, row=exc.lineno) from None
-    except UnicodeDecodeError as exc:
-        raise FormatError(f"not a text file ({exc.reason})", path=path) from None
     if not isinstance(obj, dict) or not obj:
-        raise FormatError("expected a non-empty JSON object of quotes", path=path)
+        raise FormatError("expected a non-empty JSON object of quotes", path=path, row=1)
     recs = []
     futs = []
+    rules = RULES["swap_quotes"]
     for key, val in obj.items():
+        row = line_of(key)
         m = _SWAP_KEY.match(key)
         if m is None:
-            raise FormatError(f"unknown quote key {key!r} (expected d<n>w|m|y, s<n>y, fut<n>)", path=path)
+            raise FormatError(f"unknown quote key {key!r} (expected d<n>w|m|y, s<n>y, fut<n>)", path=path, row=row)
         if not (isinstance(val, list) and len(val) == 1):
-            raise FormatError(f"{key}: expected a one-element list, got {val!r}", path=path)
+            raise FormatError(f"expected a one-element list, got {val!r}"[:120], path=path, row=row, column=key)
         q = val[0]
+        if isinstance(q, _HugeInt):
+            raise RangeError(f"a {q.digits}-digit integer is outside the plausible range", path=path, row=row,
+                             column=key)
         if isinstance(q, bool) or not isinstance(q, (int, float)) or not np.isfinite(q):
-            raise FormatError(f"{key}: not a finite number: {q!r}", path=path)
+            raise FormatError(f"not a finite number: {q!r}"[:120], path=path, row=row, column=key)
         q = float(q)
         dn, du, sn, fn = m.groups()
         if fn is not None:
             if not 0.0 < q <= 110.0:
-                raise DataError(f"{key}: futures price {q} outside (0, 110]", path=path)
+                raise RangeError(f"futures price {q} outside (0, 110]", path=path, row=row, column=key)
             futs.append(int(fn))
             recs.append(("future", key, f"Q{int(fn)}", np.nan, q, (100.0 - q) / 100.0, (1, int(fn))))
         else:
-            if not -0.05 < q < 0.5:
-                raise DataError(f"{key}: rate {q} is not a decimal rate (percent given?)", path=path)
+            rule = rules["rate"]
+            if not rule.lo < q < rule.hi:
+                raise RangeError(f"rate {q} is not a decimal rate in ({rule.lo:g}, {rule.hi:g}) (percent given?)",
+                                 path=path, row=row, column=key)
             if dn is not None:
                 years = int(dn) * _UNIT_YEARS[du]
                 recs.append(("deposit", key, f"{dn}{du.upper()}", years, q, q, (0, years)))
             else:
                 recs.append(("swap", key, f"{sn}Y", float(sn), q, q, (2, float(sn))))
     if futs and sorted(futs) != list(range(1, len(futs) + 1)):
-        raise FormatError(f"futures must be numbered fut1..fut{len(futs)} without gaps: {sorted(futs)}", path=path)
+        raise FormatError(f"futures must be numbered fut1..fut{len(futs)} without gaps: {sorted(futs)}", path=path,
+                          row=1)
     recs.sort(key=lambda r: r[-1])
     df = pd.DataFrame(
         [r[:-1] for r in recs], columns=["instrument", "name", "tenor", "tenor_years", "quote", "rate"]
@@ -284,19 +333,12 @@ def load_swap_quotes(path: str | Path, as_of: str | pd.Timestamp | None = None) 
 def _read_rows(path: str | Path) -> tuple[list[str], list[list[str]], list[int]]:
     """Read a (possibly gzipped) CSV: header, data rows and their 1-based line numbers.
 
-    Empty lines are skipped; every data row must have as many fields as the header.
+    The file goes through :func:`mmlab.data._validate.read_input` (gzip ratio, input size and
+    line length limits; a last line without its newline is a truncated file). Empty lines are
+    skipped; every data row must have as many fields as the header.
     """
     path = Path(path)
-    try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rt", encoding="utf-8-sig", newline="") as fh:
-                text = fh.read()
-        else:
-            text = path.read_text(encoding="utf-8-sig")
-    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-        raise FormatError(f"truncated or corrupt gzip ({exc})", path=path) from None
-    except UnicodeDecodeError as exc:
-        raise FormatError(f"not a text file ({exc.reason})", path=path) from None
+    text = decode_text(read_input(path, final_newline=True), path)
     reader = csv.reader(io.StringIO(text), strict=True)
     header: list[str] | None = None
     rows: list[list[str]] = []
@@ -332,10 +374,10 @@ def _numeric(col: pd.Series, name: str, path: Path, lines: Sequence[int], *, all
     bad |= np.isinf(v)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise FormatError(f"{name}: not a number: {col.iloc[i]!r}", path=path, row=lines[i])
+        raise FormatError(f"not a number: {col.iloc[i]!r}", path=path, row=lines[i], column=name)
     if blank.any() and not allow_blank:
         i = int(np.flatnonzero(blank)[0])
-        raise FormatError(f"{name}: empty where a number is required", path=path, row=lines[i])
+        raise FormatError("empty where a number is required", path=path, row=lines[i], column=name)
     return v
 
 
@@ -351,7 +393,8 @@ def _dates(col: pd.Series, formats: Sequence[str], path: Path, lines: Sequence[i
             best = d
     assert best is not None
     i = int(np.flatnonzero(best.isna().to_numpy())[0])
-    raise FormatError(f"{name}: unparseable date {col.iloc[i]!r} (formats {list(formats)})", path=path, row=lines[i])
+    raise FormatError(f"unparseable date {col.iloc[i]!r} (formats {list(formats)})", path=path, row=lines[i],
+                      column=name)
 
 
 def _check_order(dates: np.ndarray, path: Path, lines: Sequence[int], *, allow_descending: bool) -> None:
@@ -362,7 +405,8 @@ def _check_order(dates: np.ndarray, path: Path, lines: Sequence[int], *, allow_d
     dup = np.flatnonzero(step == 0)
     if dup.size:
         i = int(dup[0]) + 1
-        raise DataError(f"duplicate date {pd.Timestamp(dates[i]).date()}", path=path, row=lines[i])
+        raise DuplicateError(f"duplicate date {pd.Timestamp(dates[i]).date()}", path=path, row=lines[i],
+                             column="date")
     sign = 1 if step[0] > 0 or not allow_descending else -1
     wrong = np.flatnonzero(step * sign < 0)
     if wrong.size:
@@ -372,4 +416,5 @@ def _check_order(dates: np.ndarray, path: Path, lines: Sequence[int], *, allow_d
             f"dates go {'forwards' if sign < 0 else 'backwards'}",
             path=path,
             row=lines[i],
+            column="date",
         )
