@@ -103,9 +103,10 @@ def _scrub(record: logging.LogRecord) -> None:
     except Exception:  # a broken format string: keep its parts, redacted, so logging can report it
         message = f"{record.msg!r} % {record.args!r}"
     record.msg, record.args = redact(message), ()
-    if record.exc_info:
+    if record.exc_info and record.exc_info[0] is not None:
+        # formatters print exc_text when it is set: the traceback goes out redacted
         text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
-        record.exc_text, record.exc_info = redact(text), None
+        record.exc_text = redact(text)
     elif record.exc_text:
         record.exc_text = redact(record.exc_text)
     if record.stack_info:
