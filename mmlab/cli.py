@@ -183,17 +183,21 @@ def report(
     output_dir: Optional[Path] = typer.Option(
         None, "--output-dir", "-o", help="Where to write (default: $MMLAB_REPORTS_DIR or reports/)."
     ),
+    show_code: bool = typer.Option(False, "--show-code", help="Include the notebook's code cells (hidden by default)."),
 ) -> None:
-    """Execute a parameterised notebook with papermill and write reports/NAME-<params>.html.
+    """Execute a parameterised notebook with papermill and write reports/NAME-<params>.html (and refresh reports/index.html).
 
-    Parameters follow the name as `-p KEY VALUE` (repeatable; numbers and true/false are converted), e.g. `mmlab report market_data_report -p dataset lobster-aapl-20120621-l10`.
+    Parameters follow the name as `-p KEY VALUE` (repeatable; numbers and true/false are converted), e.g. `mmlab report market_data_report -p dataset lobster-aapl-20120621-l10`; a name the notebook's parameters cell does not declare is refused before anything runs.
+
+    The page opens with the report's headline (what was run, on what data, the numbers that matter, its checks) and shows outputs only: `--show-code` includes the code.
     """
     from mmlab.errors import MMLabError
-    from mmlab.reports import render_report
+    from mmlab.reports import render_report, write_index
 
     try:
         params = parse_params(list(ctx.args))
-        out = render_report(name, params, output_dir)
+        out = render_report(name, params, output_dir, show_code=show_code)
+        write_index(output_dir)
     except MMLabError as exc:
         _fail(exc)
     typer.echo(str(out))
@@ -206,7 +210,8 @@ def demo(
     ),
     catalog: Optional[Path] = _CATALOG_OPT,
 ) -> None:
-    """Prepare the shipped data, then render every report notebook's demo parameter sets to HTML."""
+    """Prepare the shipped data, render every report notebook's demo parameter sets to HTML, and write reports/index.html listing them (parameters, data hashes, git SHA, date, checks)."""
+    from mmlab._paths import reports_dir
     from mmlab.errors import MMLabError
     from mmlab.reports import run_demo
 
@@ -214,9 +219,7 @@ def demo(
         paths = run_demo(output_dir=output_dir, catalog=catalog, echo=typer.echo)
     except MMLabError as exc:
         _fail(exc)
-    typer.echo(f"\n{len(paths)} report(s) written:")
-    for p in paths:
-        typer.echo(f"  {p}")
+    typer.echo(f"\n{len(paths)} report(s) written; the index: {reports_dir(output_dir) / 'index.html'}")
     typer.echo("\nOpen them in a browser. Interactive dashboards: `make serve` (or `.venv/bin/mmlab serve`),")
     typer.echo("then visit " + ", ".join(f"http://127.0.0.1:5006/{p.stem}" for p in dashboard_scripts()))
 
@@ -353,7 +356,31 @@ def backtest(
             res.to_parquet(output)
     except MMLabError as exc:
         _fail(exc)
-    typer.echo(json.dumps(res.summary(), indent=2, default=str))
+    from mmlab.reports import RatioBasis
+
+    summary = {**res.summary(), "sharpe_basis": RatioBasis.of_backtest(res).text()}
+    typer.echo(json.dumps(json_safe(summary), indent=2, default=str, allow_nan=False))
+
+
+def json_safe(obj):
+    """``obj`` with every non-finite float (NaN, inf) replaced by None, so it dumps as valid JSON.
+
+    Examples
+    --------
+    >>> json.dumps(json_safe({"a": float("nan"), "b": [1.5, float("inf")], "c": "x"}))
+    '{"a": null, "b": [1.5, null], "c": "x"}'
+    """
+    import math
+
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if hasattr(obj, "item") and callable(obj.item) and getattr(obj, "ndim", None) == 0:  # numpy scalars
+        return json_safe(obj.item())
+    return obj
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -112,7 +112,7 @@ def test_provenance_collect(tmp_path):
 def test_static_chart_is_plain_bokeh_and_loaders_are_dropped():
     import holoviews as hv
 
-    from mmlab.reports import StaticChart, _drop_live_loaders, bokeh_inline_html
+    from mmlab.reports import StaticChart, drop_live_loaders, bokeh_inline_html
 
     chart = StaticChart(hv.Curve([(0, 1), (1, 3)]))._repr_html_()
     assert chart.startswith("<div") and "Bokeh.safely" in chart and "cdn." not in chart
@@ -122,11 +122,11 @@ def test_static_chart_is_plain_bokeh_and_loaders_are_dropped():
     loader = nbformat.v4.new_output("display_data", data={"application/javascript": "x", "application/vnd.holoviews_load.v0+json": "x"})
     static = nbformat.v4.new_output("display_data", data={"text/html": lib[:200]})
     nb.cells = [nbformat.v4.new_code_cell("x", outputs=[loader, static])]
-    _drop_live_loaders(nb)
+    drop_live_loaders(nb)
     assert nb.cells[0].outputs == [static]
     # without static charts the live loader outputs are kept
     nb.cells = [nbformat.v4.new_code_cell("x", outputs=[loader])]
-    _drop_live_loaders(nb)
+    drop_live_loaders(nb)
     assert len(nb.cells[0].outputs) == 1
 
 
