@@ -69,6 +69,7 @@ from mmlab.data import default_master
 from mmlab.errors import ConfigError, DataError
 from mmlab.pricing import black76_greeks, implied_vol, year_fraction
 from mmlab.surface._deamericanize import EEP_STEPS, eep_crr
+from mmlab.surface._forward import discount_factors, expiry_forwards, parity_forward
 
 __all__ = ["ChainAnalytics", "ChainFilter", "analyze_chain", "parity_forward"]
 
@@ -115,72 +116,6 @@ class ChainFilter:
             raise ConfigError(f"max_age_seconds: must be > 0, got {self.max_age_seconds!r}")
         if not (isinstance(self.n_parity, int) and self.n_parity >= 1):
             raise ConfigError(f"n_parity: must be an int >= 1, got {self.n_parity!r}")
-
-
-def _discount_factors(discount, t: np.ndarray) -> np.ndarray:
-    """Discount factors for year fractions ``t`` from a flat rate or a callable ``D(t)``."""
-    if callable(discount):
-        tt = np.maximum(t, 0.0)
-        d = np.asarray(discount(tt), dtype=float)
-        d = np.broadcast_to(d, tt.shape).astype(float)
-        if not np.all(np.isfinite(d) & (d > 0)):
-            raise ConfigError("discount: the callable returned non-positive or non-finite discount factors")
-        return d
-    try:
-        r = float(discount)
-    except (TypeError, ValueError):
-        raise ConfigError(f"discount: a flat continuously compounded rate or a callable D(t), got {discount!r}") from None
-    if not math.isfinite(r):
-        raise ConfigError(f"discount: must be finite, got {discount!r}")
-    return np.exp(-r * np.maximum(t, 0.0))
-
-
-def parity_forward(strike, call_mid, put_mid, call_spread, put_spread, discount_factor: float, n: int = 8):
-    """Forward from put-call parity on the strikes closest to the money (module notes).
-
-    Parameters
-    ----------
-    strike, call_mid, put_mid, call_spread, put_spread : array-like
-        One entry per strike with a two-sided call and put (premiums in USD).
-    discount_factor : float
-        ``D`` to the expiry.
-    n : int, default 8
-        Number of strikes used (smallest ``|C - P|``).
-
-    Returns
-    -------
-    tuple of (float, int, float)
-        ``(forward, strikes used, regression discount factor)``; the last is NaN with fewer than
-        3 distinct strikes.
-
-    Examples
-    --------
-    A forward of 100 with D = 0.99, exact prices:
-
-    >>> K = np.array([90.0, 95.0, 100.0, 105.0, 110.0])
-    >>> C = np.array([11.0, 7.0, 4.0, 2.0, 1.0]); P = C - 0.99 * (100.0 - K)
-    >>> F, used, d = parity_forward(K, C, P, 0.1, 0.1, 0.99)
-    >>> round(F, 10), used, round(d, 10)
-    (100.0, 5, 0.99)
-    """
-    K = np.asarray(strike, dtype=float)
-    diff = np.asarray(call_mid, dtype=float) - np.asarray(put_mid, dtype=float)
-    spread = np.broadcast_to(np.asarray(call_spread, dtype=float) + np.asarray(put_spread, dtype=float), K.shape)
-    if K.size == 0:
-        return np.nan, 0, np.nan
-    order = np.argsort(np.abs(diff), kind="stable")[:n]
-    Ks, ds, sp = K[order], diff[order], spread[order]
-    est = Ks + ds / discount_factor
-    med = np.median(est)
-    mad = np.median(np.abs(est - med))
-    keep = np.abs(est - med) <= 3.0 * mad + 1e-12 * abs(med)
-    w = 1.0 / np.maximum(sp[keep], 1e-12) ** 2
-    F = float(np.sum(w * est[keep]) / np.sum(w))
-    d_reg = np.nan
-    if np.unique(Ks).size >= 3:
-        slope = np.polyfit(Ks, ds, 1)[0]
-        d_reg = float(-slope)
-    return F, int(keep.sum()), d_reg
 
 
 def _multiplier_map(roots, master) -> dict[str, tuple[float, str]]:
@@ -320,59 +255,6 @@ class ChainAnalytics:
         return ax
 
 
-def _median(a: np.ndarray, nan: bool = False) -> float:
-    """``np.median`` (``np.nanmedian`` with ``nan``) with a shortcut for a constant array (the
-    usual case: one quote time and one spot per expiry), which it returns exactly."""
-    if a.size and bool(np.all(a == a[0])):
-        return float(a[0])
-    return float(np.nanmedian(a) if nan else np.median(a))
-
-
-def _forwards(mid_usd, *, groups, K, is_call, spr_usd, two_sided, stale, t, dfac, inverse, upx, idx_price,
-              forward, n_parity):
-    """Per-expiry forwards (parity or vendor) from the mid premiums ``mid_usd``; returns the
-    per-quote forward and the per-expiry rows of :attr:`ChainAnalytics.expiries`."""
-    n = len(K)
-    rows = []
-    fwd = np.full(n, np.nan)
-    for (root, expiry), idx in groups.items():
-        tt = _median(t[idx])
-        d = _median(dfac[idx])
-        ok = two_sided[idx] & ~stale[idx]
-        ci = idx[ok & is_call[idx]]
-        pi = idx[ok & ~is_call[idx]]
-        both, ic, ip = np.intersect1d(K[ci], K[pi], assume_unique=True, return_indices=True)
-        ci, pi = ci[ic], pi[ip]
-        Fp, used, d_reg = parity_forward(both, mid_usd[ci], mid_usd[pi], spr_usd[ci], spr_usd[pi], d, n_parity)
-        inv = bool(inverse[idx].any())
-        Fv = _median(upx[idx]) if inv and np.isfinite(upx[idx]).any() else np.nan
-        use_vendor = forward == "vendor" or (forward == "auto" and inv)
-        if use_vendor:
-            if not np.isfinite(upx[idx]).all():
-                raise ConfigError(f"forward='vendor': {root} {expiry} has no vendor future price")
-            F, method = Fv, "vendor_future"
-            fwd[idx] = upx[idx]  # each quote with the future it was converted with
-        else:
-            F, method = Fp, "parity"
-            fwd[idx] = F
-        if not np.isfinite(F):
-            method = "none"
-        if inv:
-            spot = _median(idx_price[idx], nan=True) if np.isfinite(idx_price[idx]).any() else np.nan
-        else:
-            spot = _median(upx[idx], nan=True) if np.isfinite(upx[idx]).any() else np.nan
-        r = -math.log(d) / tt if tt > 0 else np.nan
-        carry = math.log(F / spot) / tt if (tt > 0 and np.isfinite(F) and np.isfinite(spot)) else np.nan
-        rows.append({
-            "root": root, "expiry": expiry, "t": tt, "forward": F, "forward_method": method,
-            "forward_parity": Fp, "forward_vendor": Fv, "n_parity": used, "parity_df": d_reg,
-            "discount_factor": d, "rate": r, "spot": spot, "carry": carry,
-            "div_yield": (r - carry) if not inv else np.nan,
-            "basis": (F / spot - 1.0) if np.isfinite(spot) else np.nan,
-        })  # fmt: skip
-    return fwd, rows
-
-
 def _deamericanize(is_am, mid_usd, fwd, rows, ctx, divs):
     """Early-exercise premia of the American quotes and the forwards of their European parts.
 
@@ -407,11 +289,11 @@ def _deamericanize(is_am, mid_usd, fwd, rows, ctx, divs):
     e0 = premium(fwd[idx], iv(mid_usd[idx], fwd[idx]))
     mid1 = mid_usd.copy()
     mid1[idx] -= e0
-    fwd1, rows1 = _forwards(mid1, **ctx)
+    fwd1, rows1 = expiry_forwards(mid1, **ctx)
     e1 = premium(fwd1[idx], iv(mid1[idx], fwd1[idx]))
     mid2 = mid_usd.copy()
     mid2[idx] -= e1
-    fwd2, rows2 = _forwards(mid2, **ctx)
+    fwd2, rows2 = expiry_forwards(mid2, **ctx)
     eep[idx] = e1
     return fwd2, rows2, eep
 
@@ -519,7 +401,7 @@ def analyze_chain(
     ex_ns = pd.DatetimeIndex(q["expiry"]).as_unit("ns").asi8
     t = np.asarray(year_fraction(ts_ns, ex_ns), dtype=float)
     q["t"] = t
-    dfac = _discount_factors(discount, t)
+    dfac = discount_factors(discount, t)
     q["discount_factor"] = dfac
     with np.errstate(divide="ignore", invalid="ignore"):
         q["rate"] = np.where(t > 0, -np.log(dfac) / np.where(t > 0, t, 1.0), np.nan)
@@ -548,7 +430,7 @@ def analyze_chain(
     groups = q.groupby(["root", "expiry"], sort=True).indices
     ctx = dict(groups=groups, K=K, is_call=is_call, spr_usd=spr_usd, two_sided=two_sided, stale=stale, t=t,
                dfac=dfac, inverse=inverse, upx=upx, idx_price=idx_price, forward=forward, n_parity=filters.n_parity)
-    fwd, rows = _forwards(mid_usd, **ctx)
+    fwd, rows = expiry_forwards(mid_usd, **ctx)
 
     # ---------------------------------------------------------------- American quotes
     is_am = (q["exercise"] == "american").to_numpy(dtype=bool) if "exercise" in q.columns else np.zeros(n, bool)
