@@ -6,10 +6,16 @@ The compute is plain pandas over :func:`mmlab.book.rebuild` and is importable wi
 * :func:`book_frame` -- top-N book after each vendor row, with mid, spread, depth, imbalance;
 * :func:`trades_frame` -- the public trades, signed by aggressor;
 * :func:`resample_book`, :func:`trade_flow`, :func:`realized_vol` -- fixed-interval views;
-* :func:`market_summary` -- one table of the headline statistics.
+* :func:`infer_tick`, :func:`book_bins` -- per time bin: the bid-ask range, the time-weighted
+  mid, the spread's maximum and time-weighted mean (in ticks and bps), smoothed imbalances;
+* :func:`market_summary` -- one table of the headline statistics (:func:`format_summary` for
+  display: human durations and numbers).
 
 ``panel serve mmlab/dashboards/market_data.py`` (or ``mmlab serve``) shows
-:class:`MarketDataExplorer`: pick a data set, see mid/bid/ask, spread and imbalance.
+:class:`MarketDataExplorer`: pick a data set and a time window; see the bid-ask band with the mid,
+the spread (max and mean per bin, ticks and bps), the smoothed imbalance and the trade flow. In a
+notebook, ``pn.extension()`` then ``MarketDataExplorer(dataset=...)`` as a cell's last line shows
+the same page inline.
 
 Definitions
 -----------
@@ -31,13 +37,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mmlab.data._events import DEPTH_BBO_EVENT, TRADE_EVENT, event_kind, is_buy, is_sell
+from mmlab.dashboards._format import human_duration, human_number, human_time
+from mmlab.dashboards._market_bins import book_bins, infer_tick
+from mmlab.data import DEPTH_BBO_EVENT, TRADE_EVENT, event_kind, is_buy, is_sell
 from mmlab.errors import ConfigError
 
 __all__ = [
     "MarketDataExplorer",
     "auto_interval",
+    "book_bins",
     "book_frame",
+    "format_summary",
+    "infer_tick",
     "market_summary",
     "realized_vol",
     "resample_book",
@@ -192,8 +203,11 @@ def realized_vol(book: pd.DataFrame, interval: str = "1s") -> pd.Series:
 
 
 def market_summary(book: pd.DataFrame, trades: pd.DataFrame, vol_interval: str = "1s") -> pd.DataFrame:
-    """Headline statistics (one column ``value``): time span, spread, depth, imbalance, trade
-    flow and realised volatility."""
+    """Headline statistics (one column ``value``): time span (a human duration), spread (also in
+    ticks of :func:`infer_tick`), depth, imbalance, trade flow and realised volatility.
+
+    Times are text to the millisecond, the span reads like ``'10 min 50.4 s'``; the other values
+    are numbers (:func:`format_summary` renders them for a reader)."""
     if book.empty:
         raise ConfigError("book is empty: no two-sided quotes in the window")
     r = realized_vol(book, vol_interval)
@@ -203,10 +217,14 @@ def market_summary(book: pd.DataFrame, trades: pd.DataFrame, vol_interval: str =
     # time-weighted spread: each state lasts until the next one
     dur = np.diff(book.index.asi8, append=book.index.asi8[-1]).astype(float)
     tw_spread = float(np.average(book["spread"], weights=dur)) if dur.sum() > 0 else float(book["spread"].mean())
+    try:
+        tick = infer_tick(book)
+    except ConfigError:
+        tick = float("nan")
     rows = {
-        "first update (UTC)": str(book.index[0]),
-        "last update (UTC)": str(book.index[-1]),
-        "span": str(span),
+        "first update (UTC)": human_time(book.index[0]),
+        "last update (UTC)": human_time(book.index[-1]),
+        "span": human_duration(span),
         "book states": len(book),
         "mid first": book["mid"].iloc[0],
         "mid last": book["mid"].iloc[-1],
@@ -216,6 +234,10 @@ def market_summary(book: pd.DataFrame, trades: pd.DataFrame, vol_interval: str =
         "spread min": book["spread"].min(),
         "spread max": book["spread"].max(),
         "spread mean (bps)": book["spread_bps"].mean(),
+        "spread max (bps)": book["spread_bps"].max(),
+        "tick size (inferred)": tick,
+        "spread time-weighted mean (ticks)": tw_spread / tick,
+        "spread max (ticks)": book["spread"].max() / tick,
         "bid depth mean (top N)": book["bid_depth"].mean(),
         "ask depth mean (top N)": book["ask_depth"].mean(),
         "level-1 imbalance mean": book["imbalance_1"].mean(),
@@ -229,6 +251,18 @@ def market_summary(book: pd.DataFrame, trades: pd.DataFrame, vol_interval: str =
         "realised vol per sqrt(hour) (bps)": 1e4 * sigma_1s * 60.0,
     }
     return pd.DataFrame({"value": pd.Series(rows, dtype=object)})
+
+
+def format_summary(summary: pd.DataFrame) -> pd.DataFrame:
+    """:func:`market_summary` for display: thousands separators, four significant digits, an em
+    dash for a missing value (never ``NaN``).
+
+    Examples
+    --------
+    >>> format_summary(pd.DataFrame({"value": [21313, 0.119976, float("nan")]}, index=list("abc")))["value"].tolist()
+    ['21,313', '0.12', '—']
+    """
+    return pd.DataFrame({"value": [human_number(v) for v in summary["value"]]}, index=summary.index)
 
 
 # --------------------------------------------------------------------------------------------
@@ -249,18 +283,52 @@ def _event_datasets(catalog) -> list[str]:
     return [n for n, k in zip(df["name"], df["kind"]) if k in kinds]
 
 
+def _naive_ms(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """UTC instants as naive millisecond datetimes for Bokeh (no nanoseconds to discard)."""
+    return index.tz_convert("UTC").tz_localize(None).floor("ms").as_unit("ms")
+
+
+def _window_step_ms(span: pd.Timedelta) -> int:
+    """Slider step: about 2,000 steps over the data set, at least 10 ms."""
+    return int(max(10, round(span.total_seconds() * 1e3 / 2000, -1)))
+
+
 def _make_explorer():
     import holoviews as hv
-    import hvplot.pandas  # noqa: F401  (registers .hvplot)
+    import holoviews.plotting.bokeh  # noqa: F401  (registers the backend the .opts below need)
     import panel as pn
     import param
 
     class MarketDataExplorer(pn.viewable.Viewer):
-        """Pick a catalog data set; see mid with bid/ask, the spread and the imbalance."""
+        """Pick a catalog data set and a time window; see the book and the trades per time bin.
+
+        Displays inline in a notebook (after ``pn.extension()``) and as the ``/market_data`` page
+        of ``mmlab serve``.
+
+        Parameters
+        ----------
+        catalog : Catalog or path, optional
+            The data catalog (default: ``MMLAB_DATA_DIR`` or ``data/catalog``).
+        dataset : str
+            An event data set of the catalog (default: the first).
+        window : tuple of datetime
+            The time window shown, naive UTC (default: the whole data set; reset when the data set
+            changes).
+        levels : int
+            Book levels summed into the depth (and its imbalance).
+        smoothing : int
+            Half-life of the imbalance smoothing, in bins.
+        max_points : int
+            At most this many bins per chart (the bin width follows the window).
+        """
 
         dataset = param.Selector(default=None, objects=[], doc="Event data set in the catalog")
+        window = param.DateRange(default=None, doc="Time window (UTC)")
         levels = param.Integer(default=5, bounds=(1, 10), doc="Book levels used for depth")
-        max_points = param.Integer(default=1500, bounds=(100, 20000), doc="Points per chart")
+        smoothing = param.Integer(default=5, bounds=(1, 200), label="Imbalance smoothing (half-life, bins)",
+                                  doc="Half-life of the imbalance EWMA, in bins")  # fmt: skip
+        max_points = param.Integer(default=600, bounds=(50, 5000), label="Bins per chart (max)",
+                                   doc="At most this many time bins per chart")  # fmt: skip
 
         def __init__(self, catalog=None, **params):
             from mmlab.data import Catalog, ensure_data_ready
@@ -270,39 +338,122 @@ def _make_explorer():
             if not names:
                 ensure_data_ready(catalog=self._catalog)
                 names = _event_datasets(self._catalog)
+            window = params.pop("window", None)
+            self._window_widget = None
             super().__init__(**params)
             self.param.dataset.objects = names
             if self.dataset not in names:
                 self.dataset = names[0]
+            else:
+                self._reset_window()
+            if window is not None:
+                self.window = window
+
+        # ---------------------------------------------------------------- data
+        def _full(self):
+            return _cached_book(str(self._catalog.path), self.dataset, self.levels)
+
+        @param.depends("dataset", watch=True)
+        def _reset_window(self):
+            book, _ = self._full()
+            lo, hi = _naive_ms(book.index[[0, -1]])
+            lo, hi = lo.to_pydatetime(), (hi + pd.Timedelta("1ms")).to_pydatetime()
+            self.param.window.bounds = (lo, hi)
+            if self._window_widget is not None:
+                self._window_widget.param.update(start=lo, end=hi, step=_window_step_ms(hi - lo))
+            if self.window == (lo, hi):
+                self.param.trigger("window")
+            else:
+                self.window = (lo, hi)
 
         def frames(self):
-            book, trades = _cached_book(str(self._catalog.path), self.dataset, self.levels)
-            iv = auto_interval(book.index[-1] - book.index[0], self.max_points)
-            return resample_book(book, iv), book, trades, iv
+            """``(bins, book, trades, interval)`` of the current window: :func:`book_bins`, the
+            windowed :func:`book_frame` and :func:`trades_frame`, and the bin width."""
+            book, trades = self._full()
+            lo, hi = self.window if self.window else (None, None)
+            wb, wt = window(book, lo, hi), window(trades, lo, hi)
+            if wb.empty:
+                raise ConfigError(f"window: no two-sided book state of {self.dataset} between {lo} and {hi}")
+            end = pd.Timestamp(hi, tz="UTC") if hi is not None else None
+            span = (end if end is not None else wb.index[-1]) - wb.index[0]
+            iv = auto_interval(span, self.max_points)
+            bins = book_bins(wb, iv, tick=infer_tick(book), smooth_bins=self.smoothing,
+                             end=min(end, book.index[-1]) if end is not None else None)  # fmt: skip
+            return bins, wb, wt, iv
 
-        @param.depends("dataset", "levels", "max_points")
+        # ---------------------------------------------------------------- views
+        @param.depends("window", "levels", "smoothing", "max_points")
         def _view(self):
-            rb, book, trades, iv = self.frames()
-            prices = rb.hvplot.line(y=["bid_px_1", "mid", "ask_px_1"], ylabel="price",
-                                    title=f"{self.dataset}: bid / mid / ask (last per {iv})",
-                                    height=300, responsive=True, shared_axes=False)  # fmt: skip
-            spread = rb.hvplot.step(y="spread", title="spread", height=200, responsive=True, shared_axes=False)
-            imb = rb.hvplot.line(y=["imbalance_1", "imbalance_depth"], ylim=(-1, 1),
-                                 title="order-book imbalance", height=200, responsive=True, shared_axes=False)  # fmt: skip
-            summary = market_summary(book, trades)
+            try:
+                bins, book, trades, iv = self.frames()
+            except ConfigError as exc:
+                return pn.pane.Alert(str(exc), alert_type="warning")
+            t = _naive_ms(bins.index)
+            tick = bins.attrs["tick"]
+            common = dict(responsive=True, shared_axes=False, xlabel="time (UTC)", legend_position="right",
+                          tools=["hover"], show_grid=True)  # fmt: skip
+            bin_txt = human_duration(pd.Timedelta(iv))
+            band = hv.Area((t, bins["bid_low"], bins["ask_high"]), "time", ["best bid", "best ask"],
+                           label="best bid to best ask (range in bin)").opts(alpha=0.35, color="#1f77b4", line_width=0)  # fmt: skip
+            mid = hv.Curve((t, bins["mid"]), "time", "price", label="mid (time-weighted)").opts(color="black", line_width=1.5)
+            prices = (band * mid).opts(title=f"{self.dataset}: bid-ask band and mid (bins of {bin_txt})",
+                                       height=300, ylabel="price", **common)  # fmt: skip
+            s_ticks = (hv.Curve((t, bins["spread_ticks_max"]), "time", "spread (ticks)", label="max in bin")
+                       .opts(interpolation="steps-post", color="#d62728")
+                       * hv.Curve((t, bins["spread_ticks_mean"]), "time", "spread (ticks)", label="time-weighted mean")
+                       .opts(interpolation="steps-post", color="#2ca02c")
+                       ).opts(title=f"spread in ticks (tick {human_number(tick)}), log scale", height=220,
+                              logy=True, **common)  # fmt: skip
+            s_bps = (hv.Curve((t, bins["spread_bps_max"]), "time", "spread (bps)", label="max in bin")
+                     .opts(interpolation="steps-post", color="#d62728")
+                     * hv.Curve((t, bins["spread_bps_mean"]), "time", "spread (bps)", label="time-weighted mean")
+                     .opts(interpolation="steps-post", color="#2ca02c")
+                     ).opts(title="spread in basis points of the mid, log scale", height=220, logy=True,
+                            **common)  # fmt: skip
+            hl = human_duration(pd.Timedelta(iv) * self.smoothing)
+            imb = (hv.Curve((t, bins["imbalance_1"]), "time", "imbalance", label="best level")
+                   * hv.Curve((t, bins["imbalance_depth"]), "time", "imbalance", label=f"top {self.levels} levels")
+                   * hv.HLine(0).opts(color="grey", line_dash="dotted", line_width=1)
+                   ).opts(title=f"order-book imbalance, (bid - ask) / (bid + ask), smoothed (half-life {hl})",
+                          ylim=(-1, 1), height=220, **common)  # fmt: skip
+            flow = trade_flow(trades, iv) if len(trades) else None
+            if flow is not None and len(flow):
+                ft = _naive_ms(flow.index)
+                trades_plot = (
+                    hv.Spikes((ft, flow["buy_qty"]), "time", "quantity", label="bought (buyer-initiated)")
+                    .opts(color="#2ca02c", line_width=2)
+                    * hv.Spikes((ft, -flow["sell_qty"]), "time", "quantity", label="sold (seller-initiated)")
+                    .opts(color="#d62728", line_width=2)
+                    * hv.Curve((ft, flow["net_qty"]), "time", "quantity", label="net (bought - sold)")
+                    .opts(color="black", line_width=1)
+                ).opts(title=f"trade flow: signed volume per {bin_txt}", height=220, **common)  # fmt: skip
+            else:
+                trades_plot = pn.pane.Markdown("*No trades in this window.*")
+            lo, hi = book.index[0], book.index[-1]
+            head = pn.pane.Markdown(
+                f"**{self.dataset}**: {human_time(lo)} to {human_time(hi)} ({human_duration(hi - lo)}), "
+                f"{len(book):,} book states, {len(trades):,} trades; bins of {bin_txt}, tick "
+                f"{human_number(tick)}.", sizing_mode="stretch_width")  # fmt: skip
+            summary = format_summary(market_summary(book, trades)).rename(columns={"value": ""})
             return pn.Column(
-                prices, spread, imb,
+                head, prices, pn.Row(s_ticks, s_bps, sizing_mode="stretch_width"), imb, trades_plot,
+                pn.pane.Markdown("### Summary of the window"),
                 pn.pane.DataFrame(summary, sizing_mode="stretch_width"),
                 sizing_mode="stretch_width",
             )  # fmt: skip
 
+        def _controls(self):
+            lo, hi = self.param.window.bounds
+            self._window_widget = pn.widgets.DatetimeRangeSlider.from_param(
+                self.param.window, name="Time window (UTC)", start=lo, end=hi,
+                step=_window_step_ms(hi - lo), format="%H:%M:%S", width=260)  # fmt: skip
+            rest = pn.Param(self.param, parameters=["dataset", "levels", "smoothing", "max_points"],
+                            width=280, name="Market data", show_name=True)  # fmt: skip
+            return pn.Column(rest, self._window_widget, width=290)
+
         def __panel__(self):
             hv.extension("bokeh")
-            return pn.Row(
-                pn.Param(self.param, width=260, name="Market data"),
-                self._view,
-                sizing_mode="stretch_width",
-            )
+            return pn.Row(self._controls(), self._view, sizing_mode="stretch_width")
 
     return MarketDataExplorer
 
