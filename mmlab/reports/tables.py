@@ -112,7 +112,15 @@ def pct(decimals: int = 2) -> Formatter:
     return _guard(lambda x: f"{100 * float(x):,.{decimals}f} %")
 
 
-fmt_pct = pct()
+def fmt_pct(x: Any, decimals: int = 2) -> str:
+    """A fraction in percent.
+
+    Examples
+    --------
+    >>> fmt_pct(0.085185), fmt_pct(0.315085, 1), fmt_pct(None)
+    ('8.52 %', '31.5 %', '–')
+    """
+    return pct(decimals)(x)
 
 
 @_guard
@@ -204,7 +212,7 @@ def fmt_time(x: Any) -> str:
 
 
 _NAMED: dict[str, Formatter] = {
-    "pct": fmt_pct,
+    "pct": pct(),
     "int": fmt_int,
     "num": _guard(fmt_num),
     "bps": _guard(lambda x: f"{float(x):,.2f}"),
@@ -248,22 +256,49 @@ def _csv_name(name: str) -> str:
     return stem if stem.endswith(".csv") else f"{stem}.csv"
 
 
+_NUMERIC = re.compile(r"^[-+\u2212]?[\d,]*\.?\d+(e[-+]?\d+)?( %| bps)?$|^\u2013$|^-?\u221e$")
+
+
+def _align(values: list[str]) -> str:
+    """``right`` for a column of numbers (dashes allowed), else ``left``."""
+    real = [v for v in values if v != DASH]
+    return "right" if real and all(_NUMERIC.match(v.strip()) for v in real) else "left"
+
+
+def _html_table(shown: pd.DataFrame, index: bool) -> str:
+    """A plain ``<table>``: numbers right-aligned, text left-aligned, everything escaped."""
+    cols = list(shown.columns)
+    aligns = [_align([str(v) for v in shown[c].tolist()]) for c in cols]
+    esc = html.escape
+    head = "".join(f'<th style="text-align:{a}">{esc(str(c))}</th>' for c, a in zip(cols, aligns, strict=True))
+    if index:
+        head = f'<th style="text-align:left">{esc(str(shown.index.name or ""))}</th>' + head
+    body = []
+    for i, row in zip(shown.index, shown.itertuples(index=False), strict=True):
+        cells = "".join(f'<td style="text-align:{a}">{esc(str(v))}</td>' for v, a in zip(row, aligns, strict=True))
+        if index:
+            cells = f'<th style="text-align:left">{esc(str(i))}</th>' + cells
+        body.append(f"<tr>{cells}</tr>")
+    return f'<table border="0"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
 class Table:
     """A formatted table with a CSV download of the full data (see :func:`table`)."""
 
     def __init__(self, shown: pd.DataFrame, full: pd.DataFrame, csv: str | None, caption: str | None,
-                 index: bool, note: str | None):
+                 index: bool, note: str | None, total_rows: int | None = None):
         self.shown, self.full, self.csv, self.caption, self.index, self.note = shown, full, csv, caption, index, note
+        self.total_rows = len(full) if total_rows is None else total_rows
 
     def _repr_html_(self) -> str:
         parts = ['<div class="mmlab-table">']
         if self.caption:
             parts.append(f'<p class="mmlab-table-caption" style="margin:0.6em 0 0.3em 0"><b>{html.escape(self.caption)}</b></p>')
-        parts.append(self.shown.to_html(index=self.index, escape=True, border=0, na_rep=DASH))
+        parts.append(_html_table(self.shown, self.index))
         bits = []
         n, m = self.full.shape
-        if len(self.shown) < n:
-            bits.append(f"Showing {len(self.shown):,} of {n:,} rows.")
+        if len(self.shown) < self.total_rows:
+            bits.append(f"Showing {len(self.shown):,} of {self.total_rows:,} rows.")
         if self.note:
             bits.append(html.escape(self.note))
         if self.csv:
@@ -291,6 +326,7 @@ def table(
     caption: str | None = None,
     index: bool = False,
     note: str | None = None,
+    full: pd.DataFrame | pd.Series | None = None,
 ) -> Table:
     """A DataFrame as a formatted :class:`Table` (displayed as HTML in a notebook).
 
@@ -313,6 +349,9 @@ def table(
         A bold line above, a sentence below.
     index : bool
         Show (and export) the index.
+    full : DataFrame or Series, optional
+        What the CSV link downloads when it differs from ``df`` (e.g. raw figures behind a table
+        of pre-formatted ones).
 
     Examples
     --------
@@ -322,24 +361,26 @@ def table(
     >>> "data:text/csv;charset=utf-8;base64," in t._repr_html_()
     True
     """
-    full = df.to_frame() if isinstance(df, pd.Series) else df
-    if not isinstance(full, pd.DataFrame):
+    frame = df.to_frame() if isinstance(df, pd.Series) else df
+    if not isinstance(frame, pd.DataFrame):
         raise ConfigError(f"df: expected a DataFrame or Series, got {type(df).__name__}")
     formats = dict(formats or {})
-    cols = list(columns) if columns is not None else list(full.columns)
-    missing = [c for c in [*cols, *formats] if c not in full.columns]
+    cols = list(columns) if columns is not None else list(frame.columns)
+    missing = [c for c in [*cols, *formats] if c not in frame.columns]
     if missing:
-        raise ConfigError(f"columns: not in the table: {missing} (it has {list(full.columns)})")
+        raise ConfigError(f"columns: not in the table: {missing} (it has {list(frame.columns)})")
     if rows is not None and rows < 1:
         raise ConfigError(f"rows: expected a positive count or None, got {rows!r}")
-    part = full[cols] if rows is None else full[cols].head(rows)
+    part = frame[cols] if rows is None else frame[cols].head(rows)
     shown = pd.DataFrame(index=part.index)
     for c in cols:
-        f = _formatter(formats[c], c) if c in formats else _auto(full[c])
+        f = _formatter(formats[c], c) if c in formats else _auto(frame[c])
         shown[c] = [f(v) for v in part[c].tolist()]
     if index:
         shown.index = [str(i) if not _missing(i) else DASH for i in part.index]
-        shown.index.name = full.index.name
+        shown.index.name = frame.index.name
     if labels:
         shown = shown.rename(columns=dict(labels))
-    return Table(shown, full, _csv_name(csv) if csv else None, caption, index, note)
+    export = full if full is not None else frame
+    export = export.to_frame() if isinstance(export, pd.Series) else export
+    return Table(shown, export, _csv_name(csv) if csv else None, caption, index, note, len(frame))
