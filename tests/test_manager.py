@@ -327,3 +327,149 @@ def test_presets_and_the_configured_limit_caps_them(mgr):
     assert preset_parameters("AAPL", "glft")["settings"]["max_position"] == 300.0
     with pytest.raises(ConfigError, match="no preset 'as-inf'"):
         preset_parameters("AAPL", "as-inf")
+
+
+# ------------------------------------------------------------------------------ options on CL
+
+
+def test_option_on_a_cl_future_is_black76_at_the_contract_realised_vol(mgr, cycle):
+    cl = cycle.curves["CL"].set_index("code").loc["CLX23"]
+    book = pd.DataFrame([
+        {"symbol": "CL", "qty": 2, "contract": "CLX23", "strike": 90.0, "right": "C"},
+        {"symbol": "CL", "qty": -1, "contract": "CL02", "strike": 85.0, "right": "P", "vol": 0.40},
+    ])
+    cyc = mgr.run_pricing_cycle("2023-09-14", ("CL",), positions=book)
+    pos = cyc.positions
+    # reference by hand: CLX23 expires 2023-10-20 14:30 New York (CME: 3 business days before the
+    # 25th of the month before delivery), the settle is 2023-09-14 14:30 New York: T = 36 / 365;
+    # r = SOFR 5.30 % on 2023-09-14 (FRED) made continuous; F = 89.61 (the shipped CL02 settle)
+    T, F = 36.0 / 365.0, 89.61
+    assert cl["forward"] == F and cl["expiry"] == pd.Timestamp("2023-10-20 18:30", tz="UTC")
+
+    def n(x):
+        return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+
+    for row, (K, vol, sign) in enumerate([(90.0, cl["realised_vol"], 1.0), (85.0, 0.40, -1.0)]):
+        d1 = (math.log(F / K) + 0.5 * vol * vol * T) / (vol * math.sqrt(T))
+        disc = math.exp(-SOFR_20230914 * T)
+        delta = disc * (n(d1) if sign > 0 else n(d1) - 1.0)
+        vega = disc * F * math.exp(-0.5 * d1 * d1) / math.sqrt(2.0 * math.pi) * math.sqrt(T)
+        assert pos.loc[row, "delta"] == pytest.approx(delta, rel=1e-9)
+        assert pos.loc[row, "vega"] == pytest.approx(vega, rel=1e-9)
+        assert pos.loc[row, "multiplier"] == 1000.0 and pos.loc[row, "underlying_px"] == F
+    dd = 1000.0 * F * (2 * pos.loc[0, "delta"] - pos.loc[1, "delta"])
+    assert cyc.greeks.loc["CL", "dollar_delta"] == pytest.approx(dd, rel=1e-12)
+
+
+def test_option_on_a_cl_future_refuses_what_black76_cannot_price(mgr):
+    # CLK20 settled at -37.63 on 2020-04-20 (NYMEX): the lognormal model has no price there
+    neg = pd.DataFrame([{"symbol": "CL", "qty": 1, "contract": "CL01", "strike": 10.0, "right": "C"}])
+    with pytest.raises(ConfigError, match="bachelier"):
+        mgr.run_pricing_cycle("2020-04-20", ("CL",), positions=neg)
+    late = pd.DataFrame([{"symbol": "CL", "qty": 1, "contract": "CLX23", "strike": 90.0,
+                          "right": "C", "expiry": "2023-11-30"}])
+    with pytest.raises(ConfigError, match="expiry"):
+        mgr.run_pricing_cycle("2023-09-14", ("CL",), positions=late)
+    no_right = pd.DataFrame([{"symbol": "CL", "qty": 1, "contract": "CLX23", "strike": 90.0}])
+    with pytest.raises(ConfigError, match="needs 'right'"):
+        mgr.run_pricing_cycle("2023-09-14", ("CL",), positions=no_right)
+
+
+# ------------------------------------------------------------------------------ products, presets
+
+
+def test_every_kind_has_its_pricer_and_every_preset_builds():
+    from mmlab.backtest._strategies import STRATEGY_CLASSES  # the engine's own table
+    from mmlab.manager import (
+        BACKTEST_PRESETS,
+        KINDS,
+        PRICERS,
+        STRATEGY_NAMES,
+        CommodityPricer,
+        OptionChainPricer,
+        RatesPricer,
+        preset_parameters,
+    )
+
+    assert set(PRICERS) == set(KINDS)
+    assert isinstance(PRICERS["options"], OptionChainPricer)
+    assert isinstance(PRICERS["futures_curve"], CommodityPricer)
+    assert {type(PRICERS[k]) for k in ("par_curve", "swap_curve", "fixings")} == {RatesPricer}
+    assert set(STRATEGY_CLASSES) <= set(STRATEGY_NAMES)  # the manager knows every engine name
+    for symbol, pre in BACKTEST_PRESETS.items():
+        for name in pre:
+            if name != "settings":
+                strategy_from_parameters(preset_parameters(symbol, name))
+    with pytest.raises(TypeError):
+        BACKTEST_PRESETS["AAPL"]["grid"]["half_spread"] = 1.0  # read-only
+
+
+def test_products_and_presets_files_are_validated(tmp_path):
+    from mmlab.manager import load_presets, load_products
+
+    def write(text):
+        p = tmp_path / "f.toml"
+        p.write_text(text)
+        return p
+
+    good = '[X]\nasset_class = "equity"\nkind = "options"\ndatasets = ["d"]\n'
+    assert load_products(write(good))["X"].datasets == ("d",)
+    cases = [
+        ('[X]\nasset_class = "fx"\nkind = "options"\ndatasets = ["d"]\n', r"line 1: \[X\] product 'X': asset_class"),
+        ('\n\n[Y]\nasset_class = "equity"\nkind = "options"\ndatasets = []\n', r"line 3: \[Y\] product 'Y': datasets"),
+        (good + 'colour = "red"\n', "colour: Extra inputs are not permitted"),
+        ('[S]\nasset_class = "rates"\nkind = "swap_curve"\ndatasets = ["d"]\n', "tenors: required"),
+        ("[X\n", "not valid TOML"),
+        ('X = 1\n', "must be a table"),
+    ]
+    for text, msg in cases:
+        with pytest.raises(ConfigError, match=msg) as err:
+            load_products(write(text))
+        assert "f.toml" in str(err.value)
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_products(tmp_path / "missing.toml")
+    base = '[AAPL]\nsettings = { max_position = 3.0 }\n'
+    assert load_presets(write(base + 'grid = { half_spread = 0.01 }\n'))["AAPL"]["grid"] == \
+        {"half_spread": 0.01}
+    for text, msg in [
+        (base + 'magic = { x = 1.0 }\n', "unknown strategy name"),
+        (base + 'grid = { half_spread = "wide" }\n', r"grid\.half_spread"),
+        ('[AAPL]\ngrid = { half_spread = 0.01 }\n', "settings: required"),
+        ('[SPX]\nsettings = {}\ngrid = {}\n', "not an order-book product"),
+    ]:
+        with pytest.raises(ConfigError, match=msg):
+            load_presets(write(text))
+
+
+# ------------------------------------------------------------------------------ domain maths used
+
+
+def test_sofr_conversion_and_realised_vol_with_a_negative_settle():
+    from mmlab.rates import sofr_to_continuous
+    from mmlab.volatility import close_to_close_vol, log_returns
+
+    # 365 ln(1 + s/360): s = 5.30 % gives 5.3732 %; one day of it grows 1 by s/360 exactly
+    assert sofr_to_continuous(0.053) == pytest.approx(SOFR_20230914, abs=1e-15)
+    assert math.exp(sofr_to_continuous(0.053) / 365.0) == pytest.approx(1.0 + 0.053 / 360.0, rel=1e-15)
+    with pytest.raises(ConfigError, match="fixing"):
+        sofr_to_continuous(float("nan"))
+    p = np.array([50.0, 51.0, 49.0, -37.63, 10.0, 11.0, 12.0])
+    r = log_returns(p, skip_invalid=True)
+    assert np.isnan(r[2:4]).all() and np.isfinite(r[[0, 1, 4, 5]]).all()
+    valid = np.log([51 / 50, 49 / 51, 11 / 10, 12 / 11])
+    assert close_to_close_vol(p, skip_invalid=True) == pytest.approx(
+        np.std(valid, ddof=1) * math.sqrt(252.0), rel=1e-12)
+    with pytest.raises(ConfigError, match="element 3"):
+        close_to_close_vol(p)  # without skip_invalid a negative price is an error
+
+
+def test_manager_modules_stay_small():
+    from pathlib import Path
+
+    import mmlab.manager
+
+    pkg = Path(mmlab.manager.__file__).parent
+    assert len((pkg / "_manager.py").read_text().splitlines()) <= 250  # the facade
+    for room in ("manager", "pricing", "surface", "rates", "commodities", "volatility"):
+        for f in (pkg.parent / room).glob("*.py"):
+            assert len(f.read_text().splitlines()) <= 600, f

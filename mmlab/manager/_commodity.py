@@ -77,7 +77,7 @@ class CommodityPricer(Pricer):
         by = "code" if key in set(c["code"]) else "contract"
         if key not in set(c[by]):
             raise ConfigError(f"positions: row {row}: contract {key!r} not on the {product.symbol} curve")
-        k = c.set_index(by).loc[key]
+        k = c[c[by] == key].iloc[0]
         mult = float(get_instrument(product.instrument).multiplier)
         F = float(k["forward"])
         if not (_given(pos, "strike") or _given(pos, "right")):
