@@ -13,7 +13,6 @@ Commands
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -230,35 +229,35 @@ def dashboard_scripts() -> list[Path]:
     return sorted(p for p in d.glob("*.py") if not p.name.startswith("_"))
 
 
-def serve_command(address: str, port: int, show: bool, scripts: list[Path]) -> list[str]:
-    """The ``panel serve`` command line for ``scripts`` bound to ``address:port``."""
-    cmd = [sys.executable, "-m", "panel", "serve", *map(str, scripts), "--address", address,
-           "--port", str(port), "--allow-websocket-origin", f"{address}:{port}"]  # fmt: skip
-    if address in ("127.0.0.1", "localhost"):
-        cmd += ["--allow-websocket-origin", f"localhost:{port}", "--allow-websocket-origin", f"127.0.0.1:{port}"]
-    if show:
-        cmd.append("--show")
-    return cmd
-
-
 @app.command()
 def serve(
-    address: str = typer.Option("127.0.0.1", "--address", help="Interface to bind (default: loopback only)."),
+    address: str = typer.Option("127.0.0.1", "--address", help="Interface to bind (default: loopback only). Any other address needs basic auth: set MMLAB_DASHBOARD_PASSWORD (>= 12 characters; user MMLAB_DASHBOARD_USER, default mmlab), or the command refuses to start."),
     port: int = typer.Option(5006, "--port", help="TCP port."),
     show: bool = typer.Option(False, "--show/--no-show", help="Open a browser."),
+    ssl_certfile: Optional[Path] = typer.Option(None, "--ssl-certfile", help="TLS certificate (PEM): serve https/wss. Use with --ssl-keyfile."),
+    ssl_keyfile: Optional[Path] = typer.Option(None, "--ssl-keyfile", help="The certificate's private key (PEM)."),
+    allow_origin: list[str] = typer.Option([], "--allow-origin", help="HOST[:PORT] a browser may open the dashboards' websocket from (repeatable); the bound address is always allowed."),
 ) -> None:
-    """Serve the Panel dashboards in mmlab/dashboards/ (wraps `panel serve`)."""
+    """Serve the Panel dashboards in mmlab/dashboards/ (Panel's server, in this process).
+
+    Loopback needs nothing. Binding anything else (e.g. `--address 0.0.0.0`) requires basic auth: `MMLAB_DASHBOARD_PASSWORD=... mmlab serve --address 0.0.0.0 --allow-origin desk-host:5006`; login cookies are signed with MMLAB_DASHBOARD_COOKIE_SECRET (random per start if unset). TLS: `--ssl-certfile cert.pem --ssl-keyfile key.pem`. Websockets without an allowed Origin header (or with none) are refused.
+    """
+    from mmlab import dashboards
+    from mmlab.errors import MMLabError
+
     scripts = dashboard_scripts()
     if not scripts:
         _fail(RuntimeError("no dashboards found in mmlab/dashboards/"))
-    if address not in ("127.0.0.1", "localhost", "::1"):
-        typer.secho(
-            f"warning: binding {address}: the dashboards have no authentication", fg=typer.colors.YELLOW, err=True
-        )
-    typer.echo("serving " + ", ".join(f"http://{address}:{port}/{p.stem}" for p in scripts), nl=True)
+    try:
+        settings = dashboards.serve_settings(address, port, show=show, ssl_certfile=ssl_certfile,
+                                             ssl_keyfile=ssl_keyfile, allow_origins=allow_origin)
+    except MMLabError as exc:
+        _fail(exc)
+    host = f"[{settings.address}]" if ":" in settings.address else settings.address
+    auth = f" (basic auth, user {settings.user})" if settings.auth else ""
+    typer.echo("serving " + ", ".join(f"{settings.scheme}://{host}:{port}/{p.stem}" for p in scripts) + auth)
     sys.stdout.flush()
-    cmd = serve_command(address, port, show, scripts)
-    os.execv(cmd[0], cmd)  # become `panel serve`: Ctrl-C and signals reach the server directly
+    dashboards.run_server(settings, scripts)
 
 
 def _strategy_from(name: str, params: dict):

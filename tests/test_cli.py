@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mmlab import cli
-from mmlab.cli import app, parse_params, serve_command
+from mmlab.cli import app, parse_params
 from mmlab.data import SHIPPED_SOURCES, Catalog
 from mmlab.errors import ConfigError
 
@@ -82,16 +82,17 @@ def test_parse_params():
 
 
 def test_serve_binds_loopback_by_default(monkeypatch):
+    from mmlab import dashboards
+
     calls = []
-    monkeypatch.setattr(cli.os, "execv", lambda exe, cmd: calls.append(cmd))
+    monkeypatch.delenv(dashboards.PASSWORD_ENV, raising=False)
+    monkeypatch.setattr(dashboards, "run_server", lambda settings, scripts: calls.append((settings, scripts)))
     res = runner.invoke(app, ["serve", "--port", "5999"])
     assert res.exit_code == 0, res.output
-    cmd = calls[0]
-    assert cmd[1:4] == ["-m", "panel", "serve"]
-    assert cmd[cmd.index("--address") + 1] == "127.0.0.1" and cmd[cmd.index("--port") + 1] == "5999"
-    scripts = [Path(c) for c in cmd if c.endswith(".py")]
+    settings, scripts = calls[0]
+    assert settings.address == "127.0.0.1" and settings.port == 5999 and not settings.show
+    assert not settings.auth and settings.origins == ("127.0.0.1:5999", "localhost:5999")
     assert any(p.name == "market_data.py" for p in scripts) and all(p.is_file() for p in scripts)
-    assert "--show" not in serve_command("127.0.0.1", 1, False, scripts)
 
 
 def test_demo_help_mentions_reports():
