@@ -328,3 +328,35 @@ def test_config_validation():
         VenueConfig("nyse")
     with pytest.raises(ConfigError, match="exchange_id"):
         VenueConfig("ccxt", exchange_id="Binance USD-M")
+
+
+def test_ibkr_unset_mid_session_leaves_no_order_pending(live_env):
+    ib = FakeIB()
+    v = IbkrVenue(IB_LIVE, contract="SPY", ib=ib)
+    om = _om(v)
+    om.update(Quote(449.96, 450.04, 0.5, 0.5), now=0, mid=450.0)
+    for trade in v._trades.values():  # TWS acknowledges both quotes
+        trade.orderStatus.status = "Submitted"
+        ib.orderStatusEvent.emit(trade)
+    placed = len(ib.placed)
+    live_env.delenv(LIVE_ENV)
+    with pytest.raises(LiveTradingDisabled):
+        om.update(Quote(449.0, 451.0, 0.5, 0.5), now=10**10, mid=450.0)
+    assert len(ib.placed) == placed  # nothing re-placed
+    assert all(o.pending_modify is None and o.status in (OrderStatus.WORKING, OrderStatus.REJECTED,
+                                                         OrderStatus.PENDING_CANCEL)
+               for o in om.orders.values()), [o.status for o in om.orders.values()]
+
+
+def test_no_cli_command_reaches_a_venue_adapter():
+    """Issue 11 asks the CLI path to refuse too: the CLI has no order path at all (no command
+    builds a venue adapter), and the manager trades on the paper venue only."""
+    import inspect
+
+    import mmlab.cli
+    from mmlab.manager import ManagerConfig
+
+    src = inspect.getsource(mmlab.cli)
+    assert not any(w in src for w in ("mmlab.broker", "CcxtVenue", "IbkrVenue", "gate_order"))
+    with pytest.raises(ConfigError, match="paper"):
+        ManagerConfig(venue="ccxt")
