@@ -103,7 +103,7 @@ def test_ensure_data_ready_registers_the_universe(mgr):
     reg = mgr.ensure_data_ready(("SPY", "BTC"))
     # SOFR comes along: the SPY chain takes its rate from it
     assert sorted(reg["name"]) == ["cboe-spy-20230914", "deribit-btc-20200521", "sofr-2018-2025"]
-    rows = dict(zip(reg["name"], reg["rows"]))
+    rows = dict(zip(reg["name"], reg["rows"], strict=True))
     # 7,292 contracts in the CBOE SPY file, 326 in the Deribit file (their data rows)
     assert rows["cboe-spy-20230914"] == 7292 and rows["deribit-btc-20200521"] == 326
     with pytest.raises(ConfigError, match="unknown product"):

@@ -45,25 +45,23 @@ from mmlab.commodities._curve import FuturesCurve, contract_history, futures_cur
 from mmlab.commodities._options import FUTURES_OPTION_MODELS, futures_option_price
 from mmlab.commodities._spreads import calendar_spread, calendar_spread_history
 
-__all__ = sorted(
-    [
-        "FUTURES_OPTION_MODELS",
-        "MONTH_CODES",
-        "FuturesCurve",
-        "WTI_FILE",
-        "calendar_spread",
-        "calendar_spread_history",
-        "contract_code",
-        "contract_history",
-        "contract_months",
-        "convenience_yield",
-        "futures_curve",
-        "futures_option_price",
-        "parse_contract",
-        "roll_returns",
-        "roll_yield",
-        "roll_yield_history",
-        "settle_instant",
-        "wti_settles",
-    ]
-)
+__all__ = [
+    "FUTURES_OPTION_MODELS",
+    "FuturesCurve",
+    "MONTH_CODES",
+    "WTI_FILE",
+    "calendar_spread",
+    "calendar_spread_history",
+    "contract_code",
+    "contract_history",
+    "contract_months",
+    "convenience_yield",
+    "futures_curve",
+    "futures_option_price",
+    "parse_contract",
+    "roll_returns",
+    "roll_yield",
+    "roll_yield_history",
+    "settle_instant",
+    "wti_settles",
+]

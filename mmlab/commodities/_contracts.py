@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
-from functools import lru_cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -105,17 +105,17 @@ def settle_instant(day) -> pd.Timestamp:
     return pd.Timestamp(datetime.combine(d, time(14, 30), tzinfo=_NY)).tz_convert("UTC")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _front(d: date) -> tuple[int, int]:
     return cl_contract_on(d, 1)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _last_trade(year: int, month: int) -> date:
     return cl_last_trade_date(year, month)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _expiry_ns(year: int, month: int) -> int:
     return int(cl_expiry(year, month).value)
 

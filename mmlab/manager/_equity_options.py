@@ -56,7 +56,7 @@ class OptionChainPricer(Pricer):
         curve["atm_vol_fit"] = np.asarray(surf.iv_k(np.zeros(len(curve)), curve["T"].to_numpy()),
                                           dtype=float)
         curve["status"] = [rep["status"].get((r, x), "not_fitted")
-                           for r, x in zip(curve["root"], curve["expiry"])]
+                           for r, x in zip(curve["root"], curve["expiry"], strict=True)]
         return Priced(curve, e["name"], qt, rate, len(an.quotes), chain=an, surface=surf)
 
     def position(self, market, product, priced, pos, row) -> dict:

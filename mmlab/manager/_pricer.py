@@ -60,7 +60,7 @@ def position_row(symbol: str, qty: float, *, multiplier: float = 1.0, px: float 
     """One row of :data:`POSITION_COLUMNS`."""
     return dict(zip(POSITION_COLUMNS, (symbol, float(qty), float(multiplier), float(px),
                                        float(delta), float(gamma), float(vega), float(theta),
-                                       float(dv01))))
+                                       float(dv01)), strict=True))
 
 
 class Pricer:

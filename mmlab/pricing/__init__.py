@@ -42,26 +42,24 @@ from mmlab.pricing._greeks import GREEK_NAMES, Greeks
 from mmlab.pricing._implied_vol import ImpliedVolResult, IVCode, implied_vol
 from mmlab.pricing._time import NS_PER_YEAR, to_ns, year_fraction
 
-__all__ = sorted(
-    [
-        "AMERICAN_METHODS",
-        "GREEK_NAMES",
-        "Greeks",
-        "IVCode",
-        "ImpliedVolResult",
-        "NS_PER_YEAR",
-        "american_greeks",
-        "american_implied_vol",
-        "american_price",
-        "bachelier_greeks",
-        "bachelier_price",
-        "black76_greeks",
-        "black76_price",
-        "bsm_greeks",
-        "bsm_price",
-        "implied_vol",
-        "to_ns",
-        "year_fraction",
-    ]
-)
+__all__ = [
+    "AMERICAN_METHODS",
+    "GREEK_NAMES",
+    "Greeks",
+    "IVCode",
+    "ImpliedVolResult",
+    "NS_PER_YEAR",
+    "american_greeks",
+    "american_implied_vol",
+    "american_price",
+    "bachelier_greeks",
+    "bachelier_price",
+    "black76_greeks",
+    "black76_price",
+    "bsm_greeks",
+    "bsm_price",
+    "implied_vol",
+    "to_ns",
+    "year_fraction",
+]
 

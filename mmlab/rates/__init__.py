@@ -38,16 +38,14 @@ from mmlab.rates._swap_curve import swap_curve
 from mmlab.rates._swaption import Swaption
 from mmlab.rates._treasury import treasury_curve
 
-__all__ = sorted(
-    [
-        "Conventions",
-        "Curve",
-        "Swap",
-        "Swaption",
-        "TreasuryConventions",
-        "par_bond_duration",
-        "sofr_to_continuous",
-        "swap_curve",
-        "treasury_curve",
-    ]
-)
+__all__ = [
+    "Conventions",
+    "Curve",
+    "Swap",
+    "Swaption",
+    "TreasuryConventions",
+    "par_bond_duration",
+    "sofr_to_continuous",
+    "swap_curve",
+    "treasury_curve",
+]

@@ -25,7 +25,14 @@ import pandas as pd
 import QuantLib as ql
 
 from mmlab.errors import ConfigError
-from mmlab.rates._conventions import Conventions, evaluation_date, from_ql_date, parse_tenor, to_ql_date, to_timestamp
+from mmlab.rates._conventions import (
+    Conventions,
+    evaluation_date,
+    from_ql_date,
+    parse_tenor,
+    to_ql_date,
+    to_timestamp,
+)
 from mmlab.rates._curve import Curve
 
 __all__ = ["Swap"]

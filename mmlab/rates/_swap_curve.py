@@ -197,7 +197,7 @@ def _helpers(day: pd.Timestamp, table: pd.DataFrame, conv: Conventions, bump_bp:
     spot = conv.spot_date(day)
     futs = table[table["instrument"] == "future"]
     order = futs["name"].str.extract(r"(\d+)$")[0].astype(int)
-    months = dict(zip(futs.index[np.argsort(order.to_numpy())], _future_months(spot, len(futs), conv)))
+    months = dict(zip(futs.index[np.argsort(order.to_numpy())], _future_months(spot, len(futs), conv), strict=True))
     sofr = ql.Sofr()
     out = []
     for i, r in table.iterrows():

@@ -19,7 +19,14 @@ import QuantLib as ql
 
 from mmlab.errors import ConfigError
 from mmlab.pricing import bachelier_price, black76_price
-from mmlab.rates._conventions import _TENOR, Conventions, evaluation_date, from_ql_date, parse_tenor, to_ql_date
+from mmlab.rates._conventions import (
+    _TENOR,
+    Conventions,
+    evaluation_date,
+    from_ql_date,
+    parse_tenor,
+    to_ql_date,
+)
 from mmlab.rates._curve import Curve
 from mmlab.rates._swap import Swap
 

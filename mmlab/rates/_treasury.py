@@ -33,7 +33,13 @@ import QuantLib as ql
 from mmlab._paths import shipped
 from mmlab.data import TREASURY_TENORS, load_treasury_par_yields
 from mmlab.errors import ConfigError, DataError
-from mmlab.rates._conventions import TreasuryConventions, evaluation_date, from_ql_date, to_ql_date, to_timestamp
+from mmlab.rates._conventions import (
+    TreasuryConventions,
+    evaluation_date,
+    from_ql_date,
+    to_ql_date,
+    to_timestamp,
+)
 from mmlab.rates._curve import Curve, check_repriced
 
 __all__ = ["treasury_curve"]
@@ -177,7 +183,7 @@ def _build(day: pd.Timestamp, row: pd.Series, path: str | None, conv: TreasuryCo
         try:
             pw = ql.PiecewiseLogLinearDiscount(qd, helpers, ql.Actual365Fixed())
             nodes = pw.nodes()
-            for r, h in zip(rows, helpers):
+            for r, h in zip(rows, helpers, strict=True):
                 r["model_quote"] = h.impliedQuote()
         except RuntimeError as exc:
             raise DataError(f"bootstrap failed on {day.date()}: {exc}", path=path) from None

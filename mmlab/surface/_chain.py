@@ -265,7 +265,6 @@ def _deamericanize(is_am, mid_usd, fwd, rows, ctx, divs):
     for American quotes without a two-sided live quote.
     """
     t, dfac, K, is_call = ctx["t"], ctx["dfac"], ctx["K"], ctx["is_call"]
-    n = len(K)
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(t > 0, -np.log(dfac) / np.where(t > 0, t, 1.0), 0.0)
     live = is_am & ctx["two_sided"] & (t > 0) & np.isfinite(fwd) & (fwd > 0) & (mid_usd > 0)

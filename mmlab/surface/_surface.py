@@ -42,7 +42,13 @@ import numpy as np
 import pandas as pd
 
 from mmlab.errors import ConfigError, DataError
-from mmlab.surface._arbitrage import CAL_MARGIN, butterfly_check, calendar_check, check_grid, repair_svi
+from mmlab.surface._arbitrage import (
+    CAL_MARGIN,
+    butterfly_check,
+    calendar_check,
+    check_grid,
+    repair_svi,
+)
 from mmlab.surface._chain import ChainAnalytics, ChainFilter, analyze_chain
 from mmlab.surface._ssvi import SSVIFit
 from mmlab.surface._svi import SVIParams, SVISlice

@@ -18,20 +18,18 @@ from mmlab.volatility._realized import (
     realized_vol,
 )
 
-__all__ = sorted(
-    [
-        "EWMAVol",
-        "GARCH11",
-        "HESTON_PARAMS",
-        "HestonCalibration",
-        "close_to_close_vol",
-        "ewma_variance",
-        "ewma_variance_python",
-        "garman_klass_vol",
-        "heston_price_ql",
-        "log_returns",
-        "parkinson_vol",
-        "realized_variance",
-        "realized_vol",
-    ]
-)
+__all__ = [
+    "EWMAVol",
+    "GARCH11",
+    "HESTON_PARAMS",
+    "HestonCalibration",
+    "close_to_close_vol",
+    "ewma_variance",
+    "ewma_variance_python",
+    "garman_klass_vol",
+    "heston_price_ql",
+    "log_returns",
+    "parkinson_vol",
+    "realized_variance",
+    "realized_vol",
+]

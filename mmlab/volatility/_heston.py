@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from mmlab.errors import ConfigError, DataError
-from mmlab.pricing import black76_price, implied_vol
+from mmlab.pricing import implied_vol
 
 __all__ = ["HESTON_PARAMS", "HestonCalibration", "heston_price_ql"]
 
