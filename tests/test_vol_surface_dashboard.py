@@ -212,8 +212,84 @@ def test_inspector_parameters_follow_the_chain():
     assert "SSVI fit:" in app._summary().object and app.expiry == "BTC 2020-06-26 08:00"
     app.model = "svi"
     app.chain = SPX
-    assert app.expiry == vs.expiry_labels(SPX)[0] and app.param.expiry.objects == vs.expiry_labels(SPX)
+    assert app.expiry == vs.default_expiry(SPX) and app.param.expiry.objects == vs.expiry_labels(SPX)
     with pytest.raises(ValueError):
         app.n_k = 500  # bounded (11, 201)
     with pytest.raises(ValueError):
         app.chain = "nope.csv"
+
+
+def test_default_expiry_skips_thin_and_same_day_smiles():
+    # SPX 2023-09-14 (fit report of the shipped chain): the AM-settled SPX of the 15th has 10
+    # quotes and 17 hours to go, the SPXW of the 15th 23.5 hours; the SPXW of the 18th is the
+    # first with >= 10 quotes and >= 1 day
+    rep = vs.fit_report(SPX).set_index("expiry_label")
+    assert rep.loc["SPX 2023-09-15 13:30", "n"] == 10 and rep.loc["SPX 2023-09-15 13:30", "T"] * 365 * 24 < 18
+    assert vs.expiry_labels(SPX)[0] == "SPX 2023-09-15 13:30"
+    assert vs.default_expiry(SPX) == "SPXW 2023-09-18 20:00"
+    # SPY: the first expiry has 7 quotes
+    assert rep.index[0] != vs.default_expiry("cboe_spy_2023-09-14.csv") == "SPY 2023-09-18 20:00"
+    assert vs.default_expiry(DERIBIT) == "BTC 2020-05-23 08:00"  # 11 quotes, 33 hours
+    assert vs.smile_summary(SPX).startswith("**SPXW 2023-09-18 20:00**")  # expiry=None -> the default
+
+
+def test_fits_at_a_bound_are_flagged():
+    assert vs.bound_flags(0.001, 0.005, -1.0, 0.02, 0.01) == "rho = -1"
+    assert vs.bound_flags(0.001, 0.005, 1.0 - 1e-9, 0.02, 0.01) == "rho = +1"
+    assert vs.bound_flags(0.001, 0.0, 0.3, 0.02, 0.01) == "b = 0"
+    assert vs.bound_flags(0.001, 0.005, -0.999, 0.02, 0.01) == ""  # near is not at
+    assert vs.bound_flags(float("nan"), 0.005, -1.0, 0.02, 0.01) == ""
+    ndx = "cboe_ndx_2022-02-04.csv"
+    rep = vs.fit_report(ndx)
+    fitted = rep[rep["status"] == "fitted"]
+    at = fitted["rho"].abs() >= 1 - 1e-6
+    # the NDXP fits of 2022-02-04 sit on rho = -1 from the 9 Feb expiry on (the 7 Feb one does not)
+    assert at.sum() >= 20 and not at.iloc[0] and at.iloc[1]
+    assert (fitted.loc[at, "at_bound"] == "rho = -1").all() and (fitted.loc[~at, "at_bound"] == "").all()
+    lab = fitted["expiry_label"].iloc[1]
+    assert "AT A PARAMETER BOUND: rho = -1" in vs.smile_summary(ndx, lab)
+    app = vs.VolSurfaceInspector(chain=ndx)
+    app.expiry = lab
+    view = app._summary()
+    assert "Fit at a parameter bound: rho = -1" in view[1].object and view[1].alert_type == "warning"
+
+
+@pytest.mark.parametrize("chain", [DERIBIT, "cboe_ndx_2022-02-04.csv"])
+def test_fit_report_table_shows_no_nan(chain):
+    t = vs.fit_report_table(chain)
+    rep = vs.fit_report(chain)
+    assert len(t) == len(rep) and t.map(lambda v: isinstance(v, str)).all().all()
+    text = t.to_string()
+    assert "NaN" not in text and "<NA>" not in text and "nan" not in text
+    if chain == DERIBIT:
+        row = t.iloc[0]  # the 22 May daily: not fitted, its errors are an em dash
+        assert row["status"] == "too few points" and row["RMSE (vol pts)"] == "\u2014"
+        # 11 quotes, RMSE 0.0086 in vol units -> 0.86 vol points; T 0.003727 y -> 1.36 days
+        assert t.iloc[1][["quotes", "RMSE (vol pts)", "days"]].tolist() == ["11", "0.86", "1.36"]
+
+
+def test_svi_explorer_knobs():
+    from mmlab.dashboards._svi_explorer import knob_fit
+
+    lab = "BTC 2020-06-26 08:00"
+    e = vs.SVIExplorer.from_chain(DERIBIT, lab)
+    _, surf = vs.fitted_chain(DERIBIT)
+    sl = next(s for s in surf.slices if vs.parse_expiry_label(lab)[1] == s.expiry)
+    assert e.params().as_tuple() == pytest.approx(sl.params.as_tuple())
+    smile = vs.smile_frame(DERIBIT, lab)
+    smile = smile[smile["in_fit"]]
+    r = knob_fit(smile, sl.T, *e.params().as_tuple())
+    rep = vs.fit_report(DERIBIT).set_index("expiry_label").loc[lab]
+    # at the start the knobs are the fit: the report's RMSE and inside share
+    assert r["rmse"] == pytest.approx(rep["rmse"], rel=1e-9) and r["inside"] == pytest.approx(rep["inside"])
+    assert r["butterfly_ok"]
+    e.a = e.a + 0.01  # lift the smile: the error grows
+    assert knob_fit(smile, sl.T, *e.params().as_tuple())["rmse"] > 2 * r["rmse"]
+    assert "RMSE against the mids" in e._view()[0].object
+    e.reset()
+    assert e.a == pytest.approx(sl.params.a)
+    with pytest.raises(ValueError):
+        e.rho = 1.5  # the knob's bounds
+    with pytest.raises(ConfigError, match="smile"):
+        knob_fit(smile.drop(columns="bid_iv"), sl.T, *e.params().as_tuple())
+    assert e.__panel__() is not None

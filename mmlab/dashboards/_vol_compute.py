@@ -29,17 +29,22 @@ import numpy as np
 import pandas as pd
 
 from mmlab._paths import shipped
+from mmlab.dashboards._format import MISSING, is_missing
 from mmlab.errors import ConfigError
 
 __all__ = [
     "DEFAULT_CHAIN",
+    "MIN_DEFAULT_QUOTES",
     "MODELS",
     "arbitrage_table",
+    "bound_flags",
+    "default_expiry",
     "chain_names",
     "default_rate",
     "density_frame",
     "expiry_labels",
     "fit_report",
+    "fit_report_table",
     "fitted_chain",
     "greeks_by_strike",
     "parse_expiry_label",
@@ -58,6 +63,16 @@ MODELS = ("svi", "ssvi")
 
 #: Quotes used by the SVI fit have ``|delta| >= FIT_MIN_ABS_DELTA`` (fit_surface's default).
 FIT_MIN_ABS_DELTA = 0.1
+
+#: The inspector opens on the first expiry with at least this many fitted quotes (and a day to go).
+MIN_DEFAULT_QUOTES = 10
+
+#: ... and at least this long to expiry (years, ACT/365F: one day), so it never opens on a 0DTE.
+MIN_DEFAULT_T = 1.0 / 365.0
+
+#: Raw SVI's edges: ``|rho| <= 1``, ``b >= 0`` and wing slopes ``b (1 +- rho) <= 4`` (Roger Lee's
+#: moment bound, enforced by the quasi-explicit fit); a fit within this tolerance sits on one.
+BOUND_TOL = 1e-6
 
 
 def chain_names() -> list[str]:
@@ -179,11 +194,64 @@ def expiry_labels(chain_name: str = DEFAULT_CHAIN, rate: float | None = None, mo
     return [_label(s.root, s.expiry) for s in surf.slices]
 
 
+def default_expiry(chain_name: str = DEFAULT_CHAIN, rate: float | None = None, model: str = "svi") -> str:
+    """The expiry the inspector opens on: the shortest fitted one with at least
+    :data:`MIN_DEFAULT_QUOTES` quotes in its fit and at least :data:`MIN_DEFAULT_T` to expiry (a
+    thin same-day smile is a poor first view); if none qualifies, the one with the most quotes.
+
+    Examples
+    --------
+    SPX of 2023-09-14: the AM-settled SPX of the 15th (10 quotes, 17 hours) and the SPXW of the
+    15th (23.5 hours) are skipped:
+
+    >>> default_expiry("cboe_spx_2023-09-14.csv")
+    'SPXW 2023-09-18 20:00'
+    >>> default_expiry()  # Deribit: the 23 May weekly, 11 quotes and 33 hours to go
+    'BTC 2020-05-23 08:00'
+    """
+    rep = fit_report(chain_name, rate, model)
+    rep = rep[rep["status"] == "fitted"]
+    ok = rep[(rep["n"] >= MIN_DEFAULT_QUOTES) & (rep["T"] >= MIN_DEFAULT_T)]
+    if len(ok):
+        return str(ok["expiry_label"].iloc[0])
+    return str(rep.loc[rep["n"].idxmax(), "expiry_label"])
+
+
+def bound_flags(a: float, b: float, rho: float, m: float, sigma: float) -> str:
+    """Which edges of the raw SVI parameter space a fit sits on, as text (``""`` if none).
+
+    A fit at a bound did not find an interior optimum: the optimiser was stopped by the edge
+    (``rho = -1``: the smile's left wing is a straight line in total variance and the right wing
+    is flat; ``b = 0``: a flat smile; a wing slope of 4: Roger Lee's bound).
+
+    Examples
+    --------
+    >>> bound_flags(0.0006, 0.0053, -1.0, 0.024, 0.012)
+    'rho = -1'
+    >>> bound_flags(0.02, 0.15, -0.6, 0.02, 0.12)
+    ''
+    >>> bound_flags(0.02, 2.5, 0.6, 0.0, 0.1)
+    'wing slope b(1 + rho) = 4'
+    """
+    vals = (a, b, rho, m, sigma)
+    if any(v is None or not math.isfinite(float(v)) for v in vals):
+        return ""
+    out = []
+    if abs(rho) >= 1.0 - BOUND_TOL:
+        out.append(f"rho = {'-' if rho < 0 else '+'}1")
+    if b <= BOUND_TOL * 1e-3:
+        out.append("b = 0")
+    if b * (1.0 + rho) >= 4.0 - BOUND_TOL:
+        out.append("wing slope b(1 + rho) = 4")
+    if b * (1.0 - rho) >= 4.0 - BOUND_TOL:
+        out.append("wing slope b(1 - rho) = 4")
+    return ", ".join(out)
+
+
 def _slice(chain_name: str, expiry: str | None, rate, model: str = "svi"):
     an, surf = fitted_chain(chain_name, rate, model)
     if expiry is None:
-        s = surf.slices[0]
-        return an, surf, s
+        expiry = default_expiry(chain_name, rate, model)
     root, ts = parse_expiry_label(expiry)
     for s in surf.slices:
         if s.root == root and s.expiry == ts:
@@ -203,7 +271,7 @@ def smile_frame(chain_name: str = DEFAULT_CHAIN, expiry: str | None = None, rate
     chain_name : str
         A shipped chain file name.
     expiry : str, optional
-        An expiry label (default: the first fitted expiry).
+        An expiry label (default: :func:`default_expiry`).
     rate : float, optional
         Flat rate (default :func:`default_rate`).
     model : {'svi', 'ssvi'}
@@ -267,7 +335,51 @@ def fit_report(chain_name: str = DEFAULT_CHAIN, rate: float | None = None, model
     _, surf = fitted_chain(chain_name, rate, model)
     rep = surf.report()
     rep.insert(0, "expiry_label", [_label(r, e) for r, e in zip(rep["root"], rep["expiry"], strict=True)])
+    rep["at_bound"] = [bound_flags(*(float(x) for x in row)) if st == "fitted" else ""
+                       for st, row in zip(rep["status"], rep[["a", "b", "rho", "m", "sigma"]].to_numpy(), strict=True)]  # fmt: skip
     return rep
+
+
+def _pct(x, digits: int = 0) -> str:
+    return MISSING if is_missing(x) else f"{100 * float(x):.{digits}f} %"
+
+
+def _vol_pts(x) -> str:
+    return MISSING if is_missing(x) else f"{100 * float(x):.2f}"
+
+
+def _yes_no(x, bad: str) -> str:
+    return MISSING if is_missing(x) else ("ok" if bool(x) else bad)
+
+
+def fit_report_table(chain_name: str = DEFAULT_CHAIN, rate: float | None = None, model: str = "svi") -> pd.DataFrame:
+    """:func:`fit_report` as a reader sees it: text cells, days to expiry, errors in vol points,
+    shares in percent, ``ok`` or the failure, the parameter bound a fit sits on; an em dash where a
+    value does not exist (an expiry not fitted has no RMSE), never ``NaN`` or ``<NA>``.
+
+    Examples
+    --------
+    >>> t = fit_report_table()
+    >>> t.iloc[0].tolist()  # the 22 May daily: 3 usable quotes, not fitted
+    ['BTC 2020-05-22 08:00', '0.36', 'too few points', '3', '—', '—', '—', '—', '—', '—', '']
+    >>> t.iloc[1, :6].tolist()
+    ['BTC 2020-05-23 08:00', '1.36', 'fitted', '11', '0.86', '1.99']
+    """
+    rep = fit_report(chain_name, rate, model)
+    out = pd.DataFrame({
+        "expiry (UTC)": rep["expiry_label"],
+        "days": [MISSING if is_missing(t) else f"{365.0 * float(t):.2f}" for t in rep["T"]],
+        "status": rep["status"].astype(str).str.replace("_", " "),
+        "quotes": [MISSING if is_missing(n) else f"{int(n):,}" for n in rep["n"]],
+        "RMSE (vol pts)": [_vol_pts(x) for x in rep["rmse"]],
+        "max error (vol pts)": [_vol_pts(x) for x in rep["max_abs_err"]],
+        "inside bid-ask": [_pct(x) for x in rep["inside"]],
+        "butterfly": [_yes_no(x, "ARBITRAGE") for x in rep["butterfly_ok"]],
+        "calendar": [_yes_no(x, "ARBITRAGE") for x in rep["calendar_ok"]],
+        "repaired": [MISSING if is_missing(x) else ("yes" if bool(x) else "no") for x in rep["repaired"]],
+        "at a bound": rep["at_bound"],
+    })  # fmt: skip
+    return out
 
 
 def arbitrage_table(chain_name: str = DEFAULT_CHAIN, rate: float | None = None, model: str = "svi") -> pd.DataFrame:
@@ -385,6 +497,8 @@ def smile_summary(chain_name: str = DEFAULT_CHAIN, expiry: str | None = None, ra
     flags = f"{bf}, {cal}"
     if bool(r["repaired"]):
         flags += " (slice repaired)"
+    if r["at_bound"]:
+        flags += f"; **AT A PARAMETER BOUND: {r['at_bound']}**"
     return (
         f"**{_label(sl.root, sl.expiry)}** ({chain_name})\n\n"
         f"{model.upper()} fit: T = {sl.T:.5f} y, forward {sl.forward:,.2f}, "

@@ -445,7 +445,7 @@ def _make_explorer():
         def _controls(self):
             lo, hi = self.param.window.bounds
             self._window_widget = pn.widgets.DatetimeRangeSlider.from_param(
-                self.param.window, name="Time window (UTC)", start=lo, end=hi,
+                self.param.window, label="Time window (UTC)", start=lo, end=hi,
                 step=_window_step_ms(hi - lo), format="%H:%M:%S", width=260)  # fmt: skip
             rest = pn.Param(self.param, parameters=["dataset", "levels", "smoothing", "max_points"],
                             width=280, name="Market data", show_name=True)  # fmt: skip

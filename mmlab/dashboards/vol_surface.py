@@ -10,7 +10,13 @@ uses them too):
 * :func:`term_structure` -- ATM vol (market and fitted) and ATM total variance per expiry;
 * :func:`surface_grid` -- implied vol over log-moneyness x expiry (heatmap data);
 * :func:`greeks_by_strike` -- Black-76 Greeks per contract at the mid vol;
-* :func:`fit_report`, :func:`arbitrage_table`, :func:`smile_summary` -- the fit report.
+* :func:`fit_report`, :func:`arbitrage_table`, :func:`smile_summary` -- the fit report
+  (:func:`fit_report_table` for display: no ``NaN`` shown, fits at a parameter bound flagged by
+  :func:`bound_flags`);
+* :func:`default_expiry` -- the expiry the page opens on (enough quotes, not a same-day smile).
+
+:class:`SVIExplorer` puts the five raw SVI parameters of one smile on sliders against its quotes.
+Both classes display inline in a notebook cell after ``pn.extension()``.
 
 ``panel serve mmlab/dashboards/vol_surface.py`` (or ``mmlab serve``, page ``/vol_surface``) shows
 :class:`VolSurfaceInspector`.  The fitted surface is cached per chain (:func:`fitted_chain`), so
@@ -24,13 +30,17 @@ from pathlib import Path
 
 from mmlab.dashboards._vol_compute import (
     DEFAULT_CHAIN,
+    MIN_DEFAULT_QUOTES,
     MODELS,
     arbitrage_table,
+    bound_flags,
     chain_names,
+    default_expiry,
     default_rate,
     density_frame,
     expiry_labels,
     fit_report,
+    fit_report_table,
     fitted_chain,
     greeks_by_strike,
     parse_expiry_label,
@@ -45,14 +55,19 @@ __all__ = sorted(
     [
         "DEFAULT_CHAIN",
         "GREEK_CHOICES",
+        "MIN_DEFAULT_QUOTES",
         "MODELS",
+        "SVIExplorer",
         "VolSurfaceInspector",
         "arbitrage_table",
+        "bound_flags",
         "chain_names",
+        "default_expiry",
         "default_rate",
         "density_frame",
         "expiry_labels",
         "fit_report",
+        "fit_report_table",
         "fitted_chain",
         "greeks_by_strike",
         "parse_expiry_label",
@@ -67,12 +82,10 @@ __all__ = sorted(
 #: Greeks the inspector can plot by strike (columns of :func:`greeks_by_strike`).
 GREEK_CHOICES = ["delta", "gamma", "vega", "theta", "dollar_delta", "dollar_gamma", "dollar_vega", "dollar_theta"]
 
-_REPORT_SHOWN = ["expiry_label", "T", "status", "n", "rmse", "max_abs_err", "inside", "butterfly_ok",
-                 "calendar_ok", "repaired"]  # fmt: skip
-
 
 def _make_inspector():
     import holoviews as hv
+    import holoviews.plotting.bokeh  # noqa: F401  (registers the backend the .opts below need)
     import panel as pn
     import param
 
@@ -85,8 +98,9 @@ def _make_inspector():
             File name of a shipped option chain (``data/options/``); default the small Deribit
             BTC chain.
         expiry : str
-            A fitted expiry of the chain, ``"<root> <YYYY-MM-DD HH:MM>"`` (UTC); default the
-            first. The choices follow the chain.
+            A fitted expiry of the chain, ``"<root> <YYYY-MM-DD HH:MM>"`` (UTC); default
+            :func:`default_expiry` (the first with at least 10 quotes and a day to go). The
+            choices follow the chain.
         wings : bool
             Also show the quotes outside the fitted slice's domain (far wings, where SVI
             extrapolates linearly in total variance).
@@ -116,13 +130,23 @@ def _make_inspector():
             labels = expiry_labels(self.chain, model=self.model)
             self.param.expiry.objects = labels
             if self.expiry not in labels:
-                self.expiry = labels[0]
+                self.expiry = default_expiry(self.chain, model=self.model)
 
         # ------------------------------------------------------------------ views
         @param.depends("chain", "expiry", "model")
         def _summary(self):
             text = smile_summary(self.chain, self.expiry, model=self.model)
-            return pn.pane.Markdown(text, sizing_mode="stretch_width")
+            rep = fit_report(self.chain, model=self.model).set_index("expiry_label")
+            flag = rep.loc[self.expiry, "at_bound"]
+            md = pn.pane.Markdown(text, sizing_mode="stretch_width")
+            if not flag:
+                return md
+            alert = pn.pane.Alert(
+                f"**Fit at a parameter bound: {flag}.** The optimiser stopped on the edge of the raw SVI "
+                "parameter space, not at an interior optimum: read the wings with care (at rho = -1 the "
+                "right wing is flat and the left wing a straight line in total variance).",
+                alert_type="warning", sizing_mode="stretch_width")  # fmt: skip
+            return pn.Column(md, alert, sizing_mode="stretch_width")
 
         @param.depends("chain", "expiry", "wings", "model")
         def _smile(self):
@@ -138,8 +162,8 @@ def _make_inspector():
             fit = hv.Curve((curve["strike"], curve["fit_iv"]), "strike", "iv",
                            label=f"{self.model.upper()} fit").opts(line_width=2)  # fmt: skip
             return (bars * mids * fit).opts(
-                title=f"smile {self.expiry}", height=340, responsive=True, legend_position="top_right",
-                ylabel="implied vol", shared_axes=False,
+                title=f"smile {self.expiry}", height=340, responsive=True, legend_position="right",
+                ylabel="implied vol", shared_axes=False, show_grid=True,
             )  # fmt: skip
 
         @param.depends("chain", "expiry", "model")
@@ -148,7 +172,8 @@ def _make_inspector():
             g = hv.Curve((d["k"], d["g"]), "k", "g", label="g(k)")
             zero = hv.HLine(0).opts(color="red", line_dash="dashed")
             return (g * zero).opts(title="butterfly function g(k) (>= 0: no butterfly arbitrage)",
-                                   height=220, responsive=True, shared_axes=False)  # fmt: skip
+                                   height=220, responsive=True, shared_axes=False, legend_position="right",
+                                   xlabel="ln(K/F)", show_grid=True)  # fmt: skip
 
         @param.depends("chain", "model")
         def _term(self):
@@ -156,7 +181,8 @@ def _make_inspector():
             fit = hv.Curve((ts["T"], ts["atm_iv_fit"]), "T", "ATM vol", label=f"{self.model.upper()} fit")
             mkt = hv.Scatter((ts["T"], ts["atm_iv_market"]), "T", "ATM vol", label="market").opts(size=6)
             return (fit * mkt).opts(title="ATM term structure", height=260, responsive=True,
-                                    xlabel="T (years)", shared_axes=False)  # fmt: skip
+                                    xlabel="T (years)", shared_axes=False, legend_position="right",
+                                    show_grid=True)  # fmt: skip
 
         @param.depends("chain", "n_k", "model")
         def _heatmap(self):
@@ -178,12 +204,12 @@ def _make_inspector():
                                label="calls" if right == "C" else "puts")
                       for right, part in g.groupby("right")]  # fmt: skip
             return hv.Overlay(curves).opts(title=f"{self.greek} by strike", height=260, responsive=True,
-                                           shared_axes=False)  # fmt: skip
+                                           shared_axes=False, legend_position="right", show_grid=True)  # fmt: skip
 
         @param.depends("chain", "model")
         def _report(self):
-            rep = fit_report(self.chain, model=self.model)[_REPORT_SHOWN]
-            return pn.pane.DataFrame(rep, sizing_mode="stretch_width", float_format="{:.4f}".format, index=False)
+            rep = fit_report_table(self.chain, model=self.model)
+            return pn.pane.DataFrame(rep, sizing_mode="stretch_width", index=False)
 
         def __panel__(self):
             hv.extension("bokeh")
@@ -193,7 +219,8 @@ def _make_inspector():
                     self._summary, self._smile, self._density,
                     pn.Row(self._term, self._greeks, sizing_mode="stretch_width"),
                     self._heatmap,
-                    pn.pane.Markdown("### Fit report (per expiry; vol units, inside = share in bid-ask)"),
+                    pn.pane.Markdown("### Fit report per expiry (errors in vol points against the mid vols; "
+                                     "inside = share of fitted vols within the bid-ask; \u2014 = not computed)"),
                     self._report,
                     sizing_mode="stretch_width",
                 ),
@@ -206,6 +233,12 @@ def _make_inspector():
 def __getattr__(name: str):
     if name == "VolSurfaceInspector":  # built lazily: importing panel is slow
         cls = _make_inspector()
+        globals()[name] = cls
+        return cls
+    if name == "SVIExplorer":
+        from mmlab.dashboards._svi_explorer import make_svi_explorer
+
+        cls = make_svi_explorer()
         globals()[name] = cls
         return cls
     raise AttributeError(name)
