@@ -59,13 +59,22 @@ def version() -> None:
             typer.echo(f"{name} (not installed)")
 
 
+def _data_fail(exc: Exception) -> None:
+    """The data commands' error exit: one line (exit code 1)."""
+    _fail(" ".join(str(exc).split()) or type(exc).__name__)
+
+
 @data_app.command("list")
 def data_list(catalog: Optional[Path] = _CATALOG_OPT) -> None:
     """List the converted data sets (name, kind, rows, time range) and the shipped ones not yet converted."""
     from mmlab.data import SHIPPED_SOURCES, Catalog
+    from mmlab.errors import MMLabError
 
-    cat = Catalog(catalog)
-    df = cat.list()
+    try:
+        cat = Catalog(catalog)
+        df = cat.list()
+    except (MMLabError, OSError) as exc:
+        _data_fail(exc)
     typer.echo(f"catalog: {cat.path}")
     if df.empty:
         typer.echo("(no data sets converted yet)")
@@ -89,17 +98,21 @@ def data_import(
         None, "--kind", "-k",
         help="Kind of source: lobster, binance, npz, option_chain, treasury, sofr, swap_quotes, wti, sp500 "
         "(default: detected)."),
+    replace: bool = typer.Option(
+        False, "--replace", help="Replace a data set already registered under the name from other files or of another kind."),
     catalog: Optional[Path] = _CATALOG_OPT,
 ) -> None:
     """Convert vendor file(s) into the catalog (converting twice is a no-op).
 
     Several files form one data set when they are consecutive Binance dumps (one stream) or a LOBSTER message file and its orderbook file; other files are imported one data set each.
+    Every file is validated on the way in (ranges, keys, truncation, input limits): a refused file registers nothing and the command exits 1 with one line naming file, row and column.
+    A name that already holds another data set is refused unless --replace is given.
     """
     from mmlab.data import KINDS, SHIPPED_SOURCES, Catalog, detect_kind
     from mmlab.errors import ConfigError, MMLabError
 
-    cat = Catalog(catalog)
     try:
+        cat = Catalog(catalog)
         if name is not None and len(paths) > 1 and all(p in SHIPPED_SOURCES for p in paths):
             raise ConfigError("--name: several data sets are being imported; import them one by one to name them")
         jobs: list[tuple[list[Path], str | None, str | None]] = []
@@ -122,13 +135,13 @@ def data_import(
                 jobs = [([f], None, kind) for f in files]
         for files, nm, kd in jobs:
             before = {e["name"]: (e["path"], e["created"]) for e in cat.list().to_dict("records")}
-            entry = cat.import_file(files, name=nm, kind=kd)
+            entry = cat.import_file(files, name=nm, kind=kd, replace=replace)
             again = before.get(entry["name"]) == (Path(entry["path"]).name, entry["created"])
             state = "already converted: nothing to do" if again else "converted"
             typer.echo(f"{entry['name']}: {entry['rows']} rows, kind {entry['kind']}, sha256 {entry['sha256'][:12]} ({state})")
             typer.echo(f"  -> {entry['path']}")
-    except MMLabError as exc:
-        _fail(exc)
+    except (MMLabError, OSError) as exc:
+        _data_fail(exc)
 
 
 @data_app.command("show")
@@ -144,8 +157,8 @@ def data_show(
 
     try:
         entry = Catalog(catalog).show(name)
-    except MMLabError as exc:
-        _fail(exc)
+    except (MMLabError, OSError) as exc:
+        _data_fail(exc)
     for key in ("t_start", "t_end"):
         if entry[key] is not None:
             entry[key] = f"{entry[key]} ({pd.Timestamp(entry[key], tz='UTC').isoformat()})"

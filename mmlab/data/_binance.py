@@ -678,6 +678,20 @@ def _build(files: list[_File], opt: _Options) -> BinanceStream:
     # trades
     is_tr = kind == S.KIND_TRADE
     tr = np.flatnonzero(is_tr)
+    # bookTicker update ids strictly increase (one symbol per stream): a repeat is a duplicated
+    # message, a step back a reordered one
+    bbo_lines = np.flatnonzero(kind == S.KIND_BBO)
+    if bbo_lines.size > 1:
+        bu = u_col[bbo_lines]
+        step = np.flatnonzero(bu[1:] <= bu[:-1])
+        if step.size:
+            g = int(bbo_lines[step[0] + 1])
+            path, row = where(g)
+            same = bu[step[0] + 1] == bu[step[0]]
+            raise (DuplicateError if same else SequenceGapError)(
+                f"bookTicker update id {int(bu[step[0] + 1])} "
+                f"{'repeats' if same else 'goes backwards after'} {int(bu[step[0]])} (previous "
+                "bookTicker message)", path=path, row=row, column="u")
     # uniqueness key: the trade id (Binance never sends one trade twice on a stream)
     tid = ints[tr, S.I_TID]
     with_id = tr[tid >= 0]

@@ -21,6 +21,18 @@ Rules
   8 hex digits of a sha256 over the source of the loader's module and of every mmlab module it
   imports (transitively), so editing a loader or its parser converts again rather than serving
   stale data.
+* **Names are not silently reused.** Importing (or adding) under a name that already holds a
+  *different* data set (other source files, another kind, or other in-memory data) raises
+  :class:`~mmlab.errors.ConfigError` unless ``replace=True`` (``mmlab data import --replace``):
+  ``a/rates.csv`` (SOFR) then ``b/rates.csv`` (Treasury) must not swap the data set ``rates``
+  and delete its Parquet behind the user's back. Re-importing the *same* source files (changed
+  content or a new loader version) converts again, as above.
+* **Validated.** Every import goes through the loaders and so through
+  :mod:`mmlab.data._validate` (declared ranges, keys, truncation, input limits): a file that is
+  refused registers nothing and leaves no file behind.
+* **Swept on open.** Opening a catalog removes what a killed process can leave: temporary
+  ``.*.parquet.tmp`` files and Parquet files no registry row points to (both under the catalog
+  lock, so never a file another process is still writing); :attr:`Catalog.swept` lists them.
 * Events round-trip unchanged: :meth:`Catalog.load` returns the same :data:`EVENT_DTYPE` bytes
   that were stored. Tables come back as the loader returned them (pandas metadata is kept;
   ``DataFrame.attrs`` values that are not JSON, e.g. timestamps, come back as strings).
@@ -57,6 +69,9 @@ import mmlab
 from mmlab._paths import SHIPPED_DATA, catalog_dir
 from mmlab.data._events import EVENT_DTYPE
 from mmlab.errors import ConfigError, FormatError
+
+_TMP_FILE = re.compile(r"^\..+\.parquet\.tmp$")
+_DATA_FILE = re.compile(r"^.+-[0-9a-f]{12}-[0-9a-f]{12}\.parquet$")
 
 __all__ = [
     "DEMO_DATASETS",
@@ -491,10 +506,34 @@ class Catalog:
 
     path: Path | None = None
     _lock_depth: int = field(default=0, init=False, repr=False)
+    swept: list = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.path = catalog_dir(self.path).resolve()
-        self.path.mkdir(parents=True, exist_ok=True)
+        if self.path.exists() and not self.path.is_dir():
+            raise ConfigError(f"catalog: {self.path} is a file, not a catalog directory")
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"catalog: cannot create the directory {self.path} "
+                              f"({exc.strerror or exc})") from None
+        self._sweep()
+
+    def _sweep(self) -> None:
+        """Remove temporary files and Parquet files no registry row points to (under the lock)."""
+        try:
+            names = [p.name for p in self.path.iterdir()]
+        except OSError as exc:
+            raise ConfigError(f"catalog: cannot list {self.path} ({exc.strerror or exc})") from None
+        if not any(_TMP_FILE.match(n) or _DATA_FILE.match(n) for n in names):
+            return
+        with self._locked():
+            known = {e["path"] for e in self._entries()} if self.registry_path.exists() else set()
+            for n in sorted(p.name for p in self.path.iterdir()):
+                if _TMP_FILE.match(n) or (_DATA_FILE.match(n) and n not in known):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.remove(self.path / n)
+                        self.swept.append(n)
 
     # -- infrastructure ----------------------------------------------------------------------
 
@@ -643,11 +682,13 @@ class Catalog:
         sources: Sequence[dict[str, Any]] = (),
         loader: str = "in-memory",
         loader_version: str | None = None,
+        replace: bool = False,
     ) -> dict[str, Any]:
         """Register an in-memory data set (e.g. a synthetic stream), atomically.
 
         ``data`` is an :data:`EVENT_DTYPE` array or a DataFrame. Without ``sources`` the hash is
-        the sha256 of the data itself, so adding the same data twice is a no-op.
+        the sha256 of the data itself, so adding the same data twice is a no-op; other data
+        under a registered name is refused unless ``replace=True``.
         """
         _check_name(name)
         if isinstance(data, np.ndarray):
@@ -669,13 +710,16 @@ class Catalog:
                 raw += repr(list(data.columns)).encode()
             sha, size = hashlib.sha256(raw).hexdigest(), len(raw)
         version = loader_version or mmlab.__version__
+        kind = kind or ("synthetic" if not sources else "custom")
         with self._locked():
             current = self._entries(name)
             if current and self._is_current(current[0], sha, loader, version):
                 return self.show(name)
+            if current and not replace:
+                _refuse_collision(current[0], kind, list(sources), sha)
             return self._store(
-                name, data, data_type, kind or ("synthetic" if not sources else "custom"),
-                list(sources), sha, size, loader, version, current[0] if current else None,
+                name, data, data_type, kind, list(sources), sha, size, loader, version,
+                current[0] if current else None,
             )  # fmt: skip
 
     def import_file(
@@ -683,6 +727,8 @@ class Catalog:
         path_or_paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
         name: str | None = None,
         kind: str | None = None,
+        replace: bool = False,
+        progress: bool | None = None,
     ) -> dict[str, Any]:
         """Convert vendor file(s) into the catalog (a no-op if already converted).
 
@@ -696,11 +742,25 @@ class Catalog:
             (:data:`SHIPPED_SOURCES`), else a slug of the first file's name.
         kind : str, optional
             One of :data:`KINDS`; detected from the files when omitted.
+        replace : bool, default False
+            Replace a data set registered under ``name`` from other files or of another kind
+            (otherwise refused with :class:`~mmlab.errors.ConfigError`).
+        progress : bool, optional
+            Show a tqdm progress bar over the steps (hash, load and validate, write, register).
+            Default: only in a terminal or a notebook.
 
         Returns
         -------
         dict
             The registry entry (as :meth:`show`).
+
+        Raises
+        ------
+        DataError
+            The loader refused the file (a typed subclass naming file, row and column); nothing
+            is registered and no file is left behind.
+        ConfigError
+            A name collision without ``replace``, an unknown kind, a missing file.
         """
         paths = (
             [Path(path_or_paths)]
@@ -717,22 +777,35 @@ class Catalog:
             raise ConfigError(f"kind: unknown {kind!r}; known: {sorted(KINDS)}")
         paths = _normalise_paths(kind, paths)
         name = _check_name(name) if name is not None else _default_name(kind, paths)
-        sources = [
-            {"path": str(p.resolve()), "sha256": _sha256(p), "size": p.stat().st_size} for p in paths
-        ]
-        sha = _combined_sha([s["sha256"] for s in sources])
-        size = sum(s["size"] for s in sources)
-        loader, lname, version = _resolve_loader(kind)
-        with self._locked():
-            current = self._entries(name)
-            if current and self._is_current(current[0], sha, lname, version):
-                return self.show(name)
-            data = _call_loader(kind, loader, paths)
-            data_type = KINDS[kind].data_type
-            return self._store(
-                name, data, data_type, kind, sources, sha, size, lname, version,
-                current[0] if current else None,
-            )  # fmt: skip
+        bar = _progress(progress, name)
+        try:
+            bar.set_postfix_str("hashing")
+            sources = [
+                {"path": str(p.resolve()), "sha256": _sha256(p), "size": p.stat().st_size} for p in paths
+            ]
+            sha = _combined_sha([s["sha256"] for s in sources])
+            size = sum(s["size"] for s in sources)
+            loader, lname, version = _resolve_loader(kind)
+            bar.update(1)
+            with self._locked():
+                current = self._entries(name)
+                if current and self._is_current(current[0], sha, lname, version):
+                    bar.update(3)
+                    return self.show(name)
+                if current and not replace:
+                    _refuse_collision(current[0], kind, sources, sha)
+                bar.set_postfix_str("loading and validating")
+                data = _call_loader(kind, loader, paths)
+                bar.update(1)
+                bar.set_postfix_str("writing")
+                data_type = KINDS[kind].data_type
+                entry = self._store(
+                    name, data, data_type, kind, sources, sha, size, lname, version,
+                    current[0] if current else None, bar,
+                )  # fmt: skip
+                return entry
+        finally:
+            bar.close()
 
     def is_current(self, name: str, paths: Sequence[str | os.PathLike[str]], kind: str) -> bool:
         """Whether ``name`` is registered from exactly these files with today's loader version."""
@@ -794,6 +867,7 @@ class Catalog:
         loader: str,
         version: str,
         previous: dict[str, Any] | None,
+        bar: Any = None,
     ) -> dict[str, Any]:
         tag = hashlib.sha256(f"{loader}|{version}".encode()).hexdigest()[:12]
         fname = f"{name}-{sha[:12]}-{tag}.parquet"
@@ -808,6 +882,9 @@ class Catalog:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(tmp)
             raise
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix_str("registering")
         t_start, t_end = _time_range(data, data_type)
         entry = {
             "name": name, "kind": kind, "data_type": data_type, "path": fname, "loader": loader,
@@ -825,7 +902,40 @@ class Catalog:
         if previous is not None and previous["path"] != fname:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(self.path / previous["path"])
+        if bar is not None:
+            bar.update(1)
         return self.show(name)
+
+
+def _progress(progress: bool | None, name: str) -> Any:
+    """A tqdm bar over the four import steps (auto: shown in a terminal or a notebook)."""
+    from tqdm.auto import tqdm
+
+    if progress is None:
+        progress = sys.stderr.isatty() or _in_notebook()
+    return tqdm(total=4, desc=f"import {name}", unit="step", leave=False, disable=not progress)
+
+
+def _in_notebook() -> bool:
+    """Whether this runs in a Jupyter kernel (not merely with ipykernel imported)."""
+    ipy = sys.modules.get("IPython")
+    shell = ipy.get_ipython() if ipy is not None and hasattr(ipy, "get_ipython") else None
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _refuse_collision(entry: dict[str, Any], kind: str, sources: list[dict[str, Any]], sha: str) -> None:
+    """Raise unless ``entry`` is the same data set (same kind and source files; for in-memory
+    data without sources, the same content) converted again."""
+    old_paths = [s.get("path") for s in entry["sources"]]
+    new_paths = [s.get("path") for s in sources]
+    same = entry["kind"] == kind and old_paths == new_paths and (bool(sources) or entry["sha256"] == sha)
+    if same:
+        return
+    what = f"from {old_paths}" if old_paths else "from in-memory data"
+    raise ConfigError(
+        f"name: {entry['name']!r} is already registered {what} (kind {entry['kind']}); "
+        "pass replace=True (mmlab data import --replace) to replace it, or choose another name"
+    )
 
 
 def _normalise_paths(kind: str, paths: list[Path]) -> list[Path]:
@@ -905,5 +1015,7 @@ def ensure_data_ready(
                 )
             continue
         if not cat.is_current(name, src.paths(), src.kind):
-            cat.import_file(src.paths(), name=name, kind=src.kind)
+            # shipped names are reserved for the shipped files (a catalog shared by two clones
+            # sees the same files at other paths): replace what is registered under them
+            cat.import_file(src.paths(), name=name, kind=src.kind, replace=True)
     return wanted

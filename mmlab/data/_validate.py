@@ -223,8 +223,9 @@ RULES: dict[str, VendorRules] = {
             FieldRule("price", 0, _PRICE_USD, unit="quote currency"),
             FieldRule("qty", 0, 1e12, unit="base currency"),
         ),
-        unique=("trade_id",),
-        ordering="local receive time non-decreasing; depth diffs chained by update id",
+        unique=("trade_id", "bookTicker u"),
+        ordering="local receive time non-decreasing; depth diffs chained by update id; bookTicker "
+                 "update id strictly increasing",
     ),
     "lobster": VendorRules(
         "lobster",
