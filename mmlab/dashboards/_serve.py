@@ -111,7 +111,7 @@ def serve_settings(address: str = "127.0.0.1", port: int = 5006, *, show: bool =
     Examples
     --------
     >>> serve_settings("127.0.0.1", 5006).origins
-    ('127.0.0.1:5006', 'localhost:5006')
+    ('127.0.0.1:5006', 'localhost:5006', '[::1]:5006')
     """
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
         raise ConfigError(f"--port: expected 1-65535, got {port!r}")
@@ -145,7 +145,7 @@ def serve_settings(address: str = "127.0.0.1", port: int = 5006, *, show: bool =
 
 def _default_origins(address: str, port: int) -> list[str]:
     if address in LOOPBACK:
-        return [f"127.0.0.1:{port}", f"localhost:{port}"]
+        return [f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"]
     if address in _WILDCARD:
         names = {socket.gethostname(), socket.getfqdn()}
         return [f"{n}:{port}" for n in sorted(n for n in names if n)]
