@@ -360,3 +360,8 @@ def test_no_cli_command_reaches_a_venue_adapter():
     assert not any(w in src for w in ("mmlab.broker", "CcxtVenue", "IbkrVenue", "gate_order"))
     with pytest.raises(ConfigError, match="paper"):
         ManagerConfig(venue="ccxt")
+
+
+def test_legitimate_names_with_secret_words_are_accepted():
+    assert VenueConfig("ccxt", exchange_id="hashkey").exchange_id == "hashkey"  # a ccxt exchange
+    assert VenueConfig("ibkr", host="keystone.desk.lan").host == "keystone.desk.lan"

@@ -143,7 +143,8 @@ class VenueConfig:
             value = getattr(self, name)
             if not isinstance(value, str):
                 raise ConfigError(f"{name}: expected a string, got {type(value).__name__}")
-            if value and (_looks_secret(value) or any(s in value for s in secrets)):
+            if value and (_looks_secret(value, words=name == "account")
+                          or any(s in value for s in secrets)):
                 raise ConfigError(f"{name}: looks like a credential (value not shown); "
                                   "credentials come from the environment only")
             if value and not pattern.fullmatch(value):
@@ -166,10 +167,10 @@ class VenueConfig:
         return f"VenueConfig({', '.join(parts)})"
 
 
-def _looks_secret(value: str) -> bool:
-    """A secret word, or a long token mixing upper case, lower case and digits."""
-    low = value.lower()
-    if any(w in low for w in _SECRET_WORDS):
+def _looks_secret(value: str, words: bool) -> bool:
+    """A long token mixing upper case, lower case and digits (or, with ``words``, a secret word:
+    not for host names and exchange ids, where ``hashkey`` or ``keystone`` are legitimate)."""
+    if words and any(w in value.lower() for w in _SECRET_WORDS):
         return True
     mixed = (any(c.isupper() for c in value) and any(c.islower() for c in value)
              and any(c.isdigit() for c in value))
