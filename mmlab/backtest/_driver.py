@@ -13,7 +13,8 @@ session give identical fills (``tests/test_step_driver.py``).
 Nothing is read off data the driver has not been fed: the tick and lot come from the
 instrument (or the settings), the session's horizon from ``session_end``, the strategy clock
 starts at the first row fed (or ``start``), and the dense book's price range starts around the
-first price fed (``roi`` to fix it) and grows, levels kept, when a row's price leaves it.
+first price fed (``roi`` to fix it) and grows, levels kept, when a price near the market
+leaves it.
 """
 
 from __future__ import annotations
@@ -100,6 +101,7 @@ class StepDriver:
         self._result = None
         self._wm = -int(E.BIG)
         self._l3a = np.zeros(1, dtype=np.int64)
+        self._p0 = math.nan
 
     # ---- feeding ---------------------------------------------------------------------------
     def feed(self, batch: np.ndarray) -> None:
@@ -117,7 +119,7 @@ class StepDriver:
         self._append(batch, code)
         if self._job is None and not self._start_job():
             return
-        self._fit_range(sf)
+        self._fit_range(batch, code)
         self._run()
 
     def advance_to(self, t: int) -> None:
@@ -159,7 +161,61 @@ class StepDriver:
 
     @property
     def n_fills(self) -> int:
+        """Fills booked so far."""
         return 0 if self._job is None else int(self._job.state[6][E.S_NFILLS])
+
+    @property
+    def local_equity(self) -> float:
+        """The local side's equity marked at its own mid at the last decision (NaN before)."""
+        return math.nan if self._job is None else float(self._job.state[7][E.A_LEQ])
+
+    @property
+    def halted(self) -> bool:
+        """True while a latched breaker (drawdown, daily loss, kill switch) holds."""
+        return self._job is not None and int(self._job.state[6][E.S_HALT]) != 0
+
+    @property
+    def risk_events(self):
+        """The risk events so far (the table of :attr:`BacktestResult.risk_events`)."""
+        from mmlab.backtest._results import risk_frame
+
+        if self._job is None:
+            return risk_frame(np.zeros((0, 2), np.int64), np.zeros(0))
+        sc, rk, rkf = self._job.state[6], self._job.state[8], self._job.state[9]
+        n = min(int(sc[E.S_NRISK]), rk.shape[0])
+        return risk_frame(rk[:n], rkf[:n])
+
+    def kill(self) -> None:
+        """The kill switch: latched; at the next decision every working order is cancelled
+        and nothing more is sent until :meth:`reset`. Recorded at the latest time seen."""
+        job = self._need_job("kill")
+        sc = job.state[6]
+        if not sc[E.S_HALT] & E.H_KILL:
+            sc[E.S_HALT] |= E.H_KILL
+            E._py["_risk_event"](job.state[8], job.state[9], sc, self._now(), E.RK_KILL,
+                                 float(job.state[7][E.A_LEQ]))
+
+    def reset(self) -> None:
+        """Clear the latched breakers (drawdown, daily loss, kill switch); the drawdown's
+        peak and the day's reference restart from the current marked equity."""
+        job = self._need_job("reset")
+        sc, acc = job.state[6], job.state[7]
+        if sc[E.S_HALT]:
+            E._py["_risk_event"](job.state[8], job.state[9], sc, self._now(), E.RK_RESET,
+                                 float(sc[E.S_HALT]))
+            sc[E.S_HALT] = 0
+            acc[E.A_LPEAK] = acc[E.A_LEQ]
+            acc[E.A_DAY0] = acc[E.A_LEQ]
+
+    def _need_job(self, what):
+        if self._job is None:
+            raise ConfigError(f"{what}: no event fed yet")
+        return self._job
+
+    def _now(self) -> int:
+        n = self._n
+        t = int(self._ev["local_ts"][:n].max()) if n else 0
+        return max(t, self._wm)
 
     # ---- internals ---------------------------------------------------------------------------
     def _check_watermark(self, batch, code) -> None:
@@ -201,6 +257,7 @@ class StepDriver:
             return False
         cfg = self.cfg
         tick = float(cfg.tick_size)
+        self._p0 = float(self._ev["px"][px_rows[0]])  # the first price fed
         if cfg.start is not None:
             start = int(cfg.start)
         else:  # as the backtest: the earliest of the first local and first exchange stamps
@@ -208,8 +265,7 @@ class StepDriver:
         if cfg.roi is not None:
             lo_px, hi_px = cfg.roi
         else:
-            p0 = float(self._ev["px"][px_rows[0]])  # the first price fed
-            lo_px, hi_px = p0 * (1.0 - ROI_SHARE), p0 * (1.0 + ROI_SHARE)
+            lo_px, hi_px = self._p0 * (1.0 - ROI_SHARE), self._p0 * (1.0 + ROI_SHARE)
         base = int(math.floor(lo_px / tick + 0.5))
         n_ticks = int(math.floor(hi_px / tick + 0.5)) - base + 1
         interval = int(cfg.interval)
@@ -225,25 +281,41 @@ class StepDriver:
         self._job.params["driver"] = "step"
         return True
 
-    def _fit_range(self, sf) -> None:
-        """Grow the dense book when a trade prints outside it, to that price +- ``ROI_SHARE``
-        (levels kept; order ticks are absolute, so only the book, its best indices and the
-        base move). As in the backtest, whose range is the traded range +- 10 %, depth levels
-        outside the range are ignored: they cannot touch our orders inside it."""
-        if self.cfg.roi is not None or not math.isfinite(sf[0]):
+    def _fit_range(self, batch, code) -> None:
+        """Grow the dense book when a price fed near it falls outside it: a trade or depth
+        price outside the range but within ``ROI_SHARE`` of it widens the range to that price
+        +- ``ROI_SHARE`` (repeated, so a market walking away within one batch is followed).
+        Levels are kept; order ticks are absolute, so only the book, its best indices and the
+        base move. As in the backtest, whose range is the traded range +- 10 %, depth levels
+        far from the market are ignored: they cannot touch our orders."""
+        if self.cfg.roi is not None:
             return
         job = self._job
+        kind = code & 15
+        use = ((kind == E.K_DEPTH) | (kind == E.K_SNAPSHOT) | (kind == E.K_TRADE))
+        if not use.any():
+            return
+        px = batch["px"][use]
         tick = job.tick
         base, n = job.base, job.n_ticks
-        lo_t = int(math.floor(sf[0] / tick + 0.5))
-        hi_t = int(math.floor(sf[1] / tick + 0.5))
-        if lo_t >= base and hi_t < base + n:
+        lo_p, hi_p = base * tick, (base + n - 1) * tick
+        grown = False
+        while True:  # prices within ROI_SHARE of the range, outside it, widen it (chained)
+            near = px[(px >= lo_p * (1.0 - ROI_SHARE)) & (px <= hi_p * (1.0 + ROI_SHARE))]
+            out = near[(near < lo_p) | (near > hi_p)]
+            if out.size == 0:
+                break
+            lo_p = min(lo_p, float(out.min()) * (1.0 - ROI_SHARE))
+            hi_p = max(hi_p, float(out.max()) * (1.0 + ROI_SHARE))
+            grown = True
+        if not grown:
             return
-        new_lo = min(base, int(math.floor(sf[0] * (1.0 - ROI_SHARE) / tick + 0.5)))
-        new_hi = max(base + n - 1, int(math.floor(sf[1] * (1.0 + ROI_SHARE) / tick + 0.5)))
+        new_lo = min(base, int(math.floor(lo_p / tick + 0.5)))
+        new_hi = max(base + n - 1, int(math.floor(hi_p / tick + 0.5)))
+        p_lo, p_hi = lo_p, hi_p
         new_n = new_hi - new_lo + 1
         if new_n > MAX_TICKS:
-            raise ConfigError(f"batch: trades from {sf[0]} to {sf[1]} need a book of {new_n} "
+            raise ConfigError(f"batch: prices from {p_lo} to {p_hi} need a book of {new_n} "
                               "ticks; pass roi=(lo, hi)")
         off = base - new_lo
         book = np.zeros((4, new_n), dtype=np.float64)

@@ -81,7 +81,10 @@ I_BASE = 15
 I_HALT = 16  # 1: the strategy cancels everything and stops quoting (portfolio breaker)
 I_SHARED = 17  # 1: one book; the strategy's view is read from its history (see run_kernel)
 I_RECORD = 18  # one row of the step table every I_RECORD strategy steps (the group's last)
-N_CFG_I = 19
+I_STALE = 19  # stale-feed breaker: no local market event for this long (ns; 0: off)
+I_COOLDOWN = 20  # self-clearing breakers resume this long after their condition last held (ns)
+I_DAYNS = 21  # the trading day's length (ns) for the daily-loss breaker (UTC days)
+N_CFG_I = 22
 # ---- float config (cfg_f) --------------------------------------------------------------------
 F_TICK = 0
 F_LOT = 1
@@ -92,7 +95,11 @@ F_MULT = 5
 F_MAXPOS = 6
 F_QN = 7
 F_ITICK = 8  # 1 / tick
-N_CFG_F = 9
+F_MAXDD = 9  # drawdown breaker: fall of the marked equity from its peak (quote currency)
+F_MAXDL = 10  # daily-loss breaker: fall from the day's first marked equity (quote currency)
+F_MAXSPREAD = 11  # abnormal-spread breaker: local best ask - best bid above this (price)
+F_MAXMOVE = 12  # vol-surge breaker: |local mid change| between two decisions above this (price)
+N_CFG_F = 13
 
 # ---- order slots: oi (int) / of (float) columns ------------------------------------------------
 O_ID = 0
@@ -122,7 +129,8 @@ S_FILL = 2
 S_CANCELLED = 3
 S_REJECTED = 4
 S_CANCEL_REJECTED = 5
-# rq columns: time, slot, kind, oid, seq ; rs columns: time, slot, kind, oid, seq ; rsf: qty
+# rq columns: time, slot, kind, oid, seq ; rs columns: time, slot, kind, oid, seq ;
+# rsf[2 r]: qty of response r, rsf[2 r + 1]: the local cash it brings (fills: -side qty x(px) - fee)
 # ---- scalars (sc) ------------------------------------------------------------------------------
 S_NLIVE = 0
 S_NREQ = 1
@@ -139,7 +147,13 @@ S_NTAKER = 11
 S_MARKS = 12
 S_NFUND = 13
 S_NL2Q = 14  # FIFO mode: L2 (not L3) updates met at one of our order's levels (inexact queue)
-N_SC = 15
+S_HALT = 15  # latched breakers (bits H_*): quoting stops until reset
+S_PAUSE = 16  # self-clearing breakers tripped (bits B_*)
+S_PAUSE_UNTIL = 17  # ... quoting resumes at this local time if none holds any more
+S_DAY = 18  # the current trading day (local ts // I_DAYNS; -1 before the first decision)
+S_NRISK = 19  # risk events recorded (rk / rkf rows; counted beyond their capacity)
+S_TFEED = 20  # local time of the last market event the local side applied
+N_SC = 21
 # ---- accounting (acc) --------------------------------------------------------------------------
 A_POS = 0
 A_CASH = 1
@@ -161,7 +175,33 @@ A_MDD = 15  # largest fall from that peak
 A_SABS = 16  # sum and maximum of |position| over the steps
 A_MABS = 17
 A_NSTEPS = 18  # strategy steps taken
-N_ACC = 19
+# the local side's own account (what a live session sees: fills known from their responses)
+A_LCASH = 19  # cash less fees of the fills the local side has heard of
+A_LPEAK = 20  # peak of the local marked equity (NaN before the first decision)
+A_DAY0 = 21  # local marked equity at the trading day's first decision
+A_LMARK = 22  # last finite local mid (NaN before the first)
+A_LMIDPREV = 23  # local mid at the previous decision (vol-surge breaker)
+A_LEQ = 24  # local marked equity at the last decision
+N_ACC = 25
+# ---- risk: latched (H_*) and self-clearing (B_*) breakers; risk event kinds (RK_*) -----------
+H_DRAWDOWN = 1
+H_DAILY = 2
+H_KILL = 4
+B_STALE = 1
+B_SPREAD = 2
+B_VOL = 4
+RK_DRAWDOWN = 1
+RK_DAILY_LOSS = 2
+RK_KILL = 3
+RK_STALE = 4
+RK_SPREAD = 5
+RK_VOL = 6
+RK_RESUME = 7  # the self-clearing breakers' cooldown ended: quoting resumes
+RK_DAY_RESET = 8  # a new trading day cleared the daily-loss breaker
+RK_RESET = 9  # latched breakers reset by the user
+RK_KINDS = {RK_DRAWDOWN: "drawdown", RK_DAILY_LOSS: "daily_loss", RK_KILL: "kill_switch",
+            RK_STALE: "stale_feed", RK_SPREAD: "abnormal_spread", RK_VOL: "vol_surge",
+            RK_RESUME: "cooldown_end", RK_DAY_RESET: "daily_loss_reset", RK_RESET: "reset"}
 # ---- fills: ff (float) / fi (int) columns ------------------------------------------------------
 FF_PX = 0
 FF_QTY = 1
@@ -223,6 +263,7 @@ P_ONE = 7  # 1: pause right after the next strategy step
 P_FIN = 8  # 1: the event arrays hold the whole stream; 0: more rows may be appended (step driver)
 P_WM = 9  # with P_FIN = 0: no row appended later has an exch or local ts below this watermark
 N_POS = 10
+RISK_CAP = 4096  # risk events kept (more are counted in S_NRISK)
 
 
 # ==============================================================================================
@@ -408,7 +449,8 @@ def _push_resp_python(rs, rsf, sc, t, slot, kind, oid, qty):
     rs[k, 2] = kind
     rs[k, 3] = oid
     rs[k, 4] = sc[S_SEQ]
-    rsf[k] = qty
+    rsf[2 * k] = qty
+    rsf[2 * k + 1] = 0.0
     sc[S_SEQ] += 1
     sc[S_NRESP] = k + 1
 
@@ -457,6 +499,9 @@ def _ex_fill_python(slot, qty, px, maker, t, oi, of, live, sc, acc, ff, fi, rs, 
             _live_remove(live, sc, slot)
         oi[slot, O_EX] = 2
     _push_resp(rs, rsf, sc, t + resp, slot, S_FILL, oi[slot, O_ID], qty)
+    kf = sc[S_NFILLS] - 1
+    rsf[2 * sc[S_NRESP] - 1] = -side * qty * _value(
+        ff[kf, FF_PX], cfg_f[F_MULT], cfg_i[I_INVERSE]) - ff[kf, FF_FEE]
 
 
 def _ex_cross_python(b, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f, cfg_i,
@@ -719,8 +764,9 @@ def _lo_response_python(r, rs, rsf, oi, of, acc):
         if oi[slot, O_LO] == LO_PNEW:
             oi[slot, O_LO] = LO_WORK
     elif kind == S_FILL:
-        q = rsf[r]
+        q = rsf[2 * r]
         acc[A_LPOS] += oi[slot, O_SIDE] * q
+        acc[A_LCASH] += rsf[2 * r + 1]
         of[slot, Q_LLEAVES] -= q
         if of[slot, Q_LLEAVES] <= of[slot, Q_QTY] * 1e-9:
             of[slot, Q_LLEAVES] = 0.0
@@ -889,7 +935,81 @@ def _script_python(t, k, oi, of, rq, sc, acc, cfg_f, cfg_i, sp, lat_entry):
         _push_req(rq, sc, t + lat, free, R_NEW, oid)
 
 
-def _step_python(t, k, oi, of, rq, sc, acc, best, cfg_f, cfg_i, sp, lat_entry, stf):
+def _risk_event_python(rk, rkf, sc, t, kind, value):
+    """Record a risk event (time, kind ``RK_*``, the equity or measure behind it)."""
+    k = sc[S_NRISK]
+    if k < rk.shape[0]:
+        rk[k, 0] = t
+        rk[k, 1] = kind
+        rkf[k] = value
+    sc[S_NRISK] = k + 1
+
+
+def _risk_python(t, lmid, best, acc, sc, cfg_f, cfg_i, rk, rkf):
+    """The breakers, at every decision, on the local side's own view: its equity (cash of the
+    fills it has heard of, funding, its position) marked at its own mid. Returns 1 when quoting
+    is allowed.
+
+    Latched until reset: drawdown (fall from the peak of that equity above ``F_MAXDD``), daily
+    loss (fall from the trading day's first decision above ``F_MAXDL``; cleared at the next
+    day's start) and the kill switch (set from outside). Self-clearing: stale feed (no local
+    market event for ``I_STALE`` ns), abnormal spread (local ask - bid above ``F_MAXSPREAD``),
+    vol surge (|local mid change| since the previous decision above ``F_MAXMOVE``); quoting
+    resumes ``I_COOLDOWN`` ns after the last decision at which one held."""
+    tick = cfg_f[F_TICK]
+    if math.isfinite(lmid):
+        acc[A_LMARK] = lmid
+    mk = acc[A_LMARK]
+    eq = acc[A_LCASH] + acc[A_FUND]
+    if math.isfinite(mk):
+        eq += acc[A_LPOS] * _value(mk, cfg_f[F_MULT], cfg_i[I_INVERSE])
+    acc[A_LEQ] = eq
+    day = t // cfg_i[I_DAYNS]
+    if day != sc[S_DAY]:
+        if sc[S_DAY] >= 0 and (sc[S_HALT] & H_DAILY) != 0:
+            sc[S_HALT] &= ~H_DAILY
+            _risk_event(rk, rkf, sc, t, RK_DAY_RESET, eq)
+        sc[S_DAY] = day
+        acc[A_DAY0] = eq
+    if not (acc[A_LPEAK] >= eq):  # NaN before the first decision
+        acc[A_LPEAK] = eq
+    if (sc[S_HALT] & H_DRAWDOWN) == 0 and acc[A_LPEAK] - eq > cfg_f[F_MAXDD]:
+        sc[S_HALT] |= H_DRAWDOWN
+        _risk_event(rk, rkf, sc, t, RK_DRAWDOWN, eq)
+    if (sc[S_HALT] & H_DAILY) == 0 and acc[A_DAY0] - eq > cfg_f[F_MAXDL]:
+        sc[S_HALT] |= H_DAILY
+        _risk_event(rk, rkf, sc, t, RK_DAILY_LOSS, eq)
+    trip = np.int64(0)
+    stale = cfg_i[I_STALE]
+    if stale > 0 and t - sc[S_TFEED] > stale:
+        trip |= B_STALE
+    spread = math.nan
+    move = math.nan
+    if math.isfinite(lmid):
+        spread = (best[3] - best[2]) * tick
+        if spread > cfg_f[F_MAXSPREAD]:
+            trip |= B_SPREAD
+        move = abs(lmid - acc[A_LMIDPREV])
+        if move > cfg_f[F_MAXMOVE]:  # False while the previous mid is NaN
+            trip |= B_VOL
+        acc[A_LMIDPREV] = lmid
+    new = trip & ~sc[S_PAUSE]
+    if (new & B_STALE) != 0:
+        _risk_event(rk, rkf, sc, t, RK_STALE, float(t - sc[S_TFEED]))
+    if (new & B_SPREAD) != 0:
+        _risk_event(rk, rkf, sc, t, RK_SPREAD, spread)
+    if (new & B_VOL) != 0:
+        _risk_event(rk, rkf, sc, t, RK_VOL, move)
+    if trip != 0:
+        sc[S_PAUSE] |= trip
+        sc[S_PAUSE_UNTIL] = t + cfg_i[I_COOLDOWN]
+    elif sc[S_PAUSE] != 0 and t >= sc[S_PAUSE_UNTIL]:
+        _risk_event(rk, rkf, sc, t, RK_RESUME, float(sc[S_PAUSE]))
+        sc[S_PAUSE] = 0
+    return 1 if sc[S_HALT] == 0 and sc[S_PAUSE] == 0 else 0
+
+
+def _step_python(t, k, oi, of, rq, sc, acc, best, cfg_f, cfg_i, sp, lat_entry, stf, rk, rkf):
     """The strategy wakes at local time ``t``: quote from the local book and reconcile."""
     base = cfg_i[I_BASE]
     tick = cfg_f[F_TICK]
@@ -899,6 +1019,11 @@ def _step_python(t, k, oi, of, rq, sc, acc, best, cfg_f, cfg_i, sp, lat_entry, s
     row = k // cfg_i[I_RECORD]
     stf[row, T_QBID] = math.nan
     stf[row, T_QASK] = math.nan
+    if _risk(t, lmid, best, acc, sc, cfg_f, cfg_i, rk, rkf) == 0:
+        # a breaker holds: cancel every working order, send nothing
+        _reconcile(1, -1, 0.0, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry)
+        _reconcile(-1, -1, 0.0, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry)
+        return
     if cfg_i[I_STRAT] == STRAT_SCRIPT and cfg_i[I_HALT] == 0:
         _script(t, k, oi, of, rq, sc, acc, cfg_f, cfg_i, sp, lat_entry)
         return
@@ -1172,27 +1297,37 @@ def _grow_ring_python(bh, lo, hi):
 
 
 def new_state(cfg_i):
-    """Fresh run state for :func:`run_kernel`: ``(oi, of, live, rq, rs, rsf, sc, acc, pos)``."""
+    """Fresh run state for :func:`run_kernel`:
+    ``(oi, of, live, rq, rs, rsf, sc, acc, rk, rkf, pos)`` (``rk``: risk events' time and kind,
+    ``rkf``: the marked equity or measure that tripped them)."""
     maxord = cfg_i[I_MAXORD]
     oi = np.zeros((maxord, N_OI), dtype=np.int64)
     of = np.zeros((maxord, N_OF), dtype=np.float64)
     live = np.zeros(maxord, dtype=np.int64)
     rq = np.zeros((4 * maxord + 16, 5), dtype=np.int64)
     rs = np.zeros((8 * maxord + 16, 5), dtype=np.int64)
-    rsf = np.zeros(8 * maxord + 16, dtype=np.float64)
+    rsf = np.zeros(2 * (8 * maxord + 16), dtype=np.float64)
     sc = np.zeros(N_SC, dtype=np.int64)
     acc = np.zeros(N_ACC, dtype=np.float64)
     acc[A_ELAST] = np.nan
+    acc[A_LPEAK] = np.nan
+    acc[A_LMARK] = np.nan
+    acc[A_LMIDPREV] = np.nan
+    acc[A_LEQ] = np.nan
+    sc[S_DAY] = -1
+    sc[S_TFEED] = cfg_i[I_TSTART] - cfg_i[I_INTERVAL]
+    rk = np.zeros((RISK_CAP, 2), dtype=np.int64)
+    rkf = np.zeros(RISK_CAP, dtype=np.float64)
     pos = np.zeros(N_POS, dtype=np.int64)
     pos[P_KSTOP] = -1
     pos[P_FIN] = 1
     pos[P_WM] = -BIG
-    return oi, of, live, rq, rs, rsf, sc, acc, pos
+    return oi, of, live, rq, rs, rsf, sc, acc, rk, rkf, pos
 
 
 def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, sp, lat_entry,
                       lat_resp, fund_ts, fund_rate, stf, sti, ff, fi, fund_out, book, best, oi, of,
-                      live, rq, rs, rsf, sc, acc, pos):
+                      live, rq, rs, rsf, sc, acc, rk, rkf, pos):
     """Replay the events; fill the step arrays ``stf``/``sti``, fills ``ff``/``fi`` and
     funding rows ``fund_out`` (ts, rate, mark, amount, seq); returns ``(ff, fi, bh)`` (the fill
     arrays and the history ring are reallocated when they fill up).
@@ -1347,6 +1482,7 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
                         _set_level(book, best, 2 if (c & C_BUY) != 0 else 3, idx, qty[i_lo])
                 elif kind != K_TRADE:
                     _lo_event(i_lo, code, px, qty, best, book, cfg_f, cfg_i)
+                sc[S_TFEED] = t_lo
                 i_lo += 1
                 while i_lo < n_ev and (code[i_lo] & C_LOCAL) == 0:
                     i_lo += 1
@@ -1399,10 +1535,12 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
             _lo_response(r_resp, rs, rsf, oi, of, acc)
             _pop(rs, sc[S_NRESP], r_resp)
             last = sc[S_NRESP] - 1
-            rsf[r_resp] = rsf[last]
+            rsf[2 * r_resp] = rsf[2 * last]
+            rsf[2 * r_resp + 1] = rsf[2 * last + 1]
             sc[S_NRESP] = last
         elif t_lo == t:
             _lo_event(i_lo, code, px, qty, best, book, cfg_f, cfg_i)
+            sc[S_TFEED] = t_lo
             i_lo += 1
             while i_lo < n_ev and (code[i_lo] & C_LOCAL) == 0:
                 i_lo += 1
@@ -1413,11 +1551,12 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
                 if i_lo > 0:
                     best[2] = bh[(i_lo - 1) & msk, 0]
                     best[3] = bh[(i_lo - 1) & msk, 1]
+                    sc[S_TFEED] = local_ts[i_lo - 1]
             if k == k_stop:
                 break  # pause: the caller resumes with a later P_KSTOP
             _record_step(k // cfg_i[I_RECORD], t, i_ex, acc, sc, best, cfg_f, cfg_i, stf, sti)
             if sc[S_NREQ] + 2 * maxord < rq.shape[0] and sc[S_NRESP] + 4 * maxord < rs.shape[0]:
-                _step(t, k, oi, of, rq, sc, acc, best, cfg_f, cfg_i, sp, lat_entry, stf)
+                _step(t, k, oi, of, rq, sc, acc, best, cfg_f, cfg_i, sp, lat_entry, stf, rk, rkf)
             k += 1
             if pos[P_ONE] == 1:
                 break
@@ -1436,7 +1575,7 @@ _FAMILY = [
     "_value", "_draw", "_tick", "_set_level", "_clear", "_mid", "_mark", "_book_fill",
     "_push_req", "_push_resp", "_first", "_pop", "_live_remove", "_ex_fill", "_ex_cross",
     "_ex_trade", "_trade_hits", "_ex_depth_q", "_ex_request", "_lo_response", "_quote",
-    "_side_exposure", "_reconcile", "_script", "_step", "_record_step", "_ex_l3", "_ex_event",
+    "_side_exposure", "_reconcile", "_script", "_risk_event", "_risk", "_step", "_record_step", "_ex_l3", "_ex_event",
     "_lo_event", "_grow_ring", "run_kernel", "scan_events", "portfolio_view",
 ]
 

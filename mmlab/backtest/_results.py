@@ -26,6 +26,16 @@ _STEP_COLS = {
 }
 
 
+def risk_frame(rk: np.ndarray, rkf: np.ndarray) -> pd.DataFrame:
+    """The risk events table: ``ts`` (local ns), ``kind`` (``drawdown``, ``daily_loss``,
+    ``kill_switch``, ``stale_feed``, ``abnormal_spread``, ``vol_surge``, ``cooldown_end``,
+    ``daily_loss_reset``, ``reset``) and ``value`` (the marked equity of a loss breaker, the
+    feed's age in ns, the spread or the mid move that tripped, the breakers cleared)."""
+    return pd.DataFrame({"ts": rk[:, 0].copy(),
+                         "kind": [E.RK_KINDS.get(int(k), str(int(k))) for k in rk[:, 1]],
+                         "value": rkf.copy()})
+
+
 @dataclass
 class BacktestResult:
     """What a backtest produced.
@@ -57,6 +67,9 @@ class BacktestResult:
         sample sd of the per-step equity changes, downside deviation, ``max_drawdown``, mean
         and max absolute position): exact even when ``record_every`` thins ``steps``. Empty
         for a result built by hand (the statistics then come from ``steps``).
+    risk_events : pandas.DataFrame
+        Every breaker trip, kill switch, cooldown end and reset (``ts``, ``kind``, ``value``;
+        see :func:`risk_frame`).
     """
 
     steps: pd.DataFrame
@@ -74,6 +87,9 @@ class BacktestResult:
     final_book: dict = field(default_factory=dict)
     step_stats: dict = field(default_factory=dict)
     _prov_src: tuple | None = field(default=None, repr=False)
+    risk_events: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {"ts": np.zeros(0, np.int64), "kind": np.zeros(0, object),
+         "value": np.zeros(0, np.float64)}))
 
     @property
     def provenance(self) -> dict:
@@ -94,7 +110,7 @@ class BacktestResult:
     @classmethod
     def _from_kernel(cls, stf, sti, ff, fi, fu, sc, acc, *, n_events, params, data_hashes,
                      multiplier, inverse, max_position, final_book, assumptions, seed,
-                     events=None):
+                     events=None, risk=None):
         # every column is a view of the kernel's step arrays (no copy: the table's memory is
         # the kernel's, 136 bytes a row)
         cols = {"ts": sti[:, E.TI_TS]}
@@ -135,9 +151,14 @@ class BacktestResult:
             "cash": float(acc[E.A_CASH]), "volume": float(acc[E.A_VOL]),
             "last_mark": float(acc[E.A_MARK]),
         }
-        return cls(steps, fills, funding, pnl, counters, params, None, tuple(assumptions),
-                   int(n_events), float(multiplier), bool(inverse), float(max_position),
-                   dict(final_book), step_stats, (data_hashes, events, {**params, "seed": seed}))
+        res = cls(steps, fills, funding, pnl, counters, params, None, tuple(assumptions),
+                  int(n_events), float(multiplier), bool(inverse), float(max_position),
+                  dict(final_book), step_stats, (data_hashes, events, {**params, "seed": seed}))
+        if risk is not None:
+            rk, rkf = risk
+            res.risk_events = risk_frame(rk, rkf)
+            counters["risk_events"] = int(sc[E.S_NRISK])
+        return res
 
     # ------------------------------------------------------------------ statistics
     def value(self, price):

@@ -99,6 +99,22 @@ class BacktestConfig:
     start, end : int, optional
         Local-time window of the strategy (ns): it first runs at ``start + interval``; default
         the whole stream (``start`` = the earliest timestamp in the data, as hftbacktest).
+    max_drawdown, max_daily_loss : float
+        Breakers on the local side's equity marked at its own mid (quote currency, contract
+        value units), evaluated at every strategy decision: a fall from the equity's peak
+        above ``max_drawdown``, or from the trading day's (UTC) first decision above
+        ``max_daily_loss``, cancels every order and stops quoting (latched: until reset;
+        daily loss also until the next day). Default: off.
+    stale_after : int
+        Stale-feed breaker (ns): no market event seen locally for this long pulls the quotes.
+        0: off.
+    max_spread, max_mid_move : float
+        Abnormal-spread breaker (local best ask - best bid above ``max_spread``, price) and
+        vol-surge breaker (|local mid change| between two decisions above ``max_mid_move``,
+        price). Default: off.
+    breaker_cooldown : int
+        The stale, spread and vol breakers clear themselves this long (ns) after the last
+        decision at which they held (default 5 s).
     session_end : int, optional
         The session's horizon (ns): A-S's ``time_left`` runs to it and the run stops after it.
         Default: the last timestamp of the data (the step driver, which sees no data in
@@ -129,6 +145,12 @@ class BacktestConfig:
     start: int | None = None
     end: int | None = None
     session_end: int | None = None
+    max_drawdown: float = math.inf
+    max_daily_loss: float = math.inf
+    stale_after: int = 0
+    max_spread: float = math.inf
+    max_mid_move: float = math.inf
+    breaker_cooldown: int = 5_000_000_000
     clip: str | None = None
     instrument: object = field(default=None)
 
@@ -157,6 +179,14 @@ class BacktestConfig:
                 f"max_orders: must be an integer in [1, 4096], got {self.max_orders!r}")
         latency_array(self.entry_latency, "entry_latency")
         latency_array(self.response_latency, "response_latency")
+        for name in ("max_drawdown", "max_daily_loss", "max_spread", "max_mid_move"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int | float) or not v > 0:
+                raise ConfigError(f"{name}: must be a number > 0 (inf: off), got {v!r}")
+        for name in ("stale_after", "breaker_cooldown"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 0:
+                raise ConfigError(f"{name}: must be an integer >= 0 (ns), got {v!r}")
         for name in ("start", "end", "session_end"):
             v = getattr(self, name)
             if v is not None and (isinstance(v, bool) or not isinstance(v, int | np.integer)):
@@ -481,6 +511,9 @@ def make_job(cfg: BacktestConfig, strategy, engine: str, *, tick: float, lot: fl
     cfg_i[E.I_NSTEPS] = n_steps
     cfg_i[E.I_BASE] = base
     cfg_i[E.I_SHARED] = int(shared)
+    cfg_i[E.I_STALE] = int(cfg.stale_after)
+    cfg_i[E.I_COOLDOWN] = int(cfg.breaker_cooldown)
+    cfg_i[E.I_DAYNS] = 86_400_000_000_000
     cfg_f = np.zeros(E.N_CFG_F, dtype=np.float64)
     cfg_f[E.F_TICK] = tick
     cfg_f[E.F_LOT] = lot
@@ -491,6 +524,10 @@ def make_job(cfg: BacktestConfig, strategy, engine: str, *, tick: float, lot: fl
     cfg_f[E.F_MAXPOS] = cfg.max_position
     cfg_f[E.F_QN] = cfg.queue_power
     cfg_f[E.F_ITICK] = 1.0 / tick
+    cfg_f[E.F_MAXDD] = cfg.max_drawdown
+    cfg_f[E.F_MAXDL] = cfg.max_daily_loss
+    cfg_f[E.F_MAXSPREAD] = cfg.max_spread
+    cfg_f[E.F_MAXMOVE] = cfg.max_mid_move
     job = _Job()
     n_rows = -(-n_steps // record)
     job.stf = np.full((n_rows, E.N_STF), np.nan)
@@ -532,7 +569,7 @@ def _execute(job: _Job, k_stop: int = -1, one_step: bool = False) -> bool:
 def _finish(job: _Job):
     from mmlab.backtest._results import BacktestResult
 
-    oi, of, live, rq, rs, rsf, sc, acc, pos = job.state
+    oi, of, live, rq, rs, rsf, sc, acc, rk, rkf, pos = job.state
     nf = int(sc[E.S_NFILLS])
     k_done = -(-int(pos[E.P_K]) // int(job.cfg_i[E.I_RECORD]))  # rows of the step table
     # the run ends after the last event on both sides: a shared book is the local one too
@@ -549,7 +586,9 @@ def _finish(job: _Job):
         job.fund_out[: int(sc[E.S_NFUND])], sc, acc, n_events=job.n_events, params=params,
         data_hashes=job.data_hashes, multiplier=cfg.multiplier, inverse=bool(cfg.inverse),
         max_position=cfg.max_position, final_book=top, assumptions=assumptions,
-        seed=int(cfg.seed), events=None if job.data_hashes else job.events)
+        seed=int(cfg.seed), events=None if job.data_hashes else job.events,
+        risk=(rk[: min(int(sc[E.S_NRISK]), rk.shape[0])],
+              rkf[: min(int(sc[E.S_NRISK]), rk.shape[0])]))
 
 
 def _final_top(book, best, base, tick, n, shared=False):
