@@ -110,5 +110,5 @@ class CommodityPricer(Pricer):
                               "Black-76 needs a positive future (price it with mmlab.commodities."
                               "futures_option_price(model='bachelier'))")
         g = black76_greeks(right, F, strike, t, rate, vol)
-        return position_row(product.symbol, pos["qty"], multiplier=mult, px=F, delta=g.delta,
-                            gamma=g.gamma, vega=g.vega, theta=g.theta)
+        return position_row(product.symbol, pos["qty"], multiplier=mult, px=F, delta=float(g.delta),
+                            gamma=float(g.gamma), vega=float(g.vega), theta=float(g.theta))

@@ -13,13 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from mmlab.errors import ConfigError
 
 __all__ = ["describe", "read_tables"]
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M")
 
 
 def describe(exc: ValidationError) -> str:

@@ -53,15 +53,15 @@ class Greeks:
     """
 
     model: str
-    price: np.ndarray
-    delta: np.ndarray
-    gamma: np.ndarray
-    vega: np.ndarray
-    theta: np.ndarray
-    rho: np.ndarray
-    dividend_rho: np.ndarray
-    vanna: np.ndarray
-    volga: np.ndarray
+    price: np.ndarray | np.floating
+    delta: np.ndarray | np.floating
+    gamma: np.ndarray | np.floating
+    vega: np.ndarray | np.floating
+    theta: np.ndarray | np.floating
+    rho: np.ndarray | np.floating
+    dividend_rho: np.ndarray | np.floating
+    vanna: np.ndarray | np.floating
+    volga: np.ndarray | np.floating
 
     def keys(self) -> tuple[str, ...]:
         """Names of the quantities, in column order."""

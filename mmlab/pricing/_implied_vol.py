@@ -79,8 +79,8 @@ class ImpliedVolResult:
     0.2
     """
 
-    iv: np.ndarray
-    code: np.ndarray
+    iv: np.ndarray | np.floating
+    code: np.ndarray | np.integer
     model: str
 
     def __iter__(self):

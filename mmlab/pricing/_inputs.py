@@ -155,8 +155,8 @@ def broadcast_inputs(**named) -> tuple[tuple[int, ...], list[np.ndarray]]:
         else:
             shape = np.broadcast_shapes(*(a.shape for a in arrays))
     except ValueError:
-        shapes = ", ".join(f"{k}{a.shape}" for k, a in zip(named, arrays, strict=True))
-        raise ConfigError(f"arguments do not broadcast together: {shapes}") from None
+        desc = ", ".join(f"{k}{a.shape}" for k, a in zip(named, arrays, strict=True))
+        raise ConfigError(f"arguments do not broadcast together: {desc}") from None
     out = []
     for a in arrays:
         if a.size == 1:

@@ -37,6 +37,7 @@ Reason codes are those of :class:`mmlab.pricing.IVCode`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from numba import njit
 
@@ -285,7 +286,7 @@ def black_iv_python(price, flag, S, K, t, r, q, is_bsm, out_iv, out_code):
         out_code[i] = c
 
 
-black_iv_kernel = njit(cache=True, error_model="numpy")(black_iv_python)
+black_iv_kernel: Callable[..., None] = njit(cache=True, error_model="numpy")(black_iv_python)
 
 
 @njit(cache=True, error_model="numpy")
@@ -399,4 +400,4 @@ def bachelier_iv_python(price, flag, F, K, t, r, out_iv, out_code):
         out_code[i] = c
 
 
-bachelier_iv_kernel = njit(cache=True, error_model="numpy")(bachelier_iv_python)
+bachelier_iv_kernel: Callable[..., None] = njit(cache=True, error_model="numpy")(bachelier_iv_python)

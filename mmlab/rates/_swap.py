@@ -115,7 +115,7 @@ class Swap:
             self.fixed_rate = self._par_rate_on(curve)
         else:
             if isinstance(fixed_rate, bool) or not isinstance(fixed_rate, (int, float, np.floating)) \
-                    or not np.isfinite(fixed_rate) or abs(fixed_rate) >= 1.0:
+                    or not np.isfinite(fixed_rate) or abs(float(fixed_rate)) >= 1.0:
                 raise ConfigError(f"fixed_rate must be a finite decimal rate, got {fixed_rate!r}")
             self.fixed_rate = float(fixed_rate)
 

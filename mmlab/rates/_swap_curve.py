@@ -122,7 +122,7 @@ def _validate(table: pd.DataFrame, source: str, conv: Conventions) -> None:
         raise DataError("no quotes", path=path)
     for i, r in table.iterrows():
         where = str(r["name"])
-        row = int(i) if source == "quotes" else None  # type: ignore[arg-type]
+        row = int(i) if source == "quotes" else None
         kind = r["instrument"]
         if kind not in ("deposit", "future", "swap"):
             raise DataError(f"{where}: unknown instrument {kind!r}", path=path, row=row)
@@ -131,6 +131,7 @@ def _validate(table: pd.DataFrame, source: str, conv: Conventions) -> None:
         q = r["quote"]
         if isinstance(q, bool) or not isinstance(q, (int, float, np.floating, np.integer)) or not np.isfinite(q):
             raise DataError(f"{where}: quote is not a finite number: {q!r}", path=path, row=row)
+        q = float(q)
         if kind == "future":
             if q <= 0.0:
                 raise DataError(f"{where}: futures price {q} is not positive", path=path, row=row)

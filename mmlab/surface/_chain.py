@@ -479,10 +479,10 @@ def analyze_chain(
     if gi.size:
         gr = black76_greeks(flag[gi], fwd[gi], K[gi], t[gi], q["rate"].to_numpy()[gi], q["mid_iv"].to_numpy()[gi])
     for g in ("delta", "gamma", "vega", "theta"):
-        col = np.full(n, np.nan)
+        greek = np.full(n, np.nan)
         if gr is not None:
-            col[gi] = np.asarray(getattr(gr, g))
-        q[g] = col
+            greek[gi] = np.asarray(getattr(gr, g))
+        q[g] = greek
     mult = _multiplier_map(q["root"].unique(), master)
     m = q["root"].map({r: v[0] for r, v in mult.items()}).to_numpy(dtype=float)
     q["multiplier"] = m

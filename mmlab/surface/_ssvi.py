@@ -214,6 +214,7 @@ class SSVIFit:
             res = minimize(obj, np.array(z0), method="L-BFGS-B")
             if best is None or res.fun < best.fun:
                 best = res
+        assert best is not None  # three starts
         rho, p1, p2 = unpack(best.x)
         self.rho_ = float(rho)
         if self.phi == "power_law":

@@ -429,7 +429,7 @@ def fit_surface(
         rmse, mx, inside = _score(s.params, pts, s.T)
         bf_ok, gmin, _ = bf if bf is not None else butterfly_check(s.params, grid)
         cal_grid = None if prev is None else _overlap(grid, prev)
-        if cal_grid is None:
+        if cal_grid is None or prev is None:
             cal_ok, gap = True, np.nan
         else:
             cal_ok, gap, _ = cal if cal is not None else calendar_check(prev.params.total_variance, s.params.total_variance, cal_grid)

@@ -93,7 +93,8 @@ class GARCH11:
         self.long_run_vol_ = (
             math.sqrt(self.omega_ / (1.0 - self.persistence_) * self.periods_per_year) if self.persistence_ < 1 else np.nan
         )
-        self.conditional_volatility_ = (res.conditional_volatility / 100.0 * math.sqrt(self.periods_per_year)).rename("volatility")
+        cond = pd.Series(res.conditional_volatility)  # a Series on a Series input (arch's union type)
+        self.conditional_volatility_ = (cond / 100.0 * math.sqrt(self.periods_per_year)).rename("volatility")
         self.loglikelihood_ = float(res.loglikelihood)
         return self
 

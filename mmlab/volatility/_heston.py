@@ -318,7 +318,7 @@ class HestonCalibration:
         self.n_points_ = int(len(err))
         self.rmse_ = float(np.sqrt(np.mean(err[ok] ** 2))) if ok.all() else math.nan
         self.max_abs_error_ = float(np.max(np.abs(err[ok]))) if ok.any() else math.nan
-        self.feller_ratio_ = 2.0 * self.kappa_ * self.theta_ / self.sigma_**2
+        self.feller_ratio_ = 2.0 * vals["kappa"] * vals["theta"] / vals["sigma"] ** 2
         self.feller_ = bool(self.feller_ratio_ > 1.0)
         at = []
         for n in HESTON_PARAMS:
