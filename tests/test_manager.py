@@ -473,3 +473,18 @@ def test_manager_modules_stay_small():
     for room in ("manager", "pricing", "surface", "rates", "commodities", "volatility"):
         for f in (pkg.parent / room).glob("*.py"):
             assert len(f.read_text().splitlines()) <= 600, f
+
+
+def test_treasury_error_names_the_file_line_of_a_bad_yield(tmp_path, monkeypatch):
+    import mmlab.rates._treasury as tr
+    from mmlab.rates import treasury_curve
+
+    d = tmp_path / "rates"
+    d.mkdir()
+    # Treasury's own layout, newest row first; the 2023-09-14 10-year yield made negative
+    (d / "ust_par_yields_2023.csv").write_text(
+        "Date,1 Yr,10 Yr\n09/15/23,5.43,4.33\n09/14/23,5.42,-4.29\n09/13/23,5.40,4.25\n")
+    monkeypatch.setattr(tr, "shipped", lambda *parts: tmp_path.joinpath(*parts))
+    with pytest.raises(DataError, match="par yield 10Y") as err:
+        treasury_curve("2023-09-14")
+    assert err.value.row == 3 and err.value.path.endswith("ust_par_yields_2023.csv")
