@@ -158,9 +158,9 @@ def _make_inspector():
                 (s["strike"], s["mid_iv"], s["mid_iv"] - s["bid_iv"], s["ask_iv"] - s["mid_iv"]),
                 kdims=["strike"], vdims=["iv", "below", "above"], label="bid-ask",
             )  # fmt: skip
-            mids = hv.Scatter((s["strike"], s["mid_iv"]), "strike", "iv", label="mid").opts(size=5)
+            mids = hv.Scatter((s["strike"], s["mid_iv"]), "strike", "iv", label="mid").opts(size=5, color="black")
             fit = hv.Curve((curve["strike"], curve["fit_iv"]), "strike", "iv",
-                           label=f"{self.model.upper()} fit").opts(line_width=2)  # fmt: skip
+                           label=f"{self.model.upper()} fit").opts(line_width=2, color="#d62728")  # fmt: skip
             return (bars * mids * fit).opts(
                 title=f"smile {self.expiry}", height=340, responsive=True, legend_position="right",
                 ylabel="implied vol", shared_axes=False, show_grid=True,
