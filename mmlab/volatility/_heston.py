@@ -104,6 +104,7 @@ def heston_price_ql(params: Mapping[str, float], moneyness, days, right="c", int
     --------
     With ``sigma -> 0`` and ``v0 = theta`` Heston is Black with vol ``sqrt(theta)``:
 
+    >>> from mmlab.pricing import black76_price
     >>> p = dict(v0=0.04, kappa=1.0, theta=0.04, sigma=1e-4, rho=0.0)
     >>> round(float(heston_price_ql(p, 1.0, 365)), 5), round(float(black76_price("c", 1.0, 1.0, 1.0, 0.0, 0.2)), 5)
     (0.07966, 0.07966)
