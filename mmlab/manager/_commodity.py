@@ -102,7 +102,12 @@ class CommodityPricer(Pricer):
         if market.config.rate is not None:
             rate = float(market.config.rate)
         else:
-            rate = sofr_to_continuous(market.sofr_fixing(val.tz_convert("UTC").tz_localize(None).normalize()))
+            try:
+                fixing = market.sofr_fixing(val.tz_convert("UTC").tz_localize(None).normalize())
+            except DataError as exc:
+                raise DataError(f"positions: row {row}: {exc}; set ManagerConfig(rate=...) to price "
+                                "options on futures before SOFR (April 2018)") from None
+            rate = sofr_to_continuous(fixing)
         t = float(year_fraction(int(val.value), int(exp.value)))
         F = float(k["forward"])
         if F <= 0.0:
