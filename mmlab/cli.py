@@ -323,6 +323,31 @@ def _instrument_of(dataset: str):
     return None
 
 
+_AUTO_PARAMS = ("A", "k", "sigma")  # -p KEY auto: fitted from the data (mmlab.quoting.fit_intensity)
+
+
+def _fit_auto_params(strat_params: dict, events, settings: dict, data: str) -> dict:
+    """``strat_params`` with every ``-p A|k|sigma auto`` replaced by its value fitted on
+    ``events`` (A per side per time unit, k per price unit, sigma price per sqrt(time unit),
+    time unit = ``--set time_unit_ns``, seconds by default); the fit is echoed to stderr."""
+    import numpy as np
+
+    from mmlab.backtest import load_events
+    from mmlab.quoting import fit_intensity
+
+    auto = [key for key in _AUTO_PARAMS if strat_params.get(key) == "auto"]
+    if not auto:
+        return strat_params
+    ev = events if isinstance(events, np.ndarray) else load_events(events)
+    est = fit_intensity(ev, time_unit_ns=settings.get("time_unit_ns", 1e9))
+    fitted = est.to_params()
+    s = est.summary()
+    typer.echo(f"fitted on {data}: " + ", ".join(
+        f"{key} = {fitted[key]:.6g} {s[key + '_unit']}" for key in auto)
+        + f" (R^2 {s['r_squared']:.3f}, {s['n_trades']} trades over {s['duration']:g} {s['time_unit']})", err=True)
+    return {**strat_params, **{key: fitted[key] for key in auto}}
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def backtest(
     ctx: typer.Context,
@@ -336,7 +361,7 @@ def backtest(
 
     Strategy parameters follow as `-p KEY VALUE` (e.g. `-p half_spread 0.5 -p order_qty 0.01` for grid; `-p gamma 0.1 -p sigma 2 -p k 1.5` for as), engine settings as `--set KEY VALUE` (e.g. `--set max_position 0.1 --set entry_latency 10000000 --set maker_fee 0.0002`; fields of mmlab.backtest.BacktestConfig, times in ns).
 
-    Required parameters: grid: half_spread, order_qty; as: gamma, sigma, k; as-inf: gamma, sigma, k, max_inventory; glft: gamma, sigma, A, k; adaptive: base_spread. Example: `mmlab backtest binance-usdm-btcusdt-20240808 -p half_spread 5 -p order_qty 0.01 --set max_position 0.1`.
+    Required parameters: grid: half_spread, order_qty; as: gamma, sigma, k; as-inf: gamma, sigma, k, max_inventory; glft: gamma, sigma, A, k; adaptive: base_spread. `-p A auto`, `-p k auto`, `-p sigma auto` fit them on DATA first (mmlab.quoting.fit_intensity; A per side per time unit, k per price unit, sigma price per sqrt(time unit), the time unit `--set time_unit_ns`, seconds by default) and print the fitted values to stderr. Example: `mmlab backtest binance-usdm-btcusdt-20240808 -p half_spread 5 -p order_qty 0.01 --set max_position 0.1`.
 
     A shipped data set name runs with its product's instrument (tick, lot, fees, multiplier from the instrument master); `--set maker_fee 0` overrides one field, `--set instrument none` turns it off, `--set instrument KEY` picks another.
     """
@@ -349,7 +374,8 @@ def backtest(
 
     try:
         strat_params, settings = split_backtest_args(list(ctx.args))
-        strat = _strategy_from(strategy, strat_params)
+        auto = any(strat_params.get(key) == "auto" for key in _AUTO_PARAMS)
+        strat = None if auto else _strategy_from(strategy, strat_params)
         if Path(data).exists():
             events = data
         else:
@@ -363,6 +389,8 @@ def backtest(
                 settings["instrument"] = _instrument_of(data)
         if settings.get("instrument") is None:
             settings.pop("instrument", None)
+        if auto:  # -p A|k|sigma auto: calibrated on the data being backtested
+            strat = _strategy_from(strategy, _fit_auto_params(strat_params, events, settings, data))
         res = run(events, strat, **settings)
         if output is not None:
             res.to_parquet(output)

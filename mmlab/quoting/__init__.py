@@ -80,6 +80,7 @@ from mmlab.quoting._depth import (
     depth_quote_kernel,
     depth_quote_kernel_python,
 )
+from mmlab.quoting._fit_intensity import IntensityEstimate, fit_intensity
 from mmlab.quoting._glft import (
     GLFTConfig,
     GLFTExactQuotes,
@@ -173,7 +174,9 @@ __all__ = sorted(
         "glft_quote_kernel_python",
         "glft_quotes",
         "glft_stationary_quotes",
+        "IntensityEstimate",
         "IntensityFit",
+        "fit_intensity",
         "fill_counts",
         "trade_depths",
         "MarketState",
