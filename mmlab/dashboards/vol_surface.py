@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mmlab.dashboards._svi_explorer import knob_fit
 from mmlab.dashboards._vol_compute import (
     DEFAULT_CHAIN,
     MIN_DEFAULT_QUOTES,
@@ -70,6 +71,7 @@ __all__ = sorted(
         "fit_report_table",
         "fitted_chain",
         "greeks_by_strike",
+        "knob_fit",
         "parse_expiry_label",
         "smile_fit_curve",
         "smile_frame",
