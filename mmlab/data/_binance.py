@@ -147,7 +147,7 @@ class _File:
             raise FormatError("empty line", path=path, row=int(empty[0]) + 1)
         n = starts.size
         if n == 0:
-            raise FormatError("the file holds no messages", path=path)
+            raise FormatError("the file holds no messages", path=path, row=1)
         cap = int(np.count_nonzero(arr == 91)) if fast else 0
         (self.local_ts, self.kind, self.ints, self.flts, self.flags, lvl_px, lvl_qty, lvl_side,
          lvl_line) = S._alloc(n, cap)
@@ -547,7 +547,7 @@ def _build(files: list[_File], opt: _Options) -> BinanceStream:
     if opt.clock_offset_ns is None:
         if not has_ex.any():
             raise DataError("no message carries an exchange timestamp: pass clock_offset_ns",
-                            path=files[0].path)
+                            path=files[0].path, row=1)
         offset = clock_offset_from_latency(exch[has_ex], raw_ts[has_ex], opt.base_feed_latency_ns)
         estimated = True
     else:
@@ -678,20 +678,24 @@ def _build(files: list[_File], opt: _Options) -> BinanceStream:
     # trades
     is_tr = kind == S.KIND_TRADE
     tr = np.flatnonzero(is_tr)
-    # bookTicker update ids strictly increase (one symbol per stream): a repeat is a duplicated
-    # message, a step back a reordered one
-    bbo_lines = np.flatnonzero(kind == S.KIND_BBO)
-    if bbo_lines.size > 1:
-        bu = u_col[bbo_lines]
+    # update ids strictly increase per message type (one symbol per stream): bookTicker ``u``,
+    # depth-diff ``u`` and snapshot ``lastUpdateId``. A repeat is a duplicated message, a step
+    # back a reordered one (even among diffs that are dropped as older than the snapshot).
+    for k, what, col in ((S.KIND_BBO, "bookTicker", "u"), (S.KIND_DEPTH, "depth update", "u"),
+                         (S.KIND_SNAPSHOT, "snapshot", "lastUpdateId")):
+        ln = np.flatnonzero(kind == k)
+        if ln.size < 2:
+            continue
+        bu = u_col[ln]
         step = np.flatnonzero(bu[1:] <= bu[:-1])
         if step.size:
-            g = int(bbo_lines[step[0] + 1])
+            g = int(ln[step[0] + 1])
             path, row = where(g)
             same = bu[step[0] + 1] == bu[step[0]]
             raise (DuplicateError if same else SequenceGapError)(
-                f"bookTicker update id {int(bu[step[0] + 1])} "
+                f"{what} update id {int(bu[step[0] + 1])} "
                 f"{'repeats' if same else 'goes backwards after'} {int(bu[step[0]])} (previous "
-                "bookTicker message)", path=path, row=row, column="u")
+                f"{what} message)", path=path, row=row, column=col)
     # uniqueness key: the trade id (Binance never sends one trade twice on a stream)
     tid = ints[tr, S.I_TID]
     with_id = tr[tid >= 0]

@@ -265,10 +265,14 @@ def _detect_one(path: Path) -> str:
     if re.match(r"^\d{15,}\s+[\{\[]", first):
         return "binance"
     if name.endswith(".json"):
+        from mmlab.data._validate import decode_text, read_input
+
         try:
-            keys = set(json.loads(path.read_text()))
-        except (ValueError, TypeError) as exc:
-            raise FormatError(f"not valid JSON ({exc})", path=path) from exc
+            obj = json.loads(decode_text(read_input(path, final_newline=False), path))
+            keys = set(obj) if isinstance(obj, dict) else set()
+        except (ValueError, TypeError, RecursionError) as exc:
+            raise FormatError(f"not valid JSON ({type(exc).__name__})", path=path,
+                              row=getattr(exc, "lineno", 1)) from None
         if keys & {"d1w", "d1m", "d3m"} or any(re.fullmatch(r"s\d+y", k) for k in keys):
             return "swap_quotes"
     cols = [c.strip().lower() for c in first.split(",")]

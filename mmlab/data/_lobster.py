@@ -235,11 +235,11 @@ def _read_table(path: Path, what: str) -> tuple[np.ndarray, int]:
     while lines and not lines[-1].strip():
         lines.pop()
     if not lines:
-        raise FormatError(f"empty {what} file", path=path)
+        raise FormatError(f"empty {what} file", path=path, row=0)
     header = 0 if _is_number(lines[0].split(",", 1)[0].strip()) else 1
     body = lines[header:]
     if not body:
-        raise FormatError(f"{what} file has a header but no rows", path=path)
+        raise FormatError(f"{what} file has a header but no rows", path=path, row=0)
     counts = np.fromiter((ln.count(",") for ln in body), dtype=np.int64, count=len(body))
     ncol = int(counts[0]) + 1
     bad = np.flatnonzero(counts != counts[0])

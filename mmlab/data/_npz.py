@@ -18,6 +18,7 @@ import os
 import tempfile
 import warnings
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -91,7 +92,8 @@ def load_npz(path: str | os.PathLike[str], key: str = "data") -> np.ndarray:
             arr = z[key]
     except FormatError:
         raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, zlib.error) as exc:
+        # a binary archive has no rows: the error names the file only
         raise FormatError(f"not a readable .npz file: {exc}", path=path) from None
     if arr.dtype != EVENT_DTYPE:
         converted = None

@@ -331,9 +331,18 @@ def _cboe_header(path: Path, lines: list[str], col_line: int) -> tuple[pd.Timest
     """Parse the two header lines: returns (quote time UTC, header last, weekend flag)."""
     last = np.nan
     ts = None
+    seen: set[str] = set()
     for i, raw in enumerate(lines[:col_line]):
-        for cell in next(csv.reader([raw])) if raw.strip() else []:
-            cell = cell.strip()
+        cells = [c.strip() for c in next(csv.reader([raw]))] if raw.strip() else []
+        keys = [c.split(":", 1)[0] for c in cells if c.startswith(("Last:", "Date:"))]
+        if cells and not keys:  # e.g. an option row moved above the column header
+            raise FormatError("unexpected line before the column header (neither the 'Last:' nor "
+                              "the 'Date:' header line)", path=path, row=i + 1)
+        for k in keys:
+            if k in seen:
+                raise FormatError(f"header field {k!r} appears twice", path=path, row=i + 1, column=k)
+            seen.add(k)
+        for cell in cells:
             if cell.startswith("Last:"):
                 last = _number(cell[5:], path, i + 1, "header Last", rule=RULES["cboe"]["header Last"])
             elif cell.startswith("Date:"):
@@ -487,7 +496,9 @@ def _load_cboe(path: Path, text: str) -> pd.DataFrame:
     spec = {r: OPTION_ROOTS[r] for r in df["root"].unique()}
     df["underlying"] = df["root"].map({r: s.underlying for r, s in spec.items()})
     if df["underlying"].nunique() != 1:
-        raise DataError(f"several underlyings in one chain: {sorted(df['underlying'].unique())}", path=path)
+        i = int(np.flatnonzero(df["underlying"].to_numpy() != df["underlying"].iloc[0])[0])
+        raise DataError(f"several underlyings in one chain: {sorted(df['underlying'].unique())}", path=path,
+                        row=int(df["src_line"].iloc[i]), column="Calls" if df["right"].iloc[i] == "C" else "Puts")
     df["settlement"] = df["root"].map({r: s.settlement for r, s in spec.items()})
     df["settlement_type"] = df["root"].map({r: s.settlement_type for r, s in spec.items()})
     df["exercise"] = df["root"].map({r: s.exercise for r, s in spec.items()})

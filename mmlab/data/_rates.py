@@ -280,10 +280,13 @@ def load_swap_quotes(path: str | Path, as_of: str | pd.Timestamp | None = None) 
         obj = json.loads(text, object_pairs_hook=pairs, parse_int=_bounded_int, parse_constant=float)
     except json.JSONDecodeError as exc:
         raise FormatError(f"invalid JSON ({exc.msg}, truncated file?)", path=path, row=exc.lineno) from None
+    except RecursionError:
+        raise FormatError("JSON nested too deeply", path=path, row=1) from None
     if not isinstance(obj, dict) or not obj:
         raise FormatError("expected a non-empty JSON object of quotes", path=path, row=1)
     recs = []
     futs = []
+    seen_tenors: dict[tuple, str] = {}
     rules = RULES["swap_quotes"]
     for key, val in obj.items():
         row = line_of(key)
@@ -300,6 +303,13 @@ def load_swap_quotes(path: str | Path, as_of: str | pd.Timestamp | None = None) 
             raise FormatError(f"not a finite number: {q!r}"[:120], path=path, row=row, column=key)
         q = float(q)
         dn, du, sn, fn = m.groups()
+        n = int(dn or sn or fn)
+        if not 1 <= n <= 100:
+            raise RangeError(f"tenor or contract number {n} outside [1, 100]", path=path, row=row, column=key)
+        norm = (str(int(dn)) if dn else "", du or "", str(int(sn)) if sn else "", str(int(fn)) if fn else "")
+        if norm in seen_tenors:
+            raise DuplicateError(f"the same instrument as key {seen_tenors[norm]!r}", path=path, row=row, column=key)
+        seen_tenors[norm] = key
         if fn is not None:
             if not 0.0 < q <= 110.0:
                 raise RangeError(f"futures price {q} outside (0, 110]", path=path, row=row, column=key)
