@@ -294,26 +294,30 @@ def test_run_backtest_selection_errors(mgr):
 
 
 def test_trading_cycle_is_a_paper_session_under_the_limits(mgr, tmp_path):
-    res = mgr.run_trading_cycle(
-        "AAPL", {"strategy": "grid", "half_spread": 0.01, "order_qty": 100.0},
-        start="2012-06-21 13:30:05", end="2012-06-21 13:30:45",
-        journal_path=tmp_path / "j.sqlite")
+    params = {"strategy": "grid", "half_spread": 0.01, "order_qty": 100.0}
+    res = mgr.run_trading_cycle("AAPL", params, start="2012-06-21 13:30:05",
+                                end="2012-06-21 13:30:45", journal_path=tmp_path / "j.sqlite")
     s = res.summary()
-    assert s["decisions"] > 100 and s["fills"] > 0
+    assert s["steps"] > 100 and s["n_fills"] > 0
     f = res.fills
     assert float((f["side"] * f["qty"]).sum()) == pytest.approx(s["final_position"], abs=1e-9)
-    assert f["position"].abs().max() <= 300.0 + 1e-9  # the configured hard limit
+    assert s["max_abs_position"] <= 300.0 + 1e-9  # the configured hard limit
     p = res.pnl
     assert p["spread"] + p["inventory"] + p["fees"] + p["funding"] == pytest.approx(p["total"])
     # decisions start at the window, on a book warmed by the earlier events
-    assert res.equity.index[0] >= pd.Timestamp("2012-06-21 13:30:05", tz="UTC")
-    assert res.equity["mid"].between(570.0, 590.0).all()  # AAPL traded near $580 that morning
+    st = res.steps
+    assert st["ts"].iloc[0] >= pd.Timestamp("2012-06-21 13:30:05", tz="UTC").value
+    assert st["mid"].between(570.0, 590.0).all()  # AAPL traded near $580 that morning
     j = Journal(tmp_path / "j.sqlite")
     df = j.read()
     j.close()
     assert (df["type"] == "FillEvent").sum() == len(f)
-    with pytest.raises(ConfigError, match="one level"):
-        mgr.run_trading_cycle("AAPL", GridStrategy(0.01, 100.0, levels=2))
+    # the session is the backtest's core: the same fills as a backtest of the same window
+    ref = mgr.run_backtest("2012-06-21 13:30:05", "2012-06-21 13:30:45", "AAPL",
+                           {**params, "settings": {}})
+    assert len(ref.fills) > 0
+    with pytest.raises(ConfigError, match="strategy"):
+        mgr.run_trading_cycle("AAPL", object())
 
 
 def test_presets_and_the_configured_limit_caps_them(mgr):

@@ -23,7 +23,7 @@ def test_adaptive_spread_runs_in_the_paper_session(mgr):
     params = preset_parameters("AAPL", "adaptive")  # a mapping: name, parameters, settings
     res = mgr.run_trading_cycle("AAPL", params, start=START, end=END)
     s = res.summary()
-    assert s["decisions"] > 100  # 40 s of feed at the default 100 ms cadence
+    assert s["steps"] > 100  # 40 s of feed at the default 100 ms cadence
     assert abs(s["final_position"]) <= 300.0 + 1e-9
     p = res.pnl
     assert p["spread"] + p["inventory"] + p["fees"] + p["funding"] == pytest.approx(p["total"])

@@ -123,3 +123,35 @@ def test_refusals():
     bad["px"][3] = np.nan
     with pytest.raises(Exception, match="row"):
         d.feed(bad)
+
+
+# the AMZN preset of mmlab/manager/presets.toml (sigma in USD per sqrt(s)), with the exact FIFO
+# queue on the LOBSTER 2012-06-21 L3 day
+AMZN = dict(tick_size=0.01, lot_size=1.0, queue_model="fifo", entry_latency=MS,
+            response_latency=MS, max_position=300.0)
+AMZN_GLFT = GLFTConfig(gamma=0.001, sigma=0.03, A=1.0, k=30.0, order_size=100.0,
+                       max_inventory=300.0)
+
+
+@pytest.fixture(scope="module")
+def amzn(data_dir):
+    from mmlab.backtest import prepare_l3
+    from mmlab.data import load_lobster
+
+    return prepare_l3(load_lobster(
+        data_dir / "lobster" / "amzn_l1_full_day" /
+        "AMZN_2012-06-21_34200000_57600000_message_1.csv"))
+
+
+@pytest.fixture(scope="module")
+def amzn_ref(amzn):
+    return run(amzn, AMZN_GLFT, **AMZN)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_replay_equals_backtest_fifo_on_the_amzn_l3_day(amzn, amzn_ref, seed):
+    ref = amzn_ref
+    assert len(ref.fills) >= 50, len(ref.fills)
+    assert ref.params["l3"] and ref.params["queue_model"] == "fifo"
+    res = replay(amzn, AMZN_GLFT, batch_seed=seed, **AMZN)
+    _same(res, ref)

@@ -86,9 +86,6 @@ class StepDriver:
         if self.cfg.tick_size is None or self.cfg.lot_size is None:
             raise ConfigError("tick_size, lot_size: the step driver needs both (or an "
                               "instrument); it does not infer them from data")
-        if self.cfg.queue_model == "fifo":
-            raise ConfigError("queue_model: 'fifo' (L3 order events) is not available in the "
-                              "step driver yet; use mmlab.backtest.run")
         self.strategy = strategy
         self.engine = engine
         self.session_end = int(session_end)
@@ -101,6 +98,8 @@ class StepDriver:
         self._result = None
         self._wm = -int(E.BIG)
         self._l3a = np.zeros(1, dtype=np.int64)
+        self._l3 = False
+        self._fed_l2 = False
         self._p0 = math.nan
 
     # ---- feeding ---------------------------------------------------------------------------
@@ -113,10 +112,42 @@ class StepDriver:
             return
         code, si, sf = scan(batch, self.engine, source="batch")
         if si[3] > 0:
-            raise ConfigError("batch: L3 order events (ADD/CANCEL/MODIFY/FILL) are not "
-                              "available in the step driver yet; feed L2 depth and trades")
+            raise ConfigError("batch: L3 order events (ADD/CANCEL/MODIFY/FILL): rewrite them "
+                              "with mmlab.backtest.prepare_l3 and feed the records with "
+                              "feed_l3")
+        if self._l3:
+            raise ConfigError("batch: this session is fed L3 records (feed_l3)")
         self._check_watermark(batch, code)
-        self._append(batch, code)
+        self._append(batch, code, None)
+        self._fed_l2 = True
+        self._go(batch, code)
+
+    def feed_l3(self, stream: np.ndarray, kinds: np.ndarray, l3a: np.ndarray) -> None:
+        """Append L3 records rewritten by :func:`mmlab.backtest.prepare_l3` (a slice of its
+        ``stream``, ``kinds`` and ``l3a``, in order from the first record; ``l3a`` holds record
+        indices of the whole rewritten stream) and run the core as far as they allow. The
+        rewrite is causal (a record depends on the events before it, and a ``TRADE`` on
+        whether the next event is the ``FILL`` it caused), so feeding its records a batch at
+        a time is feeding the market a batch at a time; ``queue_model='fifo'`` then tracks our
+        place order by order."""
+        if self._finished:
+            raise ConfigError("feed_l3: the session is finished")
+        if not (len(stream) == len(kinds) == len(l3a)):
+            raise ConfigError("feed_l3: stream, kinds and l3a need the same length")
+        if len(stream) == 0:
+            return
+        if self._fed_l2:
+            raise ConfigError("feed_l3: this session is fed L2 events (feed)")
+        code, si, sf = scan(stream, self.engine, source="batch")
+        kinds = np.asarray(kinds, dtype=np.uint8)
+        over = kinds > 0
+        code[over] = (code[over] & np.uint8(0xF0)) | kinds[over]
+        self._check_watermark(stream, code)
+        self._l3 = True
+        self._append(stream, code, np.asarray(l3a, dtype=np.int64))
+        self._go(stream, code)
+
+    def _go(self, batch, code) -> None:
         if self._job is None and not self._start_job():
             return
         self._fit_range(batch, code)
@@ -185,6 +216,84 @@ class StepDriver:
         n = min(int(sc[E.S_NRISK]), rk.shape[0])
         return risk_frame(rk[:n], rkf[:n])
 
+    def fills_since(self, k: int):
+        """The fills booked after the first ``k`` (the table of
+        :attr:`BacktestResult.fills`): what a session publishes as it goes."""
+        import pandas as pd
+
+        n = 0 if self._job is None else int(self._job.state[6][E.S_NFILLS])
+        if n > k:
+            ff, fi = self._job.ff[k:n], self._job.fi[k:n]
+        else:
+            ff, fi = np.zeros((0, E.N_FF)), np.zeros((0, E.N_FI), np.int64)
+        return pd.DataFrame({
+            "ts": fi[:, E.FI_TS], "local_ts": fi[:, E.FI_LTS],
+            "side": fi[:, E.FI_SIDE].astype(np.int8), "price": ff[:, E.FF_PX],
+            "qty": ff[:, E.FF_QTY], "maker": fi[:, E.FI_MAKER] == 1, "fee": ff[:, E.FF_FEE],
+            "mid": ff[:, E.FF_MID], "order_id": fi[:, E.FI_OID]})
+
+    def steps(self):
+        """The step table so far (the columns of :attr:`BacktestResult.steps`, a copy)."""
+        import pandas as pd
+
+        from mmlab.backtest._results import _STEP_COLS
+
+        if self._job is None:
+            k = 0
+            stf, sti = np.zeros((0, E.N_STF)), np.zeros((0, E.N_STI), np.int64)
+        else:
+            job = self._job
+            k = -(-int(job.state[-1][E.P_K]) // int(job.cfg_i[E.I_RECORD]))
+            stf, sti = job.stf[:k], job.sti[:k]
+        cols = {"ts": sti[:, E.TI_TS].copy()}
+        cols.update({name: stf[:, j].copy() for name, j in _STEP_COLS.items()})
+        return pd.DataFrame(cols)
+
+    def snapshot(self) -> dict:
+        """The session now, as its local side sees it (a desk's status line): the local book's
+        best bid and ask, our working orders (price, side, leaves), the position (local view and
+        the exchange's), the PnL split at the last mark, the local marked equity, and the
+        breakers that hold."""
+        out = {"events": self._n, "time": self._now() if self._n else 0,
+               "best_bid": math.nan, "best_ask": math.nan, "our_bids": [], "our_asks": [],
+               "working_orders": 0, "position": 0.0, "local_position": 0.0,
+               "pnl": {"spread": 0.0, "inventory": 0.0, "fees": 0.0, "funding": 0.0,
+                       "total": 0.0},
+               "local_equity": math.nan, "halted": False, "paused": False, "breakers": [],
+               "fills": self.n_fills, "orders_sent": 0}
+        job = self._job
+        if job is None:
+            return out
+        oi, of, sc, acc = job.state[0], job.state[1], job.state[6], job.state[7]
+        best, tick, base, n = job.best, job.tick, job.base, job.n_ticks
+        out["best_bid"] = (best[2] + base) * tick if best[2] >= 0 else math.nan
+        out["best_ask"] = (best[3] + base) * tick if best[3] < n else math.nan
+        for s in range(oi.shape[0]):
+            lo = oi[s, E.O_LO]
+            if lo in (E.LO_PNEW, E.LO_WORK, E.LO_PCANCEL):
+                row = (round(float(oi[s, E.O_TICK] * tick), 12), float(of[s, E.Q_LLEAVES]),
+                       "pending_cancel" if lo == E.LO_PCANCEL else
+                       "pending_new" if lo == E.LO_PNEW else "working")
+                (out["our_bids"] if oi[s, E.O_SIDE] == 1 else out["our_asks"]).append(row)
+        out["our_bids"].sort(reverse=True)
+        out["our_asks"].sort()
+        out["working_orders"] = len(out["our_bids"]) + len(out["our_asks"])
+        out["position"] = float(acc[E.A_POS])
+        out["local_position"] = float(acc[E.A_LPOS])
+        out["orders_sent"] = int(sc[E.S_NSENT])
+        pnl = {"spread": float(acc[E.A_SPREAD]), "inventory": float(acc[E.A_INV]),
+               "fees": -float(acc[E.A_FEES]), "funding": float(acc[E.A_FUND])}
+        pnl["total"] = sum(pnl.values())
+        out["pnl"] = pnl
+        out["local_equity"] = float(acc[E.A_LEQ])
+        halt, pause = int(sc[E.S_HALT]), int(sc[E.S_PAUSE])
+        names = [nm for bit, nm in ((E.H_DRAWDOWN, "drawdown"), (E.H_DAILY, "daily_loss"),
+                                    (E.H_KILL, "kill_switch")) if halt & bit]
+        names += [nm for bit, nm in ((E.B_STALE, "stale_feed"), (E.B_SPREAD, "abnormal_spread"),
+                                     (E.B_VOL, "vol_surge")) if pause & bit]
+        out.update(halted=halt != 0, paused=pause != 0, breakers=names)
+        return out
+
     def kill(self) -> None:
         """The kill switch: latched; at the next decision every working order is cancelled
         and nothing more is sent until :meth:`reset`. Recorded at the latest time seen."""
@@ -230,18 +339,23 @@ class StepDriver:
             raise ConfigError(f"batch: row {int(batch['ival'][i])} is stamped before the time "
                               f"already advanced to ({wm} ns)")
 
-    def _append(self, batch, code) -> None:
+    def _append(self, batch, code, l3a) -> None:
         n, m = self._n, len(batch)
         if self._ev is None or n + m > len(self._ev):
             cap = max(1024, 2 * (n + m))
             ev = np.zeros(cap, dtype=batch.dtype)
             cd = np.zeros(cap, dtype=np.uint8)
+            la = np.full(cap if l3a is not None else 1, -1, dtype=np.int64)
             if self._ev is not None:
                 ev[:n] = self._ev[:n]
                 cd[:n] = self._code[:n]
-            self._ev, self._code = ev, cd
+                if l3a is not None:
+                    la[:n] = self._l3a[:n]
+            self._ev, self._code, self._l3a = ev, cd, la
         self._ev[n: n + m] = batch
         self._code[n: n + m] = code
+        if l3a is not None:
+            self._l3a[n: n + m] = l3a
         self._n = n + m
 
     def _start_job(self) -> bool:
@@ -252,7 +366,7 @@ class StepDriver:
         lo = np.flatnonzero((code & E.C_LOCAL) != 0)
         kind = code & 15
         px_rows = np.flatnonzero((kind == E.K_DEPTH) | (kind == E.K_SNAPSHOT)
-                                 | (kind == E.K_TRADE))
+                                 | (kind == E.K_TRADE) | (kind >= E.K_ADD))
         if ex.size == 0 or lo.size == 0 or px_rows.size == 0:
             return False
         cfg = self.cfg
@@ -275,6 +389,10 @@ class StepDriver:
                              session_end=self.session_end, n_steps=n_steps,
                              record=int(cfg.record_every), shared=False)
         self._job.data_hashes = {}
+        self._job.fifo = self.cfg.queue_model == "fifo"
+        if self._job.fifo and not self._l3:
+            raise ConfigError("queue_model: 'fifo' needs L3 records (feed_l3)")
+        self._job.params["l3"] = self._l3
         pos = self._job.state[-1]
         pos[E.P_FIN] = 0
         pos[E.P_WM] = self._wm
@@ -292,7 +410,8 @@ class StepDriver:
             return
         job = self._job
         kind = code & 15
-        use = ((kind == E.K_DEPTH) | (kind == E.K_SNAPSHOT) | (kind == E.K_TRADE))
+        use = ((kind == E.K_DEPTH) | (kind == E.K_SNAPSHOT) | (kind == E.K_TRADE)
+               | (kind >= E.K_ADD))
         if not use.any():
             return
         px = batch["px"][use]
@@ -338,7 +457,7 @@ class StepDriver:
         n = self._n
         ev = self._ev[:n]
         job.args = (self._code[:n], ev["exch_ts"], ev["local_ts"], ev["px"], ev["qty"],
-                    self._l3a)
+                    self._l3a[:n] if self._l3 else self._l3a[:1])
         kern = E.run_kernel if self.engine == "numba" else E.run_kernel_python
         pos = job.state[-1]
         pos[E.P_KSTOP] = -1

@@ -75,8 +75,9 @@ class BacktestConfig:
     post_only : bool
         Orders are GTX (rejected if they would cross on arrival).
     roi : (float, float), optional
-        Price range of the dense book; default: the traded range +- 10 % (levels outside are
-        ignored; they cannot touch orders inside it).
+        Price range of the dense book; default: the traded range +- 10 % (the quoted range
+        +- 10 % without trades). Levels outside are ignored (they cannot touch orders inside
+        it); quotes outside it are not sent.
     funding : (array, array), optional
         Funding times (exchange ns) and rates of a perpetual.
     record_every : int or "auto"
@@ -432,12 +433,13 @@ def _prepare(data, strategy, engine, settings) -> _Job:
     if cfg.roi is not None:
         lo, hi = cfg.roi
     else:
+        # the traded range (the quoted range without trades) +- 10 %: wide enough that no
+        # quote near the market is ever outside it (a narrower book would drop them; the step
+        # driver's range, grown from the first price, is as wide)
         if math.isfinite(sf[0]):
             lo, hi = sf[0] * 0.9, sf[1] * 1.1
         else:
-            lo, hi = sf[2], sf[3]
-        lo = max(lo, sf[2])
-        hi = min(hi, sf[3])
+            lo, hi = sf[2] * 0.9, sf[3] * 1.1
     base = int(math.floor(lo / tick + 0.5))
     n_ticks = int(math.floor(hi / tick + 0.5)) - base + 1
     if n_ticks > 20_000_000:

@@ -1,9 +1,10 @@
-"""Paper quoting desk: a strategy quoting a replayed feed against the paper venue, live on screen.
+"""Paper quoting desk: a strategy quoting a replayed feed against the simulated exchange, on screen.
 
 The compute is :class:`DeskSession` (importable and tested without a browser): it wraps a
-:class:`~mmlab.runtime.PaperSession` over a feed (a seeded synthetic L2 stream, or an event data
-set from the catalog), advances it vendor row by vendor row, and reports a snapshot of the desk
-(time, book, our working quotes, position, PnL split, risk state).
+:class:`~mmlab.runtime.PaperSession` (the one trading core, the backtest's, fed a batch at a
+time) over a feed (a seeded synthetic L2 stream, or an event data set from the catalog),
+advances it vendor row by vendor row, and reports a snapshot of the desk (time, book, our
+working quotes, position, PnL split, breakers).
 
 ``mmlab serve`` shows :class:`QuotingDesk`: pick a feed and the adaptive-spread strategy's
 parameters, press *Start*; a periodic callback advances the feed (``rows_per_tick`` vendor rows
@@ -104,8 +105,7 @@ class DeskSession:
     catalog: object = None
 
     def __post_init__(self) -> None:
-        from mmlab.quoting import AdaptiveSpreadConfig, AdaptiveSpreadStrategy
-        from mmlab.risk import RiskLimits
+        from mmlab.quoting import AdaptiveSpreadConfig
         from mmlab.runtime import PaperSession
 
         self.events = load_feed(self.feed, self.catalog)
@@ -117,14 +117,16 @@ class DeskSession:
         c = self.config
         first = self.events[self.events["px"] > 0]["px"][0]
         spread = max(first * c.spread_bps / 1e4, 2 * tick)
-        strategy = AdaptiveSpreadStrategy(AdaptiveSpreadConfig(
-            base_spread=spread, inventory_skew=c.inventory_skew, max_inventory=c.max_position,
-            order_size=c.order_size))
+        strategy = AdaptiveSpreadConfig(base_spread=spread, inventory_skew=c.inventory_skew,
+                                        max_inventory=c.max_position, order_size=c.order_size)
         lat = int(c.latency_ms * 1e6)
-        self.session = PaperSession(strategy, RiskLimits(max_position=c.max_position),
-                                    tick_size=tick, lot_size=lot, cadence_ns=int(c.cadence_ms * 1e6),
-                                    entry_latency_ns=lat, response_latency_ns=lat, symbol=self.feed)
-        self.session._t_end = int(self.events["local_ts"][-1])
+        # the session's schedule: it ends with the recording (a live desk is given its close)
+        end = int(self.events["local_ts"].max())
+        self.session = PaperSession(
+            strategy, session_end=end, symbol=self.feed,
+            settings=dict(tick_size=tick, lot_size=lot, interval=int(c.cadence_ms * 1e6),
+                          entry_latency=lat, response_latency=lat, max_position=c.max_position,
+                          record_every=1))
 
     @property
     def n_rows(self) -> int:
@@ -139,53 +141,58 @@ class DeskSession:
     def step(self, n_rows: int = 100) -> None:
         """Advance the feed by ``n_rows`` vendor rows."""
         stop = min(self._row + int(n_rows), self.n_rows)
-        for r in range(self._row, stop):
-            self.session.feed(self.events[self._cuts[r]:self._cuts[r + 1]])
+        if stop > self._row:
+            self.session.feed(self.events[self._cuts[self._row]:self._cuts[stop]])
         self._row = stop
+        self._act_now()
 
-    def kill(self, reason: str = "desk kill switch") -> None:
+    def _act_now(self) -> None:
+        """Take every action due before the next row of the recording (its time is the feed's
+        clock now), so a kill switch cancels at once instead of at the next row."""
+        if self.done:
+            return
+        nxt = self.events[self._cuts[self._row]]
+        self.session.advance_to(min(int(nxt["exch_ts"]), int(nxt["local_ts"])))
+
+    def kill(self) -> None:
         """Engage the kill switch: cancel everything, quote nothing until reset."""
-        t = int(self.events["local_ts"][max(self._cuts[self._row] - 1, 0)])
-        self.session.om.kill(t, reason)
+        self.session.kill()
+        self._act_now()
 
     def reset_risk(self) -> None:
-        """Clear the kill switch and breakers."""
-        self.session.om.risk.reset()
+        """Clear the kill switch and the latched breakers."""
+        self.session.reset()
 
     def snapshot(self) -> dict:
         """The desk's state now."""
-        om, book = self.session.om, self.session.book
-        bid, ask = book.best_bid, book.best_ask
-        live = om.live_orders()
-        ours_b = max((o.price for o in live if o.side.value > 0), default=math.nan)
-        ours_a = min((o.price for o in live if o.side.value < 0), default=math.nan)
-        t = int(self.events["local_ts"][max(self._cuts[self._row] - 1, 0)])
-        pnl = om.ledger.pnl_parts()
-        usage = abs(om.position) / om.risk.limits.max_position
+        s = self.session.snapshot()
+        pnl = s["pnl"]
+        usage = abs(s["local_position"]) / self.config.max_position
         return {
-            "time": pd.Timestamp(t, unit="ns", tz="UTC"),
+            "time": pd.Timestamp(s["time"], unit="ns", tz="UTC"),
             "rows_done": self._row,
             "rows_total": self.n_rows,
-            "best_bid": bid,
-            "best_ask": ask,
-            "our_bid": ours_b,
-            "our_ask": ours_a,
-            "working_orders": len(live),
-            "position": om.position,
+            "best_bid": s["best_bid"],
+            "best_ask": s["best_ask"],
+            "our_bid": s["our_bids"][0][0] if s["our_bids"] else math.nan,
+            "our_ask": s["our_asks"][0][0] if s["our_asks"] else math.nan,
+            "working_orders": s["working_orders"],
+            "orders_sent": s["orders_sent"],
+            "position": s["local_position"],
             "usage": usage,
-            "halted": bool(om.risk.halted),
-            "halt_reasons": "; ".join(om.risk.halt_reasons()),
-            "fills": len(self.session._fills),
+            "halted": bool(s["halted"] or s["paused"]),
+            "halt_reasons": "; ".join(s["breakers"]),
+            "fills": s["fills"],
             **{f"pnl_{k}": v for k, v in pnl.items()},
         }
 
     def history(self) -> pd.DataFrame:
-        """Equity, position and mid at each decision."""
-        return self.session.result().equity
+        """Mid, position and marked equity after each step."""
+        return self.session.history()
 
     def fills(self) -> pd.DataFrame:
         """Our fills so far (time as UTC timestamps)."""
-        f = self.session.result().fills
+        f = self.session.fills()
         if len(f):
             f = f.assign(ts=pd.to_datetime(f["ts"], unit="ns", utc=True))
         return f

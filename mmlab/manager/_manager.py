@@ -14,7 +14,7 @@ from mmlab.manager._equity_options import OptionChainPricer
 from mmlab.manager._market import MarketData
 from mmlab.manager._presets import preset_parameters
 from mmlab.manager._products import PRODUCTS, check_universe
-from mmlab.manager._strategies import session_strategy, strategy_from_parameters
+from mmlab.manager._strategies import strategy_from_parameters
 
 __all__ = ["MarketMakingProjectManager"]
 
@@ -167,47 +167,46 @@ class MarketMakingProjectManager:
     # -------------------------------------------------------------------------- trading
     def run_trading_cycle(self, symbol: str, strategy, start=None, end=None, *,
                           journal_path=None, entry_latency_ns: int = 0,
-                          response_latency_ns: int = 0, cadence_ns: int = 100_000_000):
+                          response_latency_ns: int = 0, interval_ns: int = 100_000_000):
         """One paper quoting session of ``strategy`` on ``symbol``'s recorded feed.
 
-        The feed before ``start`` only builds the book; from ``start`` to ``end`` (default
-        ``config.cycle_seconds`` after the data's first event) the session quotes through the
-        order manager and the risk ladder (``limits_for(symbol)``) against the paper venue, with
-        the instrument's tick, lot and fees, every ``cadence_ns`` of feed time, optionally
-        journalled to SQLite (``journal_path``). No order leaves the machine. ``strategy``: an
-        object with ``quote(MarketState)``, an A-S, GLFT or adaptive-spread config, a one-level
-        backtest ``GridStrategy`` or a parameter mapping (its engine settings unused).
+        The session is the trading core fed the recording a vendor row at a time
+        (:class:`mmlab.runtime.PaperSession`: the backtest's strategy, risk, order and account
+        code against its simulated exchange). The feed before ``start`` only builds the book;
+        from ``start`` to ``end`` (default ``config.cycle_seconds`` after the data's first
+        event) the strategy quotes every ``interval_ns`` of feed time under the product's hard
+        limit (``limits_for(symbol).max_position``), with the instrument's tick, lot and fees,
+        optionally journalled to SQLite (``journal_path``). No order leaves the machine.
+        ``strategy``: a grid, A-S, GLFT or adaptive-spread config (or strategy object), or a
+        parameter mapping.
 
         Returns
         -------
-        mmlab.runtime.SessionResult
+        mmlab.backtest.BacktestResult
         """
         from mmlab.data import get_instrument
-        from mmlab.execution import Ledger
         from mmlab.runtime import PaperSession
 
         check_universe((symbol,), "symbol")
-        quoter = session_strategy(strategy)
+        if isinstance(strategy, Mapping):
+            strategy, _ = strategy_from_parameters(strategy)
         reg = self.datasets((symbol,))
         if reg.empty:
             raise DataError(f"{symbol}: no data set registered")
         lo = int(reg["t_start"].iloc[0].value) if start is None else instant_ns(start, "start")
         hi = lo + int(self.config.cycle_seconds * 1e9) if end is None else instant_ns(end, "end")
         _, name, events = self.window_events((symbol,), lo, hi)
-        inst = get_instrument(PRODUCTS[symbol].instrument)
-        sess = PaperSession(quoter, self.limits_for(symbol), ledger=Ledger.from_instrument(inst),
-                            tick_size=float(inst.tick_size), lot_size=float(inst.lot_size),
-                            cadence_ns=int(cadence_ns), entry_latency_ns=int(entry_latency_ns),
-                            response_latency_ns=int(response_latency_ns),
-                            journal_path=None if journal_path is None else str(journal_path),
-                            symbol=symbol)
-        warm = events["exch_ts"] < lo
-        if warm.any():
-            sess.book.apply(events[warm], check_crossed=False)
-        feed = events[~warm]
-        if len(feed) == 0:
+        if not (events["exch_ts"] >= lo).any():
             raise DataError(f"{symbol}: no events in [{utc(lo)}, {utc(hi)}) of {name}")
+        inst = get_instrument(PRODUCTS[symbol].instrument)
+        sess = PaperSession(
+            strategy, session_end=hi, symbol=symbol,
+            journal_path=None if journal_path is None else str(journal_path),
+            settings=dict(instrument=inst, max_position=self.limits_for(symbol).max_position,
+                          interval=int(interval_ns), entry_latency=int(entry_latency_ns),
+                          response_latency=int(response_latency_ns), start=lo, end=hi,
+                          record_every=1))
         try:
-            return sess.run(feed)
+            return sess.run(events)
         finally:
             sess.close()

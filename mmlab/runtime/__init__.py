@@ -9,18 +9,18 @@ from mmlab.runtime._journal import Journal
 
 __all__ = sorted(
     ["EventBus", "FillEvent", "Journal", "OrderEvent", "PaperSession", "QuoteEvent", "RiskEvent",
-     "SessionResult", "VENUES", "event_to_dict", "replay"]
+     "VENUES", "event_to_dict", "replay"]
 )
 
 
 def __getattr__(name: str):
-    # The session builds on mmlab.execution, which itself publishes on this package's bus:
-    # import it lazily to keep the import graph acyclic.
+    # The session and replay drive the trading core (mmlab.backtest, compiled with numba):
+    # imported on first use so that the bus and the journal stay light.
     if name in ("replay", "VENUES"):
         from mmlab.runtime import _replay
 
         return getattr(_replay, name)
-    if name in ("PaperSession", "SessionResult"):
+    if name == "PaperSession":
         from mmlab.runtime import _session
 
         return getattr(_session, name)

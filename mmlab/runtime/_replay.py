@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mmlab.backtest import StepDriver, load_events
+from mmlab.backtest import L3Events, StepDriver, load_events, prepare_l3
 from mmlab.errors import ConfigError
 
 __all__ = ["VENUES", "replay"]
@@ -26,8 +26,10 @@ def replay(data, strategy, *, batch_rows: tuple[int, int] = (1, 1000), batch_see
 
     Parameters
     ----------
-    data : numpy.ndarray or path
-        ``EVENT_DTYPE`` events or a file :func:`mmlab.backtest.run` reads (L2 data).
+    data : numpy.ndarray, L3Events or path
+        ``EVENT_DTYPE`` events or a file :func:`mmlab.backtest.run` reads; L3 order events
+        are rewritten by :func:`mmlab.backtest.prepare_l3` (a causal rewrite) and its records
+        fed in batches (:meth:`~mmlab.backtest.StepDriver.feed_l3`).
     strategy
         Any strategy :func:`mmlab.backtest.run` takes.
     batch_rows : (int, int)
@@ -60,7 +62,8 @@ def replay(data, strategy, *, batch_rows: tuple[int, int] = (1, 1000), batch_see
     if venue not in VENUES:
         raise ConfigError(f"venue: one of {list(VENUES)}, got {venue!r}")
     lo, hi = _batch_range(batch_rows)
-    events = load_events(data)
+    l3 = _l3_records(data, engine)
+    events = l3.stream if l3 is not None else load_events(data)
     if len(events) == 0:
         raise ConfigError("data: no events")
     session_end = settings.pop("session_end", None)
@@ -75,9 +78,25 @@ def replay(data, strategy, *, batch_rows: tuple[int, int] = (1, 1000), batch_see
     i, n = 0, len(events)
     while i < n:
         m = int(rng.integers(lo, hi + 1))
-        driver.feed(events[i: i + m].copy())
+        if l3 is None:
+            driver.feed(events[i: i + m].copy())
+        else:
+            driver.feed_l3(events[i: i + m].copy(), l3.kinds[i: i + m].copy(),
+                           l3.l3a[i: i + m].copy())
         i += m
     return driver.finish()
+
+
+def _l3_records(data, engine):
+    """The rewritten L3 records of ``data`` (``None`` for L2 data): the rewrite is causal, so
+    its records are fed in batches like the market's events."""
+    if isinstance(data, L3Events):
+        return data
+    events = load_events(data)
+    kind = events["ev"] & np.uint64(0xFF)
+    if not ((kind >= 10) & (kind <= 13)).any():
+        return None
+    return prepare_l3(events, engine=engine)
 
 
 def _batch_range(batch_rows) -> tuple[int, int]:

@@ -1,197 +1,191 @@
-"""The paper-trading session: a market-data feed, a strategy, the order manager and the paper venue.
+"""The paper-trading session: the trading core fed a live (or replayed) feed, on the event bus.
 
-A session replays an event feed (a recorded one, as fast as possible or paced to real time) or is
-fed live batches (:meth:`PaperSession.feed`). At each batch the book is updated, the paper venue
-matches our resting orders and delivers its answers, and at the strategy's cadence the strategy is
-asked for a quote which the order manager reconciles with the working orders under risk. Every
-step publishes typed events on the session's bus; a :class:`~mmlab.runtime.Journal` can record
-them. No order leaves the machine: the venue is simulated.
-
-The strategy sees the book as of each batch's *local* receive time; the paper venue matches at the
-same instants (feed latency is not modelled here: that is the backtest engine's job).
+A :class:`PaperSession` is a view over :class:`mmlab.backtest.StepDriver`, the one trading core
+(strategy kernel, risk ladder and breakers, order state machine, account, and the simulated
+exchange with its queue, latency and fee models) fed a batch of events at a time. It adds what a
+running session needs around the core: it publishes every fill and risk event (breaker trips,
+kill switch, cooldown ends) on the session's :class:`~mmlab.runtime.EventBus` (a
+:class:`~mmlab.runtime.Journal` can record them), keeps the equity curve at each batch, and
+paces a recorded feed to the wall clock. The quotes, orders and fills are those of
+:func:`mmlab.backtest.run` on the same events: there is no second implementation. No order
+leaves the machine: the exchange side is simulated.
 """
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from mmlab.book import BookState
+from mmlab.backtest import StepDriver
 from mmlab.errors import ConfigError
-from mmlab.execution import Ledger, OrderManager
-from mmlab.execution._paper_venue import PaperVenue
-from mmlab.quoting import MarketState
-from mmlab.risk import RiskLimits, RiskManager
 from mmlab.runtime._bus import EventBus
-from mmlab.runtime._events import FillEvent
+from mmlab.runtime._events import FillEvent, RiskEvent
 from mmlab.runtime._journal import Journal
 
-__all__ = ["PaperSession", "SessionResult"]
-
-
-@dataclass
-class SessionResult:
-    """What a paper session produced: equity curve, fills and the PnL split."""
-
-    equity: pd.DataFrame
-    fills: pd.DataFrame
-    pnl: dict
-    n_events: int
-    n_decisions: int
-
-    def summary(self) -> dict:
-        """Headline figures."""
-        eq = self.equity["equity"].to_numpy() if len(self.equity) else np.zeros(1)
-        dd = float(np.max(np.maximum.accumulate(eq) - eq)) if eq.size else 0.0
-        return {"events": self.n_events, "decisions": self.n_decisions, "fills": len(self.fills),
-                "final_position": float(self.equity["position"].iloc[-1]) if len(self.equity) else 0.0,
-                "max_drawdown": dd, **{f"pnl_{k}": v for k, v in self.pnl.items()}}
-
-    def to_frame(self) -> pd.DataFrame:
-        """The equity curve (time-indexed)."""
-        return self.equity
-
-    def plot(self):
-        """Equity and position over time (hvPlot)."""
-        import hvplot.pandas  # noqa: F401
-
-        return (self.equity.hvplot.line(y="equity", title="paper session equity", height=250)
-                + self.equity.hvplot.step(y="position", title="position", height=200)).cols(1)
-
-
-def _default_state(t: int, book: BookState, om: OrderManager, t_end: int) -> MarketState:
-    bid, ask = book.best_bid, book.best_ask
-    mid = 0.5 * (bid + ask) if math.isfinite(bid) and math.isfinite(ask) else math.nan
-    return MarketState(mid=mid, inventory=om.position, time_left=max(0.0, (t_end - t) / 1e9),
-                       best_bid=bid, best_ask=ask)
+__all__ = ["PaperSession"]
 
 
 @dataclass
 class PaperSession:
-    """Run a strategy on a feed against the paper venue.
+    """Run a core strategy on a feed against the simulated exchange, publishing as it goes.
 
     Parameters
     ----------
-    strategy : object
-        Anything with ``quote(MarketState) -> Quote`` (see :mod:`mmlab.quoting`).
-    limits : RiskLimits
-        Risk limits (the order manager's risk manager is built from them unless ``risk`` is given).
-    ledger : Ledger, optional
-        Accounting (e.g. ``Ledger.from_instrument(...)``); default a plain linear ledger.
-    tick_size, lot_size : float
-        Rounding for the order manager.
-    cadence_ns : int
-        Time between strategy decisions (local time), default 100 ms.
-    entry_latency_ns, response_latency_ns : int
-        Paper-venue latencies.
-    state_fn : callable, optional
-        ``state_fn(t, book, manager, t_end) -> MarketState``; default: mid from the top of book,
-        inventory, time left to the end of the feed in seconds.
+    strategy
+        Any strategy :func:`mmlab.backtest.run` takes (grid, A-S, GLFT, adaptive configs...).
+    session_end : int
+        The session's horizon (ns, local time).
+    settings : dict
+        :class:`~mmlab.backtest.BacktestConfig` fields (``tick_size`` and ``lot_size`` or an
+        ``instrument`` required; ``interval``, latencies, fees, ``max_position``, the breakers'
+        ``max_drawdown``, ``max_daily_loss``, ``stale_after``...).
+    symbol : str
+        Name on the published events.
     journal_path : str, optional
-        Record every event in an SQLite journal there.
-    risk : RiskManager, optional
-        A ready risk manager (breakers, throttle...).
+        Record every published event in an SQLite journal there.
+
+    Examples
+    --------
+    >>> from mmlab.data import synthetic
+    >>> from mmlab.backtest import GridStrategy
+    >>> ev = synthetic.synthetic_l2_events(session_seconds=20, seed=3)
+    >>> s = PaperSession(GridStrategy(half_spread=0.01, order_qty=1.0),
+    ...                  session_end=int(ev["local_ts"].max()),
+    ...                  settings=dict(tick_size=0.01, lot_size=1.0, max_position=5.0))
+    >>> seen = []
+    >>> _ = s.bus.subscribe(seen.append)
+    >>> res = s.run(ev)
+    >>> len(seen) == len(res.fills) > 0
+    True
     """
 
     strategy: object
-    limits: RiskLimits
-    ledger: Ledger | None = None
-    tick_size: float = 0.0
-    lot_size: float = 0.0
-    cadence_ns: int = 100_000_000
-    entry_latency_ns: int = 0
-    response_latency_ns: int = 0
-    state_fn: Callable | None = None
-    journal_path: str | None = None
-    risk: RiskManager | None = None
+    session_end: int
+    settings: dict = field(default_factory=dict)
     symbol: str = ""
+    journal_path: str | None = None
     bus: EventBus = field(default_factory=EventBus)
 
     def __post_init__(self) -> None:
-        if not hasattr(self.strategy, "quote"):
-            raise ConfigError("strategy: needs a quote(MarketState) -> Quote method")
-        if not (isinstance(self.cadence_ns, int) and self.cadence_ns > 0):
-            raise ConfigError(f"cadence_ns: must be an integer > 0, got {self.cadence_ns!r}")
-        self.book = BookState(tick_size=self.tick_size or None)
-        self.venue = PaperVenue(self.book, self.entry_latency_ns, self.response_latency_ns)
-        self.om = OrderManager(self.venue, self.risk or RiskManager(self.limits),
-                               self.ledger or Ledger(symbol=self.symbol), symbol=self.symbol,
-                               tick_size=self.tick_size, lot_size=self.lot_size, bus=self.bus)
-        self.venue.attach(self.om)
+        self.driver = StepDriver(self.strategy, session_end=self.session_end,
+                                 **dict(self.settings))
         self.journal = Journal(self.journal_path) if self.journal_path else None
         if self.journal is not None:
             self.bus.subscribe(self.journal.record)
-        self._fills: list[FillEvent] = []
-        self.bus.subscribe(self._fills.append, types=(FillEvent,))
-        self._curve: list[tuple] = []
-        self._next_decision: int | None = None
-        self._n_events = 0
-        self._t_end = 0
+        self._n_fills = 0
+        self._n_risk = 0
 
+    # ---- feeding ----------------------------------------------------------------------------
     def feed(self, events: np.ndarray) -> None:
-        """Apply one batch of market events (one vendor row or a live message) and act on it."""
-        if len(events) == 0:
-            return
-        self.book.apply(events, check_crossed=False)
-        self._n_events += len(events)
-        t = int(events["local_ts"][-1])
-        self.venue.on_market(events, t)
-        self.venue.advance(t)
-        if self._next_decision is None:
-            self._next_decision = t
-        if t >= self._next_decision:
-            state = (self.state_fn or _default_state)(t, self.book, self.om, self._t_end)
-            if math.isfinite(state.mid):
-                q = self.strategy.quote(state)
-                self.om.update(q, t, mid=state.mid, best_bid=state.best_bid,
-                               best_ask=state.best_ask)
-                led = self.om.ledger
-                self._curve.append((t, state.mid, led.position, led.equity))
-            self._next_decision = t - (t - self._next_decision) % self.cadence_ns + self.cadence_ns
+        """Apply one batch of market events (a vendor row or a live message) and publish what
+        the core did with it."""
+        self.driver.feed(events)
+        self._publish()
+
+    def feed_l3(self, stream: np.ndarray, kinds: np.ndarray, l3a: np.ndarray) -> None:
+        """Apply L3 records rewritten by :func:`mmlab.backtest.prepare_l3` (see
+        :meth:`mmlab.backtest.StepDriver.feed_l3`) and publish what the core did with them."""
+        self.driver.feed_l3(stream, kinds, l3a)
+        self._publish()
+
+    def advance_to(self, t: int) -> None:
+        """The feed's clock says no event before ``t`` (ns) is still to come: act up to it."""
+        self.driver.advance_to(t)
+        self._publish()
+
+    def kill(self) -> None:
+        """The kill switch: latched; every working order is cancelled at the next decision and
+        nothing more is sent until :meth:`reset`."""
+        self.driver.kill()
+        self._publish()
+
+    def reset(self) -> None:
+        """Clear the latched breakers and the kill switch."""
+        self.driver.reset()
+        self._publish()
 
     def run(self, events: np.ndarray, *, realtime: bool = False, speed: float = 1.0,
-            max_seconds: float | None = None) -> SessionResult:
-        """Replay ``events`` vendor row by vendor row (``ival``), as fast as possible or paced.
-
-        ``realtime=True`` sleeps so that feed time advances ``speed`` times faster than the wall
-        clock (a replayed feed standing in for a live one); ``max_seconds`` bounds the wall time.
-        """
+            max_seconds: float | None = None):
+        """Replay ``events`` vendor row by vendor row (``ival``), as fast as possible or paced
+        (``realtime``: feed time advances ``speed`` times faster than the wall clock;
+        ``max_seconds`` bounds the wall time); returns :meth:`result`. L3 order events are
+        rewritten first (:func:`mmlab.backtest.prepare_l3`, a causal rewrite) and fed as
+        records."""
         if len(events) == 0:
             raise ConfigError("events: the feed is empty")
         if not speed > 0:
             raise ConfigError(f"speed: must be > 0, got {speed!r}")
-        self._t_end = int(events["local_ts"][-1])
-        rows = events["ival"]
-        cuts = np.flatnonzero(rows[1:] != rows[:-1]) + 1
-        start_wall, t0 = time.monotonic(), int(events["local_ts"][0])
-        for batch in np.split(events, cuts):
+        from mmlab.backtest import prepare_l3
+
+        kind = events["ev"] & np.uint64(0xFF)
+        l3 = prepare_l3(events) if ((kind >= 10) & (kind <= 13)).any() else None
+        stream = events if l3 is None else l3.stream
+        rows = stream["ival"]
+        cuts = np.concatenate([[0], np.flatnonzero(rows[1:] != rows[:-1]) + 1, [len(stream)]])
+        start_wall, t0 = time.monotonic(), int(stream["local_ts"][0])
+        for a, b in zip(cuts[:-1], cuts[1:], strict=True):
             if realtime:
-                due = (int(batch["local_ts"][-1]) - t0) / 1e9 / speed
+                due = (int(stream["local_ts"][b - 1]) - t0) / 1e9 / speed
                 lag = due - (time.monotonic() - start_wall)
                 if lag > 0:
                     time.sleep(lag)
             if max_seconds is not None and time.monotonic() - start_wall > max_seconds:
                 break
-            self.feed(batch)
-        self.venue.advance(self._t_end + self.response_latency_ns)
+            if l3 is None:
+                self.feed(stream[a:b])
+            else:
+                self.feed_l3(stream[a:b], l3.kinds[a:b], l3.l3a[a:b])
         return self.result()
 
-    def result(self) -> SessionResult:
-        """The session so far."""
-        eq = pd.DataFrame(self._curve, columns=["ts", "mid", "position", "equity"])
-        eq.index = pd.to_datetime(eq.pop("ts"), unit="ns", utc=True)
-        fills = pd.DataFrame([{"ts": f.ts, "order_id": f.order_id, "side": f.side, "qty": f.qty,
-                               "price": f.price, "maker": f.maker, "fee": f.fee,
-                               "position": f.position} for f in self._fills])
-        return SessionResult(eq, fills, self.om.ledger.pnl_parts(), self._n_events, len(self._curve))
+    def result(self):
+        """End the session (the stream is complete) and return the
+        :class:`~mmlab.backtest.BacktestResult`, the backtest's result type."""
+        res = self.driver.finish()
+        self._publish()
+        return res
+
+    # ---- what a desk shows ------------------------------------------------------------------
+    def snapshot(self) -> dict:
+        """The session now (see :meth:`mmlab.backtest.StepDriver.snapshot`)."""
+        return self.driver.snapshot()
+
+    def history(self) -> pd.DataFrame:
+        """Mid, position and equity at each strategy decision so far, time-indexed (the
+        backtest's step table: the exchange mid and position, equity marked there)."""
+        st = self.driver.steps()
+        eq = st[["mid", "position", "equity"]].copy()
+        eq.index = pd.to_datetime(st["ts"].to_numpy(), unit="ns", utc=True)
+        return eq
+
+    def fills(self) -> pd.DataFrame:
+        """Our fills so far."""
+        return self.driver.fills_since(0)
 
     def close(self) -> None:
-        """Cancel everything and close the journal."""
-        self.om.cancel_all(self._t_end)
+        """Close the journal."""
         if self.journal is not None:
             self.journal.close()
+            self.journal = None
+
+    # ---- internals -----------------------------------------------------------------------------
+    def _publish(self) -> None:
+        d = self.driver
+        if d.n_fills > self._n_fills:
+            new = d.fills_since(self._n_fills)
+            pos = d.position - float((new["side"] * new["qty"]).sum())
+            for r in new.itertuples(index=False):
+                pos += int(r.side) * float(r.qty)
+                self.bus.publish(FillEvent(ts=int(r.ts), order_id=int(r.order_id),
+                                           symbol=self.symbol, side=int(r.side),
+                                           qty=float(r.qty), price=float(r.price),
+                                           maker=bool(r.maker), fee=float(r.fee),
+                                           position=pos, mid=float(r.mid)))
+            self._n_fills = d.n_fills
+        risk = d.risk_events
+        for r in risk.iloc[self._n_risk:].itertuples(index=False):
+            self.bus.publish(RiskEvent(ts=int(r.ts), symbol=self.symbol, kind=str(r.kind),
+                                       detail=f"{r.value:.6g}"))
+        self._n_risk = len(risk)
