@@ -179,3 +179,91 @@ def test_backtest_report_notebooks_declare_demo_sets_on_shipped_event_data(name)
     assert len(params) == 1 and "dataset = " in "".join(params[0]["source"])
     assert all(not c.get("outputs") for c in cells if c["cell_type"] == "code")  # stored clean
     assert any("static_charts()" in "".join(c["source"]) for c in cells)  # offline charts
+
+
+def write_headline_notebook(path: Path, fail_required: bool = False) -> Path:
+    """A tiny report in the shape of the shipped ones: title, parameters, a table, checks, the
+    headline (tagged), then the verify cell."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Headline report"),
+        nbformat.v4.new_code_cell("n = 3\nlabel = 'x'", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(
+            "import pandas as pd\nfrom mmlab.reports import Checks, Headline, table\nchecks = Checks()\n"
+            "SECRET_CODE_MARKER = 1\n"
+            "table(pd.DataFrame({'vol': [0.085185] * n}), {'vol': 'pct'}, caption='vols')"
+        ),
+        nbformat.v4.new_code_cell(
+            f"checks.check('n is positive', n > 0)\nchecks.check('always', {not fail_required})\n"
+            "checks.check('soft one', False, 'shown, not enforced', required=False)"
+        ),
+        nbformat.v4.new_code_cell(
+            "Headline('Tiny: ' + label, 'summing', 'no data', [('n', str(n), 'a count')], checks, {'f.csv': 'ab' * 32})",
+            metadata={"tags": ["headline"]},
+        ),
+        nbformat.v4.new_code_cell("checks.verify()"),
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def test_unknown_parameter_is_refused_before_anything_runs(tmp_path):
+    from typer.testing import CliRunner
+
+    from mmlab.cli import app
+    from mmlab.reports import check_parameters, notebook_parameters
+
+    nb = write_tiny_notebook(tmp_path / "tiny.ipynb")
+    assert notebook_parameters(nb) == {"n": 2, "label": "default"}
+    assert check_parameters(nb, {"n": 5}) == {"n": 5, "label": "default"}
+    with pytest.raises(ConfigError, match=r"-p bogus_param: tiny.ipynb has no such parameter \(its parameters: n, label\)"):
+        render_report(nb, {"bogus_param": 1}, tmp_path / "reports")
+    assert not (tmp_path / "reports").exists()  # refused before the output folder was even made
+    res = CliRunner().invoke(app, ["report", str(nb), "-o", str(tmp_path / "r2"), "-p", "bogus_param", "1"])
+    assert res.exit_code == 1 and "bogus_param" in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "r2").exists()
+    # a shipped notebook: checked against its parameters cell
+    with pytest.raises(ConfigError, match="its parameters: dataset, start, end, levels"):
+        check_parameters(find_notebook("market_data_report"), {"dataset": "x", "level": 5})
+
+
+def test_report_hides_code_opens_with_headline_and_is_indexed(tmp_path):
+    from mmlab.reports import read_record, write_index
+
+    nb = write_headline_notebook(tmp_path / "nbs" / "head.ipynb")
+    out = render_report(nb, {"label": "y"}, tmp_path / "reports")
+    html = out.read_text()
+    # no code: no input area, no prompt, not the code's text; the outputs are there
+    import re
+
+    assert "SECRET_CODE_MARKER" not in html
+    code_cells = re.findall(r'<div class="(jp-Cell jp-CodeCell[^"]*)"', html)
+    assert code_cells and all("jp-mod-noInput" in c for c in code_cells)  # every code cell: output only
+    assert not re.search(r'class="[^"]*\bjp-(InputPrompt|CodeMirrorEditor)\b', html)
+    assert "8.52 %" in html and "data:text/csv;charset=utf-8;base64," in html
+    # no script from the network (require.js, MathJax): the page works offline
+    assert "cdnjs" not in html and "require.min.js" not in html
+    # the headline comes right after the title, before the first table
+    assert html.index("Headline report") < html.index("mmlab-headline") < html.index("8.52 %")
+    rec = read_record(out)
+    assert rec["title"] == "Tiny: y" and rec["parameters"] == {"n": 3, "label": "y"}
+    assert rec["checks_passed"] == 2 and rec["checks_total"] == 3 and rec["checks_not_enforced"] == 1
+    assert rec["data_hashes"] == {"f.csv": "ab" * 32} and rec["notebook"] == "head"
+    assert rec["git_sha"] and rec["rendered"].endswith("UTC")
+    index = write_index(tmp_path / "reports")
+    page = index.read_text()
+    assert f'href="{out.name}"' in page and "Tiny: y" in page and "2 / 3 passed" in page
+    assert "abababababab" in page and "not enforced: soft one" in page
+    assert sorted(p.name for p in out.parent.iterdir()) == ["head-y.html", "index.html"]
+    # --show-code puts the code back
+    shown = render_report(nb, {"label": "y"}, tmp_path / "with_code", show_code=True).read_text()
+    assert "SECRET_CODE_MARKER" in shown
+
+
+def test_failed_required_check_stops_the_report(tmp_path):
+    nb = write_headline_notebook(tmp_path / "bad_check.ipynb", fail_required=True)
+    with pytest.raises(ReportError, match="ChecksFailed.*always"):
+        render_report(nb, {}, tmp_path / "reports")
+    assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())

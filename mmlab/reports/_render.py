@@ -23,6 +23,7 @@ import contextlib
 import datetime as _dt
 import json
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -159,15 +160,14 @@ def _html(nb, show_code: bool, record: dict[str, Any] | None) -> str:
 def read_record(page: str | os.PathLike[str]) -> dict[str, Any] | None:
     """The record embedded in a rendered report (None if the page has none)."""
     text = Path(page).read_text(encoding="utf-8", errors="replace")
-    tag = f'<script type="application/json" id="{RECORD_ID}">'
-    i = text.rfind(tag)
-    if i < 0:
+    found = re.findall(rf'<script\b[^>]*\bid="{RECORD_ID}"[^>]*>(.*?)</script>', text, flags=re.S)
+    if not found:
         return None
-    j = text.find("</script>", i)
     try:
-        return json.loads(text[i + len(tag): j].replace("<\\/", "</"))
+        rec = json.loads(found[-1].replace("<\\/", "</"))
     except ValueError:
         return None
+    return rec if isinstance(rec, dict) else None
 
 
 def _write_atomic(target: Path, text: str) -> None:
