@@ -16,9 +16,10 @@
   network in clear unless a TLS proxy sits in front).
 - **Websockets** (every Bokeh page talks over one) need an allowed ``Origin``: the bound
   ``address:port`` (plus ``localhost``/``127.0.0.1`` on loopback, the host's names on a wildcard
-  address) and every ``allow_origins`` entry. Bokeh refuses a foreign Origin; Tornado lets a
-  client that sends **no** Origin through (it assumes a non-browser client), so the websocket
-  handler is replaced by one that refuses that too (403), as it refuses an unauthenticated one.
+  or IPv6 address: Bokeh's allowlist takes no IPv6 literal) and every ``allow_origins`` entry.
+  Bokeh refuses a foreign Origin; Tornado lets a client that sends **no** Origin through (it
+  assumes a non-browser client), so the websocket handler is replaced by one that refuses that
+  too (403), as it refuses an unauthenticated one.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ MIN_PASSWORD_LENGTH = 12
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _WILDCARD = ("0.0.0.0", "::", "")
-_ORIGIN = re.compile(r"[A-Za-z0-9.*-]+(:(\d{1,5}|\*))?|\[[0-9A-Fa-f:]+\](:\d{1,5})?")
+#: what Bokeh's allowlist accepts: a host name or IPv4 address (``*`` wildcards), ``:port`` or ``:*``
+_ORIGIN = re.compile(r"[A-Za-z0-9.*-]+(:(\d{1,5}|\*))?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +113,7 @@ def serve_settings(address: str = "127.0.0.1", port: int = 5006, *, show: bool =
     Examples
     --------
     >>> serve_settings("127.0.0.1", 5006).origins
-    ('127.0.0.1:5006', 'localhost:5006', '[::1]:5006')
+    ('127.0.0.1:5006', 'localhost:5006')
     """
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
         raise ConfigError(f"--port: expected 1-65535, got {port!r}")
@@ -145,11 +147,11 @@ def serve_settings(address: str = "127.0.0.1", port: int = 5006, *, show: bool =
 
 def _default_origins(address: str, port: int) -> list[str]:
     if address in LOOPBACK:
-        return [f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"]
-    if address in _WILDCARD:
+        return [f"127.0.0.1:{port}", f"localhost:{port}"]
+    if address in _WILDCARD or ":" in address:  # Bokeh's allowlist takes no IPv6 literal
         names = {socket.gethostname(), socket.getfqdn()}
-        return [f"{n}:{port}" for n in sorted(n for n in names if n)]
-    return [f"[{address}]:{port}" if ":" in address else f"{address}:{port}"]
+        return [f"{n}:{port}" for n in sorted(n for n in names if _ORIGIN.fullmatch(n))]
+    return [f"{address}:{port}"]
 
 
 def server_kwargs(settings: ServeSettings) -> dict:
