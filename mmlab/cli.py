@@ -270,7 +270,10 @@ def serve(
     auth = f" (basic auth, user {settings.user})" if settings.auth else ""
     typer.echo("serving " + ", ".join(f"{settings.scheme}://{host}:{port}/{p.stem}" for p in scripts) + auth)
     sys.stdout.flush()
-    dashboards.run_server(settings, scripts)
+    try:
+        dashboards.run_server(settings, scripts)
+    except OSError as exc:  # port taken, port < 1024, unreadable certificate or key
+        _fail(OSError(f"serving {settings.address}:{port}: {exc}"))
 
 
 def _strategy_from(name: str, params: dict):

@@ -227,3 +227,24 @@ def test_browser_logs_in_and_sees_the_desk(server, tmp_path):
             assert (tmp_path / "desk_after_login.png").stat().st_size > 10_000
         finally:
             browser.close()
+
+
+@pytest.mark.parametrize("problem", ["port-taken", "bad-certificate"])
+def test_server_start_failures_are_one_line(tmp_path, problem):
+    import socket
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MMLAB_DASHBOARD_")}
+    args = []
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        if problem == "bad-certificate":
+            held.close()
+            (tmp_path / "c.pem").write_text("not a certificate")
+            (tmp_path / "k.pem").write_text("not a key")
+            args = ["--ssl-certfile", str(tmp_path / "c.pem"), "--ssl-keyfile", str(tmp_path / "k.pem")]
+        res = subprocess.run([sys.executable, "-m", "mmlab.cli", "serve", "--port", str(port),
+                              *args], capture_output=True, text=True, env=env, timeout=120)
+    assert res.returncode == 1, res.stderr[-500:]
+    assert _one_line(res.stderr).startswith(f"error: serving 127.0.0.1:{port}")
