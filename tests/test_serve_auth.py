@@ -243,7 +243,8 @@ def test_server_start_failures_are_one_line(tmp_path, problem):
             held.close()
             (tmp_path / "c.pem").write_text("not a certificate")
             (tmp_path / "k.pem").write_text("not a key")
-            args = ["--ssl-certfile", str(tmp_path / "c.pem"), "--ssl-keyfile", str(tmp_path / "k.pem")]
+            args = ["--ssl-certfile", str(tmp_path / "c.pem"),
+                    "--ssl-keyfile", str(tmp_path / "k.pem")]
         res = subprocess.run([sys.executable, "-m", "mmlab.cli", "serve", "--port", str(port),
                               *args], capture_output=True, text=True, env=env, timeout=120)
     assert res.returncode == 1, res.stderr[-500:]

@@ -44,7 +44,8 @@ MIN_PASSWORD_LENGTH = 12
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _WILDCARD = ("0.0.0.0", "::", "")
-#: what Bokeh's allowlist accepts: a host name or IPv4 address (``*`` wildcards), ``:port`` or ``:*``
+#: What Bokeh's allowlist accepts: a host name or IPv4 address (``*`` wildcards), then
+#: ``:port`` or ``:*``.
 _ORIGIN = re.compile(r"[A-Za-z0-9.*-]+(:(\d{1,5}|\*))?")
 
 
@@ -120,8 +121,8 @@ def serve_settings(address: str = "127.0.0.1", port: int = 5006, *, show: bool =
     address = str(address).strip()
     password = os.environ.get(PASSWORD_ENV, "")
     if address not in LOOPBACK and not password:
-        raise ConfigError(f"--address {address or repr(address)}: serving beyond this machine needs "
-                          f"authentication; set {PASSWORD_ENV} (basic auth, >= "
+        raise ConfigError(f"--address {address or repr(address)}: serving beyond this machine "
+                          f"needs authentication; set {PASSWORD_ENV} (basic auth, >= "
                           f"{MIN_PASSWORD_LENGTH} characters) or bind 127.0.0.1")
     if password and len(password) < MIN_PASSWORD_LENGTH:
         raise ConfigError(f"{PASSWORD_ENV}: at least {MIN_PASSWORD_LENGTH} characters, got "
