@@ -60,3 +60,37 @@ def test_catalog_name_runs_with_its_instrument(tmp_path):
     res = CliRunner().invoke(app, [*args, "--set", "instrument", "none"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)["fee_pnl"] == 0.0
+
+
+def test_backtest_glft_auto_params_fitted_on_the_data(npz, tmp_path):
+    # -p A/k/sigma auto: fitted by mmlab.quoting.fit_intensity on the same data, echoed to
+    # stderr (stdout stays the JSON summary) and passed to the strategy unchanged
+    import numpy as np
+
+    from mmlab.backtest import read_result
+    from mmlab.data import load_npz
+    from mmlab.quoting import fit_intensity
+
+    est = fit_intensity(load_npz(npz))
+    out = tmp_path / "auto.parquet"
+    res = CliRunner().invoke(app, ["backtest", str(npz), "-s", "glft", "-p", "gamma", "0.1",
+                                   "-p", "A", "auto", "-p", "k", "auto", "-p", "sigma", "auto",
+                                   "-p", "order_size", "1", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert f"A = {est.A:.6g} 1/s per side" in res.stderr
+    assert f"k = {est.k:.6g} 1/price" in res.stderr and f"sigma = {est.sigma:.6g} price/sqrt(s)" in res.stderr
+    assert json.loads(res.stdout)["strategy"] == "glft"
+    p = read_result(out).params
+    assert np.isclose(p["A"], est.A, rtol=1e-12) and np.isclose(p["k"], est.k, rtol=1e-12)
+    assert np.isclose(p["sigma"], est.sigma, rtol=1e-12)
+    # a fixed value next to auto stays as given; the time unit follows --set time_unit_ns
+    res = CliRunner().invoke(app, ["backtest", str(npz), "-s", "glft", "-p", "gamma", "0.1",
+                                   "-p", "A", "auto", "-p", "k", "50", "-p", "sigma", "0.01",
+                                   "--set", "time_unit_ns", "1e6"])
+    assert res.exit_code == 0, res.output
+    assert f"A = {est.A / 1000:.6g} 1/ms per side" in res.stderr and "k =" not in res.stderr
+    # data the intensity cannot be fitted on: one line, exit 1
+    res = CliRunner().invoke(app, ["backtest", str(npz), "-s", "glft", "-p", "gamma", "0.1",
+                                   "-p", "A", "auto", "-p", "k", "auto", "-p", "sigma", "auto",
+                                   "--set", "time_unit_ns", "0"])
+    assert res.exit_code == 1 and "time_unit_ns" in res.output

@@ -10,10 +10,11 @@ plus trades):
 2. a quote resting at distance delta from that mid (bid at mid - delta, ask at mid + delta) is
    hit in the interval when a trade on its side prints at or through it: a buyer-initiated
    trade at a price >= mid + delta, a seller-initiated one at a price <= mid - delta. For each
-   delta of a grid, p(delta) is the fraction of (interval, side) pairs with a hit;
-3. hits are Poisson arrivals, so the fill intensity per side is
+   delta of a grid and each side, p(delta) is the fraction of intervals with a hit;
+3. hits are Poisson arrivals, so the fill intensity of a side is
    lambda(delta) = -ln(1 - p(delta)) / dt with dt the interval in time units (the plain
-   p / dt of the tutorial underestimates lambda where lambda dt is not small);
+   p / dt of the tutorial underestimates lambda where lambda dt is not small); the two sides'
+   intensities are averaged;
 4. ln lambda(delta) = ln A - k delta is fitted by ordinary least squares
    (:class:`~mmlab.quoting.IntensityFit` ``method="loglinear"``), with its R^2;
 5. sigma is the standard deviation of the change of the interval mids, per square root of the
@@ -76,9 +77,10 @@ class IntensityEstimate:
         Intervals in which a seller-initiated (buyer-initiated) trade printed at or through
         mid - delta (mid + delta).
     rates : ndarray
-        lambda(delta) per side, per time unit; NaN where no interval had a hit.
+        lambda(delta) per side, per time unit (the mean of the two sides' -ln(1 - p) / dt);
+        NaN where no interval had a hit, inf where a side was hit in every interval.
     used : ndarray of bool
-        Grid points in the fit (at least one hit, and not a hit in every interval).
+        Grid points in the fit (at least one hit, and no side hit in every interval).
     n_intervals : int
         Intervals with a two-sided book at their start (the exposure).
     n_trades : int
@@ -238,12 +240,13 @@ def _interval_state(events, side, interval_ns, tick_size):
     np.maximum.at(deep_ask, j[sign > 0], depth[sign > 0])
     np.maximum.at(deep_bid, j[sign < 0], depth[sign < 0])
     valid = np.isfinite(mids)
-    return mids, deep_bid[valid], deep_ask[valid], int(valid.sum()), int(ok.sum())
+    scale = float(np.nanmax(np.abs(mids)))  # the price scale (for the "at" tolerance)
+    return mids, deep_bid[valid], deep_ask[valid], int(valid.sum()), int(ok.sum()), scale
 
 
 def fit_intensity(events, *, time_unit_ns: float = 1e9, max_depth: float | None = None,
                   n_depths: int = 20, interval_ns: int = 100_000_000, side: str = "local",
-                  min_hits: int = 10, tick_size: float | None = None) -> IntensityEstimate:
+                  min_hits: int = 50, tick_size: float | None = None) -> IntensityEstimate:
     """Estimate A and k of lambda(delta) = A exp(-k delta) and the mid's sigma from events.
 
     The method is described in the module docstring (:mod:`mmlab.quoting._fit_intensity`):
@@ -270,7 +273,7 @@ def fit_intensity(events, *, time_unit_ns: float = 1e9, max_depth: float | None 
     side : {"local", "exch"}, default "local"
         Events carrying this side's flag, timed by ``local_ts`` (what a strategy sees) or
         ``exch_ts``; a timestamp earlier than the one before it counts as the one before.
-    min_hits : int, default 10
+    min_hits : int, default 50
         Hits the default ``max_depth`` keeps at the deepest grid point.
     tick_size : float, optional
         The book's price grid (default: inferred by :func:`mmlab.book.rebuild`).
@@ -304,7 +307,8 @@ def fit_intensity(events, *, time_unit_ns: float = 1e9, max_depth: float | None 
     interval_ns = int(interval_ns)
     if len(events) == 0:
         raise ConfigError("events: empty")
-    mids, deep_bid, deep_ask, n, n_trades = _interval_state(events, side, interval_ns, tick_size)
+    mids, deep_bid, deep_ask, n, n_trades, scale = _interval_state(events, side, interval_ns,
+                                                                   tick_size)
     dt = interval_ns / float(time_unit_ns)
     deepest = np.concatenate([deep_bid, deep_ask])
     deepest = np.sort(deepest[np.isfinite(deepest) & (deepest > 0)])[::-1]
@@ -313,14 +317,18 @@ def fit_intensity(events, *, time_unit_ns: float = 1e9, max_depth: float | None 
                           f"with one; need min_hits={min_hits}) to fit the intensity")
     top = float(deepest[min_hits - 1]) if max_depth is None else float(max_depth)
     deltas = top * np.arange(1, n_depths + 1) / n_depths
-    hits_bid = (deep_bid[None, :] >= deltas[:, None] - 1e-12 * top).sum(axis=1)
-    hits_ask = (deep_ask[None, :] >= deltas[:, None] - 1e-12 * top).sum(axis=1)
-    p = (hits_bid + hits_ask) / (2.0 * n)
-    used = (p > 0) & (p < 1)
-    with np.errstate(divide="ignore"):
-        rates = np.where(p > 0, -np.log1p(-np.minimum(p, 1.0)) / dt, np.nan)
+    # "at" mid +- delta up to float noise: px - mid carries ~1e-16 x the price of rounding
+    at = deltas[:, None] - 1e-9 * scale
+    hits_bid = (deep_bid[None, :] >= at).sum(axis=1)
+    hits_ask = (deep_ask[None, :] >= at).sum(axis=1)
+    p_bid, p_ask = hits_bid / n, hits_ask / n
+    full = (p_bid >= 1) | (p_ask >= 1)  # a hit in every interval: lambda not resolved
+    used = (hits_bid + hits_ask > 0) & ~full
+    with np.errstate(divide="ignore"):  # per side, then the mean of the two sides
+        rates = -0.5 * (np.log1p(-np.minimum(p_bid, 1.0)) + np.log1p(-np.minimum(p_ask, 1.0))) / dt
+    rates = np.where(used, rates, np.where(full, np.inf, np.nan))
     if used.sum() < 3:
-        why = ("every interval had a hit: shorten interval_ns" if (p >= 1).any()
+        why = ("a side was hit in every interval: shorten interval_ns" if full.any()
                else "lower max_depth")
         raise ConfigError(f"events: only {int(used.sum())} of {n_depths} grid distances up to "
                           f"{top:g} have hits to fit (need 3; {why})")
