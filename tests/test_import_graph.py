@@ -162,8 +162,6 @@ ALLOWED_PRIVATE: dict[tuple[str, str], str] = {
     # mmlab/quoting/ (pricing's compiled kernel and flag parser; pricing could export them)
     ("mmlab.quoting._chain_quoter", "mmlab.pricing._black_scholes.bsm_greeks_kernel"): "mmlab/quoting/",
     ("mmlab.quoting._chain_quoter", "mmlab.pricing._inputs.as_flags"): "mmlab/quoting/",
-    # mmlab/runtime/
-    ("mmlab.runtime._session", "mmlab.execution._paper_venue.PaperVenue"): "mmlab/runtime/",
     # mmlab/reports/ (the reports' demo takes the catalog's internals; mmlab.data exports them)
     ("mmlab.reports._demo", "mmlab.data._catalog.DEMO_DATASETS"): "mmlab/reports/",
     ("mmlab.reports._demo", "mmlab.data._catalog.SHIPPED_SOURCES"): "mmlab/reports/",
@@ -172,9 +170,6 @@ ALLOWED_PRIVATE: dict[tuple[str, str], str] = {
 }
 
 ALLOWED_CYCLE_EDGES: dict[tuple[str, str], str] = {
-    # execution <-> runtime: the order manager imports runtime's events while runtime's session
-    # drives execution (mmlab/execution/ and mmlab/runtime/ rooms)
-    ("mmlab.execution._manager", "mmlab.runtime"): "mmlab/execution/",
     # broker <-> runtime: the journal redacts secrets with broker's redact(), and the live-trading
     # gate imports runtime's OrderEvent inside a function (mmlab/broker/ and mmlab/runtime/ rooms)
     ("mmlab.broker._gate", "mmlab.runtime"): "mmlab/broker/",

@@ -492,3 +492,13 @@ def test_treasury_error_names_the_file_line_of_a_bad_yield(tmp_path, monkeypatch
     with pytest.raises(DataError, match="par yield 10Y") as err:
         treasury_curve("2023-09-14")
     assert err.value.row == 3 and err.value.path.endswith("ust_par_yields_2023.csv")
+
+
+def test_option_on_a_cl_future_before_sofr_needs_a_configured_rate(mgr):
+    book = pd.DataFrame([{"symbol": "CL", "qty": 1, "contract": "CL02", "strike": 60.0, "right": "C"}])
+    # SOFR was first published for 2018-04-02 (New York Fed): a 2015 option has no default rate
+    with pytest.raises(DataError, match=r"ManagerConfig\(rate"):
+        mgr.run_pricing_cycle("2015-06-15", ("CL",), positions=book)
+    fixed = MarketMakingProjectManager(universe=("CL",), data_dir=mgr.config.data_dir, rate=0.001)
+    pos = fixed.run_pricing_cycle("2015-06-15", ("CL",), positions=book).positions
+    assert 0.0 < pos.loc[0, "delta"] < 1.0 and pos.loc[0, "vega"] > 0.0

@@ -1,4 +1,4 @@
-"""Strategies from plain parameters (the CLI's names) and the quoter a paper session runs."""
+"""Strategies from plain parameters: the CLI's names, their parameters and engine settings."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from mmlab.errors import ConfigError
 
-__all__ = ["STRATEGY_NAMES", "session_strategy", "strategy_from_parameters"]
+__all__ = ["STRATEGY_NAMES", "strategy_from_parameters"]
 
 #: Built-in strategy names (``mmlab backtest -s``) -> ``(public module, class)``, imported on use.
 _CLASSES = {
@@ -65,40 +65,3 @@ def strategy_from_parameters(parameters: Mapping[str, Any]) -> tuple[Any, dict]:
         return _class(name)(**params), dict(settings)
     except TypeError as exc:
         raise ConfigError(f"parameters for strategy {name!r}: {exc}") from None
-
-
-class _FixedSpreadQuoter:
-    """The backtest's one-level grid (``mid -/+ half_spread - skew q``) for the paper session."""
-
-    def __init__(self, grid):
-        if grid.levels != 1:
-            raise ConfigError("strategy: the paper session quotes one level a side (levels=1)")
-        self.grid = grid
-
-    def quote(self, state):
-        from mmlab.quoting import Quote
-
-        g = self.grid
-        c = state.mid - g.skew * state.inventory
-        return Quote(c - g.half_spread, c + g.half_spread, g.order_qty, g.order_qty)
-
-
-def session_strategy(strategy):
-    """A ``quote(MarketState)`` object from a strategy, a config, a backtest grid or parameters."""
-    from mmlab import quoting as Q
-    from mmlab.backtest import GridStrategy
-
-    if isinstance(strategy, Mapping):
-        strategy, _ = strategy_from_parameters(strategy)
-    if isinstance(strategy, GridStrategy):
-        return _FixedSpreadQuoter(strategy)
-    wrap = {Q.AvellanedaStoikovConfig: Q.AvellanedaStoikovStrategy,
-            Q.AvellanedaStoikovInfiniteConfig: Q.AvellanedaStoikovInfiniteStrategy,
-            Q.GLFTConfig: Q.GLFTStrategy, Q.AdaptiveSpreadConfig: Q.AdaptiveSpreadStrategy}
-    for cfg_type, strat_type in wrap.items():
-        if isinstance(strategy, cfg_type):
-            return strat_type(strategy)
-    if hasattr(strategy, "quote"):
-        return strategy
-    raise ConfigError(f"strategy: needs a quote(MarketState) method or a known config, got "
-                      f"{type(strategy).__name__}")
