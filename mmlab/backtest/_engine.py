@@ -84,7 +84,9 @@ I_RECORD = 18  # one row of the step table every I_RECORD strategy steps (the gr
 I_STALE = 19  # stale-feed breaker: no local market event for this long (ns; 0: off)
 I_COOLDOWN = 20  # self-clearing breakers resume this long after their condition last held (ns)
 I_DAYNS = 21  # the trading day's length (ns) for the daily-loss breaker (UTC days)
-N_CFG_I = 22
+I_TOXWIN = 22  # toxicity response: window of the last fills (0: off; <= TOX_MAX)
+I_TOXREC = 23  # ... recovers after this many consecutive clean fills
+N_CFG_I = 24
 # ---- float config (cfg_f) --------------------------------------------------------------------
 F_TICK = 0
 F_LOT = 1
@@ -99,7 +101,10 @@ F_MAXDD = 9  # drawdown breaker: fall of the marked equity from its peak (quote 
 F_MAXDL = 10  # daily-loss breaker: fall from the day's first marked equity (quote currency)
 F_MAXSPREAD = 11  # abnormal-spread breaker: local best ask - best bid above this (price)
 F_MAXMOVE = 12  # vol-surge breaker: |local mid change| between two decisions above this (price)
-N_CFG_F = 13
+F_TOXTHR = 13  # toxicity: one-sided share of the window's fills above which the flow is toxic
+F_TOXWIDEN = 14  # ... while toxic, distances from the mid are multiplied by this
+F_TOXSIZE = 15  # ... and sizes by this
+N_CFG_F = 16
 
 # ---- order slots: oi (int) / of (float) columns ------------------------------------------------
 O_ID = 0
@@ -153,7 +158,13 @@ S_PAUSE_UNTIL = 17  # ... quoting resumes at this local time if none holds any m
 S_DAY = 18  # the current trading day (local ts // I_DAYNS; -1 before the first decision)
 S_NRISK = 19  # risk events recorded (rk / rkf rows; counted beyond their capacity)
 S_TFEED = 20  # local time of the last market event the local side applied
-N_SC = 21
+S_TOXN = 21  # toxicity: fills in the window ring, its next slot, buys among them
+S_TOXHEAD = 22
+S_TOXBUY = 23
+S_TOXIC = 24  # 1 while the flow is toxic
+S_TOXCLEAN = 25  # consecutive clean fills while toxic
+N_SC = 26
+TOX_MAX = 512  # the window's ring: sc[N_SC : N_SC + TOX_MAX] (fill sides, +1 / -1)
 # ---- accounting (acc) --------------------------------------------------------------------------
 A_POS = 0
 A_CASH = 1
@@ -199,9 +210,12 @@ RK_VOL = 6
 RK_RESUME = 7  # the self-clearing breakers' cooldown ended: quoting resumes
 RK_DAY_RESET = 8  # a new trading day cleared the daily-loss breaker
 RK_RESET = 9  # latched breakers reset by the user
+RK_TOXIC = 10  # fills one-sided above the threshold: widen and size down
+RK_TOXIC_END = 11  # recovered after the clean fills
 RK_KINDS = {RK_DRAWDOWN: "drawdown", RK_DAILY_LOSS: "daily_loss", RK_KILL: "kill_switch",
             RK_STALE: "stale_feed", RK_SPREAD: "abnormal_spread", RK_VOL: "vol_surge",
-            RK_RESUME: "cooldown_end", RK_DAY_RESET: "daily_loss_reset", RK_RESET: "reset"}
+            RK_RESUME: "cooldown_end", RK_DAY_RESET: "daily_loss_reset", RK_RESET: "reset",
+            RK_TOXIC: "toxic_flow", RK_TOXIC_END: "toxic_flow_end"}
 # ---- fills: ff (float) / fi (int) columns ------------------------------------------------------
 FF_PX = 0
 FF_QTY = 1
@@ -755,7 +769,39 @@ def _ex_request_python(r, rq, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, b
 # ==============================================================================================
 
 
-def _lo_response_python(r, rs, rsf, oi, of, acc):
+def _toxicity_python(side, t, sc, cfg_f, cfg_i, rk, rkf):
+    """The toxicity response's state after one of our fills (heard of locally): over the last
+    ``I_TOXWIN`` fills, a one-sided share above ``F_TOXTHR`` makes the flow toxic; it recovers
+    after ``I_TOXREC`` consecutive clean fills (after which the share is at or below it)."""
+    w = cfg_i[I_TOXWIN]
+    if w <= 0:
+        return
+    h = sc[S_TOXHEAD]
+    if sc[S_TOXN] == w:  # the ring is full: the oldest side leaves
+        if sc[N_SC + h] > 0:
+            sc[S_TOXBUY] -= 1
+    else:
+        sc[S_TOXN] += 1
+    sc[N_SC + h] = side
+    if side > 0:
+        sc[S_TOXBUY] += 1
+    sc[S_TOXHEAD] = (h + 1) % w
+    n = sc[S_TOXN]
+    ratio = max(sc[S_TOXBUY], n - sc[S_TOXBUY]) / n
+    if n >= w and ratio > cfg_f[F_TOXTHR]:
+        if sc[S_TOXIC] == 0:
+            _risk_event(rk, rkf, sc, t, RK_TOXIC, ratio)
+        sc[S_TOXIC] = 1
+        sc[S_TOXCLEAN] = 0
+    elif sc[S_TOXIC] == 1:
+        sc[S_TOXCLEAN] += 1
+        if sc[S_TOXCLEAN] >= cfg_i[I_TOXREC]:
+            sc[S_TOXIC] = 0
+            sc[S_TOXCLEAN] = 0
+            _risk_event(rk, rkf, sc, t, RK_TOXIC_END, ratio)
+
+
+def _lo_response_python(r, rs, rsf, oi, of, acc, sc, cfg_f, cfg_i, rk, rkf):
     slot = rs[r, 1]
     kind = rs[r, 2]
     if oi[slot, O_ID] != rs[r, 3] or oi[slot, O_LO] == LO_FREE:
@@ -767,6 +813,7 @@ def _lo_response_python(r, rs, rsf, oi, of, acc):
         q = rsf[2 * r]
         acc[A_LPOS] += oi[slot, O_SIDE] * q
         acc[A_LCASH] += rsf[2 * r + 1]
+        _toxicity(oi[slot, O_SIDE], rs[r, 0], sc, cfg_f, cfg_i, rk, rkf)
         of[slot, Q_LLEAVES] -= q
         if of[slot, Q_LLEAVES] <= of[slot, Q_QTY] * 1e-9:
             of[slot, Q_LLEAVES] = 0.0
@@ -1035,6 +1082,12 @@ def _step_python(t, k, oi, of, rq, sc, acc, best, cfg_f, cfg_i, sp, lat_entry, s
     ba_px = (best[3] + base) * tick
     bid, ask, bq, aq = _quote(cfg_i[I_STRAT], sp, lmid, acc[A_LPOS], t, cfg_i[I_TEND], bb_px,
                               ba_px, tick)
+    if sc[S_TOXIC] == 1:  # toxic flow: widen from the mid and size down
+        wd = cfg_f[F_TOXWIDEN]
+        bid = lmid - (lmid - bid) * wd
+        ask = lmid + (ask - lmid) * wd
+        bq *= cfg_f[F_TOXSIZE]
+        aq *= cfg_f[F_TOXSIZE]
     clip = cfg_i[I_CLIP]
     btick = np.int64(-1)
     atick = np.int64(-1)
@@ -1307,7 +1360,7 @@ def new_state(cfg_i):
     rq = np.zeros((4 * maxord + 16, 5), dtype=np.int64)
     rs = np.zeros((8 * maxord + 16, 5), dtype=np.int64)
     rsf = np.zeros(2 * (8 * maxord + 16), dtype=np.float64)
-    sc = np.zeros(N_SC, dtype=np.int64)
+    sc = np.zeros(N_SC + TOX_MAX, dtype=np.int64)
     acc = np.zeros(N_ACC, dtype=np.float64)
     acc[A_ELAST] = np.nan
     acc[A_LPEAK] = np.nan
@@ -1532,7 +1585,7 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
             sc[S_NFUND] += 1
             i_fu += 1
         elif t_resp == t:
-            _lo_response(r_resp, rs, rsf, oi, of, acc)
+            _lo_response(r_resp, rs, rsf, oi, of, acc, sc, cfg_f, cfg_i, rk, rkf)
             _pop(rs, sc[S_NRESP], r_resp)
             last = sc[S_NRESP] - 1
             rsf[2 * r_resp] = rsf[2 * last]
@@ -1575,7 +1628,7 @@ _FAMILY = [
     "_value", "_draw", "_tick", "_set_level", "_clear", "_mid", "_mark", "_book_fill",
     "_push_req", "_push_resp", "_first", "_pop", "_live_remove", "_ex_fill", "_ex_cross",
     "_ex_trade", "_trade_hits", "_ex_depth_q", "_ex_request", "_lo_response", "_quote",
-    "_side_exposure", "_reconcile", "_script", "_risk_event", "_risk", "_step", "_record_step", "_ex_l3", "_ex_event",
+    "_side_exposure", "_reconcile", "_script", "_risk_event", "_risk", "_toxicity", "_step", "_record_step", "_ex_l3", "_ex_event",
     "_lo_event", "_grow_ring", "run_kernel", "scan_events", "portfolio_view",
 ]
 

@@ -116,6 +116,12 @@ class BacktestConfig:
     breaker_cooldown : int
         The stale, spread and vol breakers clear themselves this long (ns) after the last
         decision at which they held (default 5 s).
+    toxicity_window, toxicity_threshold, toxicity_widen, toxicity_size, toxicity_recovery
+        The toxicity response (:class:`mmlab.risk.ToxicityMonitor`'s rule, in the core): when
+        more than ``toxicity_threshold`` (0.8) of our last ``toxicity_window`` (50) fills are
+        on one side, distances from the mid are multiplied by ``toxicity_widen`` (2) and sizes
+        by ``toxicity_size`` (0.5) until ``toxicity_recovery`` (100) consecutive clean fills.
+        ``toxicity_window=0`` turns it off (as hftbacktest, for a like-for-like comparison).
     session_end : int, optional
         The session's horizon (ns): A-S's ``time_left`` runs to it and the run stops after it.
         Default: the last timestamp of the data (the step driver, which sees no data in
@@ -152,6 +158,11 @@ class BacktestConfig:
     max_spread: float = math.inf
     max_mid_move: float = math.inf
     breaker_cooldown: int = 5_000_000_000
+    toxicity_window: int = 50
+    toxicity_threshold: float = 0.8
+    toxicity_widen: float = 2.0
+    toxicity_size: float = 0.5
+    toxicity_recovery: int = 100
     clip: str | None = None
     instrument: object = field(default=None)
 
@@ -188,6 +199,18 @@ class BacktestConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 0:
                 raise ConfigError(f"{name}: must be an integer >= 0 (ns), got {v!r}")
+        tw, tr = self.toxicity_window, self.toxicity_recovery
+        if isinstance(tw, bool) or not isinstance(tw, int | np.integer) or not \
+                (tw == 0 or 2 <= tw <= E.TOX_MAX):
+            raise ConfigError(f"toxicity_window: 0 (off) or an integer in [2, {E.TOX_MAX}], "
+                              f"got {tw!r}")
+        if isinstance(tr, bool) or not isinstance(tr, int | np.integer) or tr < 1:
+            raise ConfigError(f"toxicity_recovery: must be an integer >= 1, got {tr!r}")
+        if not 0.5 <= self.toxicity_threshold < 1.0:
+            raise ConfigError(f"toxicity_threshold: must be in [0.5, 1), got "
+                              f"{self.toxicity_threshold!r}")
+        if not (self.toxicity_widen >= 1.0 and 0.0 < self.toxicity_size <= 1.0):
+            raise ConfigError("toxicity_widen >= 1 and 0 < toxicity_size <= 1 required")
         for name in ("start", "end", "session_end"):
             v = getattr(self, name)
             if v is not None and (isinstance(v, bool) or not isinstance(v, int | np.integer)):
@@ -516,6 +539,8 @@ def make_job(cfg: BacktestConfig, strategy, engine: str, *, tick: float, lot: fl
     cfg_i[E.I_STALE] = int(cfg.stale_after)
     cfg_i[E.I_COOLDOWN] = int(cfg.breaker_cooldown)
     cfg_i[E.I_DAYNS] = 86_400_000_000_000
+    cfg_i[E.I_TOXWIN] = int(cfg.toxicity_window)
+    cfg_i[E.I_TOXREC] = int(cfg.toxicity_recovery)
     cfg_f = np.zeros(E.N_CFG_F, dtype=np.float64)
     cfg_f[E.F_TICK] = tick
     cfg_f[E.F_LOT] = lot
@@ -530,6 +555,9 @@ def make_job(cfg: BacktestConfig, strategy, engine: str, *, tick: float, lot: fl
     cfg_f[E.F_MAXDL] = cfg.max_daily_loss
     cfg_f[E.F_MAXSPREAD] = cfg.max_spread
     cfg_f[E.F_MAXMOVE] = cfg.max_mid_move
+    cfg_f[E.F_TOXTHR] = cfg.toxicity_threshold
+    cfg_f[E.F_TOXWIDEN] = cfg.toxicity_widen
+    cfg_f[E.F_TOXSIZE] = cfg.toxicity_size
     job = _Job()
     n_rows = -(-n_steps // record)
     job.stf = np.full((n_rows, E.N_STF), np.nan)
