@@ -274,7 +274,8 @@ def fit_intensity(events, *, time_unit_ns: float = 1e9, max_depth: float | None 
         Events carrying this side's flag, timed by ``local_ts`` (what a strategy sees) or
         ``exch_ts``; a timestamp earlier than the one before it counts as the one before.
     min_hits : int, default 50
-        Hits the default ``max_depth`` keeps at the deepest grid point.
+        Hits the default ``max_depth`` keeps at the deepest grid point; fewer (interval, side)
+        pairs with a trade beyond the mid than this is a :class:`ConfigError` (too few trades).
     tick_size : float, optional
         The book's price grid (default: inferred by :func:`mmlab.book.rebuild`).
 
@@ -318,9 +319,9 @@ def fit_intensity(events, *, time_unit_ns: float = 1e9, max_depth: float | None 
     top = float(deepest[min_hits - 1]) if max_depth is None else float(max_depth)
     deltas = top * np.arange(1, n_depths + 1) / n_depths
     # "at" mid +- delta up to float noise: px - mid carries ~1e-16 x the price of rounding
-    at = deltas[:, None] - 1e-9 * scale
-    hits_bid = (deep_bid[None, :] >= at).sum(axis=1)
-    hits_ask = (deep_ask[None, :] >= at).sum(axis=1)
+    at = deltas - 1e-9 * scale
+    hits_bid = n - np.searchsorted(np.sort(deep_bid), at, side="left")  # intervals with deep >= at
+    hits_ask = n - np.searchsorted(np.sort(deep_ask), at, side="left")
     p_bid, p_ask = hits_bid / n, hits_ask / n
     full = (p_bid >= 1) | (p_ask >= 1)  # a hit in every interval: lambda not resolved
     used = (hits_bid + hits_ask > 0) & ~full
