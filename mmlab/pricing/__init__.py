@@ -16,6 +16,10 @@ American options           :func:`american_price`, :func:`american_greeks`,
                            :func:`american_implied_vol` (QuantLib: BAW, BJS, CRR, FD with
                            discrete dividends)
 Time                       :func:`year_fraction`, :func:`to_ns`
+Kernels                    :func:`bsm_greeks_kernel` (compiled, flat arrays in, a
+                           ``(9, n)`` output filled; twin :func:`bsm_greeks_python`),
+                           :func:`as_flags` (``'c'``/``'p'`` to +1/-1) for callers that
+                           loop over many small batches
 =========================  =========================================================
 
 Volatility surfaces built on these prices (``fit_surface``, ``VolSurface``) live in
@@ -37,9 +41,15 @@ from mmlab.pricing._american import (
 )
 from mmlab.pricing._bachelier import bachelier_greeks, bachelier_price
 from mmlab.pricing._black76 import black76_greeks, black76_price
-from mmlab.pricing._black_scholes import bsm_greeks, bsm_price
+from mmlab.pricing._black_scholes import (
+    bsm_greeks,
+    bsm_greeks_kernel,
+    bsm_greeks_python,
+    bsm_price,
+)
 from mmlab.pricing._greeks import GREEK_NAMES, Greeks
 from mmlab.pricing._implied_vol import ImpliedVolResult, IVCode, implied_vol
+from mmlab.pricing._inputs import as_flags
 from mmlab.pricing._time import NS_PER_YEAR, to_ns, year_fraction
 
 __all__ = [
@@ -52,11 +62,14 @@ __all__ = [
     "american_greeks",
     "american_implied_vol",
     "american_price",
+    "as_flags",
     "bachelier_greeks",
     "bachelier_price",
     "black76_greeks",
     "black76_price",
     "bsm_greeks",
+    "bsm_greeks_kernel",
+    "bsm_greeks_python",
     "bsm_price",
     "implied_vol",
     "to_ns",
