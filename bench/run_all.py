@@ -53,10 +53,11 @@ def scripts() -> list[Path]:
     return sorted(BENCH.glob("bench_*.py")) + sorted(BENCH.glob("vs_*.py"))
 
 
-def _git(*args: str) -> str:
+def _git(*args: str, strip: bool = True) -> str:
     try:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
-                              timeout=30, check=True).stdout.strip()
+        out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                             timeout=30, check=True).stdout
+        return out.strip() if strip else out
     except (OSError, subprocess.SubprocessError):
         return ""
 
@@ -66,8 +67,13 @@ def commit() -> str:
     sha = _git("rev-parse", "HEAD")
     if not sha:
         return "unknown"
-    dirty = _git("status", "--porcelain", "--untracked-files=no")
-    return sha + ("+dirty" if dirty else "")
+    return sha + ("+dirty" if dirty_files() else "")
+
+
+def dirty_files() -> list[str]:
+    """Tracked files that differ from the commit (what ``+dirty`` means)."""
+    out = _git("status", "--porcelain", "--untracked-files=no", strip=False)
+    return [line[3:] for line in out.splitlines() if line.strip()]
 
 
 def cpu_model() -> str:
@@ -140,7 +146,7 @@ def run_one(script: Path, extra: list[str], timeout: float) -> dict:
 
 
 def render(results: list[dict], skipped: list[str], quick: bool, started: str, load_before: str,
-           load_after: str, sha: str) -> str:
+           load_after: str, sha: str, dirty: list[str] | None = None) -> str:
     """The Markdown text of ``RESULTS.md``."""
     lines = [
         "# Benchmark results",
@@ -157,6 +163,9 @@ def render(results: list[dict], skipped: list[str], quick: bool, started: str, l
         f"| date (UTC) | {started} |",
         f"| commit | `{sha}` |",
     ]
+    if dirty:
+        shown = ", ".join(f"`{f}`" for f in dirty[:12]) + (f" and {len(dirty) - 12} more" if len(dirty) > 12 else "")
+        lines.append(f"| uncommitted changes in | {shown} |")
     lines += [f"| {k} | {v} |" for k, v in machine()]
     lines += [
         f"| load average (1/5/15 min) before | {load_before} |",
@@ -206,9 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [p for p in available if not wanted or p.stem in wanted]
     skipped = [p.name for p in available if p not in chosen]
     started = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    sha, before = commit(), load()
+    sha, dirty, before = commit(), dirty_files(), load()
     results = [run_one(p, QUICK_ARGS.get(p.name, []) if a.quick else [], a.timeout) for p in chosen]
-    text = render(results, skipped, a.quick, started, before, load(), sha)
+    text = render(results, skipped, a.quick, started, before, load(), sha, dirty)
     out = Path(a.output)
     write_atomic(out, text + "\n")
     print(f"wrote {out}")
