@@ -289,3 +289,14 @@ def test_table_with_date_index_window(catalog_tmp):
     assert (e["t_start"], e["t_end"]) == (pd.Timestamp("2023-10-18", tz="UTC").value, pd.Timestamp("2023-10-20", tz="UTC").value)
     pd.testing.assert_frame_equal(cat.load("sofr-bit"), df)
     pd.testing.assert_frame_equal(cat.load("sofr-bit", start="2023-10-19", end="2023-10-20"), df.iloc[[1]])
+
+
+def test_import_shows_progress_when_asked_and_not_in_a_pipe(catalog_tmp, tmp_path, fake_kind, capsys):
+    src = _fake_file(tmp_path, n=3)
+    cat = Catalog(catalog_tmp)
+    cat.import_file(src, kind="fake", progress=True)  # tqdm over hash / load / write / register
+    err = capsys.readouterr().err
+    assert "import feed" in err and "step" in err
+    src2 = _fake_file(tmp_path, n=3, name="other.txt")
+    cat.import_file(src2, kind="fake")  # default: only in a terminal or a notebook
+    assert capsys.readouterr().err == ""

@@ -917,7 +917,8 @@ def _progress(progress: bool | None, name: str) -> Any:
 
     if progress is None:
         progress = sys.stderr.isatty() or _in_notebook()
-    return tqdm(total=4, desc=f"import {name}", unit="step", leave=False, disable=not progress)
+    return tqdm(total=4, desc=f"import {name}", unit="step", leave=False, disable=not progress,
+                mininterval=0)
 
 
 def _in_notebook() -> bool:

@@ -35,7 +35,13 @@ from mmlab.errors import (
     TimestampOrderError,
 )
 
-__all__ = ["load_npz", "merge_order_python", "save_npz", "to_hftbacktest_order"]
+__all__ = [
+    "load_npz",
+    "merge_order_python",
+    "save_npz",
+    "to_hftbacktest_order",
+    "validate_events",
+]
 
 
 def load_npz(path: str | os.PathLike[str], key: str = "data") -> np.ndarray:
