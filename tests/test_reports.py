@@ -130,7 +130,7 @@ def test_static_chart_is_plain_bokeh_and_loaders_are_dropped():
     assert len(nb.cells[0].outputs) == 1
 
 
-def test_run_demo_prepares_data_and_renders_every_demo_set(tmp_path, monkeypatch):
+def test_run_demo_prepares_data_and_renders_every_demo_set(tmp_path, monkeypatch, capsys):
     from mmlab.data import Catalog, _catalog
     from mmlab.reports import run_demo
 
@@ -152,12 +152,18 @@ def test_run_demo_prepares_data_and_renders_every_demo_set(tmp_path, monkeypatch
     path.parent.mkdir()
     nbformat.write(nb, path)
     messages = []
-    out = run_demo(tmp_path / "reports", notebooks=[path], catalog=Catalog(tmp_path / "cat"), echo=messages.append)
+    out = run_demo(tmp_path / "reports", notebooks=[path], catalog=Catalog(tmp_path / "cat"), echo=messages.append,
+                   progress=True)
     assert [p.name for p in out] == ["demo_nb-cboe-spy-20230914-2.html"]
     # the kernel found the data in the catalog run_demo prepared (7,292 contracts in the SPY file)
     assert "cboe-spy-20230914: 7292 rows, n=2" in out[0].read_text()
     assert "cboe-spy-20230914" in Catalog(tmp_path / "cat").names()
     assert messages[0].startswith("preparing data") and "MMLAB_DATA_DIR" not in __import__("os").environ
+    # the tqdm bar on standard error counted the report; the index lists it
+    err = capsys.readouterr().err
+    assert "reports" in err and "1/1" in err and str(out[0]) in err
+    assert messages[-1] == f"index: {tmp_path / 'reports' / 'index.html'}"
+    assert out[0].name in (tmp_path / "reports" / "index.html").read_text()
 
 
 @pytest.mark.parametrize("name", ["backtest_report", "strategy_comparison"])

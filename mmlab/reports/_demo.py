@@ -35,7 +35,8 @@ def run_demo(
     echo : callable
         Progress messages (one line each).
     progress : bool, optional
-        A tqdm bar over the reports on standard error (default: when it is a terminal).
+        A tqdm bar over the reports (default: when standard error is a terminal, or in a
+        notebook); without it, one line per report through ``echo``.
 
     Returns
     -------
@@ -59,13 +60,21 @@ def run_demo(
     out = []
     saved = os.environ.get("MMLAB_DATA_DIR")
     os.environ["MMLAB_DATA_DIR"] = str(cat.path)  # the notebooks' kernels see the same catalog
-    show = sys.stderr.isatty() if progress is None else progress
+    show = (sys.stderr.isatty() or "ipykernel" in sys.modules) if progress is None else progress
     bar = tqdm(plan, desc="reports", unit="report", disable=not show, file=sys.stderr, dynamic_ncols=True)
-    say = (lambda m: bar.write(m, file=sys.stderr)) if show and echo is print else echo
+
+    def say(message: str) -> None:  # above the bar while it is shown
+        if show:
+            bar.write(message, file=sys.stderr)
+        else:
+            echo(message)
+
     try:
         for nb, params in bar:
             label = f"{nb.stem} {' '.join(f'{k}={v}' for k, v in params.items())}".rstrip()
             bar.set_postfix_str(label[:60])
+            if not show:
+                echo(f"rendering {label}")
             out.append(render_report(nb, params, output_dir))
             say(f"  {out[-1]}")
     finally:
