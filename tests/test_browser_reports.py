@@ -11,10 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from _browser import CHROMIUM, COUNT_CANVAS
 
 from mmlab.reports import read_record, report_path, write_index
-
-from _browser import CHROMIUM, COUNT_CANVAS
 
 #: One small parameter set per notebook (the smallest shipped data each one reads).
 SMALL = [

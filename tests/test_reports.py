@@ -112,7 +112,7 @@ def test_provenance_collect(tmp_path):
 def test_static_chart_is_plain_bokeh_and_loaders_are_dropped():
     import holoviews as hv
 
-    from mmlab.reports import StaticChart, drop_live_loaders, bokeh_inline_html
+    from mmlab.reports import StaticChart, bokeh_inline_html, drop_live_loaders
 
     chart = StaticChart(hv.Curve([(0, 1), (1, 3)]))._repr_html_()
     assert chart.startswith("<div") and "Bokeh.safely" in chart and "cdn." not in chart

@@ -15,7 +15,12 @@ inline (:func:`static_charts`): it opens offline.
 from mmlab.reports._charts import StaticChart, bokeh_inline_html, drop_live_loaders, static_charts
 from mmlab.reports._demo import run_demo
 from mmlab.reports._index import INDEX_NAME, index_rows, write_index
-from mmlab.reports._params import check_parameters, coerce_parameter, notebook_parameters, param_slug
+from mmlab.reports._params import (
+    check_parameters,
+    coerce_parameter,
+    notebook_parameters,
+    param_slug,
+)
 from mmlab.reports._render import (
     NOTEBOOKS_DIR,
     ReportError,

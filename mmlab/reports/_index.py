@@ -81,7 +81,7 @@ def write_index(output_dir: str | os.PathLike[str] | None = None) -> Path:
     folder = reports_dir(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
     rows = index_rows(folder)
-    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     n_bad = sum(1 for r in rows if not r.get("has_record") or r.get("checks_failed"))
     body = "".join(_row_html(r) for r in rows) or '<tr><td colspan="8">no reports yet</td></tr>'
     page = (

@@ -262,7 +262,7 @@ def render_report(
             "file": target.name,
             "parameters": effective,
             "git_sha": git_sha(),
-            "rendered": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "rendered": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
             "show_code": bool(show_code),
         })
     _write_atomic(target, _html(nb, show_code, record))

@@ -20,7 +20,7 @@ import html
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from mmlab.errors import ConfigError, MMLabError
 from mmlab.reports.tables import fmt_duration, fmt_int, fmt_num
@@ -301,12 +301,17 @@ class Headline:
         object.__setattr__(self, "notes", tuple(self.notes))
         object.__setattr__(self, "data_hashes", dict(self.data_hashes))
 
+    @property
+    def figs(self) -> tuple[Figure, ...]:
+        """The figures, each a :class:`Figure` (tuples are converted on construction)."""
+        return cast(tuple[Figure, ...], self.figures)
+
     def record(self) -> dict[str, Any]:
         """The machine-readable record the renderer embeds and the index lists."""
         c = self.checks
         return {
             "title": self.title, "ran": self.ran, "data": self.data,
-            "figures": [{"label": f.label, "value": f.value, "note": f.note, "flag": f.flag} for f in self.figures],
+            "figures": [{"label": f.label, "value": f.value, "note": f.note, "flag": f.flag} for f in self.figs],
             "checks": c.to_list(), "checks_passed": c.passed, "checks_total": c.total,
             "checks_failed": len(c.failed), "checks_not_enforced": len(c.not_enforced),
             "data_hashes": dict(self.data_hashes), "notes": list(self.notes),
@@ -324,7 +329,7 @@ class Headline:
             + (f'<div style="font-size:80%;color:{_WARN if f.flag else "#57606a"}">{html.escape(f.note)}</div>'
                if f.note else "")
             + "</div>"
-            for f in self.figures
+            for f in self.figs
         )
         hashes = "".join(f"<li><code>{html.escape(k)}</code> sha256 <code title=\"{html.escape(v)}\">"
                          f"{html.escape(v[:12])}\u2026</code></li>" for k, v in self.data_hashes.items())
