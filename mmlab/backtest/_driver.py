@@ -101,6 +101,7 @@ class StepDriver:
         self._l3 = False
         self._fed_l2 = False
         self._p0 = math.nan
+        self._kill_pending = False
 
     # ---- feeding ---------------------------------------------------------------------------
     def feed(self, batch: np.ndarray) -> None:
@@ -297,7 +298,10 @@ class StepDriver:
     def kill(self) -> None:
         """The kill switch: latched; at the next decision every working order is cancelled
         and nothing more is sent until :meth:`reset`. Recorded at the latest time seen."""
-        job = self._need_job("kill")
+        if self._job is None:  # before the first event: engaged when the core starts
+            self._kill_pending = True
+            return
+        job = self._job
         sc = job.state[6]
         if not sc[E.S_HALT] & E.H_KILL:
             sc[E.S_HALT] |= E.H_KILL
@@ -307,7 +311,10 @@ class StepDriver:
     def reset(self) -> None:
         """Clear the latched breakers (drawdown, daily loss, kill switch); the drawdown's
         peak and the day's reference restart from the current marked equity."""
-        job = self._need_job("reset")
+        if self._job is None:
+            self._kill_pending = False
+            return
+        job = self._job
         sc, acc = job.state[6], job.state[7]
         if sc[E.S_HALT]:
             E._py["_risk_event"](job.state[8], job.state[9], sc, self._now(), E.RK_RESET,
@@ -315,11 +322,6 @@ class StepDriver:
             sc[E.S_HALT] = 0
             acc[E.A_LPEAK] = acc[E.A_LEQ]
             acc[E.A_DAY0] = acc[E.A_LEQ]
-
-    def _need_job(self, what):
-        if self._job is None:
-            raise ConfigError(f"{what}: no event fed yet")
-        return self._job
 
     def _now(self) -> int:
         n = self._n
@@ -393,6 +395,8 @@ class StepDriver:
         if self._job.fifo and not self._l3:
             raise ConfigError("queue_model: 'fifo' needs L3 records (feed_l3)")
         self._job.params["l3"] = self._l3
+        if self._kill_pending:
+            self.kill()
         pos = self._job.state[-1]
         pos[E.P_FIN] = 0
         pos[E.P_WM] = self._wm
