@@ -66,6 +66,7 @@ from __future__ import annotations
 import ast
 import csv
 import io
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -318,12 +319,12 @@ def _number(text: str, path: Path, line: int, what: str, *, allow_negative: bool
         v = float(s)
     except ValueError:
         raise FormatError(f"not a number: {text[:40]!r}", path=path, row=line, column=what) from None
-    if not np.isfinite(v):
+    if not math.isfinite(v):
         raise FormatError(f"{text[:40]!r} is not a finite number", path=path, row=line, column=what)
     if v < 0 and not allow_negative:
         raise DataError(f"negative value {v}", path=path, row=line, column=what)
     if rule is not None:
-        rule.check(np.array([v]), path, line, column=what)
+        rule.check_scalar(v, path, line, column=what)
     return v
 
 
@@ -554,9 +555,9 @@ def _literal_number(v: Any, path: Path, line: int, what: str, rule) -> float:
         raise RangeError(f"integer with {len(str(abs(v)))} digits is outside the plausible range",
                          path=path, row=line, column=what)
     x = float(v)
-    if not np.isfinite(x):
+    if not math.isfinite(x):
         raise FormatError(f"{v!r} is not a finite number", path=path, row=line, column=what)
-    rule.check(np.array([x]), path, line, column=what)
+    rule.check_scalar(x, path, line, column=what)
     return x
 
 

@@ -9,7 +9,7 @@ Two parts:
   - a gzip stream that inflates more than :data:`MAX_DECOMPRESSION_RATIO` (200) times its
     compressed size (outputs under :data:`RATIO_FLOOR_BYTES`, 1 MiB, are never refused for
     their ratio: tiny files compress erratically). Decompression is incremental with a bounded
-    output per step, so a gzip bomb is stopped after at most one step (1 MiB) past the limit;
+    output per step, so a gzip bomb is stopped after at most one step (4 MiB) past the limit;
   - any input (decompressed) larger than :data:`MAX_INPUT_BYTES` (2 GiB);
   - any line longer than :data:`MAX_LINE_BYTES` (4 MiB; the longest shipped line, a Binance
     REST snapshot, is 64 KB). The check runs while reading, so a multi-GB line is refused after
@@ -72,7 +72,8 @@ RATIO_FLOOR_BYTES = 1 << 20
 MAX_INPUT_BYTES = 2 << 30
 #: Longest line accepted: 4 MiB.
 MAX_LINE_BYTES = 4 << 20
-_CHUNK = 1 << 20
+_CHUNK = 1 << 20  #: compressed bytes read per step
+_STEP = MAX_LINE_BYTES  #: most bytes produced per step: a line longer than the limit spans steps
 
 _INT_SAFE = float(2**53)  #: integers above this are not exact in float64 (and near int64's end)
 
@@ -143,6 +144,14 @@ class FieldRule:
             if self.integer:
                 bad |= np.isfinite(v) & (v != np.floor(v))
         return bad
+
+    def check_scalar(self, x: float, path, row: int | None, column: str | None = None) -> None:
+        """:meth:`check` for one Python float (no numpy: for loaders that parse per row)."""
+        if self.lo <= x <= self.hi and not (self.integer and x != int(x)):
+            return
+        if x != x and self.blank_ok:
+            return
+        self.check(np.array([x], dtype=np.float64), path, row, column)
 
     def check(self, values: np.ndarray, path, rows: Sequence[int] | np.ndarray | int | None,
               column: str | None = None) -> None:
@@ -383,7 +392,7 @@ def _gunzip(fh, compressed_size: int, path: Path) -> Iterator[bytes]:
                     break
                 d = zlib.decompressobj(wbits=31)
             try:
-                out = d.decompress(data, _CHUNK)
+                out = d.decompress(data, _STEP)
             except zlib.error as exc:
                 raise _GzipTruncated(f"corrupt: {exc}") from None
             produced += len(out)
@@ -458,7 +467,7 @@ def read_input(path, *, final_newline: bool = True) -> bytes:
         if not gz and size > MAX_INPUT_BYTES:
             raise ResourceLimitError(f"{size} bytes: larger than the {MAX_INPUT_BYTES} byte input "
                                      "limit", path=path)
-        chunks = _gunzip(fh, size, path) if gz else iter(lambda: fh.read(_CHUNK), b"")
+        chunks = _gunzip(fh, size, path) if gz else iter(lambda: fh.read(_STEP), b"")
         parts: list[bytes] = []
         total = 0
         n_lines = 0  # complete lines so far
@@ -470,17 +479,16 @@ def read_input(path, *, final_newline: bool = True) -> bytes:
                     raise ResourceLimitError(
                         f"more than {MAX_INPUT_BYTES} bytes of input: refused", path=path,
                         row=n_lines + 1)
-                nl = np.flatnonzero(np.frombuffer(c, dtype=np.uint8) == 10)
-                if nl.size:
-                    lens = np.diff(nl, prepend=-1) - 1
-                    lens[0] += run
-                    long = np.flatnonzero(lens > MAX_LINE_BYTES)
-                    if long.size:
+                # steps are at most MAX_LINE_BYTES long, so only a line running across steps can
+                # be too long: the first newline of each step closes it (memchr, no Python loop)
+                first = c.find(b"\n")
+                if first >= 0:
+                    if run + first > MAX_LINE_BYTES:
                         raise ResourceLimitError(
                             f"line longer than {MAX_LINE_BYTES} bytes: refused", path=path,
-                            row=n_lines + int(long[0]) + 1)
-                    n_lines += nl.size
-                    run = len(c) - int(nl[-1]) - 1
+                            row=n_lines + 1)
+                    n_lines += c.count(b"\n")
+                    run = len(c) - c.rfind(b"\n") - 1
                 else:
                     run += len(c)
                 if run > MAX_LINE_BYTES:
