@@ -85,7 +85,7 @@ def load_npz(path: str | os.PathLike[str], key: str = "data") -> np.ndarray:
     >>> import tempfile, os
     >>> from mmlab.data import empty_events
     >>> d = tempfile.mkdtemp(); p = os.path.join(d, "ev.npz")
-    >>> save_npz(p, empty_events(2))
+    >>> save_npz(p, empty_events(1))
     >>> load_npz(p).dtype == EVENT_DTYPE
     True
     """
