@@ -1642,30 +1642,30 @@ _INLINE = {"_value", "_tick", "_set_level", "_mid", "_first", "_pop", "_ex_depth
 _ENTRY = {"run_kernel", "scan_events", "portfolio_view"}
 
 
-def _compile(jit):
-    from mmlab.quoting import _adaptive as _ad
-    from mmlab.quoting import _avellaneda_stoikov as _as
-    from mmlab.quoting import _glft as _gl
+def _externals(jit):
+    """The kernels the family calls from other modules: the queue models and the quoting
+    kernels (plain Python for ``jit=None``, compiled otherwise)."""
+    import mmlab.quoting as Q
+    from mmlab.backtest import _queue
 
-    ns = dict(globals())
     if jit is None:
-        ns["_queue_trade"] = queue_trade_python
-        ns["_queue_depth"] = queue_depth_python
-        ns["_queue_filled_qty"] = queue_filled_qty_python
-        ns["_as_quote"] = _as.as_quote_kernel_python
-        ns["_as_inf_quote"] = _as.as_infinite_quote_kernel_python
-        ns["_glft_quote"] = _gl.glft_quote_kernel_python
-        ns["_adaptive_quote"] = _ad.adaptive_quote_kernel_python
-    else:
-        from mmlab.backtest import _queue
+        return {"_queue_trade": queue_trade_python, "_queue_depth": queue_depth_python,
+                "_queue_filled_qty": queue_filled_qty_python,
+                "_as_quote": Q.as_quote_kernel_python,
+                "_as_inf_quote": Q.as_infinite_quote_kernel_python,
+                "_glft_quote": Q.glft_quote_kernel_python,
+                "_adaptive_quote": Q.adaptive_quote_kernel_python}
+    return {"_queue_trade": _queue.queue_trade, "_queue_depth": _queue.queue_depth,
+            "_queue_filled_qty": _queue.queue_filled_qty, "_as_quote": Q.as_quote_kernel,
+            "_as_inf_quote": Q.as_infinite_quote_kernel, "_glft_quote": Q.glft_quote_kernel,
+            "_adaptive_quote": Q.adaptive_quote_kernel}
 
-        ns["_queue_trade"] = _queue.queue_trade
-        ns["_queue_depth"] = _queue.queue_depth
-        ns["_queue_filled_qty"] = _queue.queue_filled_qty
-        ns["_as_quote"] = _as.as_quote_kernel
-        ns["_as_inf_quote"] = _as.as_infinite_quote_kernel
-        ns["_glft_quote"] = _gl.glft_quote_kernel
-        ns["_adaptive_quote"] = _ad.adaptive_quote_kernel
+
+def _compile(jit):
+    """The family with its helper names bound in a private namespace (``jit=None``: the
+    plain-Python twin; else the compiled family)."""
+    ns = dict(globals())
+    ns.update(_externals(jit))
     fam = {}
     for name in _FAMILY:
         f = globals()[name + "_python"]
@@ -1694,3 +1694,48 @@ scan_events_python = _py["scan_events"]
 scan_events = _nb["scan_events"]
 portfolio_view_python = _py["portfolio_view"]
 portfolio_view = _nb["portfolio_view"]
+
+# The plain-Python family and the external kernels under the names the kernels call, bound
+# here for readers and linters; each family (Python and compiled) calls through its own
+# namespace, built in _compile.
+_EXT_PY = _externals(None)
+_queue_trade = _EXT_PY["_queue_trade"]
+_queue_depth = _EXT_PY["_queue_depth"]
+_queue_filled_qty = _EXT_PY["_queue_filled_qty"]
+_as_quote = _EXT_PY["_as_quote"]
+_as_inf_quote = _EXT_PY["_as_inf_quote"]
+_glft_quote = _EXT_PY["_glft_quote"]
+_adaptive_quote = _EXT_PY["_adaptive_quote"]
+_value = _py["_value"]
+_draw = _py["_draw"]
+_tick = _py["_tick"]
+_set_level = _py["_set_level"]
+_clear = _py["_clear"]
+_mid = _py["_mid"]
+_mark = _py["_mark"]
+_book_fill = _py["_book_fill"]
+_push_req = _py["_push_req"]
+_push_resp = _py["_push_resp"]
+_first = _py["_first"]
+_pop = _py["_pop"]
+_live_remove = _py["_live_remove"]
+_ex_fill = _py["_ex_fill"]
+_ex_cross = _py["_ex_cross"]
+_ex_trade = _py["_ex_trade"]
+_trade_hits = _py["_trade_hits"]
+_ex_depth_q = _py["_ex_depth_q"]
+_ex_request = _py["_ex_request"]
+_lo_response = _py["_lo_response"]
+_quote = _py["_quote"]
+_side_exposure = _py["_side_exposure"]
+_reconcile = _py["_reconcile"]
+_script = _py["_script"]
+_risk_event = _py["_risk_event"]
+_risk = _py["_risk"]
+_toxicity = _py["_toxicity"]
+_step = _py["_step"]
+_record_step = _py["_record_step"]
+_ex_l3 = _py["_ex_l3"]
+_ex_event = _py["_ex_event"]
+_lo_event = _py["_lo_event"]
+_grow_ring = _py["_grow_ring"]
