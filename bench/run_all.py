@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
                  f"(available: {', '.join(p.stem for p in available)})")
     chosen = [p for p in available if not wanted or p.stem in wanted]
     skipped = [p.name for p in available if p not in chosen]
-    started = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     sha, dirty, before = commit(), dirty_files(), load()
     results = [run_one(p, QUICK_ARGS.get(p.name, []) if a.quick else [], a.timeout) for p in chosen]
     text = render(results, skipped, a.quick, started, before, load(), sha, dirty)
