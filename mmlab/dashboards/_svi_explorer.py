@@ -121,11 +121,12 @@ def make_svi_explorer():
         sliders for ``a, b, rho, m, sigma``.
         """
 
-        a = param.Number(default=0.01, bounds=(-1.0, 1.0), doc="Level of total variance")
-        b = param.Number(default=0.1, bounds=(0.0, 4.0), doc="Wing opening (angle)")
-        rho = param.Number(default=0.0, bounds=(-1.0, 1.0), step=0.01, doc="Skew (rotation)")
-        m = param.Number(default=0.0, bounds=(-1.0, 1.0), doc="Horizontal shift of the vertex")
-        sigma = param.Number(default=0.1, bounds=(1e-4, 2.0), doc="Curvature at the vertex (> 0)")
+        a = param.Number(default=0.01, bounds=(-1.0, 1.0), label="a (level)", doc="Level of total variance")
+        b = param.Number(default=0.1, bounds=(0.0, 4.0), label="b (wings)", doc="Wing opening (angle)")
+        rho = param.Number(default=0.0, bounds=(-1.0, 1.0), step=0.01, label="rho (skew)", doc="Skew (rotation)")
+        m = param.Number(default=0.0, bounds=(-1.0, 1.0), label="m (shift)", doc="Horizontal shift of the vertex")
+        sigma = param.Number(default=0.1, bounds=(1e-4, 2.0), label="sigma (vertex curvature)",
+                             doc="Curvature at the vertex (> 0)")  # fmt: skip
 
         def __init__(self, smile: pd.DataFrame, T: float, start=None, title: str = "", **params):
             s = _smile_arrays(smile)
@@ -208,8 +209,9 @@ def make_svi_explorer():
             hv.extension("bokeh")
             button = pn.widgets.Button(label="Reset to start", color="primary", width=260)
             button.on_click(self.reset)
+            fine = {"type": pn.widgets.FloatSlider, "format": "0.[000000]"}  # a is often ~1e-4
             knobs = pn.Param(self.param, parameters=["a", "b", "rho", "m", "sigma"], name="Raw SVI knobs",
-                             width=280)  # fmt: skip
+                             widgets={n: fine for n in ("a", "b", "rho", "m", "sigma")}, width=280)  # fmt: skip
             return pn.Row(pn.Column(knobs, button, width=290), self._view, sizing_mode="stretch_width")
 
     return SVIExplorer

@@ -436,7 +436,7 @@ def _make_explorer():
                 f"{human_number(tick)}.", sizing_mode="stretch_width")  # fmt: skip
             summary = format_summary(market_summary(book, trades)).rename(columns={"value": ""})
             return pn.Column(
-                head, prices, pn.Row(s_ticks, s_bps, sizing_mode="stretch_width"), imb, trades_plot,
+                head, prices, s_ticks, s_bps, imb, trades_plot,
                 pn.pane.Markdown("### Summary of the window"),
                 pn.pane.DataFrame(summary, sizing_mode="stretch_width"),
                 sizing_mode="stretch_width",
