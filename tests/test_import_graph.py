@@ -126,9 +126,6 @@ ALLOWED_PRIVATE: dict[tuple[str, str], str] = {
     # mmlab/backtest/ (the lead splits backtest/). quoting's kernels and checks: the adaptive
     # kernels are public in mmlab.quoting already, the A-S/GLFT ones and _checks are not;
     # geometric_brownian is public in mmlab.data; book's L3 source is not public in mmlab.book
-    ("mmlab.backtest._engine", "mmlab.quoting._adaptive"): "mmlab/backtest/",
-    ("mmlab.backtest._engine", "mmlab.quoting._avellaneda_stoikov"): "mmlab/backtest/",
-    ("mmlab.backtest._engine", "mmlab.quoting._glft"): "mmlab/backtest/",
     ("mmlab.backtest._l3", "mmlab.book._convert.l3_to_l2_with_source"): "mmlab/backtest/",
     ("mmlab.backtest._option_stream", "mmlab.quoting._checks.check_finite"): "mmlab/backtest/",
     ("mmlab.backtest._option_stream", "mmlab.quoting._checks.check_nonnegative"): "mmlab/backtest/",
