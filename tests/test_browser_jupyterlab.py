@@ -89,6 +89,21 @@ CANVAS_IN_CELL = """(id) => {
   return walk(cell.node);
 }"""
 
+#: JS: the text of the cell with the given id, through the shadow roots of its output
+CELL_TEXT = """(id) => {
+  const nb = window.jupyterapp.shell.currentWidget.content;
+  const c = nb.widgets.find((w) => w.model.id === id);
+  const walk = (r) => { let t = r.textContent || '';
+    for (const e of r.querySelectorAll('*')) if (e.shadowRoot) t += walk(e.shadowRoot); return t; };
+  return walk(c.node);
+}"""
+
+#: JS: run code in the notebook's kernel without adding a cell
+KERNEL_EXEC = """async (code) => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  await kernel.requestExecute({ code }).done;
+}"""
+
 
 def test_dashboard_cell_renders_in_jupyterlab(tmp_path):
     from playwright.sync_api import sync_playwright
@@ -129,15 +144,17 @@ def test_dashboard_cell_renders_in_jupyterlab(tmp_path):
             page.evaluate("(id) => window.jupyterapp.shell.currentWidget.content.widgets"
                           ".find((w) => w.model.id === id).node.scrollIntoView()", CELLS[-1])  # fmt: skip
             page.wait_for_timeout(2000)
-            text = page.evaluate(
-                "(id) => { const nb = window.jupyterapp.shell.currentWidget.content;"
-                " const c = nb.widgets.find((w) => w.model.id === id);"
-                " const walk = (r) => { let t = r.textContent || '';"
-                " for (const e of r.querySelectorAll('*')) if (e.shadowRoot) t += walk(e.shadowRoot); return t; };"
-                " return walk(c.node); }",
-                CELLS[-1],
-            )
+            text = page.evaluate(CELL_TEXT, CELLS[-1])
             assert "gamma (risk aversion)" in text and "mean profit" in text, text[:2000]
+            # turn a knob from the kernel: the page in the notebook follows (Panel's comm round trip);
+            # gamma = 1 averages a spread of 3.02 (Avellaneda & Stoikov 2008, Table 3)
+            page.evaluate(KERNEL_EXEC, "knobs.gamma = 1.0")
+            deadline = time.monotonic() + 120
+            while "3.02" not in text and time.monotonic() < deadline:
+                page.wait_for_timeout(1000)
+                text = page.evaluate(CELL_TEXT, CELLS[-1])
+            assert "3.02" in text, text[-1500:]
+            page.wait_for_timeout(2000)
             shot = tmp_path / "jupyterlab_dashboard.png"
             page.screenshot(path=str(shot), full_page=False)
             assert shot.stat().st_size > 20_000
