@@ -17,6 +17,19 @@ from _browser import CHROMIUM, COUNT_CANVAS, serving
 
 pytestmark = pytest.mark.browser
 
+#: JS: every title, axis label, legend label and text of the page's Bokeh models (plot titles and
+#: legends are drawn on canvases, so the DOM text does not hold them)
+BOKEH_TEXT = """() => { const out = [];
+  for (const d of (window.Bokeh ? window.Bokeh.documents : [])) {
+    for (const m of d.all_models) {
+      for (const k of ['text', 'axis_label', 'title']) {
+        const v = m.properties && m.properties[k] ? m[k] : null;
+        if (typeof v === 'string') out.push(v); }
+      const l = m.properties && m.properties.label ? m.label : null;
+      if (l && typeof l === 'object' && 'value' in l) out.push(l.value); else if (typeof l === 'string') out.push(l);
+    } }
+  return out.join('\\n'); }"""
+
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
@@ -26,12 +39,13 @@ def served(tmp_path_factory):
     cat = tmp_path_factory.mktemp("catalog")
     # the two LOBSTER days: small enough that a page renders quickly on a busy 2-core machine
     ensure_data_ready(["lobster-aapl-20120621-l10", "lobster-amzn-20120621-l1"], catalog=cat)
-    with serving(tmp_path_factory.mktemp("server"), cat) as (url, proc):
-        yield url, proc
+    log_dir = tmp_path_factory.mktemp("server")
+    with serving(log_dir, cat) as (url, proc):
+        yield url, proc, log_dir
 
 
 def test_server_binds_loopback_only(served):
-    url, proc = served
+    url, proc, _ = served
     with urllib.request.urlopen(f"{url}/market_data", timeout=300) as r:
         assert r.status == 200
     out = subprocess.run(["ss", "-ltnp"], capture_output=True, text=True).stdout \
@@ -45,7 +59,7 @@ def test_server_binds_loopback_only(served):
 def test_market_data_explorer_renders_and_reacts(served, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    url, _ = served
+    url, _, log_dir = served
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
@@ -57,6 +71,13 @@ def test_market_data_explorer_renders_and_reacts(served, tmp_path):
             table.wait_for(timeout=60_000)
             before = table.inner_text()
             assert "spread mean" in before
+            # readable at a glance: a time window, human labels and durations, the trade flow
+            text = page.evaluate(BOKEH_TEXT)
+            for want in ("Time window (UTC)", "bid-ask band and mid", "spread in ticks", "spread in basis points",
+                         "smoothed (half-life", "trade flow: signed volume per", "max in bin"):
+                assert want in text, want
+            for raw in ("bid_px_1", "ask_px_1", "imbalance_1", "0 days", "NaN"):
+                assert raw not in text, raw
             shot1 = tmp_path / "market_data_1.png"
             page.screenshot(path=str(shot1), full_page=True)
             # pick another data set: the summary table (and the charts) must change
@@ -73,5 +94,7 @@ def test_market_data_explorer_renders_and_reacts(served, tmp_path):
             shot2 = tmp_path / "market_data_2.png"
             page.screenshot(path=str(shot2), full_page=True)
             assert shot1.stat().st_size > 10_000 and shot2.stat().st_size > 10_000
+            # no flood of holoviews 'Discarding nonzero nanoseconds' warnings (times are sent in ms)
+            assert "nanoseconds" not in (log_dir / "serve.log").read_text()
         finally:
             browser.close()

@@ -60,7 +60,11 @@ def test_vol_surface_inspector_renders_and_reacts(served, tmp_path):
             assert "BTC 2020-05-23 08:00" in before and "deribit_btc_2020-05-21.csv" in before, before
             table = page.locator("table").first
             table.wait_for(timeout=60_000)
-            assert "BTC 2020-12-25 08:00" in table.inner_text()  # the fit report lists every expiry
+            report = table.inner_text()
+            assert "BTC 2020-12-25 08:00" in report  # the fit report lists every expiry
+            # the unfitted 22 May daily: its errors are a dash, never NaN / <NA>
+            assert "too few points" in report and "\u2014" in report
+            assert "NaN" not in report and "<NA>" not in report and "nan" not in report
             shot1 = tmp_path / "vol_surface_1.png"
             page.screenshot(path=str(shot1), full_page=True)
 
@@ -86,5 +90,6 @@ def test_vol_surface_inspector_renders_and_reacts(served, tmp_path):
             page.screenshot(path=str(shot2), full_page=True)
             assert shot1.stat().st_size > 10_000 and shot2.stat().st_size > 10_000
             assert shot1.read_bytes() != shot2.read_bytes()
+            assert "nanoseconds" not in log.read_text()  # no holoviews 'Discarding nonzero nanoseconds' flood
         finally:
             browser.close()
