@@ -136,39 +136,11 @@ ALLOWED_PRIVATE: dict[tuple[str, str], str] = {
     ("mmlab.backtest._vbt_research", "mmlab.quoting._adaptive.adaptive_quote_kernel"): "mmlab/backtest/",
     ("mmlab.backtest._vbt_research", "mmlab.quoting._adaptive.adaptive_quote_kernel_python"):
         "mmlab/backtest/",
-    # mmlab/book/ (no engineer named for it this round): every one of these names is public in
-    # mmlab.data already, a one-line change to `from mmlab.data import ...`
-    ("mmlab.book._convert", "mmlab.data._events.BUY_EVENT"): "mmlab/book/",
-    ("mmlab.book._convert", "mmlab.data._events.DEPTH_EVENT"): "mmlab/book/",
-    ("mmlab.book._convert", "mmlab.data._events.EVENT_DTYPE"): "mmlab/book/",
-    ("mmlab.book._convert", "mmlab.data._events.SELL_EVENT"): "mmlab/book/",
-    ("mmlab.book._state", "mmlab.data._events.ADD_ORDER_EVENT"): "mmlab/book/",
-    ("mmlab.book._state", "mmlab.data._events.CANCEL_ORDER_EVENT"): "mmlab/book/",
-    ("mmlab.book._state", "mmlab.data._events.DEPTH_EVENT"): "mmlab/book/",
-    ("mmlab.book._state", "mmlab.data._events.DEPTH_SNAPSHOT_EVENT"): "mmlab/book/",
-    ("mmlab.book._state", "mmlab.data._events.EVENT_DTYPE"): "mmlab/book/",
-    ("mmlab.book._state", "mmlab.data._events.EXCH_EVENT"): "mmlab/book/",
-    ("mmlab.book._state", "mmlab.data._events.FILL_EVENT"): "mmlab/book/",
-    ("mmlab.book._state", "mmlab.data._events.LOCAL_EVENT"): "mmlab/book/",
-    ("mmlab.book._state", "mmlab.data._events.MODIFY_ORDER_EVENT"): "mmlab/book/",
     # mmlab/cli.py (shared file): SHIPPED_SOURCES is public in mmlab.data; the strategy table once
     # mmlab.backtest exports it (mmlab.manager.STRATEGY_NAMES holds the same names)
     ("mmlab.cli", "mmlab.backtest._strategies.STRATEGY_CLASSES"): "mmlab/backtest/ (lead)",
     ("mmlab.cli", "mmlab.backtest._strategies.strategy_class"): "mmlab/backtest/ (lead)",
     ("mmlab.cli", "mmlab.data._catalog.SHIPPED_SOURCES"): "mmlab/cli.py (shared)",
-    # mmlab/execution/: public in mmlab.data already
-    ("mmlab.execution._paper_venue", "mmlab.data._events.BUY_EVENT"): "mmlab/execution/",
-    ("mmlab.execution._paper_venue", "mmlab.data._events.SELL_EVENT"): "mmlab/execution/",
-    ("mmlab.execution._paper_venue", "mmlab.data._events.TRADE_EVENT"): "mmlab/execution/",
-    # mmlab/quoting/: both are public in mmlab.pricing now (`from mmlab.pricing import as_flags,
-    # bsm_greeks_kernel`)
-    ("mmlab.quoting._chain_quoter", "mmlab.pricing._black_scholes.bsm_greeks_kernel"): "mmlab/quoting/",
-    ("mmlab.quoting._chain_quoter", "mmlab.pricing._inputs.as_flags"): "mmlab/quoting/",
-    # mmlab/reports/: all public in mmlab.data already
-    ("mmlab.reports._demo", "mmlab.data._catalog.DEMO_DATASETS"): "mmlab/reports/",
-    ("mmlab.reports._demo", "mmlab.data._catalog.SHIPPED_SOURCES"): "mmlab/reports/",
-    ("mmlab.reports._demo", "mmlab.data._catalog.Catalog"): "mmlab/reports/",
-    ("mmlab.reports._demo", "mmlab.data._catalog.ensure_data_ready"): "mmlab/reports/",
 }
 
 ALLOWED_CYCLE_EDGES: dict[tuple[str, str], str] = {

@@ -6,7 +6,7 @@ import numpy as np
 
 from mmlab.book import _kernel as K
 from mmlab.book._state import BookState
-from mmlab.data._events import BUY_EVENT, DEPTH_EVENT, EVENT_DTYPE, SELL_EVENT
+from mmlab.data import BUY_EVENT, DEPTH_EVENT, EVENT_DTYPE, SELL_EVENT
 
 __all__ = ["l3_to_l2"]
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from mmlab.book import _kernel as K
 from mmlab.book._ticks import TickGrid, infer_tick_size
-from mmlab.data._events import (
+from mmlab.data import (
     ADD_ORDER_EVENT,
     CANCEL_ORDER_EVENT,
     DEPTH_EVENT,

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mmlab.data._events import BUY_EVENT, SELL_EVENT, TRADE_EVENT
+from mmlab.data import BUY_EVENT, SELL_EVENT, TRADE_EVENT
 from mmlab.errors import ConfigError
 
 __all__ = ["PaperVenue"]

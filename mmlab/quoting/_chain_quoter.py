@@ -45,8 +45,7 @@ import pandas as pd
 from numba import njit
 
 from mmlab.errors import ConfigError, QuoteValidationError
-from mmlab.pricing._black_scholes import bsm_greeks_kernel
-from mmlab.pricing._inputs import as_flags
+from mmlab.pricing import as_flags, bsm_greeks_kernel
 from mmlab.quoting._checks import check_nonnegative, check_positive
 from mmlab.quoting._construction import (
     edge_beats_fee,

@@ -45,7 +45,7 @@ def run_demo(
     """
     from tqdm.auto import tqdm
 
-    from mmlab.data._catalog import DEMO_DATASETS, SHIPPED_SOURCES, Catalog, ensure_data_ready
+    from mmlab.data import DEMO_DATASETS, SHIPPED_SOURCES, Catalog, ensure_data_ready
 
     nbs = sorted(Path(p) for p in notebooks) if notebooks is not None else sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
     plan = [(nb, params) for nb in nbs for params in demo_parameter_sets(nb)]
