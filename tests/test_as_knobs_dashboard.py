@@ -10,7 +10,6 @@ import pytest
 from mmlab.dashboards import avellaneda_stoikov as asx
 from mmlab.errors import ConfigError
 
-
 #: Average spreads printed in Avellaneda & Stoikov, Quantitative Finance 8(3) 2008, Tables 1-3
 #: (k = 1.5, sigma = 2, T = 1): the [0, T] time averages of the closed-form spread
 PRINTED_SPREAD = {0.1: 1.49, 0.01: 1.35, 1.0: 3.02}

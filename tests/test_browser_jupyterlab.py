@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import pytest
-from _browser import CHROMIUM, COUNT_CANVAS, free_port, wait_listening
+from _browser import CHROMIUM, free_port, wait_listening
 
 pytestmark = pytest.mark.browser
 

@@ -106,7 +106,8 @@ def _runs(gamma: float, k: float, n_paths: int, seed: int) -> dict[str, pd.DataF
     """Both strategies' paths, once per knob setting (the table and the histogram share them)."""
     from mmlab.quoting import simulate_avellaneda_stoikov
 
-    return {s: simulate_avellaneda_stoikov(gamma, s, n_paths=n_paths, seed=seed, k=k, **PAPER)
+    return {s: simulate_avellaneda_stoikov(gamma, s, n_paths=n_paths, seed=seed, s0=PAPER["s0"], T=PAPER["T"],
+                                           sigma=PAPER["sigma"], dt=PAPER["dt"], k=k, A=PAPER["A"])
             for s in ("inventory", "symmetric")}  # fmt: skip
 
 
@@ -195,6 +196,10 @@ def _make_explorer():
                                            sizing_mode="stretch_width"), sizing_mode="stretch_width")  # fmt: skip
 
     return ASExplorer
+
+
+#: Built on first access by the module ``__getattr__`` (importing Panel is slow); declared for linters.
+ASExplorer: type
 
 
 def __getattr__(name: str):

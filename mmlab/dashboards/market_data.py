@@ -273,14 +273,14 @@ def format_summary(summary: pd.DataFrame) -> pd.DataFrame:
 def _cached_book(catalog_path: str, name: str, levels: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     from mmlab.data import Catalog
 
-    ev = Catalog(catalog_path).load(name)
+    ev = Catalog(Path(catalog_path)).load(name)
     return book_frame(ev, levels), trades_frame(ev)
 
 
 def _event_datasets(catalog) -> list[str]:
     df = catalog.list()
     kinds = {"binance", "lobster", "npz", "synthetic"}
-    return [n for n, k in zip(df["name"], df["kind"]) if k in kinds]
+    return [n for n, k in zip(df["name"], df["kind"], strict=True) if k in kinds]
 
 
 def _naive_ms(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
@@ -456,6 +456,10 @@ def _make_explorer():
             return pn.Row(self._controls(), self._view, sizing_mode="stretch_width")
 
     return MarketDataExplorer
+
+
+#: Built on first access by the module ``__getattr__`` (importing Panel is slow); declared for linters.
+MarketDataExplorer: type
 
 
 def __getattr__(name: str):

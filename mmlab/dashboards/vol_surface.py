@@ -28,23 +28,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mmlab.dashboards._svi_explorer import knob_fit
 from mmlab.dashboards._vol_compute import (
     DEFAULT_CHAIN,
-    MIN_DEFAULT_QUOTES,
     MODELS,
-    arbitrage_table,
-    bound_flags,
     chain_names,
     default_expiry,
-    default_rate,
     density_frame,
     expiry_labels,
     fit_report,
     fit_report_table,
-    fitted_chain,
     greeks_by_strike,
-    parse_expiry_label,
     smile_fit_curve,
     smile_frame,
     smile_summary,
