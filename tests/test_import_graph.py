@@ -123,19 +123,6 @@ def _inside(module: str, owner: str) -> bool:
 # empties this list; nothing of mmlab.manager, pricing, surface, rates, commodities or
 # volatility may appear here.
 ALLOWED_PRIVATE: dict[tuple[str, str], str] = {
-    # mmlab/backtest/ (the lead splits backtest/). quoting's kernels and checks: the adaptive
-    # kernels are public in mmlab.quoting already, the A-S/GLFT ones and _checks are not;
-    # geometric_brownian is public in mmlab.data; book's L3 source is not public in mmlab.book
-    ("mmlab.backtest._l3", "mmlab.book._convert.l3_to_l2_with_source"): "mmlab/backtest/",
-    ("mmlab.backtest._option_stream", "mmlab.quoting._checks.check_finite"): "mmlab/backtest/",
-    ("mmlab.backtest._option_stream", "mmlab.quoting._checks.check_nonnegative"): "mmlab/backtest/",
-    ("mmlab.backtest._option_stream", "mmlab.quoting._checks.check_positive"): "mmlab/backtest/",
-    ("mmlab.backtest._option_stream", "mmlab.data._synthetic.geometric_brownian"): "mmlab/backtest/",
-    ("mmlab.backtest._options_book", "mmlab.quoting._checks.check_nonnegative"): "mmlab/backtest/",
-    ("mmlab.backtest._options_book", "mmlab.quoting._checks.check_positive"): "mmlab/backtest/",
-    ("mmlab.backtest._vbt_research", "mmlab.quoting._adaptive.adaptive_quote_kernel"): "mmlab/backtest/",
-    ("mmlab.backtest._vbt_research", "mmlab.quoting._adaptive.adaptive_quote_kernel_python"):
-        "mmlab/backtest/",
     # mmlab/cli.py (shared file): SHIPPED_SOURCES is public in mmlab.data; the strategy table once
     # mmlab.backtest exports it (mmlab.manager.STRATEGY_NAMES holds the same names)
     ("mmlab.cli", "mmlab.backtest._strategies.STRATEGY_CLASSES"): "mmlab/backtest/ (lead)",

@@ -129,7 +129,7 @@ def l3_stream(events: np.ndarray, *, engine: str = "numba"):
     >>> s["qty"].tolist(), kinds.tolist(), l3a.tolist()   # the fill of order 7, which joined at 0
     ([2.0, 5.0, 3.0], [10, 10, 13], [0, 1, 0])
     """
-    from mmlab.book._convert import l3_to_l2_with_source
+    from mmlab.book import l3_to_l2_with_source
 
     code = events["ev"]
     kind = (code & np.uint64(0xFF)).astype(np.int64)

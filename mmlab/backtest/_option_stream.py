@@ -50,7 +50,7 @@ import pandas as pd
 
 from mmlab.errors import ConfigError
 from mmlab.pricing import NS_PER_YEAR, bsm_greeks, to_ns
-from mmlab.quoting._checks import check_finite, check_nonnegative, check_positive
+from mmlab.quoting import check_finite, check_nonnegative, check_positive
 
 __all__ = [
     "OptionStream",
@@ -116,7 +116,7 @@ def synthetic_underlying_path(s0: float, sigma: float, n_steps: int, step="1min"
     >>> len(p), float(p["underlying_px"].iloc[0]), int(p["ts"].diff().iloc[1])
     (4, 4505.1, 60000000000)
     """
-    from mmlab.data._synthetic import geometric_brownian
+    from mmlab.data import geometric_brownian
 
     check_positive("s0", s0)
     check_nonnegative("sigma", sigma)

@@ -49,7 +49,7 @@ import pandas as pd
 from mmlab.backtest._greeks_explain import EXPLAIN_TERMS, greeks_pnl_explain
 from mmlab.backtest._option_stream import OptionStream, OptionStreamConfig, synthetic_option_stream
 from mmlab.errors import ConfigError
-from mmlab.quoting._checks import check_nonnegative, check_positive
+from mmlab.quoting import check_nonnegative, check_positive
 
 __all__ = ["OptionBookConfig", "OptionBookResult", "run_option_book"]
 

@@ -44,8 +44,11 @@ from numba import njit
 
 from mmlab.backtest._bars import check_bars, freq_ns, klines, sp500_bars  # noqa: F401 (doctests)
 from mmlab.errors import ConfigError
-from mmlab.quoting import AdaptiveSpreadConfig
-from mmlab.quoting._adaptive import adaptive_quote_kernel, adaptive_quote_kernel_python
+from mmlab.quoting import (
+    AdaptiveSpreadConfig,
+    adaptive_quote_kernel,
+    adaptive_quote_kernel_python,
+)
 
 __all__ = [
     "BAR_FILL_RULES",

@@ -2,12 +2,14 @@
 
 ``rebuild`` materialises top-N snapshots (one row per event or per vendor row); ``replay`` is the
 fast path that applies every event and returns the final :class:`BookState` (top of book, L3
-queue queries). The numba kernels and their plain-Python twins live in ``_kernel``.
+queue queries). ``l3_to_l2`` turns an L3 stream into the L2 one (``l3_to_l2_with_source`` also
+gives each record's source event). The numba kernels and their plain-Python twins live in
+``_kernel``.
 """
 
 from __future__ import annotations
 
-from mmlab.book._convert import l3_to_l2
+from mmlab.book._convert import l3_to_l2, l3_to_l2_with_source
 from mmlab.book._kernel import QTY_EPS, apply_events, apply_events_python
 from mmlab.book._rebuild import rebuild, replay
 from mmlab.book._state import BookState, book_columns
@@ -23,6 +25,7 @@ __all__ = sorted(
         "book_columns",
         "infer_tick_size",
         "l3_to_l2",
+        "l3_to_l2_with_source",
         "rebuild",
         "replay",
     ]

@@ -8,7 +8,7 @@ from mmlab.book import _kernel as K
 from mmlab.book._state import BookState
 from mmlab.data import BUY_EVENT, DEPTH_EVENT, EVENT_DTYPE, SELL_EVENT
 
-__all__ = ["l3_to_l2"]
+__all__ = ["l3_to_l2", "l3_to_l2_with_source"]
 
 _L3 = np.zeros(256, dtype=bool)
 _L3[10:14] = True
@@ -46,6 +46,32 @@ def l3_to_l2_with_source(events: np.ndarray, *, tick_size: float | None = None,
     The records are merged in input order (a record made from event ``i`` takes ``i``'s place;
     an event making two records keeps their order) column by column, so the peak memory is the
     output array plus a few index arrays, not copies of whole event arrays.
+
+    Parameters
+    ----------
+    events : numpy.ndarray
+        Events of ``EVENT_DTYPE`` (L3, L2 or both).
+    tick_size, side, engine
+        As in :func:`l3_to_l2`.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, numpy.ndarray)
+        ``(l2, src)``: the :func:`l3_to_l2` result and, per record, the ``int64`` index in
+        ``events`` of the event it was made from (non-decreasing).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mmlab.data import ADD_ORDER_EVENT, BUY_EVENT, EVENT_DTYPE, EXCH_EVENT, FILL_EVENT
+    >>> from mmlab.data import LOCAL_EVENT
+    >>> ev = np.zeros(3, dtype=EVENT_DTYPE)
+    >>> ev["ev"] = np.array([ADD_ORDER_EVENT, ADD_ORDER_EVENT, FILL_EVENT], dtype=np.uint64)
+    >>> ev["ev"] |= np.uint64(EXCH_EVENT | LOCAL_EVENT | BUY_EVENT)
+    >>> ev["px"], ev["qty"], ev["order_id"] = 10.0, [2.0, 3.0, 2.0], [7, 8, 7]
+    >>> l2, src = l3_to_l2_with_source(ev)
+    >>> l2["qty"].tolist(), src.tolist()   # level totals 2, 5, then 3 once order 7 is filled
+    ([2.0, 5.0, 3.0], [0, 1, 2])
     """
     book = BookState(tick_size=tick_size, side=side, engine=engine)
     ev, sel, grid = book._prepare(events)

@@ -14,8 +14,10 @@ Single-level strategies also expose ``kernel`` / ``python_kernel`` (signature
 ``quote_many`` for compiled loops. A side that is not quoted has size 0 and price NaN.
 Layers, skews, microstructure offsets, tick/lot rounding, the fee-aware edge filter and
 validation: :class:`LayerConfig`, :class:`LayeredQuoter`, :class:`LayeredStrategy`,
-:func:`validate_quotes`. Options: :class:`ChainQuoter` (every strike of an expiry from a
-vol surface, Greek-aware spreads and skews, dollar Greeks, delta hedge). Calibration: :class:`IntensityFit`. Paper reproduction: :func:`simulate_avellaneda_stoikov`,
+:func:`validate_quotes`; the argument checks every config uses: :func:`check_positive`,
+:func:`check_nonnegative`, :func:`check_finite`. Options: :class:`ChainQuoter` (every strike
+of an expiry from a vol surface, Greek-aware spreads and skews, dollar Greeks, delta hedge).
+Calibration: :class:`IntensityFit`. Paper reproduction: :func:`simulate_avellaneda_stoikov`,
 :func:`reproduce_as_table`.
 """
 
@@ -57,6 +59,7 @@ from mmlab.quoting._chain_quoter import (
     option_quote_kernel_python,
     validate_chain_quotes,
 )
+from mmlab.quoting._checks import check_finite, check_nonnegative, check_positive
 from mmlab.quoting._construction import (
     book_imbalance,
     edge_beats_fee,
@@ -125,6 +128,9 @@ __all__ = sorted(
         "option_quote_kernel",
         "option_quote_kernel_python",
         "validate_chain_quotes",
+        "check_finite",
+        "check_nonnegative",
+        "check_positive",
         "LayerConfig",
         "LayeredQuoter",
         "LayeredStrategy",

@@ -6,9 +6,33 @@ import math
 
 from mmlab.errors import ConfigError
 
+__all__ = ["check_finite", "check_nonnegative", "check_positive"]
+
 
 def check_positive(name: str, value: float, *, allow_inf: bool = False) -> None:
-    """Raise ConfigError unless ``value`` is a real number > 0 (finite unless ``allow_inf``)."""
+    """Raise ConfigError unless ``value`` is a real number > 0 (finite unless ``allow_inf``).
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, quoted in the error.
+    value : float
+        The value to check (anything ``float()`` accepts).
+    allow_inf : bool
+        Accept ``+inf``.
+
+    Raises
+    ------
+    mmlab.errors.ConfigError
+        Naming ``name`` and the value.
+
+    Examples
+    --------
+    >>> check_positive("gamma", 0.1)
+    >>> check_positive("gamma", 0.0)
+    Traceback (most recent call last):
+    mmlab.errors.ConfigError: gamma must be finite and > 0, got 0.0
+    """
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -18,7 +42,15 @@ def check_positive(name: str, value: float, *, allow_inf: bool = False) -> None:
 
 
 def check_nonnegative(name: str, value: float) -> None:
-    """Raise ConfigError unless ``value`` is a finite real number >= 0."""
+    """Raise ConfigError unless ``value`` is a finite real number >= 0 (as :func:`check_positive`).
+
+    Examples
+    --------
+    >>> check_nonnegative("fee", 0.0)
+    >>> check_nonnegative("fee", float("nan"))
+    Traceback (most recent call last):
+    mmlab.errors.ConfigError: fee must be finite and >= 0, got nan
+    """
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -28,7 +60,15 @@ def check_nonnegative(name: str, value: float) -> None:
 
 
 def check_finite(name: str, value: float) -> None:
-    """Raise ConfigError unless ``value`` is a finite real number."""
+    """Raise ConfigError unless ``value`` is a finite real number (as :func:`check_positive`).
+
+    Examples
+    --------
+    >>> check_finite("skew", -1.5)
+    >>> check_finite("skew", "x")
+    Traceback (most recent call last):
+    mmlab.errors.ConfigError: skew must be a number, got 'x'
+    """
     try:
         v = float(value)
     except (TypeError, ValueError):
