@@ -307,38 +307,45 @@ class _File:
             flts[S.F_AQ] = self._num(data["A"], "best ask qty", i)
         self.kind[i] = kind
 
-    def _range(self, column: str, values: np.ndarray, lines: np.ndarray, mask=None,
-               rule: str | None = None) -> None:
-        r = RULES["binance"][rule or column]
-        bad = r.bad_mask(values)
+    def _range(self, names, values: np.ndarray, lines: np.ndarray, rule: str,
+               mask: np.ndarray | None = None, which: np.ndarray | None = None) -> None:
+        """Refuse the first value outside ``RULES['binance'][rule]`` (two comparisons per value;
+        NaN fails them). ``names[which[j]]`` names the column of value ``j``."""
+        r = RULES["binance"][rule]
+        ok = (values >= r.lo) & (values <= r.hi)
         if mask is not None:
-            bad &= mask
-        if bad.any():
-            j = int(np.flatnonzero(bad)[0])
-            r.check(values[j:j + 1], self.path, int(lines[j]) + 1, column=column)
+            ok |= ~mask
+        if ok.all():
+            return
+        j = int(np.flatnonzero(~ok)[0])
+        name = names if which is None else names[int(which[j])]
+        r.check(values[j:j + 1].astype(np.float64), self.path, int(lines[j]) + 1, column=name)
 
     def _validate(self) -> None:
         """Vectorised checks on what the fast path accepted (it rejects signs, NaN, text), then
         the declared ranges of ``RULES['binance']`` (timestamps, ids, prices, quantities)."""
         lines = np.arange(self.n)
-        self._range("local timestamp", self.local_ts.astype(np.float64), lines, rule="local_ts")
+        self._range("local timestamp", self.local_ts, lines, "local_ts")
         for col, key in ((S.I_E, "E"), (S.I_T, "T")):
             v = self.ints[:, col]
-            self._range(key, v.astype(np.float64), lines, mask=v >= 0)
-        for side, name in ((1, "b"), (2, "a")):
-            on = self.lvl_side == side
-            self._range(f"{name} price", self.lvl_px, self.lvl_line, mask=on, rule="price")
-            self._range(f"{name} qty", self.lvl_qty, self.lvl_line, mask=on, rule="qty")
+            self._range(key, v, lines, key, mask=v >= 0)  # -1: absent
+        side_names = ("?", "b", "a")
+        self._range([f"{n} price" for n in side_names], self.lvl_px, self.lvl_line, "price",
+                    which=self.lvl_side)
+        self._range([f"{n} qty" for n in side_names], self.lvl_qty, self.lvl_line, "qty",
+                    which=self.lvl_side)
+        snap_names = ("?", "bids", "asks")
         for i, (px, qty, sd) in self.snap_lvls.items():  # one per REST snapshot line
             at = np.full(px.size, i)
-            for side, name in ((1, "bids"), (2, "asks")):
-                self._range(f"snapshot {name} price", px, at, mask=sd == side, rule="price")
-                self._range(f"snapshot {name} qty", qty, at, mask=sd == side, rule="qty")
-        trade, bbo = self.kind == S.KIND_TRADE, self.kind == S.KIND_BBO
-        for col, name, rule, m in ((S.F_P, "p", "price", trade), (S.F_Q, "q", "qty", trade),
-                                   (S.F_P, "b", "price", bbo), (S.F_Q, "B", "qty", bbo),
-                                   (S.F_A, "a", "price", bbo), (S.F_AQ, "A", "qty", bbo)):
-            self._range(name, self.flts[:, col], lines, mask=m, rule=rule)
+            self._range([f"snapshot {n} price" for n in snap_names], px, at, "price", which=sd)
+            self._range([f"snapshot {n} qty" for n in snap_names], qty, at, "qty", which=sd)
+        # trade p, q and bookTicker b, B, a, A (NaN where a kind has no such field)
+        is_bbo = (self.kind == S.KIND_BBO).astype(np.int8)
+        used = (self.kind == S.KIND_TRADE) | (is_bbo == 1)
+        for col, rule, names in ((S.F_P, "price", ("p", "b")), (S.F_Q, "qty", ("q", "B")),
+                                 (S.F_A, "price", ("", "a")), (S.F_AQ, "qty", ("", "A"))):
+            self._range(names, self.flts[:, col], lines, rule,
+                        mask=used if col in (S.F_P, S.F_Q) else is_bbo == 1, which=is_bbo)
         back = np.flatnonzero(np.diff(self.local_ts) < 0)
         if back.size:
             i = int(back[0]) + 1

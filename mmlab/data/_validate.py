@@ -470,7 +470,6 @@ def read_input(path, *, final_newline: bool = True) -> bytes:
         chunks = _gunzip(fh, size, path) if gz else iter(lambda: fh.read(_STEP), b"")
         parts: list[bytes] = []
         total = 0
-        n_lines = 0  # complete lines so far
         run = 0  # bytes since the last newline
         try:
             for c in chunks:
@@ -478,24 +477,25 @@ def read_input(path, *, final_newline: bool = True) -> bytes:
                 if total > MAX_INPUT_BYTES:
                     raise ResourceLimitError(
                         f"more than {MAX_INPUT_BYTES} bytes of input: refused", path=path,
-                        row=n_lines + 1)
+                        row=_count_lines(parts) + 1)
                 # steps are at most MAX_LINE_BYTES long, so only a line running across steps can
                 # be too long: the first newline of each step closes it (memchr, no Python loop)
+                # (lines are counted only to name the row of an error)
                 first = c.find(b"\n")
                 if first >= 0:
                     if run + first > MAX_LINE_BYTES:
                         raise ResourceLimitError(
                             f"line longer than {MAX_LINE_BYTES} bytes: refused", path=path,
-                            row=n_lines + 1)
-                    n_lines += c.count(b"\n")
+                            row=_count_lines(parts) + 1)
                     run = len(c) - c.rfind(b"\n") - 1
                 else:
                     run += len(c)
+                parts.append(c)
                 if run > MAX_LINE_BYTES:
                     raise ResourceLimitError(f"line longer than {MAX_LINE_BYTES} bytes: refused",
-                                             path=path, row=n_lines + 1)
-                parts.append(c)
+                                             path=path, row=_count_lines(parts) + 1)
         except _GzipTruncated as exc:
+            n_lines = _count_lines(parts)
             raise TruncatedError(f"truncated or corrupt gzip ({exc}); data ends after line "
                                  f"{n_lines}", path=path, row=n_lines + 1) from None
         except OSError as exc:
@@ -503,8 +503,13 @@ def read_input(path, *, final_newline: bool = True) -> bytes:
     buf = b"".join(parts)
     if final_newline and buf and not buf.endswith(b"\n"):
         raise TruncatedError("the last line has no newline: the file is truncated", path=path,
-                             row=n_lines + 1)
+                             row=buf.count(b"\n") + 1)
     return buf
+
+
+def _count_lines(parts: list[bytes]) -> int:
+    """Complete lines in what was read so far (only on the error path)."""
+    return sum(c.count(b"\n") for c in parts)
 
 
 def decode_text(buf: bytes, path) -> str:
