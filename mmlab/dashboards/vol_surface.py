@@ -167,7 +167,7 @@ def _make_inspector():
             g = hv.Curve((d["k"], d["g"]), "k", "g", label="g(k)")
             zero = hv.HLine(0).opts(color="red", line_dash="dashed")
             return (g * zero).opts(title="butterfly function g(k) (>= 0: no butterfly arbitrage)",
-                                   height=220, responsive=True, shared_axes=False, legend_position="right",
+                                   height=220, responsive=True, shared_axes=False, toolbar="above",
                                    xlabel="ln(K/F)", show_grid=True)  # fmt: skip
 
         @param.depends("chain", "model")
@@ -177,7 +177,7 @@ def _make_inspector():
             mkt = hv.Scatter((ts["T"], ts["atm_iv_market"]), "T", "ATM vol", label="market").opts(size=6)
             return (fit * mkt).opts(title="ATM term structure", height=260, responsive=True,
                                     xlabel="T (years)", shared_axes=False, legend_position="right",
-                                    show_grid=True)  # fmt: skip
+                                    show_grid=True, padding=0.05)  # fmt: skip
 
         @param.depends("chain", "n_k", "model")
         def _heatmap(self):
@@ -199,7 +199,8 @@ def _make_inspector():
                                label="calls" if right == "C" else "puts")
                       for right, part in g.groupby("right")]  # fmt: skip
             return hv.Overlay(curves).opts(title=f"{self.greek} by strike", height=260, responsive=True,
-                                           shared_axes=False, legend_position="right", show_grid=True)  # fmt: skip
+                                           shared_axes=False, legend_position="right", show_grid=True,
+                                           padding=0.05)  # fmt: skip
 
         @param.depends("chain", "model")
         def _report(self):
