@@ -33,6 +33,22 @@ import types
 import numpy as np
 from numba import njit
 
+from mmlab.backtest._user import (
+    MAX_LEVELS,
+    MS_BEST_ASK,
+    MS_BEST_BID,
+    MS_EQUITY,
+    MS_LOT,
+    MS_MAX_POSITION,
+    MS_MID,
+    MS_POSITION,
+    MS_STEP,
+    MS_TICK,
+    MS_TIME,
+    MS_TIME_LEFT,
+    N_OUT,
+    N_STATE,
+)
 from mmlab.backtest._queue import (
     QUEUE_FIFO,
     queue_depth_python,
@@ -86,7 +102,8 @@ I_COOLDOWN = 20  # self-clearing breakers resume this long after their condition
 I_DAYNS = 21  # the trading day's length (ns) for the daily-loss breaker (UTC days)
 I_TOXWIN = 22  # toxicity response: window of the last fills (0: off; <= TOX_MAX)
 I_TOXREC = 23  # ... recovers after this many consecutive clean fills
-N_CFG_I = 24
+I_NLAYERS = 24  # layering of a one-level strategy: levels a side (0: none)
+N_CFG_I = 25
 # ---- float config (cfg_f) --------------------------------------------------------------------
 F_TICK = 0
 F_LOT = 1
@@ -104,7 +121,10 @@ F_MAXMOVE = 12  # vol-surge breaker: |local mid change| between two decisions ab
 F_TOXTHR = 13  # toxicity: one-sided share of the window's fills above which the flow is toxic
 F_TOXWIDEN = 14  # ... while toxic, distances from the mid are multiplied by this
 F_TOXSIZE = 15  # ... and sizes by this
-N_CFG_F = 16
+F_TUNIT = 16  # the strategy's time unit (ns): a user kernel's time_left is in it
+F_LAYER = 17  # layering: level j's distance multiple at F_LAYER + j, its size share at
+# F_LAYER + MAX_LEVELS + j (of the strategy's top-level distance from the mid and size)
+N_CFG_F = F_LAYER + 2 * MAX_LEVELS
 
 # ---- order slots: oi (int) / of (float) columns ------------------------------------------------
 O_ID = 0
@@ -257,6 +277,7 @@ STRAT_AS_INF = 2
 STRAT_GLFT = 3
 STRAT_SCRIPT = 4
 STRAT_ADAPTIVE = 5
+STRAT_USER = 6  # a user quote kernel (mmlab.backtest._user), called through a function pointer
 # ---- scripted orders: sp = [n, then n rows of SCRIPT_W values] ---------------------------------
 SC_STEP = 0  # step index at which the order is sent
 SC_SIDE = 1
@@ -1056,7 +1077,148 @@ def _risk_python(t, lmid, best, acc, sc, cfg_f, cfg_i, rk, rkf):
     return 1 if sc[S_HALT] == 0 and sc[S_PAUSE] == 0 else 0
 
 
-def _step_python(t, k, oi, of, rq, sc, acc, best, cfg_f, cfg_i, sp, lat_entry, stf, rk, rkf):
+def _reconcile_levels_python(side, qo, t, oi, of, rq, sc, acc, best, cfg_f, cfg_i, lat_entry):
+    """Make our orders on ``side`` match the levels in ``qo`` (``MAX_LEVELS`` a side, level
+    ``j``: price ``qo[4 j]`` / size ``qo[4 j + 1]`` for bids, ``qo[4 j + 2]`` / ``qo[4 j + 3]``
+    for asks; NaN price or size <= 0: none). Prices go to the tick (bids down, asks up, then the
+    strategy's clip to the touch), sizes down to the lot; a level at a tick already taken by a
+    nearer level, or that would cross one of our own live orders of the other side, is
+    dropped. Working orders not wanted (other tick or size) are cancelled; missing levels are
+    sent nearest first while the side's exposure (position + working + in-flight) stays
+    within the hard limit."""
+    maxord = cfg_i[I_MAXORD]
+    tick = cfg_f[F_TICK]
+    lot = cfg_f[F_LOT]
+    base = cfg_i[I_BASE]
+    n = cfg_i[I_NTICKS]
+    clip = cfg_i[I_CLIP]
+    off = 0 if side == 1 else 2
+    # the nearest own live order of the other side: never cross it
+    lim = np.int64(-1) if side == -1 else np.int64(9_000_000_000_000_000_000)
+    for s in range(maxord):
+        if oi[s, O_LO] != LO_FREE and oi[s, O_SIDE] == -side:
+            if side == 1:
+                lim = min(lim, oi[s, O_TICK])
+            else:
+                lim = max(lim, oi[s, O_TICK])
+    ticks = np.full(MAX_LEVELS, -1, dtype=np.int64)
+    qtys = np.zeros(MAX_LEVELS)
+    m = 0
+    for j in range(MAX_LEVELS):
+        px = qo[4 * j + off]
+        q = qo[4 * j + off + 1]
+        if not (math.isfinite(px) and q > 0.0):
+            continue
+        q = math.floor(q / lot + 1e-9) * lot
+        if q <= 0.0:
+            continue
+        if side == 1:
+            tk = np.int64(math.floor(px / tick + 1e-9))
+            if clip == 1:
+                tk = min(tk, best[2] + base)
+            elif clip == 2:
+                tk = min(tk, best[3] + base - 1)
+            if tk >= lim:
+                continue
+        else:
+            tk = np.int64(math.ceil(px / tick - 1e-9))
+            if clip == 1:
+                tk = max(tk, best[3] + base)
+            elif clip == 2:
+                tk = max(tk, best[2] + base + 1)
+            if tk <= lim:
+                continue
+        if tk < base or tk >= base + n or tk <= 0:
+            continue
+        dup = False
+        for i in range(m):
+            if ticks[i] == tk:
+                dup = True
+        if dup:
+            continue
+        ticks[m] = tk
+        qtys[m] = q
+        m += 1
+    # cancel acknowledged orders not wanted (an order pending its ack waits for the next step)
+    for s in range(maxord):
+        if oi[s, O_SIDE] != side or oi[s, O_LO] != LO_WORK:
+            continue
+        keep = False
+        for i in range(m):
+            if oi[s, O_TICK] == ticks[i] and abs(of[s, Q_QTY] - qtys[i]) <= lot * 1e-9:
+                keep = True
+        if not keep:
+            oi[s, O_LO] = LO_PCANCEL
+            lat = _draw(lat_entry, sc)
+            _push_req(rq, sc, t + lat, s, R_CANCEL, oi[s, O_ID])
+    for i in range(m):
+        tk = ticks[i]
+        qty = qtys[i]
+        present = False
+        for s in range(maxord):
+            if oi[s, O_LO] != LO_FREE and oi[s, O_SIDE] == side and oi[s, O_TICK] == tk:
+                present = True
+                break
+        if present:
+            continue
+        expo = side * acc[A_LPOS] + _side_exposure(oi, of, side, maxord)
+        if expo + qty > cfg_f[F_MAXPOS] + lot * 1e-9:
+            break
+        free = -1
+        for s in range(maxord):
+            if oi[s, O_LO] == LO_FREE:
+                free = s
+                break
+        if free < 0 or sc[S_NREQ] >= rq.shape[0]:
+            break
+        oid = sc[S_NEXTID]
+        sc[S_NEXTID] = oid + 1
+        oi[free, O_ID] = oid
+        oi[free, O_SIDE] = side
+        oi[free, O_TICK] = tk
+        oi[free, O_EX] = 0
+        oi[free, O_LO] = LO_PNEW
+        oi[free, O_POST] = cfg_i[I_POSTONLY]
+        of[free, Q_QTY] = qty
+        of[free, Q_LEAVES] = qty
+        of[free, Q_FRONT] = 0.0
+        of[free, Q_CUM] = 0.0
+        of[free, Q_LLEAVES] = qty
+        sc[S_NSENT] += 1
+        lat = _draw(lat_entry, sc)
+        _push_req(rq, sc, t + lat, free, R_NEW, oid)
+
+
+def _levels_step_python(t, row, lmid, oi, of, rq, sc, acc, best, cfg_f, cfg_i, lat_entry, stf,
+                        qo):
+    """Levels in ``qo`` (a user kernel's, or a layered strategy's): the toxicity response on
+    each, then reconcile both sides and record the top quotes."""
+    if sc[S_TOXIC] == 1:
+        wd = cfg_f[F_TOXWIDEN]
+        for j in range(MAX_LEVELS):
+            qo[4 * j] = lmid - (lmid - qo[4 * j]) * wd
+            qo[4 * j + 2] = lmid + (qo[4 * j + 2] - lmid) * wd
+            qo[4 * j + 1] *= cfg_f[F_TOXSIZE]
+            qo[4 * j + 3] *= cfg_f[F_TOXSIZE]
+    _reconcile_levels(1, qo, t, oi, of, rq, sc, acc, best, cfg_f, cfg_i, lat_entry)
+    _reconcile_levels(-1, qo, t, oi, of, rq, sc, acc, best, cfg_f, cfg_i, lat_entry)
+    tick = cfg_f[F_TICK]
+    bb = -1
+    aa = 9_000_000_000_000_000_000
+    for s in range(cfg_i[I_MAXORD]):
+        if oi[s, O_LO] == LO_PNEW or oi[s, O_LO] == LO_WORK:
+            if oi[s, O_SIDE] == 1:
+                bb = max(bb, oi[s, O_TICK])
+            else:
+                aa = min(aa, oi[s, O_TICK])
+    if bb >= 0:
+        stf[row, T_QBID] = bb * tick
+    if aa < 9_000_000_000_000_000_000:
+        stf[row, T_QASK] = aa * tick
+
+
+def _step_python(t, k, oi, of, rq, sc, acc, best, cfg_f, cfg_i, sp, lat_entry, stf, rk, rkf,
+                 qf, qs, qo):
     """The strategy wakes at local time ``t``: quote from the local book and reconcile."""
     base = cfg_i[I_BASE]
     tick = cfg_f[F_TICK]
@@ -1080,8 +1242,40 @@ def _step_python(t, k, oi, of, rq, sc, acc, best, cfg_f, cfg_i, sp, lat_entry, s
         return
     bb_px = (best[2] + base) * tick
     ba_px = (best[3] + base) * tick
+    if cfg_i[I_STRAT] == STRAT_USER:  # the user's kernel, through its function pointer
+        qs[MS_MID] = lmid
+        qs[MS_BEST_BID] = bb_px
+        qs[MS_BEST_ASK] = ba_px
+        qs[MS_POSITION] = acc[A_LPOS]
+        qs[MS_TIME] = (t - cfg_i[I_TSTART] + cfg_i[I_INTERVAL]) * 1e-9
+        qs[MS_TIME_LEFT] = (cfg_i[I_TEND] - t) / cfg_f[F_TUNIT]
+        qs[MS_TICK] = tick
+        qs[MS_LOT] = lot
+        qs[MS_MAX_POSITION] = cfg_f[F_MAXPOS]
+        qs[MS_EQUITY] = acc[A_LEQ]
+        qs[MS_STEP] = k
+        for j in range(N_OUT):
+            qo[j] = math.nan
+        _call_user(qf, qs, sp, qo)
+        _levels_step(t, row, lmid, oi, of, rq, sc, acc, best, cfg_f, cfg_i, lat_entry, stf, qo)
+        return
     bid, ask, bq, aq = _quote(cfg_i[I_STRAT], sp, lmid, acc[A_LPOS], t, cfg_i[I_TEND], bb_px,
                               ba_px, tick)
+    nl = cfg_i[I_NLAYERS]
+    if nl > 0:  # layering: the top quote's distance and size spread over nl levels
+        for j in range(MAX_LEVELS):
+            d = cfg_f[F_LAYER + j]
+            w = cfg_f[F_LAYER + MAX_LEVELS + j]
+            if j < nl:
+                qo[4 * j] = lmid - (lmid - bid) * d
+                qo[4 * j + 1] = bq * w
+                qo[4 * j + 2] = lmid + (ask - lmid) * d
+                qo[4 * j + 3] = aq * w
+            else:
+                qo[4 * j] = math.nan
+                qo[4 * j + 2] = math.nan
+        _levels_step(t, row, lmid, oi, of, rq, sc, acc, best, cfg_f, cfg_i, lat_entry, stf, qo)
+        return
     if sc[S_TOXIC] == 1:  # toxic flow: widen from the mid and size down
         wd = cfg_f[F_TOXWIDEN]
         bid = lmid - (lmid - bid) * wd
@@ -1351,8 +1545,9 @@ def _grow_ring_python(bh, lo, hi):
 
 def new_state(cfg_i):
     """Fresh run state for :func:`run_kernel`:
-    ``(oi, of, live, rq, rs, rsf, sc, acc, rk, rkf, pos)`` (``rk``: risk events' time and kind,
-    ``rkf``: the marked equity or measure that tripped them)."""
+    ``(oi, of, live, rq, rs, rsf, sc, acc, rk, rkf, qs, qo, pos)`` (``rk``: risk events' time
+    and kind, ``rkf``: the marked equity or measure that tripped them; ``qs`` / ``qo``: the
+    market-state record and the levels of a user quote kernel's call)."""
     maxord = cfg_i[I_MAXORD]
     oi = np.zeros((maxord, N_OI), dtype=np.int64)
     of = np.zeros((maxord, N_OF), dtype=np.float64)
@@ -1371,16 +1566,18 @@ def new_state(cfg_i):
     sc[S_TFEED] = cfg_i[I_TSTART] - cfg_i[I_INTERVAL]
     rk = np.zeros((RISK_CAP, 2), dtype=np.int64)
     rkf = np.zeros(RISK_CAP, dtype=np.float64)
+    qs = np.zeros(N_STATE, dtype=np.float64)  # the market-state record a quote kernel reads
+    qo = np.full(N_OUT, np.nan)  # ... and the levels it writes
     pos = np.zeros(N_POS, dtype=np.int64)
     pos[P_KSTOP] = -1
     pos[P_FIN] = 1
     pos[P_WM] = -BIG
-    return oi, of, live, rq, rs, rsf, sc, acc, rk, rkf, pos
+    return oi, of, live, rq, rs, rsf, sc, acc, rk, rkf, qs, qo, pos
 
 
 def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, sp, lat_entry,
-                      lat_resp, fund_ts, fund_rate, stf, sti, ff, fi, fund_out, book, best, oi, of,
-                      live, rq, rs, rsf, sc, acc, rk, rkf, pos):
+                      lat_resp, fund_ts, fund_rate, qf, stf, sti, ff, fi, fund_out, book, best, oi,
+                      of, live, rq, rs, rsf, sc, acc, rk, rkf, qs, qo, pos):
     """Replay the events; fill the step arrays ``stf``/``sti``, fills ``ff``/``fi`` and
     funding rows ``fund_out`` (ts, rate, mark, amount, seq); returns ``(ff, fi, bh)`` (the fill
     arrays and the history ring are reallocated when they fill up).
@@ -1609,7 +1806,8 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
                 break  # pause: the caller resumes with a later P_KSTOP
             _record_step(k // cfg_i[I_RECORD], t, i_ex, acc, sc, best, cfg_f, cfg_i, stf, sti)
             if sc[S_NREQ] + 2 * maxord < rq.shape[0] and sc[S_NRESP] + 4 * maxord < rs.shape[0]:
-                _step(t, k, oi, of, rq, sc, acc, best, cfg_f, cfg_i, sp, lat_entry, stf, rk, rkf)
+                _step(t, k, oi, of, rq, sc, acc, best, cfg_f, cfg_i, sp, lat_entry, stf, rk, rkf,
+                      qf, qs, qo)
             k += 1
             if pos[P_ONE] == 1:
                 break
@@ -1628,7 +1826,8 @@ _FAMILY = [
     "_value", "_draw", "_tick", "_set_level", "_clear", "_mid", "_mark", "_book_fill",
     "_push_req", "_push_resp", "_first", "_pop", "_live_remove", "_ex_fill", "_ex_cross",
     "_ex_trade", "_trade_hits", "_ex_depth_q", "_ex_request", "_lo_response", "_quote",
-    "_side_exposure", "_reconcile", "_script", "_risk_event", "_risk", "_toxicity", "_step", "_record_step", "_ex_l3", "_ex_event",
+    "_side_exposure", "_reconcile", "_script", "_risk_event", "_risk", "_toxicity",
+    "_reconcile_levels", "_levels_step", "_step", "_record_step", "_ex_l3", "_ex_event",
     "_lo_event", "_grow_ring", "run_kernel", "scan_events", "portfolio_view",
 ]
 
@@ -1642,6 +1841,17 @@ _INLINE = {"_value", "_tick", "_set_level", "_mid", "_first", "_pop", "_ex_depth
 _ENTRY = {"run_kernel", "scan_events", "portfolio_view"}
 
 
+def _call_user_python(qf, qs, sp, qo):
+    """Call a user quote kernel (Python twin: the plain function on the arrays)."""
+    qf(qs, sp, qo)
+
+
+@njit(cache=True, no_cpython_wrapper=True)
+def _call_user_nb(qf, qs, sp, qo):
+    """Call a user quote kernel (compiled: its cfunc, through a function pointer)."""
+    qf(qs.ctypes, sp.ctypes, qo.ctypes)
+
+
 def _externals(jit):
     """The kernels the family calls from other modules: the queue models and the quoting
     kernels (plain Python for ``jit=None``, compiled otherwise)."""
@@ -1649,13 +1859,15 @@ def _externals(jit):
     from mmlab.backtest import _queue
 
     if jit is None:
-        return {"_queue_trade": queue_trade_python, "_queue_depth": queue_depth_python,
+        return {"_call_user": _call_user_python,
+                "_queue_trade": queue_trade_python, "_queue_depth": queue_depth_python,
                 "_queue_filled_qty": queue_filled_qty_python,
                 "_as_quote": Q.as_quote_kernel_python,
                 "_as_inf_quote": Q.as_infinite_quote_kernel_python,
                 "_glft_quote": Q.glft_quote_kernel_python,
                 "_adaptive_quote": Q.adaptive_quote_kernel_python}
-    return {"_queue_trade": _queue.queue_trade, "_queue_depth": _queue.queue_depth,
+    return {"_call_user": _call_user_nb,
+            "_queue_trade": _queue.queue_trade, "_queue_depth": _queue.queue_depth,
             "_queue_filled_qty": _queue.queue_filled_qty, "_as_quote": Q.as_quote_kernel,
             "_as_inf_quote": Q.as_infinite_quote_kernel, "_glft_quote": Q.glft_quote_kernel,
             "_adaptive_quote": Q.adaptive_quote_kernel}
@@ -1699,6 +1911,7 @@ portfolio_view = _nb["portfolio_view"]
 # here for readers and linters; each family (Python and compiled) calls through its own
 # namespace, built in _compile.
 _EXT_PY = _externals(None)
+_call_user = _EXT_PY["_call_user"]
 _queue_trade = _EXT_PY["_queue_trade"]
 _queue_depth = _EXT_PY["_queue_depth"]
 _queue_filled_qty = _EXT_PY["_queue_filled_qty"]

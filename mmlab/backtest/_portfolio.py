@@ -135,7 +135,7 @@ class PortfolioResult:
 
 def _view(job, out):
     """``out`` <- (gross exposure, equity, local mid) of one instrument (compiled)."""
-    oi, of, _, _, _, _, _, acc, _, _, _ = job.state
+    oi, of, acc = job.state[0], job.state[1], job.state[7]
     f = E.portfolio_view if job.engine == "numba" else E.portfolio_view_python
     f(oi, of, acc, job.best, job.cfg_f, job.cfg_i, out)
     return out

@@ -116,6 +116,12 @@ class BacktestConfig:
     breaker_cooldown : int
         The stale, spread and vol breakers clear themselves this long (ns) after the last
         decision at which they held (default 5 s).
+    layers : bool or (sequence of float, sequence of float), optional
+        Layering of a one-level strategy (A-S, GLFT, adaptive, a one-level grid): ``True``
+        quotes 3 levels a side at 1x / 2x / 4x the strategy's distance from the mid with
+        40 / 35 / 25 % of its size (:mod:`mmlab.quoting`'s ladder defaults); a pair
+        ``(distances, shares)`` sets them (at most 8 levels; distances >= 1, increasing;
+        shares > 0 adding up to at most 1). The risk limit applies to the whole ladder.
     toxicity_window, toxicity_threshold, toxicity_widen, toxicity_size, toxicity_recovery
         The toxicity response (:class:`mmlab.risk.ToxicityMonitor`'s rule, in the core): when
         more than ``toxicity_threshold`` (0.8) of our last ``toxicity_window`` (50) fills are
@@ -158,6 +164,7 @@ class BacktestConfig:
     max_spread: float = math.inf
     max_mid_move: float = math.inf
     breaker_cooldown: int = 5_000_000_000
+    layers: object = None
     toxicity_window: int = 50
     toxicity_threshold: float = 0.8
     toxicity_widen: float = 2.0
@@ -199,6 +206,7 @@ class BacktestConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 0:
                 raise ConfigError(f"{name}: must be an integer >= 0 (ns), got {v!r}")
+        layer_spec(self.layers)
         tw, tr = self.toxicity_window, self.toxicity_recovery
         if isinstance(tw, bool) or not isinstance(tw, int | np.integer) or not \
                 (tw == 0 or 2 <= tw <= E.TOX_MAX):
@@ -232,6 +240,32 @@ class BacktestConfig:
                 v = str(getattr(v, "key", v))
             d[k] = v
         return d
+
+
+#: the default ladder of ``layers=True``: distances 1x / 2x / 4x, sizes 40 / 35 / 25 %
+DEFAULT_LAYERS = ((1.0, 2.0, 4.0), (0.40, 0.35, 0.25))
+
+
+def layer_spec(layers):
+    """``(distances, shares)`` of a ``layers`` setting (``None``: no layering); ConfigError
+    when they are not a ladder."""
+    if layers is None or layers is False:
+        return None
+    if layers is True:
+        return DEFAULT_LAYERS
+    try:
+        d, w = layers
+        d = tuple(float(x) for x in d)
+        w = tuple(float(x) for x in w)
+    except (TypeError, ValueError):
+        raise ConfigError(f"layers: True or (distances, shares), got {layers!r}") from None
+    ok = (1 <= len(d) == len(w) <= E.MAX_LEVELS and all(math.isfinite(x) for x in d + w)
+          and d[0] >= 1.0 and all(b > a for a, b in zip(d, d[1:], strict=False))
+          and all(x > 0 for x in w) and sum(w) <= 1.0 + 1e-12)
+    if not ok:
+        raise ConfigError(f"layers: need 1-{E.MAX_LEVELS} distances >= 1, increasing, and as "
+                          f"many shares > 0 adding up to <= 1, got {layers!r}")
+    return d, w
 
 
 STEP_ROW_BYTES = 8 * (E.N_STF + E.N_STI)  # one row of the step table (136 bytes)
@@ -539,6 +573,12 @@ def make_job(cfg: BacktestConfig, strategy, engine: str, *, tick: float, lot: fl
     cfg_i[E.I_STALE] = int(cfg.stale_after)
     cfg_i[E.I_COOLDOWN] = int(cfg.breaker_cooldown)
     cfg_i[E.I_DAYNS] = 86_400_000_000_000
+    lay = layer_spec(cfg.layers)
+    if lay is not None:
+        if sid in (E.STRAT_SCRIPT, E.STRAT_USER) or levels != 1:
+            raise ConfigError("layers: for a one-level quoting strategy (a user kernel sets "
+                              "its own levels; a grid has levels and grid_step)")
+        cfg_i[E.I_NLAYERS] = len(lay[0])
     cfg_i[E.I_TOXWIN] = int(cfg.toxicity_window)
     cfg_i[E.I_TOXREC] = int(cfg.toxicity_recovery)
     cfg_f = np.zeros(E.N_CFG_F, dtype=np.float64)
@@ -558,6 +598,11 @@ def make_job(cfg: BacktestConfig, strategy, engine: str, *, tick: float, lot: fl
     cfg_f[E.F_TOXTHR] = cfg.toxicity_threshold
     cfg_f[E.F_TOXWIDEN] = cfg.toxicity_widen
     cfg_f[E.F_TOXSIZE] = cfg.toxicity_size
+    cfg_f[E.F_TUNIT] = cfg.time_unit_ns
+    if lay is not None:
+        for j, (d, w) in enumerate(zip(*lay, strict=True)):
+            cfg_f[E.F_LAYER + j] = d
+            cfg_f[E.F_LAYER + E.MAX_LEVELS + j] = w
     job = _Job()
     n_rows = -(-n_steps // record)
     job.stf = np.full((n_rows, E.N_STF), np.nan)
@@ -570,9 +615,14 @@ def make_job(cfg: BacktestConfig, strategy, engine: str, *, tick: float, lot: fl
     job.best = np.zeros(4, dtype=np.int64)
     # the shared book's history: a ring of 2**k rows (the kernel doubles it when needed)
     job.bh = np.empty((1024 if shared else 1, 2), dtype=np.int32)
+    from mmlab.backtest._user import UserStrategy, noop_kernel
+
+    ucfg = getattr(strategy, "config", strategy)
+    qk = ucfg.kernel if isinstance(ucfg, UserStrategy) else noop_kernel()
     job.args_b = (cfg_f, cfg_i, sp,
                   latency_array(cfg.entry_latency, "entry_latency"),
-                  latency_array(cfg.response_latency, "response_latency"), fts, frate)
+                  latency_array(cfg.response_latency, "response_latency"), fts, frate,
+                  qk.python if engine == "python" else qk.cfunc)
     job.state = E.new_state(cfg_i)
     job.cfg, job.cfg_i, job.cfg_f = cfg, cfg_i, cfg_f
     job.base, job.tick, job.n_ticks, job.engine, job.n_steps = base, tick, n_ticks, engine, n_steps
@@ -599,7 +649,7 @@ def _execute(job: _Job, k_stop: int = -1, one_step: bool = False) -> bool:
 def _finish(job: _Job):
     from mmlab.backtest._results import BacktestResult
 
-    oi, of, live, rq, rs, rsf, sc, acc, rk, rkf, pos = job.state
+    oi, of, live, rq, rs, rsf, sc, acc, rk, rkf, qs, qo, pos = job.state
     nf = int(sc[E.S_NFILLS])
     k_done = -(-int(pos[E.P_K]) // int(job.cfg_i[E.I_RECORD]))  # rows of the step table
     # the run ends after the last event on both sides: a shared book is the local one too

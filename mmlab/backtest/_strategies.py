@@ -197,6 +197,11 @@ def strategy_spec(strategy, *, time_unit_ns: float = 1e9, clip: str | None = Non
     if isinstance(strategy, AvellanedaStoikovStrategy | AvellanedaStoikovInfiniteStrategy
                   | GLFTStrategy | AdaptiveSpreadStrategy):
         cfg = strategy.config
+    from mmlab.backtest._user import UserStrategy
+
+    if isinstance(cfg, UserStrategy):
+        return (E.STRAT_USER, cfg.param_array(), 1, 1, _CLIPS[clip or "passive"],
+                {"strategy": f"user:{cfg.name}", "params": cfg.params})
     if isinstance(cfg, ScriptedOrders):
         return (E.STRAT_SCRIPT, np.zeros(1), 1, 1, 0,
                 {"strategy": "scripted", "n_orders": len(cfg.orders)})

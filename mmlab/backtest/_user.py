@@ -1,0 +1,172 @@
+"""User strategies in the one trading core: a quote kernel of one fixed signature.
+
+A strategy of your own is a plain function ``quote(state, params, out)`` over three float64
+arrays:
+
+* ``state`` — the market-state record the core fills at each decision (read it by the names
+  below: ``state[MS_MID]``; prices in the instrument's quote currency, quantities in its units,
+  times in seconds);
+* ``params`` — your parameters, in the order you gave them (at most ``MAX_PARAMS``);
+* ``out`` — up to ``MAX_LEVELS`` levels a side, level ``j`` at ``out[4 j : 4 j + 4]`` as
+  ``bid price, bid size, ask price, ask size`` (the core sets every price to NaN first: NaN or
+  a size <= 0 is no level). Prices are rounded to the tick (bids down, asks up), sizes down to
+  the lot; the core's risk ladder, breakers, toxicity response and order reconciliation apply
+  as to any built-in strategy.
+
+:func:`quote_kernel` compiles the function once as a numba ``cfunc`` of the fixed signature
+``void(double*, double*, double*)``, which the compiled loop calls through a function pointer:
+the loop itself is compiled once for every strategy (and cached on disk), so editing a
+strategy in a notebook costs only its own compile. The plain function is the kernel's Python
+twin (``engine="python"``). :class:`UserStrategy` pairs a kernel with its parameters and runs in
+:func:`mmlab.backtest.run`, :class:`~mmlab.backtest.StepDriver` and
+:func:`mmlab.runtime.replay` alike.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import carray, cfunc, njit, types
+
+from mmlab.errors import ConfigError
+
+__all__ = ["MARKET_STATE_FIELDS", "MAX_LEVELS", "MAX_PARAMS", "MS_BEST_ASK", "MS_BEST_BID",
+           "MS_EQUITY", "MS_LOT", "MS_MAX_POSITION", "MS_MID", "MS_POSITION", "MS_STEP",
+           "MS_TICK", "MS_TIME", "MS_TIME_LEFT", "N_OUT", "N_STATE", "QUOTE_SIGNATURE",
+           "QuoteKernel", "UserStrategy", "noop_kernel", "quote_kernel"]
+
+#: the market-state record, in order (index constants ``MS_*``)
+MARKET_STATE_FIELDS = (
+    ("mid", "local mid (best bid + best ask) / 2; NaN with a side empty"),
+    ("best_bid", "local best bid price (NaN: none)"),
+    ("best_ask", "local best ask price (NaN: none)"),
+    ("position", "our position as the local side knows it (instrument units)"),
+    ("time", "local time of the decision, seconds since the session's start"),
+    ("time_left", "time to session_end, in the strategy's time unit (time_unit_ns)"),
+    ("tick", "tick size"),
+    ("lot", "lot size"),
+    ("max_position", "the hard limit on position + working + in-flight orders of a side"),
+    ("equity", "the local side's equity marked at its mid (quote currency)"),
+    ("step", "index of this decision (0, 1, ...)"),
+)
+MS_MID, MS_BEST_BID, MS_BEST_ASK, MS_POSITION, MS_TIME, MS_TIME_LEFT = range(6)
+MS_TICK, MS_LOT, MS_MAX_POSITION, MS_EQUITY, MS_STEP = range(6, 11)
+N_STATE = len(MARKET_STATE_FIELDS)
+MAX_LEVELS = 8
+N_OUT = 4 * MAX_LEVELS
+MAX_PARAMS = 64
+
+#: the one signature of every quote kernel: ``void(state*, params*, out*)``
+QUOTE_SIGNATURE = types.void(types.CPointer(types.float64), types.CPointer(types.float64),
+                             types.CPointer(types.float64))
+
+
+@dataclass(frozen=True)
+class QuoteKernel:
+    """A user quote function and its compiled form (see :func:`quote_kernel`)."""
+
+    python: object
+    cfunc: object
+    name: str
+
+    def __repr__(self) -> str:
+        return f"QuoteKernel({self.name})"
+
+
+def quote_kernel(fn) -> QuoteKernel:
+    """Compile ``fn(state, params, out)`` into a quote kernel of the core's fixed signature.
+
+    Examples
+    --------
+    >>> import math
+    >>> from mmlab.backtest import MS_MID, MS_POSITION
+    >>> def fixed(state, params, out):
+    ...     m = state[MS_MID]
+    ...     skew = params[2] * state[MS_POSITION]
+    ...     out[0], out[1] = m - params[0] - skew, params[1]
+    ...     out[2], out[3] = m + params[0] - skew, params[1]
+    >>> k = quote_kernel(fixed)
+    >>> st, out = np.zeros(N_STATE), np.full(N_OUT, np.nan)
+    >>> st[MS_MID] = 100.0
+    >>> k.python(st, np.array([0.5, 1.0, 0.0]), out)
+    >>> out[:4].tolist()
+    [99.5, 1.0, 100.5, 1.0]
+    """
+    if not callable(fn):
+        raise ConfigError(f"quote: expected a function quote(state, params, out), got {fn!r}")
+    jf = njit(fn)
+
+    def _c(s, p, o):
+        jf(carray(s, (N_STATE,)), carray(p, (MAX_PARAMS,)), carray(o, (N_OUT,)))
+
+    try:
+        c = cfunc(QUOTE_SIGNATURE)(_c)
+    except Exception as e:  # numba's typing error: say which function and why, in one line
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ConfigError(f"quote: {getattr(fn, '__name__', fn)!s} does not compile as a "
+                          f"quote kernel: {first}") from None
+    return QuoteKernel(fn, c, getattr(fn, "__name__", "quote"))
+
+
+def _noop_python(state, params, out):
+    return None
+
+
+_NOOP = None
+
+
+def noop_kernel() -> QuoteKernel:
+    """The kernel the loop is handed when the strategy is built in (never called)."""
+    global _NOOP
+    if _NOOP is None:
+        _NOOP = QuoteKernel(_noop_python, _noop_cfunc(), "noop")
+    return _NOOP
+
+
+def _noop_cfunc():
+    @cfunc(QUOTE_SIGNATURE, cache=True)
+    def noop(s, p, o):
+        return
+
+    return noop
+
+
+@dataclass(frozen=True)
+class UserStrategy:
+    """A quote kernel with its parameters: a strategy the core runs like a built-in one.
+
+    Parameters
+    ----------
+    kernel : QuoteKernel or callable
+        From :func:`quote_kernel` (a plain function is compiled on construction).
+    params : sequence of float
+        Handed to the kernel as ``params`` (at most ``MAX_PARAMS``, finite).
+    name : str
+        Shown in results and reports.
+    """
+
+    kernel: object
+    params: tuple = ()
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        k = self.kernel
+        if not isinstance(k, QuoteKernel):
+            k = quote_kernel(k)
+            object.__setattr__(self, "kernel", k)
+        p = tuple(float(v) for v in self.params)
+        if len(p) > MAX_PARAMS:
+            raise ConfigError(f"params: at most {MAX_PARAMS}, got {len(p)}")
+        if not all(math.isfinite(v) for v in p):
+            raise ConfigError(f"params: must be finite, got {p!r}")
+        object.__setattr__(self, "params", p)
+        if not self.name:
+            object.__setattr__(self, "name", k.name)
+
+    def param_array(self) -> np.ndarray:
+        """The parameters as the kernel reads them (padded to ``MAX_PARAMS``)."""
+        out = np.zeros(MAX_PARAMS)
+        out[: len(self.params)] = self.params
+        return out
