@@ -278,7 +278,7 @@ def serve(
 
 def _strategy_from(name: str, params: dict):
     """Build a backtest strategy from its CLI name and ``-p`` parameters."""
-    from mmlab.backtest._strategies import STRATEGY_CLASSES, strategy_class
+    from mmlab.backtest import STRATEGY_CLASSES, strategy_class
     from mmlab.errors import ConfigError
 
     if name not in STRATEGY_CLASSES:
@@ -371,8 +371,7 @@ def backtest(
     import numpy as np
 
     from mmlab.backtest import run
-    from mmlab.data import Catalog, ensure_data_ready
-    from mmlab.data._catalog import SHIPPED_SOURCES
+    from mmlab.data import SHIPPED_SOURCES, Catalog, ensure_data_ready
     from mmlab.errors import MMLabError
 
     try:

@@ -123,11 +123,6 @@ def _inside(module: str, owner: str) -> bool:
 # empties this list; nothing of mmlab.manager, pricing, surface, rates, commodities or
 # volatility may appear here.
 ALLOWED_PRIVATE: dict[tuple[str, str], str] = {
-    # mmlab/cli.py (shared file): SHIPPED_SOURCES is public in mmlab.data; the strategy table once
-    # mmlab.backtest exports it (mmlab.manager.STRATEGY_NAMES holds the same names)
-    ("mmlab.cli", "mmlab.backtest._strategies.STRATEGY_CLASSES"): "mmlab/backtest/ (lead)",
-    ("mmlab.cli", "mmlab.backtest._strategies.strategy_class"): "mmlab/backtest/ (lead)",
-    ("mmlab.cli", "mmlab.data._catalog.SHIPPED_SOURCES"): "mmlab/cli.py (shared)",
 }
 
 ALLOWED_CYCLE_EDGES: dict[tuple[str, str], str] = {

@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from typing import Any
 
+from mmlab.backtest import STRATEGY_CLASSES, strategy_class
 from mmlab.errors import ConfigError
 
 __all__ = ["STRATEGY_NAMES", "strategy_from_parameters"]
 
-#: Built-in strategy names (``mmlab backtest -s``) -> ``(public module, class)``, imported on use.
-_CLASSES = {
-    "grid": ("mmlab.backtest", "GridStrategy"),
-    "as": ("mmlab.quoting", "AvellanedaStoikovConfig"),
-    "as-inf": ("mmlab.quoting", "AvellanedaStoikovInfiniteConfig"),
-    "glft": ("mmlab.quoting", "GLFTConfig"),
-    "adaptive": ("mmlab.quoting", "AdaptiveSpreadConfig"),
-}
-# the long aliases the results use in ``params['strategy']``
+# the built-in strategies are the backtest's table (mmlab.backtest.STRATEGY_CLASSES, the names of
+# ``mmlab backtest -s``); the long aliases the results use in ``params['strategy']`` map onto it
 _ALIASES = {"avellaneda_stoikov": "as", "avellaneda_stoikov_infinite": "as-inf"}
-STRATEGY_NAMES = tuple(sorted([*_CLASSES, *_ALIASES]))
+STRATEGY_NAMES = tuple(sorted([*STRATEGY_CLASSES, *_ALIASES]))
 
 
 def _class(name: str) -> type:
-    mod, cls = _CLASSES[_ALIASES.get(name, name)]
-    return getattr(importlib.import_module(mod), cls)
+    return strategy_class(_ALIASES.get(name, name))
 
 
 def strategy_from_parameters(parameters: Mapping[str, Any]) -> tuple[Any, dict]:
