@@ -268,7 +268,7 @@ def test_cboe_bid_1e308_is_refused(tmp_path):
 def test_cboe_truncated_last_field_is_refused(tmp_path):
     assert CBOE.endswith(b"\n")
     data = CBOE[:-3]  # the last row's last field cut short, no newline
-    assert_refused(tmp_path, "cboe", {"cboe.csv": data}, TruncatedError, 9, None)
+    assert_refused(tmp_path, "cboe", {"cboe.csv": data}, TruncatedError, 9, "Open Interest")
 
 
 def test_deribit_bids_not_a_ladder_is_refused(tmp_path):
@@ -305,7 +305,7 @@ def test_deribit_price_1e308_is_refused(tmp_path):
 
 def test_deribit_truncated_last_field_is_refused(tmp_path):
     data = DER[:-2]  # '...,122.45\n' -> '...,122.4'
-    assert_refused(tmp_path, "deribit", {"deribit.csv": data}, TruncatedError, 5, None)
+    assert_refused(tmp_path, "deribit", {"deribit.csv": data}, TruncatedError, 5, "ask_iv")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -324,19 +324,19 @@ def test_treasury_truncated_yield_4_26_to_4_dot_is_refused(tmp_path):
     data = SAMPLES["treasury"].files["ust.csv"]
     assert data.endswith(b"2024-10-04,5.01,4.88,4.73,4.68,4.45,4.2,3.93,3.84,3.81,3.88,3.98,4.33,4.26\n")
     e = assert_refused(tmp_path, "treasury", {"ust.csv": _cut_last_field(data, 2)}, TruncatedError,
-                       6, None)
+                       6, "30 Yr")
     assert "truncated" in str(e)
 
 
 def test_sofr_truncated_rate_is_refused(tmp_path):
     data = SAMPLES["sofr"].files["sofr.csv"]
     assert_refused(tmp_path, "sofr", {"sofr.csv": _cut_last_field(data, 2)}, TruncatedError, 9,
-                   None)
+                   "SOFR")
 
 
 def test_wti_truncated_settle_is_refused(tmp_path):
     data = SAMPLES["wti"].files["wti.csv"]
-    assert_refused(tmp_path, "wti", {"wti.csv": _cut_last_field(data, 2)}, TruncatedError, 5, None)
+    assert_refused(tmp_path, "wti", {"wti.csv": _cut_last_field(data, 2)}, TruncatedError, 5, "CL36")
 
 
 @pytest.mark.parametrize(("name", "fname", "line", "old", "column"), [

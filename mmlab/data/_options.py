@@ -77,7 +77,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from mmlab.data._validate import RULES, decode_text, read_input
+from mmlab.data._validate import RULES, read_text
 from mmlab.errors import ConfigError, DataError, DuplicateError, FormatError, RangeError
 
 __all__ = ["OPTION_CHAIN_COLUMNS", "OPTION_ROOTS", "OptionRoot", "load_option_chain"]
@@ -254,7 +254,7 @@ def load_option_chain(
     qt = _parse_override_time(quote_time)
     upx = _parse_override_px(underlying_px)
     # both vendors end every line with a newline: a missing last newline is a truncated file
-    text = decode_text(read_input(path, final_newline=True), path)
+    text = read_text(path, final_newline=True, header_startswith="Expiration Date,")
     head = [ln for ln in text.splitlines()[:6]]
     if any(ln.startswith("Expiration Date,") for ln in head):
         df = _load_cboe(path, text)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mmlab.data._validate import RULES, decode_text, read_input
+from mmlab.data._validate import RULES, decode_text, read_input, read_text
 from mmlab.errors import (
     ConfigError,
     DataError,
@@ -348,7 +348,7 @@ def _read_rows(path: str | Path) -> tuple[list[str], list[list[str]], list[int]]
     skipped; every data row must have as many fields as the header.
     """
     path = Path(path)
-    text = decode_text(read_input(path, final_newline=True), path)
+    text = read_text(path, final_newline=True)
     reader = csv.reader(io.StringIO(text), strict=True)
     header: list[str] | None = None
     rows: list[list[str]] = []

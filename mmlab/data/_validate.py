@@ -61,6 +61,7 @@ __all__ = [
     "decode_text",
     "ms_since_epoch",
     "read_input",
+    "read_text",
 ]
 
 #: A gzip stream may inflate to at most this many times its compressed size (real vendor text
@@ -505,6 +506,42 @@ def read_input(path, *, final_newline: bool = True) -> bytes:
         raise TruncatedError("the last line has no newline: the file is truncated", path=path,
                              row=buf.count(b"\n") + 1)
     return buf
+
+
+def read_text(path, *, final_newline: bool = True, header_startswith: str = "") -> str:
+    """:func:`read_input` for a CSV file, decoded; a missing final newline names the column.
+
+    The truncated field is the last one of the last line: its column is taken from the header
+    (the first line starting with ``header_startswith`` among the first six, else the first
+    non-blank line).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "y.csv")
+    >>> _ = open(p, "w").write("Date,10 Yr,30 Yr\\n2024-10-04,3.98,4.")
+    >>> read_text(p)
+    Traceback (most recent call last):
+    ...
+    mmlab.errors.TruncatedError: ...y.csv, row 2, column 30 Yr: the last line has no newline: the file is truncated
+    """
+    import csv
+
+    text = decode_text(read_input(path, final_newline=False), path)
+    if final_newline and text and not text.endswith("\n"):
+        lines = text.split("\n")
+        head = next((ln for ln in lines[:6] if header_startswith and ln.startswith(header_startswith)),
+                    next((ln for ln in lines if ln.strip()), ""))
+        column = None
+        try:
+            names = next(csv.reader([head]))
+            k = len(next(csv.reader([lines[-1]]))) - 1
+            column = names[k].strip() if 0 <= k < len(names) and len(lines) > 1 else None
+        except (csv.Error, StopIteration):
+            pass
+        raise TruncatedError("the last line has no newline: the file is truncated", path=path,
+                             row=len(lines), column=column or None)
+    return text
 
 
 def _count_lines(parts: list[bytes]) -> int:
