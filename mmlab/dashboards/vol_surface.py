@@ -28,16 +28,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mmlab.dashboards._svi_explorer import knob_fit
 from mmlab.dashboards._vol_compute import (
     DEFAULT_CHAIN,
+    MIN_DEFAULT_QUOTES,
     MODELS,
+    arbitrage_table,
+    bound_flags,
     chain_names,
     default_expiry,
+    default_rate,
     density_frame,
     expiry_labels,
     fit_report,
     fit_report_table,
+    fitted_chain,
     greeks_by_strike,
+    parse_expiry_label,
     smile_fit_curve,
     smile_frame,
     smile_summary,
@@ -45,34 +52,32 @@ from mmlab.dashboards._vol_compute import (
     term_structure,
 )
 
-__all__ = sorted(
-    [
-        "DEFAULT_CHAIN",
-        "GREEK_CHOICES",
-        "MIN_DEFAULT_QUOTES",
-        "MODELS",
-        "SVIExplorer",
-        "VolSurfaceInspector",
-        "arbitrage_table",
-        "bound_flags",
-        "chain_names",
-        "default_expiry",
-        "default_rate",
-        "density_frame",
-        "expiry_labels",
-        "fit_report",
-        "fit_report_table",
-        "fitted_chain",
-        "greeks_by_strike",
-        "knob_fit",
-        "parse_expiry_label",
-        "smile_fit_curve",
-        "smile_frame",
-        "smile_summary",
-        "surface_grid",
-        "term_structure",
-    ]
-)
+__all__ = [
+    "DEFAULT_CHAIN",
+    "GREEK_CHOICES",
+    "MIN_DEFAULT_QUOTES",
+    "MODELS",
+    "SVIExplorer",
+    "VolSurfaceInspector",
+    "arbitrage_table",
+    "bound_flags",
+    "chain_names",
+    "default_expiry",
+    "default_rate",
+    "density_frame",
+    "expiry_labels",
+    "fit_report",
+    "fit_report_table",
+    "fitted_chain",
+    "greeks_by_strike",
+    "knob_fit",
+    "parse_expiry_label",
+    "smile_fit_curve",
+    "smile_frame",
+    "smile_summary",
+    "surface_grid",
+    "term_structure",
+]
 
 #: Greeks the inspector can plot by strike (columns of :func:`greeks_by_strike`).
 GREEK_CHOICES = ["delta", "gamma", "vega", "theta", "dollar_delta", "dollar_gamma", "dollar_vega", "dollar_theta"]
@@ -224,6 +229,11 @@ def _make_inspector():
             )  # fmt: skip
 
     return VolSurfaceInspector
+
+
+#: Built on first access by the module ``__getattr__`` (importing Panel is slow); declared for linters.
+VolSurfaceInspector: type
+SVIExplorer: type
 
 
 def __getattr__(name: str):
