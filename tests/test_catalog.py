@@ -20,11 +20,11 @@ from mmlab.data import (
     EVENT_DTYPE,
     SHIPPED_SOURCES,
     Catalog,
+    _catalog,
     detect_kind,
     ensure_data_ready,
     synthetic_l2_events,
 )
-from mmlab.data import _catalog
 from mmlab.errors import ConfigError, FormatError
 
 

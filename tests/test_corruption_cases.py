@@ -11,9 +11,9 @@ import gzip
 import json
 import warnings
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pytest
@@ -23,6 +23,7 @@ from mmlab._paths import SHIPPED_DATA
 from mmlab.cli import app
 from mmlab.data import (
     Catalog,
+    _validate,
     load_binance,
     load_lobster,
     load_npz,
@@ -34,7 +35,6 @@ from mmlab.data import (
     load_wti_settles,
     save_npz,
 )
-from mmlab.data import _validate
 from mmlab.errors import (
     ConfigError,
     DataError,

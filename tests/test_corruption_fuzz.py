@@ -35,13 +35,12 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from test_corruption_cases import SAMPLES, npz_sample
 
 from mmlab.data import Catalog, load_binance, load_npz, read_binance, save_npz
 from mmlab.data._npz import validate_events
 from mmlab.data._validate import RULES
 from mmlab.errors import DataError, DataWarning, FormatError
-
-from test_corruption_cases import SAMPLES, npz_sample
 
 # MMLAB_CORRUPTION_CASES=200 explores more (and randomly) on demand; the default is the fixed set
 CASES_PER_TEST = int(os.environ.get("MMLAB_CORRUPTION_CASES", "10"))
@@ -177,7 +176,7 @@ def _diff_cells(a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
     out = np.zeros(a.shape, bool)
     for j, c in enumerate(a.columns):
         x, y = a[c].to_numpy(), b[c].to_numpy()
-        same = np.array([(p == q) or (p != p and q != q) for p, q in zip(x, y)], bool) \
+        same = np.array([(p == q) or (p != p and q != q) for p, q in zip(x, y, strict=True)], bool) \
             if x.dtype == object or y.dtype == object else (x == y) | (pd.isna(x) & pd.isna(y))
         out[:, j] = ~same
     return out

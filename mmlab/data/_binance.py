@@ -81,7 +81,6 @@ from numba import njit
 
 from mmlab.data import _binance_scan as S
 from mmlab.data._clock import clock_offset_from_latency
-from mmlab.data._validate import RULES, read_input
 from mmlab.data._events import (
     BUY_EVENT,
     DEPTH_BBO_EVENT,
@@ -94,6 +93,7 @@ from mmlab.data._events import (
     SELL_EVENT,
     TRADE_EVENT,
 )
+from mmlab.data._validate import RULES, read_input
 from mmlab.errors import (
     ConfigError,
     CrossedBookError,

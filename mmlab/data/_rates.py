@@ -23,7 +23,6 @@ import pandas as pd
 from mmlab.data._validate import RULES, decode_text, read_input, read_text
 from mmlab.errors import (
     ConfigError,
-    DataError,
     DuplicateError,
     FormatError,
     RangeError,
