@@ -13,16 +13,15 @@ under ``if TYPE_CHECKING`` and literal ``importlib.import_module("mmlab....")`` 
     inside. ``mmlab._paths`` belongs to the root, so every mmlab module may use it;
     ``mmlab.data._events`` belongs to ``mmlab.data``, so ``mmlab.book`` may not.
 
-Violations in rooms other engineers are rewriting right now are listed in ALLOWED, each with
-its owner room; the lead empties that list. An entry that no longer matches anything (its room
-fixed it) is reported as a warning naming it, so the list only shrinks without the test flapping
-while those rooms are rewritten.
+No allow-list: every violation fails. A name another package needs is exported by its own
+package's ``__init__`` (``from mmlab.data import EVENT_DTYPE``, not ``mmlab.data._events``), and
+code two packages share lives in a neutral module both import (``mmlab.redaction`` for the
+broker's adapters and the runtime's journal).
 """
 
 from __future__ import annotations
 
 import ast
-import warnings
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,36 +115,17 @@ def _inside(module: str, owner: str) -> bool:
     return module == owner or module.startswith(owner + ".")
 
 
-# ------------------------------------------------------------------------------------------------
-# ALLOWED: violations in rooms owned by other engineers while they rewrite them (issue 12).
-# Keys: (importing module, imported dotted path) for private imports; (importing module,
-# imported module) for the package edges that close a cycle. Value: the owner room. The lead
-# empties this list; nothing of mmlab.manager, pricing, surface, rates, commodities or
-# volatility may appear here.
-ALLOWED_PRIVATE: dict[tuple[str, str], str] = {
-}
-
-ALLOWED_CYCLE_EDGES: dict[tuple[str, str], str] = {
-    # broker <-> runtime: the journal redacts secrets with broker's redact(), and the live-trading
-    # gate imports runtime's OrderEvent inside a function (mmlab/broker/ and mmlab/runtime/ rooms)
-    ("mmlab.broker._gate", "mmlab.runtime"): "mmlab/broker/",
-}
-
-MY_ROOMS = ("mmlab.manager", "mmlab.pricing", "mmlab.surface", "mmlab.rates", "mmlab.commodities",
-            "mmlab.volatility")
-
-
-def private_violations() -> list[Import]:
-    return [i for i in IMPORTS
+def private_violations(imports: list[Import] = IMPORTS) -> list[Import]:
+    return [i for i in imports
             if (o := private_owner(i.target)) is not None and not _inside(i.importer, o)]
 
 
-def package_graph(skip: set[tuple[str, str]] = frozenset()) -> dict[str, dict[str, list[Import]]]:
+def package_graph(imports: list[Import] = IMPORTS) -> dict[str, dict[str, list[Import]]]:
     """``{package: {imported package: [imports]}}`` between distinct packages (root excluded)."""
     g: dict[str, dict[str, list[Import]]] = defaultdict(lambda: defaultdict(list))
-    for i in IMPORTS:
+    for i in imports:
         a, b = package(i.importer), package(i.module)
-        if a == b or "mmlab" in (a, b) or (i.importer, i.module) in skip:
+        if a == b or "mmlab" in (a, b):
             continue
         g[a][b].append(i)
     return g
@@ -215,34 +195,29 @@ def test_the_walker_sees_every_kind_of_import():
 
 
 def test_no_cycle_between_packages():
-    graph = package_graph(set(ALLOWED_CYCLE_EDGES))
+    graph = package_graph()
     found = cycles(graph)
     assert not found, "import cycles between packages:\n" + "\n".join(
         describe_cycle(graph, c) for c in found)
 
 
 def test_no_import_of_another_packages_private_names():
-    bad = [i for i in private_violations() if (i.importer, i.target) not in ALLOWED_PRIVATE]
+    bad = private_violations()
     assert not bad, "imports of another package's private names:\n" + "\n".join(
         f"    {i.where}: {i.target} (private to {private_owner(i.target)})" for i in bad)
 
 
-def stale_allowances() -> list[tuple[str, str]]:
-    """Allow-list entries that match nothing any more, or no longer close a cycle."""
-    seen = {(i.importer, i.target) for i in private_violations()}
-    stale = sorted(set(ALLOWED_PRIVATE) - seen)
-    for edge in sorted(ALLOWED_CYCLE_EDGES):
-        if not cycles(package_graph(set(ALLOWED_CYCLE_EDGES) - {edge})):
-            stale.append(edge)
-    return stale
-
-
-def test_allow_list_names_other_rooms_only_and_stale_entries_are_reported():
-    allowed = [*ALLOWED_PRIVATE, *ALLOWED_CYCLE_EDGES]
-    mine = [k for k in allowed if any(_inside(k[0], r) for r in MY_ROOMS)]
-    assert not mine, mine
-    assert all(isinstance(room, str) and room.startswith("mmlab/")
-               for room in [*ALLOWED_PRIVATE.values(), *ALLOWED_CYCLE_EDGES.values()])
-    stale = stale_allowances()
-    if stale:
-        warnings.warn(f"import-graph allow-list: fixed, remove these entries: {stale}", stacklevel=1)
+def test_both_rules_catch_a_planted_violation():
+    # the two violations this test once listed (issue 12): book reading data's private module,
+    # and broker <-> runtime (the journal using broker's redact(), the gate runtime's OrderEvent)
+    planted = [Import("mmlab.book._state", "mmlab.data._events.EVENT_DTYPE", "mmlab.data._events", 1),
+               Import("mmlab.book._state", "mmlab.book._kernel.apply", "mmlab.book._kernel", 2),
+               Import("mmlab.book._state", "mmlab._paths.shipped", "mmlab._paths", 3),
+               Import("mmlab.runtime._journal", "mmlab.broker.redact", "mmlab.broker", 4),
+               Import("mmlab.broker._gate", "mmlab.runtime.OrderEvent", "mmlab.runtime", 5)]
+    assert [i.line for i in private_violations(planted)] == [1]
+    graph = package_graph(planted)
+    assert cycles(graph) == [["mmlab.broker", "mmlab.runtime"]]
+    assert "mmlab.runtime._journal:4 imports mmlab.broker.redact" in describe_cycle(
+        graph, ["mmlab.broker", "mmlab.runtime"])
+    assert cycles(package_graph(planted[:4])) == []

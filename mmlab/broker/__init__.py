@@ -4,7 +4,8 @@ Paper is the default; :class:`CcxtVenue` (crypto) and :class:`IbkrVenue` (Intera
 send an order only when the configuration says ``mode="live"`` and ``MMLAB_LIVE=1`` is set in the
 process environment at that moment (:func:`gate_order`, called first in every adapter's send
 path). Secrets never leave in clear: :func:`redact` masks known keys and secret-looking fields in
-journal rows, adapter errors and (once an adapter exists) every log record.
+journal rows, adapter errors and (once an adapter exists) every log record (the redaction
+functions live in :mod:`mmlab.redaction`, which the journal uses too; re-exported here).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from mmlab.broker._gate import (
     require_live,
 )
 from mmlab.broker._ibkr import IbkrVenue
-from mmlab.broker._redact import RedactingFilter, install_log_redaction, redact, register_secret
+from mmlab.redaction import RedactingFilter, install_log_redaction, redact, register_secret
 
 __all__ = sorted(
     [

@@ -21,8 +21,8 @@ from typing import Any
 from mmlab.broker._credentials import credentials_from_env
 from mmlab.broker._errors import client_call
 from mmlab.broker._gate import VenueConfig, gate_order, require_live
-from mmlab.broker._redact import install_log_redaction, redact
 from mmlab.errors import ConfigError
+from mmlab.redaction import install_log_redaction, redact
 
 __all__ = ["CcxtVenue"]
 

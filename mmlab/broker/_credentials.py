@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from mmlab.broker._redact import register_secret
 from mmlab.errors import ConfigError
+from mmlab.redaction import register_secret
 
 __all__ = ["Credentials", "credentials_from_env"]
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from mmlab.broker._redact import redact
 from mmlab.errors import MMLabError
+from mmlab.redaction import redact
 
 __all__ = ["VenueError", "client_call"]
 

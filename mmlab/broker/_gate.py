@@ -22,8 +22,8 @@ import os
 import re
 from dataclasses import dataclass, fields
 
-from mmlab.broker._redact import MASK, _known_secrets
 from mmlab.errors import ConfigError, MMLabError
+from mmlab.redaction import MASK, known_secrets
 
 __all__ = ["LIVE_ENV", "LiveTradingDisabled", "VenueConfig", "gate_order", "live_allowed",
            "require_live"]
@@ -78,7 +78,7 @@ class LiveTradingDisabled(MMLabError, PermissionError):
         >>> ev = e.refused_event(); (ev.kind, ev.status, ev.order_id)
         ('refused', 'refused', 7)
         """
-        from mmlab.runtime import OrderEvent  # the runtime imports the broker, not the reverse
+        from mmlab.runtime import OrderEvent  # on use: sending orders needs no runtime
 
         return OrderEvent(self.ts, "refused", -1 if self.order_id is None else self.order_id,
                           self.symbol, self.side, self.price, self.qty, "refused",
@@ -138,7 +138,7 @@ class VenueConfig:
             raise ConfigError("mode: the paper venue cannot be live")
         if self.venue == "ccxt" and not self.exchange_id:
             raise ConfigError("exchange_id: required for a ccxt venue")
-        secrets = _known_secrets()
+        secrets = known_secrets()
         for name, pattern in _PATTERNS.items():
             value = getattr(self, name)
             if not isinstance(value, str):
@@ -157,7 +157,7 @@ class VenueConfig:
 
     def __repr__(self) -> str:
         # values passed validation (no credential), masked again in case a secret is set later
-        secrets = _known_secrets()
+        secrets = known_secrets()
         parts = []
         for f in fields(self):
             v = getattr(self, f.name)

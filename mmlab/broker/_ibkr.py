@@ -19,8 +19,8 @@ from typing import Any
 
 from mmlab.broker._errors import VenueError, client_call
 from mmlab.broker._gate import VenueConfig, gate_order, require_live
-from mmlab.broker._redact import install_log_redaction
 from mmlab.errors import ConfigError
+from mmlab.redaction import install_log_redaction
 
 __all__ = ["IbkrVenue"]
 

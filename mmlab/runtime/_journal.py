@@ -3,8 +3,8 @@
 Each event is committed as it arrives (``synchronous=NORMAL`` under WAL: durable across a
 process crash), so nothing that was published is lost if the session dies.
 
-Every text field is passed through :func:`mmlab.broker.redact` before it is written: a venue's
-words in a reject reason (an echoed API key, a signed URL) never reach the file.
+Every text field is passed through :func:`mmlab.redaction.redact` before it is written: a
+venue's words in a reject reason (an echoed API key, a signed URL) never reach the file.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mmlab.broker import redact
+from mmlab.redaction import redact
 from mmlab.runtime._events import event_to_dict
 
 __all__ = ["Journal"]

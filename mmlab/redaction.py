@@ -1,5 +1,8 @@
 """Secret redaction: keep API keys, secrets and signatures out of everything mmlab writes.
 
+A top-level module of its own: the venue adapters (:mod:`mmlab.broker`, which re-exports it)
+and the trading journal (:mod:`mmlab.runtime`) both use it, and neither imports the other for it.
+
 Two nets, applied together by :func:`redact`:
 
 - **known values**: every secret registered with :func:`register_secret` (each
@@ -26,12 +29,13 @@ import re
 import threading
 import traceback
 
-__all__ = ["MIN_SECRET_LENGTH", "RedactingFilter", "install_log_redaction", "redact",
-           "register_secret"]
+__all__ = ["MASK", "MIN_SECRET_LENGTH", "RedactingFilter", "install_log_redaction",
+           "known_secrets", "redact", "register_secret"]
 
 #: Shorter environment values are not treated as secrets (they would match ordinary text).
 MIN_SECRET_LENGTH = 6
 
+#: What a secret becomes.
 MASK = "***"
 
 _SECRET_ENV_NAME = re.compile(r"API_?KEY|API_?SECRET|SECRET|PASSWORD|PASSPHRASE|TOKEN|PRIVATE_?KEY",
@@ -63,7 +67,25 @@ def register_secret(value: str) -> None:
             _registered.add(value)
 
 
-def _known_secrets() -> list[str]:
+def known_secrets() -> list[str]:
+    """Every secret known now: the registered ones and the secret environment values, longest first.
+
+    The environment is read at each call (values shorter than :data:`MIN_SECRET_LENGTH` are not
+    secrets); longest first, so that replacing them in turn leaves no partial leftovers.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> register_secret("Qv7-another-planted-value")
+    >>> "Qv7-another-planted-value" in known_secrets()
+    True
+    >>> register_secret("short")  # below MIN_SECRET_LENGTH: ignored
+    >>> "short" in known_secrets()
+    False
+    """
     with _lock:
         found = set(_registered)
     for name, value in os.environ.items():
@@ -86,7 +108,7 @@ def redact(text: object) -> str:
     'binanceusdm 401 Invalid API-key, IP, or permissions: ***'
     """
     s = text if isinstance(text, str) else str(text)
-    for secret in _known_secrets():
+    for secret in known_secrets():
         if secret in s:
             s = s.replace(secret, MASK)
     for pattern, repl in _PATTERNS:
