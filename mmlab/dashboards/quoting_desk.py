@@ -15,6 +15,7 @@ the machine: the venue is the paper venue.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +26,9 @@ from mmlab.errors import ConfigError
 __all__ = ["DeskConfig", "DeskSession", "QuotingDesk", "load_feed"]
 
 SYNTHETIC = "synthetic (seeded L2 stream)"
+#: the desk redraws its charts and fills table at most this often (seconds of wall time); the
+#: status line every tick: a redraw is large, and queued redraws would delay the kill switch
+CHART_EVERY_S = 2.0
 
 
 def load_feed(name: str, catalog=None) -> np.ndarray:
@@ -198,16 +202,22 @@ class DeskSession:
         return f
 
 
+def _px(v: float) -> str:
+    """A price for the status line: an em dash for none (never 'nan')."""
+    return f"{v:.6g}" if math.isfinite(v) else "\u2014"
+
+
 def _status_markdown(s: dict) -> str:
     state = "**HALTED**: " + s["halt_reasons"] if s["halted"] else "quoting"
     return (
         f"### Desk status: {state}\n\n"
         f"| | |\n|---|---|\n"
         f"| feed time | {s['time']} |\n| progress | {s['rows_done']} / {s['rows_total']} rows |\n"
-        f"| market | {s['best_bid']:.6g} / {s['best_ask']:.6g} |\n"
-        f"| our quotes | {s['our_bid']:.6g} / {s['our_ask']:.6g} ({s['working_orders']} working) |\n"
+        f"| market | {_px(s['best_bid'])} / {_px(s['best_ask'])} |\n"
+        f"| our quotes | {_px(s['our_bid'])} / {_px(s['our_ask'])} "
+        f"({s['working_orders']} working) |\n"
         f"| position | {s['position']:.6g} (usage {s['usage']:.0%}) |\n"
-        f"| fills | {s['fills']} |\n"
+        f"| fills | {s['fills']} (orders sent {s['orders_sent']}) |\n"
         f"| PnL total | {s['pnl_total']:.4f} (spread {s['pnl_spread']:.4f}, inventory "
         f"{s['pnl_inventory']:.4f}, fees {s['pnl_fees']:.4f}) |\n"
     )
@@ -242,6 +252,7 @@ def _make_desk():
             self.param.feed.objects = [SYNTHETIC, *names]
             self.desk = None
             self._cb = None
+            self._last_chart = 0.0
             self.status = pn.pane.Markdown("### Desk status: stopped", sizing_mode="stretch_width")
             self.chart = pn.pane.HoloViews(None, sizing_mode="stretch_width", height=420)
             self.table = pn.pane.DataFrame(pd.DataFrame(), sizing_mode="stretch_width", max_rows=15)
@@ -271,19 +282,26 @@ def _make_desk():
                 self._cb = None
 
         def kill(self):
+            # the control path: engage the kill switch and show it at once; the charts (the
+            # heavy part of a refresh) follow on the next slow refresh
             if self.desk is not None:
                 self.desk.kill()
-                self.refresh()
+                self.status.object = _status_markdown(self.desk.snapshot())
 
         def tick(self):
             if self.desk is None:
                 return
             self.desk.step(self.rows_per_tick)
-            self.refresh()
+            now = time.monotonic()
+            if now - self._last_chart >= CHART_EVERY_S or self.desk.done:
+                self.refresh()
+            else:  # the status line only: small messages keep the control path responsive
+                self.status.object = _status_markdown(self.desk.snapshot())
             if self.desk.done:
                 self.pause()
 
         def refresh(self):
+            self._last_chart = time.monotonic()
             s = self.desk.snapshot()
             self.status.object = _status_markdown(s)
             h = self.desk.history()
