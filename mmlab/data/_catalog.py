@@ -525,18 +525,20 @@ class Catalog:
 
     def _sweep(self) -> None:
         """Remove temporary files and Parquet files no registry row points to (under the lock)."""
+        root = self.path
+        assert root is not None  # set by __post_init__
         try:
-            names = [p.name for p in self.path.iterdir()]
+            names = [p.name for p in root.iterdir()]
         except OSError as exc:
-            raise ConfigError(f"catalog: cannot list {self.path} ({exc.strerror or exc})") from None
+            raise ConfigError(f"catalog: cannot list {root} ({exc.strerror or exc})") from None
         if not any(_TMP_FILE.match(n) or _DATA_FILE.match(n) for n in names):
             return
         with self._locked():
             known = {e["path"] for e in self._entries()} if self.registry_path.exists() else set()
-            for n in sorted(p.name for p in self.path.iterdir()):
+            for n in sorted(p.name for p in root.iterdir()):
                 if _TMP_FILE.match(n) or (_DATA_FILE.match(n) and n not in known):
                     with contextlib.suppress(FileNotFoundError):
-                        os.remove(self.path / n)
+                        os.remove(root / n)
                         self.swept.append(n)
 
     # -- infrastructure ----------------------------------------------------------------------
@@ -784,7 +786,7 @@ class Catalog:
         bar = _progress(progress, name)
         try:
             bar.set_postfix_str("hashing")
-            sources = [
+            sources: list[dict[str, Any]] = [
                 {"path": str(p.resolve()), "sha256": _sha256(p), "size": p.stat().st_size} for p in paths
             ]
             sha = _combined_sha([s["sha256"] for s in sources])

@@ -38,6 +38,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -381,7 +382,7 @@ def _gunzip(fh, compressed_size: int, path: Path) -> Iterator[bytes]:
     """Inflate a (multi-member) gzip stream in bounded steps, enforcing the ratio limit."""
     limit = max(MAX_DECOMPRESSION_RATIO * compressed_size, RATIO_FLOOR_BYTES)
     produced = 0
-    d = zlib.decompressobj(wbits=31)
+    d: Any = zlib.decompressobj(wbits=31)  # None between gzip members
     while True:
         data = fh.read(_CHUNK)
         if not data:
