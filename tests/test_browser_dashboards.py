@@ -80,6 +80,26 @@ def test_market_data_explorer_renders_and_reacts(served, tmp_path):
                 assert raw not in text, raw
             shot1 = tmp_path / "market_data_1.png"
             page.screenshot(path=str(shot1), full_page=True)
+            # narrow the time window: drag its right handle (the page's last slider handle) to the left
+            head = page.get_by_text("book states", exact=False).first
+            span_before = head.inner_text()
+            handle = page.locator(".noUi-handle").last
+            box = handle.bounding_box()
+            x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+            page.mouse.move(x, y)
+            page.mouse.down()
+            page.mouse.move(x - 120, y, steps=10)
+            page.mouse.up()
+            deadline = time.monotonic() + 120
+            span_after = span_before
+            while span_after == span_before and time.monotonic() < deadline:
+                page.wait_for_timeout(1000)
+                span_after = page.get_by_text("book states", exact=False).first.inner_text()
+            n_before = int(span_before.split(" book states")[0].rsplit(" ", 1)[1].replace(",", ""))
+            n_after = int(span_after.split(" book states")[0].rsplit(" ", 1)[1].replace(",", ""))
+            assert 0 < n_after < n_before, (span_before, span_after)  # fewer book states in a shorter window
+            page.wait_for_timeout(1000)
+            before = page.locator("table").first.inner_text()  # the summary of the narrowed window
             # pick another data set: the summary table (and the charts) must change
             select = page.locator("select").first
             options = select.locator("option").all_inner_texts()
