@@ -256,7 +256,10 @@ def test_unsetting_live_mid_session_leaves_no_order_pending(live_env):
     assert pending == [] or all(o.pending_cancel for o in om.orders.values()
                                 if o.order_id in pending), pending
     answers = [(e.kind, e.order_id) for e in events if "live trading refused" in e.reason]
-    assert answers in ([("modify_reject", 1)], [("reject", 3)]), answers  # the gate's answer
+    # the gate's answer to the manager, then the journal's row: refused, never sent
+    assert answers in ([("modify_reject", 1), ("refused", 1)],
+                       [("reject", 3), ("refused", 3)]), answers
+    assert not [e for e in events if e.kind in ("submit", "modify")], events
     assert all(o.status in (OrderStatus.WORKING, OrderStatus.PARTIALLY_FILLED,
                             OrderStatus.REJECTED) for o in om.orders.values())
     om.cancel_all(now=10**10 + 1)  # cancels always go out

@@ -330,8 +330,8 @@ class OrderManager:
                         and (o.acked or o.filled_qty > 0)):
                     if self._throttle_ok(now):
                         o.modify(price, o.filled_qty + size, now)
-                        self._publish(o, now, "modify")
-                        self.venue.modify(o, price, o.filled_qty + size, now)
+                        self._sent(lambda o=o: self.venue.modify(o, price, o.filled_qty + size,
+                                                                 now), o, now, "modify")
                     continue
                 self._cancel(o, now)
                 # the cancelled order may still fill: it keeps counting until the venue answers
@@ -364,9 +364,21 @@ class OrderManager:
         self.orders[o.order_id] = o
         o.submit(now)
         self._placed_ts[o.order_id] = now
-        self._publish(o, now, "submit", note)
-        self.venue.submit(o, now)
+        self._sent(lambda: self.venue.submit(o, now), o, now, "submit", note)
         return o
+
+    def _sent(self, call, o: Order, now: int, kind: str, note: str = "") -> None:
+        """Hand a request to the venue, then journal it as sent. A venue that refuses it before
+        sending (the live gate) has already answered the order (rejected locally); the refusal
+        is journalled as refused, never as sent, and raised to the caller."""
+        try:
+            call()
+        except Exception as e:
+            refused = getattr(e, "refused_event", None)
+            if refused is not None:
+                self.bus.publish(refused())
+            raise
+        self._publish(o, now, kind, note)
 
     def _cancel(self, o: Order, now: int) -> None:
         if o.pending_cancel or not o.is_live:
