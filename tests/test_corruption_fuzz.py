@@ -28,6 +28,7 @@ import gzip
 import os
 import re
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -253,6 +254,20 @@ def _blanked_row(clean: pd.DataFrame, out: pd.DataFrame) -> bool:
     return len(gone) == 1 and gone[0] in list(blank) and clean.drop(index=gone).equals(out)
 
 
+def _one_row_replaced(clean: pd.DataFrame, out: pd.DataFrame) -> bool:
+    """Equal as multisets of rows but for one row (a corrupted sort key, e.g. a tenor label
+    flipped to another plausible tenor, moves its row)."""
+    def rows(df):
+        return Counter(tuple("NaN" if (isinstance(v, float) and v != v) else v for v in r)
+                       for r in df.reset_index().itertuples(index=False))
+    a, b = rows(clean), rows(out)
+    return sum((a - b).values()) == 1 and sum((b - a).values()) == 1
+
+
+# columns every row of an option chain takes from the file header (quote time, header Last)
+_HEADER_COLUMNS = {"ts", "underlying_px", "underlying_px_source"}
+
+
 def check_outcome(name: str, files: dict[str, bytes], tmp: Path, draw, *,
                   expect_warning: bool = False, op: str = "") -> str:
     s = SAMPLES[name]
@@ -293,6 +308,14 @@ def check_outcome(name: str, files: dict[str, bytes], tmp: Path, draw, *,
         rows, cols = np.flatnonzero(d.any(axis=1)), np.flatnonzero(d.any(axis=0))
         if rows.size == 0:
             return "equal"
+        changed = [clean.drop(columns=ignore).reset_index().columns[j] for j in cols]
+        if name == "cboe" and set(changed) <= _HEADER_COLUMNS \
+                and all(out[c].nunique(dropna=False) == 1 for c in changed):
+            _within_ranges(name, out)
+            return "confined"  # one header field, the same value on every row
+        if _one_row_replaced(clean.drop(columns=ignore), out.drop(columns=ignore)):
+            _within_ranges(name, out)
+            return "confined"
         if name in ("cboe", "deribit") and rows.size > 1:
             # one CBOE line is two contracts (call, put): the same source line
             src = clean["src_line"].to_numpy()[rows]

@@ -580,6 +580,9 @@ def _load_deribit(path: Path, text: str) -> pd.DataFrame:
     except (StopIteration, csv.Error) as exc:
         raise FormatError(f"unreadable header ({exc})", path=path, row=1) from None
     header = [h.strip() for h in header]
+    dup = next((h for i, h in enumerate(header) if h in header[:i]), None)
+    if dup is not None:
+        raise DuplicateError("column name appears twice in the header", path=path, row=1, column=dup)
     missing = [c for c in _DERIBIT_REQUIRED if c not in header]
     if missing:
         raise FormatError(f"missing Deribit columns {missing}", path=path, row=1)

@@ -358,6 +358,11 @@ def _read_rows(path: str | Path) -> tuple[list[str], list[list[str]], list[int]]
                 continue
             if header is None:
                 header = rec
+                names = [h.strip() for h in rec]
+                dup = next((h for i, h in enumerate(names) if h in names[:i]), None)
+                if dup is not None:
+                    raise DuplicateError("column name appears twice in the header", path=path,
+                                         row=reader.line_num, column=dup)
                 continue
             if len(rec) != len(header):
                 raise FormatError(
