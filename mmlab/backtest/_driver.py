@@ -289,7 +289,8 @@ class StepDriver:
         out["local_equity"] = float(acc[E.A_LEQ])
         halt, pause = int(sc[E.S_HALT]), int(sc[E.S_PAUSE])
         names = [nm for bit, nm in ((E.H_DRAWDOWN, "drawdown"), (E.H_DAILY, "daily_loss"),
-                                    (E.H_KILL, "kill_switch")) if halt & bit]
+                                    (E.H_KILL, "kill_switch"),
+                                    (E.H_KERNEL, "quote_kernel_error")) if halt & bit]
         names += [nm for bit, nm in ((E.B_STALE, "stale_feed"), (E.B_SPREAD, "abnormal_spread"),
                                      (E.B_VOL, "vol_surge")) if pause & bit]
         out.update(halted=halt != 0, paused=pause != 0, breakers=names)

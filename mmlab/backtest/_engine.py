@@ -35,9 +35,12 @@ from numba import njit
 
 from mmlab.backtest._user import (
     MAX_LEVELS,
+    MS_ASK_QTY,
     MS_BEST_ASK,
     MS_BEST_BID,
+    MS_BID_QTY,
     MS_EQUITY,
+    MS_ERROR,
     MS_LOT,
     MS_MAX_POSITION,
     MS_MID,
@@ -218,6 +221,7 @@ N_ACC = 25
 H_DRAWDOWN = 1
 H_DAILY = 2
 H_KILL = 4
+H_KERNEL = 8  # a user quote kernel raised
 B_STALE = 1
 B_SPREAD = 2
 B_VOL = 4
@@ -232,10 +236,12 @@ RK_DAY_RESET = 8  # a new trading day cleared the daily-loss breaker
 RK_RESET = 9  # latched breakers reset by the user
 RK_TOXIC = 10  # fills one-sided above the threshold: widen and size down
 RK_TOXIC_END = 11  # recovered after the clean fills
+RK_KERNEL_ERROR = 12  # a user quote kernel raised (e.g. an index out of range): halted
 RK_KINDS = {RK_DRAWDOWN: "drawdown", RK_DAILY_LOSS: "daily_loss", RK_KILL: "kill_switch",
             RK_STALE: "stale_feed", RK_SPREAD: "abnormal_spread", RK_VOL: "vol_surge",
             RK_RESUME: "cooldown_end", RK_DAY_RESET: "daily_loss_reset", RK_RESET: "reset",
-            RK_TOXIC: "toxic_flow", RK_TOXIC_END: "toxic_flow_end"}
+            RK_TOXIC: "toxic_flow", RK_TOXIC_END: "toxic_flow_end",
+            RK_KERNEL_ERROR: "quote_kernel_error"}
 # ---- fills: ff (float) / fi (int) columns ------------------------------------------------------
 FF_PX = 0
 FF_QTY = 1
@@ -1217,8 +1223,8 @@ def _levels_step_python(t, row, lmid, oi, of, rq, sc, acc, best, cfg_f, cfg_i, l
         stf[row, T_QASK] = aa * tick
 
 
-def _step_python(t, k, oi, of, rq, sc, acc, best, cfg_f, cfg_i, sp, lat_entry, stf, rk, rkf,
-                 qf, qs, qo):
+def _step_python(t, k, oi, of, rq, sc, acc, best, book, cfg_f, cfg_i, sp, lat_entry, stf, rk,
+                 rkf, qf, qs, qo):
     """The strategy wakes at local time ``t``: quote from the local book and reconcile."""
     base = cfg_i[I_BASE]
     tick = cfg_f[F_TICK]
@@ -1254,9 +1260,16 @@ def _step_python(t, k, oi, of, rq, sc, acc, best, cfg_f, cfg_i, sp, lat_entry, s
         qs[MS_MAX_POSITION] = cfg_f[F_MAXPOS]
         qs[MS_EQUITY] = acc[A_LEQ]
         qs[MS_STEP] = k
+        qs[MS_BID_QTY] = book[2, best[2]] if best[2] >= 0 else 0.0
+        qs[MS_ASK_QTY] = book[3, best[3]] if best[3] < n else 0.0
         for j in range(N_OUT):
             qo[j] = math.nan
         _call_user(qf, qs, sp, qo)
+        if qs[MS_ERROR] != 0.0:  # the kernel raised: halt (latched), cancel everything
+            sc[S_HALT] |= H_KERNEL
+            _risk_event(rk, rkf, sc, t, RK_KERNEL_ERROR, float(k))
+            for j in range(N_OUT):
+                qo[j] = math.nan
         _levels_step(t, row, lmid, oi, of, rq, sc, acc, best, cfg_f, cfg_i, lat_entry, stf, qo)
         return
     bid, ask, bq, aq = _quote(cfg_i[I_STRAT], sp, lmid, acc[A_LPOS], t, cfg_i[I_TEND], bb_px,
@@ -1806,8 +1819,8 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
                 break  # pause: the caller resumes with a later P_KSTOP
             _record_step(k // cfg_i[I_RECORD], t, i_ex, acc, sc, best, cfg_f, cfg_i, stf, sti)
             if sc[S_NREQ] + 2 * maxord < rq.shape[0] and sc[S_NRESP] + 4 * maxord < rs.shape[0]:
-                _step(t, k, oi, of, rq, sc, acc, best, cfg_f, cfg_i, sp, lat_entry, stf, rk, rkf,
-                      qf, qs, qo)
+                _step(t, k, oi, of, rq, sc, acc, best, book, cfg_f, cfg_i, sp, lat_entry, stf, rk,
+                      rkf, qf, qs, qo)
             k += 1
             if pos[P_ONE] == 1:
                 break
@@ -1842,8 +1855,14 @@ _ENTRY = {"run_kernel", "scan_events", "portfolio_view"}
 
 
 def _call_user_python(qf, qs, sp, qo):
-    """Call a user quote kernel (Python twin: the plain function on the arrays)."""
-    qf(qs, sp, qo)
+    """Call a user quote kernel (Python twin: the plain function on the arrays; an exception
+    leaves ``qs[MS_ERROR]`` at 1, as the compiled call does)."""
+    qs[MS_ERROR] = 1.0
+    try:
+        qf(qs, sp, qo)
+    except Exception:  # the core halts and run() reports it (see mmlab.backtest._user)
+        return
+    qs[MS_ERROR] = 0.0
 
 
 @njit(cache=True, no_cpython_wrapper=True)

@@ -384,6 +384,13 @@ def prepare_events(events: np.ndarray, source: str = "events") -> np.ndarray:
     return scan(events, source=source)[0]
 
 
+def pd_timestamp(ns: int) -> str:
+    """An instant in UTC, for messages."""
+    import pandas as pd
+
+    return str(pd.Timestamp(ns, unit="ns", tz="UTC"))
+
+
 def _infer_lot(q: np.ndarray) -> float:
     q = q[(q > 0) & np.isfinite(q)]
     if q.size == 0:
@@ -434,7 +441,14 @@ def run(data, strategy, *, engine: str = "numba", **settings):
         return run_portfolio(data, strategy, engine=engine, **settings)
     job = _prepare(data, strategy, engine, settings)
     _execute(job)
-    return _finish(job)
+    res = _finish(job)
+    bad = res.risk_events[res.risk_events["kind"] == "quote_kernel_error"]
+    if len(bad):
+        t = pd_timestamp(int(bad["ts"].iloc[0]))
+        raise ConfigError(f"strategy: the quote kernel raised at the decision of {t} (step "
+                          f"{int(bad['value'].iloc[0])}), e.g. an index outside state, params "
+                          "or out; quoting was halted there")
+    return res
 
 
 class _Job:

@@ -6,12 +6,19 @@ arrays:
 * ``state`` — the market-state record the core fills at each decision (read it by the names
   below: ``state[MS_MID]``; prices in the instrument's quote currency, quantities in its units,
   times in seconds);
-* ``params`` — your parameters, in the order you gave them (at most ``MAX_PARAMS``);
+* ``params`` — your parameters, in the order you gave them, then zeros up to ``MAX_PARAMS``:
+  the slots after yours are the kernel's memory between decisions (an EWMA, a last mid...),
+  zero at the start of a run, kept by the core from one call to the next;
 * ``out`` — up to ``MAX_LEVELS`` levels a side, level ``j`` at ``out[4 j : 4 j + 4]`` as
   ``bid price, bid size, ask price, ask size`` (the core sets every price to NaN first: NaN or
   a size <= 0 is no level). Prices are rounded to the tick (bids down, asks up), sizes down to
   the lot; the core's risk ladder, breakers, toxicity response and order reconciliation apply
   as to any built-in strategy.
+
+Indexing is bounds-checked: a kernel that reads or writes outside ``state``, ``params`` or
+``out`` (or raises otherwise) stops there; the core then halts quoting (every order cancelled,
+a ``quote_kernel_error`` risk event), and :func:`mmlab.backtest.run` raises a ``ConfigError``
+naming the decision's time. A live session stays halted until reset.
 
 :func:`quote_kernel` compiles the function once as a numba ``cfunc`` of the fixed signature
 ``void(double*, double*, double*)``, which the compiled loop calls through a function pointer:
@@ -32,8 +39,9 @@ from numba import carray, cfunc, njit, types
 
 from mmlab.errors import ConfigError
 
-__all__ = ["MARKET_STATE_FIELDS", "MAX_LEVELS", "MAX_PARAMS", "MS_BEST_ASK", "MS_BEST_BID",
-           "MS_EQUITY", "MS_LOT", "MS_MAX_POSITION", "MS_MID", "MS_POSITION", "MS_STEP",
+__all__ = ["MARKET_STATE_FIELDS", "MAX_LEVELS", "MAX_PARAMS", "MS_ASK_QTY", "MS_BEST_ASK",
+           "MS_BEST_BID", "MS_BID_QTY", "MS_EQUITY", "MS_ERROR", "MS_LOT", "MS_MAX_POSITION",
+           "MS_MID", "MS_POSITION", "MS_STEP",
            "MS_TICK", "MS_TIME", "MS_TIME_LEFT", "N_OUT", "N_STATE", "QUOTE_SIGNATURE",
            "QuoteKernel", "UserStrategy", "noop_kernel", "quote_kernel"]
 
@@ -50,9 +58,14 @@ MARKET_STATE_FIELDS = (
     ("max_position", "the hard limit on position + working + in-flight orders of a side"),
     ("equity", "the local side's equity marked at its mid (quote currency)"),
     ("step", "index of this decision (0, 1, ...)"),
+    ("bid_qty", "quantity at the local best bid (0: none)"),
+    ("ask_qty", "quantity at the local best ask (0: none)"),
+    ("error", "set by the core: 1 while the kernel runs, 0 once it returned (a kernel that "
+              "raised, e.g. an index out of range, leaves 1)"),
 )
 MS_MID, MS_BEST_BID, MS_BEST_ASK, MS_POSITION, MS_TIME, MS_TIME_LEFT = range(6)
 MS_TICK, MS_LOT, MS_MAX_POSITION, MS_EQUITY, MS_STEP = range(6, 11)
+MS_BID_QTY, MS_ASK_QTY, MS_ERROR = range(11, 14)
 N_STATE = len(MARKET_STATE_FIELDS)
 MAX_LEVELS = 8
 N_OUT = 4 * MAX_LEVELS
@@ -96,10 +109,13 @@ def quote_kernel(fn) -> QuoteKernel:
     """
     if not callable(fn):
         raise ConfigError(f"quote: expected a function quote(state, params, out), got {fn!r}")
-    jf = njit(fn)
+    jf = njit(fn, boundscheck=True)
 
     def _c(s, p, o):
-        jf(carray(s, (N_STATE,)), carray(p, (MAX_PARAMS,)), carray(o, (N_OUT,)))
+        st = carray(s, (N_STATE,))
+        st[MS_ERROR] = 1.0
+        jf(st, carray(p, (MAX_PARAMS,)), carray(o, (N_OUT,)))
+        st[MS_ERROR] = 0.0  # not reached when the kernel raised
 
     try:
         c = cfunc(QUOTE_SIGNATURE)(_c)
