@@ -117,8 +117,8 @@ def make_svi_explorer():
         Examples
         --------
         ``SVIExplorer.from_chain("cboe_spx_2023-09-14.csv", "SPX 2023-10-20 13:30")`` starts from
-        the inspector's fitted slice; as a cell's last line (after ``pn.extension()``) it shows
-        sliders for ``a, b, rho, m, sigma``.
+        the inspector's fitted slice; as a cell's last line (after ``pn.extension(inline=True)``)
+        it shows sliders for ``a, b, rho, m, sigma``.
         """
 
         a = param.Number(default=0.01, bounds=(-1.0, 1.0), label="a (level)", doc="Level of total variance")

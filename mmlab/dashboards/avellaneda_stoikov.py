@@ -14,7 +14,7 @@ The computations are importable without a browser:
   average spread, of both strategies for one ``(gamma, k)``.
 
 ``mmlab serve`` shows :class:`ASExplorer` at ``/avellaneda_stoikov``; in a notebook,
-``pn.extension()`` then ``ASExplorer()`` as a cell's last line shows it inline.
+``pn.extension(inline=True)`` then ``ASExplorer()`` as a cell's last line shows it inline.
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ The compute is plain pandas over :func:`mmlab.book.rebuild` and is importable wi
 ``panel serve mmlab/dashboards/market_data.py`` (or ``mmlab serve``) shows
 :class:`MarketDataExplorer`: pick a data set and a time window; see the bid-ask band with the mid,
 the spread (max and mean per bin, ticks and bps), the smoothed imbalance and the trade flow. In a
-notebook, ``pn.extension()`` then ``MarketDataExplorer(dataset=...)`` as a cell's last line shows
-the same page inline.
+notebook, ``pn.extension(inline=True)`` then ``MarketDataExplorer(dataset=...)`` as a cell's last
+line shows the same page inline.
 
 Definitions
 -----------
@@ -302,8 +302,8 @@ def _make_explorer():
     class MarketDataExplorer(pn.viewable.Viewer):
         """Pick a catalog data set and a time window; see the book and the trades per time bin.
 
-        Displays inline in a notebook (after ``pn.extension()``) and as the ``/market_data`` page
-        of ``mmlab serve``.
+        Displays inline in a notebook (after ``pn.extension(inline=True)``) and as the
+        ``/market_data`` page of ``mmlab serve``.
 
         Parameters
         ----------

@@ -16,7 +16,9 @@ uses them too):
 * :func:`default_expiry` -- the expiry the page opens on (enough quotes, not a same-day smile).
 
 :class:`SVIExplorer` puts the five raw SVI parameters of one smile on sliders against its quotes.
-Both classes display inline in a notebook cell after ``pn.extension()``.
+Both classes display inline in a notebook cell after ``pn.extension(inline=True)`` (``inline``: the
+JavaScript comes from the installed packages; a bare ``pn.extension()`` fetches it from a CDN and
+shows nothing offline).
 
 ``panel serve mmlab/dashboards/vol_surface.py`` (or ``mmlab serve``, page ``/vol_surface``) shows
 :class:`VolSurfaceInspector`.  The fitted surface is cached per chain (:func:`fitted_chain`), so
