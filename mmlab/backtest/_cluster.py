@@ -36,15 +36,19 @@ def warm_worker() -> float:
 
 
 def research_client(address: str | None = None, n_workers: int = 2, *, warm: bool = True):
-    """A ``distributed.Client``: to the scheduler at ``address``, or to a new
+    """A ``distributed.Client``: to the scheduler at ``address`` (default: Dask's configured
+    ``scheduler-address``, e.g. from ``DASK_SCHEDULER_ADDRESS``), or to a new
     ``LocalCluster(n_workers, threads_per_worker=1, processes=True)`` (no dashboard); with
     ``warm``, every worker has loaded the compiled engine before it returns.
 
     Close it with ``client.close()`` (a local cluster closes with it) or use it as a context
     manager.
     """
+    import dask
     from distributed import Client
 
+    if address is None:  # a scheduler configured the Dask way (DASK_SCHEDULER_ADDRESS)
+        address = dask.config.get("scheduler-address", None) or None
     if address is not None:
         if not isinstance(address, str) or not address:
             raise ConfigError(f"client: expected a scheduler address string, got {address!r}")
@@ -63,29 +67,21 @@ def research_client(address: str | None = None, n_workers: int = 2, *, warm: boo
 
 
 class _Bar:
-    """A plain-text progress bar on stderr (``\\r`` updates; works in terminals and notebooks)."""
+    """Progress of a batch of calls: a ``tqdm`` bar (``tqdm.auto``: a widget in notebooks, text on
+    stderr in a terminal)."""
 
     def __init__(self, total: int, label: str, enabled: bool):
-        self.total, self.label, self.enabled = total, label, enabled
-        self.t0 = time.perf_counter()
-        self.last = -1.0
+        from tqdm.auto import tqdm
+
         self.n = 0
+        self._bar = tqdm(total=total, desc=label, disable=not enabled, file=sys.stderr,
+                         leave=True, mininterval=0.25)
 
     def update(self, n: int = 1) -> None:
         self.n += n
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if self.n < self.total and now - self.last < 0.25:
-            return
-        self.last = now
-        w = 30
-        k = int(w * self.n / max(self.total, 1))
-        sys.stderr.write(f"\r{self.label} [{'#' * k}{'.' * (w - k)}] {self.n}/{self.total} "
-                         f"{now - self.t0:6.1f} s")
-        if self.n >= self.total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
+        self._bar.update(n)
+        if self.n >= self._bar.total:
+            self._bar.close()
 
 
 class Runner:
