@@ -52,7 +52,11 @@ def research_client(address: str | None = None, n_workers: int = 2, *, warm: boo
     if address is not None:
         if not isinstance(address, str) or not address:
             raise ConfigError(f"client: expected a scheduler address string, got {address!r}")
-        client = Client(address)
+        try:
+            client = Client(address, timeout="10s")
+        except OSError as e:
+            raise ConfigError(f"client: no Dask scheduler reachable at {address!r} "
+                              f"({type(e).__name__})") from None
     else:
         if int(n_workers) != n_workers or n_workers < 1:
             raise ConfigError(f"n_workers: must be a positive integer, got {n_workers!r}")
