@@ -125,7 +125,11 @@ F_TOXTHR = 13  # toxicity: one-sided share of the window's fills above which the
 F_TOXWIDEN = 14  # ... while toxic, distances from the mid are multiplied by this
 F_TOXSIZE = 15  # ... and sizes by this
 F_TUNIT = 16  # the strategy's time unit (ns): a user kernel's time_left is in it
-F_LAYER = 17  # layering: level j's distance multiple at F_LAYER + j, its size share at
+F_YELLOW = 17  # risk ladder zones on a side's usage max(0, side x position) / max_position:
+F_RED = 18  # yellow (sizes shrink, spreads widen, linearly across the band), red (reduce-only);
+F_YMIN = 19  # at the top of the yellow band: size factor
+F_YWIDEN = 20  # ... and spread multiplier (F_YELLOW = inf: no zones)
+F_LAYER = 21  # layering: level j's distance multiple at F_LAYER + j, its size share at
 # F_LAYER + MAX_LEVELS + j (of the strategy's top-level distance from the mid and size)
 N_CFG_F = F_LAYER + 2 * MAX_LEVELS
 
@@ -1195,10 +1199,32 @@ def _reconcile_levels_python(side, qo, t, oi, of, rq, sc, acc, best, cfg_f, cfg_
         _push_req(rq, sc, t + lat, free, R_NEW, oid)
 
 
+def _zone_python(side, lpos, cfg_f):
+    """The risk ladder's soft zones for one side: ``(size factor, spread multiplier)`` from the
+    side's usage ``max(0, side x position) / max_position`` (:mod:`mmlab.risk`'s ladder: 1, 1 in
+    green; shrinking to ``F_YMIN`` and widening to ``F_YWIDEN`` across yellow; 0 in red)."""
+    u = max(0.0, side * lpos) / cfg_f[F_MAXPOS]
+    if u >= cfg_f[F_RED]:
+        return 0.0, 1.0
+    if u >= cfg_f[F_YELLOW]:
+        frac = (u - cfg_f[F_YELLOW]) / (cfg_f[F_RED] - cfg_f[F_YELLOW])
+        return 1.0 - frac * (1.0 - cfg_f[F_YMIN]), 1.0 + frac * (cfg_f[F_YWIDEN] - 1.0)
+    return 1.0, 1.0
+
+
 def _levels_step_python(t, row, lmid, oi, of, rq, sc, acc, best, cfg_f, cfg_i, lat_entry, stf,
                         qo):
-    """Levels in ``qo`` (a user kernel's, or a layered strategy's): the toxicity response on
-    each, then reconcile both sides and record the top quotes."""
+    """Levels in ``qo`` (a user kernel's, or a layered strategy's): the risk ladder's zones and
+    the toxicity response on each, then reconcile both sides and record the top quotes."""
+    zb, wb = _zone(1, acc[A_LPOS], cfg_f)
+    za, wa = _zone(-1, acc[A_LPOS], cfg_f)
+    for j in range(MAX_LEVELS):
+        if zb != 1.0 or wb != 1.0:
+            qo[4 * j] = lmid - (lmid - qo[4 * j]) * wb
+            qo[4 * j + 1] *= zb
+        if za != 1.0 or wa != 1.0:
+            qo[4 * j + 2] = lmid + (qo[4 * j + 2] - lmid) * wa
+            qo[4 * j + 3] *= za
     if sc[S_TOXIC] == 1:
         wd = cfg_f[F_TOXWIDEN]
         for j in range(MAX_LEVELS):
@@ -1289,6 +1315,14 @@ def _step_python(t, k, oi, of, rq, sc, acc, best, book, cfg_f, cfg_i, sp, lat_en
                 qo[4 * j + 2] = math.nan
         _levels_step(t, row, lmid, oi, of, rq, sc, acc, best, cfg_f, cfg_i, lat_entry, stf, qo)
         return
+    zb, wb = _zone(1, acc[A_LPOS], cfg_f)  # the risk ladder's soft zones
+    za, wa = _zone(-1, acc[A_LPOS], cfg_f)
+    if zb != 1.0 or wb != 1.0:
+        bid = lmid - (lmid - bid) * wb
+        bq *= zb
+    if za != 1.0 or wa != 1.0:
+        ask = lmid + (ask - lmid) * wa
+        aq *= za
     if sc[S_TOXIC] == 1:  # toxic flow: widen from the mid and size down
         wd = cfg_f[F_TOXWIDEN]
         bid = lmid - (lmid - bid) * wd
@@ -1840,7 +1874,7 @@ _FAMILY = [
     "_push_req", "_push_resp", "_first", "_pop", "_live_remove", "_ex_fill", "_ex_cross",
     "_ex_trade", "_trade_hits", "_ex_depth_q", "_ex_request", "_lo_response", "_quote",
     "_side_exposure", "_reconcile", "_script", "_risk_event", "_risk", "_toxicity",
-    "_reconcile_levels", "_levels_step", "_step", "_record_step", "_ex_l3", "_ex_event",
+    "_reconcile_levels", "_zone", "_levels_step", "_step", "_record_step", "_ex_l3", "_ex_event",
     "_lo_event", "_grow_ring", "run_kernel", "scan_events", "portfolio_view",
 ]
 

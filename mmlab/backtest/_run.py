@@ -116,6 +116,13 @@ class BacktestConfig:
     breaker_cooldown : int
         The stale, spread and vol breakers clear themselves this long (ns) after the last
         decision at which they held (default 5 s).
+    zones : bool or mmlab.risk.RiskLimits, optional
+        The risk ladder's soft zones on each side's usage ``max(0, side x position) /
+        max_position``: in yellow (from ``yellow``, 0.3) sizes shrink to ``yellow_min_size``
+        (0.5) and distances from the mid widen to ``yellow_max_widen`` (2x), linearly across the
+        band; in red (from ``red``, 0.7) the side that grows the position does not quote.
+        ``True``: :class:`~mmlab.risk.RiskLimits`'s thresholds; a ``RiskLimits``: its own.
+        Default off (the hard limit ``max_position`` always applies).
     layers : bool or (sequence of float, sequence of float), optional
         Layering of a one-level strategy (A-S, GLFT, adaptive, a one-level grid): ``True``
         quotes 3 levels a side at 1x / 2x / 4x the strategy's distance from the mid with
@@ -164,6 +171,7 @@ class BacktestConfig:
     max_spread: float = math.inf
     max_mid_move: float = math.inf
     breaker_cooldown: int = 5_000_000_000
+    zones: object = None
     layers: object = None
     toxicity_window: int = 50
     toxicity_threshold: float = 0.8
@@ -207,6 +215,7 @@ class BacktestConfig:
             if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 0:
                 raise ConfigError(f"{name}: must be an integer >= 0 (ns), got {v!r}")
         layer_spec(self.layers)
+        zone_spec(self.zones)
         tw, tr = self.toxicity_window, self.toxicity_recovery
         if isinstance(tw, bool) or not isinstance(tw, int | np.integer) or not \
                 (tw == 0 or 2 <= tw <= E.TOX_MAX):
@@ -244,6 +253,20 @@ class BacktestConfig:
 
 #: the default ladder of ``layers=True``: distances 1x / 2x / 4x, sizes 40 / 35 / 25 %
 DEFAULT_LAYERS = ((1.0, 2.0, 4.0), (0.40, 0.35, 0.25))
+
+
+def zone_spec(zones):
+    """``(yellow, red, yellow_min_size, yellow_max_widen)`` of a ``zones`` setting (``None``:
+    off)."""
+    if zones is None or zones is False:
+        return None
+    from mmlab.risk import RiskLimits
+
+    if zones is True:
+        zones = RiskLimits(max_position=1.0)
+    if not isinstance(zones, RiskLimits):
+        raise ConfigError(f"zones: True or a mmlab.risk.RiskLimits, got {zones!r}")
+    return (zones.yellow, zones.red, zones.yellow_min_size, zones.yellow_max_widen)
 
 
 def layer_spec(layers):
@@ -613,6 +636,9 @@ def make_job(cfg: BacktestConfig, strategy, engine: str, *, tick: float, lot: fl
     cfg_f[E.F_TOXWIDEN] = cfg.toxicity_widen
     cfg_f[E.F_TOXSIZE] = cfg.toxicity_size
     cfg_f[E.F_TUNIT] = cfg.time_unit_ns
+    zs = zone_spec(cfg.zones)
+    cfg_f[E.F_YELLOW], cfg_f[E.F_RED], cfg_f[E.F_YMIN], cfg_f[E.F_YWIDEN] = \
+        zs if zs is not None else (math.inf, math.inf, 1.0, 1.0)
     if lay is not None:
         for j, (d, w) in enumerate(zip(*lay, strict=True)):
             cfg_f[E.F_LAYER + j] = d
