@@ -621,3 +621,21 @@ def test_shipped_data_is_not_refused():
             assert len(out) > 0, src.name
     assert json.loads(SWAP)  # (the sample above is the shipped file)
     assert KINDS
+
+
+def test_binance_local_timestamp_beyond_int64_is_refused(tmp_path):
+    # found by the corruption suite: a 19-digit receive time above 2**63 - 1 overflowed
+    lines = BIN.split(b"\n")
+    lines[99] = b"9999999999999999999" + lines[99][19:]
+    assert_refused(tmp_path, "binance", {"ethusdt.txt": b"\n".join(lines)}, RangeError, 100,
+                   "local timestamp")
+
+
+def test_lobster_quote_character_is_a_format_error(tmp_path):
+    # found by the corruption suite: a '"' made pandas' tokenizer fail with its own error
+    files = dict(SAMPLES["lobster"].files)
+    lines = files[MSG].split(b"\n")
+    lines[3] = b'"' + lines[3][1:]
+    files[MSG] = b"\n".join(lines)
+    e = assert_refused(tmp_path, "lobster", files, FormatError, 3, "1")
+    assert "file line 4" in str(e)

@@ -134,7 +134,9 @@ class _File:
         if len(head) != 19:
             raise self._err(FormatError, f"local timestamp {head.decode()!r} is not 19-digit UTC "
                             "nanoseconds", i)
-        self.local_ts[i] = int(head)
+        ts = int(head)
+        RULES["binance"]["local_ts"].check_scalar(float(ts), self.path, i + 1, "local timestamp")
+        self.local_ts[i] = ts
         try:
             msg = orjson.loads(line[sp + 1:])
         except orjson.JSONDecodeError as exc:

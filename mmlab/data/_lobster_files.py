@@ -4,7 +4,9 @@ consistency (see :mod:`mmlab.data._lobster`)."""
 
 from __future__ import annotations
 
+import csv
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -66,10 +68,16 @@ def _read_table(path: Path, what: str) -> tuple[np.ndarray, int]:
             path=path,
             row=r,
         )
-    frame = pd.read_csv(
-        io.StringIO("\n".join(body)), header=None, dtype=str, keep_default_na=False,
-        engine="c",
-    )
+    try:
+        frame = pd.read_csv(
+            io.StringIO("\n".join(body)), header=None, dtype=str, keep_default_na=False,
+            engine="c", quoting=csv.QUOTE_NONE,
+        )
+    except (pd.errors.ParserError, ValueError) as exc:  # LOBSTER files hold numbers only
+        m = re.search(r"row (\d+)", str(exc))
+        r = int(m.group(1)) if m else 0
+        raise FormatError(f"malformed CSV ({str(exc)[:80]}) (file line {r + header + 1})",
+                          path=path, row=r) from None
     values = np.empty(frame.shape, dtype=np.float64)
     for j in range(frame.shape[1]):
         col = frame.iloc[:, j].str.strip()
