@@ -129,7 +129,9 @@ F_YELLOW = 17  # risk ladder zones on a side's usage max(0, side x position) / m
 F_RED = 18  # yellow (sizes shrink, spreads widen, linearly across the band), red (reduce-only);
 F_YMIN = 19  # at the top of the yellow band: size factor
 F_YWIDEN = 20  # ... and spread multiplier (F_YELLOW = inf: no zones)
-F_LAYER = 21  # layering: level j's distance multiple at F_LAYER + j, its size share at
+F_RATE = 21  # throttle: new orders per second (a token bucket; inf: off) ...
+F_BURST = 22  # ... holding at most this many tokens
+F_LAYER = 23  # layering: level j's distance multiple at F_LAYER + j, its size share at
 # F_LAYER + MAX_LEVELS + j (of the strategy's top-level distance from the mid and size)
 N_CFG_F = F_LAYER + 2 * MAX_LEVELS
 
@@ -190,7 +192,9 @@ S_TOXHEAD = 22
 S_TOXBUY = 23
 S_TOXIC = 24  # 1 while the flow is toxic
 S_TOXCLEAN = 25  # consecutive clean fills while toxic
-N_SC = 26
+S_TOKT = 26  # throttle: time the bucket was last refilled
+S_NTHROTTLED = 27  # new orders the throttle held back
+N_SC = 28
 TOX_MAX = 512  # the window's ring: sc[N_SC : N_SC + TOX_MAX] (fill sides, +1 / -1)
 # ---- accounting (acc) --------------------------------------------------------------------------
 A_POS = 0
@@ -220,7 +224,8 @@ A_DAY0 = 21  # local marked equity at the trading day's first decision
 A_LMARK = 22  # last finite local mid (NaN before the first)
 A_LMIDPREV = 23  # local mid at the previous decision (vol-surge breaker)
 A_LEQ = 24  # local marked equity at the last decision
-N_ACC = 25
+A_TOKENS = 25  # throttle: tokens in the bucket (NaN before the first order)
+N_ACC = 26
 # ---- risk: latched (H_*) and self-clearing (B_*) breakers; risk event kinds (RK_*) -----------
 H_DRAWDOWN = 1
 H_DAILY = 2
@@ -940,7 +945,7 @@ def _reconcile_python(side, tick0, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, la
             if oi[s, O_LO] == LO_FREE:
                 free = s
                 break
-        if free < 0 or sc[S_NREQ] >= rq.shape[0]:
+        if free < 0 or sc[S_NREQ] >= rq.shape[0] or _throttle(t, sc, acc, cfg_f) == 0:
             break
         oid = sc[S_NEXTID]
         sc[S_NEXTID] = oid + 1
@@ -992,7 +997,7 @@ def _script_python(t, k, oi, of, rq, sc, acc, cfg_f, cfg_i, sp, lat_entry):
             if oi[s, O_LO] == LO_FREE:
                 free = s
                 break
-        if free < 0 or sc[S_NREQ] >= rq.shape[0]:
+        if free < 0 or sc[S_NREQ] >= rq.shape[0] or _throttle(t, sc, acc, cfg_f) == 0:
             continue
         oid = sc[S_NEXTID]
         sc[S_NEXTID] = oid + 1
@@ -1179,7 +1184,7 @@ def _reconcile_levels_python(side, qo, t, oi, of, rq, sc, acc, best, cfg_f, cfg_
             if oi[s, O_LO] == LO_FREE:
                 free = s
                 break
-        if free < 0 or sc[S_NREQ] >= rq.shape[0]:
+        if free < 0 or sc[S_NREQ] >= rq.shape[0] or _throttle(t, sc, acc, cfg_f) == 0:
             break
         oid = sc[S_NEXTID]
         sc[S_NEXTID] = oid + 1
@@ -1197,6 +1202,26 @@ def _reconcile_levels_python(side, qo, t, oi, of, rq, sc, acc, best, cfg_f, cfg_
         sc[S_NSENT] += 1
         lat = _draw(lat_entry, sc)
         _push_req(rq, sc, t + lat, free, R_NEW, oid)
+
+
+def _throttle_python(t, sc, acc, cfg_f):
+    """1 when a new order may be sent now (a token is taken), 0 when the throttle holds it back
+    (counted): a token bucket refilled at ``F_RATE`` per second up to ``F_BURST``, so at most
+    ``F_BURST + F_RATE x s`` new orders go out in any ``s`` seconds. Cancels are never
+    throttled."""
+    rate = cfg_f[F_RATE]
+    if not rate < math.inf:
+        return 1
+    if not acc[A_TOKENS] == acc[A_TOKENS]:  # NaN: the first order, a full bucket
+        acc[A_TOKENS] = cfg_f[F_BURST]
+        sc[S_TOKT] = t
+    acc[A_TOKENS] = min(cfg_f[F_BURST], acc[A_TOKENS] + (t - sc[S_TOKT]) * 1e-9 * rate)
+    sc[S_TOKT] = t
+    if acc[A_TOKENS] >= 1.0 - 1e-12:
+        acc[A_TOKENS] -= 1.0
+        return 1
+    sc[S_NTHROTTLED] += 1
+    return 0
 
 
 def _zone_python(side, lpos, cfg_f):
@@ -1609,6 +1634,7 @@ def new_state(cfg_i):
     acc[A_LMARK] = np.nan
     acc[A_LMIDPREV] = np.nan
     acc[A_LEQ] = np.nan
+    acc[A_TOKENS] = np.nan
     sc[S_DAY] = -1
     sc[S_TFEED] = cfg_i[I_TSTART] - cfg_i[I_INTERVAL]
     rk = np.zeros((RISK_CAP, 2), dtype=np.int64)
@@ -1874,7 +1900,7 @@ _FAMILY = [
     "_push_req", "_push_resp", "_first", "_pop", "_live_remove", "_ex_fill", "_ex_cross",
     "_ex_trade", "_trade_hits", "_ex_depth_q", "_ex_request", "_lo_response", "_quote",
     "_side_exposure", "_reconcile", "_script", "_risk_event", "_risk", "_toxicity",
-    "_reconcile_levels", "_zone", "_levels_step", "_step", "_record_step", "_ex_l3", "_ex_event",
+    "_reconcile_levels", "_throttle", "_zone", "_levels_step", "_step", "_record_step", "_ex_l3", "_ex_event",
     "_lo_event", "_grow_ring", "run_kernel", "scan_events", "portfolio_view",
 ]
 

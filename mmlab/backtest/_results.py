@@ -158,6 +158,7 @@ class BacktestResult:
             rk, rkf = risk
             res.risk_events = risk_frame(rk, rkf)
             counters["risk_events"] = int(sc[E.S_NRISK])
+            counters["throttled"] = int(sc[E.S_NTHROTTLED])
         return res
 
     # ------------------------------------------------------------------ statistics

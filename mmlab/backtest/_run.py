@@ -116,6 +116,11 @@ class BacktestConfig:
     breaker_cooldown : int
         The stale, spread and vol breakers clear themselves this long (ns) after the last
         decision at which they held (default 5 s).
+    max_order_rate, order_burst : float
+        The throttle on new orders (cancels are never held back): a token bucket refilled at
+        ``max_order_rate`` per second holding at most ``order_burst`` (default: the rate, at
+        least 1), so at most ``order_burst + max_order_rate x s`` new orders go out in any
+        ``s`` seconds; orders held back are counted (``counters["throttled"]``). Default off.
     zones : bool or mmlab.risk.RiskLimits, optional
         The risk ladder's soft zones on each side's usage ``max(0, side x position) /
         max_position``: in yellow (from ``yellow``, 0.3) sizes shrink to ``yellow_min_size``
@@ -171,6 +176,8 @@ class BacktestConfig:
     max_spread: float = math.inf
     max_mid_move: float = math.inf
     breaker_cooldown: int = 5_000_000_000
+    max_order_rate: float = math.inf
+    order_burst: float | None = None
     zones: object = None
     layers: object = None
     toxicity_window: int = 50
@@ -214,6 +221,12 @@ class BacktestConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 0:
                 raise ConfigError(f"{name}: must be an integer >= 0 (ns), got {v!r}")
+        if isinstance(self.max_order_rate, bool) or not self.max_order_rate > 0:
+            raise ConfigError(f"max_order_rate: must be > 0 (inf: off), got "
+                              f"{self.max_order_rate!r}")
+        if self.order_burst is not None and not (math.isfinite(self.order_burst)
+                                                 and self.order_burst >= 1):
+            raise ConfigError(f"order_burst: must be finite and >= 1, got {self.order_burst!r}")
         layer_spec(self.layers)
         zone_spec(self.zones)
         tw, tr = self.toxicity_window, self.toxicity_recovery
@@ -636,6 +649,9 @@ def make_job(cfg: BacktestConfig, strategy, engine: str, *, tick: float, lot: fl
     cfg_f[E.F_TOXWIDEN] = cfg.toxicity_widen
     cfg_f[E.F_TOXSIZE] = cfg.toxicity_size
     cfg_f[E.F_TUNIT] = cfg.time_unit_ns
+    cfg_f[E.F_RATE] = cfg.max_order_rate
+    cfg_f[E.F_BURST] = cfg.order_burst if cfg.order_burst is not None else (
+        max(1.0, cfg.max_order_rate) if math.isfinite(cfg.max_order_rate) else math.inf)
     zs = zone_spec(cfg.zones)
     cfg_f[E.F_YELLOW], cfg_f[E.F_RED], cfg_f[E.F_YMIN], cfg_f[E.F_YWIDEN] = \
         zs if zs is not None else (math.inf, math.inf, 1.0, 1.0)
