@@ -120,7 +120,9 @@ def default_rate(chain_name: str) -> float:
     s = s[pd.DatetimeIndex(s.index) <= day]
     if s.empty:
         raise ConfigError(f"chain_name: no SOFR fixing on or before {day.date()} for {chain_name!r}")
-    return 365.0 * math.log1p(float(s.iloc[-1]) / 360.0)
+    from mmlab.rates import sofr_to_continuous
+
+    return sofr_to_continuous(float(s.iloc[-1]))
 
 
 def _resolve_rate(chain_name: str, rate) -> float:
