@@ -257,9 +257,10 @@ def _blanked_row(clean: pd.DataFrame, out: pd.DataFrame) -> bool:
 def _one_row_replaced(clean: pd.DataFrame, out: pd.DataFrame) -> bool:
     """Equal as multisets of rows but for one row (a corrupted sort key, e.g. a tenor label
     flipped to another plausible tenor, moves its row)."""
-    def rows(df):
+    def rows(df):  # a positional index is no part of a row; a date index is
+        df = df if isinstance(df.index, pd.RangeIndex) else df.reset_index()
         return Counter(tuple("NaN" if (isinstance(v, float) and v != v) else v for v in r)
-                       for r in df.reset_index().itertuples(index=False))
+                       for r in df.itertuples(index=False))
     a, b = rows(clean), rows(out)
     return sum((a - b).values()) == 1 and sum((b - a).values()) == 1
 
