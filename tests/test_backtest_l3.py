@@ -71,7 +71,7 @@ def _ours(ev, qty=2.0, engine="numba", **kw):
 
 def _fills(res):
     f = res.fills
-    return [((int(t) - T0) // MS, float(q)) for t, q in zip(f["ts"], f["qty"])]
+    return [((int(t) - T0) // MS, float(q)) for t, q in zip(f["ts"], f["qty"], strict=True)]
 
 
 def test_fill_when_orders_ahead_are_consumed_and_execution_continues_into_us():
@@ -206,7 +206,7 @@ def test_fifo_needs_l3_and_arrivals_twin():
         o = (np.empty(len(ev), np.int64), np.empty(len(ev), np.int64), np.empty(len(ev)))
         f(k, oid, ev["px"], ev["qty"], *o)
         outs.append(o)
-    for x, y in zip(*outs):
+    for x, y in zip(*outs, strict=True):
         np.testing.assert_array_equal(x, y)
     # A joined at 2, re-joined at 5 (new price), kept its place at 6; B joined at 3
     assert outs[0][0].tolist() == [-1, -1, 2, 3, 4, 2, 5, 3]
@@ -281,7 +281,7 @@ def test_fifo_equals_a_queue_list_with_our_marker(actions, anon, m, qty):
         ev[i] = (kind | BOTH | flag, t, t, px, q, oid, i, 0.0)
     res = run(ev, ScriptedOrders([(T0 + m * MS, 1, 10.00, float(qty))]), queue_model="fifo",
               tick_size=0.01, lot_size=1.0, interval=MS, start=T0 - MS, partial_fills=True)
-    got = [((int(t) - T0) // MS, float(x)) for t, x in zip(res.fills["ts"], res.fills["qty"])]
+    got = [((int(t) - T0) // MS, float(x)) for t, x in zip(res.fills["ts"], res.fills["qty"], strict=True)]
     assert got == expected
 
 
@@ -370,7 +370,7 @@ def _cases(d, n):
     (often with orders ahead)."""
     m = d.messages
     ts = m["ts"].astype("int64").to_numpy()
-    sub = {o: int(ts[i]) for i, (o, t) in enumerate(zip(m["order_id"], m["type"])) if t == 1}
+    sub = {o: int(ts[i]) for i, (o, t) in enumerate(zip(m["order_id"], m["type"], strict=True)) if t == 1}
     out = []
     for r in np.flatnonzero(m["type"].to_numpy() == 4)[:n]:
         o, px, side = m["order_id"].iat[r], float(m["price"].iat[r]), int(m["direction"].iat[r])

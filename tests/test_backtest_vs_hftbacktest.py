@@ -48,7 +48,7 @@ def test_fill_by_fill_agreement_with_hftbacktest():
               toxicity_window=0)  # hftbacktest has no toxicity response
     f = res.fills
     got = sorted((int(t), int(s), int(round(p / tick)), int(round(q * 1e6)))
-                 for t, s, p, q in zip(f["ts"], f["side"], f["price"], f["qty"]))
+                 for t, s, p, q in zip(f["ts"], f["side"], f["price"], f["qty"], strict=True))
     assert len(ref) > 50
     assert got == ref
     assert res.counters["position"] == pytest.approx(ref_pos, abs=1e-9)

@@ -33,6 +33,12 @@ import types
 import numpy as np
 from numba import njit
 
+from mmlab.backtest._queue import (
+    QUEUE_FIFO,
+    queue_depth_python,
+    queue_filled_qty_python,
+    queue_trade_python,
+)
 from mmlab.backtest._user import (
     MAX_LEVELS,
     MS_ASK_QTY,
@@ -51,12 +57,6 @@ from mmlab.backtest._user import (
     MS_TIME_LEFT,
     N_OUT,
     N_STATE,
-)
-from mmlab.backtest._queue import (
-    QUEUE_FIFO,
-    queue_depth_python,
-    queue_filled_qty_python,
-    queue_trade_python,
 )
 
 __all__ = ["new_state", "run_kernel", "run_kernel_python", "scan_events", "scan_events_python"]
@@ -1441,7 +1441,6 @@ def _ex_event_python(i, t, code, px, qty, l3a, oi, of, live, sc, acc, ff, fi, rs
     """Apply exchange event ``i`` (book update, trade matching, clear, L3 record)."""
     n = cfg_i[I_NTICKS]
     base = cfg_i[I_BASE]
-    tick = cfg_f[F_TICK]
     c = code[i]
     kind = c & C_KIND
     if kind == K_DEPTH or kind == K_SNAPSHOT:
@@ -1479,7 +1478,6 @@ def _lo_event_python(i, code, px, qty, best, book, cfg_f, cfg_i):
     """Apply local event ``i`` to the strategy's copy of the book."""
     n = cfg_i[I_NTICKS]
     base = cfg_i[I_BASE]
-    tick = cfg_f[F_TICK]
     c = code[i]
     kind = c & C_KIND
     if kind == K_DEPTH or kind == K_SNAPSHOT or kind == K_ADD or kind == K_REDUCE or \
@@ -1979,11 +1977,11 @@ def _compile(jit):
 _py = _compile(None)
 _nb = _compile(lambda f=None, **kw: njit(cache=True, error_model="numpy", **kw) if f is None
                else njit(cache=True, error_model="numpy")(f))
-run_kernel_python = _py["run_kernel"]
+run_kernel_python = _py["run_kernel"]  # noqa: F811 -- the twin bound in its own namespace replaces the source def
 run_kernel = _nb["run_kernel"]
-scan_events_python = _py["scan_events"]
+scan_events_python = _py["scan_events"]  # noqa: F811 -- the twin bound in its own namespace replaces the source def
 scan_events = _nb["scan_events"]
-portfolio_view_python = _py["portfolio_view"]
+portfolio_view_python = _py["portfolio_view"]  # noqa: F811 -- the twin bound in its own namespace replaces the source def
 portfolio_view = _nb["portfolio_view"]
 
 # The plain-Python family and the external kernels under the names the kernels call, bound
@@ -2025,6 +2023,10 @@ _script = _py["_script"]
 _risk_event = _py["_risk_event"]
 _risk = _py["_risk"]
 _toxicity = _py["_toxicity"]
+_reconcile_levels = _py["_reconcile_levels"]
+_throttle = _py["_throttle"]
+_zone = _py["_zone"]
+_levels_step = _py["_levels_step"]
 _step = _py["_step"]
 _record_step = _py["_record_step"]
 _ex_l3 = _py["_ex_l3"]

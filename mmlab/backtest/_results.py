@@ -365,7 +365,7 @@ def _collect(data_hashes, params) -> dict:
     if "sha" not in _CACHE:
         _CACHE["sha"] = git_sha() or "unknown"
         _CACHE["versions"] = library_versions()
-    now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    now = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     return Provenance(data={str(k): str(v) for k, v in data_hashes.items()}, git_sha=_CACHE["sha"],
                       parameters=dict(params), versions=dict(_CACHE["versions"]),
                       created=now).to_dict()

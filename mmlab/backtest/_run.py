@@ -498,7 +498,6 @@ class _Job:
 
 def _prepare(data, strategy, engine, settings) -> _Job:
     from mmlab.backtest._l3 import L3Events, l3_stream
-    from mmlab.backtest._strategies import ScriptedOrders, script_params
 
     if engine not in ("numba", "python"):
         raise ConfigError(f"engine: must be 'numba' or 'python', got {engine!r}")
