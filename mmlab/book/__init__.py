@@ -15,18 +15,16 @@ from mmlab.book._rebuild import rebuild, replay
 from mmlab.book._state import BookState, book_columns
 from mmlab.book._ticks import TickGrid, infer_tick_size
 
-__all__ = sorted(
-    [
-        "QTY_EPS",
-        "BookState",
-        "TickGrid",
-        "apply_events",
-        "apply_events_python",
-        "book_columns",
-        "infer_tick_size",
-        "l3_to_l2",
-        "l3_to_l2_with_source",
-        "rebuild",
-        "replay",
-    ]
-)
+__all__ = [
+    "BookState",
+    "QTY_EPS",
+    "TickGrid",
+    "apply_events",
+    "apply_events_python",
+    "book_columns",
+    "infer_tick_size",
+    "l3_to_l2",
+    "l3_to_l2_with_source",
+    "rebuild",
+    "replay",
+]

@@ -674,12 +674,12 @@ def _compile(jit):
 
 _py = _compile(None)
 _nb = _compile(lambda f=None, **kw: njit(cache=True, **kw) if f is None else njit(cache=True)(f))
-apply_events_python = _py["apply_events"]
-top_levels_python = _py["top_levels"]
-queue_ahead_python = _py["queue_ahead"]
-hash_get_python = _py["hash_get"]
-rehash_python = _py["rehash"]
-l2_levels_python = _py["l2_levels"]
+apply_events_python = _py["apply_events"]  # noqa: F811 -- the twin bound in its own namespace replaces the source def
+top_levels_python = _py["top_levels"]  # noqa: F811 -- the twin bound in its own namespace replaces the source def
+queue_ahead_python = _py["queue_ahead"]  # noqa: F811 -- the twin bound in its own namespace replaces the source def
+hash_get_python = _py["hash_get"]  # noqa: F811 -- the twin bound in its own namespace replaces the source def
+rehash_python = _py["rehash"]  # noqa: F811 -- the twin bound in its own namespace replaces the source def
+l2_levels_python = _py["l2_levels"]  # noqa: F811 -- the twin bound in its own namespace replaces the source def
 apply_events = _nb["apply_events"]
 l2_levels = _nb["l2_levels"]
 top_levels = _nb["top_levels"]

@@ -240,8 +240,6 @@ class BookState:
         """
         ev, sel, grid = self._prepare(events)
         n_sel = int(np.count_nonzero(sel))
-        kind = (ev["ev"] & np.uint64(0xFF)).astype(np.intp)
-        px = ev["px"]
         if snapshot_levels:
             if per_row:
                 r = ev["ival"][sel]
