@@ -139,7 +139,7 @@ def test_exact_solves_the_original_hjb():
         res = dw_dt[j] + 0.5 * g**2 * s**2 * q**2 * w0[j]
         for nb, side in ((j + 1, "bid"), (j - 1, "ask")):
             if 0 <= nb < len(n):
-                f = lambda d: A * math.exp(-k * d) * (math.exp(-g * d) * w0[nb] - w0[j])  # noqa: E731
+                f = lambda d, nb=nb, j=j: A * math.exp(-k * d) * (math.exp(-g * d) * w0[nb] - w0[j])  # noqa: E731
                 opt = minimize_scalar(f, bounds=(-20, 40), method="bounded",
                                       options=dict(xatol=1e-10))
                 res += opt.fun

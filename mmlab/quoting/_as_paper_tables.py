@@ -33,8 +33,8 @@ each entry holds ``spread`` (average bid-ask spread), ``profit`` (mean), ``std_p
 
 from __future__ import annotations
 
-from types import MappingProxyType
 from collections.abc import Mapping
+from types import MappingProxyType
 
 __all__ = [
     "AS_PAPER_N_PATHS",

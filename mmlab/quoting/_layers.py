@@ -37,6 +37,7 @@ from numba import njit
 from mmlab.errors import ConfigError
 from mmlab.quoting._checks import check_nonnegative, check_positive
 from mmlab.quoting._construction import (
+    check_levels,
     edge_beats_fee,
     imbalance_offset,
     inventory_price_skew,
@@ -45,7 +46,6 @@ from mmlab.quoting._construction import (
     queue_offset,
     round_price_down,
     round_price_up,
-    check_levels,
     tick_arrays,
     volatility_offset,
 )
