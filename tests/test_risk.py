@@ -168,7 +168,8 @@ def test_any_breaker_halts_the_manager_until_reset():
     dd = DrawdownBreaker(capital=100.0)
     rm = RiskManager(LIM, breakers=[dd])
     assert rm.approve(+1, 1.0, 0.0, 0.0, 0.0, now=0) == 1.0
-    dd.update(100.0); dd.update(97.0)
+    dd.update(100.0)
+    dd.update(97.0)
     assert rm.halted and rm.approve(+1, 1.0, 0.0, 0.0, 0.0, now=1) == 0.0
     assert "DrawdownBreaker" in rm.halt_reasons()[0]
     rm.reset()
