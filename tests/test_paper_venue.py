@@ -3,7 +3,6 @@ synthetic stream (accounting identities, no market impact, journal)."""
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from mmlab.book import BookState

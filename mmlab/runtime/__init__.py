@@ -7,10 +7,18 @@ from mmlab.runtime._bus import EventBus
 from mmlab.runtime._events import FillEvent, OrderEvent, QuoteEvent, RiskEvent, event_to_dict
 from mmlab.runtime._journal import Journal
 
-__all__ = sorted(
-    ["EventBus", "FillEvent", "Journal", "OrderEvent", "PaperSession", "QuoteEvent", "RiskEvent",
-     "VENUES", "event_to_dict", "replay"]
-)
+__all__ = [
+    "EventBus",
+    "FillEvent",
+    "Journal",
+    "OrderEvent",
+    "PaperSession",
+    "QuoteEvent",
+    "RiskEvent",
+    "VENUES",
+    "event_to_dict",
+    "replay",
+]
 
 
 def __getattr__(name: str):
