@@ -165,7 +165,8 @@ def test_fill_through_limit_is_refused():
     with pytest.raises(InvalidTransitionError, match="through the limit"):
         o.fill(1.0, 100.5)
     s = Order(8, Side.SELL, qty=1.0, price=-5.0)  # negative futures prices are legal prices
-    s.submit(); s.ack()
+    s.submit()
+    s.ack()
     with pytest.raises(InvalidTransitionError):
         s.fill(1.0, -5.5)
     s.fill(1.0, -4.0)
@@ -200,7 +201,8 @@ def test_modify_ack_refused_if_fills_overtook_the_new_size():
 def test_market_orders_are_ioc_and_cannot_be_modified():
     o = Order(9, Side.SELL, qty=3.0, order_type=OrderType.MARKET)
     assert o.tif is TimeInForce.IOC and math.isnan(o.price)
-    o.submit(); o.ack()
+    o.submit()
+    o.ack()
     with pytest.raises(InvalidTransitionError, match="market"):
         o.modify(100.0, 3.0)
     o.fill(1.0, 50.0)

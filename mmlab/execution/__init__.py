@@ -8,7 +8,19 @@ from mmlab.execution._order import Order, OrderRecord
 from mmlab.execution._paper_venue import PaperVenue
 from mmlab.execution._types import OrderEventKind, OrderStatus, OrderType, Side, TimeInForce
 
-__all__ = sorted(
-    ["DesiredOrder", "Fill", "Ledger", "Order", "OrderEventKind", "OrderManager", "OrderRecord",
-     "OrderStatus", "OrderType", "PaperVenue", "RefreshRules", "Side", "TimeInForce", "Venue"]
-)
+__all__ = [
+    "DesiredOrder",
+    "Fill",
+    "Ledger",
+    "Order",
+    "OrderEventKind",
+    "OrderManager",
+    "OrderRecord",
+    "OrderStatus",
+    "OrderType",
+    "PaperVenue",
+    "RefreshRules",
+    "Side",
+    "TimeInForce",
+    "Venue",
+]

@@ -330,8 +330,8 @@ class OrderManager:
                         and (o.acked or o.filled_qty > 0)):
                     if self._throttle_ok(now):
                         o.modify(price, o.filled_qty + size, now)
-                        self._sent(lambda o=o: self.venue.modify(o, price, o.filled_qty + size,
-                                                                 now), o, now, "modify")
+                        self._sent(lambda o=o, price=price, size=size: self.venue.modify(
+                            o, price, o.filled_qty + size, now), o, now, "modify")
                     continue
                 self._cancel(o, now)
                 # the cancelled order may still fill: it keeps counting until the venue answers

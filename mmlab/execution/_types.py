@@ -14,14 +14,14 @@ class Side(int, Enum):
     SELL = -1
 
 
-class OrderType(str, Enum):
+class OrderType(str, Enum):  # noqa: UP042 -- StrEnum would change str(member) to the bare value
     """What the order is."""
 
     LIMIT = "limit"
     MARKET = "market"
 
 
-class TimeInForce(str, Enum):
+class TimeInForce(str, Enum):  # noqa: UP042 -- StrEnum would change str(member) to the bare value
     """How long a limit order lives.
 
     ``GTC`` rests until cancelled; ``GTX`` is post-only (rejected if it would take liquidity);
@@ -34,7 +34,7 @@ class TimeInForce(str, Enum):
     FOK = "fok"
 
 
-class OrderStatus(str, Enum):
+class OrderStatus(str, Enum):  # noqa: UP042 -- StrEnum would change str(member) to the bare value
     """Where an order is in its life.
 
     ``NEW`` exists locally only; ``PENDING_ACK`` was sent and awaits the venue's answer;
@@ -70,7 +70,7 @@ _TERMINAL = frozenset(
 )
 
 
-class OrderEventKind(str, Enum):
+class OrderEventKind(str, Enum):  # noqa: UP042 -- StrEnum would change str(member) to the bare value
     """Everything that can happen to an order: requests from us, answers from the venue."""
 
     # requests sent by the order manager
