@@ -62,8 +62,8 @@ class EchoTransport(BaseAdapter):
         r.status_code, r.reason, r.url, r.request = 401, "Unauthorized", request.url, request
         r.headers["Content-Type"] = "application/json"
         key = request.headers.get("X-MBX-APIKEY", "")
-        r._content = ('{"code":-2015,"msg":"Invalid API-key %s for %s %s"}'
-                      % (key, request.url, body)).encode()
+        r._content = (f'{{"code":-2015,"msg":"Invalid API-key {key} for {request.url} {body}"}}'
+                      ).encode()
         return r
 
     def close(self):

@@ -24,22 +24,20 @@ from mmlab.broker._gate import (
 from mmlab.broker._ibkr import IbkrVenue
 from mmlab.redaction import RedactingFilter, install_log_redaction, redact, register_secret
 
-__all__ = sorted(
-    [
-        "CcxtVenue",
-        "Credentials",
-        "IbkrVenue",
-        "LIVE_ENV",
-        "LiveTradingDisabled",
-        "RedactingFilter",
-        "VenueConfig",
-        "VenueError",
-        "credentials_from_env",
-        "gate_order",
-        "install_log_redaction",
-        "live_allowed",
-        "redact",
-        "register_secret",
-        "require_live",
-    ]
-)
+__all__ = [
+    "CcxtVenue",
+    "Credentials",
+    "IbkrVenue",
+    "LIVE_ENV",
+    "LiveTradingDisabled",
+    "RedactingFilter",
+    "VenueConfig",
+    "VenueError",
+    "credentials_from_env",
+    "gate_order",
+    "install_log_redaction",
+    "live_allowed",
+    "redact",
+    "register_secret",
+    "require_live",
+]
