@@ -56,9 +56,8 @@ def test_bad_config():
 
 @pytest.mark.browser
 def test_desk_in_browser_start_and_kill(tmp_path):
-    from playwright.sync_api import sync_playwright
-
     from _browser import CHROMIUM, serving
+    from playwright.sync_api import sync_playwright
 
     with serving(tmp_path, tmp_path / "catalog") as (url, _):
         with sync_playwright() as p:

@@ -18,5 +18,12 @@ from mmlab.dashboards._serve import (
     serve_settings,
 )
 
-__all__ = sorted(["COOKIE_SECRET_ENV", "MIN_PASSWORD_LENGTH", "PASSWORD_ENV", "USER_ENV",
-                  "ServeSettings", "run_server", "serve_settings"])
+__all__ = [
+    "COOKIE_SECRET_ENV",
+    "MIN_PASSWORD_LENGTH",
+    "PASSWORD_ENV",
+    "ServeSettings",
+    "USER_ENV",
+    "run_server",
+    "serve_settings",
+]

@@ -23,7 +23,7 @@ import pandas as pd
 
 from mmlab.errors import ConfigError
 
-__all__ = ["DeskConfig", "DeskSession", "QuotingDesk", "load_feed"]
+__all__ = ["DeskConfig", "DeskSession", "QuotingDesk", "load_feed"]  # noqa: F822 -- QuotingDesk is built lazily by __getattr__
 
 SYNTHETIC = "synthetic (seeded L2 stream)"
 #: the desk redraws its charts and fills table at most this often (seconds of wall time); the
@@ -245,7 +245,7 @@ def _make_desk():
                 from mmlab.data import Catalog
 
                 cat = Catalog(catalog)
-                names = [n for n, k in zip(cat.list()["name"], cat.list()["kind"])
+                names = [n for n, k in zip(cat.list()["name"], cat.list()["kind"], strict=True)
                          if k in ("binance", "lobster", "npz", "synthetic")]
             except Exception:  # an empty or missing catalog: the synthetic feed still works
                 names = []
