@@ -52,7 +52,7 @@ bench: install
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 lint: install
-	$(BIN)/python -m ruff check mmlab tests || true
+	$(BIN)/python -m ruff check mmlab tests
 
 clean:
 	rm -rf $(VENV) .pytest_cache reports/*.html

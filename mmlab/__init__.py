@@ -21,22 +21,20 @@ from mmlab.errors import (
 
 __version__ = "0.1.0"
 
-__all__ = sorted(
-    [
-        "ConfigError",
-        "CrossedBookError",
-        "DataError",
-        "FormatError",
-        "InvalidTransitionError",
-        "MMLabError",
-        "MarketMakingProjectManager",
-        "OverfillError",
-        "QuoteValidationError",
-        "SequenceGapError",
-        "TimestampOrderError",
-        "__version__",
-    ]
-)
+__all__ = [
+    "ConfigError",
+    "CrossedBookError",
+    "DataError",
+    "FormatError",
+    "InvalidTransitionError",
+    "MMLabError",
+    "MarketMakingProjectManager",
+    "OverfillError",
+    "QuoteValidationError",
+    "SequenceGapError",
+    "TimestampOrderError",
+    "__version__",
+]
 
 
 def __getattr__(name: str):

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -65,7 +64,7 @@ def _data_fail(exc: Exception) -> None:
 
 
 @data_app.command("list")
-def data_list(catalog: Optional[Path] = _CATALOG_OPT) -> None:
+def data_list(catalog: Path | None = _CATALOG_OPT) -> None:
     """List the converted data sets (name, kind, rows, time range) and the shipped ones not yet converted."""
     from mmlab.data import SHIPPED_SOURCES, Catalog
     from mmlab.errors import MMLabError
@@ -93,14 +92,14 @@ def data_import(
     paths: list[str] = typer.Argument(
         ..., help="Vendor file(s), or the name of a shipped data set (see `mmlab data list`)."
     ),
-    name: Optional[str] = typer.Option(None, "--name", "-n", help="Catalog name (default: derived)."),
-    kind: Optional[str] = typer.Option(
+    name: str | None = typer.Option(None, "--name", "-n", help="Catalog name (default: derived)."),
+    kind: str | None = typer.Option(
         None, "--kind", "-k",
         help="Kind of source: lobster, binance, npz, option_chain, treasury, sofr, swap_quotes, wti, sp500 "
         "(default: detected)."),
     replace: bool = typer.Option(
         False, "--replace", help="Replace a data set already registered under the name from other files or of another kind."),
-    catalog: Optional[Path] = _CATALOG_OPT,
+    catalog: Path | None = _CATALOG_OPT,
 ) -> None:
     """Convert vendor file(s) into the catalog (converting twice is a no-op).
 
@@ -147,7 +146,7 @@ def data_import(
 @data_app.command("show")
 def data_show(
     name: str = typer.Argument(..., help="Data set name."),
-    catalog: Optional[Path] = _CATALOG_OPT,
+    catalog: Path | None = _CATALOG_OPT,
 ) -> None:
     """Show one data set's record: sources and their sha256, loader version, rows, time range."""
     import pandas as pd
@@ -192,7 +191,7 @@ def parse_params(args: list[str]) -> dict[str, object]:
 def report(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Notebook in notebooks/ (e.g. market_data_report) or a path."),
-    output_dir: Optional[Path] = typer.Option(
+    output_dir: Path | None = typer.Option(
         None, "--output-dir", "-o", help="Where to write (default: $MMLAB_REPORTS_DIR or reports/)."
     ),
     show_code: bool = typer.Option(False, "--show-code", help="Include the notebook's code cells (hidden by default)."),
@@ -217,10 +216,10 @@ def report(
 
 @app.command()
 def demo(
-    output_dir: Optional[Path] = typer.Option(
+    output_dir: Path | None = typer.Option(
         None, "--output-dir", "-o", help="Where to write (default: $MMLAB_REPORTS_DIR or reports/)."
     ),
-    catalog: Optional[Path] = _CATALOG_OPT,
+    catalog: Path | None = _CATALOG_OPT,
 ) -> None:
     """Prepare the shipped data, render every report notebook's demo parameter sets to HTML, and write reports/index.html listing them (parameters, data hashes, git SHA, date, checks)."""
     from mmlab._paths import reports_dir
@@ -247,8 +246,8 @@ def serve(
     address: str = typer.Option("127.0.0.1", "--address", help="Interface to bind (default: loopback only). Any other address needs basic auth: set MMLAB_DASHBOARD_PASSWORD (>= 12 characters; user MMLAB_DASHBOARD_USER, default mmlab), or the command refuses to start."),
     port: int = typer.Option(5006, "--port", help="TCP port."),
     show: bool = typer.Option(False, "--show/--no-show", help="Open a browser."),
-    ssl_certfile: Optional[Path] = typer.Option(None, "--ssl-certfile", help="TLS certificate (PEM): serve https/wss. Use with --ssl-keyfile."),
-    ssl_keyfile: Optional[Path] = typer.Option(None, "--ssl-keyfile", help="The certificate's private key (PEM)."),
+    ssl_certfile: Path | None = typer.Option(None, "--ssl-certfile", help="TLS certificate (PEM): serve https/wss. Use with --ssl-keyfile."),
+    ssl_keyfile: Path | None = typer.Option(None, "--ssl-keyfile", help="The certificate's private key (PEM)."),
     allow_origin: list[str] = typer.Option([], "--allow-origin", help="HOST[:PORT] a browser may open the dashboards' websocket from (repeatable); the bound address is always allowed."),
 ) -> None:
     """Serve the Panel dashboards in mmlab/dashboards/ (Panel's server, in this process).
@@ -357,8 +356,8 @@ def backtest(
     data: str = typer.Argument(
         ..., help="A catalog data set name, or a Binance .gz / hftbacktest .npz / LOBSTER message file."),
     strategy: str = typer.Option("grid", "--strategy", "-s", help="grid | as | as-inf | glft | adaptive."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write the result as Parquet."),
-    catalog: Optional[Path] = _CATALOG_OPT,
+    output: Path | None = typer.Option(None, "--output", "-o", help="Also write the result as Parquet."),
+    catalog: Path | None = _CATALOG_OPT,
 ) -> None:
     """Replay DATA through the event backtest with STRATEGY; print the summary as JSON.
 

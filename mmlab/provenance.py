@@ -195,7 +195,7 @@ def collect(
         data = {str(k): str(v) for k, v in data_files.items()}
     else:
         data = {Path(f).name: file_sha256(f) for f in data_files}
-    now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    now = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     return Provenance(
         data=data,
         git_sha=git_sha(),

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from mmlab import cli
 from mmlab.cli import app, parse_params
 from mmlab.data import SHIPPED_SOURCES, Catalog
 from mmlab.errors import ConfigError

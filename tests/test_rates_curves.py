@@ -26,7 +26,15 @@ from scipy.stats import norm
 
 from mmlab.data import load_swap_quotes
 from mmlab.errors import ConfigError, DataError
-from mmlab.rates import Conventions, Curve, Swap, Swaption, TreasuryConventions, swap_curve, treasury_curve
+from mmlab.rates import (
+    Conventions,
+    Curve,
+    Swap,
+    Swaption,
+    TreasuryConventions,
+    swap_curve,
+    treasury_curve,
+)
 
 DATE = pd.Timestamp("2023-10-19")
 SPOT = pd.Timestamp("2023-10-23")
@@ -59,7 +67,7 @@ def ois_legs(curve: Curve, start: pd.Timestamp, years: int, months: int = 12, la
     starts = [start, *ends[:-1]]
     pays = [plus_bd(e, lag) for e in ends]
     p_s, p_e, p_p = curve.discount(starts), curve.discount(ends), curve.discount(pays)
-    tau = np.array([(e - s).days for s, e in zip(starts, ends)]) / 360.0
+    tau = np.array([(e - s).days for s, e in zip(starts, ends, strict=True)]) / 360.0
     return float(np.sum(tau * p_p)), float(np.sum((p_s / p_e - 1.0) * p_p))
 
 
@@ -85,7 +93,7 @@ def compounded_fixings(start: pd.Timestamp, fixings: pd.Series) -> float:
     fixing runs to the next fixing day; the file's dates are the SOFR business days)."""
     f = fixings.loc[start: DATE - pd.Timedelta(days=1)]
     nxt = [*f.index[1:], DATE]
-    n = np.array([(b - a).days for a, b in zip(f.index, nxt)])
+    n = np.array([(b - a).days for a, b in zip(f.index, nxt, strict=True)])
     return float(np.prod(1.0 + f.to_numpy() * n / 360.0))
 
 

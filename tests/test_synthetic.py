@@ -18,8 +18,8 @@ from mmlab.data import (
     TRADE_EVENT,
     event_kind,
     is_buy,
+    synthetic,
 )
-from mmlab.data import synthetic
 from mmlab.errors import ConfigError
 
 
@@ -29,7 +29,7 @@ def replay_l2(events):
     asks: dict[float, float] = {}
     kinds = event_kind(events["ev"])
     buys = is_buy(events["ev"])
-    for e, kind, buy in zip(events, kinds, buys):
+    for e, kind, buy in zip(events, kinds, buys, strict=True):
         book = bids if buy else asks
         if kind == DEPTH_CLEAR_EVENT:
             book.clear()
