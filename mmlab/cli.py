@@ -104,8 +104,8 @@ def data_import(
     """Convert vendor file(s) into the catalog (converting twice is a no-op).
 
     Several files form one data set when they are consecutive Binance dumps (one stream) or a LOBSTER message file and its orderbook file; other files are imported one data set each.
-    Every file is validated on the way in (ranges, keys, truncation, input limits): a refused file registers nothing and the command exits 1 with one line naming file, row and column.
-    A name that already holds another data set is refused unless --replace is given.
+
+    Every file is validated on the way in (ranges, keys, truncation, input limits): a refused file registers nothing and the command exits 1 with one line naming file, row and column. A name that already holds another data set is refused unless --replace is given.
     """
     from mmlab.data import KINDS, SHIPPED_SOURCES, Catalog, detect_kind
     from mmlab.errors import ConfigError, MMLabError
