@@ -899,6 +899,40 @@ def _side_exposure_python(oi, of, side, maxord):
     return tot
 
 
+def _new_order_python(side, tk, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry):
+    """Send a new order of ``qty`` at absolute tick ``tk`` on ``side`` when the hard limit
+    (position + working + in-flight orders of the side, the local view), a free order slot,
+    the request queue and the throttle allow it; its order id, or 0 when it is not sent."""
+    maxord = cfg_i[I_MAXORD]
+    expo = side * acc[A_LPOS] + _side_exposure(oi, of, side, maxord)
+    if expo + qty > cfg_f[F_MAXPOS] + cfg_f[F_LOT] * 1e-9:
+        return 0
+    free = -1
+    for s in range(maxord):
+        if oi[s, O_LO] == LO_FREE:
+            free = s
+            break
+    if free < 0 or sc[S_NREQ] >= rq.shape[0] or _throttle(t, sc, acc, cfg_f) == 0:
+        return 0
+    oid = sc[S_NEXTID]
+    sc[S_NEXTID] = oid + 1
+    oi[free, O_ID] = oid
+    oi[free, O_SIDE] = side
+    oi[free, O_TICK] = tk
+    oi[free, O_EX] = 0
+    oi[free, O_LO] = LO_PNEW
+    oi[free, O_POST] = cfg_i[I_POSTONLY]
+    of[free, Q_QTY] = qty
+    of[free, Q_LEAVES] = qty
+    of[free, Q_FRONT] = 0.0
+    of[free, Q_CUM] = 0.0
+    of[free, Q_LLEAVES] = qty
+    sc[S_NSENT] += 1
+    lat = _draw(lat_entry, sc)
+    _push_req(rq, sc, t + lat, free, R_NEW, oid)
+    return oid
+
+
 def _reconcile_python(side, tick0, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry):
     """Make our orders on ``side`` match the desired ladder: ``levels`` prices from ``tick0``
     (absolute ticks, -1: none) stepping away by ``grid_step`` ticks, ``qty`` each."""
@@ -937,39 +971,14 @@ def _reconcile_python(side, tick0, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, la
                 break
         if present:
             continue
-        expo = side * acc[A_LPOS] + _side_exposure(oi, of, side, maxord)
-        if expo + qty > cfg_f[F_MAXPOS] + lot * 1e-9:
+        if _new_order(side, tk, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry) == 0:
             break
-        free = -1
-        for s in range(maxord):
-            if oi[s, O_LO] == LO_FREE:
-                free = s
-                break
-        if free < 0 or sc[S_NREQ] >= rq.shape[0] or _throttle(t, sc, acc, cfg_f) == 0:
-            break
-        oid = sc[S_NEXTID]
-        sc[S_NEXTID] = oid + 1
-        oi[free, O_ID] = oid
-        oi[free, O_SIDE] = side
-        oi[free, O_TICK] = tk
-        oi[free, O_EX] = 0
-        oi[free, O_LO] = LO_PNEW
-        oi[free, O_POST] = cfg_i[I_POSTONLY]
-        of[free, Q_QTY] = qty
-        of[free, Q_LEAVES] = qty
-        of[free, Q_FRONT] = 0.0
-        of[free, Q_CUM] = 0.0
-        of[free, Q_LLEAVES] = qty
-        sc[S_NSENT] += 1
-        lat = _draw(lat_entry, sc)
-        _push_req(rq, sc, t + lat, free, R_NEW, oid)
 
 
 def _script_python(t, k, oi, of, rq, sc, acc, cfg_f, cfg_i, sp, lat_entry):
     """Scripted orders (``STRAT_SCRIPT``): send the rows due at step ``k``, cancel those whose
     cancel step is ``k`` (an order not acknowledged yet is cancelled at the next step)."""
     maxord = cfg_i[I_MAXORD]
-    lot = cfg_f[F_LOT]
     nrow = np.int64(sp[0])
     for r in range(nrow):
         o = 1 + r * SCRIPT_W
@@ -989,33 +998,10 @@ def _script_python(t, k, oi, of, rq, sc, acc, cfg_f, cfg_i, sp, lat_entry):
         side = np.int64(sp[o + SC_SIDE])
         qty = sp[o + SC_QTY]
         sp[o + SC_OID] = -1
-        expo = side * acc[A_LPOS] + _side_exposure(oi, of, side, maxord)
-        if expo + qty > cfg_f[F_MAXPOS] + lot * 1e-9:
-            continue
-        free = -1
-        for s in range(maxord):
-            if oi[s, O_LO] == LO_FREE:
-                free = s
-                break
-        if free < 0 or sc[S_NREQ] >= rq.shape[0] or _throttle(t, sc, acc, cfg_f) == 0:
-            continue
-        oid = sc[S_NEXTID]
-        sc[S_NEXTID] = oid + 1
-        sp[o + SC_OID] = oid
-        oi[free, O_ID] = oid
-        oi[free, O_SIDE] = side
-        oi[free, O_TICK] = np.int64(sp[o + SC_TICK])
-        oi[free, O_EX] = 0
-        oi[free, O_LO] = LO_PNEW
-        oi[free, O_POST] = cfg_i[I_POSTONLY]
-        of[free, Q_QTY] = qty
-        of[free, Q_LEAVES] = qty
-        of[free, Q_FRONT] = 0.0
-        of[free, Q_CUM] = 0.0
-        of[free, Q_LLEAVES] = qty
-        sc[S_NSENT] += 1
-        lat = _draw(lat_entry, sc)
-        _push_req(rq, sc, t + lat, free, R_NEW, oid)
+        oid = _new_order(side, np.int64(sp[o + SC_TICK]), qty, t, oi, of, rq, sc, acc, cfg_f,
+                         cfg_i, lat_entry)
+        if oid > 0:
+            sp[o + SC_OID] = oid
 
 
 def _risk_event_python(rk, rkf, sc, t, kind, value):
@@ -1176,32 +1162,8 @@ def _reconcile_levels_python(side, qo, t, oi, of, rq, sc, acc, best, cfg_f, cfg_
                 break
         if present:
             continue
-        expo = side * acc[A_LPOS] + _side_exposure(oi, of, side, maxord)
-        if expo + qty > cfg_f[F_MAXPOS] + lot * 1e-9:
+        if _new_order(side, tk, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry) == 0:
             break
-        free = -1
-        for s in range(maxord):
-            if oi[s, O_LO] == LO_FREE:
-                free = s
-                break
-        if free < 0 or sc[S_NREQ] >= rq.shape[0] or _throttle(t, sc, acc, cfg_f) == 0:
-            break
-        oid = sc[S_NEXTID]
-        sc[S_NEXTID] = oid + 1
-        oi[free, O_ID] = oid
-        oi[free, O_SIDE] = side
-        oi[free, O_TICK] = tk
-        oi[free, O_EX] = 0
-        oi[free, O_LO] = LO_PNEW
-        oi[free, O_POST] = cfg_i[I_POSTONLY]
-        of[free, Q_QTY] = qty
-        of[free, Q_LEAVES] = qty
-        of[free, Q_FRONT] = 0.0
-        of[free, Q_CUM] = 0.0
-        of[free, Q_LLEAVES] = qty
-        sc[S_NSENT] += 1
-        lat = _draw(lat_entry, sc)
-        _push_req(rq, sc, t + lat, free, R_NEW, oid)
 
 
 def _throttle_python(t, sc, acc, cfg_f):
@@ -1897,8 +1859,9 @@ _FAMILY = [
     "_value", "_draw", "_tick", "_set_level", "_clear", "_mid", "_mark", "_book_fill",
     "_push_req", "_push_resp", "_first", "_pop", "_live_remove", "_ex_fill", "_ex_cross",
     "_ex_trade", "_trade_hits", "_ex_depth_q", "_ex_request", "_lo_response", "_quote",
-    "_side_exposure", "_reconcile", "_script", "_risk_event", "_risk", "_toxicity",
-    "_reconcile_levels", "_throttle", "_zone", "_levels_step", "_step", "_record_step", "_ex_l3", "_ex_event",
+    "_side_exposure", "_throttle", "_new_order", "_reconcile", "_script", "_risk_event", "_risk",
+    "_toxicity",
+    "_reconcile_levels", "_zone", "_levels_step", "_step", "_record_step", "_ex_l3", "_ex_event",
     "_lo_event", "_grow_ring", "run_kernel", "scan_events", "portfolio_view",
 ]
 
@@ -2025,6 +1988,7 @@ _risk = _py["_risk"]
 _toxicity = _py["_toxicity"]
 _reconcile_levels = _py["_reconcile_levels"]
 _throttle = _py["_throttle"]
+_new_order = _py["_new_order"]
 _zone = _py["_zone"]
 _levels_step = _py["_levels_step"]
 _step = _py["_step"]
