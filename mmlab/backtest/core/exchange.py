@@ -1,0 +1,428 @@
+"""The exchange side of the trading core: our orders resting in the replayed book, matched by
+trades, by the book moving through them and by their queue position (queue models, exact L3
+FIFO), and answered to the local side after the response latency.
+
+Each function here is the plain-Python twin; :mod:`mmlab.backtest._engine` compiles the family
+from the same code (see its ``_compile``)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from mmlab.backtest._queue import QUEUE_FIFO
+from mmlab.backtest.core.externals import (
+    queue_depth as _queue_depth,
+)
+from mmlab.backtest.core.externals import (
+    queue_filled_qty as _queue_filled_qty,
+)
+from mmlab.backtest.core.externals import (
+    queue_trade as _queue_trade,
+)
+from mmlab.backtest.core.layout import (
+    C_BUY,
+    C_KIND,
+    C_SELL,
+    F_ITICK,
+    F_LOT,
+    F_MULT,
+    F_QN,
+    F_TICK,
+    FF_FEE,
+    FF_PX,
+    I_BASE,
+    I_INVERSE,
+    I_NTICKS,
+    I_PARTIAL,
+    I_QMODEL,
+    K_ADD,
+    K_CLEAR,
+    K_DEPTH,
+    K_EXEC,
+    K_REDUCE,
+    K_SNAPSHOT,
+    K_TRADE,
+    K_VTRADE,
+    O_ARR,
+    O_EX,
+    O_ID,
+    O_POST,
+    O_SIDE,
+    O_TICK,
+    Q_CUM,
+    Q_FRONT,
+    Q_LEAVES,
+    R_NEW,
+    S_ACK,
+    S_CANCEL_REJECTED,
+    S_CANCELLED,
+    S_FILL,
+    S_NCANCEL,
+    S_NFILLS,
+    S_NL2Q,
+    S_NLIVE,
+    S_NREJECT,
+    S_NRESP,
+    S_REJECTED,
+)
+from mmlab.backtest.core.primitives import (
+    book_fill as _book_fill,
+)
+from mmlab.backtest.core.primitives import (
+    clear as _clear,
+)
+from mmlab.backtest.core.primitives import (
+    draw as _draw,
+)
+from mmlab.backtest.core.primitives import (
+    mid as _mid,
+)
+from mmlab.backtest.core.primitives import (
+    push_resp as _push_resp,
+)
+from mmlab.backtest.core.primitives import (
+    set_level as _set_level,
+)
+from mmlab.backtest.core.primitives import (
+    tick as _tick,
+)
+from mmlab.backtest.core.primitives import (
+    value as _value,
+)
+
+
+def _live_remove_python(live, sc, slot):
+    n = sc[S_NLIVE]
+    for j in range(n):
+        if live[j] == slot:
+            live[j] = live[n - 1]
+            sc[S_NLIVE] = n - 1
+            return
+
+
+def _ex_fill_python(slot, qty, px, maker, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
+                    cfg_f, cfg_i, lat_resp, mid):
+    """The exchange fills ``qty`` of order ``slot`` at ``px``; response to local."""
+    resp = _draw(lat_resp, sc)
+    side = oi[slot, O_SIDE]
+    _book_fill(acc, sc, ff, fi, slot, oi, side, qty, px, maker, t, resp, mid, cfg_f, cfg_i)
+    of[slot, Q_LEAVES] -= qty
+    if of[slot, Q_LEAVES] <= cfg_f[F_LOT] * 1e-9:
+        of[slot, Q_LEAVES] = 0.0
+        if oi[slot, O_EX] == 1:
+            _live_remove(live, sc, slot)
+        oi[slot, O_EX] = 2
+    _push_resp(rs, rsf, sc, t + resp, slot, S_FILL, oi[slot, O_ID], qty)
+    kf = sc[S_NFILLS] - 1
+    rsf[2 * sc[S_NRESP] - 1] = -side * qty * _value(
+        ff[kf, FF_PX], cfg_f[F_MULT], cfg_i[I_INVERSE]) - ff[kf, FF_FEE]
+
+
+def _ex_cross_python(b, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f, cfg_i,
+                     lat_resp):
+    """After a best-price move on exchange side ``b`` (0 bid, 1 ask): fill our resting orders
+    on the other side that the new best crosses (in full, at their own price, as makers)."""
+    base = cfg_i[I_BASE]
+    tick = cfg_f[F_TICK]
+    n = cfg_i[I_NTICKS]
+    j = 0
+    while j < sc[S_NLIVE]:
+        slot = live[j]
+        hit = False
+        if b == 0:
+            hit = oi[slot, O_SIDE] == -1 and oi[slot, O_TICK] - base <= best[0]
+        else:
+            hit = oi[slot, O_SIDE] == 1 and oi[slot, O_TICK] - base >= best[1]
+        if hit:
+            mid = _mid(best, 0, base, tick, n)
+            _ex_fill(slot, of[slot, Q_LEAVES], oi[slot, O_TICK] * tick, 1, t, oi, of, live, sc,
+                     acc, ff, fi, rs, rsf, best, book, cfg_f, cfg_i, lat_resp, mid)
+            # the slot left `live` (swap with the last): look at index j again
+        else:
+            j += 1
+
+
+def _ex_trade_python(tick_t, aggressor, tq, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best,
+                     book, cfg_f, cfg_i, lat_resp):
+    """A public trade at ``tick_t`` (absolute ticks), aggressor +1 buy / -1 sell, qty ``tq``."""
+    base = cfg_i[I_BASE]
+    tick = cfg_f[F_TICK]
+    n = cfg_i[I_NTICKS]
+    model = cfg_i[I_QMODEL]
+    lot = cfg_f[F_LOT]
+    j = 0
+    while j < sc[S_NLIVE]:
+        slot = live[j]
+        side = oi[slot, O_SIDE]
+        filled = False
+        if side == -aggressor:
+            ot = oi[slot, O_TICK]
+            through = (side == -1 and ot < tick_t) or (side == 1 and ot > tick_t)
+            if through:
+                mid = _mid(best, 0, base, tick, n)
+                q = of[slot, Q_LEAVES]
+                if cfg_i[I_PARTIAL] == 1:
+                    q = min(q, tq)
+                _ex_fill(slot, q, ot * tick, 1, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best,
+                         book, cfg_f, cfg_i, lat_resp, mid)
+                filled = oi[slot, O_EX] == 2
+            elif ot == tick_t:
+                fr, cu = _queue_trade(model, of[slot, Q_FRONT], of[slot, Q_CUM], tq)
+                of[slot, Q_FRONT] = fr
+                of[slot, Q_CUM] = cu
+                ex = _queue_filled_qty(fr, lot)
+                if model == QUEUE_FIFO and fr <= lot * 1e-9:
+                    ex = tq  # (hidden) execution at our price, nothing visible ahead: reaches us
+                if ex > 0.0:
+                    mid = _mid(best, 0, base, tick, n)
+                    q = of[slot, Q_LEAVES]
+                    if cfg_i[I_PARTIAL] == 1:
+                        q = min(q, ex, tq)
+                        of[slot, Q_FRONT] = 0.0
+                    _ex_fill(slot, q, ot * tick, 1, t, oi, of, live, sc, acc, ff, fi, rs, rsf,
+                             best, book, cfg_f, cfg_i, lat_resp, mid)
+                    filled = oi[slot, O_EX] == 2
+        if not filled:
+            j += 1
+
+
+def _trade_hits_python(c, p, itick, oi, live, sc):
+    """Whether a public trade (code ``c``, price ``p``) can touch one of our resting orders: one
+    on the passive side at or through its price (else :func:`_ex_trade` would do nothing)."""
+    nl = sc[S_NLIVE]
+    if nl == 0:
+        return False
+    tk = _tick(p, itick)
+    buy_aggr = (c & C_BUY) != 0
+    for j in range(nl):
+        slot = live[j]
+        if buy_aggr:
+            if oi[slot, O_SIDE] == -1 and oi[slot, O_TICK] <= tk:
+                return True
+        elif oi[slot, O_SIDE] == 1 and oi[slot, O_TICK] >= tk:
+            return True
+    return False
+
+
+def _ex_depth_q_python(b, idx, q, oi, of, live, sc, best, book, cfg_f, cfg_i):
+    """An exchange L2 update of side ``b`` (0 bid, 1 ask) at level ``idx``: the book, then the
+    queue position of our orders at that price. True when the new best crosses one of our
+    resting orders on the other side (then :func:`_ex_cross` fills them)."""
+    prev_best = best[b]
+    prev = _set_level(book, best, b, idx, q)
+    nl = sc[S_NLIVE]
+    if nl == 0:
+        return False
+    new = book[b, idx]
+    side = 1 if b == 0 else -1
+    tick_abs = idx + cfg_i[I_BASE]
+    for j in range(nl):
+        slot = live[j]
+        if oi[slot, O_SIDE] == side and oi[slot, O_TICK] == tick_abs:
+            fr, cu = _queue_depth(cfg_i[I_QMODEL], cfg_f[F_QN], of[slot, Q_FRONT], of[slot, Q_CUM],
+                                  prev, new)
+            of[slot, Q_FRONT] = fr
+            of[slot, Q_CUM] = cu
+            if cfg_i[I_QMODEL] == QUEUE_FIFO:
+                sc[S_NL2Q] += 1
+    base = cfg_i[I_BASE]
+    if b == 0 and best[0] > prev_best:
+        for j in range(nl):
+            slot = live[j]
+            if oi[slot, O_SIDE] == -1 and oi[slot, O_TICK] - base <= best[0]:
+                return True
+    elif b == 1 and best[1] < prev_best:
+        for j in range(nl):
+            slot = live[j]
+            if oi[slot, O_SIDE] == 1 and oi[slot, O_TICK] - base >= best[1]:
+                return True
+    return False
+
+
+def _ex_l3_python(i, kind, b, idx, q, l3a, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
+                  cfg_f, cfg_i, lat_resp):
+    """An L3 record (``K_ADD``/``K_REDUCE``/``K_EXEC``) sets level ``idx`` of exchange side ``b``
+    to its new total ``q``; then our orders.
+
+    FIFO (``QUEUE_FIFO``): the order behind the record arrived at the exchange before ours when
+    ``l3a[i]`` (its arrival: an exchange-event index, -1 for quantity resting before the data)
+    is below our ``O_ARR``. A reduction of such an order lowers our queue ahead by exactly the
+    level's decrease; an execution of it too, and what it takes beyond the queue ahead fills us;
+    an execution of an order *behind* us passed through us first: beyond the queue ahead, it
+    fills us; an execution at a price through ours (a lower bid, a higher ask) fills us. Other
+    models treat the record as the L2 update ``prev -> q`` (:func:`_ex_depth_q`). Returns True
+    when the new best crosses one of our orders on the other side (see :func:`_ex_cross`).
+    """
+    model = cfg_i[I_QMODEL]
+    if model != QUEUE_FIFO:
+        return _ex_depth_q(b, idx, q, oi, of, live, sc, best, book, cfg_f, cfg_i)
+    prev_best = best[b]
+    prev = _set_level(book, best, b, idx, q)
+    if sc[S_NLIVE] == 0:
+        return False
+    base = cfg_i[I_BASE]
+    tick = cfg_f[F_TICK]
+    n = cfg_i[I_NTICKS]
+    lot = cfg_f[F_LOT]
+    dq = prev - book[b, idx]
+    side = 1 if b == 0 else -1
+    tick_abs = idx + base
+    arr = l3a[i]
+    j = 0
+    while j < sc[S_NLIVE]:
+        slot = live[j]
+        ex = 0.0
+        if oi[slot, O_SIDE] == side and kind != K_ADD:
+            ot = oi[slot, O_TICK]
+            if ot == tick_abs:
+                ahead = arr < oi[slot, O_ARR]
+                fr = of[slot, Q_FRONT]
+                if kind == K_REDUCE:
+                    if ahead:
+                        of[slot, Q_FRONT] = max(fr - dq, 0.0)
+                elif ahead:  # execution of an order ahead of ours
+                    fr -= dq
+                    if fr < 0.0:
+                        ex = -fr
+                        fr = 0.0
+                    of[slot, Q_FRONT] = fr
+                else:  # execution of an order behind ours
+                    ex = dq - max(fr, 0.0)
+            elif kind == K_EXEC and ((side == 1 and ot > tick_abs) or
+                                     (side == -1 and ot < tick_abs)):
+                ex = dq
+        if ex > lot * 1e-9:
+            qf = of[slot, Q_LEAVES]
+            if cfg_i[I_PARTIAL] == 1:
+                qf = min(qf, math.floor(ex / lot + 1e-9) * lot)
+            if qf > 0.0:
+                mid = _mid(best, 0, base, tick, n)
+                _ex_fill(slot, qf, oi[slot, O_TICK] * tick, 1, t, oi, of, live, sc, acc, ff, fi,
+                         rs, rsf, best, book, cfg_f, cfg_i, lat_resp, mid)
+                if oi[slot, O_EX] == 2:
+                    continue  # the slot left `live`: look at index j again
+        j += 1
+    if b == 0 and best[0] > prev_best:
+        for j in range(sc[S_NLIVE]):
+            slot = live[j]
+            if oi[slot, O_SIDE] == -1 and oi[slot, O_TICK] - base <= best[0]:
+                return True
+    elif b == 1 and best[1] < prev_best:
+        for j in range(sc[S_NLIVE]):
+            slot = live[j]
+            if oi[slot, O_SIDE] == 1 and oi[slot, O_TICK] - base >= best[1]:
+                return True
+    return False
+
+
+def _ex_request_python(r, rq, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f,
+                       cfg_i, lat_resp):
+    """A request (row ``r`` of ``rq``) reaches the exchange at ``t``, before exchange event
+    ``i_ex``."""
+    slot = rq[r, 1]
+    kind = rq[r, 2]
+    oid = rq[r, 3]
+    base = cfg_i[I_BASE]
+    tick = cfg_f[F_TICK]
+    n = cfg_i[I_NTICKS]
+    if oi[slot, O_ID] != oid:
+        return
+    if kind == R_NEW:
+        side = oi[slot, O_SIDE]
+        idx = oi[slot, O_TICK] - base
+        crosses = (side == 1 and idx >= best[1]) or (side == -1 and idx <= best[0])
+        if crosses:
+            no_opp = (side == 1 and best[1] >= n) or (side == -1 and best[0] < 0)
+            if oi[slot, O_POST] == 1 or no_opp:
+                oi[slot, O_EX] = 2
+                sc[S_NREJECT] += 1
+                resp = _draw(lat_resp, sc)
+                _push_resp(rs, rsf, sc, t + resp, slot, S_REJECTED, oid, 0.0)
+            else:  # takes the opposite best, in full (as hftbacktest)
+                mid = _mid(best, 0, base, tick, n)
+                px = (best[1] + base) * tick if side == 1 else (best[0] + base) * tick
+                _ex_fill(slot, of[slot, Q_LEAVES], px, 0, t, oi, of, live, sc, acc, ff, fi, rs,
+                         rsf, best, book, cfg_f, cfg_i, lat_resp, mid)
+        else:
+            oi[slot, O_EX] = 1
+            oi[slot, O_ARR] = i_ex
+            b = 0 if side == 1 else 1
+            of[slot, Q_FRONT] = book[b, idx]
+            of[slot, Q_CUM] = 0.0
+            live[sc[S_NLIVE]] = slot
+            sc[S_NLIVE] += 1
+            resp = _draw(lat_resp, sc)
+            _push_resp(rs, rsf, sc, t + resp, slot, S_ACK, oid, 0.0)
+    else:  # cancel
+        resp = _draw(lat_resp, sc)
+        if oi[slot, O_EX] == 1:
+            _live_remove(live, sc, slot)
+            oi[slot, O_EX] = 2
+            sc[S_NCANCEL] += 1
+            _push_resp(rs, rsf, sc, t + resp, slot, S_CANCELLED, oid, 0.0)
+        else:
+            _push_resp(rs, rsf, sc, t + resp, slot, S_CANCEL_REJECTED, oid, 0.0)
+
+
+def _ex_event_python(i, t, code, px, qty, l3a, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
+                     cfg_f, cfg_i, lat_resp):
+    """Apply exchange event ``i`` (book update, trade matching, clear, L3 record)."""
+    n = cfg_i[I_NTICKS]
+    base = cfg_i[I_BASE]
+    c = code[i]
+    kind = c & C_KIND
+    if kind == K_DEPTH or kind == K_SNAPSHOT:
+        idx = _tick(px[i], cfg_f[F_ITICK]) - base
+        if 0 <= idx < n:
+            b = 0 if (c & C_BUY) != 0 else 1
+            if _ex_depth_q(b, idx, qty[i], oi, of, live, sc, best, book, cfg_f, cfg_i):
+                _ex_cross(b, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f, cfg_i,
+                          lat_resp)
+    elif kind == K_TRADE or kind == K_VTRADE:
+        # FIFO mode skips a trade whose execution the next L3 record reports
+        if sc[S_NLIVE] > 0 and (kind == K_TRADE or cfg_i[I_QMODEL] != QUEUE_FIFO):
+            agg = 1 if (c & C_BUY) != 0 else -1
+            _ex_trade(_tick(px[i], cfg_f[F_ITICK]), agg, qty[i], t, oi, of, live, sc, acc, ff,
+                      fi, rs, rsf, best, book, cfg_f, cfg_i, lat_resp)
+    elif kind == K_ADD or kind == K_REDUCE or kind == K_EXEC:
+        idx = _tick(px[i], cfg_f[F_ITICK]) - base
+        if 0 <= idx < n:
+            b = 0 if (c & C_BUY) != 0 else 1
+            if _ex_l3(i, kind, b, idx, qty[i], l3a, t, oi, of, live, sc, acc, ff, fi, rs, rsf,
+                      best, book, cfg_f, cfg_i, lat_resp):
+                _ex_cross(b, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f, cfg_i,
+                          lat_resp)
+    elif kind == K_CLEAR:
+        upto = np.int64(-1)
+        if px[i] > 0.0:
+            upto = _tick(px[i], cfg_f[F_ITICK]) - base
+        if (c & C_BUY) != 0 or (c & C_SELL) == 0:
+            _clear(book, best, 0, upto)
+        if (c & C_SELL) != 0 or (c & C_BUY) == 0:
+            _clear(book, best, 1, upto)
+
+
+# the names the functions above call each other by, bound to the plain-Python twins (the
+# compiled family binds its own: mmlab.backtest._engine._compile)
+_live_remove = _live_remove_python
+_ex_fill = _ex_fill_python
+_ex_cross = _ex_cross_python
+_ex_trade = _ex_trade_python
+_trade_hits = _trade_hits_python
+_ex_depth_q = _ex_depth_q_python
+_ex_l3 = _ex_l3_python
+_ex_request = _ex_request_python
+_ex_event = _ex_event_python
+
+# public names for the sibling modules (the import graph allows no private imports)
+live_remove = _live_remove_python
+ex_fill = _ex_fill_python
+ex_cross = _ex_cross_python
+ex_trade = _ex_trade_python
+trade_hits = _trade_hits_python
+ex_depth_q = _ex_depth_q_python
+ex_l3 = _ex_l3_python
+ex_request = _ex_request_python
+ex_event = _ex_event_python

@@ -1,0 +1,339 @@
+"""The local side of the trading core, orders: the responses it hears (acks, fills, cancels) and
+the toxicity response they feed, the strategy call, and the reconciliation of our orders with
+the quotes (the hard limit counting working and in-flight orders, the throttle, scripted
+orders).
+
+Each function here is the plain-Python twin; :mod:`mmlab.backtest._engine` compiles the family
+from the same code (see its ``_compile``)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from mmlab.backtest.core.externals import (
+    adaptive_quote as _adaptive_quote,
+)
+from mmlab.backtest.core.externals import (
+    as_inf_quote as _as_inf_quote,
+)
+from mmlab.backtest.core.externals import (
+    as_quote as _as_quote,
+)
+from mmlab.backtest.core.externals import (
+    glft_quote as _glft_quote,
+)
+from mmlab.backtest.core.layout import (
+    A_LCASH,
+    A_LPOS,
+    A_TOKENS,
+    F_BURST,
+    F_LOT,
+    F_MAXPOS,
+    F_RATE,
+    F_TOXTHR,
+    I_BASE,
+    I_GRIDSTEP,
+    I_LEVELS,
+    I_MAXORD,
+    I_NTICKS,
+    I_POSTONLY,
+    I_TOXREC,
+    I_TOXWIN,
+    LO_FREE,
+    LO_PCANCEL,
+    LO_PNEW,
+    LO_WORK,
+    N_SC,
+    O_EX,
+    O_ID,
+    O_LO,
+    O_POST,
+    O_SIDE,
+    O_TICK,
+    Q_CUM,
+    Q_FRONT,
+    Q_LEAVES,
+    Q_LLEAVES,
+    Q_QTY,
+    R_CANCEL,
+    R_NEW,
+    RK_TOXIC,
+    RK_TOXIC_END,
+    S_ACK,
+    S_CANCELLED,
+    S_FILL,
+    S_NEXTID,
+    S_NREQ,
+    S_NSENT,
+    S_NTHROTTLED,
+    S_REJECTED,
+    S_TOKT,
+    S_TOXBUY,
+    S_TOXCLEAN,
+    S_TOXHEAD,
+    S_TOXIC,
+    S_TOXN,
+    SC_CANCEL,
+    SC_OID,
+    SC_QTY,
+    SC_SIDE,
+    SC_STEP,
+    SC_TICK,
+    SCRIPT_W,
+    STRAT_ADAPTIVE,
+    STRAT_AS,
+    STRAT_AS_INF,
+    STRAT_GRID,
+)
+from mmlab.backtest.core.primitives import (
+    draw as _draw,
+)
+from mmlab.backtest.core.primitives import (
+    push_req as _push_req,
+)
+from mmlab.backtest.core.primitives import (
+    risk_event as _risk_event,
+)
+
+
+def _toxicity_python(side, t, sc, cfg_f, cfg_i, rk, rkf):
+    """The toxicity response's state after one of our fills (heard of locally): over the last
+    ``I_TOXWIN`` fills, a one-sided share above ``F_TOXTHR`` makes the flow toxic; it recovers
+    after ``I_TOXREC`` consecutive clean fills (after which the share is at or below it)."""
+    w = cfg_i[I_TOXWIN]
+    if w <= 0:
+        return
+    h = sc[S_TOXHEAD]
+    if sc[S_TOXN] == w:  # the ring is full: the oldest side leaves
+        if sc[N_SC + h] > 0:
+            sc[S_TOXBUY] -= 1
+    else:
+        sc[S_TOXN] += 1
+    sc[N_SC + h] = side
+    if side > 0:
+        sc[S_TOXBUY] += 1
+    sc[S_TOXHEAD] = (h + 1) % w
+    n = sc[S_TOXN]
+    ratio = max(sc[S_TOXBUY], n - sc[S_TOXBUY]) / n
+    if n >= w and ratio > cfg_f[F_TOXTHR]:
+        if sc[S_TOXIC] == 0:
+            _risk_event(rk, rkf, sc, t, RK_TOXIC, ratio)
+        sc[S_TOXIC] = 1
+        sc[S_TOXCLEAN] = 0
+    elif sc[S_TOXIC] == 1:
+        sc[S_TOXCLEAN] += 1
+        if sc[S_TOXCLEAN] >= cfg_i[I_TOXREC]:
+            sc[S_TOXIC] = 0
+            sc[S_TOXCLEAN] = 0
+            _risk_event(rk, rkf, sc, t, RK_TOXIC_END, ratio)
+
+
+def _lo_response_python(r, rs, rsf, oi, of, acc, sc, cfg_f, cfg_i, rk, rkf):
+    slot = rs[r, 1]
+    kind = rs[r, 2]
+    if oi[slot, O_ID] != rs[r, 3] or oi[slot, O_LO] == LO_FREE:
+        return
+    if kind == S_ACK:
+        if oi[slot, O_LO] == LO_PNEW:
+            oi[slot, O_LO] = LO_WORK
+    elif kind == S_FILL:
+        q = rsf[2 * r]
+        acc[A_LPOS] += oi[slot, O_SIDE] * q
+        acc[A_LCASH] += rsf[2 * r + 1]
+        _toxicity(oi[slot, O_SIDE], rs[r, 0], sc, cfg_f, cfg_i, rk, rkf)
+        of[slot, Q_LLEAVES] -= q
+        if of[slot, Q_LLEAVES] <= of[slot, Q_QTY] * 1e-9:
+            of[slot, Q_LLEAVES] = 0.0
+            oi[slot, O_LO] = LO_FREE
+        elif oi[slot, O_LO] == LO_PNEW:
+            oi[slot, O_LO] = LO_WORK
+    elif kind == S_CANCELLED or kind == S_REJECTED:
+        oi[slot, O_LO] = LO_FREE
+    # S_CANCEL_REJECTED: the order was already gone (its fill response is on its way or arrived)
+
+
+def _quote_python(strat, sp, mid, pos, t, t_end, bb_px, ba_px, tick):
+    """Strategy kernel: ``(bid, ask, bid_qty, ask_qty)`` (NaN price: no quote)."""
+    if strat == STRAT_GRID:
+        # sp: half_spread, qty, skew (price per unit of position)
+        r = mid - sp[2] * pos
+        return r - sp[0], r + sp[0], sp[1], sp[1]
+    if strat == STRAT_AS:
+        # sp: gamma, sigma, k, max_inventory, order_size, time unit (ns)
+        tl = (t_end - t) / sp[5]
+        return _as_quote(mid, pos, tl, sp[0], sp[1], sp[2], sp[3], sp[4])
+    if strat == STRAT_AS_INF:
+        # sp: gamma, sigma, k, omega, max_inventory, order_size
+        return _as_inf_quote(mid, pos, sp[0], sp[1], sp[2], sp[3], sp[4], sp[5])
+    if strat == STRAT_ADAPTIVE:
+        # sp[0:11]: mmlab.quoting adaptive-spread parameters; sp[11]: EWMA weight of the last
+        # step; sp[12]: step length in time units; sp[13]: steps before the volatility is known;
+        # state (updated here): sp[14] last mid, sp[15] EWMA of squared mid changes, sp[16] count
+        if sp[14] == sp[14]:
+            d = mid - sp[14]
+            sp[15] = d * d if sp[16] == 0.0 else (1.0 - sp[11]) * sp[15] + sp[11] * d * d
+            sp[16] += 1.0
+        sp[14] = mid
+        vol = math.sqrt(sp[15] / sp[12]) if sp[16] >= sp[13] else math.nan
+        return _adaptive_quote(mid, pos, 0.0, bb_px, ba_px, vol, sp)
+    # GLFT; sp: gamma, sigma, A, k, xi, delta, max_inventory
+    return _glft_quote(mid, pos, sp[0], sp[1], sp[2], sp[3], sp[4], sp[5], sp[6])
+
+
+def _side_exposure_python(oi, of, side, maxord):
+    """Unsigned quantity of our live orders on ``side`` (pending new, working, pending cancel)."""
+    tot = 0.0
+    for s in range(maxord):
+        lo = oi[s, O_LO]
+        if lo != LO_FREE and oi[s, O_SIDE] == side:
+            tot += of[s, Q_LLEAVES]
+    return tot
+
+
+def _throttle_python(t, sc, acc, cfg_f):
+    """1 when a new order may be sent now (a token is taken), 0 when the throttle holds it back
+    (counted): a token bucket refilled at ``F_RATE`` per second up to ``F_BURST``, so at most
+    ``F_BURST + F_RATE x s`` new orders go out in any ``s`` seconds. Cancels are never
+    throttled."""
+    rate = cfg_f[F_RATE]
+    if not rate < math.inf:
+        return 1
+    if not acc[A_TOKENS] == acc[A_TOKENS]:  # NaN: the first order, a full bucket
+        acc[A_TOKENS] = cfg_f[F_BURST]
+        sc[S_TOKT] = t
+    acc[A_TOKENS] = min(cfg_f[F_BURST], acc[A_TOKENS] + (t - sc[S_TOKT]) * 1e-9 * rate)
+    sc[S_TOKT] = t
+    if acc[A_TOKENS] >= 1.0 - 1e-12:
+        acc[A_TOKENS] -= 1.0
+        return 1
+    sc[S_NTHROTTLED] += 1
+    return 0
+
+
+def _new_order_python(side, tk, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry):
+    """Send a new order of ``qty`` at absolute tick ``tk`` on ``side`` when the hard limit
+    (position + working + in-flight orders of the side, the local view), a free order slot,
+    the request queue and the throttle allow it; its order id, or 0 when it is not sent."""
+    maxord = cfg_i[I_MAXORD]
+    expo = side * acc[A_LPOS] + _side_exposure(oi, of, side, maxord)
+    if expo + qty > cfg_f[F_MAXPOS] + cfg_f[F_LOT] * 1e-9:
+        return 0
+    free = -1
+    for s in range(maxord):
+        if oi[s, O_LO] == LO_FREE:
+            free = s
+            break
+    if free < 0 or sc[S_NREQ] >= rq.shape[0] or _throttle(t, sc, acc, cfg_f) == 0:
+        return 0
+    oid = sc[S_NEXTID]
+    sc[S_NEXTID] = oid + 1
+    oi[free, O_ID] = oid
+    oi[free, O_SIDE] = side
+    oi[free, O_TICK] = tk
+    oi[free, O_EX] = 0
+    oi[free, O_LO] = LO_PNEW
+    oi[free, O_POST] = cfg_i[I_POSTONLY]
+    of[free, Q_QTY] = qty
+    of[free, Q_LEAVES] = qty
+    of[free, Q_FRONT] = 0.0
+    of[free, Q_CUM] = 0.0
+    of[free, Q_LLEAVES] = qty
+    sc[S_NSENT] += 1
+    lat = _draw(lat_entry, sc)
+    _push_req(rq, sc, t + lat, free, R_NEW, oid)
+    return oid
+
+
+def _reconcile_python(side, tick0, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry):
+    """Make our orders on ``side`` match the desired ladder: ``levels`` prices from ``tick0``
+    (absolute ticks, -1: none) stepping away by ``grid_step`` ticks, ``qty`` each."""
+    maxord = cfg_i[I_MAXORD]
+    levels = cfg_i[I_LEVELS]
+    step = cfg_i[I_GRIDSTEP]
+    lot = cfg_f[F_LOT]
+    # cancel acknowledged orders not on the ladder (or of another size); an order still
+    # pending its ack is left until the next step (as hftbacktest: not cancellable yet)
+    for s in range(maxord):
+        if oi[s, O_SIDE] != side:
+            continue
+        lo = oi[s, O_LO]
+        if lo == LO_WORK:
+            keep = False
+            if tick0 >= 0 and qty > 0.0:
+                d = (tick0 - oi[s, O_TICK]) * side
+                if d >= 0 and d % step == 0 and d // step < levels and \
+                        abs(of[s, Q_QTY] - qty) <= lot * 1e-9:
+                    keep = True
+            if not keep:
+                oi[s, O_LO] = LO_PCANCEL
+                lat = _draw(lat_entry, sc)
+                _push_req(rq, sc, t + lat, s, R_CANCEL, oi[s, O_ID])
+    if tick0 < 0 or qty <= 0.0:
+        return
+    # place missing levels, within the position limit
+    for lv in range(levels):
+        tk = tick0 - side * lv * step
+        if tk < cfg_i[I_BASE] or tk >= cfg_i[I_BASE] + cfg_i[I_NTICKS]:
+            continue
+        present = False
+        for s in range(maxord):
+            if oi[s, O_LO] != LO_FREE and oi[s, O_SIDE] == side and oi[s, O_TICK] == tk:
+                present = True
+                break
+        if present:
+            continue
+        if _new_order(side, tk, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry) == 0:
+            break
+
+
+def _script_python(t, k, oi, of, rq, sc, acc, cfg_f, cfg_i, sp, lat_entry):
+    """Scripted orders (``STRAT_SCRIPT``): send the rows due at step ``k``, cancel those whose
+    cancel step is ``k`` (an order not acknowledged yet is cancelled at the next step)."""
+    maxord = cfg_i[I_MAXORD]
+    nrow = np.int64(sp[0])
+    for r in range(nrow):
+        o = 1 + r * SCRIPT_W
+        if sp[o + SC_CANCEL] == k and sp[o + SC_OID] > 0:
+            oid = np.int64(sp[o + SC_OID])
+            for s in range(maxord):
+                if oi[s, O_ID] == oid:
+                    if oi[s, O_LO] == LO_WORK:
+                        oi[s, O_LO] = LO_PCANCEL
+                        lat = _draw(lat_entry, sc)
+                        _push_req(rq, sc, t + lat, s, R_CANCEL, oid)
+                    elif oi[s, O_LO] == LO_PNEW:
+                        sp[o + SC_CANCEL] = k + 1
+                    break
+        if sp[o + SC_STEP] != k or sp[o + SC_OID] != 0:
+            continue
+        side = np.int64(sp[o + SC_SIDE])
+        qty = sp[o + SC_QTY]
+        sp[o + SC_OID] = -1
+        oid = _new_order(side, np.int64(sp[o + SC_TICK]), qty, t, oi, of, rq, sc, acc, cfg_f,
+                         cfg_i, lat_entry)
+        if oid > 0:
+            sp[o + SC_OID] = oid
+
+
+# the names the functions above call each other by, bound to the plain-Python twins (the
+# compiled family binds its own: mmlab.backtest._engine._compile)
+_toxicity = _toxicity_python
+_lo_response = _lo_response_python
+_quote = _quote_python
+_side_exposure = _side_exposure_python
+_throttle = _throttle_python
+_new_order = _new_order_python
+_reconcile = _reconcile_python
+_script = _script_python
+
+# public names for the sibling modules (the import graph allows no private imports)
+toxicity = _toxicity_python
+lo_response = _lo_response_python
+quote = _quote_python
+side_exposure = _side_exposure_python
+throttle = _throttle_python
+new_order = _new_order_python
+reconcile = _reconcile_python
+script = _script_python

@@ -1,0 +1,461 @@
+"""The local side of the trading core, decisions: the breakers on marked equity, the risk
+ladder's zones, levels (user kernels, layering) reconciled side by side, the strategy step and
+its record, and the local copy of the book.
+
+Each function here is the plain-Python twin; :mod:`mmlab.backtest._engine` compiles the family
+from the same code (see its ``_compile``)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from mmlab.backtest._user import (
+    MAX_LEVELS,
+    MS_ASK_QTY,
+    MS_BEST_ASK,
+    MS_BEST_BID,
+    MS_BID_QTY,
+    MS_EQUITY,
+    MS_ERROR,
+    MS_LOT,
+    MS_MAX_POSITION,
+    MS_MID,
+    MS_POSITION,
+    MS_STEP,
+    MS_TICK,
+    MS_TIME,
+    MS_TIME_LEFT,
+    N_OUT,
+)
+from mmlab.backtest.core.externals import (
+    call_user as _call_user,
+)
+from mmlab.backtest.core.layout import (
+    A_DAY0,
+    A_FUND,
+    A_LCASH,
+    A_LEQ,
+    A_LMARK,
+    A_LMIDPREV,
+    A_LPEAK,
+    A_LPOS,
+    B_SPREAD,
+    B_STALE,
+    B_VOL,
+    F_LAYER,
+    F_LOT,
+    F_MAXDD,
+    F_MAXDL,
+    F_MAXMOVE,
+    F_MAXPOS,
+    F_MAXSPREAD,
+    F_MULT,
+    F_RED,
+    F_TICK,
+    F_TOXSIZE,
+    F_TOXWIDEN,
+    F_TUNIT,
+    F_YELLOW,
+    F_YMIN,
+    F_YWIDEN,
+    H_DAILY,
+    H_DRAWDOWN,
+    H_KERNEL,
+    I_BASE,
+    I_CLIP,
+    I_COOLDOWN,
+    I_DAYNS,
+    I_HALT,
+    I_INTERVAL,
+    I_INVERSE,
+    I_MAXORD,
+    I_NLAYERS,
+    I_NTICKS,
+    I_RECORD,
+    I_STALE,
+    I_STRAT,
+    I_TEND,
+    I_TSTART,
+    LO_FREE,
+    LO_PCANCEL,
+    LO_PNEW,
+    LO_WORK,
+    O_ID,
+    O_LO,
+    O_SIDE,
+    O_TICK,
+    Q_QTY,
+    R_CANCEL,
+    RK_DAILY_LOSS,
+    RK_DAY_RESET,
+    RK_DRAWDOWN,
+    RK_KERNEL_ERROR,
+    RK_RESUME,
+    RK_SPREAD,
+    RK_STALE,
+    RK_VOL,
+    S_DAY,
+    S_HALT,
+    S_PAUSE,
+    S_PAUSE_UNTIL,
+    S_TFEED,
+    S_TOXIC,
+    STRAT_SCRIPT,
+    STRAT_USER,
+    T_QASK,
+    T_QBID,
+)
+from mmlab.backtest.core.local_orders import (
+    new_order as _new_order,
+)
+from mmlab.backtest.core.local_orders import (
+    quote as _quote,
+)
+from mmlab.backtest.core.local_orders import (
+    reconcile as _reconcile,
+)
+from mmlab.backtest.core.local_orders import (
+    script as _script,
+)
+from mmlab.backtest.core.primitives import (
+    draw as _draw,
+)
+from mmlab.backtest.core.primitives import (
+    mid as _mid,
+)
+from mmlab.backtest.core.primitives import (
+    push_req as _push_req,
+)
+from mmlab.backtest.core.primitives import (
+    risk_event as _risk_event,
+)
+from mmlab.backtest.core.primitives import (
+    value as _value,
+)
+
+
+def _risk_python(t, lmid, best, acc, sc, cfg_f, cfg_i, rk, rkf):
+    """The breakers, at every decision, on the local side's own view: its equity (cash of the
+    fills it has heard of, funding, its position) marked at its own mid. Returns 1 when quoting
+    is allowed.
+
+    Latched until reset: drawdown (fall from the peak of that equity above ``F_MAXDD``), daily
+    loss (fall from the trading day's first decision above ``F_MAXDL``; cleared at the next
+    day's start) and the kill switch (set from outside). Self-clearing: stale feed (no local
+    market event for ``I_STALE`` ns), abnormal spread (local ask - bid above ``F_MAXSPREAD``),
+    vol surge (|local mid change| since the previous decision above ``F_MAXMOVE``); quoting
+    resumes ``I_COOLDOWN`` ns after the last decision at which one held."""
+    tick = cfg_f[F_TICK]
+    if math.isfinite(lmid):
+        acc[A_LMARK] = lmid
+    mk = acc[A_LMARK]
+    eq = acc[A_LCASH] + acc[A_FUND]
+    if math.isfinite(mk):
+        eq += acc[A_LPOS] * _value(mk, cfg_f[F_MULT], cfg_i[I_INVERSE])
+    acc[A_LEQ] = eq
+    day = t // cfg_i[I_DAYNS]
+    if day != sc[S_DAY]:
+        if sc[S_DAY] >= 0 and (sc[S_HALT] & H_DAILY) != 0:
+            sc[S_HALT] &= ~H_DAILY
+            _risk_event(rk, rkf, sc, t, RK_DAY_RESET, eq)
+        sc[S_DAY] = day
+        acc[A_DAY0] = eq
+    if not (acc[A_LPEAK] >= eq):  # NaN before the first decision
+        acc[A_LPEAK] = eq
+    if (sc[S_HALT] & H_DRAWDOWN) == 0 and acc[A_LPEAK] - eq > cfg_f[F_MAXDD]:
+        sc[S_HALT] |= H_DRAWDOWN
+        _risk_event(rk, rkf, sc, t, RK_DRAWDOWN, eq)
+    if (sc[S_HALT] & H_DAILY) == 0 and acc[A_DAY0] - eq > cfg_f[F_MAXDL]:
+        sc[S_HALT] |= H_DAILY
+        _risk_event(rk, rkf, sc, t, RK_DAILY_LOSS, eq)
+    trip = np.int64(0)
+    stale = cfg_i[I_STALE]
+    if stale > 0 and t - sc[S_TFEED] > stale:
+        trip |= B_STALE
+    spread = math.nan
+    move = math.nan
+    if math.isfinite(lmid):
+        spread = (best[3] - best[2]) * tick
+        if spread > cfg_f[F_MAXSPREAD]:
+            trip |= B_SPREAD
+        move = abs(lmid - acc[A_LMIDPREV])
+        if move > cfg_f[F_MAXMOVE]:  # False while the previous mid is NaN
+            trip |= B_VOL
+        acc[A_LMIDPREV] = lmid
+    new = trip & ~sc[S_PAUSE]
+    if (new & B_STALE) != 0:
+        _risk_event(rk, rkf, sc, t, RK_STALE, float(t - sc[S_TFEED]))
+    if (new & B_SPREAD) != 0:
+        _risk_event(rk, rkf, sc, t, RK_SPREAD, spread)
+    if (new & B_VOL) != 0:
+        _risk_event(rk, rkf, sc, t, RK_VOL, move)
+    if trip != 0:
+        sc[S_PAUSE] |= trip
+        sc[S_PAUSE_UNTIL] = t + cfg_i[I_COOLDOWN]
+    elif sc[S_PAUSE] != 0 and t >= sc[S_PAUSE_UNTIL]:
+        _risk_event(rk, rkf, sc, t, RK_RESUME, float(sc[S_PAUSE]))
+        sc[S_PAUSE] = 0
+    return 1 if sc[S_HALT] == 0 and sc[S_PAUSE] == 0 else 0
+
+
+def _zone_python(side, lpos, cfg_f):
+    """The risk ladder's soft zones for one side: ``(size factor, spread multiplier)`` from the
+    side's usage ``max(0, side x position) / max_position`` (:mod:`mmlab.risk`'s ladder: 1, 1 in
+    green; shrinking to ``F_YMIN`` and widening to ``F_YWIDEN`` across yellow; 0 in red)."""
+    u = max(0.0, side * lpos) / cfg_f[F_MAXPOS]
+    if u >= cfg_f[F_RED]:
+        return 0.0, 1.0
+    if u >= cfg_f[F_YELLOW]:
+        frac = (u - cfg_f[F_YELLOW]) / (cfg_f[F_RED] - cfg_f[F_YELLOW])
+        return 1.0 - frac * (1.0 - cfg_f[F_YMIN]), 1.0 + frac * (cfg_f[F_YWIDEN] - 1.0)
+    return 1.0, 1.0
+
+
+def _reconcile_levels_python(side, qo, t, oi, of, rq, sc, acc, best, cfg_f, cfg_i, lat_entry):
+    """Make our orders on ``side`` match the levels in ``qo`` (``MAX_LEVELS`` a side, level
+    ``j``: price ``qo[4 j]`` / size ``qo[4 j + 1]`` for bids, ``qo[4 j + 2]`` / ``qo[4 j + 3]``
+    for asks; NaN price or size <= 0: none). Prices go to the tick (bids down, asks up, then the
+    strategy's clip to the touch), sizes down to the lot; a level at a tick already taken by a
+    nearer level, or that would cross one of our own live orders of the other side, is
+    dropped. Working orders not wanted (other tick or size) are cancelled; missing levels are
+    sent nearest first while the side's exposure (position + working + in-flight) stays
+    within the hard limit."""
+    maxord = cfg_i[I_MAXORD]
+    tick = cfg_f[F_TICK]
+    lot = cfg_f[F_LOT]
+    base = cfg_i[I_BASE]
+    n = cfg_i[I_NTICKS]
+    clip = cfg_i[I_CLIP]
+    off = 0 if side == 1 else 2
+    # the nearest own live order of the other side: never cross it
+    lim = np.int64(-1) if side == -1 else np.int64(9_000_000_000_000_000_000)
+    for s in range(maxord):
+        if oi[s, O_LO] != LO_FREE and oi[s, O_SIDE] == -side:
+            if side == 1:
+                lim = min(lim, oi[s, O_TICK])
+            else:
+                lim = max(lim, oi[s, O_TICK])
+    ticks = np.full(MAX_LEVELS, -1, dtype=np.int64)
+    qtys = np.zeros(MAX_LEVELS)
+    m = 0
+    for j in range(MAX_LEVELS):
+        px = qo[4 * j + off]
+        q = qo[4 * j + off + 1]
+        if not (math.isfinite(px) and q > 0.0):
+            continue
+        q = math.floor(q / lot + 1e-9) * lot
+        if q <= 0.0:
+            continue
+        if side == 1:
+            tk = np.int64(math.floor(px / tick + 1e-9))
+            if clip == 1:
+                tk = min(tk, best[2] + base)
+            elif clip == 2:
+                tk = min(tk, best[3] + base - 1)
+            if tk >= lim:
+                continue
+        else:
+            tk = np.int64(math.ceil(px / tick - 1e-9))
+            if clip == 1:
+                tk = max(tk, best[3] + base)
+            elif clip == 2:
+                tk = max(tk, best[2] + base + 1)
+            if tk <= lim:
+                continue
+        if tk < base or tk >= base + n or tk <= 0:
+            continue
+        dup = False
+        for i in range(m):
+            if ticks[i] == tk:
+                dup = True
+        if dup:
+            continue
+        ticks[m] = tk
+        qtys[m] = q
+        m += 1
+    # cancel acknowledged orders not wanted (an order pending its ack waits for the next step)
+    for s in range(maxord):
+        if oi[s, O_SIDE] != side or oi[s, O_LO] != LO_WORK:
+            continue
+        keep = False
+        for i in range(m):
+            if oi[s, O_TICK] == ticks[i] and abs(of[s, Q_QTY] - qtys[i]) <= lot * 1e-9:
+                keep = True
+        if not keep:
+            oi[s, O_LO] = LO_PCANCEL
+            lat = _draw(lat_entry, sc)
+            _push_req(rq, sc, t + lat, s, R_CANCEL, oi[s, O_ID])
+    for i in range(m):
+        tk = ticks[i]
+        qty = qtys[i]
+        present = False
+        for s in range(maxord):
+            if oi[s, O_LO] != LO_FREE and oi[s, O_SIDE] == side and oi[s, O_TICK] == tk:
+                present = True
+                break
+        if present:
+            continue
+        if _new_order(side, tk, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry) == 0:
+            break
+
+
+def _levels_step_python(t, row, lmid, oi, of, rq, sc, acc, best, cfg_f, cfg_i, lat_entry, stf,
+                        qo):
+    """Levels in ``qo`` (a user kernel's, or a layered strategy's): the risk ladder's zones and
+    the toxicity response on each, then reconcile both sides and record the top quotes."""
+    zb, wb = _zone(1, acc[A_LPOS], cfg_f)
+    za, wa = _zone(-1, acc[A_LPOS], cfg_f)
+    for j in range(MAX_LEVELS):
+        if zb != 1.0 or wb != 1.0:
+            qo[4 * j] = lmid - (lmid - qo[4 * j]) * wb
+            qo[4 * j + 1] *= zb
+        if za != 1.0 or wa != 1.0:
+            qo[4 * j + 2] = lmid + (qo[4 * j + 2] - lmid) * wa
+            qo[4 * j + 3] *= za
+    if sc[S_TOXIC] == 1:
+        wd = cfg_f[F_TOXWIDEN]
+        for j in range(MAX_LEVELS):
+            qo[4 * j] = lmid - (lmid - qo[4 * j]) * wd
+            qo[4 * j + 2] = lmid + (qo[4 * j + 2] - lmid) * wd
+            qo[4 * j + 1] *= cfg_f[F_TOXSIZE]
+            qo[4 * j + 3] *= cfg_f[F_TOXSIZE]
+    _reconcile_levels(1, qo, t, oi, of, rq, sc, acc, best, cfg_f, cfg_i, lat_entry)
+    _reconcile_levels(-1, qo, t, oi, of, rq, sc, acc, best, cfg_f, cfg_i, lat_entry)
+    tick = cfg_f[F_TICK]
+    bb = -1
+    aa = 9_000_000_000_000_000_000
+    for s in range(cfg_i[I_MAXORD]):
+        if oi[s, O_LO] == LO_PNEW or oi[s, O_LO] == LO_WORK:
+            if oi[s, O_SIDE] == 1:
+                bb = max(bb, oi[s, O_TICK])
+            else:
+                aa = min(aa, oi[s, O_TICK])
+    if bb >= 0:
+        stf[row, T_QBID] = bb * tick
+    if aa < 9_000_000_000_000_000_000:
+        stf[row, T_QASK] = aa * tick
+
+
+def _step_python(t, k, oi, of, rq, sc, acc, best, book, cfg_f, cfg_i, sp, lat_entry, stf, rk,
+                 rkf, qf, qs, qo):
+    """The strategy wakes at local time ``t``: quote from the local book and reconcile."""
+    base = cfg_i[I_BASE]
+    tick = cfg_f[F_TICK]
+    n = cfg_i[I_NTICKS]
+    lot = cfg_f[F_LOT]
+    lmid = _mid(best, 2, base, tick, n)
+    row = k // cfg_i[I_RECORD]
+    stf[row, T_QBID] = math.nan
+    stf[row, T_QASK] = math.nan
+    if _risk(t, lmid, best, acc, sc, cfg_f, cfg_i, rk, rkf) == 0:
+        # a breaker holds: cancel every working order, send nothing
+        _reconcile(1, -1, 0.0, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry)
+        _reconcile(-1, -1, 0.0, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry)
+        return
+    if cfg_i[I_STRAT] == STRAT_SCRIPT and cfg_i[I_HALT] == 0:
+        _script(t, k, oi, of, rq, sc, acc, cfg_f, cfg_i, sp, lat_entry)
+        return
+    if not math.isfinite(lmid) or cfg_i[I_HALT] == 1:
+        _reconcile(1, -1, 0.0, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry)
+        _reconcile(-1, -1, 0.0, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry)
+        return
+    bb_px = (best[2] + base) * tick
+    ba_px = (best[3] + base) * tick
+    if cfg_i[I_STRAT] == STRAT_USER:  # the user's kernel, through its function pointer
+        qs[MS_MID] = lmid
+        qs[MS_BEST_BID] = bb_px
+        qs[MS_BEST_ASK] = ba_px
+        qs[MS_POSITION] = acc[A_LPOS]
+        qs[MS_TIME] = (t - cfg_i[I_TSTART] + cfg_i[I_INTERVAL]) * 1e-9
+        qs[MS_TIME_LEFT] = (cfg_i[I_TEND] - t) / cfg_f[F_TUNIT]
+        qs[MS_TICK] = tick
+        qs[MS_LOT] = lot
+        qs[MS_MAX_POSITION] = cfg_f[F_MAXPOS]
+        qs[MS_EQUITY] = acc[A_LEQ]
+        qs[MS_STEP] = k
+        qs[MS_BID_QTY] = book[2, best[2]] if best[2] >= 0 else 0.0
+        qs[MS_ASK_QTY] = book[3, best[3]] if best[3] < n else 0.0
+        for j in range(N_OUT):
+            qo[j] = math.nan
+        _call_user(qf, qs, sp, qo)
+        if qs[MS_ERROR] != 0.0:  # the kernel raised: halt (latched), cancel everything
+            sc[S_HALT] |= H_KERNEL
+            _risk_event(rk, rkf, sc, t, RK_KERNEL_ERROR, float(k))
+            for j in range(N_OUT):
+                qo[j] = math.nan
+        _levels_step(t, row, lmid, oi, of, rq, sc, acc, best, cfg_f, cfg_i, lat_entry, stf, qo)
+        return
+    bid, ask, bq, aq = _quote(cfg_i[I_STRAT], sp, lmid, acc[A_LPOS], t, cfg_i[I_TEND], bb_px,
+                              ba_px, tick)
+    nl = cfg_i[I_NLAYERS]
+    if nl > 0:  # layering: the top quote's distance and size spread over nl levels
+        for j in range(MAX_LEVELS):
+            d = cfg_f[F_LAYER + j]
+            w = cfg_f[F_LAYER + MAX_LEVELS + j]
+            if j < nl:
+                qo[4 * j] = lmid - (lmid - bid) * d
+                qo[4 * j + 1] = bq * w
+                qo[4 * j + 2] = lmid + (ask - lmid) * d
+                qo[4 * j + 3] = aq * w
+            else:
+                qo[4 * j] = math.nan
+                qo[4 * j + 2] = math.nan
+        _levels_step(t, row, lmid, oi, of, rq, sc, acc, best, cfg_f, cfg_i, lat_entry, stf, qo)
+        return
+    zb, wb = _zone(1, acc[A_LPOS], cfg_f)  # the risk ladder's soft zones
+    za, wa = _zone(-1, acc[A_LPOS], cfg_f)
+    if zb != 1.0 or wb != 1.0:
+        bid = lmid - (lmid - bid) * wb
+        bq *= zb
+    if za != 1.0 or wa != 1.0:
+        ask = lmid + (ask - lmid) * wa
+        aq *= za
+    if sc[S_TOXIC] == 1:  # toxic flow: widen from the mid and size down
+        wd = cfg_f[F_TOXWIDEN]
+        bid = lmid - (lmid - bid) * wd
+        ask = lmid + (ask - lmid) * wd
+        bq *= cfg_f[F_TOXSIZE]
+        aq *= cfg_f[F_TOXSIZE]
+    clip = cfg_i[I_CLIP]
+    btick = np.int64(-1)
+    atick = np.int64(-1)
+    if math.isfinite(bid) and bq > 0.0:
+        btick = np.int64(math.floor(bid / tick + 1e-9))
+        if clip == 1:
+            btick = min(btick, best[2] + base)
+        elif clip == 2:
+            btick = min(btick, best[3] + base - 1)
+        if btick < 0:
+            btick = np.int64(-1)
+    if math.isfinite(ask) and aq > 0.0:
+        atick = np.int64(math.ceil(ask / tick - 1e-9))
+        if clip == 1:
+            atick = max(atick, best[3] + base)
+        elif clip == 2:
+            atick = max(atick, best[2] + base + 1)
+    bq = math.floor(bq / lot + 1e-9) * lot
+    aq = math.floor(aq / lot + 1e-9) * lot
+    if btick >= 0:
+        stf[row, T_QBID] = btick * tick
+    if atick >= 0:
+        stf[row, T_QASK] = atick * tick
+    _reconcile(1, btick, bq, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry)
+    _reconcile(-1, atick, aq, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry)
+
+
+# the names the functions above call each other by, bound to the plain-Python twins (the
+# compiled family binds its own: mmlab.backtest._engine._compile)
+_risk = _risk_python
+_zone = _zone_python
+_reconcile_levels = _reconcile_levels_python
+_levels_step = _levels_step_python
+_step = _step_python
+
+# public names for the sibling modules (the import graph allows no private imports)
+risk = _risk_python
+zone = _zone_python
+reconcile_levels = _reconcile_levels_python
+levels_step = _levels_step_python
+step = _step_python

@@ -1,0 +1,415 @@
+"""The trading core's event loop (both sides, one merged timeline) and its run state; the
+backtest runs it over a whole recording, the step driver over the rows fed so far.
+
+Each function here is the plain-Python twin; :mod:`mmlab.backtest._engine` compiles the family
+from the same code (see its ``_compile``)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from mmlab.backtest._user import N_OUT, N_STATE
+from mmlab.backtest.core.exchange import (
+    ex_cross as _ex_cross,
+)
+from mmlab.backtest.core.exchange import (
+    ex_depth_q as _ex_depth_q,
+)
+from mmlab.backtest.core.exchange import (
+    ex_event as _ex_event,
+)
+from mmlab.backtest.core.exchange import (
+    ex_request as _ex_request,
+)
+from mmlab.backtest.core.exchange import (
+    trade_hits as _trade_hits,
+)
+from mmlab.backtest.core.layout import (
+    A_ELAST,
+    A_FUND,
+    A_LEQ,
+    A_LMARK,
+    A_LMIDPREV,
+    A_LPEAK,
+    A_MARK,
+    A_POS,
+    A_TOKENS,
+    BIG,
+    C_BUY,
+    C_EXCH,
+    C_KIND,
+    C_LOCAL,
+    F_ITICK,
+    F_MULT,
+    F_TICK,
+    I_BASE,
+    I_INTERVAL,
+    I_INVERSE,
+    I_MAXORD,
+    I_NSTEPS,
+    I_NTICKS,
+    I_RECORD,
+    I_SEED,
+    I_SHARED,
+    I_TEND,
+    I_TSTART,
+    K_DEPTH,
+    K_SNAPSHOT,
+    K_TRADE,
+    N_ACC,
+    N_FF,
+    N_FI,
+    N_OF,
+    N_OI,
+    N_POS,
+    N_SC,
+    P_DONE,
+    P_FIN,
+    P_IEX,
+    P_IFU,
+    P_ILO,
+    P_INIT,
+    P_K,
+    P_KSTOP,
+    P_ONE,
+    P_WM,
+    RISK_CAP,
+    S_DAY,
+    S_NEXTID,
+    S_NFILLS,
+    S_NFUND,
+    S_NREQ,
+    S_NRESP,
+    S_RNG,
+    S_SEQ,
+    S_TFEED,
+    TOX_MAX,
+)
+from mmlab.backtest.core.local_orders import (
+    lo_response as _lo_response,
+)
+from mmlab.backtest.core.local_step import (
+    step as _step,
+)
+from mmlab.backtest.core.primitives import (
+    first as _first,
+)
+from mmlab.backtest.core.primitives import (
+    lo_event as _lo_event,
+)
+from mmlab.backtest.core.primitives import (
+    mid as _mid,
+)
+from mmlab.backtest.core.primitives import (
+    pop as _pop,
+)
+from mmlab.backtest.core.primitives import (
+    record_step as _record_step,
+)
+from mmlab.backtest.core.primitives import (
+    set_level as _set_level,
+)
+from mmlab.backtest.core.primitives import (
+    tick as _tick,
+)
+from mmlab.backtest.core.primitives import (
+    value as _value,
+)
+
+
+def _grow_ring_python(bh, lo, hi):
+    """The shared book's history ring twice as long, rows ``lo - 1`` to ``hi - 1`` kept."""
+    m1 = bh.shape[0] - 1
+    out = np.empty((2 * bh.shape[0], 2), dtype=np.int32)
+    m2 = out.shape[0] - 1
+    for r in range(max(lo - 1, 0), hi):
+        out[r & m2, 0] = bh[r & m1, 0]
+        out[r & m2, 1] = bh[r & m1, 1]
+    return out
+
+
+def new_state(cfg_i):
+    """Fresh run state for :func:`run_kernel`:
+    ``(oi, of, live, rq, rs, rsf, sc, acc, rk, rkf, qs, qo, pos)`` (``rk``: risk events' time
+    and kind, ``rkf``: the marked equity or measure that tripped them; ``qs`` / ``qo``: the
+    market-state record and the levels of a user quote kernel's call)."""
+    maxord = cfg_i[I_MAXORD]
+    oi = np.zeros((maxord, N_OI), dtype=np.int64)
+    of = np.zeros((maxord, N_OF), dtype=np.float64)
+    live = np.zeros(maxord, dtype=np.int64)
+    rq = np.zeros((4 * maxord + 16, 5), dtype=np.int64)
+    rs = np.zeros((8 * maxord + 16, 5), dtype=np.int64)
+    rsf = np.zeros(2 * (8 * maxord + 16), dtype=np.float64)
+    sc = np.zeros(N_SC + TOX_MAX, dtype=np.int64)
+    acc = np.zeros(N_ACC, dtype=np.float64)
+    acc[A_ELAST] = np.nan
+    acc[A_LPEAK] = np.nan
+    acc[A_LMARK] = np.nan
+    acc[A_LMIDPREV] = np.nan
+    acc[A_LEQ] = np.nan
+    acc[A_TOKENS] = np.nan
+    sc[S_DAY] = -1
+    sc[S_TFEED] = cfg_i[I_TSTART] - cfg_i[I_INTERVAL]
+    rk = np.zeros((RISK_CAP, 2), dtype=np.int64)
+    rkf = np.zeros(RISK_CAP, dtype=np.float64)
+    qs = np.zeros(N_STATE, dtype=np.float64)  # the market-state record a quote kernel reads
+    qo = np.full(N_OUT, np.nan)  # ... and the levels it writes
+    pos = np.zeros(N_POS, dtype=np.int64)
+    pos[P_KSTOP] = -1
+    pos[P_FIN] = 1
+    pos[P_WM] = -BIG
+    return oi, of, live, rq, rs, rsf, sc, acc, rk, rkf, qs, qo, pos
+
+
+def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, sp, lat_entry,
+                      lat_resp, fund_ts, fund_rate, qf, stf, sti, ff, fi, fund_out, book, best, oi,
+                      of, live, rq, rs, rsf, sc, acc, rk, rkf, qs, qo, pos):
+    """Replay the events; fill the step arrays ``stf``/``sti``, fills ``ff``/``fi`` and
+    funding rows ``fund_out`` (ts, rate, mark, amount, seq); returns ``(ff, fi, bh)`` (the fill
+    arrays and the history ring are reallocated when they fill up).
+
+    The run state (orders ``oi``/``of``/``live``, request and response queues, scalars ``sc``,
+    accounts ``acc``, books, and the positions ``pos`` in the streams) lives in the arguments
+    (:func:`new_state`), so a run can pause and resume: with ``pos[P_KSTOP] = k`` the call
+    returns just before strategy step ``k`` (every event due before it applied); calling again
+    with a later ``P_KSTOP`` continues exactly where it stopped; with ``pos[P_ONE] = 1`` it
+    returns right after the next strategy step. ``pos[P_DONE]`` is 1 at the end.
+
+    Streaming (the step driver, :class:`mmlab.backtest.StepDriver`): with ``pos[P_FIN] = 0`` the
+    arrays are the rows received so far and more may be appended between calls. The kernel then
+    takes an action (event, request, response, funding, strategy step) only when it knows that
+    no row still to come precedes it: while a clock's next row is known its time is exact; once
+    a clock has run out of rows, only actions strictly before the watermark ``pos[P_WM]`` (no
+    later row has a timestamp below it; ``-BIG``: nothing is promised) are taken, and the call
+    returns, to be resumed after more rows are appended. The actions taken, and their order, are
+    those of one call over the whole stream: the backtest and the step driver agree by
+    construction.
+
+    Shared book (``cfg_i[I_SHARED] = 1``; allowed when every event carries both EXCH and LOCAL
+    and ``exch_ts <= local_ts`` on every row): both sides apply the same updates in the same
+    order, the local side later, so the local book after row ``i`` is the exchange book after
+    row ``i``. The exchange side then records its best bid/ask after each row in ``bh`` (a ring
+    of a power-of-two rows, doubled when the exchange side runs further ahead of the last row
+    read; returned) and the strategy's view at a step is read from it (the last row with
+    ``local_ts <= t``) instead of maintaining a second book: the same quotes, half the book
+    work.
+    """
+    n_ev = code.shape[0]
+    n = cfg_i[I_NTICKS]
+    base = cfg_i[I_BASE]
+    tick = cfg_f[F_TICK]
+    itick = cfg_f[F_ITICK]
+    maxord = cfg_i[I_MAXORD]
+    n_steps = cfg_i[I_NSTEPS]
+    interval = cfg_i[I_INTERVAL]
+    t_end = cfg_i[I_TEND]
+    n_fund = fund_ts.shape[0]
+    if pos[P_INIT] == 0:
+        acc[A_MARK] = math.nan
+        sc[S_NEXTID] = 1
+        sc[S_RNG] = (cfg_i[I_SEED] % 2147483646) + 1
+        for b in range(4):
+            best[b] = -1 if b % 2 == 0 else n
+        i_ex = 0
+        i_lo = 0
+        while i_ex < n_ev and (code[i_ex] & C_EXCH) == 0:
+            i_ex += 1
+        while i_lo < n_ev and (code[i_lo] & C_LOCAL) == 0:
+            i_lo += 1
+        pos[P_IEX] = i_ex
+        pos[P_ILO] = i_lo
+        pos[P_IFU] = 0
+        pos[P_K] = 0
+        pos[P_INIT] = 1
+    if pos[P_DONE] == 1:
+        return ff, fi, bh
+    i_ex = pos[P_IEX]
+    i_lo = pos[P_ILO]
+    while i_ex < n_ev and (code[i_ex] & C_EXCH) == 0:  # rows appended since the last call
+        i_ex += 1
+    while i_lo < n_ev and (code[i_lo] & C_LOCAL) == 0:
+        i_lo += 1
+    i_fu = pos[P_IFU]
+    k = pos[P_K]
+    k_stop = pos[P_KSTOP]
+    shared = cfg_i[I_SHARED]
+    fin = pos[P_FIN]
+    t_wm = BIG if fin == 1 else pos[P_WM]  # the time of a clock's next row once it ran out
+    msk = bh.shape[0] - 1
+    while True:
+        # grow the fill arrays so that one more event cannot overflow them
+        if sc[S_NFILLS] + maxord + 1 > ff.shape[0]:
+            cap = 2 * ff.shape[0] + maxord + 1
+            ff2 = np.zeros((cap, N_FF), dtype=np.float64)
+            fi2 = np.zeros((cap, N_FI), dtype=np.int64)
+            ff2[: ff.shape[0]] = ff
+            fi2[: fi.shape[0]] = fi
+            ff = ff2
+            fi = fi2
+        r_req = _first(rq, sc[S_NREQ])
+        t_req = rq[r_req, 0] if r_req >= 0 else BIG
+        r_resp = _first(rs, sc[S_NRESP])
+        t_resp = rs[r_resp, 0] if r_resp >= 0 else BIG
+        t_step = interval * k + cfg_i[I_TSTART] if k < n_steps else BIG
+        t_fu = fund_ts[i_fu] if i_fu < n_fund else BIG
+        # fast path: market data alone until a request, response, funding or step is due (or
+        # until our orders are touched); same priorities as below
+        t_o1 = min(t_req, t_resp, t_fu, t_end + 1)
+        t_o = min(t_o1, t_step)
+        seq0 = sc[S_SEQ]
+        while shared == 1 and i_ex < n_ev:  # shared book: exchange rows only (history in bh)
+            t_ex = exch_ts[i_ex]
+            if t_ex > t_o:
+                break
+            c = code[i_ex]
+            kind = c & C_KIND
+            if kind == K_DEPTH or kind == K_SNAPSHOT:
+                idx = _tick(px[i_ex], itick) - base
+                if 0 <= idx < n:
+                    b = 0 if (c & C_BUY) != 0 else 1
+                    if _ex_depth_q(b, idx, qty[i_ex], oi, of, live, sc, best, book, cfg_f,
+                                   cfg_i):
+                        _ex_cross(b, t_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
+                                  cfg_f, cfg_i, lat_resp)
+            elif kind != K_TRADE or _trade_hits(c, px[i_ex], itick, oi, live, sc):
+                _ex_event(i_ex, t_ex, code, px, qty, l3a, oi, of, live, sc, acc, ff, fi, rs,
+                          rsf, best, book, cfg_f, cfg_i, lat_resp)
+            if k < n_steps:
+                if i_ex - i_lo + 1 > msk:  # the ring would overwrite a row still to be read
+                    bh = _grow_ring(bh, i_lo, i_ex)
+                    msk = bh.shape[0] - 1
+                bh[i_ex & msk, 0] = best[0]
+                bh[i_ex & msk, 1] = best[1]
+            i_ex += 1
+            if sc[S_SEQ] != seq0:
+                break
+        while shared == 0:
+            t_ex = exch_ts[i_ex] if i_ex < n_ev else t_wm
+            t_lo = local_ts[i_lo] if i_lo < n_ev else t_wm
+            if t_ex <= t_lo:
+                if t_ex > t_o or i_ex >= n_ev:
+                    break
+                c = code[i_ex]
+                kind = c & C_KIND
+                if kind == K_DEPTH or kind == K_SNAPSHOT:
+                    idx = _tick(px[i_ex], itick) - base
+                    if 0 <= idx < n:
+                        b = 0 if (c & C_BUY) != 0 else 1
+                        if _ex_depth_q(b, idx, qty[i_ex], oi, of, live, sc, best, book, cfg_f,
+                                       cfg_i):
+                            _ex_cross(b, t_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
+                                      cfg_f, cfg_i, lat_resp)
+                elif kind != K_TRADE or _trade_hits(c, px[i_ex], itick, oi, live, sc):
+                    _ex_event(i_ex, t_ex, code, px, qty, l3a, oi, of, live, sc, acc, ff, fi, rs,
+                              rsf, best, book, cfg_f, cfg_i, lat_resp)
+                i_ex += 1
+                while i_ex < n_ev and (code[i_ex] & C_EXCH) == 0:
+                    i_ex += 1
+                if sc[S_SEQ] != seq0:
+                    break
+            else:
+                if t_lo >= t_o1 or t_lo > t_step or i_lo >= n_ev:
+                    break
+                c = code[i_lo]
+                kind = c & C_KIND
+                if kind == K_DEPTH or kind == K_SNAPSHOT:
+                    idx = _tick(px[i_lo], itick) - base
+                    if 0 <= idx < n:
+                        _set_level(book, best, 2 if (c & C_BUY) != 0 else 3, idx, qty[i_lo])
+                elif kind != K_TRADE:
+                    _lo_event(i_lo, code, px, qty, best, book, cfg_f, cfg_i)
+                sc[S_TFEED] = t_lo
+                i_lo += 1
+                while i_lo < n_ev and (code[i_lo] & C_LOCAL) == 0:
+                    i_lo += 1
+        if sc[S_SEQ] != seq0:
+            continue  # a fill was booked: re-read the queues
+        t_ex = exch_ts[i_ex] if i_ex < n_ev else t_wm
+        t_lo = BIG
+        if shared == 0:
+            t_lo = local_ts[i_lo] if i_lo < n_ev else t_wm
+        t = min(t_ex, t_lo, t_req, t_resp, t_step, t_fu)
+        if fin == 0 and t >= t_wm and (i_ex >= n_ev or (shared == 0 and i_lo >= n_ev)):
+            break  # a row still to come may precede this action: wait for more rows
+        if t == BIG or t > t_end:
+            pos[P_DONE] = 1
+            break
+        if t_ex == t:
+            _ex_event(i_ex, t_ex, code, px, qty, l3a, oi, of, live, sc, acc, ff, fi, rs, rsf,
+                      best, book, cfg_f, cfg_i, lat_resp)
+            if shared == 1 and k < n_steps:
+                if i_ex - i_lo + 1 > msk:
+                    bh = _grow_ring(bh, i_lo, i_ex)
+                    msk = bh.shape[0] - 1
+                bh[i_ex & msk, 0] = best[0]
+                bh[i_ex & msk, 1] = best[1]
+            i_ex += 1
+            while i_ex < n_ev and (code[i_ex] & C_EXCH) == 0:
+                i_ex += 1
+        elif t_req == t:
+            _ex_request(r_req, rq, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
+                        cfg_f, cfg_i, lat_resp)
+            _pop(rq, sc[S_NREQ], r_req)
+            sc[S_NREQ] -= 1
+        elif t_fu == t:
+            mid = _mid(best, 0, base, tick, n)
+            mk = mid if math.isfinite(mid) else acc[A_MARK]
+            amount = 0.0
+            if math.isfinite(mk):
+                amount = -fund_rate[i_fu] * acc[A_POS] * abs(
+                    _value(mk, cfg_f[F_MULT], cfg_i[I_INVERSE]))
+            acc[A_FUND] += amount
+            fund_out[i_fu, 0] = t
+            fund_out[i_fu, 1] = fund_rate[i_fu]
+            fund_out[i_fu, 2] = mk
+            fund_out[i_fu, 3] = amount
+            fund_out[i_fu, 4] = sc[S_SEQ]
+            sc[S_SEQ] += 1
+            sc[S_NFUND] += 1
+            i_fu += 1
+        elif t_resp == t:
+            _lo_response(r_resp, rs, rsf, oi, of, acc, sc, cfg_f, cfg_i, rk, rkf)
+            _pop(rs, sc[S_NRESP], r_resp)
+            last = sc[S_NRESP] - 1
+            rsf[2 * r_resp] = rsf[2 * last]
+            rsf[2 * r_resp + 1] = rsf[2 * last + 1]
+            sc[S_NRESP] = last
+        elif t_lo == t:
+            _lo_event(i_lo, code, px, qty, best, book, cfg_f, cfg_i)
+            sc[S_TFEED] = t_lo
+            i_lo += 1
+            while i_lo < n_ev and (code[i_lo] & C_LOCAL) == 0:
+                i_lo += 1
+        else:  # strategy step
+            if shared == 1:  # the local book: the exchange's after the last row seen locally
+                while i_lo < n_ev and local_ts[i_lo] <= t:
+                    i_lo += 1
+                if i_lo > 0:
+                    best[2] = bh[(i_lo - 1) & msk, 0]
+                    best[3] = bh[(i_lo - 1) & msk, 1]
+                    sc[S_TFEED] = local_ts[i_lo - 1]
+            if k == k_stop:
+                break  # pause: the caller resumes with a later P_KSTOP
+            _record_step(k // cfg_i[I_RECORD], t, i_ex, acc, sc, best, cfg_f, cfg_i, stf, sti)
+            if sc[S_NREQ] + 2 * maxord < rq.shape[0] and sc[S_NRESP] + 4 * maxord < rs.shape[0]:
+                _step(t, k, oi, of, rq, sc, acc, best, book, cfg_f, cfg_i, sp, lat_entry, stf, rk,
+                      rkf, qf, qs, qo)
+            k += 1
+            if pos[P_ONE] == 1:
+                break
+    pos[P_IEX] = i_ex
+    pos[P_ILO] = i_lo
+    pos[P_IFU] = i_fu
+    pos[P_K] = k
+    return ff, fi, bh
+
+
+# the names the functions above call each other by, bound to the plain-Python twins (the
+# compiled family binds its own: mmlab.backtest._engine._compile)
+_grow_ring = _grow_ring_python
+run_kernel = run_kernel_python
+
+# public names for the sibling modules (the import graph allows no private imports)
+grow_ring = _grow_ring_python

@@ -1,0 +1,392 @@
+"""Primitives of the trading core: contract values, latency draws, ticks, the dense L2 book's
+levels, the account (marks and fills: position, cash, fees, the PnL split), the request and
+response queues, and the risk events' record.
+
+Each function here is the plain-Python twin; :mod:`mmlab.backtest._engine` compiles the family
+from the same code (see its ``_compile``)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from mmlab.backtest.core.layout import (
+    A_CASH,
+    A_DM2,
+    A_DMEAN,
+    A_DN,
+    A_DNEG2,
+    A_ELAST,
+    A_FEES,
+    A_FUND,
+    A_INV,
+    A_LPOS,
+    A_MABS,
+    A_MARK,
+    A_MDD,
+    A_NSTEPS,
+    A_PEAK,
+    A_POS,
+    A_SABS,
+    A_SPREAD,
+    A_VOL,
+    C_BUY,
+    C_KIND,
+    C_SELL,
+    EPS,
+    F_ITICK,
+    F_MAKER,
+    F_MULT,
+    F_PERC,
+    F_TAKER,
+    F_TICK,
+    FF_CAPTURE,
+    FF_FEE,
+    FF_MID,
+    FF_PX,
+    FF_QTY,
+    FI_LTS,
+    FI_MAKER,
+    FI_OID,
+    FI_SEQ,
+    FI_SIDE,
+    FI_TS,
+    I_BASE,
+    I_INVERSE,
+    I_NTICKS,
+    K_ADD,
+    K_CLEAR,
+    K_DEPTH,
+    K_EXEC,
+    K_REDUCE,
+    K_SNAPSHOT,
+    O_ID,
+    S_MARKS,
+    S_NFILLS,
+    S_NMAKER,
+    S_NREQ,
+    S_NRESP,
+    S_NRISK,
+    S_NTAKER,
+    S_RNG,
+    S_SEQ,
+    T_ASK,
+    T_BAL,
+    T_BID,
+    T_EQ,
+    T_FEES,
+    T_FUND,
+    T_INV,
+    T_LMID,
+    T_LPOS,
+    T_MID,
+    T_POS,
+    T_SPREAD,
+    TI_IEX,
+    TI_SEQ,
+    TI_TS,
+)
+
+
+def _value_python(px, mult, inverse):
+    if inverse == 1:
+        return -mult / px
+    return mult * px
+
+
+def _draw_python(lat, sc):
+    """A latency: the constant, or one drawn (MINSTD generator, seeded) from a recorded array."""
+    n = lat.shape[0]
+    if n == 1:
+        return lat[0]
+    x = (sc[S_RNG] * 48271) % 2147483647
+    sc[S_RNG] = x
+    return lat[x % n]
+
+
+def _tick_python(p, inv_tick):
+    """Nearest tick index of price ``p`` (``inv_tick`` = 1 / tick: a product, not a division)."""
+    return np.int64(math.floor(p * inv_tick + 0.5))
+
+
+def _set_level_python(book, best, b, idx, q):
+    """Set level ``idx`` of book side ``b`` to ``q``; returns the previous quantity.
+
+    Bids are even ``b``, asks odd. An update that crosses the book moves the opposite best past it
+    (the crossed levels stay stored, hidden), as hftbacktest's market depth does.
+    """
+    n = book.shape[1]
+    prev = book[b, idx]
+    if q <= EPS:
+        q = 0.0
+    book[b, idx] = q
+    if b % 2 == 0:  # bid side
+        if q > 0.0:
+            if idx > best[b]:
+                best[b] = idx
+                if best[b + 1] <= idx:
+                    j = idx + 1
+                    while j < n and book[b + 1, j] <= 0.0:
+                        j += 1
+                    best[b + 1] = j
+        elif idx == best[b]:
+            j = idx - 1
+            while j >= 0 and book[b, j] <= 0.0:
+                j -= 1
+            best[b] = j
+    else:  # ask side
+        if q > 0.0:
+            if idx < best[b]:
+                best[b] = idx
+                if best[b - 1] >= idx:
+                    j = idx - 1
+                    while j >= 0 and book[b - 1, j] <= 0.0:
+                        j -= 1
+                    best[b - 1] = j
+        elif idx == best[b]:
+            j = idx + 1
+            while j < n and book[b, j] <= 0.0:
+                j += 1
+            best[b] = j
+    return prev
+
+
+def _clear_python(book, best, b, upto):
+    """Clear side ``b``: everything (``upto`` < 0) or the levels at or beyond ``upto``
+    (bids >= upto, asks <= upto)."""
+    n = book.shape[1]
+    if upto < 0:
+        for j in range(n):
+            book[b, j] = 0.0
+    elif b % 2 == 0:
+        for j in range(max(upto, 0), n):
+            book[b, j] = 0.0
+    else:
+        for j in range(0, min(upto + 1, n)):
+            book[b, j] = 0.0
+    if b % 2 == 0:
+        j = n - 1
+        while j >= 0 and book[b, j] <= 0.0:
+            j -= 1
+        best[b] = j
+    else:
+        j = 0
+        while j < n and book[b, j] <= 0.0:
+            j += 1
+        best[b] = j
+
+
+def _mid_python(best, b, base, tick, n):
+    """Mid of book ``b`` (0 exchange, 2 local); NaN when a side is empty."""
+    if best[b] < 0 or best[b + 1] >= n:
+        return math.nan
+    return 0.5 * ((best[b] + base) + (best[b + 1] + base)) * tick
+
+
+def _lo_event_python(i, code, px, qty, best, book, cfg_f, cfg_i):
+    """Apply local event ``i`` to the strategy's copy of the book."""
+    n = cfg_i[I_NTICKS]
+    base = cfg_i[I_BASE]
+    c = code[i]
+    kind = c & C_KIND
+    if kind == K_DEPTH or kind == K_SNAPSHOT or kind == K_ADD or kind == K_REDUCE or \
+            kind == K_EXEC:
+        idx = _tick(px[i], cfg_f[F_ITICK]) - base
+        if 0 <= idx < n:
+            b = 2 if (c & C_BUY) != 0 else 3
+            _set_level(book, best, b, idx, qty[i])
+    elif kind == K_CLEAR:
+        upto = np.int64(-1)
+        if px[i] > 0.0:
+            upto = _tick(px[i], cfg_f[F_ITICK]) - base
+        if (c & C_BUY) != 0 or (c & C_SELL) == 0:
+            _clear(book, best, 2, upto)
+        if (c & C_SELL) != 0 or (c & C_BUY) == 0:
+            _clear(book, best, 3, upto)
+
+
+def _mark_python(acc, sc, mid, cfg_f, cfg_i):
+    if not math.isfinite(mid):
+        return
+    mult = cfg_f[F_MULT]
+    inv = cfg_i[I_INVERSE]
+    if math.isfinite(acc[A_MARK]):
+        acc[A_INV] += acc[A_POS] * (_value(mid, mult, inv) - _value(acc[A_MARK], mult, inv))
+    acc[A_MARK] = mid
+
+
+def _book_fill_python(acc, sc, ff, fi, slot, oi, side, qty, px, maker, ts, resp_lat, mid,
+                      cfg_f, cfg_i):
+    """Book one fill in the accounts and the fill record (Ledger.on_fill with mid=mid)."""
+    mult = cfg_f[F_MULT]
+    inv = cfg_i[I_INVERSE]
+    if math.isfinite(mid):
+        _mark(acc, sc, mid, cfg_f, cfg_i)
+    if not math.isfinite(acc[A_MARK]):
+        _mark(acc, sc, px, cfg_f, cfg_i)
+    x_px = _value(px, mult, inv)
+    x_mid = _value(acc[A_MARK], mult, inv)
+    rate = cfg_f[F_MAKER] if maker == 1 else cfg_f[F_TAKER]
+    fee = rate * abs(qty * x_px) + cfg_f[F_PERC] * qty
+    capture = side * qty * (x_mid - x_px)
+    acc[A_POS] += side * qty
+    acc[A_CASH] -= side * qty * x_px
+    acc[A_FEES] += fee
+    acc[A_SPREAD] += capture
+    acc[A_VOL] += abs(qty * x_px)
+    k = sc[S_NFILLS]
+    ff[k, FF_PX] = px
+    ff[k, FF_QTY] = qty
+    ff[k, FF_FEE] = fee
+    ff[k, FF_MID] = acc[A_MARK]
+    ff[k, FF_CAPTURE] = capture
+    fi[k, FI_TS] = ts
+    fi[k, FI_LTS] = ts + resp_lat
+    fi[k, FI_SIDE] = side
+    fi[k, FI_MAKER] = maker
+    fi[k, FI_OID] = oi[slot, O_ID]
+    fi[k, FI_SEQ] = sc[S_SEQ]
+    sc[S_SEQ] += 1
+    sc[S_NFILLS] = k + 1
+    if maker == 1:
+        sc[S_NMAKER] += 1
+    else:
+        sc[S_NTAKER] += 1
+
+
+def _record_step_python(k, t, i_ex, acc, sc, best, cfg_f, cfg_i, stf, sti):
+    base = cfg_i[I_BASE]
+    tick = cfg_f[F_TICK]
+    n = cfg_i[I_NTICKS]
+    mid = _mid(best, 0, base, tick, n)
+    _mark(acc, sc, mid, cfg_f, cfg_i)
+    stf[k, T_MID] = mid
+    stf[k, T_LMID] = _mid(best, 2, base, tick, n)
+    stf[k, T_POS] = acc[A_POS]
+    stf[k, T_LPOS] = acc[A_LPOS]
+    bal = acc[A_CASH] - acc[A_FEES] + acc[A_FUND]
+    stf[k, T_BAL] = bal
+    x = 0.0
+    if math.isfinite(acc[A_MARK]):
+        x = acc[A_POS] * _value(acc[A_MARK], cfg_f[F_MULT], cfg_i[I_INVERSE])
+    eq = bal + x
+    stf[k, T_EQ] = eq
+    if math.isfinite(eq):
+        if math.isfinite(acc[A_ELAST]):
+            d = eq - acc[A_ELAST]
+            nd = acc[A_DN] + 1.0
+            dev = d - acc[A_DMEAN]
+            acc[A_DMEAN] += dev / nd
+            acc[A_DM2] += dev * (d - acc[A_DMEAN])
+            acc[A_DN] = nd
+            if d < 0.0:
+                acc[A_DNEG2] += d * d
+        acc[A_ELAST] = eq
+        if eq > acc[A_PEAK]:
+            acc[A_PEAK] = eq
+        if acc[A_PEAK] - eq > acc[A_MDD]:
+            acc[A_MDD] = acc[A_PEAK] - eq
+    ap = abs(acc[A_POS])
+    acc[A_SABS] += ap
+    if ap > acc[A_MABS]:
+        acc[A_MABS] = ap
+    acc[A_NSTEPS] += 1.0
+    stf[k, T_SPREAD] = acc[A_SPREAD]
+    stf[k, T_INV] = acc[A_INV]
+    stf[k, T_FEES] = acc[A_FEES]
+    stf[k, T_FUND] = acc[A_FUND]
+    stf[k, T_BID] = (best[0] + base) * tick if best[0] >= 0 else math.nan
+    stf[k, T_ASK] = (best[1] + base) * tick if best[1] < n else math.nan
+    sti[k, TI_TS] = t
+    sti[k, TI_SEQ] = sc[S_SEQ]
+    sti[k, TI_IEX] = i_ex
+    sc[S_SEQ] += 1
+    sc[S_MARKS] += 1
+
+
+def _push_req_python(rq, sc, t, slot, kind, oid):
+    k = sc[S_NREQ]
+    rq[k, 0] = t
+    rq[k, 1] = slot
+    rq[k, 2] = kind
+    rq[k, 3] = oid
+    rq[k, 4] = sc[S_SEQ]
+    sc[S_SEQ] += 1
+    sc[S_NREQ] = k + 1
+
+
+def _push_resp_python(rs, rsf, sc, t, slot, kind, oid, qty):
+    k = sc[S_NRESP]
+    rs[k, 0] = t
+    rs[k, 1] = slot
+    rs[k, 2] = kind
+    rs[k, 3] = oid
+    rs[k, 4] = sc[S_SEQ]
+    rsf[2 * k] = qty
+    rsf[2 * k + 1] = 0.0
+    sc[S_SEQ] += 1
+    sc[S_NRESP] = k + 1
+
+
+def _first_python(q, n):
+    """Row of the earliest entry (time, then sequence) among the first ``n`` rows; -1 if none."""
+    best = -1
+    for r in range(n):
+        if best < 0 or q[r, 0] < q[best, 0] or (q[r, 0] == q[best, 0] and q[r, 4] < q[best, 4]):
+            best = r
+    return best
+
+
+def _pop_python(q, n, r):
+    """Remove row ``r`` (the last row moves into its place)."""
+    last = n - 1
+    if r != last:
+        for c in range(q.shape[1]):
+            q[r, c] = q[last, c]
+
+
+def _risk_event_python(rk, rkf, sc, t, kind, value):
+    """Record a risk event (time, kind ``RK_*``, the equity or measure behind it)."""
+    k = sc[S_NRISK]
+    if k < rk.shape[0]:
+        rk[k, 0] = t
+        rk[k, 1] = kind
+        rkf[k] = value
+    sc[S_NRISK] = k + 1
+
+
+# the names the functions above call each other by, bound to the plain-Python twins (the
+# compiled family binds its own: mmlab.backtest._engine._compile)
+_value = _value_python
+_draw = _draw_python
+_tick = _tick_python
+_set_level = _set_level_python
+_clear = _clear_python
+_mid = _mid_python
+_lo_event = _lo_event_python
+_mark = _mark_python
+_book_fill = _book_fill_python
+_record_step = _record_step_python
+_push_req = _push_req_python
+_push_resp = _push_resp_python
+_first = _first_python
+_pop = _pop_python
+_risk_event = _risk_event_python
+
+# public names for the sibling modules (the import graph allows no private imports)
+value = _value_python
+draw = _draw_python
+tick = _tick_python
+set_level = _set_level_python
+clear = _clear_python
+mid = _mid_python
+lo_event = _lo_event_python
+mark = _mark_python
+book_fill = _book_fill_python
+record_step = _record_step_python
+push_req = _push_req_python
+push_resp = _push_resp_python
+first = _first_python
+pop = _pop_python
+risk_event = _risk_event_python
