@@ -42,6 +42,7 @@ demo: install
 	$(BIN)/mmlab demo
 
 test: install chromium
+	$(BIN)/python -m ruff check mmlab tests
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 serve: install

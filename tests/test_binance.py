@@ -396,9 +396,9 @@ def test_scan_kernel_equals_python_twin(data_dir):
         outs.append((n, out))
     assert outs[0][0] == outs[1][0] > 1000
     n = outs[0][0]
-    for x, y in zip(outs[0][1][:5], outs[1][1][:5]):
+    for x, y in zip(outs[0][1][:5], outs[1][1][:5], strict=False):
         np.testing.assert_array_equal(x, y)
-    for x, y in zip(outs[0][1][5:], outs[1][1][5:]):
+    for x, y in zip(outs[0][1][5:], outs[1][1][5:], strict=False):
         np.testing.assert_array_equal(x[:n], y[:n])
     assert (outs[0][1][1] == S.KIND_SLOW).sum() == 1  # only the REST snapshot (line 41)
 

@@ -143,7 +143,7 @@ def _build(files: list[_File], opt: _Options) -> BinanceStream:
     lvl_px = np.concatenate([f.lvl_px for f in files])
     lvl_qty = np.concatenate([f.lvl_qty for f in files])
     lvl_side = np.concatenate([f.lvl_side for f in files])
-    lvl_line = np.concatenate([f.lvl_line + off for f, off in zip(files, offsets[:-1])])
+    lvl_line = np.concatenate([f.lvl_line + off for f, off in zip(files, offsets[:-1], strict=False)])
     n = raw_ts.size
 
     def where(g: int) -> tuple[Path, int]:
@@ -259,7 +259,7 @@ def _build(files: list[_File], opt: _Options) -> BinanceStream:
           lvl_qty[lv_ok], ll, (2 * el + late) * SUB + np.where(late, ll - el + SUB // 2, sub))
     # snapshots
     snap_rows = []
-    for f, off in zip(files, offsets[:-1]):
+    for f, off in zip(files, offsets[:-1], strict=False):
         for i, (px, qty, sd) in f.snap_lvls.items():
             g = int(off + i)
             bid, ask = sd == 1, sd == 2

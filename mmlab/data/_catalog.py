@@ -238,7 +238,7 @@ class Catalog:
                 rows = con.execute(f"SELECT {cols} FROM datasets WHERE name = ?", [name]).fetchall()
         out = []
         for row in rows:
-            d = dict(zip(_COLUMNS, row))
+            d = dict(zip(_COLUMNS, row, strict=False))
             d["sources"] = json.loads(d["sources"])
             out.append(d)
         return out
@@ -539,7 +539,7 @@ class Catalog:
             "name": name, "kind": kind, "data_type": data_type, "path": fname, "loader": loader,
             "loader_version": version, "sha256": sha, "size_bytes": int(size), "sources": sources,
             "rows": int(len(data)), "t_start": t_start, "t_end": t_end,
-            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         }  # fmt: skip
         try:
             self._register(entry)

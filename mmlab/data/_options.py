@@ -346,16 +346,16 @@ def _load_cboe(path: Path, text: str) -> pd.DataFrame:
             raise FormatError(f"option symbol {sym.iloc[i]} has an invalid date {ymd.iloc[i]!r} (YYMMDD)",
                               path=path, row=int(ln[i]), column=header[sym_col])
         checks = [
-            (cp.to_numpy() != right, lambda i: f"symbol {sym.iloc[i]} in the {'Calls' if right == 'C' else 'Puts'} column"),
+            (cp.to_numpy() != right, lambda i: f"symbol {sym.iloc[i]} in the {'Calls' if right == 'C' else 'Puts'} column"),  # noqa: B023 -- called within the iteration that binds it
             (sym_day.to_numpy() != exp_day.to_numpy(),
-             lambda i: f"symbol {sym.iloc[i]} disagrees with expiration date {raw[0].iloc[i]!r}"),
+             lambda i: f"symbol {sym.iloc[i]} disagrees with expiration date {raw[0].iloc[i]!r}"),  # noqa: B023 -- called within the iteration that binds it
             (np.abs(k8.astype(np.int64).to_numpy() / 1000.0 - strike) > 1e-9,
-             lambda i: f"symbol {sym.iloc[i]} disagrees with strike {strike[i]}"),
+             lambda i: f"symbol {sym.iloc[i]} disagrees with strike {strike[i]}"),  # noqa: B023 -- called within the iteration that binds it
             (~r.isin(list(OPTION_ROOTS)).to_numpy(),
-             lambda i: f"unknown option root {r.iloc[i]!r} (known: {sorted(OPTION_ROOTS)})"),
+             lambda i: f"unknown option root {r.iloc[i]!r} (known: {sorted(OPTION_ROOTS)})"),  # noqa: B023 -- called within the iteration that binds it
         ]  # fmt: skip
         if roots is not None:
-            checks.append((r.to_numpy() != roots, lambda i: f"call and put roots differ: {roots[i]} vs {r.iloc[i]}"))
+            checks.append((r.to_numpy() != roots, lambda i: f"call and put roots differ: {roots[i]} vs {r.iloc[i]}"))  # noqa: B023 -- called within the iteration that binds it
         for mask, msg in checks:
             if mask.any():
                 i = int(np.flatnonzero(mask)[0])

@@ -113,16 +113,16 @@ def _load_deribit(path: Path, text: str) -> pd.DataFrame:
             raise FormatError(f"{len(f)} fields, expected {n} (truncated file?)", path=path, row=line)
 
         def g(c: str) -> str:
-            return f[idx[c]].strip()
+            return f[idx[c]].strip()  # noqa: B023 -- called within the iteration that binds it
 
         def num(c: str, *, allow_negative: bool = False, optional: bool = False) -> float:
             s = g(c)
             if s == "" and optional:
                 return np.nan
             if s == "":
-                raise FormatError("empty where a number is required", path=path, row=line, column=c)
+                raise FormatError("empty where a number is required", path=path, row=line, column=c)  # noqa: B023 -- called within the iteration that binds it
             rule = RULES["deribit"][_DERIBIT_RULE[c]] if c in _DERIBIT_RULE else None
-            return _number(s, path, line, c, allow_negative=allow_negative, rule=rule)
+            return _number(s, path, line, c, allow_negative=allow_negative, rule=rule)  # noqa: B023 -- called within the iteration that binds it
 
         name = g("instrument_name")
         m = _DERIBIT_NAME.match(name)

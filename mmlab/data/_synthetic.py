@@ -296,7 +296,7 @@ def synthetic_l2_events(
         def emit(kind: int, side: int, t: int, ticks: int, qty: float) -> None:
             nonlocal lat
             lat += 1_000  # 1 us apart within a step
-            rows.append((kind | flags | side, t + lat, t + lat + base_lat, ticks * tick, qty))
+            rows.append((kind | flags | side, t + lat, t + lat + base_lat, ticks * tick, qty))  # noqa: B023 -- called within the iteration that binds it
 
         for step in range(n_steps + 1):
             t = t0 + step * step_ns
@@ -340,7 +340,7 @@ def synthetic_l2_events(
             # 3. random size changes
             for book, side in ((bids, BUY_EVENT), (asks, SELL_EVENT)):
                 upd = rng.random(len(book)) < update_prob
-                for p, u in zip(sorted(book), upd):
+                for p, u in zip(sorted(book), upd, strict=False):
                     if u:
                         book[p] = new_qty()
                         emit(DEPTH_EVENT, side, t, p, book[p])
@@ -362,7 +362,7 @@ def synthetic_l2_events(
 
     out = np.zeros(len(rows), dtype=EVENT_DTYPE)
     if rows:
-        ev, exch, local, px, qty = zip(*rows)
+        ev, exch, local, px, qty = zip(*rows, strict=False)
         out["ev"] = np.array(ev, dtype=np.uint64)
         out["exch_ts"] = exch
         out["local_ts"] = local
