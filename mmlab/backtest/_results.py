@@ -151,15 +151,15 @@ class BacktestResult:
             "cash": float(acc[E.A_CASH]), "volume": float(acc[E.A_VOL]),
             "last_mark": float(acc[E.A_MARK]),
         }
-        res = cls(steps, fills, funding, pnl, counters, params, None, tuple(assumptions),
-                  int(n_events), float(multiplier), bool(inverse), float(max_position),
-                  dict(final_book), step_stats, (data_hashes, events, {**params, "seed": seed}))
+        extra = {}
         if risk is not None:
-            rk, rkf = risk
-            res.risk_events = risk_frame(rk, rkf)
+            extra["risk_events"] = risk_frame(*risk)
             counters["risk_events"] = int(sc[E.S_NRISK])
             counters["throttled"] = int(sc[E.S_NTHROTTLED])
-        return res
+        return cls(steps, fills, funding, pnl, counters, params, None, tuple(assumptions),
+                   int(n_events), float(multiplier), bool(inverse), float(max_position),
+                   dict(final_book), step_stats, (data_hashes, events, {**params, "seed": seed}),
+                   **extra)
 
     # ------------------------------------------------------------------ statistics
     def value(self, price):

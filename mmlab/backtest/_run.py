@@ -478,12 +478,13 @@ def run(data, strategy, *, engine: str = "numba", **settings):
     job = _prepare(data, strategy, engine, settings)
     _execute(job)
     res = _finish(job)
-    bad = res.risk_events[res.risk_events["kind"] == "quote_kernel_error"]
-    if len(bad):
-        t = pd_timestamp(int(bad["ts"].iloc[0]))
-        raise ConfigError(f"strategy: the quote kernel raised at the decision of {t} (step "
-                          f"{int(bad['value'].iloc[0])}), e.g. an index outside state, params "
-                          "or out; quoting was halted there")
+    sc, rk, rkf = job.state[6], job.state[8], job.state[9]
+    if sc[E.S_HALT] & E.H_KERNEL:
+        n = min(int(sc[E.S_NRISK]), rk.shape[0])
+        j = int(np.flatnonzero(rk[:n, 1] == E.RK_KERNEL_ERROR)[0])
+        raise ConfigError(f"strategy: the quote kernel raised at the decision of "
+                          f"{pd_timestamp(int(rk[j, 0]))} (step {int(rkf[j])}), e.g. an index "
+                          "outside state, params or out; quoting was halted there")
     return res
 
 
