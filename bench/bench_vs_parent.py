@@ -1,6 +1,7 @@
 """The engine's speed against an earlier commit's, measured interleaved in the same run.
 
-Run: ``.venv/bin/python bench/bench_vs_parent.py --rev <commit> [--repeats 10]``
+Run: ``.venv/bin/python bench/bench_vs_parent.py [--rev <commit>] [--repeats 10]`` (default
+``--rev dfb6b67``, the engine before the one trading core of issue 10)
 
 Each round runs the current tree and the other commit (a ``git worktree`` in a temporary
 folder, its numba cache compiled once before timing) in fresh child processes, one after the
@@ -63,7 +64,8 @@ def child(src_root: Path) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rev", required=True, help="the earlier commit")
+    ap.add_argument("--rev", default="dfb6b67",
+                    help="the earlier commit (default: the last before the one trading core)")
     ap.add_argument("--repeats", type=int, default=10)
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

@@ -40,6 +40,9 @@ QUICK_ARGS = {
     "bench_quoting.py": ["--repeat", "3"],
     "bench_startup.py": ["--repeats", "3"],
     "bench_sweep.py": ["--repeat", "3"],
+    "bench_step_driver.py": ["--repeats", "3"],
+    "bench_user_strategy.py": ["--repeats", "3"],
+    "bench_vs_parent.py": ["--repeats", "3"],
     "vs_hftbacktest.py": ["--repeats", "5"],
 }
 
