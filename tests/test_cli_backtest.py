@@ -94,3 +94,12 @@ def test_backtest_glft_auto_params_fitted_on_the_data(npz, tmp_path):
                                    "-p", "A", "auto", "-p", "k", "auto", "-p", "sigma", "auto",
                                    "--set", "time_unit_ns", "0"])
     assert res.exit_code == 1 and "time_unit_ns" in res.output
+
+
+def test_an_unknown_setting_is_one_line(npz):
+    """Issue 11: ``--set bogus 1`` was a TypeError traceback."""
+    res = CliRunner().invoke(app, ["backtest", str(npz), "-s", "grid", "-p", "half_spread",
+                                   "0.01", "-p", "order_qty", "1", "--set", "bogus", "1"])
+    assert res.exit_code == 1
+    lines = [ln for ln in res.output.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1 and "bogus: not a backtest setting" in lines[0], res.output

@@ -14,7 +14,7 @@ from mmlab.backtest._latency import latency_array
 from mmlab.backtest._queue import queue_model_code
 from mmlab.errors import ConfigError
 
-__all__ = ["DEFAULT_LAYERS", "BacktestConfig", "layer_spec", "zone_spec"]
+__all__ = ["DEFAULT_LAYERS", "BacktestConfig", "config_from", "layer_spec", "zone_spec"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,3 +274,24 @@ def layer_spec(layers):
         raise ConfigError(f"layers: need 1-{E.MAX_LEVELS} distances >= 1, increasing, and as "
                           f"many shares > 0 adding up to <= 1, got {layers!r}")
     return d, w
+
+
+def config_from(settings: dict) -> BacktestConfig:
+    """A :class:`BacktestConfig` from keyword settings; a name that is not a setting is a
+    ``ConfigError`` naming it and the settings there are (not a ``TypeError``).
+
+    Examples
+    --------
+    >>> config_from({"max_position": 5.0}).max_position
+    5.0
+    >>> config_from({"bogus": 1})
+    Traceback (most recent call last):
+    ...
+    mmlab.errors.ConfigError: bogus: not a backtest setting (settings: breaker_cooldown, clip, ...)
+    """
+    names = set(BacktestConfig.__dataclass_fields__)
+    unknown = sorted(k for k in settings if k not in names)
+    if unknown:
+        listed = ", ".join(sorted(names))
+        raise ConfigError(f"{', '.join(unknown)}: not a backtest setting (settings: {listed})")
+    return BacktestConfig(**settings)

@@ -24,8 +24,8 @@ import math
 import numpy as np
 
 from mmlab.backtest import _engine as E
+from mmlab.backtest._config import config_from
 from mmlab.backtest._run import (
-    BacktestConfig,
     _finish,
     _resolve_instrument,
     make_job,
@@ -82,7 +82,7 @@ class StepDriver:
         settings = _resolve_instrument(dict(settings))
         if settings.get("record_every", "auto") == "auto":
             settings["record_every"] = 1
-        self.cfg = BacktestConfig(**settings, session_end=int(session_end))
+        self.cfg = config_from({**settings, "session_end": int(session_end)})
         if self.cfg.tick_size is None or self.cfg.lot_size is None:
             raise ConfigError("tick_size, lot_size: the step driver needs both (or an "
                               "instrument); it does not infer them from data")

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from mmlab.backtest import _engine as E
-from mmlab.backtest._config import BacktestConfig, layer_spec, zone_spec
+from mmlab.backtest._config import BacktestConfig, config_from, layer_spec, zone_spec
 from mmlab.backtest._fees import FeeModel
 from mmlab.backtest._latency import latency_array
 from mmlab.backtest._queue import QUEUE_FIFO, queue_model_code
@@ -243,7 +243,7 @@ def _prepare(data, strategy, engine, settings) -> _Job:
 
     if engine not in ("numba", "python"):
         raise ConfigError(f"engine: must be 'numba' or 'python', got {engine!r}")
-    cfg = BacktestConfig(**_resolve_instrument(dict(settings)))
+    cfg = config_from(_resolve_instrument(dict(settings)))
     events, data_hashes = _load(data)
     if len(events) == 0:
         raise ConfigError("data: no events")
