@@ -64,7 +64,7 @@ _NAMESPACE = {k: v for m in _MODULES for k, v in vars(m).items() if not k.starts
 # ==============================================================================================
 
 _FAMILY = [
-    "_value", "_draw", "_tick", "_set_level", "_clear", "_mid", "_mark", "_book_fill",
+    "_value", "_draw", "_tick", "_set_level", "_clear", "_clear_event", "_mid", "_mark", "_book_fill",
     "_push_req", "_push_resp", "_first", "_pop", "_live_remove", "_ex_fill", "_ex_cross",
     "_ex_trade", "_trade_hits", "_ex_depth_q", "_ex_request", "_lo_response", "_quote",
     "_side_exposure", "_throttle", "_new_order", "_reconcile", "_script", "_risk_event", "_risk",

@@ -8,6 +8,7 @@ DV01 (:meth:`Pricer.position`), which :func:`mmlab.risk.aggregate_greeks` sums i
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,14 +64,15 @@ def position_row(symbol: str, qty: float, *, multiplier: float = 1.0, px: float 
                                        float(dv01)), strict=True))
 
 
-class Pricer:
-    """Base of the asset-class pricers: :attr:`kinds` are the product kinds it prices."""
+class Pricer(ABC):
+    """Abstract base of the asset-class pricers (equity options, commodities, rates, order
+    books): :attr:`kinds` are the product kinds a pricer prices."""
 
     kinds: tuple[str, ...] = ()
 
+    @abstractmethod
     def price(self, market, product, asof_ns: int) -> Priced:
         """Price ``product`` as of ``asof_ns`` on ``market`` (:class:`MarketData`)."""
-        raise NotImplementedError
 
     def position(self, market, product, priced: Priced, pos: pd.Series, row: int) -> dict:
         """Per-unit Greeks of the position ``pos`` (row ``row`` of the book) on ``product``."""

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from mmlab.backtest._queue import QUEUE_FIFO
 from mmlab.backtest.core.externals import (
     queue_depth as _queue_depth,
@@ -24,7 +22,6 @@ from mmlab.backtest.core.externals import (
 from mmlab.backtest.core.layout import (
     C_BUY,
     C_KIND,
-    C_SELL,
     F_ITICK,
     F_LOT,
     F_MULT,
@@ -71,7 +68,7 @@ from mmlab.backtest.core.primitives import (
     book_fill as _book_fill,
 )
 from mmlab.backtest.core.primitives import (
-    clear as _clear,
+    clear_event as _clear_event,
 )
 from mmlab.backtest.core.primitives import (
     draw as _draw,
@@ -395,13 +392,7 @@ def _ex_event_python(i, t, code, px, qty, l3a, oi, of, live, sc, acc, ff, fi, rs
                 _ex_cross(b, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f, cfg_i,
                           lat_resp)
     elif kind == K_CLEAR:
-        upto = np.int64(-1)
-        if px[i] > 0.0:
-            upto = _tick(px[i], cfg_f[F_ITICK]) - base
-        if (c & C_BUY) != 0 or (c & C_SELL) == 0:
-            _clear(book, best, 0, upto)
-        if (c & C_SELL) != 0 or (c & C_BUY) == 0:
-            _clear(book, best, 1, upto)
+        _clear_event(c, px[i], book, best, 0, base, cfg_f)
 
 
 # the names the functions above call each other by, bound to the plain-Python twins (the

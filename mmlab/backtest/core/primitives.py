@@ -184,6 +184,19 @@ def _mid_python(best, b, base, tick, n):
     return 0.5 * ((best[b] + base) + (best[b + 1] + base)) * tick
 
 
+def _clear_event_python(c, p, book, best, b0, base, cfg_f):
+    """A ``DEPTH_CLEAR`` record on the book pair ``b0`` / ``b0 + 1`` (0: the exchange's, 2: the
+    local copy): its side(s) (both when it names none), up to price ``p`` (everything when
+    ``p <= 0``)."""
+    upto = np.int64(-1)
+    if p > 0.0:
+        upto = _tick(p, cfg_f[F_ITICK]) - base
+    if (c & C_BUY) != 0 or (c & C_SELL) == 0:
+        _clear(book, best, b0, upto)
+    if (c & C_SELL) != 0 or (c & C_BUY) == 0:
+        _clear(book, best, b0 + 1, upto)
+
+
 def _lo_event_python(i, code, px, qty, best, book, cfg_f, cfg_i):
     """Apply local event ``i`` to the strategy's copy of the book."""
     n = cfg_i[I_NTICKS]
@@ -197,13 +210,7 @@ def _lo_event_python(i, code, px, qty, best, book, cfg_f, cfg_i):
             b = 2 if (c & C_BUY) != 0 else 3
             _set_level(book, best, b, idx, qty[i])
     elif kind == K_CLEAR:
-        upto = np.int64(-1)
-        if px[i] > 0.0:
-            upto = _tick(px[i], cfg_f[F_ITICK]) - base
-        if (c & C_BUY) != 0 or (c & C_SELL) == 0:
-            _clear(book, best, 2, upto)
-        if (c & C_SELL) != 0 or (c & C_BUY) == 0:
-            _clear(book, best, 3, upto)
+        _clear_event(c, px[i], book, best, 2, base, cfg_f)
 
 
 def _mark_python(acc, sc, mid, cfg_f, cfg_i):
@@ -364,6 +371,7 @@ _tick = _tick_python
 _set_level = _set_level_python
 _clear = _clear_python
 _mid = _mid_python
+_clear_event = _clear_event_python
 _lo_event = _lo_event_python
 _mark = _mark_python
 _book_fill = _book_fill_python
@@ -381,6 +389,7 @@ tick = _tick_python
 set_level = _set_level_python
 clear = _clear_python
 mid = _mid_python
+clear_event = _clear_event_python
 lo_event = _lo_event_python
 mark = _mark_python
 book_fill = _book_fill_python
