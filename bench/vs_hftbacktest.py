@@ -29,7 +29,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from mmlab.backtest import GridStrategy, run  # noqa: E402
-from mmlab.backtest._hbt_reference import hbt_grid  # noqa: E402
+from hbt_reference import hbt_grid  # noqa: E402  (bench/hbt_reference.py, beside this script)
 from mmlab.data import load_binance  # noqa: E402
 
 FILES = {

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from mmlab.backtest import run
-from mmlab.backtest._strategies import ADAPTIVE_VOL_HALFLIFE, ADAPTIVE_VOL_MIN_STEPS
+from mmlab.backtest.engine._strategies import ADAPTIVE_VOL_HALFLIFE, ADAPTIVE_VOL_MIN_STEPS
 from mmlab.data import synthetic
 from mmlab.quoting import AdaptiveSpreadConfig, AdaptiveSpreadStrategy, adaptive_quote_kernel_python
 

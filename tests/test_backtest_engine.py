@@ -122,7 +122,7 @@ def test_engine_matches_python_twin():
 def test_shared_book_equals_two_books(monkeypatch, data_dir, source):
     """The shared-book mode (one book, the strategy's view from its history) gives exactly the
     run with separate exchange and local books, with the numba loop and with the twin."""
-    from mmlab.backtest import _run
+    from mmlab.backtest.engine import _run
     from mmlab.data import load_binance
 
     if source == "synthetic":

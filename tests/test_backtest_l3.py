@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mmlab.backtest import GridStrategy, ScriptedOrders, run
-from mmlab.backtest._l3 import arrivals, arrivals_python, l3_stream
+from mmlab.backtest.engine._l3 import arrivals, arrivals_python, l3_stream
 from mmlab.book import l3_to_l2
 from mmlab.data import (
     ADD_ORDER_EVENT,
@@ -175,7 +175,7 @@ def test_l2_models_see_the_l3_stream_as_its_levels():
 def test_fifo_grid_on_lobster_same_in_every_mode(monkeypatch, data_dir):
     """A quoting strategy with the FIFO model on AAPL: compiled loop with the shared book, with
     two books, and the plain-Python twin give the same fills and PnL."""
-    from mmlab.backtest import _run
+    from mmlab.backtest.engine import _run
 
     ev = read_lobster(data_dir / "lobster" /
                       "AAPL_2012-06-21_34200000_57600000_message_10.csv").events

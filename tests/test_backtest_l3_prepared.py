@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from mmlab.backtest import GridStrategy, L3Events, prepare_l3, run, sweep
-from mmlab.backtest._l3 import l3_stream
+from mmlab.backtest.engine._l3 import l3_stream
 from mmlab.book import l3_to_l2
 from mmlab.data import load_lobster, synthetic
 from mmlab.errors import ConfigError

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from mmlab.backtest import GridStrategy, run, seed_campaign
-from mmlab.backtest import _engine as E
+from mmlab.backtest.engine import _engine as E
 from mmlab.data import load_binance, synthetic
 
 MS = 1_000_000

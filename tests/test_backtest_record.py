@@ -95,7 +95,7 @@ def test_kernel_statistics_survive_parquet(runs, tmp_path):
 
 
 def test_auto_thins_only_when_the_table_outgrows_the_events():
-    from mmlab.backtest._run import AUTO_RECORD_SHARE, STEP_ROW_BYTES, auto_record_every
+    from mmlab.backtest.engine._run import AUTO_RECORD_SHARE, STEP_ROW_BYTES, auto_record_every
 
     # a sparse stream (book updates once a second for 60 s) replayed at 1 ms steps: 60,000
     # rows of 136 bytes against a few thousand events of 64 bytes; "auto" keeps the rows
@@ -120,7 +120,7 @@ def test_auto_thins_only_when_the_table_outgrows_the_events():
 
 
 def test_auto_record_every_rule():
-    from mmlab.backtest._run import AUTO_RECORD_SHARE, auto_record_every
+    from mmlab.backtest.engine._run import AUTO_RECORD_SHARE, auto_record_every
 
     assert auto_record_every(0, 0) == 1 and auto_record_every(1, 0) == 1
     assert AUTO_RECORD_SHARE == 0.6  # the documented share

@@ -8,13 +8,19 @@ side, price tick, quantity) must be the same in both tools — hftbacktest is th
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 hftbacktest = pytest.importorskip("hftbacktest")
 
 from mmlab.backtest import GridStrategy, run  # noqa: E402
-from mmlab.backtest._hbt_reference import hbt_grid  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))  # the reference strategy
+from hbt_reference import hbt_grid  # noqa: E402  (bench/hbt_reference.py, shared with the bench)
+
 from mmlab.data import synthetic  # noqa: E402
 
 LAT = 10_000_000

@@ -8,7 +8,7 @@ import re
 
 from typer.testing import CliRunner
 
-from mmlab.backtest._strategies import STRATEGY_CLASSES, strategy_class
+from mmlab.backtest.engine._strategies import STRATEGY_CLASSES, strategy_class
 from mmlab.cli import app, backtest
 
 

@@ -103,11 +103,13 @@ def package(module: str) -> str:
 
 
 def private_owner(target: str) -> str | None:
-    """The package owning the first private component of ``target`` (None if all public)."""
+    """The package (first level, as :func:`package`) owning the first private component of
+    ``target`` (None if all public): the subpackages of one package (``mmlab.backtest.core``,
+    ``mmlab.backtest.engine``) are one room and share their private names."""
     parts = target.split(".")
     for i, c in enumerate(parts):
         if c.startswith("_") and not (c.startswith("__") and c.endswith("__")):
-            return ".".join(parts[:i])
+            return ".".join(parts[:min(i, 2)])
     return None
 
 

@@ -383,7 +383,7 @@ def test_option_on_a_cl_future_refuses_what_black76_cannot_price(mgr):
 
 
 def test_every_kind_has_its_pricer_and_every_preset_builds():
-    from mmlab.backtest._strategies import STRATEGY_CLASSES  # the engine's own table
+    from mmlab.backtest.engine._strategies import STRATEGY_CLASSES  # the engine's own table
     from mmlab.manager import (
         BACKTEST_PRESETS,
         KINDS,

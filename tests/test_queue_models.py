@@ -26,7 +26,7 @@ from mmlab.backtest import (
     queue_trade_python,
     run,
 )
-from mmlab.backtest._queue import QUEUE_LOG, QUEUE_POWER, QUEUE_RISK_AVERSE
+from mmlab.backtest.engine._queue import QUEUE_LOG, QUEUE_POWER, QUEUE_RISK_AVERSE
 from mmlab.data import (
     BUY_EVENT,
     DEPTH_CLEAR_EVENT,

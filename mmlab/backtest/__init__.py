@@ -30,30 +30,32 @@ scattered once), :func:`walk_forward` (choose in sample, judge out of sample, wi
 and :func:`seed_campaign` (one configuration under N seeds); every run reports the
 :class:`Gates` (positive PnL, positive Sharpe, drawdown within 40 % of the budget) and its
 :data:`BUDGET_TIERS` tier.
+
+Layout: ``core/`` the one trading core (compiled, both sides), ``engine/`` the settings,
+strategies, drivers and results around it, ``research/`` the Dask sweeps, walk-forward and
+campaigns, ``options/`` the option-book backtests, ``bars/`` the vectorbt bar research.
 """
 
 from __future__ import annotations
 
-from mmlab.backtest._bars import BAR_COLUMNS, klines, sp500_bars
-from mmlab.backtest._campaign import CampaignResult, seed_campaign
-from mmlab.backtest._cluster import research_client, warm_worker
-from mmlab.backtest._driver import StepDriver
-from mmlab.backtest._fees import FeeModel
-from mmlab.backtest._gates import BUDGET_TIERS, BudgetTier, Gates, evaluate_gates, tier_for
-from mmlab.backtest._greeks_explain import EXPLAIN_TERMS, greeks_pnl_explain
-from mmlab.backtest._l3 import L3Events, prepare_l3
-from mmlab.backtest._latency import latency_array
-from mmlab.backtest._option_stream import (
-    OptionStream,
-    OptionStreamConfig,
-    synthetic_option_stream,
-    synthetic_underlying_path,
-    underlying_path_from_lobster,
-    underlying_path_from_prices,
+from mmlab.backtest.bars._bars import BAR_COLUMNS, klines, sp500_bars
+from mmlab.backtest.bars._vbt_research import (
+    BAR_FILL_RULES,
+    BarEventComparison,
+    BarMarketMakingConfig,
+    BarResult,
+    bar_market_making,
+    bar_mm_python,
+    bar_reference,
+    compare_bar_vs_event,
 )
-from mmlab.backtest._options_book import OptionBookConfig, OptionBookResult, run_option_book
-from mmlab.backtest._portfolio import PortfolioLimits, PortfolioResult, run_portfolio
-from mmlab.backtest._queue import (
+from mmlab.backtest.engine._driver import StepDriver
+from mmlab.backtest.engine._fees import FeeModel
+from mmlab.backtest.engine._gates import BUDGET_TIERS, BudgetTier, Gates, evaluate_gates, tier_for
+from mmlab.backtest.engine._l3 import L3Events, prepare_l3
+from mmlab.backtest.engine._latency import latency_array
+from mmlab.backtest.engine._portfolio import PortfolioLimits, PortfolioResult, run_portfolio
+from mmlab.backtest.engine._queue import (
     QUEUE_FIFO,
     QUEUE_LOG,
     QUEUE_MODELS,
@@ -69,9 +71,9 @@ from mmlab.backtest._queue import (
     queue_trade,
     queue_trade_python,
 )
-from mmlab.backtest._results import BacktestResult, read_result
-from mmlab.backtest._run import ASSUMPTIONS, BacktestConfig, load_events, prepare_events, run
-from mmlab.backtest._strategies import (
+from mmlab.backtest.engine._results import BacktestResult, read_result
+from mmlab.backtest.engine._run import ASSUMPTIONS, BacktestConfig, load_events, prepare_events, run
+from mmlab.backtest.engine._strategies import (
     ADAPTIVE_VOL_HALFLIFE,
     ADAPTIVE_VOL_MIN_STEPS,
     STRATEGY_CLASSES,
@@ -80,8 +82,7 @@ from mmlab.backtest._strategies import (
     strategy_class,
     strategy_spec,
 )
-from mmlab.backtest._sweep import SweepResult, expand_grid, sweep
-from mmlab.backtest._user import (
+from mmlab.backtest.engine._user import (
     MARKET_STATE_FIELDS,
     MAX_LEVELS,
     MAX_PARAMS,
@@ -106,17 +107,20 @@ from mmlab.backtest._user import (
     UserStrategy,
     quote_kernel,
 )
-from mmlab.backtest._vbt_research import (
-    BAR_FILL_RULES,
-    BarEventComparison,
-    BarMarketMakingConfig,
-    BarResult,
-    bar_market_making,
-    bar_mm_python,
-    bar_reference,
-    compare_bar_vs_event,
+from mmlab.backtest.options._greeks_explain import EXPLAIN_TERMS, greeks_pnl_explain
+from mmlab.backtest.options._option_stream import (
+    OptionStream,
+    OptionStreamConfig,
+    synthetic_option_stream,
+    synthetic_underlying_path,
+    underlying_path_from_lobster,
+    underlying_path_from_prices,
 )
-from mmlab.backtest._walkforward import (
+from mmlab.backtest.options._options_book import OptionBookConfig, OptionBookResult, run_option_book
+from mmlab.backtest.research._campaign import CampaignResult, seed_campaign
+from mmlab.backtest.research._cluster import research_client, warm_worker
+from mmlab.backtest.research._sweep import SweepResult, expand_grid, sweep
+from mmlab.backtest.research._walkforward import (
     WalkForwardResult,
     walk_forward,
     walk_forward_windows,

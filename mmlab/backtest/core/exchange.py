@@ -2,14 +2,13 @@
 trades, by the book moving through them and by their queue position (queue models, exact L3
 FIFO), and answered to the local side after the response latency.
 
-Each function here is the plain-Python twin; :mod:`mmlab.backtest._engine` compiles the family
+Each function here is the plain-Python twin; :mod:`mmlab.backtest.engine._engine` compiles the family
 from the same code (see its ``_compile``)."""
 
 from __future__ import annotations
 
 import math
 
-from mmlab.backtest._queue import QUEUE_FIFO
 from mmlab.backtest.core.externals import (
     queue_depth as _queue_depth,
 )
@@ -88,6 +87,7 @@ from mmlab.backtest.core.primitives import (
 from mmlab.backtest.core.primitives import (
     value as _value,
 )
+from mmlab.backtest.engine._queue import QUEUE_FIFO
 
 
 def _live_remove_python(live, sc, slot):
@@ -396,7 +396,7 @@ def _ex_event_python(i, t, code, px, qty, l3a, oi, of, live, sc, acc, ff, fi, rs
 
 
 # the names the functions above call each other by, bound to the plain-Python twins (the
-# compiled family binds its own: mmlab.backtest._engine._compile)
+# compiled family binds its own: mmlab.backtest.engine._engine._compile)
 _live_remove = _live_remove_python
 _ex_fill = _ex_fill_python
 _ex_cross = _ex_cross_python

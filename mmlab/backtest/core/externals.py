@@ -1,11 +1,15 @@
 """The kernels the core calls from other modules, as plain-Python twins: the user quote kernel's
 call, the queue models and the built-in quoting kernels (the compiled family binds their compiled
-versions: mmlab.backtest._engine._externals)."""
+versions: mmlab.backtest.engine._engine._externals)."""
 
 from __future__ import annotations
 
-from mmlab.backtest._queue import queue_depth_python, queue_filled_qty_python, queue_trade_python
-from mmlab.backtest._user import MS_ERROR
+from mmlab.backtest.engine._queue import (
+    queue_depth_python,
+    queue_filled_qty_python,
+    queue_trade_python,
+)
+from mmlab.backtest.engine._user import MS_ERROR
 from mmlab.quoting import (
     adaptive_quote_kernel_python,
     as_infinite_quote_kernel_python,
@@ -20,7 +24,7 @@ def _call_user_python(qf, qs, sp, qo):
     qs[MS_ERROR] = 1.0
     try:
         qf(qs, sp, qo)
-    except Exception:  # the core halts and run() reports it (see mmlab.backtest._user)
+    except Exception:  # the core halts and run() reports it (see mmlab.backtest.engine._user)
         return
     qs[MS_ERROR] = 0.0
 

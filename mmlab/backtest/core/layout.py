@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mmlab.backtest._user import MAX_LEVELS
+from mmlab.backtest.engine._user import MAX_LEVELS
 
 # ---- event codes (computed in Python from EVENT_DTYPE.ev): kind | side | clock bits -------------
 C_KIND = 15
@@ -19,7 +19,7 @@ K_DEPTH = 1
 K_TRADE = 2
 K_CLEAR = 3
 K_SNAPSHOT = 4
-# L3 records after mmlab.backtest._l3.l3_stream (px = the level's price, qty = its new total)
+# L3 records after mmlab.backtest.engine._l3.l3_stream (px = the level's price, qty = its new total)
 K_ADD = 10  # an order joins the level (behind any order of ours already there)
 K_REDUCE = 11  # an order is cancelled or reduced
 K_VTRADE = 12  # a TRADE whose execution the next K_EXEC record reports (FIFO mode skips it)
@@ -240,7 +240,7 @@ STRAT_AS_INF = 2
 STRAT_GLFT = 3
 STRAT_SCRIPT = 4
 STRAT_ADAPTIVE = 5
-STRAT_USER = 6  # a user quote kernel (mmlab.backtest._user), called through a function pointer
+STRAT_USER = 6  # a user quote kernel (mmlab.backtest.engine._user), called through a function pointer
 # ---- scripted orders: sp = [n, then n rows of SCRIPT_W values] ---------------------------------
 SC_STEP = 0  # step index at which the order is sent
 SC_SIDE = 1

@@ -3,7 +3,7 @@ the toxicity response they feed, the strategy call, and the reconciliation of ou
 the quotes (the hard limit counting working and in-flight orders, the throttle, scripted
 orders).
 
-Each function here is the plain-Python twin; :mod:`mmlab.backtest._engine` compiles the family
+Each function here is the plain-Python twin; :mod:`mmlab.backtest.engine._engine` compiles the family
 from the same code (see its ``_compile``)."""
 
 from __future__ import annotations
@@ -318,7 +318,7 @@ def _script_python(t, k, oi, of, rq, sc, acc, cfg_f, cfg_i, sp, lat_entry):
 
 
 # the names the functions above call each other by, bound to the plain-Python twins (the
-# compiled family binds its own: mmlab.backtest._engine._compile)
+# compiled family binds its own: mmlab.backtest.engine._engine._compile)
 _toxicity = _toxicity_python
 _lo_response = _lo_response_python
 _quote = _quote_python

@@ -2,7 +2,7 @@
 ladder's zones, levels (user kernels, layering) reconciled side by side, the strategy step and
 its record, and the local copy of the book.
 
-Each function here is the plain-Python twin; :mod:`mmlab.backtest._engine` compiles the family
+Each function here is the plain-Python twin; :mod:`mmlab.backtest.engine._engine` compiles the family
 from the same code (see its ``_compile``)."""
 
 from __future__ import annotations
@@ -11,24 +11,6 @@ import math
 
 import numpy as np
 
-from mmlab.backtest._user import (
-    MAX_LEVELS,
-    MS_ASK_QTY,
-    MS_BEST_ASK,
-    MS_BEST_BID,
-    MS_BID_QTY,
-    MS_EQUITY,
-    MS_ERROR,
-    MS_LOT,
-    MS_MAX_POSITION,
-    MS_MID,
-    MS_POSITION,
-    MS_STEP,
-    MS_TICK,
-    MS_TIME,
-    MS_TIME_LEFT,
-    N_OUT,
-)
 from mmlab.backtest.core.externals import (
     call_user as _call_user,
 )
@@ -133,6 +115,24 @@ from mmlab.backtest.core.primitives import (
 )
 from mmlab.backtest.core.primitives import (
     value as _value,
+)
+from mmlab.backtest.engine._user import (
+    MAX_LEVELS,
+    MS_ASK_QTY,
+    MS_BEST_ASK,
+    MS_BEST_BID,
+    MS_BID_QTY,
+    MS_EQUITY,
+    MS_ERROR,
+    MS_LOT,
+    MS_MAX_POSITION,
+    MS_MID,
+    MS_POSITION,
+    MS_STEP,
+    MS_TICK,
+    MS_TIME,
+    MS_TIME_LEFT,
+    N_OUT,
 )
 
 
@@ -446,7 +446,7 @@ def _step_python(t, k, oi, of, rq, sc, acc, best, book, cfg_f, cfg_i, sp, lat_en
 
 
 # the names the functions above call each other by, bound to the plain-Python twins (the
-# compiled family binds its own: mmlab.backtest._engine._compile)
+# compiled family binds its own: mmlab.backtest.engine._engine._compile)
 _risk = _risk_python
 _zone = _zone_python
 _reconcile_levels = _reconcile_levels_python

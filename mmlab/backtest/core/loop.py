@@ -1,7 +1,7 @@
 """The trading core's event loop (both sides, one merged timeline) and its run state; the
 backtest runs it over a whole recording, the step driver over the rows fed so far.
 
-Each function here is the plain-Python twin; :mod:`mmlab.backtest._engine` compiles the family
+Each function here is the plain-Python twin; :mod:`mmlab.backtest.engine._engine` compiles the family
 from the same code (see its ``_compile``)."""
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import math
 
 import numpy as np
 
-from mmlab.backtest._user import N_OUT, N_STATE
 from mmlab.backtest.core.exchange import (
     ex_cross as _ex_cross,
 )
@@ -117,6 +116,7 @@ from mmlab.backtest.core.primitives import (
 from mmlab.backtest.core.primitives import (
     value as _value,
 )
+from mmlab.backtest.engine._user import N_OUT, N_STATE
 
 
 def _grow_ring_python(bh, lo, hi):
@@ -407,7 +407,7 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
 
 
 # the names the functions above call each other by, bound to the plain-Python twins (the
-# compiled family binds its own: mmlab.backtest._engine._compile)
+# compiled family binds its own: mmlab.backtest.engine._engine._compile)
 _grow_ring = _grow_ring_python
 run_kernel = run_kernel_python
 

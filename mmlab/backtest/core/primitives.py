@@ -2,7 +2,7 @@
 levels, the account (marks and fills: position, cash, fees, the PnL split), the request and
 response queues, and the risk events' record.
 
-Each function here is the plain-Python twin; :mod:`mmlab.backtest._engine` compiles the family
+Each function here is the plain-Python twin; :mod:`mmlab.backtest.engine._engine` compiles the family
 from the same code (see its ``_compile``)."""
 
 from __future__ import annotations
@@ -364,7 +364,7 @@ def _risk_event_python(rk, rkf, sc, t, kind, value):
 
 
 # the names the functions above call each other by, bound to the plain-Python twins (the
-# compiled family binds its own: mmlab.backtest._engine._compile)
+# compiled family binds its own: mmlab.backtest.engine._engine._compile)
 _value = _value_python
 _draw = _draw_python
 _tick = _tick_python

@@ -1,7 +1,7 @@
 """Passes over the events outside the loop: the per-event codes and statistics, and a
 portfolio's view of one instrument.
 
-Each function here is the plain-Python twin; :mod:`mmlab.backtest._engine` compiles the family
+Each function here is the plain-Python twin; :mod:`mmlab.backtest.engine._engine` compiles the family
 from the same code (see its ``_compile``)."""
 
 from __future__ import annotations
@@ -144,6 +144,6 @@ def portfolio_view_python(oi, of, acc, best, cfg_f, cfg_i, out):
 
 
 # the names the functions above call each other by, bound to the plain-Python twins (the
-# compiled family binds its own: mmlab.backtest._engine._compile)
+# compiled family binds its own: mmlab.backtest.engine._engine._compile)
 scan_events = scan_events_python
 portfolio_view = portfolio_view_python

@@ -1,6 +1,6 @@
 """The step driver: the backtest's compiled core fed from Python, a batch of events at a time.
 
-:func:`mmlab.backtest.run` hands the kernel (:mod:`mmlab.backtest._engine`) the whole event
+:func:`mmlab.backtest.run` hands the kernel (:mod:`mmlab.backtest.engine._engine`) the whole event
 array at once. :class:`StepDriver` runs the *same* kernel, with the same state arrays, over the
 rows received so far: ``feed(batch)`` appends rows and lets the kernel take every action
 (exchange event, request arriving, response arriving, funding, strategy step) that no row still
@@ -23,9 +23,9 @@ import math
 
 import numpy as np
 
-from mmlab.backtest import _engine as E
-from mmlab.backtest._config import config_from
-from mmlab.backtest._run import (
+from mmlab.backtest.engine import _engine as E
+from mmlab.backtest.engine._config import config_from
+from mmlab.backtest.engine._run import (
     _finish,
     _resolve_instrument,
     make_job,
@@ -209,7 +209,7 @@ class StepDriver:
     @property
     def risk_events(self):
         """The risk events so far (the table of :attr:`BacktestResult.risk_events`)."""
-        from mmlab.backtest._results import risk_frame
+        from mmlab.backtest.engine._results import risk_frame
 
         if self._job is None:
             return risk_frame(np.zeros((0, 2), np.int64), np.zeros(0))
@@ -237,7 +237,7 @@ class StepDriver:
         """The step table so far (the columns of :attr:`BacktestResult.steps`, a copy)."""
         import pandas as pd
 
-        from mmlab.backtest._results import _STEP_COLS
+        from mmlab.backtest.engine._results import _STEP_COLS
 
         if self._job is None:
             k = 0

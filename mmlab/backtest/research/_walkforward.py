@@ -24,9 +24,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from mmlab.backtest._cluster import Runner, data_sha256
-from mmlab.backtest._gates import Gates, budget_amount
-from mmlab.backtest._sweep import _pick, _rows, expand_grid, run_config
+from mmlab.backtest.engine._gates import Gates, budget_amount
+from mmlab.backtest.research._cluster import Runner, data_sha256
+from mmlab.backtest.research._sweep import _pick, _rows, expand_grid, run_config
 from mmlab.errors import ConfigError
 
 __all__ = ["WalkForwardResult", "walk_forward", "walk_forward_windows", "window_events"]

@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from mmlab.backtest._bars import check_bars, freq_ns, klines, sp500_bars  # noqa: F401 (doctests)
+from mmlab.backtest.bars._bars import check_bars, freq_ns, klines, sp500_bars  # noqa: F401 (doctests)
 from mmlab.errors import ConfigError
 from mmlab.quoting import (
     AdaptiveSpreadConfig,
@@ -482,7 +482,7 @@ def bar_market_making(bars: pd.DataFrame, config, *, engine: str = "vectorbt") -
     else:
         import vectorbt as vbt
 
-        from mmlab.backtest._vbt_kernel import vbt_order_func
+        from mmlab.backtest.bars._vbt_kernel import vbt_order_func
 
         quotes = np.full((len(bars), 2), np.nan)
         idx = bars.index
@@ -617,8 +617,8 @@ def compare_bar_vs_event(data, config, *, freq="1s", instrument=None, tick_size=
     (0.34 BTC, -4.83): at this spread the two models fill in nearly the same bars, and the
     bar model's missing queue matters less than where the quotes are centred.
     """
-    from mmlab.backtest._run import run
-    from mmlab.backtest._strategies import GridStrategy
+    from mmlab.backtest.engine._run import run
+    from mmlab.backtest.engine._strategies import GridStrategy
 
     if isinstance(config, AdaptiveSpreadConfig):
         config = BarMarketMakingConfig(config)

@@ -11,7 +11,7 @@ Two clocks run side by side, merged into one simulated timeline:
 
 Matching (hftbacktest's rules, ``NoPartialFillExchange`` / ``PartialFillExchange``): a resting buy
 fills when a sell trade prints below its price, when a sell trade at its price has consumed the
-queue ahead of it (queue model, :mod:`mmlab.backtest._queue`), or when the best ask moves to or
+queue ahead of it (queue model, :mod:`mmlab.backtest.engine._queue`), or when the best ask moves to or
 through its price; symmetrically for sells. Crossing orders: post-only (GTX) ones are rejected,
 others take the opposite best in full (taker fee). **No market impact**: our fills never consume
 or move the replayed liquidity; the replayed book is exactly the book the events describe.
@@ -31,11 +31,6 @@ import types
 
 from numba import njit
 
-from mmlab.backtest._queue import (
-    queue_depth_python,
-    queue_filled_qty_python,
-    queue_trade_python,
-)
 from mmlab.backtest.core import (
     exchange,
     layout,
@@ -48,6 +43,11 @@ from mmlab.backtest.core import (
 from mmlab.backtest.core import externals as X
 from mmlab.backtest.core.layout import *  # noqa: F403 -- re-exported: the named slots, read as E.NAME
 from mmlab.backtest.core.loop import new_state
+from mmlab.backtest.engine._queue import (
+    queue_depth_python,
+    queue_filled_qty_python,
+    queue_trade_python,
+)
 
 __all__ = ["new_state", "run_kernel", "run_kernel_python", "scan_events", "scan_events_python"]
 
@@ -93,7 +93,7 @@ def _externals(jit):
     """The kernels the family calls from other modules: the queue models and the quoting
     kernels (plain Python for ``jit=None``, compiled otherwise)."""
     import mmlab.quoting as Q
-    from mmlab.backtest import _queue
+    from mmlab.backtest.engine import _queue
 
     if jit is None:
         return {"_call_user": X.call_user,

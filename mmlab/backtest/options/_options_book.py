@@ -46,8 +46,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from mmlab.backtest._greeks_explain import EXPLAIN_TERMS, greeks_pnl_explain
-from mmlab.backtest._option_stream import OptionStream, OptionStreamConfig, synthetic_option_stream
+from mmlab.backtest.options._greeks_explain import EXPLAIN_TERMS, greeks_pnl_explain
+from mmlab.backtest.options._option_stream import (
+    OptionStream,
+    OptionStreamConfig,
+    synthetic_option_stream,
+)
 from mmlab.errors import ConfigError
 from mmlab.quoting import check_nonnegative, check_positive
 

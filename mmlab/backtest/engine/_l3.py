@@ -24,7 +24,7 @@ K_VTRADE   a ``TRADE`` immediately followed by the ``FILL`` of the same order at
 With ``queue_model='fifo'`` the engine gives our order, when it reaches the exchange, the
 exact quantity ahead (the level's total then: every order resting there arrived before ours)
 and lowers it only for records of orders whose arrival is earlier than ours (see
-:func:`mmlab.backtest._engine._ex_l3_python`). Exactness holds while our level is described by
+:func:`mmlab.backtest.engine._engine._ex_l3_python`). Exactness holds while our level is described by
 L3 records only; an L2 record at our level (e.g. LOBSTER's view of a level leaving or entering
 the top ``N``) falls back to the risk-averse rule and is counted in the result's
 ``counters["fifo_l2_updates"]``.

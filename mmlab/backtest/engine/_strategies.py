@@ -1,6 +1,6 @@
 """Built-in strategies of the compiled engine: a configuration turned into kernel parameters.
 
-The engine runs its strategies as numba kernels (see ``_quote`` in :mod:`mmlab.backtest._engine`)
+The engine runs its strategies as numba kernels (see ``_quote`` in :mod:`mmlab.backtest.engine._engine`)
 so that a sweep never leaves compiled code: the fixed-spread grid below, Avellaneda–Stoikov
 (finite and infinite horizon, :func:`mmlab.quoting.as_quote_kernel`) and GLFT
 (:func:`mmlab.quoting.glft_quote_kernel`).
@@ -179,7 +179,7 @@ def strategy_spec(strategy, *, time_unit_ns: float = 1e9, clip: str | None = Non
     >>> code, p.tolist(), lv, cl
     (0, [0.5, 1.0, 0.0], 1, 1)
     """
-    from mmlab.backtest import _engine as E
+    from mmlab.backtest.engine import _engine as E
     from mmlab.quoting import (
         AdaptiveSpreadConfig,
         AdaptiveSpreadStrategy,
@@ -197,7 +197,7 @@ def strategy_spec(strategy, *, time_unit_ns: float = 1e9, clip: str | None = Non
     if isinstance(strategy, AvellanedaStoikovStrategy | AvellanedaStoikovInfiniteStrategy
                   | GLFTStrategy | AdaptiveSpreadStrategy):
         cfg = strategy.config
-    from mmlab.backtest._user import UserStrategy
+    from mmlab.backtest.engine._user import UserStrategy
 
     if isinstance(cfg, UserStrategy):
         return (E.STRAT_USER, cfg.param_array(), 1, 1, _CLIPS[clip or "passive"],

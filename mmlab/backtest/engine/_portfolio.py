@@ -1,7 +1,7 @@
 """Several instruments in one backtest, in lock-step, under portfolio-level limits.
 
 Design: each instrument keeps its own compiled kernel, book, orders and accounts (its run state
-lives in arrays, so a kernel can pause and resume, see :func:`mmlab.backtest._engine.new_state`).
+lives in arrays, so a kernel can pause and resume, see :func:`mmlab.backtest.engine._engine.new_state`).
 All instruments share one strategy clock (``start``, ``interval``). For every strategy step
 ``k`` at local time ``t_k``:
 
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mmlab.backtest import _engine as E
+from mmlab.backtest.engine import _engine as E
 from mmlab.errors import ConfigError
 
 __all__ = ["PortfolioLimits", "PortfolioResult", "run_portfolio"]
@@ -181,7 +181,7 @@ def run_portfolio(data: dict, strategy, *, max_notional: float = math.inf,
     >>> abs(p["spread"] + p["inventory"] + p["fees"] + p["funding"] - p["total"]) < 1e-9
     True
     """
-    from mmlab.backtest._run import _execute, _finish, _load, _prepare
+    from mmlab.backtest.engine._run import _execute, _finish, _load, _prepare
 
     limits = PortfolioLimits(max_notional, max_drawdown, check_every)
     if not isinstance(data, dict) or not data:

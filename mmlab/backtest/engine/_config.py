@@ -8,10 +8,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from mmlab.backtest import _engine as E
-from mmlab.backtest._fees import FeeModel
-from mmlab.backtest._latency import latency_array
-from mmlab.backtest._queue import queue_model_code
+from mmlab.backtest.engine import _engine as E
+from mmlab.backtest.engine._fees import FeeModel
+from mmlab.backtest.engine._latency import latency_array
+from mmlab.backtest.engine._queue import queue_model_code
 from mmlab.errors import ConfigError
 
 __all__ = ["DEFAULT_LAYERS", "BacktestConfig", "config_from", "layer_spec", "zone_spec"]
@@ -28,7 +28,7 @@ class BacktestConfig:
     queue_model : str
         ``'risk_averse'``, ``'power'`` (default, with ``queue_power=2``: hftbacktest's
         ``power_prob_queue_model(2.0)``), ``'log'``, ``'power2'``, ``'log2'``, ``'power3'``;
-        ``'fifo'`` on L3 data (exact position by order, :mod:`mmlab.backtest._l3`).
+        ``'fifo'`` on L3 data (exact position by order, :mod:`mmlab.backtest.engine._l3`).
     queue_power : float
         Exponent n of the power models.
     partial_fills : bool

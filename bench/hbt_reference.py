@@ -1,6 +1,7 @@
 """The fixed-spread grid strategy written for hftbacktest: the oracle side of mmlab's comparisons.
 
-``hbt_grid`` is the logic of :class:`mmlab.backtest.GridStrategy` (``clip='touch'``) as an
+Kept outside the package (``bench/``): it is the reference the tests and the benchmark share, not
+part of mmlab. ``hbt_grid`` is the logic of :class:`mmlab.backtest.GridStrategy` (``clip='touch'``) as an
 ``@njit`` function driving an hftbacktest 2.x backtester, so the two tools run the same strategy
 on the same events (``tests/test_backtest_vs_hftbacktest.py``, ``bench/vs_hftbacktest.py``).
 It needs no hftbacktest import itself: the backtester object is passed in.

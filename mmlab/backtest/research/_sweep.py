@@ -18,8 +18,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from mmlab.backtest._cluster import Runner, data_sha256
-from mmlab.backtest._gates import Gates, budget_amount
+from mmlab.backtest.engine._gates import Gates, budget_amount
+from mmlab.backtest.research._cluster import Runner, data_sha256
 from mmlab.errors import ConfigError
 
 __all__ = ["SweepResult", "expand_grid", "run_config", "sweep"]
@@ -30,7 +30,7 @@ _SETTING_FIELDS = None
 def _setting_fields() -> tuple[str, ...]:
     global _SETTING_FIELDS
     if _SETTING_FIELDS is None:
-        from mmlab.backtest._run import BacktestConfig
+        from mmlab.backtest.engine._run import BacktestConfig
 
         _SETTING_FIELDS = tuple(f.name for f in dataclasses.fields(BacktestConfig)) + ("engine",)
     return _SETTING_FIELDS
@@ -38,7 +38,7 @@ def _setting_fields() -> tuple[str, ...]:
 
 def _strategy_config(strategy):
     """The frozen config behind a strategy (A-S / GLFT strategy objects carry a ``config``)."""
-    from mmlab.backtest._strategies import strategy_spec
+    from mmlab.backtest.engine._strategies import strategy_spec
 
     strategy_spec(strategy)  # a supported strategy, or ConfigError naming `strategy`
     cfg = getattr(strategy, "config", strategy)
@@ -46,7 +46,7 @@ def _strategy_config(strategy):
 
 
 def _check_settings(settings: dict, where: str) -> None:
-    from mmlab.backtest._run import BacktestConfig
+    from mmlab.backtest.engine._run import BacktestConfig
 
     s = {k: v for k, v in settings.items() if k != "engine"}
     eng = settings.get("engine", "numba")
@@ -138,7 +138,7 @@ def run_config(events, strategy, settings: dict, keep: bool = False):
     :meth:`BacktestResult.summary` plus the run's wall-clock and CPU seconds (of the thread that
     ran it: their ratio shows how much other work shared the core); with ``keep`` the full result
     comes back too (its provenance resolved first, so the event array does not travel with it)."""
-    from mmlab.backtest._run import run
+    from mmlab.backtest.engine._run import run
 
     t0, c0 = time.perf_counter(), time.thread_time()
     res = run(events, strategy, **settings)

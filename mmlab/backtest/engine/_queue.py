@@ -20,7 +20,7 @@ hftbacktest's definitions (``RiskAdverseQueueModel``, ``ProbQueueModel`` with
 
 * ``'fifo'`` (L3 data only): the queue ahead is the exact size of the orders that arrived
   before ours; it falls only when *those* orders are cancelled, reduced or executed (see
-  :mod:`mmlab.backtest._l3`); an L2 update at our level falls back to risk-averse;
+  :mod:`mmlab.backtest.engine._l3`); an L2 update at our level falls back to risk-averse;
 
 * the order is filled once ``round(front / lot) < 0``; the quantity executable is
   ``floor(-front / lot) * lot``.
@@ -61,7 +61,7 @@ QUEUE_LOG = 2  #: p = f(back) / (f(back) + f(front)), f(x) = log(1 + x)
 QUEUE_POWER2 = 3  #: p = f(back) / f(back + front), f(x) = x**n
 QUEUE_LOG2 = 4  #: p = f(back) / f(back + front), f(x) = log(1 + x)
 QUEUE_POWER3 = 5  #: p = 1 - f(front / (front + back)), f(x) = x**n
-QUEUE_FIFO = 6  #: exact FIFO by order on L3 data (see mmlab.backtest._l3)
+QUEUE_FIFO = 6  #: exact FIFO by order on L3 data (see mmlab.backtest.engine._l3)
 
 #: Model names accepted by :func:`queue_model_code` (hftbacktest's names and short aliases).
 QUEUE_MODELS = {
@@ -142,7 +142,7 @@ def queue_trade_python(model, front, cum_trade, qty):
     """
     if model == QUEUE_RISK_AVERSE:
         return front - qty, cum_trade
-    if model == QUEUE_FIFO:  # L3: the orders' own fills move the queue (mmlab.backtest._l3)
+    if model == QUEUE_FIFO:  # L3: the orders' own fills move the queue (mmlab.backtest.engine._l3)
         return front, cum_trade
     return front - qty, cum_trade + qty
 

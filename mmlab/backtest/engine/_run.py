@@ -7,7 +7,7 @@ Assumptions (stated in every result's ``assumptions``):
 * queue position from L2 data with the chosen queue model (hftbacktest's definitions);
 * crossing non-post-only orders fill in full at the opposite best (no walking the book);
 * ``DEPTH_BBO`` events are not used; L3 order events (e.g. LOBSTER) become level updates
-  (:mod:`mmlab.backtest._l3`), and ``queue_model='fifo'`` tracks our order's place in the
+  (:mod:`mmlab.backtest.engine._l3`), and ``queue_model='fifo'`` tracks our order's place in the
   queue order by order.
 """
 
@@ -18,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from mmlab.backtest import _engine as E
-from mmlab.backtest._config import BacktestConfig, config_from, layer_spec, zone_spec
-from mmlab.backtest._fees import FeeModel
-from mmlab.backtest._latency import latency_array
-from mmlab.backtest._queue import QUEUE_FIFO, queue_model_code
-from mmlab.backtest._strategies import strategy_spec
+from mmlab.backtest.engine import _engine as E
+from mmlab.backtest.engine._config import BacktestConfig, config_from, layer_spec, zone_spec
+from mmlab.backtest.engine._fees import FeeModel
+from mmlab.backtest.engine._latency import latency_array
+from mmlab.backtest.engine._queue import QUEUE_FIFO, queue_model_code
+from mmlab.backtest.engine._strategies import strategy_spec
 from mmlab.errors import ConfigError, FormatError
 
 __all__ = ["ASSUMPTIONS", "BacktestConfig", "load_events", "prepare_events", "run", "scan"]
@@ -86,13 +86,13 @@ def load_events(data) -> np.ndarray:
     """The event array of ``data``: an ``EVENT_DTYPE`` array as it is, or a file
     :func:`run` reads (Binance dump, ``.npz``, LOBSTER message file)."""
     ev = _load(data)[0]
-    from mmlab.backtest._l3 import L3Events
+    from mmlab.backtest.engine._l3 import L3Events
 
     return ev.stream if isinstance(ev, L3Events) else ev
 
 
 def _load(data):
-    from mmlab.backtest._l3 import L3Events
+    from mmlab.backtest.engine._l3 import L3Events
 
     if isinstance(data, np.ndarray | L3Events):
         return data, {}
@@ -119,7 +119,7 @@ def _load(data):
 def scan(events: np.ndarray, engine: str = "numba", source: str = "events", l3_ok: bool = False):
     """Validate the events and compute the kernel's per-event codes in one compiled pass.
 
-    Returns ``(code, si, sf)`` (see :func:`mmlab.backtest._engine.scan_events`). Raises
+    Returns ``(code, si, sf)`` (see :func:`mmlab.backtest.engine._engine.scan_events`). Raises
     :class:`~mmlab.errors.FormatError` (naming the vendor row, ``ival``) for an unknown kind or a
     non-finite / non-positive price or negative quantity of a depth or trade event, and for data
     with L3 order events only.
@@ -213,7 +213,7 @@ def run(data, strategy, *, engine: str = "numba", **settings):
     True
     """
     if isinstance(data, dict):
-        from mmlab.backtest._portfolio import run_portfolio
+        from mmlab.backtest.engine._portfolio import run_portfolio
 
         return run_portfolio(data, strategy, engine=engine, **settings)
     job = _prepare(data, strategy, engine, settings)
@@ -239,7 +239,7 @@ class _Job:
 
 
 def _prepare(data, strategy, engine, settings) -> _Job:
-    from mmlab.backtest._l3 import L3Events, l3_stream
+    from mmlab.backtest.engine._l3 import L3Events, l3_stream
 
     if engine not in ("numba", "python"):
         raise ConfigError(f"engine: must be 'numba' or 'python', got {engine!r}")
@@ -324,7 +324,7 @@ def make_job(cfg: BacktestConfig, strategy, engine: str, *, tick: float, lot: fl
     runs at ``start + interval``), the ``session_end`` horizon (A-S's time left; the run stops
     after it), the number of strategy steps and the step table's ``record`` rate. The backtest
     derives them from its data; the step driver takes them from its settings."""
-    from mmlab.backtest._strategies import ScriptedOrders, script_params
+    from mmlab.backtest.engine._strategies import ScriptedOrders, script_params
 
     sid, sp, levels, gstep, clip, sdesc = strategy_spec(strategy, time_unit_ns=cfg.time_unit_ns,
                                                         clip=cfg.clip, interval=int(cfg.interval))
@@ -412,7 +412,7 @@ def make_job(cfg: BacktestConfig, strategy, engine: str, *, tick: float, lot: fl
     job.best = np.zeros(4, dtype=np.int64)
     # the shared book's history: a ring of 2**k rows (the kernel doubles it when needed)
     job.bh = np.empty((1024 if shared else 1, 2), dtype=np.int32)
-    from mmlab.backtest._user import UserStrategy, noop_kernel
+    from mmlab.backtest.engine._user import UserStrategy, noop_kernel
 
     ucfg = getattr(strategy, "config", strategy)
     qk = ucfg.kernel if isinstance(ucfg, UserStrategy) else noop_kernel()
@@ -444,7 +444,7 @@ def _execute(job: _Job, k_stop: int = -1, one_step: bool = False) -> bool:
 
 
 def _finish(job: _Job):
-    from mmlab.backtest._results import BacktestResult
+    from mmlab.backtest.engine._results import BacktestResult
 
     oi, of, live, rq, rs, rsf, sc, acc, rk, rkf, qs, qo, pos = job.state
     nf = int(sc[E.S_NFILLS])

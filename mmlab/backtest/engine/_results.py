@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mmlab.backtest import _engine as E
+from mmlab.backtest.engine import _engine as E
 from mmlab.errors import ConfigError, FormatError
 
 __all__ = ["BacktestResult", "read_result"]

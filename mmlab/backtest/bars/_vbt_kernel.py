@@ -1,6 +1,6 @@
 """The vectorbt order function of the bar-level market maker (imports vectorbt: load lazily).
 
-Kept apart from :mod:`mmlab.backtest._vbt_research` so that importing :mod:`mmlab.backtest`
+Kept apart from :mod:`mmlab.backtest.bars._vbt_research` so that importing :mod:`mmlab.backtest`
 does not import vectorbt (several seconds); the rule is documented there.
 """
 
@@ -11,7 +11,7 @@ from numba import njit
 from vectorbt.portfolio.enums import NoOrder
 from vectorbt.portfolio.nb import order_nb
 
-from mmlab.backtest._vbt_research import bar_quote, touched
+from mmlab.backtest.bars._vbt_research import bar_quote, touched
 
 __all__ = ["vbt_order_func"]
 

@@ -26,8 +26,8 @@ def warm_worker() -> float:
     """Load the compiled engine in this process (numba's on-disk cache) by running a tiny
     backtest; returns the seconds it took. Run on every worker before timing anything."""
     t0 = time.perf_counter()
-    from mmlab.backtest._run import run
-    from mmlab.backtest._strategies import GridStrategy
+    from mmlab.backtest.engine._run import run
+    from mmlab.backtest.engine._strategies import GridStrategy
     from mmlab.data import synthetic
 
     ev = synthetic.synthetic_l2_events(session_seconds=2, seed=0)
