@@ -1,57 +1,45 @@
-"""Order-book kernels: pure functions over arrays, each with a plain-Python twin.
-
-State layout (all NumPy arrays, updated in place):
-
-* Levels are indexed by rank in ``tab``, the sorted integer ticks of every price the book has
-  seen: level ``x`` of side ``s`` (0 = bid, 1 = ask) is the price ``tab[x] * tick``. (Real feeds
-  carry far-away prices -- Binance diffs span 560 to 621,000 USDT -- so a dense tick array would
-  be huge; ranks keep the arrays as small as the set of prices and still ordered.)
-  ``lvl_q[s, 0, x]`` is the total quantity there, ``lvl_q[s, 1, x]`` the part held by *known*
-  (L3) orders; the rest is *anonymous* (L2 updates, snapshots, orders resting before the stream
-  began) and sits at the front of the queue. Known orders form a FIFO doubly-linked list
-  per level: ``lvl_i[s, 0, x]`` head, ``lvl_i[s, 1, x]`` tail (-1: none).
-* Order slot ``o``: ``ord_i[o] = (live, side, x, prev, next)``, remaining ``ord_q[o]``, id
-  ``ord_id[o]``. Dead slots are recycled through a free list (threaded through ``next``).
-* Order id -> slot: an open-addressing hash table (linear probing, backward-shift deletion):
-  ``hkey`` ids, ``hval`` slots (-1 empty); its size is a power of two kept at least twice the
-  number of resting orders by the caller.
-* ``meta = (best bid x, best ask x, #bid levels, #ask levels, free-list head, slots used,
-  events applied, book events applied)``; best is -1 when a side is empty.
+"""Order-book kernels: applying events to the book state, each kernel with its plain-Python twin.
 
 Events are read straight from the ``EVENT_DTYPE`` array; only those carrying ``flag`` (EXCH or
-LOCAL) are applied, each once. The functions are written once in plain Python (``*_python``); the
-numba versions are compiled from the same code with the helper names bound to their compiled
-versions (see ``_compile``), so the twin runs the identical algorithm without numba.
+LOCAL) are applied, each once. ``apply_events`` applies them (optionally writing top-N
+snapshots), ``l2_levels`` applies an L3 stream and records the level each event changed; both
+return a status code (``ERROR_TEXT``) and the offending event's index. The state arrays are
+described in :mod:`mmlab.book._kernel_base`; the hash table and price ranks are in
+:mod:`mmlab.book._kernel_index`, the levels and queues in :mod:`mmlab.book._kernel_levels`. The
+numba kernels and their twins (``*_python``) are built from the same code by
+:func:`~mmlab.book._kernel_base.compile_family`, with the helpers of those modules bound to the
+same family.
 """
 
 from __future__ import annotations
 
-import types
-
 import numpy as np
-from numba import njit
+
+from mmlab.book import _kernel_index as KI
+from mmlab.book import _kernel_levels as KL
+from mmlab.book._kernel_base import GRID_TOL, QTY_EPS, cached_njit, compile_family
+from mmlab.book._kernel_index import _find, _hdel, _hput, _lower, hash_get
+from mmlab.book._kernel_levels import (
+    _clear,
+    _free,
+    _level_closed,
+    _level_opened,
+    _link,
+    _queue_order,
+    _set_level,
+    _take,
+    _unlink,
+    top_levels,
+)
 
 __all__ = [
     "ERROR_TEXT",
     "ERR_CROSSED",
-    "QTY_EPS",
     "apply_events",
     "apply_events_python",
-    "hash_get",
-    "hash_get_python",
     "l2_levels",
     "l2_levels_python",
-    "queue_ahead",
-    "queue_ahead_python",
-    "rehash",
-    "top_levels",
-    "top_levels_python",
 ]
-
-#: Quantities at or below this are zero (an emptied level is removed).
-QTY_EPS = 1e-10
-#: Prices further than this (in ticks) from a whole tick are off the grid.
-GRID_TOL = 1e-6
 
 OK = 0
 ERR_CROSSED = 1
@@ -83,278 +71,6 @@ ERROR_TEXT = {
 _KIND_MASK = np.uint64(0xFF)
 _BUY = np.uint64(1 << 29)
 _SELL = np.uint64(1 << 28)
-_M32 = np.uint64(0xFFFFFFFF)
-_C1 = np.uint64(0x9E3779B1)  # odd 32-bit multipliers: 32 x 32-bit products never overflow
-_C2 = np.uint64(0x85EBCA77)
-_S32 = np.uint64(32)
-_S15 = np.uint64(15)
-
-
-# -- order-id hash table ------------------------------------------------------------------------
-
-
-def _hhome_python(key, mask):
-    """Home bucket of an order id: both 32-bit halves multiplied by odd constants, high bits
-    folded down (ids whose low bits are all zero still spread)."""
-    h = ((key & _M32) * _C1) ^ ((key >> _S32) * _C2)
-    h = h ^ (h >> _S32)
-    h = h ^ (h >> _S15)
-    return np.int64(h & mask)
-
-
-def hash_get_python(hkey, hval, key):
-    """Slot of order id ``key``, or -1."""
-    mask = np.uint64(hval.shape[0] - 1)
-    i = _hhome(key, mask)
-    while hval[i] >= 0:
-        if hkey[i] == key:
-            return hval[i]
-        i = (i + 1) & (hval.shape[0] - 1)
-    return -1
-
-
-def _hput_python(hkey, hval, key, slot):
-    mask = np.uint64(hval.shape[0] - 1)
-    i = _hhome(key, mask)
-    while hval[i] >= 0:
-        i = (i + 1) & (hval.shape[0] - 1)
-    hkey[i] = key
-    hval[i] = slot
-
-
-def _hdel_python(hkey, hval, key):
-    n = hval.shape[0]
-    mask = np.uint64(n - 1)
-    i = _hhome(key, mask)
-    while hval[i] >= 0 and hkey[i] != key:
-        i = (i + 1) & (n - 1)
-    if hval[i] < 0:
-        return
-    j = i
-    while True:  # backward-shift deletion keeps probe chains intact
-        j = (j + 1) & (n - 1)
-        if hval[j] < 0:
-            break
-        k = _hhome(hkey[j], mask)
-        if (i <= j and (k <= i or k > j)) or (i > j and k <= i and k > j):
-            hkey[i] = hkey[j]
-            hval[i] = hval[j]
-            i = j
-    hval[i] = -1
-
-
-def rehash_python(ord_i, ord_id, hkey, hval):
-    """Fill an empty table (``hval`` all -1) with every live order."""
-    for o in range(ord_i.shape[0]):
-        if ord_i[o, 0] != 0:
-            _hput(hkey, hval, ord_id[o], o)
-
-
-# -- price ranks ---------------------------------------------------------------------------------
-
-
-def _lower_python(tab, v):
-    """First index ``i`` with ``tab[i] >= v`` (``len(tab)`` if none)."""
-    lo = 0
-    hi = tab.shape[0]
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if tab[mid] < v:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
-def _find_python(tab, v):
-    """Index of tick ``v`` in ``tab``, or -1."""
-    i = _lower(tab, v)
-    if i < tab.shape[0] and tab[i] == v:
-        return i
-    return -1
-
-
-# -- levels and queues ---------------------------------------------------------------------------
-
-
-def _scan_best_python(lvl_q, s, start):
-    """Best non-empty level of side ``s`` at or beyond ``start`` (away from the spread)."""
-    n = lvl_q.shape[2]
-    if s == 0:
-        x = min(start, n - 1)
-        while x >= 0:
-            if lvl_q[0, 0, x] > 0.0:
-                return x
-            x -= 1
-        return -1
-    x = max(start, 0)
-    while x < n:
-        if lvl_q[1, 0, x] > 0.0:
-            return x
-        x += 1
-    return -1
-
-
-def _level_opened_python(meta, s, x):
-    meta[2 + s] += 1
-    b = meta[s]
-    if b < 0 or (s == 0 and x > b) or (s == 1 and x < b):
-        meta[s] = x
-
-
-def _level_closed_python(lvl_q, meta, s, x):
-    """Bookkeeping once level ``x`` of side ``s`` is empty."""
-    lvl_q[s, 0, x] = 0.0
-    lvl_q[s, 1, x] = 0.0
-    meta[2 + s] -= 1
-    if meta[2 + s] <= 0:
-        meta[2 + s] = 0
-        meta[s] = -1
-    elif meta[s] == x:
-        meta[s] = _scan_best(lvl_q, s, x - 1 if s == 0 else x + 1)
-
-
-def _unlink_python(lvl_i, ord_i, o):
-    s, x, p, nx = ord_i[o, 1], ord_i[o, 2], ord_i[o, 3], ord_i[o, 4]
-    if p >= 0:
-        ord_i[p, 4] = nx
-    else:
-        lvl_i[s, 0, x] = nx
-    if nx >= 0:
-        ord_i[nx, 3] = p
-    else:
-        lvl_i[s, 1, x] = p
-    ord_i[o, 3] = -1
-    ord_i[o, 4] = -1
-
-
-def _link_python(lvl_i, ord_i, o, s, x):
-    tail = lvl_i[s, 1, x]
-    ord_i[o, 0] = 1
-    ord_i[o, 1] = s
-    ord_i[o, 2] = x
-    ord_i[o, 3] = tail
-    ord_i[o, 4] = -1
-    if tail >= 0:
-        ord_i[tail, 4] = o
-    else:
-        lvl_i[s, 0, x] = o
-    lvl_i[s, 1, x] = o
-
-
-def _free_python(ord_i, ord_q, meta, o):
-    """Recycle order slot ``o`` (already unlinked, id already removed from the hash table)."""
-    ord_i[o, 0] = 0
-    ord_q[o] = 0.0
-    ord_i[o, 3] = -1
-    ord_i[o, 4] = meta[4]
-    meta[4] = o
-
-
-def _wipe_level_python(lvl_q, lvl_i, ord_i, ord_q, ord_id, hkey, hval, meta, s, x):
-    """Remove level ``x`` of side ``s`` with every known order resting there."""
-    o = lvl_i[s, 0, x]
-    while o >= 0:
-        nx = ord_i[o, 4]
-        _hdel(hkey, hval, ord_id[o])
-        _free(ord_i, ord_q, meta, o)
-        o = nx
-    lvl_i[s, 0, x] = -1
-    lvl_i[s, 1, x] = -1
-    if lvl_q[s, 0, x] > 0.0:
-        _level_closed(lvl_q, meta, s, x)
-
-
-def _set_level_python(lvl_q, lvl_i, ord_i, ord_q, ord_id, hkey, hval, meta, s, x, q):
-    """L2 update: the total at level ``x`` becomes ``q`` (0 deletes the level).
-
-    If ``q`` is below the known (L3) quantity there, the newest known orders shrink first.
-    """
-    if q <= QTY_EPS:
-        if lvl_q[s, 0, x] > 0.0 or lvl_i[s, 0, x] >= 0:
-            _wipe_level(lvl_q, lvl_i, ord_i, ord_q, ord_id, hkey, hval, meta, s, x)
-        return
-    if lvl_q[s, 0, x] <= 0.0:
-        lvl_q[s, 0, x] = q
-        _level_opened(meta, s, x)
-        return
-    known = lvl_q[s, 1, x]
-    while known > q + QTY_EPS:
-        o = lvl_i[s, 1, x]
-        cut = known - q
-        if ord_q[o] <= cut + QTY_EPS:
-            known -= ord_q[o]
-            _unlink(lvl_i, ord_i, o)
-            _hdel(hkey, hval, ord_id[o])
-            _free(ord_i, ord_q, meta, o)
-        else:
-            ord_q[o] -= cut
-            known = q
-    lvl_q[s, 1, x] = max(known, 0.0)
-    lvl_q[s, 0, x] = q
-
-
-def _take_python(lvl_q, lvl_i, meta, s, x, q, known_part):
-    """Remove ``q`` from level ``x`` (``known_part``: it came off a known order, already
-    unlinked). A level whose total reaches zero holds no known order any more: it closes."""
-    left = lvl_q[s, 0, x] - q
-    if left <= QTY_EPS:
-        lvl_i[s, 0, x] = -1
-        lvl_i[s, 1, x] = -1
-        _level_closed(lvl_q, meta, s, x)
-    else:
-        lvl_q[s, 0, x] = left
-        if known_part:
-            lvl_q[s, 1, x] = max(lvl_q[s, 1, x] - q, 0.0)
-
-
-def _queue_order_python(lvl_q, lvl_i, ord_i, ord_q, meta, o, s, x, q):
-    _link(lvl_i, ord_i, o, s, x)
-    ord_q[o] = q
-    if lvl_q[s, 0, x] <= 0.0:
-        lvl_q[s, 0, x] = q
-        lvl_q[s, 1, x] = q
-        _level_opened(meta, s, x)
-    else:
-        lvl_q[s, 0, x] += q
-        lvl_q[s, 1, x] += q
-
-
-def _clear_python(lvl_q, lvl_i, ord_i, ord_q, ord_id, hkey, hval, meta, s, bound):
-    """Clear side ``s``: bids at x >= bound, asks at x <= bound (hftbacktest's clear-up-to)."""
-    if s == 0:
-        x = meta[0]
-        while x >= 0 and x >= bound:
-            _wipe_level(lvl_q, lvl_i, ord_i, ord_q, ord_id, hkey, hval, meta, 0, x)
-            x = meta[0]
-    else:
-        x = meta[1]
-        while x >= 0 and x <= bound:
-            _wipe_level(lvl_q, lvl_i, ord_i, ord_q, ord_id, hkey, hval, meta, 1, x)
-            x = meta[1]
-
-
-def top_levels_python(lvl_q, meta, levels, tab, tick_mul, tick_div, out, j):
-    """Write the top ``levels`` into row ``j`` of ``out`` (ask px, ask qty, bid px, bid qty per
-    level; an empty level has price NaN and quantity 0)."""
-    n = lvl_q.shape[2]
-    for s in range(2):
-        col = 0 if s == 1 else 2
-        x = meta[s]
-        k = 0
-        left = meta[2 + s]
-        while k < levels and left > 0 and 0 <= x < n:
-            q = lvl_q[s, 0, x]
-            if q > 0.0:
-                out[j, 4 * k + col] = tab[x] * tick_mul / tick_div
-                out[j, 4 * k + col + 1] = q
-                k += 1
-                left -= 1
-            x = x - 1 if s == 0 else x + 1
-        while k < levels:
-            out[j, 4 * k + col] = np.nan
-            out[j, 4 * k + col + 1] = 0.0
-            k += 1
 
 
 def _book_event_python(
@@ -606,103 +322,18 @@ def l2_levels_python(
     return OK, n, k
 
 
-def queue_ahead_python(lvl_q, ord_i, ord_q, o):
-    """Quantity ahead of resting order slot ``o`` at its price: the anonymous quantity there, then
-    the known orders queued before it; -1 if the slot is not live."""
-    if ord_i[o, 0] == 0:
-        return -1.0
-    s, x = ord_i[o, 1], ord_i[o, 2]
-    ahead = lvl_q[s, 0, x] - lvl_q[s, 1, x]
-    p = ord_i[o, 3]
-    while p >= 0:
-        ahead += ord_q[p]
-        p = ord_i[p, 3]
-    return ahead
 
+_FAMILY = ("_book_event", "apply_events", "l2_levels")
+#: inlined into its callers at compile time (inlining the hot helpers gains ~10-15 % on L3
+#: streams for a similar compile time)
+_INLINE = frozenset({"_book_event"})
 
-_FAMILY = (
-    "_lower",
-    "_find",
-    "_hhome",
-    "hash_get",
-    "_hput",
-    "_hdel",
-    "rehash",
-    "_scan_best",
-    "_level_opened",
-    "_level_closed",
-    "_unlink",
-    "_link",
-    "_free",
-    "_wipe_level",
-    "_set_level",
-    "_take",
-    "_queue_order",
-    "_clear",
-    "top_levels",
-    "_book_event",
-    "apply_events",
-    "l2_levels",
-    "queue_ahead",
-)
-
-
-#: Helpers inlined into their callers at compile time (a call passing arrays costs more than
-#: the work these do; inlining them gains ~10-15 % on L3 streams for a similar compile time).
-_INLINE = frozenset({"_book_event", "_hhome", "hash_get", "_link", "_unlink", "_free"})
-
-
-def _compile(jit):
-    """The family of functions with helper names bound in a private namespace.
-
-    ``jit=None`` gives the plain-Python family; ``jit=njit(cache=True)`` the compiled one.
-    """
-    ns = dict(globals())
-    fam = {}
-    for name in _FAMILY:
-        f = ns[name + "_python"]
-        g = types.FunctionType(f.__code__, ns, name, f.__defaults__)
-        g.__doc__ = f.__doc__
-        g.__module__ = f.__module__
-        g.__qualname__ = name
-        if jit is not None:
-            g = jit(inline="always")(g) if name in _INLINE else jit(g)
-        ns[name] = g
-        fam[name] = g
-    return fam
-
-
-_py = _compile(None)
-_nb = _compile(lambda f=None, **kw: njit(cache=True, **kw) if f is None else njit(cache=True)(f))
+_py = compile_family(globals(), _FAMILY, {**KI._py, **KL._py}, None)
+_nb = compile_family(globals(), _FAMILY, {**KI._nb, **KL._nb}, cached_njit, _INLINE)
 apply_events_python = _py["apply_events"]  # noqa: F811 -- the twin bound in its own namespace replaces the source def
-top_levels_python = _py["top_levels"]  # noqa: F811 -- the twin bound in its own namespace replaces the source def
-queue_ahead_python = _py["queue_ahead"]  # noqa: F811 -- the twin bound in its own namespace replaces the source def
-hash_get_python = _py["hash_get"]  # noqa: F811 -- the twin bound in its own namespace replaces the source def
-rehash_python = _py["rehash"]  # noqa: F811 -- the twin bound in its own namespace replaces the source def
 l2_levels_python = _py["l2_levels"]  # noqa: F811 -- the twin bound in its own namespace replaces the source def
 apply_events = _nb["apply_events"]
 l2_levels = _nb["l2_levels"]
-top_levels = _nb["top_levels"]
-queue_ahead = _nb["queue_ahead"]
-hash_get = _nb["hash_get"]
-rehash = _nb["rehash"]
 
-# the plain-Python family under the names the kernels call, bound here for readers and
-# linters; each family (Python and compiled) calls through its own namespace (_compile)
-_lower = _py["_lower"]
-_find = _py["_find"]
-_hhome = _py["_hhome"]
-_hput = _py["_hput"]
-_hdel = _py["_hdel"]
-_scan_best = _py["_scan_best"]
-_level_opened = _py["_level_opened"]
-_level_closed = _py["_level_closed"]
-_unlink = _py["_unlink"]
-_link = _py["_link"]
-_free = _py["_free"]
-_wipe_level = _py["_wipe_level"]
-_set_level = _py["_set_level"]
-_take = _py["_take"]
-_queue_order = _py["_queue_order"]
-_clear = _py["_clear"]
+# the plain-Python helper under the name the kernels call, bound here for readers and linters
 _book_event = _py["_book_event"]

@@ -8,6 +8,9 @@ import numpy as np
 import pandas as pd
 
 from mmlab.book import _kernel as K
+from mmlab.book import _kernel_index as KI
+from mmlab.book import _kernel_levels as KL
+from mmlab.book._kernel_base import QTY_EPS
 from mmlab.book._ticks import TickGrid, infer_tick_size
 from mmlab.data import (
     ADD_ORDER_EVENT,
@@ -199,7 +202,7 @@ class BookState:
                 size *= 2
             self.hkey = np.zeros(size, dtype=np.uint64)
             self.hval = np.full(size, -1, dtype=np.int64)
-            fn = K.rehash if self.engine == "numba" else K.rehash_python
+            fn = KI.rehash if self.engine == "numba" else KI.rehash_python
             fn(self.ord_i[:used], self.ord_id[:used], self.hkey, self.hval)
 
     def apply(
@@ -338,8 +341,8 @@ class BookState:
             out[0, 0::2] = np.nan
             out[0, 1::2] = 0.0
         else:
-            K.top_levels(self.lvl_q, self.meta, levels, self.tab, self.grid.mul,
-                         self.grid.div, out, 0)
+            KL.top_levels(self.lvl_q, self.meta, levels, self.tab, self.grid.mul,
+                          self.grid.div, out, 0)
         return pd.Series(out[0], index=book_columns(levels))
 
     def levels_frame(self, levels: int = 10) -> pd.DataFrame:
@@ -357,7 +360,7 @@ class BookState:
         return 0.0 if x < 0 else float(self.lvl_q[s, 0, x])
 
     def _slot(self, order_id: int) -> int | None:
-        fn = K.hash_get if self.engine == "numba" else K.hash_get_python
+        fn = KI.hash_get if self.engine == "numba" else KI.hash_get_python
         s = int(fn(self.hkey, self.hval, np.uint64(order_id)))
         return s if s >= 0 and self.ord_i[s, 0] != 0 else None
 
@@ -378,7 +381,7 @@ class BookState:
         s = self._slot(order_id)
         if s is None:
             return float("nan")
-        fn = K.queue_ahead if self.engine == "numba" else K.queue_ahead_python
+        fn = KL.queue_ahead if self.engine == "numba" else KL.queue_ahead_python
         return float(fn(self.lvl_q, self.ord_i, self.ord_q, s))
 
     def queue_position(self, order_id: int) -> tuple[int, float] | None:
@@ -400,7 +403,7 @@ class BookState:
         qs: list = []
         if x >= 0 and self.lvl_q[s, 0, x] > 0:
             anon = self.lvl_q[s, 0, x] - self.lvl_q[s, 1, x]
-            if anon > K.QTY_EPS:
+            if anon > QTY_EPS:
                 ids.append(None)
                 qs.append(float(anon))
             o = int(self.lvl_i[s, 0, x])
