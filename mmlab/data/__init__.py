@@ -13,6 +13,15 @@ from mmlab.data._binance import (
     load_binance_frames,
     read_binance,
 )
+from mmlab.data._calendars import (
+    CALENDARS,
+    add_business_days,
+    cl_contract_on,
+    cl_expiry,
+    cl_last_trade_date,
+    is_business_day,
+    us_market_holidays,
+)
 from mmlab.data._catalog import (
     DEMO_DATASETS,
     KINDS,
@@ -44,20 +53,9 @@ from mmlab.data._events import (
     is_buy,
     is_sell,
 )
-from mmlab.data._instruments import (
-    CALENDARS,
-    FeeSchedule,
-    Instrument,
-    InstrumentMaster,
-    add_business_days,
-    cl_contract_on,
-    cl_expiry,
-    cl_last_trade_date,
-    default_master,
-    get_instrument,
-    is_business_day,
-    us_market_holidays,
-)
+from mmlab.data._fees import FeeSchedule
+from mmlab.data._instrument import Instrument
+from mmlab.data._instrument_master import InstrumentMaster, default_master, get_instrument
 from mmlab.data._lobster import LobsterData, LobsterStats, load_lobster, read_lobster
 from mmlab.data._npz import load_npz, save_npz, to_hftbacktest_order
 from mmlab.data._options import OPTION_CHAIN_COLUMNS, OPTION_ROOTS, OptionRoot, load_option_chain
