@@ -102,7 +102,7 @@ def l3_to_l2_with_source(events: np.ndarray, *, tick_size: float | None = None,
     s = out_x >> 62
     x = out_x - (s << 62)
     del out_x
-    for name in EVENT_DTYPE.names:
+    for name in EVENT_DTYPE.names or ():  # a structured dtype: names is never None
         col = merged[name]
         if name == "ev":
             flags = ev["ev"][out_i] & ~np.uint64(0xFF | BUY_EVENT | SELL_EVENT)

@@ -367,10 +367,10 @@ def _build(files: list[_File], opt: _Options) -> BinanceStream:
                 "E": ints[rows, S.I_E], "T": ints[rows, S.I_T]}
 
     dl = np.flatnonzero(is_depth)
-    n_b = np.bincount(lvl_line[lvl_side == 1], minlength=n)[dl]
-    n_a = np.bincount(lvl_line[lvl_side == 2], minlength=n)[dl]
+    levels_b = np.bincount(lvl_line[lvl_side == 1], minlength=n)[dl]
+    levels_a = np.bincount(lvl_line[lvl_side == 2], minlength=n)[dl]
     depth_updates = pd.DataFrame({**base(dl), "U": U_col[dl], "u": u_col[dl], "pu": pu_col[dl],
-                                  "n_bids": n_b, "n_asks": n_a, "applied": applied[dl],
+                                  "n_bids": levels_b, "n_asks": levels_a, "applied": applied[dl],
                                   "emit_local_ts": np.where(applied[dl], local[np.maximum(
                                       emit_line[dl], 0)], -1)})
     trades = pd.DataFrame({**base(tr), "trade_id": ints[tr, S.I_TID], "px": flts[tr, S.F_P],

@@ -44,6 +44,7 @@ files chained as one stream); :func:`ensure_data_ready` converts what a run need
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import datetime as _dt
 import fcntl
@@ -168,8 +169,7 @@ class Catalog:
 
     def _sweep(self) -> None:
         """Remove temporary files and Parquet files no registry row points to (under the lock)."""
-        root = self.path
-        assert root is not None  # set by __post_init__
+        root = self._root
         try:
             names = [p.name for p in root.iterdir()]
         except OSError as exc:
@@ -187,9 +187,15 @@ class Catalog:
     # -- infrastructure ----------------------------------------------------------------------
 
     @property
+    def _root(self) -> Path:
+        """The catalog directory (``path`` after ``__post_init__`` resolved it)."""
+        assert self.path is not None  # set by __post_init__
+        return self.path
+
+    @property
     def registry_path(self) -> Path:
         """The DuckDB registry file."""
-        return self.path / _REGISTRY
+        return self._root / _REGISTRY
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -201,7 +207,7 @@ class Catalog:
             finally:
                 self._lock_depth -= 1
             return
-        with open(self.path / _LOCK, "a+") as fh:
+        with open(self._root / _LOCK, "a+") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             self._lock_depth = 1
             try:
@@ -272,7 +278,7 @@ class Catalog:
             df[c] = pd.to_datetime(df[c].astype("Int64"), unit="ns", utc=True)
         return df
 
-    def names(self) -> list[str]:
+    def names(self) -> builtins.list[str]:
         """Names of the registered data sets."""
         return [e["name"] for e in self._entries()]
 
@@ -288,7 +294,7 @@ class Catalog:
         if not found:
             raise ConfigError(f"name: no data set {name!r} in the catalog at {self.path}")
         entry = found[0]
-        entry["path"] = str(self.path / entry["path"])
+        entry["path"] = str(self._root / entry["path"])
         return entry
 
     def load(self, name: str, start: Any = None, end: Any = None) -> np.ndarray | pd.DataFrame:
@@ -352,7 +358,7 @@ class Catalog:
             sha = _combined_sha([s["sha256"] for s in sources])
             size = int(sum(s["size"] for s in sources))
         else:
-            if data_type == "events":
+            if isinstance(data, np.ndarray):  # data_type == "events"
                 raw = data.tobytes()
             else:
                 raw = pd.util.hash_pandas_object(data, index=True).to_numpy().tobytes()
@@ -489,7 +495,7 @@ class Catalog:
         entries = self._entries()
         with self._connect() as con:
             for e in entries:
-                target = str(self.path / e["path"]).replace("'", "''")
+                target = str(self._root / e["path"]).replace("'", "''")
                 view = e["name"].replace('"', '""')
                 con.execute(f"CREATE OR REPLACE TEMP VIEW \"{view}\" AS SELECT * FROM read_parquet('{target}')")
             return con.execute(sql).fetchdf()
@@ -501,7 +507,7 @@ class Catalog:
             entry["sha256"] == sha
             and entry["loader"] == loader
             and entry["loader_version"] == version
-            and (self.path / entry["path"]).is_file()
+            and (self._root / entry["path"]).is_file()
         )
 
     def _store(
@@ -510,7 +516,7 @@ class Catalog:
         data: Any,
         data_type: str,
         kind: str,
-        sources: list[dict[str, Any]],
+        sources: builtins.list[dict[str, Any]],
         sha: str,
         size: int,
         loader: str,
@@ -520,8 +526,8 @@ class Catalog:
     ) -> dict[str, Any]:
         tag = hashlib.sha256(f"{loader}|{version}".encode()).hexdigest()[:12]
         fname = f"{name}-{sha[:12]}-{tag}.parquet"
-        final = self.path / fname
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".parquet.tmp", dir=self.path)
+        final = self._root / fname
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".parquet.tmp", dir=self._root)
         os.close(fd)
         tmp = Path(tmp_name)
         try:
@@ -550,7 +556,7 @@ class Catalog:
             raise
         if previous is not None and previous["path"] != fname:
             with contextlib.suppress(FileNotFoundError):
-                os.remove(self.path / previous["path"])
+                os.remove(self._root / previous["path"])
         if bar is not None:
             bar.update(1)
         return self.show(name)
@@ -575,7 +581,7 @@ def ensure_data_ready(
     list of str
         The names, in order, all ready to :meth:`Catalog.load`.
     """
-    cat = catalog if isinstance(catalog, Catalog) else Catalog(catalog)
+    cat = catalog if isinstance(catalog, Catalog) else Catalog(catalog_dir(catalog))
     wanted = list(DEMO_DATASETS if names is None else names)
     if isinstance(names, str):
         wanted = [names]

@@ -98,8 +98,9 @@ def _events_table(events: np.ndarray):
 
     if events.dtype != EVENT_DTYPE:
         raise ConfigError(f"events: dtype must be EVENT_DTYPE, got {events.dtype}")
-    arrays = [pa.array(np.ascontiguousarray(events[f])) for f in EVENT_DTYPE.names]
-    table = pa.Table.from_arrays(arrays, names=list(EVENT_DTYPE.names))
+    names = list(EVENT_DTYPE.names or ())  # a structured dtype: names is never None
+    arrays = [pa.array(np.ascontiguousarray(events[f])) for f in names]
+    table = pa.Table.from_arrays(arrays, names=names)
     return table.replace_schema_metadata({b"mmlab.data_type": b"events"})
 
 
@@ -130,7 +131,7 @@ def _read_events(path: Path, start: int | None, end: int | None) -> np.ndarray:
         filters.append(("exch_ts", "<", end))
     table = pq.read_table(path, filters=filters or None)
     out = np.zeros(table.num_rows, dtype=EVENT_DTYPE)
-    for f in EVENT_DTYPE.names:
+    for f in EVENT_DTYPE.names or ():  # a structured dtype: names is never None
         out[f] = table.column(f).to_numpy()
     return out
 

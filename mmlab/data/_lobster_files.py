@@ -162,8 +162,8 @@ def _check_orderbook(ob: np.ndarray, path: Path, header: int) -> None:
             f"{ob.shape[1]} columns: an orderbook file has 4 per level "
             "(AskPx,AskSz,BidPx,BidSz)", path=path, row=0,
         )
-    if np.any(ob != np.round(ob)):
-        r = _first(np.any(ob != np.round(ob), axis=1))
+    r = _first(np.any(ob != np.round(ob), axis=1))
+    if r is not None:
         fail(r, "prices and sizes must be integers (price in units of 10^-4)")
     px, sz = ob[:, 0::2], ob[:, 1::2]
     r = _first(np.any(sz < 0, axis=1))

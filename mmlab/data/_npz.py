@@ -304,7 +304,7 @@ def to_hftbacktest_order(events: np.ndarray) -> np.ndarray:
     rows, sides = _merge_order(ex, lo, np.argsort(ex, kind="stable"),
                                np.argsort(lo, kind="stable"))
     out = np.empty(rows.size, EVENT_DTYPE)
-    for name in EVENT_DTYPE.names:
+    for name in EVENT_DTYPE.names or ():  # a structured dtype: names is never None
         out[name] = events[name][rows]
     base = out["ev"] & ~np.uint64(EXCH_EVENT | LOCAL_EVENT)
     flag = np.where(sides == 3, EXCH_EVENT | LOCAL_EVENT,

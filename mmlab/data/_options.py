@@ -355,7 +355,8 @@ def _load_cboe(path: Path, text: str) -> pd.DataFrame:
              lambda i: f"unknown option root {r.iloc[i]!r} (known: {sorted(OPTION_ROOTS)})"),  # noqa: B023 -- called within the iteration that binds it
         ]  # fmt: skip
         if roots is not None:
-            checks.append((r.to_numpy() != roots, lambda i: f"call and put roots differ: {roots[i]} vs {r.iloc[i]}"))  # noqa: B023 -- called within the iteration that binds it
+            prev = roots  # narrowed to the calls' roots for the message below
+            checks.append((r.to_numpy() != prev, lambda i: f"call and put roots differ: {prev[i]} vs {r.iloc[i]}"))  # noqa: B023 -- called within the iteration that binds it
         for mask, msg in checks:
             if mask.any():
                 i = int(np.flatnonzero(mask)[0])

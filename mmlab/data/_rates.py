@@ -283,7 +283,8 @@ def load_swap_quotes(path: str | Path, as_of: str | pd.Timestamp | None = None) 
         raise FormatError("JSON nested too deeply", path=path, row=1) from None
     if not isinstance(obj, dict) or not obj:
         raise FormatError("expected a non-empty JSON object of quotes", path=path, row=1)
-    recs = []
+    # (instrument, name, tenor, tenor_years, quote, rate, sort key)
+    recs: list[tuple[str, str, str, float, float, float, tuple[int, float]]] = []
     futs = []
     seen_tenors: dict[tuple, str] = {}
     rules = RULES["swap_quotes"]

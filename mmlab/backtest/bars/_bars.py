@@ -107,9 +107,9 @@ def klines(trades, freq="1s", *, time: str = "exch_ts", book=None) -> pd.DataFra
     if book is not None:
         bt = book
     step = freq_ns(freq)
-    for c in ("px", "qty", time):
-        if c not in df.columns:
-            raise ConfigError(f"trades: missing column {c!r} (have {list(df.columns)})")
+    for col in ("px", "qty", time):
+        if col not in df.columns:
+            raise ConfigError(f"trades: missing column {col!r} (have {list(df.columns)})")
     if "market" in df.columns:
         df = df[df["market"].to_numpy(dtype=bool)]
     if len(df) == 0:

@@ -150,7 +150,7 @@ class Gates:
         except KeyError as exc:
             raise ConfigError(f"metrics: missing {exc.args[0]!r}") from None
         cap = budget_amount(budget)
-        out = {
+        out: dict[str, bool | str] = {
             "pass_pnl": bool(pnl > self.min_pnl),
             "pass_sharpe": bool(sh > self.min_sharpe),
             "pass_drawdown": bool(dd <= self.max_drawdown_frac * cap),

@@ -96,12 +96,15 @@ class BacktestResult:
         """Data hashes (sha256 of the source files, or of the event array's bytes), git SHA,
         parameters (with the seed) and library versions; computed on first access."""
         if self.provenance_ is None:
+            if self._prov_src is None:
+                raise ConfigError("provenance: this result was built with provenance_=None "
+                                  "and nothing to compute it from")
             data_hashes, events, params = self._prov_src
             if events is not None:
                 import hashlib
 
                 data_hashes = {"events": hashlib.sha256(
-                    np.ascontiguousarray(events).view(np.uint8)).hexdigest()}
+                    np.ascontiguousarray(events).view(np.uint8).data).hexdigest()}
             self.provenance_ = _collect(data_hashes, params)
             self._prov_src = None
         return self.provenance_

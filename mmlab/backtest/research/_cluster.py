@@ -200,4 +200,4 @@ def data_sha256(events) -> str | None:
         return None
     import hashlib
 
-    return hashlib.sha256(np.ascontiguousarray(events).view(np.uint8)).hexdigest()
+    return hashlib.sha256(np.ascontiguousarray(events).view(np.uint8).data).hexdigest()
