@@ -28,11 +28,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from mmlab.backtest.engine import _engine as E
+from mmlab.backtest.engine._run import _execute, _finish, _load, _prepare
 from mmlab.errors import ConfigError
 
 __all__ = ["PortfolioLimits", "PortfolioResult", "run_portfolio"]
@@ -133,7 +135,7 @@ class PortfolioResult:
         return self.portfolio.set_index("ts")[cols].hvplot.line(title="portfolio equity")
 
 
-def _view(job, out):
+def _view(job: Any, out: np.ndarray) -> np.ndarray:
     """``out`` <- (gross exposure, equity, local mid) of one instrument (compiled)."""
     oi, of, acc = job.state[0], job.state[1], job.state[7]
     f = E.portfolio_view if job.engine == "numba" else E.portfolio_view_python
@@ -141,10 +143,156 @@ def _view(job, out):
     return out
 
 
-def run_portfolio(data: dict, strategy, *, max_notional: float = math.inf,
+class _BatchLeg:
+    """One instrument of :func:`run_portfolio`: its kernel over the whole event array (every
+    pause is reached at once)."""
+
+    def __init__(self, job: Any) -> None:
+        self.job = job
+
+    def pause(self, k: int) -> bool:
+        _execute(self.job, k)
+        return True
+
+    def step(self, next_k: int) -> None:
+        _execute(self.job, -1, one_step=True)
+
+
+class _Lockstep:
+    """The portfolio's decisions over its instruments' kernels, shared by
+    :func:`run_portfolio` (kernels over whole arrays) and
+    :class:`~mmlab.backtest.PortfolioDriver` (kernels fed a batch at a time), so the two
+    cannot diverge.
+
+    A *leg* is one instrument's kernel with ``job`` (its run state; ``None`` until it starts),
+    ``pause(k) -> bool`` (run until just before strategy step ``k``, or to the end when the
+    instrument has no step ``k``; ``False`` while rows still to come may precede that point)
+    and ``step(next_k)`` (take the step it is paused at; then run no further than step
+    ``next_k``). :meth:`advance` takes every check whose legs are all paused (see the module
+    notes for what a check does) and returns ``True`` once no check is left.
+    """
+
+    def __init__(self, legs: dict[str, Any], limits: PortfolioLimits) -> None:
+        self.legs = legs
+        self.names = list(legs)
+        self.limits = limits
+        self.k = 0  # the strategy step of the next check
+        self.peak = -math.inf
+        self.halted_at: int | None = None
+        self.n_steps = -1  # known once every leg has started
+        self.ts0 = 0
+        self.interval = 1
+        self.maxpos: dict[str, float] = {}
+        self.view = {n: np.zeros(3) for n in self.names}
+        self.rows = 0
+        self.last: dict[str, float] = {"equity": math.nan, "notional": 0.0}
+        self._paused: set[str] = set()
+        self._t = np.zeros(0, dtype=np.int64)
+        self._eq = np.zeros((len(self.names), 0))
+        self._tot = self._before = self._after = np.zeros(0)
+        self._halt = np.zeros(0, dtype=bool)
+
+    def _setup(self) -> bool:
+        if self.n_steps >= 0:
+            return True
+        jobs = {n: leg.job for n, leg in self.legs.items()}
+        if any(j is None for j in jobs.values()):
+            return False
+        first = jobs[self.names[0]]
+        self.maxpos = {n: float(j.cfg_f[E.F_MAXPOS]) for n, j in jobs.items()}
+        self.n_steps = max(int(j.n_steps) for j in jobs.values())
+        self.ts0 = int(first.cfg_i[E.I_TSTART])
+        self.interval = int(first.cfg_i[E.I_INTERVAL])
+        # the portfolio table, one row per check (numpy columns: 8 bytes a cell)
+        n_rows = -(-self.n_steps // self.limits.check_every)
+        self._t = np.zeros(n_rows, dtype=np.int64)
+        self._eq = np.zeros((len(self.names), n_rows))
+        self._tot, self._before, self._after = np.zeros(n_rows), np.zeros(n_rows), \
+            np.zeros(n_rows)
+        self._halt = np.zeros(n_rows, dtype=bool)
+        return True
+
+    @property
+    def done(self) -> bool:
+        """No check is left."""
+        return 0 <= self.n_steps <= self.k
+
+    def advance(self) -> bool:
+        """Take every check whose legs have all reached it; ``True`` when none is left."""
+        if not self._setup():
+            return False
+        while self.k < self.n_steps:
+            k = self.k
+            for n in self.names:
+                if n not in self._paused:
+                    if not self.legs[n].pause(k):
+                        return False
+                    self._paused.add(n)
+            self._check(k)
+            self._paused.clear()
+            self.k = k + self.limits.check_every
+        return True
+
+    def _check(self, k: int) -> None:
+        """The portfolio check at step ``k`` (every leg paused just before it), then the
+        legs' steps ``k`` one after the other under the notional caps."""
+        names, view, limits = self.names, self.view, self.limits
+        jobs = {n: self.legs[n].job for n in names}
+        for n in names:
+            _view(jobs[n], view[n])
+        eq = [float(view[n][1]) for n in names]
+        tot = sum(eq)
+        self.peak = max(self.peak, tot)
+        if self.halted_at is None and self.peak - tot > limits.max_drawdown:
+            self.halted_at = self.ts0 + k * self.interval
+            for n in names:
+                jobs[n].cfg_i[E.I_HALT] = 1
+        g = {n: float(view[n][0]) for n in names}
+        before = sum(g.values())
+        bound = math.isfinite(limits.max_notional)
+        next_k = k + limits.check_every
+        for n in names:
+            job = jobs[n]
+            if bound:
+                others = sum(g[m] for m in names if m != n)
+                unit = float(view[n][2]) * float(job.cfg_f[E.F_MULT])
+                cap = (limits.max_notional - others) / unit if unit > 0 else 0.0
+                job.cfg_f[E.F_MAXPOS] = min(self.maxpos[n], max(cap, 0.0))
+            if k < job.n_steps:
+                self.legs[n].step(next_k)
+                g[n] = float(_view(job, view[n])[0])
+        row = self.rows
+        self._t[row] = self.ts0 + k * self.interval
+        self._eq[:, row] = eq
+        self._tot[row], self._before[row] = tot, before
+        self._after[row] = sum(g.values())
+        self._halt[row] = self.halted_at is not None
+        self.rows = row + 1
+        self.last = {"equity": tot, "notional": float(self._after[row])}
+
+    def frame(self) -> pd.DataFrame:
+        """The portfolio table so far (:attr:`PortfolioResult.portfolio`)."""
+        r = self.rows
+        return pd.DataFrame({"ts": self._t[:r],
+                             **{f"equity_{n}": self._eq[i, :r]
+                                for i, n in enumerate(self.names)},
+                             "equity": self._tot[:r], "notional_before": self._before[:r],
+                             "notional_after": self._after[:r], "halted": self._halt[:r]},
+                            copy=False)
+
+    def reset(self) -> None:
+        """Clear the drawdown latch; the peak restarts from the last check's equity."""
+        self.halted_at = None
+        self.peak = self.last["equity"] if math.isfinite(self.last["equity"]) else -math.inf
+        for leg in self.legs.values():
+            if leg.job is not None:
+                leg.job.cfg_i[E.I_HALT] = 0
+
+
+def run_portfolio(data: dict, strategy: Any, *, max_notional: float = math.inf,
                   max_drawdown: float = math.inf, check_every: int = 1,
                   settings: dict | None = None, engine: str = "numba",
-                  **common) -> PortfolioResult:
+                  **common: Any) -> PortfolioResult:
     """Backtest several instruments together (e.g. the BTCUSDT and ETHUSDT perpetuals).
 
     Parameters
@@ -181,8 +329,6 @@ def run_portfolio(data: dict, strategy, *, max_notional: float = math.inf,
     >>> abs(p["spread"] + p["inventory"] + p["fees"] + p["funding"] - p["total"]) < 1e-9
     True
     """
-    from mmlab.backtest.engine._run import _execute, _finish, _load, _prepare
-
     limits = PortfolioLimits(max_notional, max_drawdown, check_every)
     if not isinstance(data, dict) or not data:
         raise ConfigError("data: need a non-empty dict of instrument name -> events")
@@ -202,13 +348,13 @@ def run_portfolio(data: dict, strategy, *, max_notional: float = math.inf,
     if start is None:
         start = min(int(min(ev["local_ts"].min(), ev["exch_ts"].min()))
                     for ev, _ in loaded.values())
-    jobs = {}
+    jobs: dict[str, Any] = {}
     for name, (ev, hashes) in loaded.items():
         st = {**common, **settings.get(name, {}), "start": int(start)}
         if "interval" in settings.get(name, {}):
             raise ConfigError(f"settings[{name!r}]: the interval is shared (pass it once)")
         strat = strategy[name] if isinstance(strategy, dict) else strategy
-        job = _prepare(ev, strat, engine, st)
+        job: Any = _prepare(ev, strat, engine, st)
         if job.cfg.inverse:
             raise ConfigError(f"settings[{name!r}]: inverse contracts cannot be summed in one "
                               "quote currency")
@@ -217,52 +363,9 @@ def run_portfolio(data: dict, strategy, *, max_notional: float = math.inf,
         job.params["portfolio"] = {"instruments": sorted(data), "max_notional": max_notional,
                                    "max_drawdown": max_drawdown}
         jobs[name] = job
-    names = list(jobs)
-    maxpos = {n: float(jobs[n].cfg_f[E.F_MAXPOS]) for n in names}
-    n_steps = max(j.n_steps for j in jobs.values())
-    ts0 = int(next(iter(jobs.values())).cfg_i[E.I_TSTART])
-    interval = int(next(iter(jobs.values())).cfg_i[E.I_INTERVAL])
-    # the portfolio table, one row per check (numpy columns: 8 bytes a cell, not Python tuples)
-    n_rows = -(-n_steps // limits.check_every)
-    t_col = np.zeros(n_rows, dtype=np.int64)
-    eq_cols = np.zeros((len(names), n_rows))
-    tot_col, before_col, after_col = np.zeros(n_rows), np.zeros(n_rows), np.zeros(n_rows)
-    halt_col = np.zeros(n_rows, dtype=bool)
-    peak = -math.inf
-    halted_at = None
-    view = {n: np.zeros(3) for n in names}
-    bound = math.isfinite(limits.max_notional)
-    for row, k in enumerate(range(0, n_steps, limits.check_every)):
-        for n in names:
-            _execute(jobs[n], k)
-            _view(jobs[n], view[n])
-        eq = [float(view[n][1]) for n in names]
-        tot = sum(eq)
-        peak = max(peak, tot)
-        if halted_at is None and peak - tot > limits.max_drawdown:
-            halted_at = ts0 + k * interval
-            for n in names:
-                jobs[n].cfg_i[E.I_HALT] = 1
-        g = {n: float(view[n][0]) for n in names}
-        before = sum(g.values())
-        for n in names:
-            job = jobs[n]
-            if bound:
-                others = sum(g[m] for m in names if m != n)
-                unit = float(view[n][2]) * float(job.cfg_f[E.F_MULT])
-                cap = (limits.max_notional - others) / unit if unit > 0 else 0.0
-                job.cfg_f[E.F_MAXPOS] = min(maxpos[n], max(cap, 0.0))
-            if k < job.n_steps:
-                _execute(job, -1, one_step=True)
-                g[n] = float(_view(job, view[n])[0])
-        t_col[row] = ts0 + k * interval
-        eq_cols[:, row] = eq
-        tot_col[row], before_col[row], after_col[row] = tot, before, sum(g.values())
-        halt_col[row] = halted_at is not None
-    for n in names:
-        _execute(jobs[n], -1)
-    results = {n: _finish(jobs[n]) for n in names}
-    frame = pd.DataFrame({"ts": t_col, **{f"equity_{n}": eq_cols[i] for i, n in enumerate(names)},
-                          "equity": tot_col, "notional_before": before_col,
-                          "notional_after": after_col, "halted": halt_col}, copy=False)
-    return PortfolioResult(results, frame, limits, halted_at, int(start))
+    lock = _Lockstep({n: _BatchLeg(j) for n, j in jobs.items()}, limits)
+    lock.advance()
+    for job in jobs.values():
+        _execute(job, -1)
+    results = {n: _finish(j) for n, j in jobs.items()}
+    return PortfolioResult(results, lock.frame(), limits, lock.halted_at, int(start))
