@@ -102,6 +102,8 @@ class StepDriver:
         self._fed_l2 = False
         self._p0 = math.nan
         self._kill_pending = False
+        #: a portfolio (PortfolioDriver) pauses the core just before this strategy step
+        self._k_stop = -1
 
     # ---- feeding ---------------------------------------------------------------------------
     def feed(self, batch: np.ndarray) -> None:
@@ -457,7 +459,7 @@ class StepDriver:
         job.cfg_i[E.I_NTICKS] = new_n
         job.params["roi_used"] = (new_lo * tick, new_hi * tick)
 
-    def _run(self) -> None:
+    def _run(self, one_step: bool = False) -> None:
         job = self._job
         n = self._n
         ev = self._ev[:n]
@@ -465,7 +467,7 @@ class StepDriver:
                     self._l3a[:n] if self._l3 else self._l3a[:1])
         kern = E.run_kernel if self.engine == "numba" else E.run_kernel_python
         pos = job.state[-1]
-        pos[E.P_KSTOP] = -1
-        pos[E.P_ONE] = 0
+        pos[E.P_KSTOP] = -1 if one_step else self._k_stop
+        pos[E.P_ONE] = int(one_step)
         job.ff, job.fi, job.bh = kern(*job.args, job.bh, *job.args_b, job.stf, job.sti, job.ff,
                                       job.fi, job.fund_out, job.book, job.best, *job.state)
