@@ -55,6 +55,7 @@ from mmlab.backtest.engine._gates import BUDGET_TIERS, BudgetTier, Gates, evalua
 from mmlab.backtest.engine._l3 import L3Events, prepare_l3
 from mmlab.backtest.engine._latency import latency_array
 from mmlab.backtest.engine._portfolio import PortfolioLimits, PortfolioResult, run_portfolio
+from mmlab.backtest.engine._portfolio_driver import PortfolioDriver
 from mmlab.backtest.engine._queue import (
     QUEUE_FIFO,
     QUEUE_LOG,
@@ -169,6 +170,7 @@ __all__ = [
     "OptionBookResult",
     "OptionStream",
     "OptionStreamConfig",
+    "PortfolioDriver",
     "PortfolioLimits",
     "PortfolioResult",
     "QUEUE_FIFO",
