@@ -38,17 +38,15 @@ campaigns, ``options/`` the option-book backtests, ``bars/`` the vectorbt bar re
 
 from __future__ import annotations
 
-from mmlab.backtest.bars._bars import BAR_COLUMNS, klines, sp500_bars
-from mmlab.backtest.bars._vbt_research import (
+from mmlab.backtest.bars._bar_rule import (
     BAR_FILL_RULES,
-    BarEventComparison,
     BarMarketMakingConfig,
-    BarResult,
-    bar_market_making,
     bar_mm_python,
     bar_reference,
-    compare_bar_vs_event,
 )
+from mmlab.backtest.bars._bar_vs_event import BarEventComparison, compare_bar_vs_event
+from mmlab.backtest.bars._bars import BAR_COLUMNS, klines, sp500_bars
+from mmlab.backtest.bars._vbt_research import BarResult, bar_market_making
 from mmlab.backtest.engine._driver import StepDriver
 from mmlab.backtest.engine._fees import FeeModel
 from mmlab.backtest.engine._gates import BUDGET_TIERS, BudgetTier, Gates, evaluate_gates, tier_for

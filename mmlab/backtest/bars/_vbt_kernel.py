@@ -1,7 +1,8 @@
 """The vectorbt order function of the bar-level market maker (imports vectorbt: load lazily).
 
 Kept apart from :mod:`mmlab.backtest.bars._vbt_research` so that importing :mod:`mmlab.backtest`
-does not import vectorbt (several seconds); the rule is documented there.
+does not import vectorbt (several seconds); the rule is documented in
+:mod:`mmlab.backtest.bars._bar_rule`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from numba import njit
 from vectorbt.portfolio.enums import NoOrder
 from vectorbt.portfolio.nb import order_nb
 
-from mmlab.backtest.bars._vbt_research import bar_quote, touched
+from mmlab.backtest.bars._bar_rule import bar_quote, touched
 
 __all__ = ["vbt_order_func"]
 
