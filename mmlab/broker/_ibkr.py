@@ -90,9 +90,10 @@ class IbkrVenue:
         """
         gate_order(self.config, order, "submit", now, symbol=str(self.contract),
                    manager=self.manager)
-        from ib_async import LimitOrder, MarketOrder
+        from ib_async import LimitOrder, MarketOrder, Order
 
         action = "BUY" if order.side.value > 0 else "SELL"
+        ib_order: Order
         if order.order_type.value == "market" or math.isnan(order.price):
             ib_order = MarketOrder(action, order.qty)
         else:

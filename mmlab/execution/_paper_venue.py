@@ -29,11 +29,15 @@ import heapq
 import itertools
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mmlab.data import BUY_EVENT, SELL_EVENT, TRADE_EVENT
 from mmlab.errors import ConfigError
+
+if TYPE_CHECKING:
+    from mmlab.book import BookState
 
 __all__ = ["PaperVenue"]
 
@@ -61,7 +65,7 @@ class PaperVenue:
         Receives the answers (or :meth:`attach` later).
     """
 
-    book: object
+    book: BookState
     entry_latency_ns: int = 0
     response_latency_ns: int = 0
     manager: object = None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -73,7 +74,7 @@ def _resolve_instrument(settings: dict) -> dict:
 
         inst = get_instrument(inst)
     fees = FeeModel.from_instrument(inst)
-    out = {"tick_size": float(inst.tick_size), "lot_size": float(inst.lot_size),
+    out: dict[str, Any] = {"tick_size": float(inst.tick_size), "lot_size": float(inst.lot_size),
            "multiplier": float(inst.multiplier), "inverse": bool(inst.inverse),
            "maker_fee": fees.maker, "taker_fee": fees.taker,
            "fee_per_contract": fees.per_contract}
@@ -237,6 +238,31 @@ class _Job:
                  "data_hashes", "params", "base", "tick", "n_ticks", "engine", "n_steps",
                  "book", "best", "stf", "sti", "fund_out", "fifo")
 
+    args: tuple[np.ndarray, ...]  # code, exch_ts, local_ts, px, qty, l3a
+    args_b: tuple[Any, ...]  # cfg_f, cfg_i, strategy params, latencies, funding, quote kernel
+    bh: np.ndarray  # the shared book's history ring
+    state: tuple[np.ndarray, ...]  # see core.loop.new_state
+    ff: np.ndarray
+    fi: np.ndarray
+    cfg: BacktestConfig
+    cfg_i: np.ndarray
+    cfg_f: np.ndarray
+    events: np.ndarray
+    n_events: int
+    data_hashes: dict[str, str]
+    params: dict[str, Any]
+    base: int
+    tick: float
+    n_ticks: int
+    engine: str
+    n_steps: int
+    book: np.ndarray
+    best: np.ndarray
+    stf: np.ndarray
+    sti: np.ndarray
+    fund_out: np.ndarray
+    fifo: bool
+
 
 def _prepare(data, strategy, engine, settings) -> _Job:
     from mmlab.backtest.engine._l3 import L3Events, l3_stream
@@ -248,6 +274,7 @@ def _prepare(data, strategy, engine, settings) -> _Job:
     if len(events) == 0:
         raise ConfigError("data: no events")
     fifo = queue_model_code(cfg.queue_model) == QUEUE_FIFO
+    l3: tuple[np.ndarray, np.ndarray, np.ndarray] | None
     if isinstance(events, L3Events):  # rewritten once by prepare_l3
         l3 = (events.stream, events.kinds, events.l3a)
         events = events.stream
@@ -343,6 +370,7 @@ def make_job(cfg: BacktestConfig, strategy, engine: str, *, tick: float, lot: fl
         fts = np.zeros(0, np.int64)
         frate = np.zeros(0, np.float64)
     cfg_i = np.zeros(E.N_CFG_I, dtype=np.int64)
+    cfg_i[E.I_SIDES] = E.SIDES_BOTH
     cfg_i[E.I_NTICKS] = n_ticks
     cfg_i[E.I_QMODEL] = queue_model_code(cfg.queue_model)
     cfg_i[E.I_PARTIAL] = int(bool(cfg.partial_fills))
@@ -412,10 +440,12 @@ def make_job(cfg: BacktestConfig, strategy, engine: str, *, tick: float, lot: fl
     job.best = np.zeros(4, dtype=np.int64)
     # the shared book's history: a ring of 2**k rows (the kernel doubles it when needed)
     job.bh = np.empty((1024 if shared else 1, 2), dtype=np.int32)
-    from mmlab.backtest.engine._user import UserStrategy, noop_kernel
+    from mmlab.backtest.engine._user import QuoteKernel, UserStrategy, noop_kernel
 
     ucfg = getattr(strategy, "config", strategy)
     qk = ucfg.kernel if isinstance(ucfg, UserStrategy) else noop_kernel()
+    if not isinstance(qk, QuoteKernel):  # UserStrategy compiled a plain function on construction
+        raise ConfigError(f"strategy: the kernel must be a QuoteKernel, got {type(qk).__name__}")
     job.args_b = (cfg_f, cfg_i, sp,
                   latency_array(cfg.entry_latency, "entry_latency"),
                   latency_array(cfg.response_latency, "response_latency"), fts, frate,
@@ -453,7 +483,7 @@ def _finish(job: _Job):
     top = _final_top(job.book, job.best, job.base, job.tick, job.n_ticks,
                      bool(job.cfg_i[E.I_SHARED]))
     params = dict(job.params)
-    assumptions = ASSUMPTIONS
+    assumptions: tuple[str, ...] = ASSUMPTIONS
     if job.fifo:
         params["fifo_l2_updates"] = int(sc[E.S_NL2Q])
         assumptions = ASSUMPTIONS + (FIFO_ASSUMPTION,)

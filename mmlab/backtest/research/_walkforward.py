@@ -313,7 +313,7 @@ def walk_forward(data, strategy, grid, *, train, test, step=None, anchored: bool
     wall = time.perf_counter() - t0
     rows = []
     for (w, tr, te), c, isf, (m, _) in zip(cuts, chosen, is_frames, oos, strict=True):
-        row = {"window": int(w.window)}
+        row: dict[str, object] = {"window": int(w.window)}
         for k in ("train_start", "train_end", "test_start", "test_end"):
             row[k] = pd.Timestamp(int(getattr(w, k)), unit="ns", tz="UTC")
         row["train_events"], row["test_events"] = len(tr), len(te)
