@@ -30,6 +30,9 @@ def replay(data, strategy, *, batch_rows: tuple[int, int] = (1, 1000), batch_see
         ``EVENT_DTYPE`` events or a file :func:`mmlab.backtest.run` reads; L3 order events
         are rewritten by :func:`mmlab.backtest.prepare_l3` (a causal rewrite) and its records
         fed in batches (:meth:`~mmlab.backtest.StepDriver.feed_l3`).
+        A dict ``{name: data}`` replays several instruments together through a
+        :class:`~mmlab.backtest.PortfolioDriver` (the arguments of
+        :func:`mmlab.backtest.run_portfolio`) and returns a ``PortfolioResult``.
     strategy
         Any strategy :func:`mmlab.backtest.run` takes.
     batch_rows : (int, int)
@@ -62,6 +65,14 @@ def replay(data, strategy, *, batch_rows: tuple[int, int] = (1, 1000), batch_see
     if venue not in VENUES:
         raise ConfigError(f"venue: one of {list(VENUES)}, got {venue!r}")
     lo, hi = _batch_range(batch_rows)
+    if isinstance(data, dict):  # several instruments: the portfolio driver (run_portfolio's)
+        if venue != "paper":
+            raise ConfigError(f"venue: {venue!r} runs one instrument; a dict of data "
+                              "replays on 'paper'")
+        from mmlab.runtime._replay_portfolio import replay_portfolio
+
+        return replay_portfolio(data, strategy, batch_rows=(lo, hi), batch_seed=batch_seed,
+                                engine=engine, **settings)
     l3 = _l3_records(data, engine)
     events = l3.stream if l3 is not None else load_events(data)
     if len(events) == 0:
