@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -40,7 +41,7 @@ _CATALOG_OPT = typer.Option(
 )
 
 
-def _fail(exc: Exception) -> None:
+def _fail(exc: Exception | str) -> None:
     typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code=1)
 
@@ -290,7 +291,7 @@ def _strategy_from(name: str, params: dict):
         raise ConfigError(f"strategy {name!r}: {exc}") from None
 
 
-def split_backtest_args(args: list[str]) -> tuple[dict[str, object], dict[str, object]]:
+def split_backtest_args(args: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split ``-p KEY VALUE`` (strategy parameters) from ``--set KEY VALUE`` (engine settings).
 
     Examples
@@ -301,8 +302,9 @@ def split_backtest_args(args: list[str]) -> tuple[dict[str, object], dict[str, o
     from mmlab.errors import ConfigError
     from mmlab.reports import coerce_parameter
 
-    strat: dict[str, object] = {}
-    sett: dict[str, object] = {}
+    # values of any type coerce_parameter gives; settings are handed to run() as keywords
+    strat: dict[str, Any] = {}
+    sett: dict[str, Any] = {}
     i = 0
     while i < len(args):
         flag = args[i]
@@ -377,6 +379,7 @@ def backtest(
         strat_params, settings = split_backtest_args(list(ctx.args))
         auto = any(strat_params.get(key) == "auto" for key in _AUTO_PARAMS)
         strat = None if auto else _strategy_from(strategy, strat_params)
+        events: str | np.ndarray  # a file run() reads, or a catalog's event array
         if Path(data).exists():
             events = data
         else:
