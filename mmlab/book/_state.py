@@ -303,7 +303,7 @@ class BookState:
 
     def _best(self, s: int):
         x = int(self.meta[s])
-        if x < 0:
+        if x < 0 or self.grid is None:  # no level (a level implies a grid)
             return float("nan"), 0.0
         return float(self.grid.to_price(self.tab[x])), float(self.lvl_q[s, 0, x])
 
@@ -367,7 +367,7 @@ class BookState:
     def order(self, order_id: int) -> dict | None:
         """``{'side', 'px', 'qty'}`` of a resting known order, or None."""
         s = self._slot(order_id)
-        if s is None:
+        if s is None or self.grid is None:  # not resting (a resting order implies a grid)
             return None
         return {
             "side": "bid" if self.ord_i[s, 1] == 0 else "ask",
