@@ -52,6 +52,7 @@ from mmlab.backtest.engine._fees import FeeModel
 from mmlab.backtest.engine._gates import BUDGET_TIERS, BudgetTier, Gates, evaluate_gates, tier_for
 from mmlab.backtest.engine._l3 import L3Events, prepare_l3
 from mmlab.backtest.engine._latency import latency_array
+from mmlab.backtest.engine._loopback import LoopbackDriver, SimulatedVenue
 from mmlab.backtest.engine._portfolio import PortfolioLimits, PortfolioResult, run_portfolio
 from mmlab.backtest.engine._portfolio_driver import PortfolioDriver
 from mmlab.backtest.engine._queue import (
@@ -106,6 +107,7 @@ from mmlab.backtest.engine._user import (
     UserStrategy,
     quote_kernel,
 )
+from mmlab.backtest.engine._wire import REQUEST_DTYPE, RESPONSE_DTYPE, VenueAdapter
 from mmlab.backtest.options._greeks_explain import EXPLAIN_TERMS, greeks_pnl_explain
 from mmlab.backtest.options._option_stream import (
     OptionStream,
@@ -181,6 +183,11 @@ __all__ = [
     "STRATEGY_CLASSES",
     "ScriptedOrders",
     "StepDriver",
+    "LoopbackDriver",
+    "SimulatedVenue",
+    "REQUEST_DTYPE",
+    "RESPONSE_DTYPE",
+    "VenueAdapter",
     "SweepResult",
     "UserStrategy",
     "WalkForwardResult",

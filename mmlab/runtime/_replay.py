@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from mmlab.backtest import L3Events, StepDriver, load_events, prepare_l3
+from mmlab.backtest import L3Events, LoopbackDriver, StepDriver, load_events, prepare_l3
 from mmlab.errors import ConfigError
 
 __all__ = ["VENUES", "replay"]
 
-#: where the exchange side runs: ``"paper"`` (the core's simulated exchange inside the driver)
-VENUES = ("paper",)
+#: where the exchange side runs: ``"paper"`` (the core's simulated exchange inside the driver) or
+#: ``"loopback"`` (the local side alone, the exchange side behind the venue-adapter interface)
+VENUES = ("paper", "loopback")
 
 
 def replay(data, strategy, *, batch_rows: tuple[int, int] = (1, 1000), batch_seed: int = 0,
@@ -39,8 +40,12 @@ def replay(data, strategy, *, batch_rows: tuple[int, int] = (1, 1000), batch_see
         Batch sizes are drawn uniformly from ``low`` to ``high`` rows (both included).
     batch_seed : int
         Seed of the batch sizes.
-    venue : {"paper"}
+    venue : {"paper", "loopback"}
         ``"paper"``: the core's simulated exchange side runs inside the driver.
+        ``"loopback"``: the local side runs alone (:class:`~mmlab.backtest.LoopbackDriver`)
+        and talks to the exchange side only through request and response records, as to a
+        live venue (:class:`~mmlab.backtest.SimulatedVenue` behind the
+        :class:`~mmlab.backtest.VenueAdapter` interface).
     engine : {"numba", "python"}
     **settings
         :class:`~mmlab.backtest.BacktestConfig` fields; ``tick_size`` and ``lot_size`` or an
@@ -83,8 +88,9 @@ def replay(data, strategy, *, batch_rows: tuple[int, int] = (1, 1000), batch_see
     end = settings.pop("end", None)
     if end is None:
         end = int(events["local_ts"].max())
-    driver = StepDriver(strategy, session_end=int(session_end), end=int(end), engine=engine,
-                        **settings)
+    cls = StepDriver if venue == "paper" else LoopbackDriver
+    driver = cls(strategy, session_end=int(session_end), end=int(end), engine=engine,
+                 **settings)
     rng = np.random.default_rng(batch_seed)
     i, n = 0, len(events)
     while i < n:

@@ -50,6 +50,7 @@ from mmlab.backtest.core.layout import (
     Q_CUM,
     Q_FRONT,
     Q_LEAVES,
+    R_CANCEL,
     R_NEW,
     S_ACK,
     S_CANCEL_REJECTED,
@@ -62,6 +63,7 @@ from mmlab.backtest.core.layout import (
     S_NREJECT,
     S_NRESP,
     S_REJECTED,
+    S_RNG2,
 )
 from mmlab.backtest.core.primitives import (
     book_fill as _book_fill,
@@ -102,7 +104,7 @@ def _live_remove_python(live, sc, slot):
 def _ex_fill_python(slot, qty, px, maker, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
                     cfg_f, cfg_i, lat_resp, mid):
     """The exchange fills ``qty`` of order ``slot`` at ``px``; response to local."""
-    resp = _draw(lat_resp, sc)
+    resp = _draw(lat_resp, sc, S_RNG2)
     side = oi[slot, O_SIDE]
     _book_fill(acc, sc, ff, fi, slot, oi, side, qty, px, maker, t, resp, mid, cfg_f, cfg_i)
     of[slot, Q_LEAVES] -= qty
@@ -324,7 +326,10 @@ def _ex_request_python(r, rq, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, b
     base = cfg_i[I_BASE]
     tick = cfg_f[F_TICK]
     n = cfg_i[I_NTICKS]
-    if oi[slot, O_ID] != oid:
+    if oi[slot, O_ID] != oid:  # the order is not (any more) in this slot: unknown here
+        if kind == R_CANCEL:
+            resp = _draw(lat_resp, sc, S_RNG2)
+            _push_resp(rs, rsf, sc, t + resp, slot, S_CANCEL_REJECTED, oid, 0.0)
         return
     if kind == R_NEW:
         side = oi[slot, O_SIDE]
@@ -335,7 +340,7 @@ def _ex_request_python(r, rq, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, b
             if oi[slot, O_POST] == 1 or no_opp:
                 oi[slot, O_EX] = 2
                 sc[S_NREJECT] += 1
-                resp = _draw(lat_resp, sc)
+                resp = _draw(lat_resp, sc, S_RNG2)
                 _push_resp(rs, rsf, sc, t + resp, slot, S_REJECTED, oid, 0.0)
             else:  # takes the opposite best, in full (as hftbacktest)
                 mid = _mid(best, 0, base, tick, n)
@@ -350,10 +355,10 @@ def _ex_request_python(r, rq, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, b
             of[slot, Q_CUM] = 0.0
             live[sc[S_NLIVE]] = slot
             sc[S_NLIVE] += 1
-            resp = _draw(lat_resp, sc)
+            resp = _draw(lat_resp, sc, S_RNG2)
             _push_resp(rs, rsf, sc, t + resp, slot, S_ACK, oid, 0.0)
     else:  # cancel
-        resp = _draw(lat_resp, sc)
+        resp = _draw(lat_resp, sc, S_RNG2)
         if oi[slot, O_EX] == 1:
             _live_remove(live, sc, slot)
             oi[slot, O_EX] = 2

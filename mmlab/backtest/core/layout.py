@@ -54,7 +54,20 @@ I_DAYNS = 21  # the trading day's length (ns) for the daily-loss breaker (UTC da
 I_TOXWIN = 22  # toxicity response: window of the last fills (0: off; <= TOX_MAX)
 I_TOXREC = 23  # ... recovers after this many consecutive clean fills
 I_NLAYERS = 24  # layering of a one-level strategy: levels a side (0: none)
-N_CFG_I = 25
+I_SIDES = 25  # which sides this kernel runs (SIDES_*): both (a backtest, paper), or one of them
+N_CFG_I = 26
+# ---- sides (cfg_i[I_SIDES]) ------------------------------------------------------------------
+# SIDES_BOTH: one merged timeline (backtest, paper). SIDES_LOCAL: the local side alone (market
+# data on the local clock, responses, decisions); its requests stay in ``rq`` for a venue
+# adapter to take, and responses are put into ``rs`` by it. SIDES_EXCH: the exchange side alone
+# (market data on the exchange clock, requests arriving, funding; the step table's marks at
+# the strategy clock); its responses stay in ``rs`` for the adapter to take. At equal times
+# every exchange-side action precedes every local-side one, so the two halves, advanced in
+# turn to each other's horizon (``pos[P_HOR]``), take the merged timeline's actions in its
+# order (mmlab.backtest.engine._loopback).
+SIDES_LOCAL = 1
+SIDES_EXCH = 2
+SIDES_BOTH = 3
 # ---- float config (cfg_f) --------------------------------------------------------------------
 F_TICK = 0
 F_LOT = 1
@@ -142,7 +155,8 @@ S_TOXIC = 24  # 1 while the flow is toxic
 S_TOXCLEAN = 25  # consecutive clean fills while toxic
 S_TOKT = 26  # throttle: time the bucket was last refilled
 S_NTHROTTLED = 27  # new orders the throttle held back
-N_SC = 28
+S_RNG2 = 28  # the response latencies' generator (S_RNG: the entry latencies'): one per side
+N_SC = 29
 TOX_MAX = 512  # the window's ring: sc[N_SC : N_SC + TOX_MAX] (fill sides, +1 / -1)
 # ---- accounting (acc) --------------------------------------------------------------------------
 A_POS = 0
@@ -260,5 +274,7 @@ P_DONE = 6
 P_ONE = 7  # 1: pause right after the next strategy step
 P_FIN = 8  # 1: the event arrays hold the whole stream; 0: more rows may be appended (step driver)
 P_WM = 9  # with P_FIN = 0: no row appended later has an exch or local ts below this watermark
-N_POS = 10
+P_HOR = 10  # one side alone (I_SIDES): take only actions strictly before this time (BIG: no
+# bound, the other side is done); the local side also stops before its own requests' arrival
+N_POS = 11
 RISK_CAP = 4096  # risk events kept (more are counted in S_NRISK)

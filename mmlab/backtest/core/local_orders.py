@@ -69,6 +69,7 @@ from mmlab.backtest.core.layout import (
     S_NSENT,
     S_NTHROTTLED,
     S_REJECTED,
+    S_RNG,
     S_TOKT,
     S_TOXBUY,
     S_TOXCLEAN,
@@ -241,7 +242,7 @@ def _new_order_python(side, tk, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_e
     of[free, Q_CUM] = 0.0
     of[free, Q_LLEAVES] = qty
     sc[S_NSENT] += 1
-    lat = _draw(lat_entry, sc)
+    lat = _draw(lat_entry, sc, S_RNG)
     _push_req(rq, sc, t + lat, free, R_NEW, oid)
     return oid
 
@@ -268,7 +269,7 @@ def _reconcile_python(side, tick0, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, la
                     keep = True
             if not keep:
                 oi[s, O_LO] = LO_PCANCEL
-                lat = _draw(lat_entry, sc)
+                lat = _draw(lat_entry, sc, S_RNG)
                 _push_req(rq, sc, t + lat, s, R_CANCEL, oi[s, O_ID])
     if tick0 < 0 or qty <= 0.0:
         return
@@ -301,7 +302,7 @@ def _script_python(t, k, oi, of, rq, sc, acc, cfg_f, cfg_i, sp, lat_entry):
                 if oi[s, O_ID] == oid:
                     if oi[s, O_LO] == LO_WORK:
                         oi[s, O_LO] = LO_PCANCEL
-                        lat = _draw(lat_entry, sc)
+                        lat = _draw(lat_entry, sc, S_RNG)
                         _push_req(rq, sc, t + lat, s, R_CANCEL, oid)
                     elif oi[s, O_LO] == LO_PNEW:
                         sp[o + SC_CANCEL] = k + 1

@@ -82,6 +82,7 @@ from mmlab.backtest.core.layout import (
     S_HALT,
     S_PAUSE,
     S_PAUSE_UNTIL,
+    S_RNG,
     S_TFEED,
     S_TOXIC,
     STRAT_SCRIPT,
@@ -285,7 +286,7 @@ def _reconcile_levels_python(side, qo, t, oi, of, rq, sc, acc, best, cfg_f, cfg_
                 keep = True
         if not keep:
             oi[s, O_LO] = LO_PCANCEL
-            lat = _draw(lat_entry, sc)
+            lat = _draw(lat_entry, sc, S_RNG)
             _push_req(rq, sc, t + lat, s, R_CANCEL, oi[s, O_ID])
     for i in range(m):
         tk = ticks[i]

@@ -52,6 +52,7 @@ from mmlab.backtest.core.layout import (
     I_RECORD,
     I_SEED,
     I_SHARED,
+    I_SIDES,
     I_TEND,
     I_TSTART,
     K_DEPTH,
@@ -66,6 +67,7 @@ from mmlab.backtest.core.layout import (
     N_SC,
     P_DONE,
     P_FIN,
+    P_HOR,
     P_IEX,
     P_IFU,
     P_ILO,
@@ -82,8 +84,11 @@ from mmlab.backtest.core.layout import (
     S_NREQ,
     S_NRESP,
     S_RNG,
+    S_RNG2,
     S_SEQ,
     S_TFEED,
+    SIDES_EXCH,
+    SIDES_LOCAL,
     TOX_MAX,
 )
 from mmlab.backtest.core.local_orders import (
@@ -160,6 +165,7 @@ def new_state(cfg_i):
     pos[P_KSTOP] = -1
     pos[P_FIN] = 1
     pos[P_WM] = -BIG
+    pos[P_HOR] = BIG
     return oi, of, live, rq, rs, rsf, sc, acc, rk, rkf, qs, qo, pos
 
 
@@ -210,6 +216,7 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
         acc[A_MARK] = math.nan
         sc[S_NEXTID] = 1
         sc[S_RNG] = (cfg_i[I_SEED] % 2147483646) + 1
+        sc[S_RNG2] = sc[S_RNG]
         for b in range(4):
             best[b] = -1 if b % 2 == 0 else n
         i_ex = 0
@@ -225,8 +232,11 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
         pos[P_INIT] = 1
     if pos[P_DONE] == 1:
         return ff, fi, bh
-    i_ex = pos[P_IEX]
-    i_lo = pos[P_ILO]
+    xs = (cfg_i[I_SIDES] & SIDES_EXCH) != 0  # the exchange side runs here
+    ls = (cfg_i[I_SIDES] & SIDES_LOCAL) != 0  # the local side runs here
+    hor = pos[P_HOR]
+    i_ex = pos[P_IEX] if xs else n_ev
+    i_lo = pos[P_ILO] if ls else n_ev
     while i_ex < n_ev and (code[i_ex] & C_EXCH) == 0:  # rows appended since the last call
         i_ex += 1
     while i_lo < n_ev and (code[i_lo] & C_LOCAL) == 0:
@@ -237,6 +247,8 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
     shared = cfg_i[I_SHARED]
     fin = pos[P_FIN]
     t_wm = BIG if fin == 1 else pos[P_WM]  # the time of a clock's next row once it ran out
+    t_wx = t_wm if xs else BIG  # ... of the exchange clock (BIG: not run here)
+    t_wl = t_wm if ls else BIG  # ... of the local clock
     msk = bh.shape[0] - 1
     while True:
         # grow the fill arrays so that one more event cannot overflow them
@@ -250,14 +262,18 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
             fi = fi2
         r_req = _first(rq, sc[S_NREQ])
         t_req = rq[r_req, 0] if r_req >= 0 else BIG
+        h = hor  # one side alone: act only strictly before h (BIG: no bound)
+        if not xs:  # requests wait for the venue adapter; their arrival bounds this side
+            h = min(h, t_req)
+            t_req = BIG
         r_resp = _first(rs, sc[S_NRESP])
-        t_resp = rs[r_resp, 0] if r_resp >= 0 else BIG
+        t_resp = rs[r_resp, 0] if r_resp >= 0 and ls else BIG
         t_step = interval * k + cfg_i[I_TSTART] if k < n_steps else BIG
-        t_fu = fund_ts[i_fu] if i_fu < n_fund else BIG
+        t_fu = fund_ts[i_fu] if i_fu < n_fund and xs else BIG
         # fast path: market data alone until a request, response, funding or step is due (or
         # until our orders are touched); same priorities as below
         t_o1 = min(t_req, t_resp, t_fu, t_end + 1)
-        t_o = min(t_o1, t_step)
+        t_o = min(t_o1, t_step, h - 1)
         seq0 = sc[S_SEQ]
         while shared == 1 and i_ex < n_ev:  # shared book: exchange rows only (history in bh)
             t_ex = exch_ts[i_ex]
@@ -286,8 +302,8 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
             if sc[S_SEQ] != seq0:
                 break
         while shared == 0:
-            t_ex = exch_ts[i_ex] if i_ex < n_ev else t_wm
-            t_lo = local_ts[i_lo] if i_lo < n_ev else t_wm
+            t_ex = exch_ts[i_ex] if i_ex < n_ev else t_wx
+            t_lo = local_ts[i_lo] if i_lo < n_ev else t_wl
             if t_ex <= t_lo:
                 if t_ex > t_o or i_ex >= n_ev:
                     break
@@ -310,7 +326,7 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
                 if sc[S_SEQ] != seq0:
                     break
             else:
-                if t_lo >= t_o1 or t_lo > t_step or i_lo >= n_ev:
+                if t_lo >= t_o1 or t_lo >= h or t_lo > t_step or i_lo >= n_ev:
                     break
                 c = code[i_lo]
                 kind = c & C_KIND
@@ -326,16 +342,20 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
                     i_lo += 1
         if sc[S_SEQ] != seq0:
             continue  # a fill was booked: re-read the queues
-        t_ex = exch_ts[i_ex] if i_ex < n_ev else t_wm
+        t_ex = exch_ts[i_ex] if i_ex < n_ev else t_wx
         t_lo = BIG
         if shared == 0:
-            t_lo = local_ts[i_lo] if i_lo < n_ev else t_wm
+            t_lo = local_ts[i_lo] if i_lo < n_ev else t_wl
         t = min(t_ex, t_lo, t_req, t_resp, t_step, t_fu)
-        if fin == 0 and t >= t_wm and (i_ex >= n_ev or (shared == 0 and i_lo >= n_ev)):
+        if fin == 0 and t >= t_wm and ((xs and i_ex >= n_ev)
+                                       or (ls and shared == 0 and i_lo >= n_ev)):
             break  # a row still to come may precede this action: wait for more rows
         if t == BIG or t > t_end:
-            pos[P_DONE] = 1
+            if h == BIG:  # (one side alone: only once the other side is done too)
+                pos[P_DONE] = 1
             break
+        if t >= h:
+            break  # the other side may still act first: it runs next
         if t_ex == t:
             _ex_event(i_ex, t_ex, code, px, qty, l3a, oi, of, live, sc, acc, ff, fi, rs, rsf,
                       best, book, cfg_f, cfg_i, lat_resp)
@@ -393,7 +413,8 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
             if k == k_stop:
                 break  # pause: the caller resumes with a later P_KSTOP
             _record_step(k // cfg_i[I_RECORD], t, i_ex, acc, sc, best, cfg_f, cfg_i, stf, sti)
-            if sc[S_NREQ] + 2 * maxord < rq.shape[0] and sc[S_NRESP] + 4 * maxord < rs.shape[0]:
+            if ls and sc[S_NREQ] + 2 * maxord < rq.shape[0] and \
+                    sc[S_NRESP] + 4 * maxord < rs.shape[0]:
                 _step(t, k, oi, of, rq, sc, acc, best, book, cfg_f, cfg_i, sp, lat_entry, stf, rk,
                       rkf, qf, qs, qo)
             k += 1

@@ -69,7 +69,6 @@ from mmlab.backtest.core.layout import (
     S_NRESP,
     S_NRISK,
     S_NTAKER,
-    S_RNG,
     S_SEQ,
     T_ASK,
     T_BAL,
@@ -95,13 +94,16 @@ def _value_python(px, mult, inverse):
     return mult * px
 
 
-def _draw_python(lat, sc):
-    """A latency: the constant, or one drawn (MINSTD generator, seeded) from a recorded array."""
+def _draw_python(lat, sc, g):
+    """A latency: the constant, or one drawn from a recorded array by the MINSTD generator
+    whose state is ``sc[g]`` (``S_RNG``: entry latencies, drawn by the local side;
+    ``S_RNG2``: response latencies, drawn by the exchange side; one stream a side, so each
+    side draws the same sequence whether the two run merged or apart)."""
     n = lat.shape[0]
     if n == 1:
         return lat[0]
-    x = (sc[S_RNG] * 48271) % 2147483647
-    sc[S_RNG] = x
+    x = (sc[g] * 48271) % 2147483647
+    sc[g] = x
     return lat[x % n]
 
 

@@ -104,6 +104,8 @@ class StepDriver:
         self._kill_pending = False
         #: a portfolio (PortfolioDriver) pauses the core just before this strategy step
         self._k_stop = -1
+        self._sides = E.SIDES_BOTH  # one side alone: mmlab.backtest.engine._loopback
+        self._autorun = True  # False: feeding only appends; the owner runs the kernel
 
     # ---- feeding ---------------------------------------------------------------------------
     def feed(self, batch: np.ndarray) -> None:
@@ -154,7 +156,8 @@ class StepDriver:
         if self._job is None and not self._start_job():
             return
         self._fit_range(batch, code)
-        self._run()
+        if self._autorun:
+            self._run()
 
     def advance_to(self, t: int) -> None:
         """Promise that no row fed later has an exchange or local timestamp before ``t`` (ns),
@@ -166,7 +169,8 @@ class StepDriver:
             self._wm = t
         if self._job is not None:
             self._job.state[-1][E.P_WM] = self._wm
-            self._run()
+            if self._autorun:
+                self._run()
 
     def finish(self):
         """The stream is complete: run to the end; returns the :class:`BacktestResult`."""
@@ -404,6 +408,7 @@ class StepDriver:
         pos[E.P_FIN] = 0
         pos[E.P_WM] = self._wm
         self._job.params["driver"] = "step"
+        self._job.cfg_i[E.I_SIDES] = self._sides
         return True
 
     def _fit_range(self, batch, code) -> None:

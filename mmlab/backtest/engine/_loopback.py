@@ -1,0 +1,347 @@
+"""The local side alone against a venue adapter: the live shape of the trading core, run on a
+recording with the core's own exchange side as the venue.
+
+:class:`SimulatedVenue` is the core's exchange side run apart (``SIDES_EXCH``), behind the
+:class:`~mmlab.backtest.VenueAdapter` interface: it is fed the market's rows, takes
+:data:`~mmlab.backtest.REQUEST_DTYPE` rows and gives :data:`~mmlab.backtest.RESPONSE_DTYPE`
+rows, keeps the fills, the account and the funding, and marks the account at the strategy
+clock (the step table's exchange columns). It knows the local side only through the records:
+its own order slots, found by order id.
+
+:class:`LoopbackDriver` is the local side run apart (``SIDES_LOCAL``, a
+:class:`~mmlab.backtest.StepDriver` that does not run the exchange) wired to an adapter. The two
+advance in turn: the venue up to the local side's next decision (the only actions that send
+requests), then the local side strictly before the venue's horizon (its next market row or
+request arrival: the only actions that answer). At equal times every exchange-side action
+precedes every local-side one in the merged timeline, so the turns take the merged timeline's
+actions in its order, and a loopback session fills exactly as the backtest
+(``tests/test_loopback.py``). A live adapter replaces the venue: its horizon is the wall clock.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from mmlab.backtest.engine import _engine as E
+from mmlab.backtest.engine._driver import StepDriver
+from mmlab.backtest.engine._run import _finish
+from mmlab.backtest.engine._wire import REQUEST_DTYPE, RESPONSE_DTYPE
+from mmlab.errors import ConfigError
+
+__all__ = ["LoopbackDriver", "SimulatedVenue"]
+
+BIG = int(E.BIG)
+# the local side's slots of the account (acc) and scalars (sc); the rest is the exchange's
+_LOCAL_ACC = (E.A_LPOS, E.A_LCASH, E.A_LPEAK, E.A_DAY0, E.A_LMARK, E.A_LMIDPREV, E.A_LEQ,
+              E.A_TOKENS)
+_LOCAL_SC = (E.S_NEXTID, E.S_NSENT, E.S_HALT, E.S_PAUSE, E.S_PAUSE_UNTIL, E.S_DAY, E.S_NRISK,
+             E.S_TFEED, E.S_TOXN, E.S_TOXHEAD, E.S_TOXBUY, E.S_TOXIC, E.S_TOXCLEAN, E.S_TOKT,
+             E.S_NTHROTTLED, E.S_RNG)
+# the step table's columns the local side records (its mid, position and quotes)
+_LOCAL_STF = (E.T_LMID, E.T_LPOS, E.T_QBID, E.T_QASK)
+
+
+class SimulatedVenue:
+    """The core's simulated exchange side behind the venue-adapter interface.
+
+    Parameters
+    ----------
+    strategy, session_end, end, engine, **settings
+        As :class:`~mmlab.backtest.StepDriver` (the strategy fixes the clock at which the
+        venue marks the account; it makes no decision here).
+    """
+
+    def __init__(self, strategy, *, session_end: int, end: int | None = None,
+                 engine: str = "numba", **settings) -> None:
+        self._d = StepDriver(strategy, session_end=session_end, end=end, engine=engine,
+                             **settings)
+        self._d._sides = E.SIDES_EXCH
+        self._d._autorun = False
+        self._slot_of: dict[int, int] = {}  # order id -> slot of ours
+
+    # ---- the market ------------------------------------------------------------------------
+    def feed(self, batch: np.ndarray) -> None:
+        """Append market rows (the exchange clock's are used)."""
+        self._d.feed(batch)
+
+    def feed_l3(self, stream, kinds, l3a) -> None:
+        """Append L3 records (:meth:`StepDriver.feed_l3`)."""
+        self._d.feed_l3(stream, kinds, l3a)
+
+    def advance_watermark(self, t: int) -> None:
+        """No row fed later is stamped before ``t``."""
+        d = self._d
+        d._wm = max(d._wm, int(t))
+        if d._job is not None:
+            d._job.state[-1][E.P_WM] = d._wm
+
+    def end_of_stream(self) -> None:
+        """Every row has been fed."""
+        self._d._finished = True
+        if self._d._job is not None:
+            self._d._job.state[-1][E.P_FIN] = 1
+
+    @property
+    def started(self) -> bool:
+        return self._d._job is not None
+
+    # ---- the adapter interface ---------------------------------------------------------------
+    def submit(self, requests: np.ndarray) -> None:
+        """Requests arrive at their ``ts``: new orders take a free slot, cancels find theirs."""
+        if len(requests) == 0:
+            return
+        job = self._need_job()
+        oi, of, rq, sc = job.state[0], job.state[1], job.state[3], job.state[6]
+        for r in np.sort(requests, order=["ts", "seq"]):
+            oid = int(r["order_id"])
+            if r["kind"] == E.R_NEW:
+                s = self._free_slot(oi)
+                oi[s, E.O_ID], oi[s, E.O_SIDE] = oid, int(r["side"])
+                oi[s, E.O_TICK], oi[s, E.O_EX] = int(r["price_tick"]), 0
+                oi[s, E.O_LO], oi[s, E.O_POST] = E.LO_PNEW, int(bool(r["post_only"]))
+                of[s, E.Q_QTY] = of[s, E.Q_LEAVES] = of[s, E.Q_LLEAVES] = float(r["qty"])
+                of[s, E.Q_FRONT] = of[s, E.Q_CUM] = 0.0
+                self._slot_of[oid] = s
+            elif r["kind"] == E.R_CANCEL:
+                s = self._slot_of.get(oid, 0)  # unknown: the exchange answers cancel_rejected
+            else:
+                raise ConfigError(f"requests: kind {int(r['kind'])} of order {oid} is not "
+                                  "new (1) or cancel (2)")
+            n = int(sc[E.S_NREQ])
+            if n >= rq.shape[0]:
+                raise ConfigError("requests: more in flight than the venue's queue holds")
+            rq[n] = (int(r["ts"]), s, int(r["kind"]), oid, int(r["seq"]))
+            sc[E.S_NREQ] = n + 1
+
+    def advance(self, until: int) -> None:
+        """Act up to and including ``until`` (``BIG``: the local side is done)."""
+        d = self._d
+        if d._job is None:
+            return
+        d._job.state[-1][E.P_HOR] = BIG if until >= BIG else int(until) + 1
+        d._run()
+
+    def responses(self) -> np.ndarray:
+        if self._d._job is None:
+            return np.zeros(0, RESPONSE_DTYPE)
+        job = self._d._job
+        oi, rs, rsf, sc = job.state[0], job.state[4], job.state[5], job.state[6]
+        n = int(sc[E.S_NRESP])
+        out = np.zeros(n, RESPONSE_DTYPE)
+        out["ts"], out["kind"], out["order_id"], out["seq"] = (
+            rs[:n, 0], rs[:n, 2], rs[:n, 3], rs[:n, 4])
+        out["qty"], out["cash"] = rsf[0: 2 * n: 2], rsf[1: 2 * n: 2]
+        sc[E.S_NRESP] = 0
+        for s in rs[:n, 1]:  # orders gone here free their slot's id
+            if oi[s, E.O_EX] == 2:
+                self._slot_of.pop(int(oi[s, E.O_ID]), None)
+        return out
+
+    def horizon(self) -> int:
+        """The venue's next action that may answer: its next market row or request arrival."""
+        job = self._d._job
+        if job is None:
+            return -BIG
+        d = self._d
+        pos, sc, rq = job.state[-1], job.state[6], job.state[3]
+        code = d._code[: d._n]
+        i = int(pos[E.P_IEX])
+        while i < d._n and (code[i] & E.C_EXCH) == 0:
+            i += 1
+        t = int(d._ev["exch_ts"][i]) if i < d._n else (BIG if pos[E.P_FIN] else d._wm)
+        n = int(sc[E.S_NREQ])
+        if n:
+            t = min(t, int(rq[:n, 0].min()))
+        return t
+
+    @property
+    def done(self) -> bool:
+        return self._d._job is not None and bool(self._d._job.state[-1][E.P_DONE])
+
+    # ---- internals ---------------------------------------------------------------------------
+    def _need_job(self):
+        if self._d._job is None:
+            raise ConfigError("requests: the venue has no market yet (feed it first)")
+        return self._d._job
+
+    def _free_slot(self, oi) -> int:
+        active = set(self._slot_of.values())
+        for s in range(oi.shape[0]):
+            if s not in active and (oi[s, E.O_ID] == 0 or oi[s, E.O_EX] == 2):
+                return s
+        raise ConfigError("requests: more working orders than the venue's order slots")
+
+
+class LoopbackDriver:
+    """The local side alone, wired to a venue adapter (default: a :class:`SimulatedVenue` on
+    the same settings): the live shape of a session, on a recording.
+
+    Same feeding interface as :class:`~mmlab.backtest.StepDriver` (``feed``, ``feed_l3``,
+    ``advance_to``, ``kill``, ``reset``, ``finish``); the result's fills, account and funding
+    are the venue's, its decisions, risk events and local columns the local side's.
+    """
+
+    def __init__(self, strategy, *, session_end: int, end: int | None = None,
+                 engine: str = "numba", venue: SimulatedVenue | None = None,
+                 **settings) -> None:
+        self.local = StepDriver(strategy, session_end=session_end, end=end, engine=engine,
+                                **settings)
+        self.local._sides = E.SIDES_LOCAL
+        self.local._autorun = False
+        self.venue = venue if venue is not None else SimulatedVenue(
+            strategy, session_end=session_end, end=end, engine=engine, **settings)
+        self._result = None
+        self.n_requests = 0
+        self.n_responses = 0
+
+    def feed(self, batch: np.ndarray) -> None:
+        self.local.feed(batch)
+        self.venue.feed(batch.copy())
+        self._pump()
+
+    def feed_l3(self, stream, kinds, l3a) -> None:
+        self.local.feed_l3(stream, kinds, l3a)
+        self.venue.feed_l3(stream.copy(), kinds.copy(), l3a.copy())
+        self._pump()
+
+    def advance_to(self, t: int) -> None:
+        self.local.advance_to(t)  # (with autorun off it only records the watermark)
+        self.venue.advance_watermark(t)
+        self._pump()
+
+    def kill(self) -> None:
+        self.local.kill()
+
+    def reset(self) -> None:
+        self.local.reset()
+
+    def finish(self):
+        """Every row has been fed: run both sides to the end; the
+        :class:`~mmlab.backtest.BacktestResult`."""
+        if self._result is not None:
+            return self._result
+        if self.local._job is None or not self.venue.started:
+            raise ConfigError("finish: no event with both an exchange and a local clock was fed")
+        self.local._finished = True
+        self.local._job.state[-1][E.P_FIN] = 1
+        self.venue.end_of_stream()
+        self._pump()
+        if not (self.venue.done and self.local._job.state[-1][E.P_DONE]):
+            raise RuntimeError("loopback: the two sides stopped before the end (a bug)")
+        self._result = self._assemble()
+        return self._result
+
+    # ---- the turns -----------------------------------------------------------------------------
+    def _pump(self) -> None:
+        lo = self.local
+        if lo._job is None or not self.venue.started:
+            return
+        pos = lo._job.state[-1]
+        while True:
+            before = self._progress()
+            # 1. the venue, up to the local side's next decision (the only sender)
+            self.venue.advance(self._next_decision())
+            self._receive(self.venue.responses())
+            # 2. the local side, strictly before the venue may answer next
+            pos[E.P_HOR] = self.venue.horizon()
+            lo._run()
+            self.venue.submit(self._take_requests())
+            if self._progress() == before:
+                return
+
+    def _next_decision(self) -> int:
+        job = self.local._job
+        pos = job.state[-1]
+        if pos[E.P_DONE]:
+            return BIG
+        k = int(pos[E.P_K])
+        if k >= int(job.cfg_i[E.I_NSTEPS]):
+            return BIG
+        return int(job.cfg_i[E.I_TSTART]) + int(job.cfg_i[E.I_INTERVAL]) * k
+
+    def _progress(self):
+        lp = self.local._job.state[-1]
+        vj = self.venue._d._job
+        vp = vj.state[-1]
+        return (int(lp[E.P_ILO]), int(lp[E.P_K]), int(lp[E.P_DONE]), int(vp[E.P_IEX]),
+                int(vp[E.P_K]), int(vp[E.P_DONE]), self.n_requests, self.n_responses,
+                int(vj.state[6][E.S_NREQ]), int(self.local._job.state[6][E.S_NRESP]))
+
+    def _take_requests(self) -> np.ndarray:
+        job = self.local._job
+        oi, of, rq, sc = job.state[0], job.state[1], job.state[3], job.state[6]
+        n = int(sc[E.S_NREQ])
+        out = np.zeros(n, REQUEST_DTYPE)
+        if n == 0:
+            return out
+        slots = rq[:n, 1]
+        out["ts"], out["kind"], out["order_id"], out["seq"] = rq[:n, 0], rq[:n, 2], rq[:n, 3], \
+            rq[:n, 4]
+        out["side"], out["price_tick"] = oi[slots, E.O_SIDE], oi[slots, E.O_TICK]
+        out["qty"], out["post_only"] = of[slots, E.Q_QTY], oi[slots, E.O_POST] == 1
+        sc[E.S_NREQ] = 0
+        self.n_requests += n
+        return out
+
+    def _receive(self, resp: np.ndarray) -> None:
+        if len(resp) == 0:
+            return
+        job = self.local._job
+        oi, rs, rsf, sc = job.state[0], job.state[4], job.state[5], job.state[6]
+        ids = oi[:, E.O_ID]
+        n = int(sc[E.S_NRESP])
+        if n + len(resp) > rs.shape[0]:
+            raise RuntimeError("loopback: more responses in flight than the local queue holds")
+        for r in resp:
+            hit = np.flatnonzero(ids == r["order_id"])
+            s = int(hit[0]) if hit.size else 0  # not ours any more: the local side ignores it
+            rs[n] = (int(r["ts"]), s, int(r["kind"]), int(r["order_id"]), int(r["seq"]))
+            rsf[2 * n], rsf[2 * n + 1] = float(r["qty"]), float(r["cash"])
+            n += 1
+        sc[E.S_NRESP] = n
+        self.n_responses += len(resp)
+
+    def _assemble(self):
+        """The venue's job (fills, account, funding, marks) with the local side's decisions,
+        risk events, counters and columns."""
+        vd, ld = self.venue._d, self.local
+        job, lj = vd._job, ld._job
+        vsc, vacc, lsc, lacc = job.state[6], job.state[7], lj.state[6], lj.state[7]
+        for a in _LOCAL_ACC:
+            vacc[a] = lacc[a]
+        for s in _LOCAL_SC:
+            vsc[s] = lsc[s]
+        k = min(len(job.stf), len(lj.stf))
+        for c in _LOCAL_STF:
+            job.stf[:k, c] = lj.stf[:k, c]
+        rk, rkf = lj.state[8], lj.state[9]
+        job.state[8][:] = rk
+        job.state[9][:] = rkf
+        job.events = vd._ev[: vd._n]
+        job.n_events = vd._n
+        job.params["driver"] = "loopback"
+        job.params["wire"] = {"requests": self.n_requests, "responses": self.n_responses}
+        return _finish(job)
+
+    # ---- what a session shows ------------------------------------------------------------------
+    @property
+    def local_equity(self) -> float:
+        return self.local.local_equity
+
+    @property
+    def halted(self) -> bool:
+        return self.local.halted
+
+    @property
+    def position(self) -> float:
+        """The position the local side has heard of."""
+        j = self.local._job
+        return 0.0 if j is None else float(j.state[7][E.A_LPOS])
+
+    def __repr__(self) -> str:
+        return (f"LoopbackDriver(events={self.local.n_events}, requests={self.n_requests}, "
+                f"responses={self.n_responses}, local_equity={self.local_equity:.6g})"
+                if not math.isnan(self.local_equity) else
+                f"LoopbackDriver(events={self.local.n_events}, requests={self.n_requests})")
