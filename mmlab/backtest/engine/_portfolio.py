@@ -21,7 +21,14 @@ All instruments share one strategy clock (``start``, ``interval``). For every st
 Events of different instruments never interact between strategy steps (each venue matches only
 its own orders), so running the kernels window by window is the same as one loop over the events
 merged by local time: with limits that never bind, every instrument's result equals its
-single-instrument :func:`mmlab.backtest.run` with the same ``start`` (tested).
+single-instrument :func:`mmlab.backtest.run` with the same ``start`` (tested). An instrument
+with no step ``k`` (its ``end`` is earlier) is run to its end before the check at ``k``.
+
+The checks, the latch and the caps live in one place, :class:`_Lockstep`, which drives
+*legs*: here each instrument's kernel over its whole array (:class:`_BatchLeg`), in
+:class:`~mmlab.backtest.PortfolioDriver` each instrument's step driver fed a batch at a time.
+The batch run and the streaming session therefore take the same decisions in the same order
+(``tests/test_portfolio_driver.py``).
 """
 
 from __future__ import annotations
