@@ -118,6 +118,21 @@ def _driver(data, **kw):
                            **kw)
 
 
+def test_one_row_batches_and_an_instrument_that_ends_early():
+    """Batches of one row (every row a pause decision), and B's recording ending 12 s before
+    A's: the checks past B's last step see B at its end, in both runs."""
+    data = _pair(30)
+    b = data["B"]
+    data["B"] = b[b["local_ts"] <= b["local_ts"][0] + 18_000 * MS]
+    ref = run_portfolio(data, GridStrategy(0.01, 1.0), max_notional=400.0, **KW)
+    n_a, n_b = (len(ref.results[k].steps) for k in "AB")
+    assert n_b < n_a - 100 and len(ref.portfolio) == n_a
+    assert all(len(r.fills) >= 10 for r in ref.results.values())
+    assert ref.portfolio["notional_after"].max() >= 0.95 * 400.0  # the cap binds
+    _same(replay(data, GridStrategy(0.01, 1.0), max_notional=400.0, batch_rows=(1, 1), **KW),
+          ref)
+
+
 def test_quiet_instrument_holds_checks_until_advance_to():
     data = _pair()
     ref = run_portfolio(data, GridStrategy(0.01, 1.0), max_notional=400.0, **KW)
