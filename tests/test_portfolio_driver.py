@@ -229,3 +229,34 @@ def test_errors():
         d.finish()
     with pytest.raises(ConfigError, match="loopback"):
         replay({"A": _pair(2)["A"]}, g, venue="loopback", **tl)
+
+
+def test_start_from_the_first_batch_and_reset_of_the_drawdown_latch():
+    data = _pair(30)
+    a, b = data["A"], data["B"]
+    sched = {n: {"session_end": int(e["local_ts"].max()), "end": int(e["local_ts"].max())}
+             for n, e in data.items()}
+    d = PortfolioDriver({n: (sched[n], GridStrategy(0.01, 1.0)) for n in data},
+                        max_drawdown=0.5, **KW)
+    d.feed("B", b[:300])
+    assert d.start == int(min(b["exch_ts"][:300].min(), b["local_ts"][:300].min()))
+    n = len(a) // 2
+    d.feed("A", a[:n])
+    d.feed("B", b[300:n])
+    s = d.snapshot()
+    assert d.halted_at is not None and s["halted"]  # 0.5 of drawdown: latched
+    assert s["peak"] - s["equity"] > 0.0
+    d.reset()
+    s = d.snapshot()
+    assert d.halted_at is None and not s["halted"] and s["peak"] == s["equity"]
+    t_reset = int(d.portfolio["ts"].iloc[-1])
+    d.feed("A", a[n:])
+    d.feed("B", b[n:])
+    res = d.finish()
+    f = res.portfolio
+    assert f["halted"].any()
+    for r in res.results.values():  # quoting stopped at the latch and resumed after the reset
+        st = r.steps
+        stopped = (st["ts"] > int(f["ts"][f["halted"]].iloc[0])) & (st["ts"] <= t_reset)
+        assert stopped.sum() > 0 and st.loc[stopped, "quote_bid"].isna().all()
+        assert st.loc[st["ts"] > t_reset + 100 * MS, "quote_bid"].notna().any()
