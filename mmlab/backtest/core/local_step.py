@@ -118,10 +118,13 @@ from mmlab.backtest.core.primitives import (
     value as _value,
 )
 from mmlab.backtest.engine._user import (
+    DEPTH_LEVELS,
     MAX_LEVELS,
+    MS_ASK_DEPTH,
     MS_ASK_QTY,
     MS_BEST_ASK,
     MS_BEST_BID,
+    MS_BID_DEPTH,
     MS_BID_QTY,
     MS_EQUITY,
     MS_ERROR,
@@ -378,6 +381,19 @@ def _step_python(t, k, oi, of, rq, sc, acc, best, book, cfg_f, cfg_i, sp, lat_en
         qs[MS_STEP] = k
         qs[MS_BID_QTY] = book[2, best[2]] if best[2] >= 0 else 0.0
         qs[MS_ASK_QTY] = book[3, best[3]] if best[3] < n else 0.0
+        ib = best[2]  # the depth: the first DEPTH_LEVELS non-empty levels a side from the touch
+        ia = best[3]
+        for j in range(DEPTH_LEVELS):
+            while ib >= 0 and book[2, ib] <= 0.0:
+                ib -= 1
+            while ia < n and book[3, ia] <= 0.0:
+                ia += 1
+            qs[MS_BID_DEPTH + 2 * j] = (ib + base) * tick if ib >= 0 else math.nan
+            qs[MS_BID_DEPTH + 2 * j + 1] = book[2, ib] if ib >= 0 else 0.0
+            qs[MS_ASK_DEPTH + 2 * j] = (ia + base) * tick if ia < n else math.nan
+            qs[MS_ASK_DEPTH + 2 * j + 1] = book[3, ia] if ia < n else 0.0
+            ib -= 1
+            ia += 1
         for j in range(N_OUT):
             qo[j] = math.nan
         _call_user(qf, qs, sp, qo)

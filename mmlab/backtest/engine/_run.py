@@ -355,6 +355,8 @@ def make_job(cfg: BacktestConfig, strategy, engine: str, *, tick: float, lot: fl
 
     sid, sp, levels, gstep, clip, sdesc = strategy_spec(strategy, time_unit_ns=cfg.time_unit_ns,
                                                         clip=cfg.clip, interval=int(cfg.interval))
+    # a user kernel reads the local book's depth (rows 2/3), which the shared mode leaves empty
+    shared = shared and sid != E.STRAT_USER
     t_start = start + int(cfg.interval)
     if isinstance(getattr(strategy, "config", strategy), ScriptedOrders):
         sp = script_params(getattr(strategy, "config", strategy), t_start, int(cfg.interval),
@@ -440,12 +442,9 @@ def make_job(cfg: BacktestConfig, strategy, engine: str, *, tick: float, lot: fl
     job.best = np.zeros(4, dtype=np.int64)
     # the shared book's history: a ring of 2**k rows (the kernel doubles it when needed)
     job.bh = np.empty((1024 if shared else 1, 2), dtype=np.int32)
-    from mmlab.backtest.engine._user import QuoteKernel, UserStrategy, noop_kernel
+    from mmlab.backtest.engine._strategies import strategy_kernel
 
-    ucfg = getattr(strategy, "config", strategy)
-    qk = ucfg.kernel if isinstance(ucfg, UserStrategy) else noop_kernel()
-    if not isinstance(qk, QuoteKernel):  # UserStrategy compiled a plain function on construction
-        raise ConfigError(f"strategy: the kernel must be a QuoteKernel, got {type(qk).__name__}")
+    qk = strategy_kernel(strategy)
     job.args_b = (cfg_f, cfg_i, sp,
                   latency_array(cfg.entry_latency, "entry_latency"),
                   latency_array(cfg.response_latency, "response_latency"), fts, frate,

@@ -16,7 +16,8 @@ import numpy as np
 from mmlab.errors import ConfigError
 
 __all__ = ["ADAPTIVE_VOL_HALFLIFE", "ADAPTIVE_VOL_MIN_STEPS", "STRATEGY_CLASSES", "GridStrategy",
-           "ScriptedOrders", "script_params", "strategy_class", "strategy_spec"]
+           "ScriptedOrders", "depth_kernel", "script_params", "strategy_class", "strategy_kernel",
+           "strategy_spec"]
 
 _CLIPS = {"none": 0, "touch": 1, "passive": 2}
 
@@ -138,6 +139,7 @@ STRATEGY_CLASSES = {
     "as-inf": ("mmlab.quoting", "AvellanedaStoikovInfiniteConfig"),
     "glft": ("mmlab.quoting", "GLFTConfig"),
     "adaptive": ("mmlab.quoting", "AdaptiveSpreadConfig"),
+    "depth": ("mmlab.quoting", "DepthConfig"),
 }
 
 
@@ -166,7 +168,8 @@ def strategy_spec(strategy, *, time_unit_ns: float = 1e9, clip: str | None = Non
     """``(code, params, levels, grid_step, clip_code, description)`` of a strategy for the engine.
 
     Accepts a :class:`GridStrategy`, an A-S or GLFT config or strategy object from
-    :mod:`mmlab.quoting`, or an adaptive-spread config/strategy. A-S and GLFT quote one level a
+    :mod:`mmlab.quoting`, an adaptive-spread or depth config/strategy (the depth strategy runs
+    as a user-protocol kernel, :func:`depth_kernel`, on the market-state record's book depth). A-S and GLFT quote one level a
     side; their ``sigma`` is per square root of ``time_unit_ns`` (seconds by default) and A-S's
     ``time_left`` runs to the end of the data in that unit. The adaptive spread's volatility
     (same unit as its ``vol_ref``) is estimated in the kernel from the local mid at each strategy
@@ -187,6 +190,8 @@ def strategy_spec(strategy, *, time_unit_ns: float = 1e9, clip: str | None = Non
         AvellanedaStoikovInfiniteConfig,
         AvellanedaStoikovInfiniteStrategy,
         AvellanedaStoikovStrategy,
+        DepthConfig,
+        DepthStrategy,
         GLFTConfig,
         GLFTStrategy,
     )
@@ -195,13 +200,16 @@ def strategy_spec(strategy, *, time_unit_ns: float = 1e9, clip: str | None = Non
         raise ConfigError(f"clip: must be one of {sorted(_CLIPS)}, got {clip!r}")
     cfg = getattr(strategy, "config", strategy)
     if isinstance(strategy, AvellanedaStoikovStrategy | AvellanedaStoikovInfiniteStrategy
-                  | GLFTStrategy | AdaptiveSpreadStrategy):
+                  | GLFTStrategy | AdaptiveSpreadStrategy | DepthStrategy):
         cfg = strategy.config
     from mmlab.backtest.engine._user import UserStrategy
 
     if isinstance(cfg, UserStrategy):
         return (E.STRAT_USER, cfg.param_array(), 1, 1, _CLIPS[clip or "passive"],
                 {"strategy": f"user:{cfg.name}", "params": cfg.params})
+    if isinstance(cfg, DepthConfig):  # a built-in user-protocol kernel (depth_kernel)
+        return (E.STRAT_USER, depth_params(cfg), 1, 1, _CLIPS[clip or "passive"],
+                {"strategy": "depth", **_fields(cfg)})
     if isinstance(cfg, ScriptedOrders):
         return (E.STRAT_SCRIPT, np.zeros(1), 1, 1, 0,
                 {"strategy": "scripted", "n_orders": len(cfg.orders)})
@@ -237,8 +245,8 @@ def strategy_spec(strategy, *, time_unit_ns: float = 1e9, clip: str | None = Non
              cfg.max_inventory]
         return E.STRAT_GLFT, np.array(p, float), 1, 1, c, {"strategy": "glft", **_fields(cfg)}
     raise ConfigError(
-        "strategy: expected a GridStrategy, an Avellaneda-Stoikov, GLFT or adaptive-spread "
-        "config/strategy, got "
+        "strategy: expected a GridStrategy, an Avellaneda-Stoikov, GLFT, adaptive-spread or "
+        "depth config/strategy, got "
         f"{type(strategy).__name__}")
 
 
@@ -248,3 +256,76 @@ def _fields(cfg) -> dict:
     if dataclasses.is_dataclass(cfg):
         return {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)}
     return {}
+
+
+def strategy_kernel(strategy):
+    """The quote kernel (:class:`~mmlab.backtest.engine._user.QuoteKernel`) the core calls for
+    ``strategy``: a :class:`~mmlab.backtest.engine._user.UserStrategy`'s own, the depth
+    strategy's :func:`depth_kernel`, the never-called no-op for the other built-in ones.
+
+    Examples
+    --------
+    >>> from mmlab.quoting import DepthConfig
+    >>> strategy_kernel(DepthConfig(target_depth=1.0, tick=0.1)).name
+    'depth'
+    """
+    from mmlab.backtest.engine._user import QuoteKernel, UserStrategy, noop_kernel
+    from mmlab.quoting import DepthConfig
+
+    cfg = getattr(strategy, "config", strategy)
+    if isinstance(cfg, UserStrategy):
+        if not isinstance(cfg.kernel, QuoteKernel):
+            raise ConfigError(
+                f"strategy: the kernel must be a QuoteKernel, got {type(cfg.kernel).__name__}")
+        return cfg.kernel
+    if isinstance(cfg, DepthConfig):
+        return depth_kernel()
+    return noop_kernel()
+
+
+def depth_params(cfg) -> np.ndarray:
+    """The depth kernel's parameters of a :class:`~mmlab.quoting.DepthConfig`:
+    ``[target_depth, tick, improve_ticks, skew_ticks, max_inventory, order_size]``, then zeros
+    up to ``MAX_PARAMS``.
+
+    Examples
+    --------
+    >>> from mmlab.quoting import DepthConfig
+    >>> depth_params(DepthConfig(target_depth=2.0, tick=0.1, improve_ticks=1))[:6].tolist()
+    [2.0, 0.1, 1.0, 0.0, inf, 1.0]
+    """
+    from mmlab.backtest.engine._user import MAX_PARAMS
+
+    p = np.zeros(MAX_PARAMS)
+    p[:6] = [cfg.target_depth, cfg.tick, cfg.improve_ticks, cfg.skew_ticks, cfg.max_inventory,
+             cfg.order_size]
+    return p
+
+
+_DEPTH = None
+
+
+def depth_kernel():
+    """The depth strategy as a user-protocol quote kernel (compiled once, cached on disk).
+
+    It reads the record's book depth (``MS_BID_DEPTH``/``MS_ASK_DEPTH``, the first
+    ``DEPTH_LEVELS`` levels a side) and position, and quotes one level a side with
+    :func:`mmlab.quoting.depth_quote_kernel` on :func:`depth_params`: a target deeper than the
+    carried levels leaves that side unquoted.
+
+    Examples
+    --------
+    >>> from mmlab.backtest.engine._user import MS_BID_DEPTH, MS_ASK_DEPTH, N_OUT, N_STATE
+    >>> st, out = np.zeros(N_STATE), np.full(N_OUT, np.nan)
+    >>> st[MS_BID_DEPTH:MS_BID_DEPTH + 4] = [99.9, 1.0, 99.8, 2.0]
+    >>> st[MS_ASK_DEPTH:MS_ASK_DEPTH + 4] = [100.1, 4.0, 100.2, 1.0]
+    >>> depth_kernel().python(st, np.array([3.0, 0.1, 0.0, 0.0, np.inf, 1.0]), out)
+    >>> out[:4].tolist()
+    [99.8, 1.0, 100.1, 1.0]
+    """
+    global _DEPTH
+    if _DEPTH is None:
+        from mmlab.backtest.engine._user import make_depth_kernel
+
+        _DEPTH = make_depth_kernel()
+    return _DEPTH

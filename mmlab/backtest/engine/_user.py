@@ -5,7 +5,11 @@ arrays:
 
 * ``state`` — the market-state record the core fills at each decision (read it by the names
   below: ``state[MS_MID]``; prices in the instrument's quote currency, quantities in its units,
-  times in seconds);
+  times in seconds); it ends with the local book's depth, the first ``DEPTH_LEVELS`` non-empty
+  levels a side from the touch outwards: bid level ``i`` at ``state[MS_BID_DEPTH + 2 i]``
+  (price) and ``state[MS_BID_DEPTH + 2 i + 1]`` (quantity), asks from ``MS_ASK_DEPTH`` alike,
+  price NaN and quantity 0 past the last level (the built-in ``depth`` strategy is such a
+  kernel: :func:`mmlab.backtest.engine._strategies.depth_kernel`);
 * ``params`` — your parameters, in the order you gave them, then zeros up to ``MAX_PARAMS``:
   the slots after yours are the kernel's memory between decisions (an EWMA, a last mid...),
   zero at the start of a run, kept by the core from one call to the next;
@@ -38,12 +42,14 @@ import numpy as np
 from numba import carray, cfunc, njit, types
 
 from mmlab.errors import ConfigError
+from mmlab.quoting import depth_quote_kernel
 
-__all__ = ["MARKET_STATE_FIELDS", "MAX_LEVELS", "MAX_PARAMS", "MS_ASK_QTY", "MS_BEST_ASK",
-           "MS_BEST_BID", "MS_BID_QTY", "MS_EQUITY", "MS_ERROR", "MS_LOT", "MS_MAX_POSITION",
+__all__ = ["DEPTH_LEVELS", "MARKET_STATE_FIELDS", "MAX_LEVELS", "MAX_PARAMS", "MS_ASK_DEPTH",
+           "MS_ASK_QTY", "MS_BEST_ASK", "MS_BEST_BID", "MS_BID_DEPTH", "MS_BID_QTY", "MS_EQUITY", "MS_ERROR", "MS_LOT", "MS_MAX_POSITION",
            "MS_MID", "MS_POSITION", "MS_STEP",
            "MS_TICK", "MS_TIME", "MS_TIME_LEFT", "N_OUT", "N_STATE", "QUOTE_SIGNATURE",
-           "QuoteKernel", "UserStrategy", "noop_kernel", "quote_kernel"]
+           "QuoteKernel", "UserStrategy", "depth_user_quote", "make_depth_kernel", "noop_kernel",
+           "quote_kernel"]
 
 #: the market-state record, in order (index constants ``MS_*``)
 MARKET_STATE_FIELDS = (
@@ -63,9 +69,20 @@ MARKET_STATE_FIELDS = (
     ("error", "set by the core: 1 while the kernel runs, 0 once it returned (a kernel that "
               "raised, e.g. an index out of range, leaves 1)"),
 )
+#: levels a side of the local book's depth in the record (the first non-empty levels from the
+#: touch outwards)
+DEPTH_LEVELS = 20
+MARKET_STATE_FIELDS += tuple(
+    (f"{side}_{what}_{i}", f"local {side} level {i} from the touch: "
+     + ("price (NaN: none)" if what == "px" else "quantity (0: none)"))
+    for side in ("bid", "ask") for i in range(DEPTH_LEVELS) for what in ("px", "qty"))
 MS_MID, MS_BEST_BID, MS_BEST_ASK, MS_POSITION, MS_TIME, MS_TIME_LEFT = range(6)
 MS_TICK, MS_LOT, MS_MAX_POSITION, MS_EQUITY, MS_STEP = range(6, 11)
 MS_BID_QTY, MS_ASK_QTY, MS_ERROR = range(11, 14)
+#: start of the bid depth: level ``i`` price at ``MS_BID_DEPTH + 2 i``, quantity at ``+ 1``
+MS_BID_DEPTH = 14
+#: start of the ask depth (same layout)
+MS_ASK_DEPTH = MS_BID_DEPTH + 2 * DEPTH_LEVELS
 N_STATE = len(MARKET_STATE_FIELDS)
 MAX_LEVELS = 8
 N_OUT = 4 * MAX_LEVELS
@@ -147,6 +164,44 @@ def _noop_cfunc():
         return
 
     return noop
+
+
+def depth_user_quote(state, params, out):
+    """The depth strategy in the user protocol: :func:`mmlab.quoting.depth_quote_kernel` on the
+    record's book depth and position, ``params = [target_depth, tick, improve_ticks, skew_ticks,
+    max_inventory, order_size]``; one level a side in ``out[0:4]``."""
+    nb = 0
+    while nb < DEPTH_LEVELS and state[MS_BID_DEPTH + 2 * nb + 1] > 0.0:
+        nb += 1
+    na = 0
+    while na < DEPTH_LEVELS and state[MS_ASK_DEPTH + 2 * na + 1] > 0.0:
+        na += 1
+    b0 = MS_BID_DEPTH
+    a0 = MS_ASK_DEPTH
+    bid, ask, bs, az = depth_quote_kernel(
+        state[b0:b0 + 2 * nb:2], state[b0 + 1:b0 + 2 * nb:2], state[a0:a0 + 2 * na:2],
+        state[a0 + 1:a0 + 2 * na:2], state[MS_POSITION], params[0], params[1], params[2],
+        params[3], params[4], params[5])
+    out[0] = bid
+    out[1] = bs
+    out[2] = ask
+    out[3] = az
+
+
+_depth_jit = njit(depth_user_quote, boundscheck=True, cache=True)
+
+
+def make_depth_kernel() -> QuoteKernel:
+    """The depth strategy's :class:`QuoteKernel` (its ``cfunc`` cached on disk)."""
+
+    @cfunc(QUOTE_SIGNATURE, cache=True)
+    def depth(s, p, o):
+        st = carray(s, (N_STATE,))
+        st[MS_ERROR] = 1.0
+        _depth_jit(st, carray(p, (MAX_PARAMS,)), carray(o, (N_OUT,)))
+        st[MS_ERROR] = 0.0
+
+    return QuoteKernel(depth_user_quote, depth, "depth")
 
 
 @dataclass(frozen=True)
