@@ -22,7 +22,7 @@ import pytest
 
 from mmlab.backtest import GridStrategy, PortfolioDriver, PortfolioResult, run_portfolio
 from mmlab.data import load_binance, synthetic
-from mmlab.errors import ConfigError
+from mmlab.errors import ConfigError, FormatError
 from mmlab.runtime import replay
 
 MS = 1_000_000
@@ -224,6 +224,13 @@ def test_errors():
     d = PortfolioDriver({"A": (tl, g), "B": (tl, g)}, session_end=10**18)
     with pytest.raises(ConfigError, match="no instrument 'C'"):
         d.feed("C", np.zeros(0))
+    with pytest.raises(FormatError, match="EVENT_DTYPE"):
+        d.feed("A", np.zeros(3))
+    bad = _pair(2)["A"][:10].copy()
+    bad["px"][4] = np.nan
+    with pytest.raises(FormatError, match="non-finite"):
+        d.feed("A", bad)
+    assert d.start is None  # a refused first batch fixes nothing
     d.feed("A", _pair(2)["A"])
     with pytest.raises(ConfigError, match="instrument 'B': no event"):
         d.finish()

@@ -31,6 +31,7 @@ import pandas as pd
 from mmlab.backtest.engine import _engine as E
 from mmlab.backtest.engine._driver import StepDriver
 from mmlab.backtest.engine._portfolio import PortfolioLimits, PortfolioResult, _Lockstep
+from mmlab.data import EVENT_DTYPE
 from mmlab.errors import ConfigError
 
 __all__ = ["PortfolioDriver"]
@@ -196,26 +197,40 @@ class PortfolioDriver:
             raise ConfigError(f"{what}: no instrument {name!r} (have {sorted(self._drivers)})")
         return d
 
-    def _fix_start(self, batch: np.ndarray) -> None:
-        if self.start is None and len(batch):
-            self.start = int(min(batch["exch_ts"].min(), batch["local_ts"].min()))
-            self._build()
+    def _fix_start(self, batch: np.ndarray) -> bool:
+        """Fix the shared clock's start at the first batch's earliest stamp (True if it did)."""
+        if self.start is not None or not isinstance(batch, np.ndarray) \
+                or batch.dtype != EVENT_DTYPE or len(batch) == 0:
+            return False
+        self.start = int(min(batch["exch_ts"].min(), batch["local_ts"].min()))
+        self._build()
+        return True
+
+    def _feed(self, name: str, what: str, batch: np.ndarray, *more: np.ndarray) -> None:
+        self._driver(name, what)
+        fixed = self._fix_start(batch)
+        d = self._drivers[name]
+        try:
+            if what == "feed":
+                d.feed(batch)
+            else:
+                d.feed_l3(batch, *more)
+        except Exception:
+            if fixed:  # a refused first batch fixes nothing
+                self.start = None
+                self._build()
+            raise
+        self._lock.advance()
 
     def feed(self, name: str, batch: np.ndarray) -> None:
         """Append ``batch`` (``EVENT_DTYPE`` rows of instrument ``name``, in its stream
         order) and take every decision the rows received allow."""
-        self._driver(name, "feed")
-        self._fix_start(batch)
-        self._drivers[name].feed(batch)
-        self._lock.advance()
+        self._feed(name, "feed", batch)
 
     def feed_l3(self, name: str, stream: np.ndarray, kinds: np.ndarray,
                 l3a: np.ndarray) -> None:
         """Append L3 records of instrument ``name`` (see :meth:`StepDriver.feed_l3`)."""
-        self._driver(name, "feed_l3")
-        self._fix_start(stream)
-        self._drivers[name].feed_l3(stream, kinds, l3a)
-        self._lock.advance()
+        self._feed(name, "feed_l3", stream, kinds, l3a)
 
     def advance_to(self, t: int) -> None:
         """Promise that no row fed later, of any instrument, is stamped before ``t`` (ns), and
