@@ -12,6 +12,8 @@ Reference values are computed by hand from the scenario (no fees): equity = -999
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -61,6 +63,12 @@ KW = dict(tick_size=0.1, lot_size=1.0, post_only=False, interval=100 * MS, start
           record_every=1)
 
 
+# the backtest, the step driver with its exchange side (paper) and the local side alone against
+# the exchange side behind the venue-adapter interface (loopback)
+DRIVERS = {"backtest": run, "replay": replay,
+           "loopback": functools.partial(replay, venue="loopback")}
+
+
 def _check_loss_breaker(res, kind, limit):
     ev = res.risk_events
     assert list(ev["kind"]) == [kind]
@@ -81,19 +89,19 @@ def _check_loss_breaker(res, kind, limit):
     assert res.pnl["total"] == pytest.approx(-999.0 + 10.0 * 79.85, abs=1e-9)
 
 
-@pytest.mark.parametrize("driver", ["backtest", "replay"])
+@pytest.mark.parametrize("driver", ["backtest", "replay", "loopback"])
 def test_drawdown_trips_on_marks_without_a_fill(driver):
     ev = falling_market()
-    f = run if driver == "backtest" else replay
+    f = DRIVERS[driver]
     res = f(ev, SCRIPT, max_drawdown=20.0, **KW)
     assert len(res.fills) == 1  # the buy only: the mid falls with no fill
     _check_loss_breaker(res, "drawdown", 20.0)
 
 
-@pytest.mark.parametrize("driver", ["backtest", "replay"])
+@pytest.mark.parametrize("driver", ["backtest", "replay", "loopback"])
 def test_daily_loss_trips_and_latches(driver):
     ev = falling_market()
-    f = run if driver == "backtest" else replay
+    f = DRIVERS[driver]
     res = f(ev, SCRIPT, max_daily_loss=20.0, **KW)
     _check_loss_breaker(res, "daily_loss", 20.0)
 
@@ -109,7 +117,14 @@ def test_vol_surge_and_spread_pull_quotes_and_resume():
     move (t0 + 2.0 s, seen by the decision at that time) and resumed 1 s after the last
     (t0 + 11.9 s)."""
     ev = falling_market()
-    res = run(ev, SCRIPT, max_mid_move=0.15, breaker_cooldown=1 * S, **KW)
+    for f in DRIVERS.values():
+        _vol_surge(f(ev, SCRIPT, max_mid_move=0.15, breaker_cooldown=1 * S, **KW))
+    wide = run(ev, SCRIPT, max_spread=0.05, breaker_cooldown=1 * S, **KW)
+    assert list(wide.risk_events["kind"][:1]) == ["abnormal_spread"]
+    assert wide.counters["orders_sent"] == 0  # spread 0.1 > 0.05 from the first decision
+
+
+def _vol_surge(res):
     k = res.risk_events
     assert list(k["kind"]) == ["vol_surge", "cooldown_end"]
     assert int(k["ts"].iloc[0]) == T0 + 2 * S
@@ -117,9 +132,6 @@ def test_vol_surge_and_spread_pull_quotes_and_resume():
     assert int(k["ts"].iloc[1]) == T0 + 12_900 * MS
     assert res.counters["cancelled"] == 1  # the resting sell pulled
     assert res.counters["orders_sent"] == 3  # the 15 s order is sent after the resume
-    wide = run(ev, SCRIPT, max_spread=0.05, breaker_cooldown=1 * S, **KW)
-    assert list(wide.risk_events["kind"][:1]) == ["abnormal_spread"]
-    assert wide.counters["orders_sent"] == 0  # spread 0.1 > 0.05 from the first decision
 
 
 def test_stale_feed_pulls_quotes_and_resumes():
@@ -134,7 +146,7 @@ def test_stale_feed_pulls_quotes_and_resumes():
         tail.append(b)
     ev2 = np.concatenate([ev] + tail)
     ev2["ival"] = np.arange(len(ev2))
-    for f in (run, replay):
+    for f in DRIVERS.values():
         res = f(ev2, SCRIPT, stale_after=500 * MS, breaker_cooldown=1 * S, **KW)
         k = res.risk_events
         assert list(k["kind"]) == ["stale_feed", "cooldown_end"], k

@@ -351,7 +351,9 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
                                        or (ls and shared == 0 and i_lo >= n_ev)):
             break  # a row still to come may precede this action: wait for more rows
         if t == BIG or t > t_end:
-            if h == BIG:  # (one side alone: only once the other side is done too)
+            # one side alone: done once the other side cannot act by t_end any more either
+            # (the exchange side's horizon is the local side's next decision + 1)
+            if h > (t_end if ls else t_end + 1):
                 pos[P_DONE] = 1
             break
         if t >= h:

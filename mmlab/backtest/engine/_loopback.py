@@ -146,6 +146,8 @@ class SimulatedVenue:
             return -BIG
         d = self._d
         pos, sc, rq = job.state[-1], job.state[6], job.state[3]
+        if pos[E.P_DONE]:
+            return BIG
         code = d._code[: d._n]
         i = int(pos[E.P_IEX])
         while i < d._n and (code[i] & E.C_EXCH) == 0:
