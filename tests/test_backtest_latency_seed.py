@@ -43,14 +43,15 @@ def _fill_ts(res) -> np.ndarray:
 
 
 def test_draws_are_minstd_seeded_by_the_run_seed():
-    # the kernel's generator: state = seed % (2**31 - 2) + 1, x <- 48271 x mod (2**31 - 1),
+    # the kernel's generators (one a side: S_RNG entry, S_RNG2 response; seeded alike):
+    # state = seed % (2**31 - 2) + 1, x <- 48271 x mod (2**31 - 1),
     # draw = lat[x % len(lat)] (MINSTD, Park, Miller & Stockmeyer 1993). Seed 0 is state 1, the
     # default seed of C++ std::minstd_rand: its 10000th value is 399268537 (C++ standard,
     # [rand.predef]).
     lat = np.arange(1, 1001, dtype=np.int64) * MS
     sc = np.zeros(E.N_SC, dtype=np.int64)
     sc[E.S_RNG] = 0 % 2147483646 + 1
-    draws = np.array([E._py["_draw"](lat, sc) for _ in range(10000)])
+    draws = np.array([E._py["_draw"](lat, sc, E.S_RNG) for _ in range(10000)])
     assert sc[E.S_RNG] == 399268537
     assert draws[-1] == lat[399268537 % 1000]
     # all 1000 values drawn, each about 10 times (uniform: 10 +- 3 sd)
@@ -59,11 +60,11 @@ def test_draws_are_minstd_seeded_by_the_run_seed():
     # another seed, another sequence; a constant latency draws nothing
     sc2 = np.zeros(E.N_SC, dtype=np.int64)
     sc2[E.S_RNG] = 1 % 2147483646 + 1
-    draws2 = np.array([E._py["_draw"](lat, sc2) for _ in range(100)])
+    draws2 = np.array([E._py["_draw"](lat, sc2, E.S_RNG) for _ in range(100)])
     assert np.mean(draws2 != draws[:100]) > 0.9
     one = np.array([5 * MS], dtype=np.int64)
     state = int(sc2[E.S_RNG])
-    assert E._py["_draw"](one, sc2) == 5 * MS and sc2[E.S_RNG] == state
+    assert E._py["_draw"](one, sc2, E.S_RNG) == 5 * MS and sc2[E.S_RNG] == state
 
 
 def test_spread_entry_latency_changes_fills_by_seed_on_btcusdt(btc):
