@@ -267,3 +267,19 @@ def test_start_from_the_first_batch_and_reset_of_the_drawdown_latch():
         stopped = (st["ts"] > int(f["ts"][f["halted"]].iloc[0])) & (st["ts"] <= t_reset)
         assert stopped.sum() > 0 and st.loc[stopped, "quote_bid"].isna().all()
         assert st.loc[st["ts"] > t_reset + 100 * MS, "quote_bid"].notna().any()
+
+
+def test_built_from_the_instrument_master():
+    from mmlab.data import get_instrument
+
+    g = GridStrategy(0.01, 1.0)
+    eth = get_instrument("BINANCE_USDM:ETHUSDT")
+    d = PortfolioDriver({"BTCUSDT": ("BINANCE_USDM:BTCUSDT", g), "ETHUSDT": (eth, g)},
+                        session_end=10**18, max_notional=1e4)
+    # tick and lot from the instrument master (instruments.toml, Binance USD-M: BTCUSDT
+    # 0.1 / 0.001, ETHUSDT 0.01 / 0.001)
+    btc, e = d.drivers["BTCUSDT"].cfg, d.drivers["ETHUSDT"].cfg
+    assert (btc.tick_size, btc.lot_size, e.tick_size, e.lot_size) == (0.1, 0.001, 0.01, 0.001)
+    assert d.names == ["BTCUSDT", "ETHUSDT"]
+    with pytest.raises(ConfigError, match="inverse"):
+        PortfolioDriver({"BTC": ("DERIBIT:BTC-PERPETUAL", g)}, session_end=10**18)
