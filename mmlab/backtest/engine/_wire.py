@@ -36,10 +36,14 @@ RESPONSE_DTYPE = np.dtype([
     ("ts", np.int64), ("kind", np.int8), ("order_id", np.int64), ("qty", np.float64),
     ("cash", np.float64), ("seq", np.int64),
 ])
-#: request kinds (``kind`` column)
-REQUEST_KINDS = {1: "new", 2: "cancel"}
-#: response kinds
-RESPONSE_KINDS = {1: "ack", 2: "fill", 3: "cancelled", 4: "rejected", 5: "cancel_rejected"}
+#: request kinds (``kind`` column). A modify carries the order's new ``price_tick`` and new
+#: leaves ``qty``; the venue's queue-priority rule: a price change or a size increase sends the
+#: order to the back of its level's queue, a size decrease keeps its place
+REQUEST_KINDS = {1: "new", 2: "cancel", 3: "modify"}
+#: response kinds (``modified``: the modify took effect; ``modify_rejected``: the order was
+#: gone (filled, cancelled) or the new price would cross a post-only order; it stays as it was)
+RESPONSE_KINDS = {1: "ack", 2: "fill", 3: "cancelled", 4: "rejected", 5: "cancel_rejected",
+                  6: "modified", 7: "modify_rejected"}
 
 
 class VenueAdapter(Protocol):
