@@ -3,7 +3,10 @@
 The engine runs its strategies as numba kernels (see ``_quote`` in :mod:`mmlab.backtest.engine._engine`)
 so that a sweep never leaves compiled code: the fixed-spread grid below, Avellaneda–Stoikov
 (finite and infinite horizon, :func:`mmlab.quoting.as_quote_kernel`) and GLFT
-(:func:`mmlab.quoting.glft_quote_kernel`).
+(:func:`mmlab.quoting.glft_quote_kernel`), the adaptive spread; the depth strategy
+(:class:`mmlab.quoting.DepthConfig`) is a built-in kernel of the user protocol
+(:mod:`mmlab.backtest.engine._user`), reading the market-state record's book depth: a strategy
+of your own (:class:`~mmlab.backtest.engine._user.UserStrategy`) runs the same way.
 """
 
 from __future__ import annotations

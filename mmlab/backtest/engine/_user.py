@@ -8,8 +8,8 @@ arrays:
   times in seconds); it ends with the local book's depth, the first ``DEPTH_LEVELS`` non-empty
   levels a side from the touch outwards: bid level ``i`` at ``state[MS_BID_DEPTH + 2 i]``
   (price) and ``state[MS_BID_DEPTH + 2 i + 1]`` (quantity), asks from ``MS_ASK_DEPTH`` alike,
-  price NaN and quantity 0 past the last level (the built-in ``depth`` strategy is such a
-  kernel: :func:`mmlab.backtest.engine._strategies.depth_kernel`);
+  price NaN and quantity 0 past the last level (the built-in ``depth`` strategy,
+  :class:`mmlab.quoting.DepthConfig`, is such a kernel: :func:`depth_user_quote`);
 * ``params`` — your parameters, in the order you gave them, then zeros up to ``MAX_PARAMS``:
   the slots after yours are the kernel's memory between decisions (an EWMA, a last mid...),
   zero at the start of a run, kept by the core from one call to the next;
