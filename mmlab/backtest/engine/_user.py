@@ -52,7 +52,7 @@ __all__ = ["DEPTH_LEVELS", "MARKET_STATE_FIELDS", "MAX_LEVELS", "MAX_PARAMS", "M
            "quote_kernel"]
 
 #: the market-state record, in order (index constants ``MS_*``)
-MARKET_STATE_FIELDS = (
+MARKET_STATE_FIELDS: tuple[tuple[str, str], ...] = (
     ("mid", "local mid (best bid + best ask) / 2; NaN with a side empty"),
     ("best_bid", "local best bid price (NaN: none)"),
     ("best_ask", "local best ask price (NaN: none)"),
