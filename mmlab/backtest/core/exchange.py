@@ -44,22 +44,28 @@ from mmlab.backtest.core.layout import (
     O_ARR,
     O_EX,
     O_ID,
+    O_MTICK,
     O_POST,
     O_SIDE,
     O_TICK,
     Q_CUM,
     Q_FRONT,
     Q_LEAVES,
+    Q_MQTY,
     R_CANCEL,
+    R_MODIFY,
     R_NEW,
     S_ACK,
     S_CANCEL_REJECTED,
     S_CANCELLED,
     S_FILL,
+    S_MODIFIED,
+    S_MODIFY_REJECTED,
     S_NCANCEL,
     S_NFILLS,
     S_NL2Q,
     S_NLIVE,
+    S_NMODIFIED,
     S_NREJECT,
     S_NRESP,
     S_REJECTED,
@@ -316,6 +322,50 @@ def _ex_l3_python(i, kind, b, idx, q, l3a, t, oi, of, live, sc, acc, ff, fi, rs,
     return False
 
 
+def _ex_modify_python(slot, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f,
+                      cfg_i, lat_resp):
+    """A modify of order ``slot`` reaches the exchange: to tick ``O_MTICK`` with leaves
+    ``Q_MQTY``. Rejected (order unchanged) when the order is not resting, the new price is
+    off the book's range, or it would cross as a post-only order (or with no opposite side).
+    The queue-priority rule: a new price or a larger size joins the back of the level's queue
+    (the level's whole displayed size in front, a new FIFO arrival), a smaller size at the same
+    price keeps its place. A non-post-only order modified through the opposite best takes it,
+    in full, as a new order does."""
+    oid = oi[slot, O_ID]
+    base = cfg_i[I_BASE]
+    tick = cfg_f[F_TICK]
+    n = cfg_i[I_NTICKS]
+    side = oi[slot, O_SIDE]
+    nt = oi[slot, O_MTICK]
+    nq = of[slot, Q_MQTY]
+    idx = nt - base
+    resp = _draw(lat_resp, sc, S_RNG2)
+    ok = oi[slot, O_EX] == 1 and 0 <= idx < n and nq > 0.0
+    crosses = False
+    if ok:
+        crosses = (side == 1 and idx >= best[1]) or (side == -1 and idx <= best[0])
+        no_opp = (side == 1 and best[1] >= n) or (side == -1 and best[0] < 0)
+        if crosses and (oi[slot, O_POST] == 1 or no_opp):
+            ok = False
+    if not ok:
+        _push_resp(rs, rsf, sc, t + resp, slot, S_MODIFY_REJECTED, oid, 0.0)
+        return
+    lose = nt != oi[slot, O_TICK] or nq > of[slot, Q_LEAVES] + cfg_f[F_LOT] * 1e-9
+    oi[slot, O_TICK] = nt
+    of[slot, Q_LEAVES] = nq
+    sc[S_NMODIFIED] += 1
+    if lose:
+        oi[slot, O_ARR] = i_ex
+        of[slot, Q_FRONT] = book[0 if side == 1 else 1, idx]
+        of[slot, Q_CUM] = 0.0
+    _push_resp(rs, rsf, sc, t + resp, slot, S_MODIFIED, oid, nq)
+    if crosses:  # takes the opposite best, in full
+        mid = _mid(best, 0, base, tick, n)
+        px = (best[1] + base) * tick if side == 1 else (best[0] + base) * tick
+        _ex_fill(slot, nq, px, 0, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f,
+                 cfg_i, lat_resp, mid)
+
+
 def _ex_request_python(r, rq, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f,
                        cfg_i, lat_resp):
     """A request (row ``r`` of ``rq``) reaches the exchange at ``t``, before exchange event
@@ -327,11 +377,15 @@ def _ex_request_python(r, rq, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, b
     tick = cfg_f[F_TICK]
     n = cfg_i[I_NTICKS]
     if oi[slot, O_ID] != oid:  # the order is not (any more) in this slot: unknown here
-        if kind == R_CANCEL:
+        if kind == R_CANCEL or kind == R_MODIFY:
             resp = _draw(lat_resp, sc, S_RNG2)
-            _push_resp(rs, rsf, sc, t + resp, slot, S_CANCEL_REJECTED, oid, 0.0)
+            _push_resp(rs, rsf, sc, t + resp, slot,
+                       S_CANCEL_REJECTED if kind == R_CANCEL else S_MODIFY_REJECTED, oid, 0.0)
         return
-    if kind == R_NEW:
+    if kind == R_MODIFY:
+        _ex_modify(slot, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f,
+                   cfg_i, lat_resp)
+    elif kind == R_NEW:
         side = oi[slot, O_SIDE]
         idx = oi[slot, O_TICK] - base
         crosses = (side == 1 and idx >= best[1]) or (side == -1 and idx <= best[0])
@@ -409,7 +463,9 @@ _ex_trade = _ex_trade_python
 _trade_hits = _trade_hits_python
 _ex_depth_q = _ex_depth_q_python
 _ex_l3 = _ex_l3_python
-_ex_request = _ex_request_python
+_ex_modify = _ex_modify_python
+_ex_modify = _ex_modify_python
+ex_request = _ex_request_python
 _ex_event = _ex_event_python
 
 # public names for the sibling modules (the import graph allows no private imports)

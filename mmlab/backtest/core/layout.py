@@ -55,7 +55,8 @@ I_TOXWIN = 22  # toxicity response: window of the last fills (0: off; <= TOX_MAX
 I_TOXREC = 23  # ... recovers after this many consecutive clean fills
 I_NLAYERS = 24  # layering of a one-level strategy: levels a side (0: none)
 I_SIDES = 25  # which sides this kernel runs (SIDES_*): both (a backtest, paper), or one of them
-N_CFG_I = 26
+I_MODIFY = 26  # 1: re-price / re-size a working order by a modify request instead of cancel + new
+N_CFG_I = 27
 # ---- sides (cfg_i[I_SIDES]) ------------------------------------------------------------------
 # SIDES_BOTH: one merged timeline (backtest, paper). SIDES_LOCAL: the local side alone (market
 # data on the local clock, responses, decisions); its requests stay in ``rq`` for a venue
@@ -104,26 +105,35 @@ O_EX = 3  # exchange state: 0 not there (in flight), 1 resting, 2 gone
 O_LO = 4  # local state: 0 free slot, 1 pending new, 2 working, 3 pending cancel, 4 done
 O_POST = 5
 O_ARR = 6  # index of the next exchange event when the order reached the exchange (FIFO key)
-N_OI = 7
+O_MTICK = 7  # a modify's new tick (set by the local side when it sends one)
+O_LTICK = 8  # the local side's view of the order's tick (O_TICK is the exchange's: a modify
+# moves O_TICK when it reaches the exchange, O_LTICK when its response reaches the local side)
+N_OI = 9
 Q_QTY = 0
 Q_LEAVES = 1  # exchange-side leaves
 Q_FRONT = 2
 Q_CUM = 3
 Q_LLEAVES = 4  # local view of leaves
-N_OF = 5
+Q_MQTY = 5  # a modify's new leaves
+N_OF = 6
 LO_FREE = 0
 LO_PNEW = 1
 LO_WORK = 2
 LO_PCANCEL = 3
 LO_DONE = 4
+LO_PMODIFY = 5  # pending modify (to O_MTICK / Q_MQTY)
 # ---- requests (to the exchange) / responses (to local) ---------------------------------------
 R_NEW = 1
 R_CANCEL = 2
+R_MODIFY = 3  # the venue's queue-priority rule: a new price or a larger size loses the order's
+# place in the queue (it joins the back of its level), a smaller size keeps it
 S_ACK = 1
 S_FILL = 2
 S_CANCELLED = 3
 S_REJECTED = 4
 S_CANCEL_REJECTED = 5
+S_MODIFIED = 6  # rsf qty: the order's leaves after the modify
+S_MODIFY_REJECTED = 7  # gone (filled, cancelled), not there yet, or a post-only cross: unchanged
 # rq columns: time, slot, kind, oid, seq ; rs columns: time, slot, kind, oid, seq ;
 # rsf[2 r]: qty of response r, rsf[2 r + 1]: the local cash it brings (fills: -side qty x(px) - fee)
 # ---- scalars (sc) ------------------------------------------------------------------------------
@@ -156,7 +166,9 @@ S_TOXCLEAN = 25  # consecutive clean fills while toxic
 S_TOKT = 26  # throttle: time the bucket was last refilled
 S_NTHROTTLED = 27  # new orders the throttle held back
 S_RNG2 = 28  # the response latencies' generator (S_RNG: the entry latencies'): one per side
-N_SC = 29
+S_NMODIFY = 29  # modify requests sent
+S_NMODIFIED = 30  # ... and taken effect at the exchange
+N_SC = 31
 TOX_MAX = 512  # the window's ring: sc[N_SC : N_SC + TOX_MAX] (fill sides, +1 / -1)
 # ---- accounting (acc) --------------------------------------------------------------------------
 A_POS = 0

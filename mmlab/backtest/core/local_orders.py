@@ -37,18 +37,22 @@ from mmlab.backtest.core.layout import (
     I_GRIDSTEP,
     I_LEVELS,
     I_MAXORD,
+    I_MODIFY,
     I_NTICKS,
     I_POSTONLY,
     I_TOXREC,
     I_TOXWIN,
     LO_FREE,
     LO_PCANCEL,
+    LO_PMODIFY,
     LO_PNEW,
     LO_WORK,
     N_SC,
     O_EX,
     O_ID,
     O_LO,
+    O_LTICK,
+    O_MTICK,
     O_POST,
     O_SIDE,
     O_TICK,
@@ -56,15 +60,20 @@ from mmlab.backtest.core.layout import (
     Q_FRONT,
     Q_LEAVES,
     Q_LLEAVES,
+    Q_MQTY,
     Q_QTY,
     R_CANCEL,
+    R_MODIFY,
     R_NEW,
     RK_TOXIC,
     RK_TOXIC_END,
     S_ACK,
     S_CANCELLED,
     S_FILL,
+    S_MODIFIED,
+    S_MODIFY_REJECTED,
     S_NEXTID,
+    S_NMODIFY,
     S_NREQ,
     S_NSENT,
     S_NTHROTTLED,
@@ -152,6 +161,15 @@ def _lo_response_python(r, rs, rsf, oi, of, acc, sc, cfg_f, cfg_i, rk, rkf):
             oi[slot, O_LO] = LO_WORK
     elif kind == S_CANCELLED or kind == S_REJECTED:
         oi[slot, O_LO] = LO_FREE
+    elif kind == S_MODIFIED:
+        if oi[slot, O_LO] == LO_PMODIFY:
+            oi[slot, O_LTICK] = oi[slot, O_MTICK]
+            of[slot, Q_QTY] = of[slot, Q_MQTY]
+            of[slot, Q_LLEAVES] = rsf[2 * r]
+            oi[slot, O_LO] = LO_WORK
+    elif kind == S_MODIFY_REJECTED:
+        if oi[slot, O_LO] == LO_PMODIFY:
+            oi[slot, O_LO] = LO_WORK  # the order stays as it was
     # S_CANCEL_REJECTED: the order was already gone (its fill response is on its way or arrived)
 
 
@@ -184,13 +202,53 @@ def _quote_python(strat, sp, mid, pos, t, t_end, bb_px, ba_px, tick):
 
 
 def _side_exposure_python(oi, of, side, maxord):
-    """Unsigned quantity of our live orders on ``side`` (pending new, working, pending cancel)."""
+    """Unsigned quantity of our live orders on ``side`` (pending new, working, pending cancel;
+    pending modify: the larger of its leaves before and after)."""
     tot = 0.0
     for s in range(maxord):
         lo = oi[s, O_LO]
         if lo != LO_FREE and oi[s, O_SIDE] == side:
-            tot += of[s, Q_LLEAVES]
+            if lo == LO_PMODIFY:
+                tot += max(of[s, Q_LLEAVES], of[s, Q_MQTY])
+            else:
+                tot += of[s, Q_LLEAVES]
     return tot
+
+
+def _order_tick_python(oi, s):
+    """The tick order ``s`` is wanted at, as the local side sees it (a pending modify's new
+    tick)."""
+    if oi[s, O_LO] == LO_PMODIFY:
+        return oi[s, O_MTICK]
+    return oi[s, O_LTICK]
+
+
+def _present_python(oi, side, tk, maxord):
+    """Whether one of our live orders on ``side`` is at (or being modified to) tick ``tk``."""
+    for s in range(maxord):
+        if oi[s, O_LO] != LO_FREE and oi[s, O_SIDE] == side and _order_tick(oi, s) == tk:
+            return True
+    return False
+
+
+def _modify_python(s, tk, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry):
+    """Send a modify of working order ``s`` to tick ``tk`` with leaves ``qty`` when the hard
+    limit (a larger size counts), the request queue and the throttle allow it; 1 if sent."""
+    side = oi[s, O_SIDE]
+    inc = qty - of[s, Q_LLEAVES]
+    if inc > 0.0:
+        expo = side * acc[A_LPOS] + _side_exposure(oi, of, side, cfg_i[I_MAXORD])
+        if expo + inc > cfg_f[F_MAXPOS] + cfg_f[F_LOT] * 1e-9:
+            return 0
+    if sc[S_NREQ] >= rq.shape[0] or _throttle(t, sc, acc, cfg_f) == 0:
+        return 0
+    oi[s, O_MTICK] = tk
+    of[s, Q_MQTY] = qty
+    oi[s, O_LO] = LO_PMODIFY
+    sc[S_NMODIFY] += 1
+    lat = _draw(lat_entry, sc, S_RNG)
+    _push_req(rq, sc, t + lat, s, R_MODIFY, oi[s, O_ID])
+    return 1
 
 
 def _throttle_python(t, sc, acc, cfg_f):
@@ -233,6 +291,7 @@ def _new_order_python(side, tk, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_e
     oi[free, O_ID] = oid
     oi[free, O_SIDE] = side
     oi[free, O_TICK] = tk
+    oi[free, O_LTICK] = tk
     oi[free, O_EX] = 0
     oi[free, O_LO] = LO_PNEW
     oi[free, O_POST] = cfg_i[I_POSTONLY]
@@ -263,10 +322,20 @@ def _reconcile_python(side, tick0, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, la
         if lo == LO_WORK:
             keep = False
             if tick0 >= 0 and qty > 0.0:
-                d = (tick0 - oi[s, O_TICK]) * side
+                d = (tick0 - oi[s, O_LTICK]) * side
                 if d >= 0 and d % step == 0 and d // step < levels and \
                         abs(of[s, Q_QTY] - qty) <= lot * 1e-9:
                     keep = True
+            if not keep and cfg_i[I_MODIFY] == 1 and tick0 >= 0 and qty > 0.0:
+                # re-price it to the nearest ladder level without an order, if any
+                for lv in range(levels):
+                    tk = tick0 - side * lv * step
+                    if tk < cfg_i[I_BASE] or tk >= cfg_i[I_BASE] + cfg_i[I_NTICKS]:
+                        continue
+                    if not _present(oi, side, tk, maxord):
+                        keep = _modify(s, tk, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i,
+                                       lat_entry) == 1
+                        break
             if not keep:
                 oi[s, O_LO] = LO_PCANCEL
                 lat = _draw(lat_entry, sc, S_RNG)
@@ -278,12 +347,7 @@ def _reconcile_python(side, tick0, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, la
         tk = tick0 - side * lv * step
         if tk < cfg_i[I_BASE] or tk >= cfg_i[I_BASE] + cfg_i[I_NTICKS]:
             continue
-        present = False
-        for s in range(maxord):
-            if oi[s, O_LO] != LO_FREE and oi[s, O_SIDE] == side and oi[s, O_TICK] == tk:
-                present = True
-                break
-        if present:
+        if _present(oi, side, tk, maxord):
             continue
         if _new_order(side, tk, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry) == 0:
             break
@@ -324,6 +388,9 @@ _toxicity = _toxicity_python
 _lo_response = _lo_response_python
 _quote = _quote_python
 _side_exposure = _side_exposure_python
+_order_tick = _order_tick_python
+_present = _present_python
+_modify = _modify_python
 _throttle = _throttle_python
 _new_order = _new_order_python
 _reconcile = _reconcile_python
@@ -334,6 +401,9 @@ toxicity = _toxicity_python
 lo_response = _lo_response_python
 quote = _quote_python
 side_exposure = _side_exposure_python
+order_tick = _order_tick_python
+present = _present_python
+modify = _modify_python
 throttle = _throttle_python
 new_order = _new_order_python
 reconcile = _reconcile_python

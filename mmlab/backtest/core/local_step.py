@@ -53,6 +53,7 @@ from mmlab.backtest.core.layout import (
     I_INTERVAL,
     I_INVERSE,
     I_MAXORD,
+    I_MODIFY,
     I_NLAYERS,
     I_NTICKS,
     I_RECORD,
@@ -62,12 +63,13 @@ from mmlab.backtest.core.layout import (
     I_TSTART,
     LO_FREE,
     LO_PCANCEL,
+    LO_PMODIFY,
     LO_PNEW,
     LO_WORK,
     O_ID,
     O_LO,
+    O_LTICK,
     O_SIDE,
-    O_TICK,
     Q_QTY,
     R_CANCEL,
     RK_DAILY_LOSS,
@@ -91,7 +93,16 @@ from mmlab.backtest.core.layout import (
     T_QBID,
 )
 from mmlab.backtest.core.local_orders import (
+    modify as _modify,
+)
+from mmlab.backtest.core.local_orders import (
     new_order as _new_order,
+)
+from mmlab.backtest.core.local_orders import (
+    order_tick as _order_tick,
+)
+from mmlab.backtest.core.local_orders import (
+    present as _present,
 )
 from mmlab.backtest.core.local_orders import (
     quote as _quote,
@@ -238,9 +249,9 @@ def _reconcile_levels_python(side, qo, t, oi, of, rq, sc, acc, best, cfg_f, cfg_
     for s in range(maxord):
         if oi[s, O_LO] != LO_FREE and oi[s, O_SIDE] == -side:
             if side == 1:
-                lim = min(lim, oi[s, O_TICK])
+                lim = min(lim, oi[s, O_LTICK], _order_tick(oi, s))
             else:
-                lim = max(lim, oi[s, O_TICK])
+                lim = max(lim, oi[s, O_LTICK], _order_tick(oi, s))
     ticks = np.full(MAX_LEVELS, -1, dtype=np.int64)
     qtys = np.zeros(MAX_LEVELS)
     m = 0
@@ -285,8 +296,15 @@ def _reconcile_levels_python(side, qo, t, oi, of, rq, sc, acc, best, cfg_f, cfg_
             continue
         keep = False
         for i in range(m):
-            if oi[s, O_TICK] == ticks[i] and abs(of[s, Q_QTY] - qtys[i]) <= lot * 1e-9:
+            if oi[s, O_LTICK] == ticks[i] and abs(of[s, Q_QTY] - qtys[i]) <= lot * 1e-9:
                 keep = True
+        if not keep and cfg_i[I_MODIFY] == 1:
+            # re-price / re-size it to the nearest wanted level without an order, if any
+            for i in range(m):
+                if not _present(oi, side, ticks[i], maxord):
+                    keep = _modify(s, ticks[i], qtys[i], t, oi, of, rq, sc, acc, cfg_f, cfg_i,
+                                   lat_entry) == 1
+                    break
         if not keep:
             oi[s, O_LO] = LO_PCANCEL
             lat = _draw(lat_entry, sc, S_RNG)
@@ -294,12 +312,7 @@ def _reconcile_levels_python(side, qo, t, oi, of, rq, sc, acc, best, cfg_f, cfg_
     for i in range(m):
         tk = ticks[i]
         qty = qtys[i]
-        present = False
-        for s in range(maxord):
-            if oi[s, O_LO] != LO_FREE and oi[s, O_SIDE] == side and oi[s, O_TICK] == tk:
-                present = True
-                break
-        if present:
+        if _present(oi, side, tk, maxord):
             continue
         if _new_order(side, tk, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry) == 0:
             break
@@ -331,11 +344,11 @@ def _levels_step_python(t, row, lmid, oi, of, rq, sc, acc, best, cfg_f, cfg_i, l
     bb = -1
     aa = 9_000_000_000_000_000_000
     for s in range(cfg_i[I_MAXORD]):
-        if oi[s, O_LO] == LO_PNEW or oi[s, O_LO] == LO_WORK:
+        if oi[s, O_LO] == LO_PNEW or oi[s, O_LO] == LO_WORK or oi[s, O_LO] == LO_PMODIFY:
             if oi[s, O_SIDE] == 1:
-                bb = max(bb, oi[s, O_TICK])
+                bb = max(bb, _order_tick(oi, s))
             else:
-                aa = min(aa, oi[s, O_TICK])
+                aa = min(aa, _order_tick(oi, s))
     if bb >= 0:
         stf[row, T_QBID] = bb * tick
     if aa < 9_000_000_000_000_000_000:

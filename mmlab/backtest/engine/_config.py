@@ -112,6 +112,13 @@ class BacktestConfig:
         on one side, distances from the mid are multiplied by ``toxicity_widen`` (2) and sizes
         by ``toxicity_size`` (0.5) until ``toxicity_recovery`` (100) consecutive clean fills.
         ``toxicity_window=0`` turns it off (as hftbacktest, for a like-for-like comparison).
+    modify_orders : bool
+        ``True``: a working order the strategy no longer wants is re-priced or re-sized by a
+        *modify* request to a level it wants and has no order at (one order id, one round
+        trip) instead of cancel + new; the exchange applies the queue-priority rule (a new
+        price or a larger size joins the back of the level's queue, a smaller size keeps its
+        place). A modify counts against the throttle and the hard limit like a new order.
+        Default ``False`` (cancel + new, as hftbacktest).
     session_end : int, optional
         The session's horizon (ns): A-S's ``time_left`` runs to it and the run stops after it.
         Default: the last timestamp of the data (the step driver, which sees no data in
@@ -157,11 +164,14 @@ class BacktestConfig:
     toxicity_widen: float = 2.0
     toxicity_size: float = 0.5
     toxicity_recovery: int = 100
+    modify_orders: bool = False
     clip: str | None = None
     instrument: object = field(default=None)
 
     def __post_init__(self) -> None:
         queue_model_code(self.queue_model)
+        if not isinstance(self.modify_orders, bool):
+            raise ConfigError(f"modify_orders: True or False, got {self.modify_orders!r}")
         for name in ("tick_size", "lot_size"):
             v = getattr(self, name)
             if v is not None and not (math.isfinite(v) and v > 0):

@@ -277,9 +277,10 @@ class StepDriver:
         out["best_ask"] = (best[3] + base) * tick if best[3] < n else math.nan
         for s in range(oi.shape[0]):
             lo = oi[s, E.O_LO]
-            if lo in (E.LO_PNEW, E.LO_WORK, E.LO_PCANCEL):
-                row = (round(float(oi[s, E.O_TICK] * tick), 12), float(of[s, E.Q_LLEAVES]),
+            if lo in (E.LO_PNEW, E.LO_WORK, E.LO_PCANCEL, E.LO_PMODIFY):
+                row = (round(float(oi[s, E.O_LTICK] * tick), 12), float(of[s, E.Q_LLEAVES]),
                        "pending_cancel" if lo == E.LO_PCANCEL else
+                       "pending_modify" if lo == E.LO_PMODIFY else
                        "pending_new" if lo == E.LO_PNEW else "working")
                 (out["our_bids"] if oi[s, E.O_SIDE] == 1 else out["our_asks"]).append(row)
         out["our_bids"].sort(reverse=True)

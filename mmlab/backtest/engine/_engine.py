@@ -27,6 +27,8 @@ to their compiled versions (see ``_compile``), so the Python twin runs the ident
 
 from __future__ import annotations
 
+import glob
+import os
 import types
 
 from numba import njit
@@ -48,6 +50,7 @@ from mmlab.backtest.engine._queue import (
     queue_filled_qty_python,
     queue_trade_python,
 )
+from mmlab.numba_stamp import family_stamp, stamped
 
 __all__ = ["new_state", "run_kernel", "run_kernel_python", "scan_events", "scan_events_python"]
 
@@ -66,8 +69,9 @@ _NAMESPACE = {k: v for m in _MODULES for k, v in vars(m).items() if not k.starts
 _FAMILY = [
     "_value", "_draw", "_tick", "_set_level", "_clear", "_clear_event", "_mid", "_mark", "_book_fill",
     "_push_req", "_push_resp", "_first", "_pop", "_live_remove", "_ex_fill", "_ex_cross",
-    "_ex_trade", "_trade_hits", "_ex_depth_q", "_ex_request", "_lo_response", "_quote",
-    "_side_exposure", "_throttle", "_new_order", "_reconcile", "_script", "_risk_event", "_risk",
+    "_ex_trade", "_trade_hits", "_ex_depth_q", "_ex_modify", "_ex_request", "_lo_response",
+    "_quote", "_side_exposure", "_order_tick", "_present", "_throttle", "_new_order", "_modify",
+    "_reconcile", "_script", "_risk_event", "_risk",
     "_toxicity",
     "_reconcile_levels", "_zone", "_levels_step", "_step", "_record_step", "_ex_l3", "_ex_event",
     "_lo_event", "_grow_ring", "run_kernel", "scan_events", "portfolio_view",
@@ -76,7 +80,7 @@ _FAMILY = [
 
 #: hot-path helpers inlined into their callers (no call overhead for their many array arguments)
 _INLINE = {"_value", "_tick", "_set_level", "_mid", "_first", "_pop", "_ex_depth_q",
-           "_live_remove", "_trade_hits"}
+           "_live_remove", "_trade_hits", "_order_tick"}
 
 
 #: entry points called from Python
@@ -110,15 +114,29 @@ def _externals(jit):
             "_adaptive_quote": Q.adaptive_quote_kernel}
 
 
+def _family_sources() -> list[str]:
+    """Every source the compiled family's machine code depends on: the core, the engine
+    package (the user-kernel record, the queue models) and the quoting kernels it calls."""
+    import mmlab.quoting as Q
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = glob.glob(os.path.join(os.path.dirname(here), "core", "*.py"))
+    out += glob.glob(os.path.join(here, "*.py"))
+    out += glob.glob(os.path.join(os.path.dirname(os.path.abspath(Q.__file__)), "*.py"))
+    return out
+
+
 def _compile(jit):
     """The family with its helper names bound in a private namespace (``jit=None``: the
-    plain-Python twin; else the compiled family)."""
+    plain-Python twin; else the compiled family, whose code is attributed to one cache stamp of
+    all its sources: :mod:`mmlab.numba_stamp`)."""
     ns = dict(_NAMESPACE)
     ns.update(_externals(jit))
+    stamp = None if jit is None else family_stamp("backtest_core", _family_sources())
     fam = {}
     for name in _FAMILY:
         f = _TWINS[name]
-        g = types.FunctionType(f.__code__, ns, name, f.__defaults__)
+        g = types.FunctionType(stamped(f.__code__, stamp), ns, name, f.__defaults__)
         g.__doc__ = f.__doc__
         g.__module__ = f.__module__
         g.__qualname__ = name

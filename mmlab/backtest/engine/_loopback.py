@@ -38,7 +38,7 @@ _LOCAL_ACC = (E.A_LPOS, E.A_LCASH, E.A_LPEAK, E.A_DAY0, E.A_LMARK, E.A_LMIDPREV,
               E.A_TOKENS)
 _LOCAL_SC = (E.S_NEXTID, E.S_NSENT, E.S_HALT, E.S_PAUSE, E.S_PAUSE_UNTIL, E.S_DAY, E.S_NRISK,
              E.S_TFEED, E.S_TOXN, E.S_TOXHEAD, E.S_TOXBUY, E.S_TOXIC, E.S_TOXCLEAN, E.S_TOKT,
-             E.S_NTHROTTLED, E.S_RNG)
+             E.S_NTHROTTLED, E.S_RNG, E.S_NMODIFY)
 # the step table's columns the local side records (its mid, position and quotes)
 _LOCAL_STF = (E.T_LMID, E.T_LPOS, E.T_QBID, E.T_QASK)
 
@@ -104,11 +104,14 @@ class SimulatedVenue:
                 of[s, E.Q_QTY] = of[s, E.Q_LEAVES] = of[s, E.Q_LLEAVES] = float(r["qty"])
                 of[s, E.Q_FRONT] = of[s, E.Q_CUM] = 0.0
                 self._slot_of[oid] = s
-            elif r["kind"] == E.R_CANCEL:
-                s = self._slot_of.get(oid, 0)  # unknown: the exchange answers cancel_rejected
+            elif r["kind"] == E.R_CANCEL or r["kind"] == E.R_MODIFY:
+                s = self._slot_of.get(oid, 0)  # unknown: the exchange answers ..._rejected
+                if r["kind"] == E.R_MODIFY and oi[s, E.O_ID] == oid:
+                    oi[s, E.O_MTICK] = int(r["price_tick"])
+                    of[s, E.Q_MQTY] = float(r["qty"])
             else:
                 raise ConfigError(f"requests: kind {int(r['kind'])} of order {oid} is not "
-                                  "new (1) or cancel (2)")
+                                  "new (1), cancel (2) or modify (3)")
             n = int(sc[E.S_NREQ])
             if n >= rq.shape[0]:
                 raise ConfigError("requests: more in flight than the venue's queue holds")
@@ -281,8 +284,10 @@ class LoopbackDriver:
         slots = rq[:n, 1]
         out["ts"], out["kind"], out["order_id"], out["seq"] = rq[:n, 0], rq[:n, 2], rq[:n, 3], \
             rq[:n, 4]
-        out["side"], out["price_tick"] = oi[slots, E.O_SIDE], oi[slots, E.O_TICK]
-        out["qty"], out["post_only"] = of[slots, E.Q_QTY], oi[slots, E.O_POST] == 1
+        mod = rq[:n, 2] == E.R_MODIFY  # a modify carries the order's new tick and leaves
+        out["side"], out["post_only"] = oi[slots, E.O_SIDE], oi[slots, E.O_POST] == 1
+        out["price_tick"] = np.where(mod, oi[slots, E.O_MTICK], oi[slots, E.O_LTICK])
+        out["qty"] = np.where(mod, of[slots, E.Q_MQTY], of[slots, E.Q_QTY])
         sc[E.S_NREQ] = 0
         self.n_requests += n
         return out

@@ -153,6 +153,7 @@ class BacktestResult:
             "taker_fills": int(sc[E.S_NTAKER]), "position": float(acc[E.A_POS]),
             "cash": float(acc[E.A_CASH]), "volume": float(acc[E.A_VOL]),
             "last_mark": float(acc[E.A_MARK]),
+            "modifies_sent": int(sc[E.S_NMODIFY]), "modified": int(sc[E.S_NMODIFIED]),
         }
         extra = {}
         if risk is not None:

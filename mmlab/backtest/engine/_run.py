@@ -402,6 +402,7 @@ def make_job(cfg: BacktestConfig, strategy, engine: str, *, tick: float, lot: fl
         cfg_i[E.I_NLAYERS] = len(lay[0])
     cfg_i[E.I_TOXWIN] = int(cfg.toxicity_window)
     cfg_i[E.I_TOXREC] = int(cfg.toxicity_recovery)
+    cfg_i[E.I_MODIFY] = int(bool(cfg.modify_orders))
     cfg_f = np.zeros(E.N_CFG_F, dtype=np.float64)
     cfg_f[E.F_TICK] = tick
     cfg_f[E.F_LOT] = lot
