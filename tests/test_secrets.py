@@ -10,19 +10,21 @@ logs and parses the answers; nothing reaches the network."""
 from __future__ import annotations
 
 import logging
-import math
 import re
 import sys
 import traceback
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 from requests.adapters import BaseAdapter
 from requests.models import Response
 
+from mmlab.backtest import REQUEST_DTYPE
 from mmlab.broker import (
     LIVE_ENV,
     CcxtVenue,
+    ContractSpec,
     IbkrVenue,
     LiveTradingDisabled,
     VenueConfig,
@@ -31,11 +33,12 @@ from mmlab.broker import (
     redact,
 )
 from mmlab.errors import ConfigError
-from mmlab.runtime import Journal, OrderEvent
+from mmlab.runtime import Journal
 
 KEY = "PLANTEDkey7Qz91xWvB3"
 SECRET = "PLANTEDsecret4Hj8Lm2Rt"
 SYMBOL = "BTC/USDT:USDT"
+SPEC = ContractSpec(tick=0.1, lot=0.001)
 MARKET = {
     "id": "BTCUSDT", "symbol": SYMBOL, "base": "BTC", "quote": "USDT", "settle": "USDT",
     "baseId": "BTC", "quoteId": "USDT", "settleId": "USDT", "type": "swap", "spot": False,
@@ -70,41 +73,17 @@ class EchoTransport(BaseAdapter):
         pass
 
 
-class JournalledManager:
-    """The venue protocol's answers, each journalled as an OrderEvent."""
-
-    def __init__(self, journal):
-        self.journal = journal
-
-    def _rec(self, kind, oid, ts, reason=""):
-        self.journal.record(OrderEvent(ts, kind, oid, SYMBOL, 1, math.nan, math.nan, kind, reason))
-
-    def on_ack(self, oid, ts):
-        self._rec("ack", oid, ts)
-
-    def on_reject(self, oid, ts, reason=""):
-        self._rec("reject", oid, ts, reason)
-
-    def on_modify_ack(self, oid, ts):
-        self._rec("modify_ack", oid, ts)
-
-    def on_modify_reject(self, oid, ts, reason=""):
-        self._rec("modify_reject", oid, ts, reason)
-
-    def on_cancel_ack(self, oid, ts):
-        self._rec("cancel_ack", oid, ts)
-
-    def on_cancel_reject(self, oid, ts, reason=""):
-        self._rec("cancel_reject", oid, ts, reason)
-
-    def on_expire(self, oid, ts, reason=""):
-        self._rec("expire", oid, ts, reason)
+def _new(oid, price=60_000.0, qty=0.01, tick=SPEC.tick):
+    """One new-order REQUEST_DTYPE row (a buy at ``price``)."""
+    out = np.zeros(1, REQUEST_DTYPE)
+    out[0] = (0, 1, oid, 1, round(price / tick), qty, False, oid)
+    return out
 
 
-def _order(oid, price=60_000.0, qty=0.01):
-    return SimpleNamespace(order_id=oid, side=SimpleNamespace(value=1), price=price, qty=qty,
-                           order_type=SimpleNamespace(value="limit"),
-                           tif=SimpleNamespace(value="gtc"))
+def _one(kind, oid, price=0.0, qty=0.0):
+    out = np.zeros(1, REQUEST_DTYPE)
+    out[0] = (0, kind, oid, 1, round(price / SPEC.tick), qty, False, oid)
+    return out
 
 
 class _Event(list):
@@ -151,22 +130,24 @@ def test_planted_key_appears_in_no_output(planted, tmp_path, capfd, caplog):
 
     # --- ccxt: the real binanceusdm client, credentials from the environment
     venue = CcxtVenue(VenueConfig("ccxt", mode="live", exchange_id="binanceusdm"), SYMBOL,
-                      JournalledManager(journal))
+                      SPEC, journal=journal)
     transport = EchoTransport()
     venue.exchange.session.mount("https://", transport)
     venue.exchange.session.mount("http://", transport)
     venue.exchange.set_markets([MARKET])
-    venue.submit(_order(1), now=1)  # POST, signed body, key header -> 401 echo -> reject
-    venue._venue_id[1] = "4242"  # as if it had been acked
-    venue.modify(_order(1), 60_001.0, 0.02, now=2)  # PUT -> 401 echo -> modify_reject
-    venue.cancel(_order(1), now=3)  # DELETE, signed query -> 401 echo -> cancel_reject
+    venue.submit(_new(1))  # POST, signed body, key header -> 401 echo -> rejected
+    o = venue.orders[1]
+    o.state, o.venue["id"] = "working", "4242"  # as if it had been acked
+    venue.submit(_one(3, 1, 60_001.0, 0.02))  # PUT -> 401 echo -> modify_rejected
+    venue.submit(_one(2, 1))  # DELETE, signed query -> 401 echo -> cancel_rejected
     with pytest.raises(VenueError) as poll_err:  # GET, signed URL -> 401 echo -> raised
-        venue.poll(now=4)
+        venue.poll()
     texts += [str(poll_err.value), repr(poll_err.value),
               "".join(traceback.format_exception(poll_err.value))]
     venue.exchange.verbose = True  # ccxt prints request headers and URLs to stdout
-    venue.submit(_order(2), now=5)
+    venue.submit(_new(2))
     venue.exchange.verbose = False
+    texts += list(venue.reasons.values())
     # the secret really was on the wire, and the venue really echoed it
     assert transport.requests and all(r.headers["X-MBX-APIKEY"] == KEY
                                       for r in transport.requests)
@@ -174,11 +155,11 @@ def test_planted_key_appears_in_no_output(planted, tmp_path, capfd, caplog):
                   for m in re.findall(r"signature=([0-9a-f]{64})", f"{r.url} {r.body}")]
     assert len(signatures) >= 5, signatures
 
-    # --- a refusal at the gate, journalled by the caller
+    # --- a refusal at the gate, journalled by the adapter and by the caller
     monkeypatch_env = pytest.MonkeyPatch()
     monkeypatch_env.delenv(LIVE_ENV)
     try:
-        venue.submit(_order(3), now=6)
+        venue.submit(_new(3))
     except LiveTradingDisabled as exc:
         journal.record(exc.refused_event())
         texts.append("".join(traceback.format_exception(exc)))
@@ -186,10 +167,12 @@ def test_planted_key_appears_in_no_output(planted, tmp_path, capfd, caplog):
 
     # --- IBKR: a client that logs the key and echoes it in its errors
     ib_venue = IbkrVenue(VenueConfig("ibkr", mode="live", account="DU1234567"), "SPY",
-                         JournalledManager(journal), ib=EchoIB())
-    ib_venue.submit(_order(4, price=450.0, qty=1.0), now=7)
-    ib_venue._trades[4] = SimpleNamespace(order=SimpleNamespace(orderId=9))
-    ib_venue.cancel(_order(4), now=8)
+                         ContractSpec(tick=0.01, lot=1.0), journal=journal, ib=EchoIB())
+    ib_venue.submit(_new(4, price=450.0, qty=1.0, tick=0.01))
+    o = ib_venue.orders[4]
+    o.state, o.venue["trade"] = "working", SimpleNamespace(order=SimpleNamespace(orderId=9))
+    ib_venue.submit(_one(2, 4))
+    texts += list(ib_venue.reasons.values())
 
     # --- any other logger of the process, an exception with a traceback at DEBUG
     other = logging.getLogger("some.library")

@@ -1,11 +1,17 @@
-"""Brokers: the live-trading gate, credentials from the environment, venue adapters, redaction.
+"""Brokers: venue adapters of the trading core, the live-trading gate, credentials from the
+environment, redaction.
 
-Paper is the default; :class:`CcxtVenue` (crypto) and :class:`IbkrVenue` (Interactive Brokers)
-send an order only when the configuration says ``mode="live"`` and ``MMLAB_LIVE=1`` is set in the
-process environment at that moment (:func:`gate_order`, called first in every adapter's send
-path). Secrets never leave in clear: :func:`redact` masks known keys and secret-looking fields in
-journal rows, adapter errors and (once an adapter exists) every log record (the redaction
-functions live in :mod:`mmlab.redaction`, which the journal uses too; re-exported here).
+:class:`CcxtVenue` (crypto) and :class:`IbkrVenue` (Interactive Brokers) are
+:class:`~mmlab.backtest.VenueAdapter` s: the core's local side (a
+:class:`~mmlab.backtest.LoopbackDriver`) hands them :data:`~mmlab.backtest.REQUEST_DTYPE` rows
+and takes :data:`~mmlab.backtest.RESPONSE_DTYPE` rows back; a :class:`ContractSpec` (or an
+:class:`~mmlab.data.Instrument`) gives the tick, lot, contract value and fees. Paper is the
+default; an adapter sends an order only when the configuration says ``mode="live"`` and
+``MMLAB_LIVE=1`` is set in the process environment at that moment (:func:`gate_order`, called
+for every new order and modify, at order time). Secrets never leave in clear: :func:`redact`
+masks known keys and secret-looking fields in journal rows, adapter errors and (once an adapter
+exists) every log record (the redaction functions live in :mod:`mmlab.redaction`, which the
+journal uses too; re-exported here).
 """
 
 from __future__ import annotations
@@ -22,10 +28,12 @@ from mmlab.broker._gate import (
     require_live,
 )
 from mmlab.broker._ibkr import IbkrVenue
+from mmlab.broker._spec import ContractSpec
 from mmlab.redaction import RedactingFilter, install_log_redaction, redact, register_secret
 
 __all__ = [
     "CcxtVenue",
+    "ContractSpec",
     "Credentials",
     "IbkrVenue",
     "LIVE_ENV",
