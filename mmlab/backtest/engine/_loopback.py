@@ -27,7 +27,7 @@ import numpy as np
 from mmlab.backtest.engine import _engine as E
 from mmlab.backtest.engine._driver import StepDriver
 from mmlab.backtest.engine._run import _finish
-from mmlab.backtest.engine._wire import REQUEST_DTYPE, RESPONSE_DTYPE
+from mmlab.backtest.engine._wire import REQUEST_DTYPE, RESPONSE_DTYPE, VenueAdapter
 from mmlab.errors import ConfigError
 
 __all__ = ["LoopbackDriver", "SimulatedVenue"]
@@ -189,7 +189,7 @@ class LoopbackDriver:
     """
 
     def __init__(self, strategy, *, session_end: int, end: int | None = None,
-                 engine: str = "numba", venue: SimulatedVenue | None = None,
+                 engine: str = "numba", venue: SimulatedVenue | VenueAdapter | None = None,
                  **settings) -> None:
         self.local = StepDriver(strategy, session_end=session_end, end=end, engine=engine,
                                 **settings)
@@ -200,20 +200,26 @@ class LoopbackDriver:
         self._result = None
         self.n_requests = 0
         self.n_responses = 0
+        # a live venue (any other VenueAdapter) sees the market itself: it is fed nothing,
+        # it is always started, and it keeps the session's fills and account on its side
+        self._sim = isinstance(self.venue, SimulatedVenue)
 
     def feed(self, batch: np.ndarray) -> None:
         self.local.feed(batch)
-        self.venue.feed(batch.copy())
+        if isinstance(self.venue, SimulatedVenue):
+            self.venue.feed(batch.copy())
         self._pump()
 
     def feed_l3(self, stream, kinds, l3a) -> None:
         self.local.feed_l3(stream, kinds, l3a)
-        self.venue.feed_l3(stream.copy(), kinds.copy(), l3a.copy())
+        if isinstance(self.venue, SimulatedVenue):
+            self.venue.feed_l3(stream.copy(), kinds.copy(), l3a.copy())
         self._pump()
 
     def advance_to(self, t: int) -> None:
         self.local.advance_to(t)  # (with autorun off it only records the watermark)
-        self.venue.advance_watermark(t)
+        if isinstance(self.venue, SimulatedVenue):
+            self.venue.advance_watermark(t)
         self._pump()
 
     def kill(self) -> None:
@@ -227,6 +233,9 @@ class LoopbackDriver:
         :class:`~mmlab.backtest.BacktestResult`."""
         if self._result is not None:
             return self._result
+        if not self._sim:
+            raise ConfigError("finish: a live venue keeps the session's fills and account; "
+                              "the local side's state is on LoopbackDriver.local")
         if self.local._job is None or not self.venue.started:
             raise ConfigError("finish: no event with both an exchange and a local clock was fed")
         self.local._finished = True
@@ -241,7 +250,7 @@ class LoopbackDriver:
     # ---- the turns -----------------------------------------------------------------------------
     def _pump(self) -> None:
         lo = self.local
-        if lo._job is None or not self.venue.started:
+        if lo._job is None or (self._sim and not self.venue.started):
             return
         pos = lo._job.state[-1]
         while True:
@@ -268,6 +277,9 @@ class LoopbackDriver:
 
     def _progress(self):
         lp = self.local._job.state[-1]
+        if not self._sim:
+            return (int(lp[E.P_ILO]), int(lp[E.P_K]), int(lp[E.P_DONE]), self.n_requests,
+                    self.n_responses, int(self.local._job.state[6][E.S_NRESP]))
         vj = self.venue._d._job
         vp = vj.state[-1]
         return (int(lp[E.P_ILO]), int(lp[E.P_K]), int(lp[E.P_DONE]), int(vp[E.P_IEX]),
