@@ -2,15 +2,17 @@
 
 Paper is the default everywhere. A live venue sends an order only when its configuration says
 ``mode="live"`` **and** the process environment says so too (``MMLAB_LIVE=1`` in ``os.environ``).
-The decision is made in one place, :func:`gate_order`, which every venue adapter calls first in
-its send path (``submit`` and ``modify``), at order time: unsetting the variable stops a running
-session's next order. No constructor argument can satisfy it: the environment is always the
-process's own.
+The decision is made in one place, :func:`gate_order`, which every venue adapter calls for each
+new order and each modify request, at order time, before anything is built or sent: unsetting
+the variable stops a running session's next order. No constructor argument can satisfy it: the
+environment is always the process's own.
 
-A refused order ends in a clean state. :func:`gate_order` answers the adapter's order manager the
-way a venue reject would (``on_refused(order_id, ts, reason, action)`` if the manager has it,
-otherwise ``on_reject`` for a new order, ``on_modify_reject`` for a modify), so no order is left
-pending, and then raises :class:`LiveTradingDisabled`, before anything is sent. The exception
+A refused order ends in a clean state. The live adapters (:mod:`mmlab.broker._wire_venue`)
+answer the trading core's local side as a venue reject would (a ``rejected`` response for a new
+order, ``modify_rejected`` for a modify), so no order is left pending, journal the refusal and
+raise :class:`LiveTradingDisabled`. A caller with an order-manager style listener may pass it
+as ``manager``: :func:`gate_order` then answers it (``on_refused(order_id, ts, reason, action)``
+if it has one, otherwise ``on_reject`` / ``on_modify_reject``) before raising. The exception
 carries the refused request; :meth:`LiveTradingDisabled.refused_event` turns it into an
 ``OrderEvent`` of kind ``"refused"`` (status ``"refused"``) for a caller that journals it itself.
 """
@@ -216,7 +218,7 @@ def gate_order(config: VenueConfig, order, action: str, now: int, *, symbol: str
                manager=None, price: float | None = None, qty: float | None = None) -> None:
     """The gate at the adapter boundary: return if ``order`` may be sent now, else refuse it.
 
-    Called first in every adapter's ``submit`` and ``modify``, before any request is built.
+    Called by every adapter for each new order and modify, before any request is built.
     On refusal, ``manager`` (if any) is answered as by a venue reject (``on_refused`` if it
     has one, else ``on_reject`` / ``on_modify_reject``) so the order is not left pending, then
     :class:`LiveTradingDisabled` is raised carrying the refused request.
@@ -234,7 +236,8 @@ def gate_order(config: VenueConfig, order, action: str, now: int, *, symbol: str
     symbol : str
         The venue symbol (journalled with the refusal).
     manager : object, optional
-        The order manager the adapter answers.
+        A listener answered on refusal (the live adapters pass none: they answer the local
+        side with a response themselves).
     price, qty : float, optional
         The requested terms of a modify (default: the order's own).
 
