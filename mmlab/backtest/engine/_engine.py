@@ -27,8 +27,6 @@ to their compiled versions (see ``_compile``), so the Python twin runs the ident
 
 from __future__ import annotations
 
-import glob
-import os
 import types
 
 from numba import njit
@@ -115,14 +113,16 @@ def _externals(jit):
 
 
 def _family_sources() -> list[str]:
-    """Every source the compiled family's machine code depends on: the core, the engine
-    package (the user-kernel record, the queue models) and the quoting kernels it calls."""
-    import mmlab.quoting as Q
+    """Every source the compiled family's machine code depends on: the core's modules, this
+    module, the user-kernel record and the queue models, and the quoting kernels it calls."""
+    import inspect
 
-    here = os.path.dirname(os.path.abspath(__file__))
-    out = glob.glob(os.path.join(os.path.dirname(here), "core", "*.py"))
-    out += glob.glob(os.path.join(here, "*.py"))
-    out += glob.glob(os.path.join(os.path.dirname(os.path.abspath(Q.__file__)), "*.py"))
+    from mmlab.backtest.engine import _queue, _user
+
+    out = [inspect.getfile(m) for m in _MODULES]
+    out += [__file__, inspect.getfile(_queue), inspect.getfile(_user), inspect.getfile(X)]
+    for f in _externals(njit).values():
+        out.append(inspect.getfile(getattr(f, "py_func", f)))
     return out
 
 
