@@ -405,6 +405,9 @@ def test_ibkr_errors_and_cancel_rejects():
     _exec(ib, t1, "e9", 10.0, 449.9)
     assert [r[:2] for r in _rows(v)] == [(FILL, 1)] and v.orders[1].state == "done"
     assert t2.order.orderId == 102
+    ib.sleep = lambda secs: (_ for _ in ()).throw(ConnectionError("socket closed token=abc123"))
+    v.advance(0)  # a client failure while listening is kept (redacted), not raised
+    assert "socket closed" in v.poll_error and "abc123" not in v.poll_error
 
 
 # ---------------------------------------------------------------------------------- end to end

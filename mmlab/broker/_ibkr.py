@@ -96,6 +96,8 @@ class IbkrVenue(WireVenue):
         self.ib = ib
         self._by_ib_id: dict[int, LiveOrder] = {}
         self._seen_exec: set[str] = set()
+        #: the last failure of :meth:`advance` (redacted), None once one succeeds
+        self.poll_error: str | None = None
         ib.orderStatusEvent += self._on_status
         ib.execDetailsEvent += self._on_exec
         if hasattr(ib, "errorEvent"):
@@ -149,8 +151,14 @@ class IbkrVenue(WireVenue):
     # -------------------------------------------------------------- answers
     def _poll_due(self) -> None:
         sleep = getattr(self.ib, "sleep", None)
-        if sleep is not None:  # lets ib_async deliver what TWS sent (its handlers run here)
+        if sleep is None:
+            return
+        try:  # lets ib_async deliver what TWS sent (its handlers run here)
             client_call(sleep, 0)
+        except VenueError as exc:  # tried again at the next advance; the words kept, redacted
+            self.poll_error = str(exc)
+        else:
+            self.poll_error = None
 
     def _on_status(self, trade) -> None:
         o = self._by_ib_id.get(int(trade.order.orderId))
