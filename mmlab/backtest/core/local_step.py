@@ -219,9 +219,11 @@ def _zone_python(side, lpos, cfg_f):
     """The risk ladder's soft zones for one side: ``(size factor, spread multiplier)`` from the
     side's usage ``max(0, side x position) / max_position`` (:mod:`mmlab.risk`'s ladder: 1, 1 in
     green; shrinking to ``F_YMIN`` and widening to ``F_YWIDEN`` across yellow; 0 in red)."""
-    if cfg_f[F_MAXPOS] <= 0.0:  # no room at all (a portfolio cap at 0): red
-        return 0.0, 1.0
-    u = max(0.0, side * lpos) / cfg_f[F_MAXPOS]
+    use = max(0.0, side * lpos)
+    if cfg_f[F_MAXPOS] > 0.0:
+        u = use / cfg_f[F_MAXPOS]
+    else:  # no room (a portfolio cap at 0): a side that adds is red, one that reduces green
+        u = math.inf if use > 0.0 else 0.0
     if u >= cfg_f[F_RED]:
         return 0.0, 1.0
     if u >= cfg_f[F_YELLOW]:
