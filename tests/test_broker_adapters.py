@@ -468,3 +468,75 @@ def test_the_local_side_trades_end_to_end_through_a_live_adapter():
     assert len(fake.fetch_open_orders("X/USDT:USDT")) <= 4
     with pytest.raises(ConfigError, match="live venue"):
         d.finish()
+
+
+def _session(seed, **kw):
+    ev = synthetic.synthetic_l2_events(session_seconds=60, seed=seed)
+    end = int(ev["local_ts"].max())
+    fake, clock = FakeExchange(fee_rate=0.0), Clock(0)
+    venue = CcxtVenue(LIVE, "X/USDT:USDT", ContractSpec(tick=0.01, lot=1.0), exchange=fake,
+                      now=clock, poll_every=0)
+    d = LoopbackDriver(GridStrategy(half_spread=0.01, order_qty=1.0, levels=2),
+                       session_end=end + 10 * 10**9, venue=venue, tick_size=0.01,
+                       lot_size=1.0, max_position=5.0, roi=(90.0, 110.0))
+    return ev, end, fake, clock, venue, d
+
+
+def _feed(d, fake, clock, ev, i, n=250):
+    """One batch: the clock at its last row, the local side fed, the market trades."""
+    batch = ev[i:i + n]
+    clock.base = int(batch["local_ts"].max()) + 1
+    d.feed(batch)
+    for px in batch["px"][(batch["ev"] & 0xFF) == TRADE_EVENT]:
+        fake.trade(float(px))
+
+
+def _position(fake):
+    sides = {o["id"]: (1 if o["side"] == "buy" else -1) for o in fake.orders.values()}
+    return sum(sides[t["order"]] * t["amount"] for t in fake.trades)
+
+
+def test_unset_mid_session_through_the_local_side(live_env):
+    """MMLAB_LIVE unset in the middle of a session driven by the local side: no order is
+    created or amended from then on (each refusal raised out of ``feed`` and answered
+    ``rejected`` to the local side), cancels still go out; the position heard still equals
+    the fills."""
+    ev, end, fake, clock, venue, d = _session(5)
+    half, n_raised = len(ev) // 2, 0
+    for i in range(0, half, 250):
+        _feed(d, fake, clock, ev, i)
+    live_env.delenv(LIVE_ENV)
+    created = len(fake.calls) - sum(c[0] == "cancel" for c in fake.calls)
+    n_cancel_before = sum(c[0] == "cancel" for c in fake.calls)
+    for i in range(half - half % 250, len(ev), 250):
+        try:
+            _feed(d, fake, clock, ev, i)
+        except LiveTradingDisabled:
+            n_raised += 1
+    cancels = sum(c[0] == "cancel" for c in fake.calls) - n_cancel_before
+    assert len(fake.calls) - sum(c[0] == "cancel" for c in fake.calls) == created
+    assert n_raised > 0 and len(venue.refused) >= n_raised and cancels > 0
+    assert all(x.action == "submit" for x in venue.refused)
+    clock.base = end + 1_000
+    try:
+        d.advance_to(end + 10**6)  # the strategy may still try to quote: refused again
+    except LiveTradingDisabled:
+        pass
+    assert d.position == _position(fake)
+
+
+def test_the_kill_switch_takes_every_resting_order_off_the_exchange():
+    ev, end, fake, clock, venue, d = _session(6)
+    half = (len(ev) // 2) // 250 * 250
+    for i in range(0, half, 250):
+        _feed(d, fake, clock, ev, i)
+    assert len(fake.fetch_open_orders("X/USDT:USDT")) > 0
+    d.kill()
+    n_created = sum(c[0] == "create" for c in fake.calls)
+    for i in range(half, len(ev), 250):
+        _feed(d, fake, clock, ev, i)
+    assert sum(c[0] == "create" for c in fake.calls) == n_created  # nothing sent after
+    assert fake.fetch_open_orders("X/USDT:USDT") == [] and d.halted
+    clock.base = end + 1_000
+    d.advance_to(end + 10**6)
+    assert d.position == _position(fake)
