@@ -411,7 +411,8 @@ def test_ibkr_errors_and_cancel_rejects():
 
 
 # ---------------------------------------------------------------------------------- end to end
-def test_the_local_side_trades_end_to_end_through_a_live_adapter():
+@pytest.mark.parametrize("modify", [False, True], ids=["cancel-new", "modify"])
+def test_the_local_side_trades_end_to_end_through_a_live_adapter(modify):
     """LoopbackDriver(strategy, venue=CcxtVenue(fake)): the core's local side decides on the
     recording, its requests become create/cancel calls, the fake fills the orders the market
     trades through, and the fills come back as responses: the position the local side has
@@ -431,7 +432,8 @@ def test_the_local_side_trades_end_to_end_through_a_live_adapter():
     end = int(ev["local_ts"].max())
     d = LoopbackDriver(GridStrategy(half_spread=0.01, order_qty=1.0, levels=2),
                        session_end=end + 10 * 10**9, venue=venue,
-                       tick_size=0.01, lot_size=1.0, max_position=5.0, roi=(90.0, 110.0))
+                       tick_size=0.01, lot_size=1.0, max_position=5.0, roi=(90.0, 110.0),
+                       modify_orders=modify)
     trade = (ev["ev"] & 0xFF) == TRADE_EVENT
     for i in range(0, len(ev), 250):
         batch = ev[i:i + 250]
@@ -454,6 +456,17 @@ def test_the_local_side_trades_end_to_end_through_a_live_adapter():
         ("buy" if r[3] > 0 else "sell", r[5], pytest.approx(r[4] * 0.01), f"mmlab-{r[2]}")
         for r in news]
     assert len(creates) > len(fills)
+    # a modify the venue could act on became one edit call: the order's venue id, the new
+    # price and the new leaves (the others: of an order already gone, answered by the adapter)
+    mods = [r for r in sent if r[1] == MODIFY]
+    edits = [c for c in fake.calls if c[0] == "edit"]
+    assert (len(edits) > 0) == modify and len(edits) <= len(mods)
+    vid = {int(c[6]["clientOrderId"][6:]): f"v{k + 1}" for k, c in enumerate(creates)}
+    by_vid = {}
+    for r in mods:
+        by_vid.setdefault(vid[r[2]], []).append((pytest.approx(r[4] * 0.01), r[5]))
+    for c in edits:
+        assert (c[4], c[3]) in by_vid[c[1]]
     # a cancel reaches the exchange unless the order had already ended there (answered
     # cancel_rejected by the adapter itself)
     n_cancel = sum(r[1] == CANCEL for r in sent)
