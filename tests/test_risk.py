@@ -1,34 +1,23 @@
-"""Risk ladder, breakers, throttle and kill switch.
+"""The risk ladder's definition (:func:`mmlab.risk.ladder_decision`, the reference the core's
+zones are tested against in ``tests/test_risk_zones_core.py``).
 
 Reference values are worked by hand from the ladder's definition (issue 4 / mmlab/risk/_ladder.py):
 u = |position + working + in-flight on the growing side| / limit; green < 30 %, yellow 30-70 %,
-red 70-100 % (reduce-only), hard >= 100 %.
+red 70-100 % (reduce-only), hard >= 100 %. The breakers, kill switch and throttle run in the
+trading core: ``tests/test_breakers_on_marks.py``, ``tests/test_core_risk.py``,
+``tests/test_throttle_core.py`` and ``tests/test_core_properties.py``.
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mmlab.errors import ConfigError
-from mmlab.risk import (
-    AbnormalSpreadBreaker,
-    DailyLossBreaker,
-    DrawdownBreaker,
-    OrderThrottle,
-    RiskLimits,
-    RiskManager,
-    StaleDataBreaker,
-    VolatilitySurgeBreaker,
-    Zone,
-    failure_gate,
-    ladder_decision,
-    side_usage,
-)
+from mmlab.risk import RiskLimits, Zone, ladder_decision, side_usage
 
 LIM = RiskLimits(max_position=10.0)
 
@@ -111,71 +100,7 @@ def test_bad_side_raises():
         ladder_decision(0, 1.0, 0.0, 0.0, 0.0, LIM)
 
 
-# ----------------------------------------------------------------------------- breakers
-def test_drawdown_breaker_latches_at_two_percent():
-    b = DrawdownBreaker(capital=1_000_000.0)
-    assert not b.update(1_000_000.0) and not b.update(1_010_000.0)
-    assert not b.update(990_001.0)          # 19,999 below peak < 20,000
-    assert b.update(990_000.0)              # exactly 2 % of capital below the peak
-    assert b.update(2_000_000.0) and b.tripped  # latched
-    b.reset()
-    assert not b.tripped
-
-
-def test_daily_loss_breaker_resets_its_start_each_day():
-    day = 86_400 * 10**9
-    b = DailyLossBreaker(capital=100_000.0)  # 1 % = 1,000
-    assert not b.update(100_000.0, ts=0)
-    assert not b.update(99_100.0, ts=day - 1)
-    assert not b.update(99_100.0, ts=day)     # new day starts at 99,100
-    assert not b.update(98_200.0, ts=day + 5)  # 900 lost today
-    assert b.update(98_100.0, ts=day + 6)     # 1,000 lost today
-
-
-def test_volatility_surge_breaker():
-    rng = np.random.default_rng(0)
-    b = VolatilitySurgeBreaker(short_window=20, long_window=400, ratio=4.0)
-    mid = 100.0
-    for i in range(400):
-        mid *= math.exp(1e-4 * rng.standard_normal())
-        assert not b.update(mid, ts=i)
-    for i in range(20):
-        mid *= math.exp(2e-3 * rng.standard_normal())  # 20x the volatility
-        b.update(mid, ts=400 + i)
-    assert b.tripped and "short vol" in b.reason
-
-
-def test_spread_and_stale_breakers():
-    s = AbnormalSpreadBreaker(max_spread_bps=10)
-    assert not s.update(99.99, 100.01)        # 2 bps
-    assert s.update(99.9, 100.1)              # 20 bps
-    s2 = AbnormalSpreadBreaker()
-    assert s2.update(100.0, 100.0) and "crossed" in s2.reason
-    st_ = StaleDataBreaker(max_age_ns=5 * 10**9)
-    st_.on_data(10**9)
-    assert not st_.check(6 * 10**9)
-    assert st_.check(6 * 10**9 + 1)
-
-
-def test_failure_gate():
-    eq = np.array([0.0, 10.0, -25.0, 5.0])  # drawdown 35
-    assert failure_gate(eq, budget=100.0)["passed"]
-    assert not failure_gate(eq, budget=80.0)["passed"]  # limit 32
-
-
-# ----------------------------------------------------------------------------- manager
-def test_any_breaker_halts_the_manager_until_reset():
-    dd = DrawdownBreaker(capital=100.0)
-    rm = RiskManager(LIM, breakers=[dd])
-    assert rm.approve(+1, 1.0, 0.0, 0.0, 0.0, now=0) == 1.0
-    dd.update(100.0)
-    dd.update(97.0)
-    assert rm.halted and rm.approve(+1, 1.0, 0.0, 0.0, 0.0, now=1) == 0.0
-    assert "DrawdownBreaker" in rm.halt_reasons()[0]
-    rm.reset()
-    assert rm.approve(+1, 1.0, 0.0, 0.0, 0.0, now=2) == 1.0
-
-
+# ----------------------------------------------------------------------------- property
 state = st.fixed_dictionaries(
     {
         "side": st.sampled_from([1, -1]),
@@ -206,25 +131,3 @@ def test_no_approved_order_breaches_a_hard_limit(s):
         assert d.zone < Zone.RED                           # red and beyond never grow
     if abs(s["delta"]) > 150.0 or abs(s["position"]) >= lim.max_position:
         assert d.halt and d.size == 0.0
-
-
-@settings(max_examples=300, deadline=None, derandomize=True)
-@given(st.lists(st.tuples(st.integers(0, 3 * 10**9), st.integers(0, 30)), max_size=80),
-       st.integers(0, 40))
-def test_throttle_and_kill_switch_hold(actions, kill_at):
-    rm = RiskManager(RiskLimits(max_position=100.0),
-                     throttle=OrderThrottle(max_orders_per_sec=5, max_in_flight=10))
-    sent: list[int] = []
-    now = 0
-    for i, (dt, in_flight) in enumerate(actions):
-        now += dt // 10
-        if i == kill_at:
-            rm.kill_switch.engage(now)
-        size = rm.approve(+1, 1.0, 0.0, 0.0, 0.0, now=now, orders_in_flight=in_flight)
-        if size > 0:
-            assert i < kill_at, "an order was emitted after the kill switch"
-            assert in_flight < 10
-            sent.append(now)
-    sent_arr = np.array(sent, dtype=np.int64)
-    for t in sent_arr:  # no 1-second window holds more than 5 sends
-        assert np.sum((sent_arr > t - 10**9) & (sent_arr <= t)) <= 5

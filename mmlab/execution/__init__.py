@@ -1,26 +1,26 @@
-"""Execution: the order model and its state machine (order manager and simulated venue build on it)."""
+"""Execution: the order model and its state machine, and the per-instrument ledger.
+
+The trading core's own order handling (the local side's order states, reconciliation, the hard
+limit, the throttle) and account are in :mod:`mmlab.backtest` (``core/local_orders.py``,
+``core/primitives.py``), driven by :func:`mmlab.backtest.run`, :class:`mmlab.backtest.StepDriver`
+and :class:`mmlab.backtest.LoopbackDriver`; live venues plug into it as venue adapters
+(:mod:`mmlab.broker`).
+"""
 
 from __future__ import annotations
 
 from mmlab.execution._ledger import Fill, Ledger
-from mmlab.execution._manager import DesiredOrder, OrderManager, RefreshRules, Venue
 from mmlab.execution._order import Order, OrderRecord
-from mmlab.execution._paper_venue import PaperVenue
 from mmlab.execution._types import OrderEventKind, OrderStatus, OrderType, Side, TimeInForce
 
 __all__ = [
-    "DesiredOrder",
     "Fill",
     "Ledger",
     "Order",
     "OrderEventKind",
-    "OrderManager",
     "OrderRecord",
     "OrderStatus",
     "OrderType",
-    "PaperVenue",
-    "RefreshRules",
     "Side",
     "TimeInForce",
-    "Venue",
 ]

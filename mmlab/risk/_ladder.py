@@ -25,17 +25,25 @@ Zones (thresholds configurable):
 
 Whatever the zone, an order's size is clipped so that position + working + in-flight + the order
 never passes the hard limit.
+
+This module is the ladder's definition; the trading core applies it at every decision
+(:func:`mmlab.backtest.run`'s ``zones`` and ``max_position`` settings, the step and loopback
+drivers alike), with the breakers, the kill switch and the throttle. :func:`ladder_decision`
+states one decision in plain Python (the reference the core is tested against).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 
 from mmlab.errors import ConfigError
 
-__all__ = ["RiskDecision", "RiskLimits", "Zone", "side_usage", "zone_of"]
+__all__ = ["RiskDecision", "RiskLimits", "Zone", "ladder_decision", "side_usage", "zone_of"]
+
+_GREEKS = ("delta", "gamma", "vega", "theta")
 
 
 class Zone(IntEnum):
@@ -163,3 +171,79 @@ class RiskDecision:
     zone: Zone
     halt: bool
     reason: str
+
+
+def _hard_breach(position: float, limits: RiskLimits, greeks: Mapping[str, float] | None,
+                 notional: float) -> str:
+    if abs(position) >= limits.max_position:
+        return f"position {position} at or beyond the hard limit {limits.max_position}"
+    if abs(notional) > limits.max_notional:
+        return f"notional {notional} beyond the limit {limits.max_notional}"
+    for g in _GREEKS:
+        if greeks and g in greeks:
+            value, lim = greeks[g], getattr(limits, f"max_{g}")
+            if not math.isfinite(value) or abs(value) > lim:
+                return f"{g} {value} beyond the limit {lim}"
+    return ""
+
+
+def ladder_decision(side: int, size: float, position: float, working: float, in_flight: float,
+                    limits: RiskLimits, *, greeks: Mapping[str, float] | None = None,
+                    notional: float = 0.0) -> RiskDecision:
+    """Apply the ladder to one side's desired ``size`` (see :mod:`mmlab.risk._ladder`).
+
+    Parameters
+    ----------
+    side : int
+        +1 buy (bid), -1 sell (ask).
+    size : float
+        Desired size (>= 0).
+    position : float
+        Signed position.
+    working, in_flight : float
+        Unsigned working and in-flight quantity on this side (not counting this order).
+    limits : RiskLimits
+    greeks : mapping, optional
+        Current portfolio Greeks (``delta``, ``gamma``, ``vega``, ``theta``) to check.
+    notional : float
+        Current |position| notional to check.
+
+    Examples
+    --------
+    >>> lim = RiskLimits(max_position=10)
+    >>> d = ladder_decision(+1, 2.0, position=5.0, working=0.0, in_flight=0.0, limits=lim)
+    >>> d.zone.name, round(d.size, 3), round(d.spread_mult, 3)
+    ('YELLOW', 1.5, 1.5)
+    >>> ladder_decision(+1, 2.0, 8.0, 0.0, 0.0, lim).size      # red: reduce-only
+    0.0
+    >>> ladder_decision(-1, 2.0, 8.0, 0.0, 0.0, lim).size      # the reducing side quotes
+    2.0
+    """
+    if side not in (1, -1):
+        raise ConfigError(f"side: must be +1 or -1, got {side!r}")
+    if not (math.isfinite(size) and size >= 0):
+        raise ConfigError(f"size: must be finite and >= 0, got {size!r}")
+    if working < 0 or in_flight < 0:
+        raise ConfigError("working, in_flight: unsigned quantities must be >= 0")
+    why = _hard_breach(position, limits, greeks, notional)
+    if why:
+        return RiskDecision(0.0, 1.0, 1.0, Zone.HARD, True, why)
+    u = side_usage(side, position, working, in_flight, limits.max_position)
+    zone = zone_of(u, limits)
+    exposure = side * position + working + in_flight
+    headroom = max(0.0, limits.max_position - exposure)
+    spread_mult = skew_mult = 1.0
+    reason = ""
+    if zone >= Zone.RED:
+        allowed, reason = 0.0, f"reduce-only: usage {u:.2f} in the red zone"
+    elif zone is Zone.YELLOW:
+        frac = (u - limits.yellow) / (limits.red - limits.yellow)
+        allowed = size * (1.0 - frac * (1.0 - limits.yellow_min_size))
+        spread_mult = 1.0 + frac * (limits.yellow_max_widen - 1.0)
+        skew_mult = 1.0 + frac * (limits.yellow_max_skew - 1.0)
+        reason = f"soft limit: usage {u:.2f} in the yellow zone"
+    else:
+        allowed = size
+    if allowed > headroom:
+        allowed, reason = headroom, f"clipped to the hard-limit headroom {headroom:g}"
+    return RiskDecision(float(allowed), spread_mult, skew_mult, zone, False, reason)

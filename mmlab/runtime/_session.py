@@ -1,12 +1,11 @@
 """The paper-trading session: the trading core fed a live (or replayed) feed, on the event bus.
 
 A :class:`PaperSession` is a view over :class:`mmlab.backtest.StepDriver`, the one trading core
-(strategy kernel, the hard position limit counting working and in-flight orders, breakers on
-marked equity, toxicity response, order state machine, account, and the simulated exchange
-with its queue, latency and fee models) fed a batch of events at a time. (The risk ladder's
-soft zones, which shrink sizes and widen spreads before the hard limit, are still only in
-:class:`mmlab.risk.RiskManager`, used by the live order manager.) It adds what a
-running session needs around the core: it publishes every fill and risk event (breaker trips,
+(strategy kernel, the risk ladder: the hard position limit counting working and in-flight
+orders and, with ``zones``, its soft zones; breakers on marked equity, the kill switch, the
+throttle, toxicity response, order state machine, account, and the simulated exchange with its
+queue, latency and fee models) fed a batch of events at a time. It holds no order, risk or
+accounting logic of its own; it adds what a running session needs around the core: it publishes every fill and risk event (breaker trips,
 kill switch, cooldown ends) on the session's :class:`~mmlab.runtime.EventBus` (a
 :class:`~mmlab.runtime.Journal` can record them), keeps the equity curve at each batch, and
 paces a recorded feed to the wall clock. The quotes, orders and fills are those of
