@@ -183,3 +183,38 @@ def test_driver_kill_switch_latches_and_reset_resumes():
     r2 = d2.risk_events
     assert list(r2["kind"]) == ["kill_switch", "reset"]
     assert isinstance(r2, pd.DataFrame)
+
+
+@pytest.mark.parametrize("venue", ["paper", "loopback"])
+def test_a_hard_limit_lowered_below_the_position_flattens_it(venue):
+    """Long 10 (the scripted buy at t0 + 0.5 s), the desk lowers the hard limit to 4 at
+    t0 + 3 s: at the next decision the breach is a risk event, the resting 120 sell is
+    cancelled, and once it is gone one marketable sell of 10 takes the bid; quoting halts."""
+    from mmlab.backtest import LoopbackDriver
+
+    ev = falling_market(n_down=20)
+    end = int(ev["local_ts"].max())
+    cls = StepDriver if venue == "paper" else LoopbackDriver
+    d = cls(SCRIPT, session_end=end, max_position=20.0, **KW)
+    cut = int(np.searchsorted(ev["local_ts"], T0 + 3 * S))
+    d.feed(ev[:cut])
+    d.advance_to(T0 + 3 * S)  # every decision before 3 s taken
+    d.set_max_position(4.0)
+    d.feed(ev[cut:])
+    res = d.finish()
+    k = res.risk_events
+    assert list(k["kind"]) == ["hard_limit"]
+    t_trip = int(k["ts"].iloc[0])
+    assert t_trip == T0 + 3 * S  # the first decision at or after the change (every 100 ms)
+    assert k["value"].iloc[0] == 10.0  # the position that breached
+    f = res.fills
+    assert list(f["side"]) == [1, -1] and list(f["qty"]) == [10.0, 10.0]
+    sell = f.iloc[1]
+    assert not sell["maker"]  # a taker: it took the bid
+    # sent at the decision after the cancel's answer (t0 + 3.1 s; no latency here), it meets
+    # the book after that time's step: bid 99.8 - 0.2 x 12 = 97.4 (a step every 100 ms from 2 s)
+    assert int(sell["ts"]) == T0 + 3_100 * MS
+    assert sell["price"] == pytest.approx(97.4, abs=1e-9)
+    assert res.summary()["final_position"] == 0.0
+    assert res.counters["cancelled"] == 1  # the 120 sell
+    assert d.halted

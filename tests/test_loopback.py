@@ -23,7 +23,6 @@ from mmlab.backtest import (
     run,
 )
 from mmlab.data import synthetic
-from mmlab.quoting import GLFTConfig
 from mmlab.runtime import replay
 
 MS = 1_000_000

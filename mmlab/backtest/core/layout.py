@@ -95,7 +95,9 @@ F_RATE = 21  # throttle: new orders per second (a token bucket; inf: off) ...
 F_BURST = 22  # ... holding at most this many tokens
 F_LAYER = 23  # layering: level j's distance multiple at F_LAYER + j, its size share at
 # F_LAYER + MAX_LEVELS + j (of the strategy's top-level distance from the mid and size)
-N_CFG_F = F_LAYER + 2 * MAX_LEVELS
+F_HARDPOS = F_LAYER + 2 * MAX_LEVELS  # the hard limit a position beyond is a breach (flatten);
+# F_MAXPOS, the limit orders are sent within, may be lower (a portfolio's notional cap)
+N_CFG_F = F_HARDPOS + 1
 
 # ---- order slots: oi (int) / of (float) columns ------------------------------------------------
 O_ID = 0
@@ -205,6 +207,7 @@ H_DRAWDOWN = 1
 H_DAILY = 2
 H_KILL = 4
 H_KERNEL = 8  # a user quote kernel raised
+H_LIMIT = 16  # the local position beyond the hard limit (max_position): flatten, then halt
 B_STALE = 1
 B_SPREAD = 2
 B_VOL = 4
@@ -220,11 +223,12 @@ RK_RESET = 9  # latched breakers reset by the user
 RK_TOXIC = 10  # fills one-sided above the threshold: widen and size down
 RK_TOXIC_END = 11  # recovered after the clean fills
 RK_KERNEL_ERROR = 12  # a user quote kernel raised (e.g. an index out of range): halted
+RK_LIMIT = 13  # the local position beyond the hard limit: orders cancelled, position flattened
 RK_KINDS = {RK_DRAWDOWN: "drawdown", RK_DAILY_LOSS: "daily_loss", RK_KILL: "kill_switch",
             RK_STALE: "stale_feed", RK_SPREAD: "abnormal_spread", RK_VOL: "vol_surge",
             RK_RESUME: "cooldown_end", RK_DAY_RESET: "daily_loss_reset", RK_RESET: "reset",
             RK_TOXIC: "toxic_flow", RK_TOXIC_END: "toxic_flow_end",
-            RK_KERNEL_ERROR: "quote_kernel_error"}
+            RK_KERNEL_ERROR: "quote_kernel_error", RK_LIMIT: "hard_limit"}
 # ---- fills: ff (float) / fi (int) columns ------------------------------------------------------
 FF_PX = 0
 FF_QTY = 1

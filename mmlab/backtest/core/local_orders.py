@@ -306,6 +306,46 @@ def _new_order_python(side, tk, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_e
     return oid
 
 
+def _flatten_python(t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry):
+    """After a hard-limit breach: once no order of ours is left on the reducing side, send one
+    marketable order (not post-only, at the far end of the book's range, so it takes the
+    opposite best) for the whole local position, past the throttle (it only reduces)."""
+    lot = cfg_f[F_LOT]
+    pos = acc[A_LPOS]
+    if abs(pos) <= lot * 1e-9:
+        return
+    side = -1 if pos > 0.0 else 1
+    maxord = cfg_i[I_MAXORD]
+    free = -1
+    for s in range(maxord):
+        lo = oi[s, O_LO]
+        if lo != LO_FREE and oi[s, O_SIDE] == side:
+            return  # wait for it (a flatten in flight, or a cancel not yet answered)
+        if lo == LO_FREE and free < 0:
+            free = s
+    qty = math.floor(abs(pos) / lot + 1e-9) * lot
+    if free < 0 or qty <= 0.0 or sc[S_NREQ] >= rq.shape[0]:
+        return
+    tk = cfg_i[I_BASE] if side == -1 else cfg_i[I_BASE] + cfg_i[I_NTICKS] - 1
+    oid = sc[S_NEXTID]
+    sc[S_NEXTID] = oid + 1
+    oi[free, O_ID] = oid
+    oi[free, O_SIDE] = side
+    oi[free, O_TICK] = tk
+    oi[free, O_LTICK] = tk
+    oi[free, O_EX] = 0
+    oi[free, O_LO] = LO_PNEW
+    oi[free, O_POST] = 0
+    of[free, Q_QTY] = qty
+    of[free, Q_LEAVES] = qty
+    of[free, Q_FRONT] = 0.0
+    of[free, Q_CUM] = 0.0
+    of[free, Q_LLEAVES] = qty
+    sc[S_NSENT] += 1
+    lat = _draw(lat_entry, sc, S_RNG)
+    _push_req(rq, sc, t + lat, free, R_NEW, oid)
+
+
 def _reconcile_python(side, tick0, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry):
     """Make our orders on ``side`` match the desired ladder: ``levels`` prices from ``tick0``
     (absolute ticks, -1: none) stepping away by ``grid_step`` ticks, ``qty`` each."""
@@ -393,6 +433,7 @@ _present = _present_python
 _modify = _modify_python
 _throttle = _throttle_python
 _new_order = _new_order_python
+_flatten = _flatten_python
 _reconcile = _reconcile_python
 _script = _script_python
 
@@ -406,5 +447,6 @@ present = _present_python
 modify = _modify_python
 throttle = _throttle_python
 new_order = _new_order_python
+flatten = _flatten_python
 reconcile = _reconcile_python
 script = _script_python

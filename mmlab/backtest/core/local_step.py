@@ -26,6 +26,7 @@ from mmlab.backtest.core.layout import (
     B_SPREAD,
     B_STALE,
     B_VOL,
+    F_HARDPOS,
     F_LAYER,
     F_LOT,
     F_MAXDD,
@@ -45,6 +46,7 @@ from mmlab.backtest.core.layout import (
     H_DAILY,
     H_DRAWDOWN,
     H_KERNEL,
+    H_LIMIT,
     I_BASE,
     I_CLIP,
     I_COOLDOWN,
@@ -76,6 +78,7 @@ from mmlab.backtest.core.layout import (
     RK_DAY_RESET,
     RK_DRAWDOWN,
     RK_KERNEL_ERROR,
+    RK_LIMIT,
     RK_RESUME,
     RK_SPREAD,
     RK_STALE,
@@ -91,6 +94,9 @@ from mmlab.backtest.core.layout import (
     STRAT_USER,
     T_QASK,
     T_QBID,
+)
+from mmlab.backtest.core.local_orders import (
+    flatten as _flatten,
 )
 from mmlab.backtest.core.local_orders import (
     modify as _modify,
@@ -185,6 +191,10 @@ def _risk_python(t, lmid, best, acc, sc, cfg_f, cfg_i, rk, rkf):
     if (sc[S_HALT] & H_DAILY) == 0 and acc[A_DAY0] - eq > cfg_f[F_MAXDL]:
         sc[S_HALT] |= H_DAILY
         _risk_event(rk, rkf, sc, t, RK_DAILY_LOSS, eq)
+    if (sc[S_HALT] & H_LIMIT) == 0 and \
+            abs(acc[A_LPOS]) > cfg_f[F_HARDPOS] + cfg_f[F_LOT] * 1e-9:
+        sc[S_HALT] |= H_LIMIT  # (the limit lowered below the position, e.g. by the desk)
+        _risk_event(rk, rkf, sc, t, RK_LIMIT, acc[A_LPOS])
     trip = np.int64(0)
     stale = cfg_i[I_STALE]
     if stale > 0 and t - sc[S_TFEED] > stale:
@@ -371,9 +381,12 @@ def _step_python(t, k, oi, of, rq, sc, acc, best, book, cfg_f, cfg_i, sp, lat_en
     stf[row, T_QBID] = math.nan
     stf[row, T_QASK] = math.nan
     if _risk(t, lmid, best, acc, sc, cfg_f, cfg_i, rk, rkf) == 0:
-        # a breaker holds: cancel every working order, send nothing
+        # a breaker holds: cancel every working order, send nothing (a hard-limit breach:
+        # then flatten the position)
         _reconcile(1, -1, 0.0, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry)
         _reconcile(-1, -1, 0.0, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry)
+        if (sc[S_HALT] & H_LIMIT) != 0:
+            _flatten(t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry)
         return
     if cfg_i[I_STRAT] == STRAT_SCRIPT and cfg_i[I_HALT] == 0:
         _script(t, k, oi, of, rq, sc, acc, cfg_f, cfg_i, sp, lat_entry)

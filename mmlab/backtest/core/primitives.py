@@ -3,7 +3,25 @@ levels, the account (marks and fills: position, cash, fees, the PnL split), the 
 response queues, and the risk events' record.
 
 Each function here is the plain-Python twin; :mod:`mmlab.backtest.engine._engine` compiles the family
-from the same code (see its ``_compile``)."""
+from the same code (see its ``_compile``).
+
+The account (:func:`mark`, :func:`book_fill`; funding in :mod:`~mmlab.backtest.core.loop`) is
+the definition of the core's accounting. Every amount is in the instrument's settlement
+currency; prices enter through the *value coordinate* of one contract, ``x(p) = m p``
+(multiplier ``m``, linear) or ``x(p) = -m / p`` (inverse, coin-margined: a long of ``q``
+contracts earns ``q m (1/p0 - 1/p1)`` coins). With fills ``(s_i, n_i, p_i)`` (side, quantity,
+price), marks ``M_t`` (the exchange mid), fees ``f`` and funding ``F``, the PnL split is::
+
+    spread    = sum_i s_i n_i (x(M at fill i) - x(p_i))
+    inventory = sum_t q_t (x(M_t+1) - x(M_t))
+    total     = spread + inventory - fees + funding
+              = cash + q_T x(M_T) - fees + funding,   cash = -sum_i s_i n_i x(p_i)
+
+(summation by parts: the parts add up to the total to round-off). Fees are
+``rate x |n x(p)| + per_contract x n`` (maker or taker rate; a negative maker rate is a
+rebate). Funding (perpetuals): at each funding time ``-rate x q x |x(mark)|``: a long pays a
+positive rate, as Binance and Deribit settle it.
+"""
 
 from __future__ import annotations
 
@@ -227,7 +245,9 @@ def _mark_python(acc, sc, mid, cfg_f, cfg_i):
 
 def _book_fill_python(acc, sc, ff, fi, slot, oi, side, qty, px, maker, ts, resp_lat, mid,
                       cfg_f, cfg_i):
-    """Book one fill in the accounts and the fill record (Ledger.on_fill with mid=mid)."""
+    """Book one fill in the accounts and the fill record: mark at ``mid`` first (at the fill
+    price when nothing has marked the account yet), then position, cash, fee, spread capture
+    (see the module notes)."""
     mult = cfg_f[F_MULT]
     inv = cfg_i[I_INVERSE]
     if math.isfinite(mid):

@@ -19,6 +19,7 @@ leaves it.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -297,7 +298,8 @@ class StepDriver:
         halt, pause = int(sc[E.S_HALT]), int(sc[E.S_PAUSE])
         names = [nm for bit, nm in ((E.H_DRAWDOWN, "drawdown"), (E.H_DAILY, "daily_loss"),
                                     (E.H_KILL, "kill_switch"),
-                                    (E.H_KERNEL, "quote_kernel_error")) if halt & bit]
+                                    (E.H_KERNEL, "quote_kernel_error"),
+                                    (E.H_LIMIT, "hard_limit")) if halt & bit]
         names += [nm for bit, nm in ((E.B_STALE, "stale_feed"), (E.B_SPREAD, "abnormal_spread"),
                                      (E.B_VOL, "vol_surge")) if pause & bit]
         out.update(halted=halt != 0, paused=pause != 0, breakers=names)
@@ -315,6 +317,19 @@ class StepDriver:
             sc[E.S_HALT] |= E.H_KILL
             E._py["_risk_event"](job.state[8], job.state[9], sc, self._now(), E.RK_KILL,
                                  float(job.state[7][E.A_LEQ]))
+
+    def set_max_position(self, max_position: float) -> None:
+        """Change the hard limit (quantity) from the next decision on. Lowered below the local
+        position, it is a breach: at that decision every working order is cancelled, the
+        position is flattened by one marketable order once the reducing side is clear, and
+        quoting halts (``hard_limit`` in the risk events) until :meth:`reset`."""
+        q = float(max_position)
+        if not (q >= 0.0):
+            raise ConfigError(f"max_position: must be >= 0, got {max_position!r}")
+        self.cfg = dataclasses.replace(self.cfg, max_position=q)
+        if self._job is not None:
+            self._job.cfg_f[E.F_MAXPOS] = q
+            self._job.cfg_f[E.F_HARDPOS] = q
 
     def reset(self) -> None:
         """Clear the latched breakers (drawdown, daily loss, kill switch); the drawdown's

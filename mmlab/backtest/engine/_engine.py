@@ -16,9 +16,9 @@ through its price; symmetrically for sells. Crossing orders: post-only (GTX) one
 others take the opposite best in full (taker fee). **No market impact**: our fills never consume
 or move the replayed liquidity; the replayed book is exactly the book the events describe.
 
-Accounting follows :class:`mmlab.execution.Ledger` (value coordinate ``x(p) = m p``, or
-``-m / p`` for inverse contracts): position, cash, fees, funding and the exact split
-``spread + inventory - fees + funding = total``. Marks use the exchange-side mid.
+Accounting is the core's account (:mod:`mmlab.backtest.core.primitives`: value coordinate
+``x(p) = m p``, or ``-m / p`` for inverse contracts): position, cash, fees, funding and the
+exact split ``spread + inventory - fees + funding = total``. Marks use the exchange-side mid.
 
 All state lives in a few NumPy arrays; every helper exists as a plain-Python function
 (``*_python``) and the compiled family is built from the same code with the helper names bound
@@ -68,7 +68,7 @@ _FAMILY = [
     "_value", "_draw", "_tick", "_set_level", "_clear", "_clear_event", "_mid", "_mark", "_book_fill",
     "_push_req", "_push_resp", "_first", "_pop", "_live_remove", "_ex_fill", "_ex_cross",
     "_ex_trade", "_trade_hits", "_ex_depth_q", "_ex_modify", "_ex_request", "_lo_response",
-    "_quote", "_side_exposure", "_order_tick", "_present", "_throttle", "_new_order", "_modify",
+    "_quote", "_side_exposure", "_order_tick", "_present", "_throttle", "_new_order", "_modify", "_flatten",
     "_reconcile", "_script", "_risk_event", "_risk",
     "_toxicity",
     "_reconcile_levels", "_zone", "_levels_step", "_step", "_record_step", "_ex_l3", "_ex_event",

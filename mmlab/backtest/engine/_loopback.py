@@ -228,6 +228,10 @@ class LoopbackDriver:
     def reset(self) -> None:
         self.local.reset()
 
+    def set_max_position(self, max_position: float) -> None:
+        """The local side's hard limit (:meth:`StepDriver.set_max_position`)."""
+        self.local.set_max_position(max_position)
+
     def finish(self):
         """Every row has been fed: run both sides to the end; the
         :class:`~mmlab.backtest.BacktestResult`."""

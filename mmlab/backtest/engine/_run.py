@@ -411,6 +411,7 @@ def make_job(cfg: BacktestConfig, strategy, engine: str, *, tick: float, lot: fl
     cfg_f[E.F_PERC] = cfg.fee_per_contract
     cfg_f[E.F_MULT] = cfg.multiplier
     cfg_f[E.F_MAXPOS] = cfg.max_position
+    cfg_f[E.F_HARDPOS] = cfg.max_position
     cfg_f[E.F_QN] = cfg.queue_power
     cfg_f[E.F_ITICK] = 1.0 / tick
     cfg_f[E.F_MAXDD] = cfg.max_drawdown
