@@ -1,5 +1,5 @@
 """The event-replay engine: accounting properties over random streams and strategies, the
-numba loop against its plain-Python twin, agreement with the Python Ledger, no market impact,
+numba loop against its plain-Python twin, agreement with an independent PnL oracle, no market impact,
 and the results object (summary, frame, Parquet round trip)."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from _pnl_oracle import PnLOracle
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,7 +17,6 @@ from mmlab.backtest import GridStrategy, read_result, run
 from mmlab.book import rebuild
 from mmlab.data import synthetic
 from mmlab.errors import ConfigError, FormatError
-from mmlab.execution import Ledger
 from mmlab.quoting import AvellanedaStoikovConfig, GLFTConfig
 
 MS = 1_000_000
@@ -152,8 +152,8 @@ def test_shared_book_equals_two_books(monkeypatch, data_dir, source):
 
 
 def test_fills_replayed_through_the_ledger_agree():
-    # inverse contract with a rebate, fixed fees and funding: the engine's PnL split equals the
-    # Python Ledger's (mmlab.execution.Ledger) fed the same marks, fills and funding in order.
+    # inverse contract with a rebate, fixed fees and funding: the engine's PnL split equals an
+    # independent oracle's (tests/_pnl_oracle.py) fed the same marks, fills and funding in order.
     ev = stream(3, seconds=30.0, trade_rate=4.0)
     t0 = int(ev["exch_ts"][0])
     fund = ([t0 + 10_000_000_000, t0 + 20_000_000_000], [0.0003, -0.0001])
@@ -162,19 +162,19 @@ def test_fills_replayed_through_the_ledger_agree():
               fee_per_contract=0.0005, max_position=6.0, entry_latency=2 * MS,
               response_latency=2 * MS, funding=fund)
     assert len(res.fills) > 5
-    led = Ledger(multiplier=100.0, inverse=True, maker_fee=-0.00025, taker_fee=0.00075,
-                 fee_per_contract=0.0005)
+    led = PnLOracle(multiplier=100.0, inverse=True, maker_fee=-0.00025, taker_fee=0.00075,
+                    fee_per_contract=0.0005)
     items = [(int(r.seq), "mark", r) for r in res.steps.itertuples() if math.isfinite(r.mid)]
     items += [(int(r.seq), "fill", r) for r in res.fills.itertuples()]
     items += [(int(r.seq), "fund", r) for r in res.funding.itertuples()]
     for _, kind, r in sorted(items, key=lambda i: i[0]):
         if kind == "mark":
-            led.mark(r.mid, ts=r.ts)
+            led.mark(r.mid)
         elif kind == "fill":
-            led.on_fill(int(r.side), r.qty, r.price, maker=bool(r.maker), ts=r.ts, mid=r.mid)
+            led.fill(int(r.side), r.qty, r.price, maker=bool(r.maker), mid=r.mid)
         else:
-            led.on_funding(r.rate, r.mark, ts=r.ts)
-    ref = led.pnl_parts()
+            led.fund(r.rate, r.mark)
+    ref = led.parts()
     for k in ("spread", "inventory", "fees", "funding", "total"):
         assert res.pnl[k] == pytest.approx(ref[k], rel=1e-9, abs=1e-12), k
     assert res.counters["position"] == pytest.approx(led.position, abs=1e-12)

@@ -403,9 +403,9 @@ def test_book_invariants_property(spx_surface, seed, sigma, max_pos, threshold, 
 
 
 def test_per_instrument_accounting_matches_the_ledger(books):
-    # oracle: mmlab.execution.Ledger (exact spread/inventory/fee split per instrument), fed the
-    # same fills and marked at the stream's theos step by step
-    from mmlab.execution import Ledger
+    # oracle: tests/_pnl_oracle.py (exact spread/inventory/fee split per instrument, the
+    # instrument's own fees), fed the same fills and marked at the stream's theos step by step
+    from _pnl_oracle import PnLOracle
 
     _, he = books
     st, f = he.stream, he.fills
@@ -415,21 +415,23 @@ def test_per_instrument_accounting_matches_the_ledger(books):
     np.testing.assert_allclose(table["cash"] + table["value"], table["pnl"], rtol=0, atol=1e-6 * abs(he.total))
     by_step = {k: g for k, g in f.groupby("option")}
     for j in (0, 4, 13):
-        led = Ledger.from_instrument(inst)
+        led = PnLOracle(multiplier=inst.multiplier,
+                        inverse=inst.inverse_pnl,
+                        fee=lambda px, q, maker: inst.fee(px, q, maker=maker))
         fills_at = {}
         for row in by_step.get(j, f.iloc[:0]).itertuples():
             fills_at.setdefault(row.step, []).append(row)
         for i in range(st.n_steps):
-            led.mark(float(st.theo[i, j]), ts=int(st.ts[i]))
+            led.mark(float(st.theo[i, j]))
             for row in fills_at.get(i, ()):
-                led.on_fill(int(row.side), float(row.qty), float(row.price), maker=True, ts=int(row.ts))
-        led.mark(float(st.theo[-1, j]), ts=int(st.ts[-1]))
-        parts = led.pnl_parts()
+                led.fill(int(row.side), float(row.qty), float(row.price), maker=True)
+        led.mark(float(st.theo[-1, j]))
+        parts = led.parts()
         row = table.loc[st.names[j]]
         assert led.position == row["position"]
         assert parts["spread"] == pytest.approx(row["spread"], rel=1e-9, abs=1e-9)
         assert parts["inventory"] == pytest.approx(row["inventory"], rel=1e-9, abs=1e-6)
-        assert -parts["fees"] == pytest.approx(row["fees"], rel=1e-12)  # the ledger signs fees as PnL
+        assert -parts["fees"] == pytest.approx(row["fees"], rel=1e-12)  # the oracle signs fees as PnL
         assert parts["total"] == pytest.approx(row["pnl"], rel=1e-9, abs=1e-6)
 
 

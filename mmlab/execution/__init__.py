@@ -1,4 +1,4 @@
-"""Execution: the order model and its state machine, and the per-instrument ledger.
+"""Execution: the order model and its state machine.
 
 The trading core's own order handling (the local side's order states, reconciliation, the hard
 limit, the throttle) and account are in :mod:`mmlab.backtest` (``core/local_orders.py``,
@@ -9,13 +9,10 @@ and :class:`mmlab.backtest.LoopbackDriver`; live venues plug into it as venue ad
 
 from __future__ import annotations
 
-from mmlab.execution._ledger import Fill, Ledger
 from mmlab.execution._order import Order, OrderRecord
 from mmlab.execution._types import OrderEventKind, OrderStatus, OrderType, Side, TimeInForce
 
 __all__ = [
-    "Fill",
-    "Ledger",
     "Order",
     "OrderEventKind",
     "OrderRecord",

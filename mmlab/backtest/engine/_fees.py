@@ -12,7 +12,7 @@ __all__ = ["FeeModel"]
 
 @dataclass(frozen=True, slots=True)
 class FeeModel:
-    """Fee rates as :class:`mmlab.execution.Ledger` applies them.
+    """Fee rates as the trading core's account applies them (:mod:`mmlab.backtest.core.primitives`).
 
     ``fee = rate * |qty * x(price)| + per_contract * qty`` with ``rate = maker`` for resting
     fills and ``taker`` for crossing ones; a negative maker rate is a rebate.

@@ -56,7 +56,8 @@ class BacktestResult:
         ``ts``, ``rate``, ``mark``, ``amount``, ``seq``.
     pnl : dict
         ``spread``, ``inventory``, ``fees`` (negative when paid), ``funding``, ``total``: the
-        parts add up to the total exactly (the definitions of :class:`mmlab.execution.Ledger`).
+        parts add up to the total exactly (the definitions of the core's account:
+        :mod:`mmlab.backtest.core.primitives`).
     counters : dict
         Orders sent, rejected, cancelled; maker and taker fills.
     params, provenance, assumptions
