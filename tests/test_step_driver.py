@@ -33,7 +33,12 @@ STRATEGIES = {
                                      inventory_skew=1.0, order_size=0.01, max_inventory=0.1),
     "grid-layered": GridStrategy(half_spread=1.0, order_qty=0.01, skew=100.0, levels=3,
                                  grid_step=5),
+    # GLFT on the 1x / 2x / 4x, 40 / 35 / 25 % ladder (the layers setting, below)
+    "glft-layered": GLFTConfig(gamma=10.0, sigma=8.0, A=1.0, k=0.3, order_size=0.01,
+                               max_inventory=0.1),
 }
+#: settings a case adds to BTC
+EXTRA = {"glft-layered": {"layers": True}}
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +48,7 @@ def btc(data_dir):
 
 @pytest.fixture(scope="module")
 def references(btc):
-    return {name: run(btc, s, **BTC) for name, s in STRATEGIES.items()}
+    return {name: run(btc, s, **BTC, **EXTRA.get(name, {})) for name, s in STRATEGIES.items()}
 
 
 def _same(res, ref):
@@ -64,7 +69,8 @@ def _same(res, ref):
 def test_replay_equals_backtest_on_btcusdt(btc, references, name, seed, venue):
     ref = references[name]
     assert len(ref.fills) >= 50, len(ref.fills)
-    res = replay(btc, STRATEGIES[name], batch_seed=seed, venue=venue, **BTC)
+    res = replay(btc, STRATEGIES[name], batch_seed=seed, venue=venue, **BTC,
+                 **EXTRA.get(name, {}))
     assert res.params["driver"] == ("step" if venue == "paper" else "loopback")
     _same(res, ref)
 
