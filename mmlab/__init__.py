@@ -1,7 +1,8 @@
 """mmlab: a research workbench for derivatives market making.
 
 The pipeline is visible in the sub-packages: ``data`` -> ``book`` -> ``pricing`` -> ``quoting``
--> ``risk`` -> ``execution`` -> ``backtest``.
+-> ``risk`` -> ``backtest`` (the one trading core: orders, risk, account and the simulated
+exchange), driven by ``runtime`` and, live, by ``broker``'s venue adapters.
 """
 
 from __future__ import annotations

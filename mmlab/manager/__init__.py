@@ -12,7 +12,7 @@
                            order books (:class:`OrderBookPricer`); a position book's Greeks in
                            dollars (:func:`mmlab.risk.aggregate_greeks`)
 ``run_trading_cycle()``    one paper quoting session on a recorded feed (:class:`mmlab.runtime.
-                           PaperSession`: order manager, risk ladder, paper venue); paper only
+                           PaperSession`: the trading core fed the feed); paper only
 ``run_backtest()``         the event-replay backtest (:func:`mmlab.backtest.run`) on the data set
                            the catalog holds for a product and a time window
 =========================  ======================================================================

@@ -40,7 +40,7 @@ class FillEvent:
 
 @dataclass(frozen=True, slots=True)
 class QuoteEvent:
-    """The quote the order manager was asked to show, after the risk ladder."""
+    """The quote a session was asked to show, after the risk ladder."""
 
     ts: int
     symbol: str
