@@ -256,8 +256,11 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
             cap = 2 * ff.shape[0] + maxord + 1
             ff2 = np.zeros((cap, N_FF), dtype=np.float64)
             fi2 = np.zeros((cap, N_FI), dtype=np.int64)
-            ff2[: ff.shape[0]] = ff
-            fi2[: fi.shape[0]] = fi
+            for r in range(ff.shape[0]):  # (element loops: no broadcasting machinery to compile)
+                for c in range(N_FF):
+                    ff2[r, c] = ff[r, c]
+                for c in range(N_FI):
+                    fi2[r, c] = fi[r, c]
             ff = ff2
             fi = fi2
         r_req = _first(rq, sc[S_NREQ])
