@@ -29,18 +29,22 @@ kernels (``cache=True``: compiled once, then loaded from ``__pycache__``). A fam
 names are bound to the same family's versions, including those of the modules below it, so the
 twin runs the identical algorithm without numba.
 
-Numba's cache checks only the file a kernel is written in (changes in other files are not
-detected): after editing a lower module (``_kernel_index`` or ``_kernel_levels``), delete
-``mmlab/book/__pycache__/*.nb*`` so the kernels that inline or call its helpers recompile.
+Numba's cache checks only the file a kernel is written in, so the compiled family is attributed
+to one stamp over all the kernel modules (:mod:`mmlab.numba_stamp`): an edit in a lower module
+(``_kernel_index`` or ``_kernel_levels``) recompiles the kernels that inline or call it.
 """
 
 from __future__ import annotations
 
+import glob
+import os
 import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from numba import njit
+
+from mmlab.numba_stamp import family_stamp, stamped
 
 __all__ = ["GRID_TOL", "QTY_EPS", "cached_njit", "compile_family"]
 
@@ -90,9 +94,14 @@ def compile_family(
     ns = dict(source)
     ns.update(bound)
     fam: dict[str, Any] = {}
+    # one cache stamp over every kernel module: a compiled caller inlines its callees from the
+    # modules below, so an edit there must recompile it too (mmlab.numba_stamp)
+    here = os.path.dirname(os.path.abspath(__file__))
+    stamp = None if jit is None else family_stamp(
+        "book_kernels", glob.glob(os.path.join(here, "_kernel*.py")))
     for name in names:
         f = source[name + "_python"]
-        g = types.FunctionType(f.__code__, ns, name, f.__defaults__)
+        g = types.FunctionType(stamped(f.__code__, stamp), ns, name, f.__defaults__)
         g.__doc__ = f.__doc__
         g.__module__ = f.__module__
         g.__qualname__ = name
