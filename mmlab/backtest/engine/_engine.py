@@ -85,7 +85,8 @@ _INLINE = {"_value", "_tick", "_set_level", "_mid", "_first", "_pop", "_ex_depth
 _ENTRY = {"run_kernel", "scan_events", "portfolio_view"}
 
 
-@njit(cache=True, no_cpython_wrapper=True)
+# numba's typed njit() omits the no_cpython_wrapper option its dispatcher accepts
+@njit(cache=True, no_cpython_wrapper=True)  # type: ignore[call-overload]
 def _call_user_nb(qf, qs, sp, qo):
     """Call a user quote kernel (compiled: its cfunc, through a function pointer)."""
     qf(qs.ctypes, sp.ctypes, qo.ctypes)
