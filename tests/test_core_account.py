@@ -101,11 +101,10 @@ def test_inverse_contract_pnl_in_coin(driver):
     """Coin-margined, 100 USD a contract: long 100 at 10,000 (taking the ask), closed at 12,500
     (taking the bid): 100 x 100 x (1/10,000 - 1/12,500) = 0.2 coin."""
     ev = market((9_999.5, 10_000.0), (12_500.0, 12_500.5))
-    # roi: the step driver's book starts at the first price +- 10 % and follows prices near
-    # it; a 25 % jump in one row is outside what it follows, so the range is given
+    # a 25 % jump in one row: the step driver's book follows a new best wherever it goes
     res = DRIVERS[driver](ev, script((100, 1, 10_000.0, 100.0), (600, -1, 12_500.0, 100.0)),
                           **settings_(tick_size=0.5, lot_size=1.0, multiplier=100.0,
-                                      inverse=True, roi=(5_000.0, 20_000.0)))
+                                      inverse=True))
     p = res.pnl
     assert p["total"] == pytest.approx(0.2, rel=1e-12)
     x = lambda px: -100.0 / px  # noqa: E731 - the inverse contract's value coordinate

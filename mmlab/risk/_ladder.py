@@ -144,13 +144,19 @@ def side_usage(side: int, position: float, working: float, in_flight: float,
     return max(0.0, exposure) / max_position
 
 
+#: a usage this close below a threshold is at it (a position of whole lots, summed in binary,
+#: lands a hair below its level: 7 x 0.01 is 0.06999999999999999)
+USAGE_TOL = 1e-9
+
+
 def zone_of(usage: float, limits: RiskLimits) -> Zone:
-    """The zone of a usage figure."""
-    if usage >= 1.0:
+    """The zone of a usage figure (thresholds reached within :data:`USAGE_TOL`)."""
+    u = usage + USAGE_TOL
+    if u >= 1.0:
         return Zone.HARD
-    if usage >= limits.red:
+    if u >= limits.red:
         return Zone.RED
-    if usage >= limits.yellow:
+    if u >= limits.yellow:
         return Zone.YELLOW
     return Zone.GREEN
 

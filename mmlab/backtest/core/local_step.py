@@ -234,9 +234,11 @@ def _zone_python(side, lpos, cfg_f):
         u = use / cfg_f[F_MAXPOS]
     else:  # no room (a portfolio cap at 0): a side that adds is red, one that reduces green
         u = math.inf if use > 0.0 else 0.0
-    if u >= cfg_f[F_RED]:
+    # a threshold reached within 1e-9 (whole lots summed in binary land a hair below their
+    # level; mmlab.risk.zone_of's USAGE_TOL)
+    if u + 1e-9 >= cfg_f[F_RED]:
         return 0.0, 1.0
-    if u >= cfg_f[F_YELLOW]:
+    if u + 1e-9 >= cfg_f[F_YELLOW]:
         frac = (u - cfg_f[F_YELLOW]) / (cfg_f[F_RED] - cfg_f[F_YELLOW])
         return 1.0 - frac * (1.0 - cfg_f[F_YMIN]), 1.0 + frac * (cfg_f[F_YWIDEN] - 1.0)
     return 1.0, 1.0

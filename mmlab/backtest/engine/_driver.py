@@ -428,8 +428,8 @@ class StepDriver:
         return True
 
     def _fit_range(self, batch, code) -> None:
-        """Grow the dense book when a price fed near it falls outside it: a trade or depth
-        price outside the range but within ``ROI_SHARE`` of it widens the range to that price
+        """Grow the dense book when a price fed falls outside it: a trade or a new best
+        anywhere, or a depth price within ``ROI_SHARE`` of the range, widens the range to that price
         +- ``ROI_SHARE`` (repeated, so a market walking away within one batch is followed).
         Levels are kept; order ticks are absolute, so only the book, its best indices and the
         base move. As in the backtest, whose range is the traded range +- 10 %, depth levels
@@ -447,6 +447,22 @@ class StepDriver:
         base, n = job.base, job.n_ticks
         lo_p, hi_p = base * tick, (base + n - 1) * tick
         grown = False
+        # the market wherever it goes (a jump), always followed: a trade, or a depth level
+        # that would be a new best (a bid above the best bid, an ask below the best ask)
+        best = job.best
+        bb = (best[0] + base) * tick if best[0] >= 0 else -math.inf
+        ba = (best[1] + base) * tick if best[1] < n else math.inf
+        is_depth = (kind == E.K_DEPTH) | (kind == E.K_SNAPSHOT)
+        buy = (code & E.C_BUY) != 0
+        bp = batch["px"]
+        top = is_depth & (batch["qty"] > 0) & ((buy & (bp > bb)) | (~buy & (bp < ba)))
+        trades = bp[(kind == E.K_TRADE) | (kind == E.K_VTRADE) | (kind == E.K_EXEC) | top]
+        if trades.size:
+            t_lo, t_hi = float(trades.min()), float(trades.max())
+            if t_lo < lo_p:
+                lo_p, grown = t_lo * (1.0 - ROI_SHARE), True
+            if t_hi > hi_p:
+                hi_p, grown = t_hi * (1.0 + ROI_SHARE), True
         while True:  # prices within ROI_SHARE of the range, outside it, widen it (chained)
             near = px[(px >= lo_p * (1.0 - ROI_SHARE)) & (px <= hi_p * (1.0 + ROI_SHARE))]
             out = near[(near < lo_p) | (near > hi_p)]
