@@ -4,7 +4,7 @@ driver fed a recording in batches)."""
 from __future__ import annotations
 
 from mmlab.runtime._bus import EventBus
-from mmlab.runtime._events import FillEvent, OrderEvent, QuoteEvent, RiskEvent, event_to_dict
+from mmlab.runtime._events import FillEvent, OrderEvent, RiskEvent, event_to_dict
 from mmlab.runtime._journal import Journal
 
 __all__ = [
@@ -13,7 +13,6 @@ __all__ = [
     "Journal",
     "OrderEvent",
     "PaperSession",
-    "QuoteEvent",
     "RiskEvent",
     "VENUES",
     "event_to_dict",

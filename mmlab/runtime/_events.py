@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-__all__ = ["FillEvent", "OrderEvent", "QuoteEvent", "RiskEvent", "event_to_dict"]
+__all__ = ["FillEvent", "OrderEvent", "RiskEvent", "event_to_dict"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,20 +36,6 @@ class FillEvent:
     fee: float
     position: float
     mid: float
-
-
-@dataclass(frozen=True, slots=True)
-class QuoteEvent:
-    """The quote a session was asked to show, after the risk ladder."""
-
-    ts: int
-    symbol: str
-    bid: float
-    ask: float
-    bid_size: float
-    ask_size: float
-    zone_bid: str
-    zone_ask: str
 
 
 @dataclass(frozen=True, slots=True)
