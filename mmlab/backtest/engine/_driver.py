@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Any
 
 import numpy as np
 
@@ -28,6 +29,7 @@ from mmlab.backtest.engine import _engine as E
 from mmlab.backtest.engine._config import config_from
 from mmlab.backtest.engine._run import (
     _finish,
+    _Job,
     _resolve_instrument,
     make_job,
     scan,
@@ -91,10 +93,10 @@ class StepDriver:
         self.engine = engine
         self.session_end = int(session_end)
         self.end = int(end) if end is not None else self.session_end
-        self._job = None
+        self._job: _Job | None = None  # the kernel's run, started by the first rows fed
         self._n = 0
-        self._ev = None  # event buffer (capacity doubles)
-        self._code = None
+        self._ev: np.ndarray | None = None  # event buffer (capacity doubles)
+        self._code: np.ndarray | None = None
         self._finished = False
         self._result = None
         self._wm = -int(E.BIG)
@@ -231,6 +233,7 @@ class StepDriver:
 
         n = 0 if self._job is None else int(self._job.state[6][E.S_NFILLS])
         if n > k:
+            assert self._job is not None  # fills were booked: the core started
             ff, fi = self._job.ff[k:n], self._job.fi[k:n]
         else:
             ff, fi = np.zeros((0, E.N_FF)), np.zeros((0, E.N_FI), np.int64)
@@ -262,7 +265,7 @@ class StepDriver:
         best bid and ask, our working orders (price, side, leaves), the position (local view and
         the exchange's), the PnL split at the last mark, the local marked equity, and the
         breakers that hold."""
-        out = {"events": self._n, "time": self._now() if self._n else 0,
+        out: dict[str, Any] = {"events": self._n, "time": self._now() if self._n else 0,
                "best_bid": math.nan, "best_ask": math.nan, "our_bids": [], "our_asks": [],
                "working_orders": 0, "position": 0.0, "local_position": 0.0,
                "pnl": {"spread": 0.0, "inventory": 0.0, "fees": 0.0, "funding": 0.0,
@@ -348,7 +351,7 @@ class StepDriver:
 
     def _now(self) -> int:
         n = self._n
-        t = int(self._ev["local_ts"][:n].max()) if n else 0
+        t = int(self._ev["local_ts"][:n].max()) if n and self._ev is not None else 0
         return max(t, self._wm)
 
     # ---- internals ---------------------------------------------------------------------------
@@ -366,12 +369,12 @@ class StepDriver:
 
     def _append(self, batch, code, l3a) -> None:
         n, m = self._n, len(batch)
-        if self._ev is None or n + m > len(self._ev):
+        if self._ev is None or self._code is None or n + m > len(self._ev):
             cap = max(1024, 2 * (n + m))
             ev = np.zeros(cap, dtype=batch.dtype)
             cd = np.zeros(cap, dtype=np.uint8)
             la = np.full(cap if l3a is not None else 1, -1, dtype=np.int64)
-            if self._ev is not None:
+            if self._ev is not None and self._code is not None:
                 ev[:n] = self._ev[:n]
                 cd[:n] = self._code[:n]
                 if l3a is not None:
@@ -386,6 +389,7 @@ class StepDriver:
     def _start_job(self) -> bool:
         """Build the kernel's state once a row of each clock has been fed."""
         n = self._n
+        assert self._ev is not None and self._code is not None  # rows were appended
         code = self._code[:n]
         ex = np.flatnonzero((code & E.C_EXCH) != 0)
         lo = np.flatnonzero((code & E.C_LOCAL) != 0)
@@ -395,6 +399,7 @@ class StepDriver:
         if ex.size == 0 or lo.size == 0 or px_rows.size == 0:
             return False
         cfg = self.cfg
+        assert cfg.tick_size is not None and cfg.lot_size is not None  # checked by __init__
         tick = float(cfg.tick_size)
         self._p0 = float(self._ev["px"][px_rows[0]])  # the first price fed
         if cfg.start is not None:
@@ -437,6 +442,7 @@ class StepDriver:
         if self.cfg.roi is not None:
             return
         job = self._job
+        assert job is not None  # _go started the core before fitting the range
         kind = code & 15
         use = ((kind == E.K_DEPTH) | (kind == E.K_SNAPSHOT) | (kind == E.K_TRADE)
                | (kind >= E.K_ADD))
@@ -498,6 +504,7 @@ class StepDriver:
 
     def _run(self, one_step: bool = False) -> None:
         job = self._job
+        assert job is not None and self._ev is not None and self._code is not None
         n = self._n
         ev = self._ev[:n]
         job.args = (self._code[:n], ev["exch_ts"], ev["local_ts"], ev["px"], ev["qty"],

@@ -38,7 +38,7 @@ _LOCAL_ACC = (E.A_LPOS, E.A_LCASH, E.A_LPEAK, E.A_DAY0, E.A_LMARK, E.A_LMIDPREV,
               E.A_TOKENS)
 _LOCAL_SC = (E.S_NEXTID, E.S_NSENT, E.S_HALT, E.S_PAUSE, E.S_PAUSE_UNTIL, E.S_DAY, E.S_NRISK,
              E.S_TFEED, E.S_TOXN, E.S_TOXHEAD, E.S_TOXBUY, E.S_TOXIC, E.S_TOXCLEAN, E.S_TOKT,
-             E.S_NTHROTTLED, E.S_RNG, E.S_NMODIFY)
+             E.S_NTHROTTLED, E.S_RNG, E.S_NMODIFY, E.S_NBANDED)
 # the step table's columns the local side records (its mid, position and quotes)
 _LOCAL_STF = (E.T_LMID, E.T_LPOS, E.T_QBID, E.T_QASK)
 
@@ -148,6 +148,7 @@ class SimulatedVenue:
         if job is None:
             return -BIG
         d = self._d
+        assert d._ev is not None and d._code is not None  # the core started on rows fed
         pos, sc, rq = job.state[-1], job.state[6], job.state[3]
         if pos[E.P_DONE]:
             return BIG
@@ -254,7 +255,8 @@ class LoopbackDriver:
     # ---- the turns -----------------------------------------------------------------------------
     def _pump(self) -> None:
         lo = self.local
-        if lo._job is None or (self._sim and not self.venue.started):
+        if lo._job is None or (isinstance(self.venue, SimulatedVenue)
+                               and not self.venue.started):
             return
         pos = lo._job.state[-1]
         while True:
@@ -271,6 +273,7 @@ class LoopbackDriver:
 
     def _next_decision(self) -> int:
         job = self.local._job
+        assert job is not None  # the local core started
         pos = job.state[-1]
         if pos[E.P_DONE]:
             return BIG
@@ -280,18 +283,21 @@ class LoopbackDriver:
         return int(job.cfg_i[E.I_TSTART]) + int(job.cfg_i[E.I_INTERVAL]) * k
 
     def _progress(self):
-        lp = self.local._job.state[-1]
+        job = self.local._job
+        assert job is not None  # the local core started
+        lp = job.state[-1]
         if not self._sim:
             return (int(lp[E.P_ILO]), int(lp[E.P_K]), int(lp[E.P_DONE]), self.n_requests,
-                    self.n_responses, int(self.local._job.state[6][E.S_NRESP]))
+                    self.n_responses, int(job.state[6][E.S_NRESP]))
         vj = self.venue._d._job
         vp = vj.state[-1]
         return (int(lp[E.P_ILO]), int(lp[E.P_K]), int(lp[E.P_DONE]), int(vp[E.P_IEX]),
                 int(vp[E.P_K]), int(vp[E.P_DONE]), self.n_requests, self.n_responses,
-                int(vj.state[6][E.S_NREQ]), int(self.local._job.state[6][E.S_NRESP]))
+                int(vj.state[6][E.S_NREQ]), int(job.state[6][E.S_NRESP]))
 
     def _take_requests(self) -> np.ndarray:
         job = self.local._job
+        assert job is not None  # the local core started
         oi, of, rq, sc = job.state[0], job.state[1], job.state[3], job.state[6]
         n = int(sc[E.S_NREQ])
         out = np.zeros(n, REQUEST_DTYPE)
@@ -312,6 +318,7 @@ class LoopbackDriver:
         if len(resp) == 0:
             return
         job = self.local._job
+        assert job is not None  # the local core started
         oi, rs, rsf, sc = job.state[0], job.state[4], job.state[5], job.state[6]
         ids = oi[:, E.O_ID]
         n = int(sc[E.S_NRESP])
