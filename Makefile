@@ -14,7 +14,7 @@ export PYTHONHASHSEED := 0
 
 help:
 	@echo "make demo   - install, then run the report notebooks on the shipped data into reports/*.html"
-	@echo "make test   - install (with test extras and chromium), then run the whole test suite"
+	@echo "make test   - install (with test extras and chromium), then ruff, mypy and the whole test suite"
 	@echo "make serve  - serve the Panel dashboards on 127.0.0.1"
 	@echo "make bench  - benchmarks, side by side with the reference tools"
 
@@ -43,6 +43,7 @@ demo: install
 
 test: install chromium
 	$(BIN)/python -m ruff check mmlab tests
+	$(BIN)/python -m mypy mmlab
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 serve: install
@@ -54,6 +55,7 @@ bench: install
 
 lint: install
 	$(BIN)/python -m ruff check mmlab tests
+	$(BIN)/python -m mypy mmlab
 
 clean:
-	rm -rf $(VENV) .pytest_cache reports/*.html
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache reports/*.html
