@@ -17,6 +17,7 @@ import pytest
 
 from mmlab.backtest import ScriptedOrders, run
 from mmlab.data import BUY_EVENT, DEPTH_EVENT, EVENT_DTYPE, EXCH_EVENT, LOCAL_EVENT, SELL_EVENT
+from mmlab.errors import ConfigError
 from mmlab.runtime import replay
 
 S = 1_000_000_000
@@ -92,3 +93,26 @@ def test_a_trip_latches_until_the_next_days_start(driver):
     res = DRIVERS[driver](path(mids), SCRIPT, **dict(KW, max_drawdown=20.0))
     assert list(res.risk_events["kind"]) == ["drawdown", "daily_loss", "daily_loss_reset"]
     assert res.counters["orders_sent"] == 2
+
+
+def test_the_price_band_holds_back_fat_finger_quotes():
+    """A kernel quoting 20 % from the mid: nothing goes out under the default 10 % band (every
+    attempt counted), everything with the band off; 0.5 % from the mid passes the band."""
+    from mmlab.backtest import MS_MID, UserStrategy, quote_kernel
+    from mmlab.data import synthetic
+
+    def far(state, params, out):
+        m = state[MS_MID]
+        out[0], out[1] = m * params[0], 1.0
+        out[2], out[3] = m * (2.0 - params[0]), 1.0
+
+    ev = synthetic.synthetic_l2_events(session_seconds=30, seed=3)
+    kw = dict(tick_size=0.01, lot_size=1.0, max_position=5.0, roi=(40.0, 160.0))
+    wild = run(ev, UserStrategy(quote_kernel(far), [0.8]), **kw)
+    assert wild.counters["orders_sent"] == 0 and wild.counters["out_of_band"] > 100
+    off = run(ev, UserStrategy(quote_kernel(far), [0.8]), price_band=float("inf"), **kw)
+    assert off.counters["orders_sent"] > 100 and off.counters["out_of_band"] == 0
+    near = run(ev, UserStrategy(quote_kernel(far), [0.995]), **kw)
+    assert near.counters["orders_sent"] > 100 and near.counters["out_of_band"] == 0
+    with pytest.raises(ConfigError, match="price_band"):
+        run(ev, UserStrategy(quote_kernel(far), [0.8]), price_band=0.0, **kw)

@@ -97,7 +97,8 @@ F_LAYER = 23  # layering: level j's distance multiple at F_LAYER + j, its size s
 # F_LAYER + MAX_LEVELS + j (of the strategy's top-level distance from the mid and size)
 F_HARDPOS = F_LAYER + 2 * MAX_LEVELS  # the hard limit a position beyond is a breach (flatten);
 # F_MAXPOS, the limit orders are sent within, may be lower (a portfolio's notional cap)
-N_CFG_F = F_HARDPOS + 1
+F_BAND = F_HARDPOS + 1  # price band: no order priced further than this share of the local mid
+N_CFG_F = F_BAND + 1
 
 # ---- order slots: oi (int) / of (float) columns ------------------------------------------------
 O_ID = 0
@@ -170,7 +171,8 @@ S_NTHROTTLED = 27  # new orders the throttle held back
 S_RNG2 = 28  # the response latencies' generator (S_RNG: the entry latencies'): one per side
 S_NMODIFY = 29  # modify requests sent
 S_NMODIFIED = 30  # ... and taken effect at the exchange
-N_SC = 31
+S_NBANDED = 31  # orders and modifies not sent: priced outside the price band
+N_SC = 32
 TOX_MAX = 512  # the window's ring: sc[N_SC : N_SC + TOX_MAX] (fill sides, +1 / -1)
 # ---- accounting (acc) --------------------------------------------------------------------------
 A_POS = 0

@@ -26,12 +26,15 @@ from mmlab.backtest.core.externals import (
 )
 from mmlab.backtest.core.layout import (
     A_LCASH,
+    A_LMARK,
     A_LPOS,
     A_TOKENS,
+    F_BAND,
     F_BURST,
     F_LOT,
     F_MAXPOS,
     F_RATE,
+    F_TICK,
     F_TOXTHR,
     I_BASE,
     I_GRIDSTEP,
@@ -72,6 +75,7 @@ from mmlab.backtest.core.layout import (
     S_FILL,
     S_MODIFIED,
     S_MODIFY_REJECTED,
+    S_NBANDED,
     S_NEXTID,
     S_NMODIFY,
     S_NREQ,
@@ -215,6 +219,18 @@ def _side_exposure_python(oi, of, side, maxord):
     return tot
 
 
+def _out_of_band_python(tk, acc, sc, cfg_f):
+    """1 (counted) when a price at tick ``tk`` lies further from the local mid than the price
+    band (``F_BAND`` x mid: a fat-finger check on what a strategy asks for); 0 otherwise, and
+    while no local mid is known."""
+    mk = acc[A_LMARK]
+    if math.isfinite(cfg_f[F_BAND]) and math.isfinite(mk) and \
+            abs(tk * cfg_f[F_TICK] - mk) > cfg_f[F_BAND] * abs(mk):
+        sc[S_NBANDED] += 1
+        return 1
+    return 0
+
+
 def _order_tick_python(oi, s):
     """The tick order ``s`` is wanted at, as the local side sees it (a pending modify's new
     tick)."""
@@ -240,6 +256,8 @@ def _modify_python(s, tk, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry):
         expo = side * acc[A_LPOS] + _side_exposure(oi, of, side, cfg_i[I_MAXORD])
         if expo + inc > cfg_f[F_MAXPOS] + cfg_f[F_LOT] * 1e-9:
             return 0
+    if _out_of_band(tk, acc, sc, cfg_f) == 1:
+        return 0
     if sc[S_NREQ] >= rq.shape[0] or _throttle(t, sc, acc, cfg_f) == 0:
         return 0
     oi[s, O_MTICK] = tk
@@ -278,6 +296,8 @@ def _new_order_python(side, tk, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_e
     maxord = cfg_i[I_MAXORD]
     expo = side * acc[A_LPOS] + _side_exposure(oi, of, side, maxord)
     if expo + qty > cfg_f[F_MAXPOS] + cfg_f[F_LOT] * 1e-9:
+        return 0
+    if _out_of_band(tk, acc, sc, cfg_f) == 1:
         return 0
     free = -1
     for s in range(maxord):
@@ -428,6 +448,7 @@ _toxicity = _toxicity_python
 _lo_response = _lo_response_python
 _quote = _quote_python
 _side_exposure = _side_exposure_python
+_out_of_band = _out_of_band_python
 _order_tick = _order_tick_python
 _present = _present_python
 _modify = _modify_python
@@ -442,6 +463,7 @@ toxicity = _toxicity_python
 lo_response = _lo_response_python
 quote = _quote_python
 side_exposure = _side_exposure_python
+out_of_band = _out_of_band_python
 order_tick = _order_tick_python
 present = _present_python
 modify = _modify_python

@@ -93,6 +93,11 @@ class BacktestConfig:
         ``max_order_rate`` per second holding at most ``order_burst`` (default: the rate, at
         least 1), so at most ``order_burst + max_order_rate x s`` new orders go out in any
         ``s`` seconds; orders held back are counted (``counters["throttled"]``). Default off.
+    price_band : float
+        A fat-finger check on what a strategy computes: no order or modify is sent at a price
+        further from the local mid than this share of it (default 0.1: 10 %; ``inf``: off);
+        those held back are counted (``counters["out_of_band"]``). :class:`ScriptedOrders` are
+        sent as written.
     zones : bool or mmlab.risk.RiskLimits, optional
         The risk ladder's soft zones on each side's usage ``max(0, side x position) /
         max_position``: in yellow (from ``yellow``, 0.3) sizes shrink to ``yellow_min_size``
@@ -156,6 +161,7 @@ class BacktestConfig:
     max_mid_move: float = math.inf
     breaker_cooldown: int = 5_000_000_000
     max_order_rate: float = math.inf
+    price_band: float = 0.1
     order_burst: float | None = None
     zones: object = None
     layers: object = None
@@ -170,6 +176,9 @@ class BacktestConfig:
 
     def __post_init__(self) -> None:
         queue_model_code(self.queue_model)
+        if not (self.price_band > 0):
+            raise ConfigError(f"price_band: a share of the mid > 0 (inf: off), got "
+                              f"{self.price_band!r}")
         if not isinstance(self.modify_orders, bool):
             raise ConfigError(f"modify_orders: True or False, got {self.modify_orders!r}")
         for name in ("tick_size", "lot_size"):

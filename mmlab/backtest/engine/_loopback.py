@@ -38,7 +38,7 @@ _LOCAL_ACC = (E.A_LPOS, E.A_LCASH, E.A_LPEAK, E.A_DAY0, E.A_LMARK, E.A_LMIDPREV,
               E.A_TOKENS)
 _LOCAL_SC = (E.S_NEXTID, E.S_NSENT, E.S_HALT, E.S_PAUSE, E.S_PAUSE_UNTIL, E.S_DAY, E.S_NRISK,
              E.S_TFEED, E.S_TOXN, E.S_TOXHEAD, E.S_TOXBUY, E.S_TOXIC, E.S_TOXCLEAN, E.S_TOKT,
-             E.S_NTHROTTLED, E.S_RNG, E.S_NMODIFY)
+             E.S_NTHROTTLED, E.S_RNG, E.S_NMODIFY, E.S_NBANDED)
 # the step table's columns the local side records (its mid, position and quotes)
 _LOCAL_STF = (E.T_LMID, E.T_LPOS, E.T_QBID, E.T_QASK)
 

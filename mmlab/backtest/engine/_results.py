@@ -155,6 +155,7 @@ class BacktestResult:
             "cash": float(acc[E.A_CASH]), "volume": float(acc[E.A_VOL]),
             "last_mark": float(acc[E.A_MARK]),
             "modifies_sent": int(sc[E.S_NMODIFY]), "modified": int(sc[E.S_NMODIFIED]),
+            "out_of_band": int(sc[E.S_NBANDED]),
         }
         extra = {}
         if risk is not None:

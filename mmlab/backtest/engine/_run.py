@@ -412,6 +412,8 @@ def make_job(cfg: BacktestConfig, strategy, engine: str, *, tick: float, lot: fl
     cfg_f[E.F_MULT] = cfg.multiplier
     cfg_f[E.F_MAXPOS] = cfg.max_position
     cfg_f[E.F_HARDPOS] = cfg.max_position
+    # (scripted orders are instructions, sent as written: the band checks what a strategy computes)
+    cfg_f[E.F_BAND] = math.inf if sid == E.STRAT_SCRIPT else cfg.price_band
     cfg_f[E.F_QN] = cfg.queue_power
     cfg_f[E.F_ITICK] = 1.0 / tick
     cfg_f[E.F_MAXDD] = cfg.max_drawdown
