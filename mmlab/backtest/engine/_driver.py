@@ -19,7 +19,6 @@ leaves it.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from typing import Any
 
@@ -109,6 +108,7 @@ class StepDriver:
         self._k_stop = -1
         self._sides = E.SIDES_BOTH  # one side alone: mmlab.backtest.engine._loopback
         self._autorun = True  # False: feeding only appends; the owner runs the kernel
+        self._max_position: float | None = None  # the hard limit as set by set_max_position
 
     # ---- feeding ---------------------------------------------------------------------------
     def feed(self, batch: np.ndarray) -> None:
@@ -329,7 +329,7 @@ class StepDriver:
         q = float(max_position)
         if not (q >= 0.0):
             raise ConfigError(f"max_position: must be >= 0, got {max_position!r}")
-        self.cfg = dataclasses.replace(self.cfg, max_position=q)
+        self._max_position = q
         if self._job is not None:
             self._job.cfg_f[E.F_MAXPOS] = q
             self._job.cfg_f[E.F_HARDPOS] = q
@@ -430,6 +430,8 @@ class StepDriver:
         pos[E.P_WM] = self._wm
         self._job.params["driver"] = "step"
         self._job.cfg_i[E.I_SIDES] = self._sides
+        if self._max_position is not None:  # set before the first row
+            self._job.cfg_f[E.F_MAXPOS] = self._job.cfg_f[E.F_HARDPOS] = self._max_position
         return True
 
     def _fit_range(self, batch, code) -> None:
