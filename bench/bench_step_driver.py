@@ -71,13 +71,13 @@ def main() -> None:
         t = step0 + ((t_last - step0) // interval + 1) * interval
         d.advance_to(t + 1)  # everything due up to the first quiet decision, included
         calls = []
-        k0 = int(d._job.state[-1][3])
+        k0 = int(d._job.state.pos[3])
         for _ in range(2000):
             t += interval
             t0 = time.perf_counter()
             d.advance_to(t + 1)
             calls.append(time.perf_counter() - t0)
-        assert int(d._job.state[-1][3]) - k0 == len(calls), "one decision per call"
+        assert int(d._job.state.pos[3]) - k0 == len(calls), "one decision per call"
         if calls:
             t_dec.append(statistics.median(calls))
     per_run = statistics.median(t_run) / n * 1e6

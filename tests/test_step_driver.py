@@ -96,9 +96,9 @@ def test_advance_to_takes_actions_before_the_next_row(btc):
     t_last = int(head["local_ts"][-1])
     d = StepDriver(STRATEGIES["grid"], session_end=t_last + 10_000 * MS, **BTC)
     d.feed(head.copy())
-    k0 = int(d._job.state[-1][3])  # strategy steps taken (P_K)
+    k0 = int(d._job.state.pos[3])  # strategy steps taken (P_K)
     d.advance_to(t_last + 1_000 * MS)  # one second later: ten more 100 ms steps are due
-    assert int(d._job.state[-1][3]) - k0 >= 9
+    assert int(d._job.state.pos[3]) - k0 >= 9
     with pytest.raises(ConfigError, match="stamped before"):
         d.feed(head[-5:].copy())
 

@@ -7,6 +7,7 @@ from the same code (see its ``_compile``)."""
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -135,11 +136,29 @@ def _grow_ring_python(bh, lo, hi):
     return out
 
 
+class RunState(NamedTuple):
+    """The run state of :func:`run_kernel`, a named record of its arrays (the kernel takes them
+    unpacked, in this order)."""
+
+    oi: np.ndarray  #: order slots, integer columns (O_*)
+    of: np.ndarray  #: order slots, float columns (Q_*)
+    live: np.ndarray  #: slots resting at the exchange
+    rq: np.ndarray  #: requests in flight to the exchange (time, slot, kind, order id, seq)
+    rs: np.ndarray  #: responses in flight to the local side (same columns)
+    rsf: np.ndarray  #: their quantities and cash
+    sc: np.ndarray  #: scalars and counters (S_*)
+    acc: np.ndarray  #: the accounts, exchange and local (A_*)
+    rk: np.ndarray  #: risk events: time and kind
+    rkf: np.ndarray  #: risk events: the marked equity or measure that tripped them
+    qs: np.ndarray  #: the market-state record a user quote kernel reads (MS_*)
+    qo: np.ndarray  #: the levels it writes
+    pos: np.ndarray  #: the positions in the streams (P_*)
+
+
 def new_state(cfg_i):
-    """Fresh run state for :func:`run_kernel`:
-    ``(oi, of, live, rq, rs, rsf, sc, acc, rk, rkf, qs, qo, pos)`` (``rk``: risk events' time
-    and kind, ``rkf``: the marked equity or measure that tripped them; ``qs`` / ``qo``: the
-    market-state record and the levels of a user quote kernel's call)."""
+    """Fresh :class:`RunState` for :func:`run_kernel` (``rk``: risk events' time and kind,
+    ``rkf``: the marked equity or measure that tripped them; ``qs`` / ``qo``: the market-state
+    record and the levels of a user quote kernel's call)."""
     maxord = cfg_i[I_MAXORD]
     oi = np.zeros((maxord, N_OI), dtype=np.int64)
     of = np.zeros((maxord, N_OF), dtype=np.float64)
@@ -166,7 +185,7 @@ def new_state(cfg_i):
     pos[P_FIN] = 1
     pos[P_WM] = -BIG
     pos[P_HOR] = BIG
-    return oi, of, live, rq, rs, rsf, sc, acc, rk, rkf, qs, qo, pos
+    return RunState(oi, of, live, rq, rs, rsf, sc, acc, rk, rkf, qs, qo, pos)
 
 
 def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, sp, lat_entry,

@@ -171,7 +171,7 @@ class StepDriver:
         if t > self._wm:
             self._wm = t
         if self._job is not None:
-            self._job.state[-1][E.P_WM] = self._wm
+            self._job.state.pos[E.P_WM] = self._wm
             if self._autorun:
                 self._run()
 
@@ -182,7 +182,7 @@ class StepDriver:
         if self._job is None:
             raise ConfigError("finish: no event with both an exchange and a local clock was fed")
         self._finished = True
-        self._job.state[-1][E.P_FIN] = 1
+        self._job.state.pos[E.P_FIN] = 1
         self._run()
         self._job.events = self._ev[: self._n]
         self._job.n_events = self._n
@@ -198,22 +198,22 @@ class StepDriver:
     @property
     def position(self) -> float:
         """The exchange's position (fills booked), 0 before the first row."""
-        return 0.0 if self._job is None else float(self._job.state[7][E.A_POS])
+        return 0.0 if self._job is None else float(self._job.state.acc[E.A_POS])
 
     @property
     def n_fills(self) -> int:
         """Fills booked so far."""
-        return 0 if self._job is None else int(self._job.state[6][E.S_NFILLS])
+        return 0 if self._job is None else int(self._job.state.sc[E.S_NFILLS])
 
     @property
     def local_equity(self) -> float:
         """The local side's equity marked at its own mid at the last decision (NaN before)."""
-        return math.nan if self._job is None else float(self._job.state[7][E.A_LEQ])
+        return math.nan if self._job is None else float(self._job.state.acc[E.A_LEQ])
 
     @property
     def halted(self) -> bool:
         """True while a latched breaker (drawdown, daily loss, kill switch) holds."""
-        return self._job is not None and int(self._job.state[6][E.S_HALT]) != 0
+        return self._job is not None and int(self._job.state.sc[E.S_HALT]) != 0
 
     @property
     def risk_events(self):
@@ -222,7 +222,7 @@ class StepDriver:
 
         if self._job is None:
             return risk_frame(np.zeros((0, 2), np.int64), np.zeros(0))
-        sc, rk, rkf = self._job.state[6], self._job.state[8], self._job.state[9]
+        sc, rk, rkf = self._job.state.sc, self._job.state.rk, self._job.state.rkf
         n = min(int(sc[E.S_NRISK]), rk.shape[0])
         return risk_frame(rk[:n], rkf[:n])
 
@@ -231,7 +231,7 @@ class StepDriver:
         :attr:`BacktestResult.fills`): what a session publishes as it goes."""
         import pandas as pd
 
-        n = 0 if self._job is None else int(self._job.state[6][E.S_NFILLS])
+        n = 0 if self._job is None else int(self._job.state.sc[E.S_NFILLS])
         if n > k:
             assert self._job is not None  # fills were booked: the core started
             ff, fi = self._job.ff[k:n], self._job.fi[k:n]
@@ -254,7 +254,7 @@ class StepDriver:
             stf, sti = np.zeros((0, E.N_STF)), np.zeros((0, E.N_STI), np.int64)
         else:
             job = self._job
-            k = -(-int(job.state[-1][E.P_K]) // int(job.cfg_i[E.I_RECORD]))
+            k = -(-int(job.state.pos[E.P_K]) // int(job.cfg_i[E.I_RECORD]))
             stf, sti = job.stf[:k], job.sti[:k]
         cols = {"ts": sti[:, E.TI_TS].copy()}
         cols.update({name: stf[:, j].copy() for name, j in _STEP_COLS.items()})
@@ -275,7 +275,7 @@ class StepDriver:
         job = self._job
         if job is None:
             return out
-        oi, of, sc, acc = job.state[0], job.state[1], job.state[6], job.state[7]
+        oi, of, sc, acc = job.state.oi, job.state.of, job.state.sc, job.state.acc
         best, tick, base, n = job.best, job.tick, job.base, job.n_ticks
         out["best_bid"] = (best[2] + base) * tick if best[2] >= 0 else math.nan
         out["best_ask"] = (best[3] + base) * tick if best[3] < n else math.nan
@@ -315,11 +315,11 @@ class StepDriver:
             self._kill_pending = True
             return
         job = self._job
-        sc = job.state[6]
+        sc = job.state.sc
         if not sc[E.S_HALT] & E.H_KILL:
             sc[E.S_HALT] |= E.H_KILL
-            E._py["_risk_event"](job.state[8], job.state[9], sc, self._now(), E.RK_KILL,
-                                 float(job.state[7][E.A_LEQ]))
+            E._py["_risk_event"](job.state.rk, job.state.rkf, sc, self._now(), E.RK_KILL,
+                                 float(job.state.acc[E.A_LEQ]))
 
     def set_max_position(self, max_position: float) -> None:
         """Change the hard limit (quantity) from the next decision on. Lowered below the local
@@ -341,9 +341,9 @@ class StepDriver:
             self._kill_pending = False
             return
         job = self._job
-        sc, acc = job.state[6], job.state[7]
+        sc, acc = job.state.sc, job.state.acc
         if sc[E.S_HALT]:
-            E._py["_risk_event"](job.state[8], job.state[9], sc, self._now(), E.RK_RESET,
+            E._py["_risk_event"](job.state.rk, job.state.rkf, sc, self._now(), E.RK_RESET,
                                  float(sc[E.S_HALT]))
             sc[E.S_HALT] = 0
             acc[E.A_LPEAK] = acc[E.A_LEQ]
@@ -425,7 +425,7 @@ class StepDriver:
         self._job.params["l3"] = self._l3
         if self._kill_pending:
             self.kill()
-        pos = self._job.state[-1]
+        pos = self._job.state.pos
         pos[E.P_FIN] = 0
         pos[E.P_WM] = self._wm
         self._job.params["driver"] = "step"
@@ -512,7 +512,7 @@ class StepDriver:
         job.args = (self._code[:n], ev["exch_ts"], ev["local_ts"], ev["px"], ev["qty"],
                     self._l3a[:n] if self._l3 else self._l3a[:1])
         kern = E.run_kernel if self.engine == "numba" else E.run_kernel_python
-        pos = job.state[-1]
+        pos = job.state.pos
         pos[E.P_KSTOP] = -1 if one_step else self._k_stop
         pos[E.P_ONE] = int(one_step)
         job.ff, job.fi, job.bh = kern(*job.args, job.bh, *job.args_b, job.stf, job.sti, job.ff,

@@ -75,13 +75,13 @@ class SimulatedVenue:
         d = self._d
         d._wm = max(d._wm, int(t))
         if d._job is not None:
-            d._job.state[-1][E.P_WM] = d._wm
+            d._job.state.pos[E.P_WM] = d._wm
 
     def end_of_stream(self) -> None:
         """Every row has been fed."""
         self._d._finished = True
         if self._d._job is not None:
-            self._d._job.state[-1][E.P_FIN] = 1
+            self._d._job.state.pos[E.P_FIN] = 1
 
     @property
     def started(self) -> bool:
@@ -93,7 +93,7 @@ class SimulatedVenue:
         if len(requests) == 0:
             return
         job = self._need_job()
-        oi, of, rq, sc = job.state[0], job.state[1], job.state[3], job.state[6]
+        oi, of, rq, sc = job.state.oi, job.state.of, job.state.rq, job.state.sc
         for r in np.sort(requests, order=["ts", "seq"]):
             oid = int(r["order_id"])
             if r["kind"] == E.R_NEW:
@@ -123,14 +123,14 @@ class SimulatedVenue:
         d = self._d
         if d._job is None:
             return
-        d._job.state[-1][E.P_HOR] = BIG if until >= BIG else int(until) + 1
+        d._job.state.pos[E.P_HOR] = BIG if until >= BIG else int(until) + 1
         d._run()
 
     def responses(self) -> np.ndarray:
         if self._d._job is None:
             return np.zeros(0, RESPONSE_DTYPE)
         job = self._d._job
-        oi, rs, rsf, sc = job.state[0], job.state[4], job.state[5], job.state[6]
+        oi, rs, rsf, sc = job.state.oi, job.state.rs, job.state.rsf, job.state.sc
         n = int(sc[E.S_NRESP])
         out = np.zeros(n, RESPONSE_DTYPE)
         out["ts"], out["kind"], out["order_id"], out["seq"] = (
@@ -149,7 +149,7 @@ class SimulatedVenue:
             return -BIG
         d = self._d
         assert d._ev is not None and d._code is not None  # the core started on rows fed
-        pos, sc, rq = job.state[-1], job.state[6], job.state[3]
+        pos, sc, rq = job.state.pos, job.state.sc, job.state.rq
         if pos[E.P_DONE]:
             return BIG
         code = d._code[: d._n]
@@ -164,7 +164,7 @@ class SimulatedVenue:
 
     @property
     def done(self) -> bool:
-        return self._d._job is not None and bool(self._d._job.state[-1][E.P_DONE])
+        return self._d._job is not None and bool(self._d._job.state.pos[E.P_DONE])
 
     # ---- internals ---------------------------------------------------------------------------
     def _need_job(self):
@@ -244,10 +244,10 @@ class LoopbackDriver:
         if self.local._job is None or not self.venue.started:
             raise ConfigError("finish: no event with both an exchange and a local clock was fed")
         self.local._finished = True
-        self.local._job.state[-1][E.P_FIN] = 1
+        self.local._job.state.pos[E.P_FIN] = 1
         self.venue.end_of_stream()
         self._pump()
-        if not (self.venue.done and self.local._job.state[-1][E.P_DONE]):
+        if not (self.venue.done and self.local._job.state.pos[E.P_DONE]):
             raise RuntimeError("loopback: the two sides stopped before the end (a bug)")
         self._result = self._assemble()
         return self._result
@@ -258,7 +258,7 @@ class LoopbackDriver:
         if lo._job is None or (isinstance(self.venue, SimulatedVenue)
                                and not self.venue.started):
             return
-        pos = lo._job.state[-1]
+        pos = lo._job.state.pos
         while True:
             before = self._progress()
             # 1. the venue, up to the local side's next decision (the only sender)
@@ -274,7 +274,7 @@ class LoopbackDriver:
     def _next_decision(self) -> int:
         job = self.local._job
         assert job is not None  # the local core started
-        pos = job.state[-1]
+        pos = job.state.pos
         if pos[E.P_DONE]:
             return BIG
         k = int(pos[E.P_K])
@@ -285,20 +285,20 @@ class LoopbackDriver:
     def _progress(self):
         job = self.local._job
         assert job is not None  # the local core started
-        lp = job.state[-1]
+        lp = job.state.pos
         if not self._sim:
             return (int(lp[E.P_ILO]), int(lp[E.P_K]), int(lp[E.P_DONE]), self.n_requests,
-                    self.n_responses, int(job.state[6][E.S_NRESP]))
+                    self.n_responses, int(job.state.sc[E.S_NRESP]))
         vj = self.venue._d._job
-        vp = vj.state[-1]
+        vp = vj.state.pos
         return (int(lp[E.P_ILO]), int(lp[E.P_K]), int(lp[E.P_DONE]), int(vp[E.P_IEX]),
                 int(vp[E.P_K]), int(vp[E.P_DONE]), self.n_requests, self.n_responses,
-                int(vj.state[6][E.S_NREQ]), int(job.state[6][E.S_NRESP]))
+                int(vj.state.sc[E.S_NREQ]), int(job.state.sc[E.S_NRESP]))
 
     def _take_requests(self) -> np.ndarray:
         job = self.local._job
         assert job is not None  # the local core started
-        oi, of, rq, sc = job.state[0], job.state[1], job.state[3], job.state[6]
+        oi, of, rq, sc = job.state.oi, job.state.of, job.state.rq, job.state.sc
         n = int(sc[E.S_NREQ])
         out = np.zeros(n, REQUEST_DTYPE)
         if n == 0:
@@ -319,7 +319,7 @@ class LoopbackDriver:
             return
         job = self.local._job
         assert job is not None  # the local core started
-        oi, rs, rsf, sc = job.state[0], job.state[4], job.state[5], job.state[6]
+        oi, rs, rsf, sc = job.state.oi, job.state.rs, job.state.rsf, job.state.sc
         ids = oi[:, E.O_ID]
         n = int(sc[E.S_NRESP])
         if n + len(resp) > rs.shape[0]:
@@ -338,7 +338,7 @@ class LoopbackDriver:
         risk events, counters and columns."""
         vd, ld = self.venue._d, self.local
         job, lj = vd._job, ld._job
-        vsc, vacc, lsc, lacc = job.state[6], job.state[7], lj.state[6], lj.state[7]
+        vsc, vacc, lsc, lacc = job.state.sc, job.state.acc, lj.state.sc, lj.state.acc
         for a in _LOCAL_ACC:
             vacc[a] = lacc[a]
         for s in _LOCAL_SC:
@@ -346,9 +346,9 @@ class LoopbackDriver:
         k = min(len(job.stf), len(lj.stf))
         for c in _LOCAL_STF:
             job.stf[:k, c] = lj.stf[:k, c]
-        rk, rkf = lj.state[8], lj.state[9]
-        job.state[8][:] = rk
-        job.state[9][:] = rkf
+        rk, rkf = lj.state.rk, lj.state.rkf
+        job.state.rk[:] = rk
+        job.state.rkf[:] = rkf
         job.events = vd._ev[: vd._n]
         job.n_events = vd._n
         job.params["driver"] = "loopback"
@@ -368,7 +368,7 @@ class LoopbackDriver:
     def position(self) -> float:
         """The position the local side has heard of."""
         j = self.local._job
-        return 0.0 if j is None else float(j.state[7][E.A_LPOS])
+        return 0.0 if j is None else float(j.state.acc[E.A_LPOS])
 
     def __repr__(self) -> str:
         return (f"LoopbackDriver(events={self.local.n_events}, requests={self.n_requests}, "

@@ -144,7 +144,7 @@ class PortfolioResult:
 
 def _view(job: Any, out: np.ndarray) -> np.ndarray:
     """``out`` <- (gross exposure, equity, local mid) of one instrument (compiled)."""
-    oi, of, acc = job.state[0], job.state[1], job.state[7]
+    oi, of, acc = job.state.oi, job.state.of, job.state.acc
     f = E.portfolio_view if job.engine == "numba" else E.portfolio_view_python
     f(oi, of, acc, job.best, job.cfg_f, job.cfg_i, out)
     return out

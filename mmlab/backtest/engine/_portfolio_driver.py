@@ -47,7 +47,7 @@ def _paused_at(d: StepDriver, k: int) -> bool:
     (:func:`mmlab.backtest.engine._engine.run_kernel`'s streaming contract). Reading that
     contract back from the state tells the two returns apart."""
     job: Any = d._job
-    pos = job.state[-1]
+    pos = job.state.pos
     if pos[E.P_DONE] == 1:
         return True
     if k >= job.n_steps or int(pos[E.P_K]) != k:
@@ -252,7 +252,7 @@ class PortfolioDriver:
         for d in self._drivers.values():
             d._finished = True
             job: Any = d._job
-            job.state[-1][E.P_FIN] = 1
+            job.state.pos[E.P_FIN] = 1
         if not self._lock.advance():  # with every stream complete each check is reached
             raise RuntimeError("portfolio driver: a check was not reached at the end")
         results = {}

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from mmlab.backtest.core.loop import RunState
 from mmlab.backtest.engine import _engine as E
 from mmlab.backtest.engine._config import BacktestConfig, config_from, layer_spec, zone_spec
 from mmlab.backtest.engine._fees import FeeModel
@@ -220,7 +221,7 @@ def run(data, strategy, *, engine: str = "numba", **settings):
     job = _prepare(data, strategy, engine, settings)
     _execute(job)
     res = _finish(job)
-    sc, rk, rkf = job.state[6], job.state[8], job.state[9]
+    sc, rk, rkf = job.state.sc, job.state.rk, job.state.rkf
     if sc[E.S_HALT] & E.H_KERNEL:
         n = min(int(sc[E.S_NRISK]), rk.shape[0])
         j = int(np.flatnonzero(rk[:n, 1] == E.RK_KERNEL_ERROR)[0])
@@ -241,7 +242,7 @@ class _Job:
     args: tuple[np.ndarray, ...]  # code, exch_ts, local_ts, px, qty, l3a
     args_b: tuple[Any, ...]  # cfg_f, cfg_i, strategy params, latencies, funding, quote kernel
     bh: np.ndarray  # the shared book's history ring
-    state: tuple[np.ndarray, ...]  # see core.loop.new_state
+    state: RunState  # see core.loop.new_state
     ff: np.ndarray
     fi: np.ndarray
     cfg: BacktestConfig
@@ -469,11 +470,11 @@ def _execute(job: _Job, k_stop: int = -1, one_step: bool = False) -> bool:
     """Run (or resume) the kernel until just before strategy step ``k_stop`` (-1: the end), or
     only through the next strategy step (``one_step``); True when the run is finished."""
     kern = E.run_kernel if job.engine == "numba" else E.run_kernel_python
-    job.state[-1][E.P_KSTOP] = k_stop
-    job.state[-1][E.P_ONE] = int(one_step)
+    job.state.pos[E.P_KSTOP] = k_stop
+    job.state.pos[E.P_ONE] = int(one_step)
     job.ff, job.fi, job.bh = kern(*job.args, job.bh, *job.args_b, job.stf, job.sti, job.ff,
                                   job.fi, job.fund_out, job.book, job.best, *job.state)
-    return bool(job.state[-1][E.P_DONE])
+    return bool(job.state.pos[E.P_DONE])
 
 
 def _finish(job: _Job):
