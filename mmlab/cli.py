@@ -357,7 +357,7 @@ def backtest(
     ctx: typer.Context,
     data: str = typer.Argument(
         ..., help="A catalog data set name, or a Binance .gz / hftbacktest .npz / LOBSTER message file."),
-    strategy: str = typer.Option("grid", "--strategy", "-s", help="grid | as | as-inf | glft | adaptive | depth."),
+    strategy: str = typer.Option("grid", "--strategy", "-s", help="grid | as | as-inf | glft | adaptive | depth | scripted (-p orders FILE.csv: ts,side,price,qty[,cancel_ts])."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Also write the result as Parquet."),
     catalog: Path | None = _CATALOG_OPT,
 ) -> None:
@@ -365,7 +365,7 @@ def backtest(
 
     Strategy parameters follow as `-p KEY VALUE` (e.g. `-p half_spread 0.5 -p order_qty 0.01` for grid; `-p gamma 0.1 -p sigma 2 -p k 1.5` for as), engine settings as `--set KEY VALUE` (e.g. `--set max_position 0.1 --set entry_latency 10000000 --set maker_fee 0.0002`; fields of mmlab.backtest.BacktestConfig, times in ns).
 
-    Required parameters: grid: half_spread, order_qty; as: gamma, sigma, k; as-inf: gamma, sigma, k, max_inventory; glft: gamma, sigma, A, k; adaptive: base_spread; depth: target_depth, tick. `-p A auto`, `-p k auto`, `-p sigma auto` fit them on DATA first (mmlab.quoting.fit_intensity; A per side per time unit, k per price unit, sigma price per sqrt(time unit), the time unit `--set time_unit_ns`, seconds by default) and print the fitted values to stderr. Example: `mmlab backtest binance-usdm-btcusdt-20240808 -p half_spread 5 -p order_qty 0.01 --set max_position 0.1`.
+    Required parameters: grid: half_spread, order_qty; as: gamma, sigma, k; as-inf: gamma, sigma, k, max_inventory; glft: gamma, sigma, A, k; adaptive: base_spread; depth: target_depth, tick; scripted: orders. `-p orders FILE.csv` (columns ts,side,price,qty[,cancel_ts]) enters the given orders. `-p A auto`, `-p k auto`, `-p sigma auto` fit them on DATA first (mmlab.quoting.fit_intensity; A per side per time unit, k per price unit, sigma price per sqrt(time unit), the time unit `--set time_unit_ns`, seconds by default) and print the fitted values to stderr. Example: `mmlab backtest binance-usdm-btcusdt-20240808 -p half_spread 5 -p order_qty 0.01 --set max_position 0.1`.
 
     A shipped data set name runs with its product's instrument (tick, lot, fees, multiplier from the instrument master); `--set maker_fee 0` overrides one field, `--set instrument none` turns it off, `--set instrument KEY` picks another.
     """

@@ -511,7 +511,7 @@ class StepDriver:
         ev = self._ev[:n]
         job.args = (self._code[:n], ev["exch_ts"], ev["local_ts"], ev["px"], ev["qty"],
                     self._l3a[:n] if self._l3 else self._l3a[:1])
-        kern = E.run_kernel if self.engine == "numba" else E.run_kernel_python
+        kern = E.kernel_for(self.engine, job.cfg_i, self._l3)
         pos = job.state.pos
         pos[E.P_KSTOP] = -1 if one_step else self._k_stop
         pos[E.P_ONE] = int(one_step)

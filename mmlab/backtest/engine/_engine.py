@@ -127,20 +127,59 @@ def _family_sources() -> list[str]:
     return out
 
 
-def _compile(jit):
+# ---- the basic family: what most runs need, compiled without the optional features ---------
+# A compiled function includes every function it may call, taken or not; these features cost
+# about a quarter of the cold compile and most runs never use them, so a second family binds
+# them to stubs of the same types (never called there: kernel_for picks the full family for a
+# run that may need one).
+
+
+def _ex_l3_stub(i, kind, b, idx, q, l3a, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best,
+                book, cfg_f, cfg_i, lat_resp):
+    """(L3 records: not in a basic run)"""
+    return False
+
+
+def _levels_step_stub(t, row, lmid, oi, of, rq, sc, acc, best, cfg_f, cfg_i, lat_entry, stf,
+                      qo):
+    """(the levels step of user kernels and layers: not in a basic run)"""
+    return
+
+
+def _script_stub(t, k, oi, of, rq, sc, acc, cfg_f, cfg_i, sp, lat_entry):
+    """(scripted orders: not in a basic run)"""
+    return
+
+
+def _ex_modify_stub(slot, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f,
+                    cfg_i, lat_resp):
+    """(modify requests: not in a basic run)"""
+    return
+
+
+def _modify_stub(s, tk, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry):
+    """(modify requests: not in a basic run)"""
+    return 0
+
+
+_STUBS = {"_ex_l3": _ex_l3_stub, "_levels_step": _levels_step_stub, "_script": _script_stub,
+          "_ex_modify": _ex_modify_stub, "_modify": _modify_stub}
+
+
+def _compile(jit, basic: bool = False):
     """The family with its helper names bound in a private namespace (``jit=None``: the
     plain-Python twin; else the compiled family, whose code is attributed to one cache stamp of
-    all its sources: :mod:`mmlab.numba_stamp`)."""
+    all its sources: :mod:`mmlab.numba_stamp`; ``basic``: the optional features stubbed)."""
     ns = dict(_NAMESPACE)
     ns.update(_externals(jit))
     stamp = None if jit is None else family_stamp("backtest_core", _family_sources())
     fam = {}
     for name in _FAMILY:
-        f = _TWINS[name]
+        f = _STUBS[name] if basic and name in _STUBS else _TWINS[name]
         g = types.FunctionType(stamped(f.__code__, stamp), ns, name, f.__defaults__)
         g.__doc__ = f.__doc__
         g.__module__ = f.__module__
-        g.__qualname__ = name
+        g.__qualname__ = name + ("_basic" if basic else "")  # (its own cache entries)
         if jit is not None:
             if name in _INLINE:
                 g = jit(inline="always", no_cpython_wrapper=True)(g)
@@ -158,6 +197,21 @@ _nb = _compile(lambda f=None, **kw: njit(cache=True, error_model="numpy", **kw) 
                else njit(cache=True, error_model="numpy")(f))
 run_kernel_python = _py["run_kernel"]  # noqa: F811 -- the twin bound in its own namespace replaces the source def
 run_kernel = _nb["run_kernel"]
+_nb_basic = _compile(lambda f=None, **kw: njit(cache=True, error_model="numpy", **kw)
+                     if f is None else njit(cache=True, error_model="numpy")(f), basic=True)
+run_kernel_basic = _nb_basic["run_kernel"]
+
+
+def kernel_for(engine: str, cfg_i, l3: bool):
+    """The event loop a run needs: the plain-Python twin, the full compiled family, or the
+    basic one (L2 data; a built-in strategy without layers; no modify requests) that compiles
+    a quarter faster cold."""
+    if engine != "numba":
+        return run_kernel_python
+    strat = cfg_i[layout.I_STRAT]
+    basic = (not l3 and strat != layout.STRAT_SCRIPT and strat != layout.STRAT_USER
+             and cfg_i[layout.I_NLAYERS] == 0 and cfg_i[layout.I_MODIFY] == 0)
+    return run_kernel_basic if basic else run_kernel
 scan_events_python = _py["scan_events"]  # noqa: F811 -- the twin bound in its own namespace replaces the source def
 scan_events = _nb["scan_events"]
 portfolio_view_python = _py["portfolio_view"]  # noqa: F811 -- the twin bound in its own namespace replaces the source def

@@ -469,7 +469,7 @@ def make_job(cfg: BacktestConfig, strategy, engine: str, *, tick: float, lot: fl
 def _execute(job: _Job, k_stop: int = -1, one_step: bool = False) -> bool:
     """Run (or resume) the kernel until just before strategy step ``k_stop`` (-1: the end), or
     only through the next strategy step (``one_step``); True when the run is finished."""
-    kern = E.run_kernel if job.engine == "numba" else E.run_kernel_python
+    kern = E.kernel_for(job.engine, job.cfg_i, bool(job.params.get("l3")))
     job.state.pos[E.P_KSTOP] = k_stop
     job.state.pos[E.P_ONE] = int(one_step)
     job.ff, job.fi, job.bh = kern(*job.args, job.bh, *job.args_b, job.stf, job.sti, job.ff,

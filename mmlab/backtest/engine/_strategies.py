@@ -12,6 +12,7 @@ of your own (:class:`~mmlab.backtest.engine._user.UserStrategy`) runs the same w
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,6 +94,8 @@ class ScriptedOrders:
     orders: tuple
 
     def __post_init__(self) -> None:
+        if isinstance(self.orders, str | os.PathLike):  # a CSV file (the CLI's -p orders FILE)
+            object.__setattr__(self, "orders", _read_script_csv(self.orders))
         rows = []
         for r, row in enumerate(self.orders):
             row = tuple(row)
@@ -112,6 +115,34 @@ class ScriptedOrders:
         if not rows:
             raise ConfigError("orders: need at least one order")
         object.__setattr__(self, "orders", tuple(rows))
+
+
+def _read_script_csv(path) -> list[tuple]:
+    """Rows ``ts, side, price, qty[, cancel_ts]`` of a CSV file with that header (ts in UTC ns,
+    side +1 / -1; an empty cancel_ts: none); errors name the file and the row."""
+    import csv
+
+    need = ["ts", "side", "price", "qty"]
+    try:
+        with open(path, newline="") as f:
+            reader = csv.DictReader(f)
+            head = [h.strip() for h in (reader.fieldnames or [])]
+            if head[:4] != need or len(head) > 5 or (len(head) == 5 and head[4] != "cancel_ts"):
+                raise ConfigError(f"{path}: header must be ts,side,price,qty[,cancel_ts], got "
+                                  f"{','.join(head)!r}")
+            rows = []
+            for i, rec in enumerate(reader, start=2):
+                try:
+                    row = [int(rec["ts"]), int(rec["side"]), float(rec["price"]),
+                           float(rec["qty"])]
+                    if len(head) == 5 and (rec.get("cancel_ts") or "").strip():
+                        row.append(int(rec["cancel_ts"]))
+                except (TypeError, ValueError) as exc:
+                    raise ConfigError(f"{path}, row {i}: {exc}") from None
+                rows.append(tuple(row))
+            return rows
+    except OSError as exc:
+        raise ConfigError(f"orders: cannot read {path}: {exc.strerror or exc}") from None
 
 
 def script_params(script: ScriptedOrders, t_start: int, interval: int, tick: float) -> np.ndarray:
@@ -143,6 +174,7 @@ STRATEGY_CLASSES = {
     "glft": ("mmlab.quoting", "GLFTConfig"),
     "adaptive": ("mmlab.quoting", "AdaptiveSpreadConfig"),
     "depth": ("mmlab.quoting", "DepthConfig"),
+    "scripted": ("mmlab.backtest", "ScriptedOrders"),  # -p orders FILE.csv
 }
 
 
