@@ -371,6 +371,51 @@ def _levels_step_python(t, row, lmid, oi, of, rq, sc, acc, best, cfg_f, cfg_i, l
         stf[row, T_QASK] = aa * tick
 
 
+def _user_step_python(t, k, row, lmid, bb_px, ba_px, oi, of, rq, sc, acc, best, book, cfg_f,
+                      cfg_i, sp, lat_entry, stf, rk, rkf, qf, qs, qo):
+    """A user quote kernel's decision: fill the market-state record (with the local book's
+    depth), call the kernel through its function pointer, then the levels step."""
+    base = cfg_i[I_BASE]
+    tick = cfg_f[F_TICK]
+    n = cfg_i[I_NTICKS]
+    lot = cfg_f[F_LOT]
+    qs[MS_MID] = lmid
+    qs[MS_BEST_BID] = bb_px
+    qs[MS_BEST_ASK] = ba_px
+    qs[MS_POSITION] = acc[A_LPOS]
+    qs[MS_TIME] = (t - cfg_i[I_TSTART] + cfg_i[I_INTERVAL]) * 1e-9
+    qs[MS_TIME_LEFT] = (cfg_i[I_TEND] - t) / cfg_f[F_TUNIT]
+    qs[MS_TICK] = tick
+    qs[MS_LOT] = lot
+    qs[MS_MAX_POSITION] = cfg_f[F_MAXPOS]
+    qs[MS_EQUITY] = acc[A_LEQ]
+    qs[MS_STEP] = k
+    qs[MS_BID_QTY] = book[2, best[2]] if best[2] >= 0 else 0.0
+    qs[MS_ASK_QTY] = book[3, best[3]] if best[3] < n else 0.0
+    ib = best[2]  # the depth: the first DEPTH_LEVELS non-empty levels a side from the touch
+    ia = best[3]
+    for j in range(DEPTH_LEVELS):
+        while ib >= 0 and book[2, ib] <= 0.0:
+            ib -= 1
+        while ia < n and book[3, ia] <= 0.0:
+            ia += 1
+        qs[MS_BID_DEPTH + 2 * j] = (ib + base) * tick if ib >= 0 else math.nan
+        qs[MS_BID_DEPTH + 2 * j + 1] = book[2, ib] if ib >= 0 else 0.0
+        qs[MS_ASK_DEPTH + 2 * j] = (ia + base) * tick if ia < n else math.nan
+        qs[MS_ASK_DEPTH + 2 * j + 1] = book[3, ia] if ia < n else 0.0
+        ib -= 1
+        ia += 1
+    for j in range(N_OUT):
+        qo[j] = math.nan
+    _call_user(qf, qs, sp, qo)
+    if qs[MS_ERROR] != 0.0:  # the kernel raised: halt (latched), cancel everything
+        sc[S_HALT] |= H_KERNEL
+        _risk_event(rk, rkf, sc, t, RK_KERNEL_ERROR, float(k))
+        for j in range(N_OUT):
+            qo[j] = math.nan
+    _levels_step(t, row, lmid, oi, of, rq, sc, acc, best, cfg_f, cfg_i, lat_entry, stf, qo)
+
+
 def _step_python(t, k, oi, of, rq, sc, acc, best, book, cfg_f, cfg_i, sp, lat_entry, stf, rk,
                  rkf, qf, qs, qo):
     """The strategy wakes at local time ``t``: quote from the local book and reconcile."""
@@ -400,41 +445,8 @@ def _step_python(t, k, oi, of, rq, sc, acc, best, book, cfg_f, cfg_i, sp, lat_en
     bb_px = (best[2] + base) * tick
     ba_px = (best[3] + base) * tick
     if cfg_i[I_STRAT] == STRAT_USER:  # the user's kernel, through its function pointer
-        qs[MS_MID] = lmid
-        qs[MS_BEST_BID] = bb_px
-        qs[MS_BEST_ASK] = ba_px
-        qs[MS_POSITION] = acc[A_LPOS]
-        qs[MS_TIME] = (t - cfg_i[I_TSTART] + cfg_i[I_INTERVAL]) * 1e-9
-        qs[MS_TIME_LEFT] = (cfg_i[I_TEND] - t) / cfg_f[F_TUNIT]
-        qs[MS_TICK] = tick
-        qs[MS_LOT] = lot
-        qs[MS_MAX_POSITION] = cfg_f[F_MAXPOS]
-        qs[MS_EQUITY] = acc[A_LEQ]
-        qs[MS_STEP] = k
-        qs[MS_BID_QTY] = book[2, best[2]] if best[2] >= 0 else 0.0
-        qs[MS_ASK_QTY] = book[3, best[3]] if best[3] < n else 0.0
-        ib = best[2]  # the depth: the first DEPTH_LEVELS non-empty levels a side from the touch
-        ia = best[3]
-        for j in range(DEPTH_LEVELS):
-            while ib >= 0 and book[2, ib] <= 0.0:
-                ib -= 1
-            while ia < n and book[3, ia] <= 0.0:
-                ia += 1
-            qs[MS_BID_DEPTH + 2 * j] = (ib + base) * tick if ib >= 0 else math.nan
-            qs[MS_BID_DEPTH + 2 * j + 1] = book[2, ib] if ib >= 0 else 0.0
-            qs[MS_ASK_DEPTH + 2 * j] = (ia + base) * tick if ia < n else math.nan
-            qs[MS_ASK_DEPTH + 2 * j + 1] = book[3, ia] if ia < n else 0.0
-            ib -= 1
-            ia += 1
-        for j in range(N_OUT):
-            qo[j] = math.nan
-        _call_user(qf, qs, sp, qo)
-        if qs[MS_ERROR] != 0.0:  # the kernel raised: halt (latched), cancel everything
-            sc[S_HALT] |= H_KERNEL
-            _risk_event(rk, rkf, sc, t, RK_KERNEL_ERROR, float(k))
-            for j in range(N_OUT):
-                qo[j] = math.nan
-        _levels_step(t, row, lmid, oi, of, rq, sc, acc, best, cfg_f, cfg_i, lat_entry, stf, qo)
+        _user_step(t, k, row, lmid, bb_px, ba_px, oi, of, rq, sc, acc, best, book, cfg_f, cfg_i,
+                   sp, lat_entry, stf, rk, rkf, qf, qs, qo)
         return
     bid, ask, bq, aq = _quote(cfg_i[I_STRAT], sp, lmid, acc[A_LPOS], t, cfg_i[I_TEND], bb_px,
                               ba_px, tick)
@@ -500,6 +512,7 @@ _risk = _risk_python
 _zone = _zone_python
 _reconcile_levels = _reconcile_levels_python
 _levels_step = _levels_step_python
+_user_step = _user_step_python
 _step = _step_python
 
 # public names for the sibling modules (the import graph allows no private imports)
@@ -507,4 +520,5 @@ risk = _risk_python
 zone = _zone_python
 reconcile_levels = _reconcile_levels_python
 levels_step = _levels_step_python
+user_step = _user_step_python
 step = _step_python

@@ -71,7 +71,7 @@ _FAMILY = [
     "_quote", "_side_exposure", "_out_of_band", "_order_tick", "_present", "_throttle", "_new_order", "_modify", "_flatten",
     "_reconcile", "_script", "_risk_event", "_risk",
     "_toxicity",
-    "_reconcile_levels", "_zone", "_levels_step", "_step", "_record_step", "_ex_l3", "_ex_event",
+    "_reconcile_levels", "_zone", "_levels_step", "_user_step", "_step", "_record_step", "_ex_l3", "_ex_event",
     "_lo_event", "_grow_ring", "run_kernel", "scan_events", "portfolio_view",
 ]
 
@@ -146,6 +146,12 @@ def _levels_step_stub(t, row, lmid, oi, of, rq, sc, acc, best, cfg_f, cfg_i, lat
     return
 
 
+def _user_step_stub(t, k, row, lmid, bb_px, ba_px, oi, of, rq, sc, acc, best, book, cfg_f, cfg_i,
+                    sp, lat_entry, stf, rk, rkf, qf, qs, qo):
+    """(a user quote kernel's decision: not in a basic run)"""
+    return
+
+
 def _script_stub(t, k, oi, of, rq, sc, acc, cfg_f, cfg_i, sp, lat_entry):
     """(scripted orders: not in a basic run)"""
     return
@@ -162,7 +168,8 @@ def _modify_stub(s, tk, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry):
     return 0
 
 
-_STUBS = {"_ex_l3": _ex_l3_stub, "_levels_step": _levels_step_stub, "_script": _script_stub,
+_STUBS = {"_ex_l3": _ex_l3_stub, "_levels_step": _levels_step_stub,
+          "_user_step": _user_step_stub, "_script": _script_stub,
           "_ex_modify": _ex_modify_stub, "_modify": _modify_stub}
 
 
