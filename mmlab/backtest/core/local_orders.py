@@ -306,6 +306,11 @@ def _new_order_python(side, tk, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_e
             break
     if free < 0 or sc[S_NREQ] >= rq.shape[0] or _throttle(t, sc, acc, cfg_f) == 0:
         return 0
+    return _open_order(free, side, tk, qty, cfg_i[I_POSTONLY], t, oi, of, rq, sc, lat_entry)
+
+
+def _open_order_python(free, side, tk, qty, post, t, oi, of, rq, sc, lat_entry):
+    """Write a new order into slot ``free`` and send it; its order id."""
     oid = sc[S_NEXTID]
     sc[S_NEXTID] = oid + 1
     oi[free, O_ID] = oid
@@ -314,7 +319,7 @@ def _new_order_python(side, tk, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_e
     oi[free, O_LTICK] = tk
     oi[free, O_EX] = 0
     oi[free, O_LO] = LO_PNEW
-    oi[free, O_POST] = cfg_i[I_POSTONLY]
+    oi[free, O_POST] = post
     of[free, Q_QTY] = qty
     of[free, Q_LEAVES] = qty
     of[free, Q_FRONT] = 0.0
@@ -347,23 +352,7 @@ def _flatten_python(t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry):
     if free < 0 or qty <= 0.0 or sc[S_NREQ] >= rq.shape[0]:
         return
     tk = cfg_i[I_BASE] if side == -1 else cfg_i[I_BASE] + cfg_i[I_NTICKS] - 1
-    oid = sc[S_NEXTID]
-    sc[S_NEXTID] = oid + 1
-    oi[free, O_ID] = oid
-    oi[free, O_SIDE] = side
-    oi[free, O_TICK] = tk
-    oi[free, O_LTICK] = tk
-    oi[free, O_EX] = 0
-    oi[free, O_LO] = LO_PNEW
-    oi[free, O_POST] = 0
-    of[free, Q_QTY] = qty
-    of[free, Q_LEAVES] = qty
-    of[free, Q_FRONT] = 0.0
-    of[free, Q_CUM] = 0.0
-    of[free, Q_LLEAVES] = qty
-    sc[S_NSENT] += 1
-    lat = _draw(lat_entry, sc, S_RNG)
-    _push_req(rq, sc, t + lat, free, R_NEW, oid)
+    _open_order(free, side, tk, qty, 0, t, oi, of, rq, sc, lat_entry)
 
 
 def _reconcile_python(side, tick0, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry):
@@ -453,6 +442,7 @@ _order_tick = _order_tick_python
 _present = _present_python
 _modify = _modify_python
 _throttle = _throttle_python
+_open_order = _open_order_python
 _new_order = _new_order_python
 _flatten = _flatten_python
 _reconcile = _reconcile_python
@@ -468,6 +458,7 @@ order_tick = _order_tick_python
 present = _present_python
 modify = _modify_python
 throttle = _throttle_python
+open_order = _open_order_python
 new_order = _new_order_python
 flatten = _flatten_python
 reconcile = _reconcile_python
