@@ -19,8 +19,7 @@ Rules
   file, no registry row pointing to a missing or partial file.
 * **Loader version** = the loader module's ``LOADER_VERSION`` (else ``mmlab.__version__``) plus
   8 hex digits of a sha256 over the source of the loader's module and of every mmlab module it
-  imports (transitively), so editing a loader or its parser converts again rather than serving
-  stale data.
+  imports (transitively): editing a loader or its parser converts again, never stale data.
 * **Names are not silently reused.** Importing (or adding) under a name that already holds a
   *different* data set (other source files, another kind, or other in-memory data) raises
   :class:`~mmlab.errors.ConfigError` unless ``replace=True`` (``mmlab data import --replace``):
