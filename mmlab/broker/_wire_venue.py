@@ -18,6 +18,7 @@ end has been answered, so the local side never hears of a fill of an order it th
 
 from __future__ import annotations
 
+import abc
 import math
 import time
 from collections.abc import Callable
@@ -69,7 +70,7 @@ class LiveOrder:
         return self.state != "done"
 
 
-class WireVenue:
+class WireVenue(abc.ABC):
     """Base of the live adapters (see the module notes).
 
     Parameters
@@ -172,17 +173,21 @@ class WireVenue:
         return int(self._now())
 
     # ------------------------------------------------------------------ for the subclasses
+    @abc.abstractmethod
     def _new(self, o: LiveOrder) -> None:
-        raise NotImplementedError
+        """Send order ``o`` to the venue."""
 
+    @abc.abstractmethod
     def _cancel(self, o: LiveOrder) -> None:
-        raise NotImplementedError
+        """Ask the venue to cancel ``o``."""
 
+    @abc.abstractmethod
     def _modify(self, o: LiveOrder, price: float, qty: float) -> None:
-        raise NotImplementedError
+        """Ask the venue to move ``o`` to ``price`` with leaves ``qty``."""
 
+    @abc.abstractmethod
     def _poll_due(self) -> None:
-        raise NotImplementedError
+        """Poll the venue for answers when due (paced)."""
 
     def _answer(self, kind: int, oid: int, qty: float = 0.0, cash: float = 0.0,
                 reason: str = "") -> None:
