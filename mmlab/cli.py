@@ -327,12 +327,12 @@ def _instrument_of(dataset: str):
     return None
 
 
-_AUTO_PARAMS = ("A", "k", "sigma")  # -p KEY auto: fitted from the data (mmlab.quoting.fit_intensity)
+_AUTO_PARAMS = ("A", "k", "sigma_px")  # -p KEY auto: fitted from the data (mmlab.quoting.fit_intensity)
 
 
 def _fit_auto_params(strat_params: dict, events, settings: dict, data: str) -> dict:
-    """``strat_params`` with every ``-p A|k|sigma auto`` replaced by its value fitted on
-    ``events`` (A per side per time unit, k per price unit, sigma price per sqrt(time unit),
+    """``strat_params`` with every ``-p A|k|sigma_px auto`` replaced by its value fitted on
+    ``events`` (A per side per time unit, k per price unit, sigma_px price per sqrt(time unit),
     time unit = ``--set time_unit_ns``, seconds by default); the fit is echoed to stderr."""
     import numpy as np
 
@@ -363,9 +363,9 @@ def backtest(
 ) -> None:
     """Replay DATA through the event backtest with STRATEGY; print the summary as JSON.
 
-    Strategy parameters follow as `-p KEY VALUE` (e.g. `-p half_spread 0.5 -p order_qty 0.01` for grid; `-p gamma 0.1 -p sigma 2 -p k 1.5` for as), engine settings as `--set KEY VALUE` (e.g. `--set max_position 0.1 --set entry_latency 10000000 --set maker_fee 0.0002`; fields of mmlab.backtest.BacktestConfig, times in ns).
+    Strategy parameters follow as `-p KEY VALUE` (e.g. `-p half_spread 0.5 -p order_qty 0.01` for grid; `-p gamma 0.1 -p sigma_px 2 -p k 1.5` for as; sigma_px is the mid's volatility in price per sqrt(time unit), not annualised), engine settings as `--set KEY VALUE` (e.g. `--set max_position 0.1 --set entry_latency 10000000 --set maker_fee 0.0002`; fields of mmlab.backtest.BacktestConfig, times in ns).
 
-    Required parameters: grid: half_spread, order_qty; as: gamma, sigma, k; as-inf: gamma, sigma, k, max_inventory; glft: gamma, sigma, A, k; adaptive: base_spread; depth: target_depth, tick; scripted: orders. `-p orders FILE.csv` (columns ts,side,price,qty[,cancel_ts]) enters the given orders. `-p A auto`, `-p k auto`, `-p sigma auto` fit them on DATA first (mmlab.quoting.fit_intensity; A per side per time unit, k per price unit, sigma price per sqrt(time unit), the time unit `--set time_unit_ns`, seconds by default) and print the fitted values to stderr. Example: `mmlab backtest binance-usdm-btcusdt-20240808 -p half_spread 5 -p order_qty 0.01 --set max_position 0.1`.
+    Required parameters: grid: half_spread, order_qty; as: gamma, sigma_px, k; as-inf: gamma, sigma_px, k, max_inventory; glft: gamma, sigma_px, A, k; adaptive: base_spread; depth: target_depth, tick; scripted: orders. `-p orders FILE.csv` (columns ts,side,price,qty[,cancel_ts]) enters the given orders. `-p A auto`, `-p k auto`, `-p sigma_px auto` fit them on DATA first (mmlab.quoting.fit_intensity; A per side per time unit, k per price unit, sigma_px price per sqrt(time unit), the time unit `--set time_unit_ns`, seconds by default) and print the fitted values to stderr. Example: `mmlab backtest binance-usdm-btcusdt-20240808 -p half_spread 5 -p order_qty 0.01 --set max_position 0.1`.
 
     A shipped data set name runs with its product's instrument (tick, lot, fees, multiplier from the instrument master); `--set maker_fee 0` overrides one field, `--set instrument none` turns it off, `--set instrument KEY` picks another.
     """
@@ -393,7 +393,7 @@ def backtest(
                 settings["instrument"] = _instrument_of(data)
         if settings.get("instrument") is None:
             settings.pop("instrument", None)
-        if auto:  # -p A|k|sigma auto: calibrated on the data being backtested
+        if auto:  # -p A|k|sigma_px auto: calibrated on the data being backtested
             strat = _strategy_from(strategy, _fit_auto_params(strat_params, events, settings, data))
         res = run(events, strat, **settings)
         if output is not None:

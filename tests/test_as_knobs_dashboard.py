@@ -11,7 +11,7 @@ from mmlab.dashboards import avellaneda_stoikov as asx
 from mmlab.errors import ConfigError
 
 #: Average spreads printed in Avellaneda & Stoikov, Quantitative Finance 8(3) 2008, Tables 1-3
-#: (k = 1.5, sigma = 2, T = 1): the [0, T] time averages of the closed-form spread
+#: (k = 1.5, sigma_px = 2, T = 1): the [0, T] time averages of the closed-form spread
 PRINTED_SPREAD = {0.1: 1.49, 0.01: 1.35, 1.0: 3.02}
 
 
@@ -24,7 +24,7 @@ def test_quotes_average_to_the_paper_spread(gamma):
 
 def test_quotes_skew_with_inventory():
     qt = asx.as_quotes(0.1, 1.5, q=range(-3, 4))
-    # r = s - q gamma sigma^2 (T - t): a long book (q > 0) lowers both quotes by 0.4 per unit at t = 0
+    # r = s - q gamma sigma_px^2 (T - t): a long book (q > 0) lowers both quotes by 0.4 per unit at t = 0
     np.testing.assert_allclose(np.diff(qt["reservation"]), -0.1 * 4.0, rtol=1e-12)
     np.testing.assert_allclose(qt["bid_offset"].to_numpy(), qt["ask_offset"].to_numpy()[::-1], rtol=1e-12)
     np.testing.assert_allclose(qt["ask"] - qt["bid"], 0.4 + 20 * math.log1p(0.1 / 1.5), rtol=1e-12)

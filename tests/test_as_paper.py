@@ -3,7 +3,7 @@
 Reference values: M. Avellaneda and S. Stoikov, "High-frequency trading in a limit order book",
 Quantitative Finance 8(3), 217-224 (2008), section 4 "Numerical simulations", Table 1
 (gamma = 0.1), Table 2 (gamma = 0.01), Table 3 (gamma = 1); 1000 simulations each with s = 100,
-T = 1, sigma = 2, dt = 0.005, q = 0, k = 1.5, A = 140. Page: the tables are in section 4 of the
+T = 1, sigma_px = 2, dt = 0.005, q = 0, k = 1.5, A = 140. Page: the tables are in section 4 of the
 eight-page article (pp. 217-224); the printed pages could not be reached from this environment,
 so the values were checked instead against two transcriptions of the article's tables (a
 pdftotext quote of the authors' copy, math.nyu.edu/~avellane/HighFrequencyTrading.pdf, Tables
@@ -106,7 +106,7 @@ def test_final_inventory_std_within_10_percent(table, gamma, strategy):
 @pytest.mark.parametrize("gamma,strategy", CELLS)
 def test_average_spread_within_0_02(table, gamma, strategy):
     # Ours: the path's average quoted spread (deterministic). The inventory strategy quotes at
-    # t = 0, dt, ..., T - dt, so its average is 0.005 gamma sigma^2 / 2 above the [0, T] average
+    # t = 0, dt, ..., T - dt, so its average is 0.005 gamma sigma_px^2 / 2 above the [0, T] average
     # that the paper prints (3.032 vs 3.02 at gamma = 1); the symmetric one quotes the latter.
     row = table.loc[(gamma, strategy)]
     assert abs(row["spread_ours"] - PUBLISHED[(gamma, strategy)][0]) <= 0.02, row
@@ -115,7 +115,7 @@ def test_average_spread_within_0_02(table, gamma, strategy):
 @pytest.mark.parametrize("gamma", [0.1, 0.01, 1.0])
 def test_printed_spread_is_the_horizon_average_of_the_formula(gamma):
     # The "rounding" check that picks the symmetric spread: the [0, T] time average of
-    # gamma sigma^2 (T - t) + (2/gamma) ln(1 + gamma/k) rounds to the printed value for all three
+    # gamma sigma_px^2 (T - t) + (2/gamma) ln(1 + gamma/k) rounds to the printed value for all three
     # tables; the average over the 200 quoting instants prints 3.03 for gamma = 1 (Table 3: 3.02).
     printed = PUBLISHED[(gamma, "inventory")][0]
     assert round(as_average_spread(gamma), 2) == printed
@@ -139,7 +139,7 @@ def test_inventory_strategy_has_less_variance_than_symmetric(table):
         (dict(fill_timing="after_move"), (0.1, "inventory"), lambda z: z < -5.0),
         # Poisson fill probability 1 - exp(-lambda dt): ~10 % fewer fills, > 20 SE low (-36)
         (dict(fill_probability="poisson"), (0.1, "inventory"), lambda z: z < -20.0),
-        # no gamma sigma^2 (T - t) in the spread: the gamma = 1 inventory strategy loses money
+        # no gamma sigma_px^2 (T - t) in the spread: the gamma = 1 inventory strategy loses money
         (dict(spread_model="liquidity_only"), (1.0, "inventory"), lambda z: z < -100.0),
     ],
 )
@@ -242,7 +242,7 @@ def test_profit_accounting_identity():
     "kwargs",
     [dict(gamma=0.0), dict(gamma=0.1, strategy="naive"), dict(gamma=0.1, n_paths=0),
      dict(gamma=0.1, n_paths=True), dict(gamma=0.1, dt=0.003), dict(gamma=0.1, fill_timing="later"),
-     dict(gamma=0.1, sigma=-1.0), dict(gamma=0.1, spread_model="half"),
+     dict(gamma=0.1, sigma_px=-1.0), dict(gamma=0.1, spread_model="half"),
      dict(gamma=0.1, fill_probability="exact"), dict(gamma=0.1, symmetric_spread="mean"),
      dict(gamma=0.1, symmetric_spread=-1.0), dict(gamma=0.1, symmetric_spread=float("nan")),
      dict(gamma=0.1, symmetric_spread=True), dict(gamma=0.1, engine="gpu")],

@@ -182,8 +182,8 @@ def test_fills_replayed_through_the_ledger_agree():
 
 
 @pytest.mark.parametrize("strategy", [
-    AvellanedaStoikovConfig(gamma=0.5, sigma=0.03, k=50.0, order_size=1.0, max_inventory=5.0),
-    GLFTConfig(gamma=0.05, sigma=0.03, A=2.0, k=50.0, order_size=1.0, max_inventory=5.0),
+    AvellanedaStoikovConfig(gamma=0.5, sigma_px=0.03, k=50.0, order_size=1.0, max_inventory=5.0),
+    GLFTConfig(gamma=0.05, sigma_px=0.03, A=2.0, k=50.0, order_size=1.0, max_inventory=5.0),
 ])
 def test_model_strategies_run_as_kernels(strategy):
     ev = stream(5, seconds=20.0, trade_rate=5.0)

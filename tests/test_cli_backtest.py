@@ -63,7 +63,7 @@ def test_catalog_name_runs_with_its_instrument(tmp_path):
 
 
 def test_backtest_glft_auto_params_fitted_on_the_data(npz, tmp_path):
-    # -p A/k/sigma auto: fitted by mmlab.quoting.fit_intensity on the same data, echoed to
+    # -p A/k/sigma_px auto: fitted by mmlab.quoting.fit_intensity on the same data, echoed to
     # stderr (stdout stays the JSON summary) and passed to the strategy unchanged
     import numpy as np
 
@@ -74,24 +74,25 @@ def test_backtest_glft_auto_params_fitted_on_the_data(npz, tmp_path):
     est = fit_intensity(load_npz(npz))
     out = tmp_path / "auto.parquet"
     res = CliRunner().invoke(app, ["backtest", str(npz), "-s", "glft", "-p", "gamma", "0.1",
-                                   "-p", "A", "auto", "-p", "k", "auto", "-p", "sigma", "auto",
+                                   "-p", "A", "auto", "-p", "k", "auto", "-p", "sigma_px", "auto",
                                    "-p", "order_size", "1", "-o", str(out)])
     assert res.exit_code == 0, res.output
     assert f"A = {est.A:.6g} 1/s per side" in res.stderr
-    assert f"k = {est.k:.6g} 1/price" in res.stderr and f"sigma = {est.sigma:.6g} price/sqrt(s)" in res.stderr
+    assert f"k = {est.k:.6g} 1/price" in res.stderr
+    assert f"sigma_px = {est.sigma_px:.6g} price/sqrt(s)" in res.stderr
     assert json.loads(res.stdout)["strategy"] == "glft"
     p = read_result(out).params
     assert np.isclose(p["A"], est.A, rtol=1e-12) and np.isclose(p["k"], est.k, rtol=1e-12)
-    assert np.isclose(p["sigma"], est.sigma, rtol=1e-12)
+    assert np.isclose(p["sigma_px"], est.sigma_px, rtol=1e-12)
     # a fixed value next to auto stays as given; the time unit follows --set time_unit_ns
     res = CliRunner().invoke(app, ["backtest", str(npz), "-s", "glft", "-p", "gamma", "0.1",
-                                   "-p", "A", "auto", "-p", "k", "50", "-p", "sigma", "0.01",
+                                   "-p", "A", "auto", "-p", "k", "50", "-p", "sigma_px", "0.01",
                                    "--set", "time_unit_ns", "1e6"])
     assert res.exit_code == 0, res.output
     assert f"A = {est.A / 1000:.6g} 1/ms per side" in res.stderr and "k =" not in res.stderr
     # data the intensity cannot be fitted on: one line, exit 1
     res = CliRunner().invoke(app, ["backtest", str(npz), "-s", "glft", "-p", "gamma", "0.1",
-                                   "-p", "A", "auto", "-p", "k", "auto", "-p", "sigma", "auto",
+                                   "-p", "A", "auto", "-p", "k", "auto", "-p", "sigma_px", "auto",
                                    "--set", "time_unit_ns", "0"])
     assert res.exit_code == 1 and "time_unit_ns" in res.output
 
@@ -103,6 +104,22 @@ def test_an_unknown_setting_is_one_line(npz):
     assert res.exit_code == 1
     lines = [ln for ln in res.output.strip().splitlines() if ln.strip()]
     assert len(lines) == 1 and "bogus: not a backtest setting" in lines[0], res.output
+
+
+@pytest.mark.parametrize("strategy,params", [
+    ("as", ["-p", "gamma", "0.1", "-p", "k", "1.5"]),
+    ("as-inf", ["-p", "gamma", "0.1", "-p", "k", "1.5", "-p", "max_inventory", "5"]),
+    ("glft", ["-p", "gamma", "0.1", "-p", "A", "1", "-p", "k", "1.5"]),
+])
+@pytest.mark.parametrize("value", ["2", "auto"])
+def test_the_old_sigma_name_is_one_line_naming_sigma_px(npz, strategy, params, value):
+    """Issue 10: quoting's sigma (price per sqrt(time unit)) is now sigma_px; ``-p sigma`` says so."""
+    res = CliRunner().invoke(app, ["backtest", str(npz), "-s", strategy, *params,
+                                   "-p", "sigma", value])
+    assert res.exit_code == 1
+    lines = [ln for ln in res.output.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1, res.output
+    assert "sigma=...): renamed sigma_px" in lines[0] and "price per sqrt(time unit)" in lines[0]
 
 
 def test_scripted_orders_from_a_csv_file(npz, tmp_path):

@@ -38,10 +38,10 @@ def _strategy(kind, a, b, qty, limit):
         return GridStrategy(half_spread=0.005 + 0.03 * a, order_qty=qty, skew=0.01 * b,
                             levels=1 + int(3 * b) % 3, grid_step=1 + int(7 * a) % 3)
     if kind == "as":
-        return AvellanedaStoikovConfig(gamma=0.05 + a, sigma=0.02, k=20.0 + 80 * b,
+        return AvellanedaStoikovConfig(gamma=0.05 + a, sigma_px=0.02, k=20.0 + 80 * b,
                                        order_size=qty, max_inventory=limit)
     if kind == "glft":
-        return GLFTConfig(gamma=0.01 + a, sigma=0.02, A=1.0 + b, k=30.0 + 50 * a,
+        return GLFTConfig(gamma=0.01 + a, sigma_px=0.02, A=1.0 + b, k=30.0 + 50 * a,
                           order_size=qty, max_inventory=limit)
     return AdaptiveSpreadConfig(base_spread=0.01 + 0.05 * a, vol_ref=0.02,
                                 inventory_skew=b, order_size=qty, max_inventory=limit)

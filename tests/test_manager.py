@@ -86,7 +86,7 @@ def test_config_is_validated_and_frozen():
 
 
 def test_strategy_from_parameters():
-    s, st = strategy_from_parameters({"strategy": "glft", "gamma": 0.1, "sigma": 2.0, "A": 1.0,
+    s, st = strategy_from_parameters({"strategy": "glft", "gamma": 0.1, "sigma_px": 2.0, "A": 1.0,
                                       "k": 0.5, "settings": {"entry_latency": 5}})
     assert type(s).__name__ == "GLFTConfig" and s.A == 1.0 and st == {"entry_latency": 5}
     g = GridStrategy(0.5, 1.0)
@@ -94,9 +94,13 @@ def test_strategy_from_parameters():
     with pytest.raises(ConfigError, match="beside a strategy object"):
         strategy_from_parameters({"strategy": g, "half_spread": 1.0})
     with pytest.raises(ConfigError, match="'as'"):
-        strategy_from_parameters({"strategy": "as", "gamma": 0.1, "sigma": 2.0, "kappa": 1.0})
+        strategy_from_parameters({"strategy": "as", "gamma": 0.1, "sigma_px": 2.0, "kappa": 1.0})
     with pytest.raises(ConfigError, match="needs a 'strategy'"):
         strategy_from_parameters({"half_spread": 1.0})
+    # issue 10: quoting's sigma (price per sqrt(time unit)) is sigma_px; the old key says so
+    with pytest.raises(ConfigError, match=r"GLFTConfig\(sigma=\.\.\.\): renamed sigma_px"):
+        strategy_from_parameters({"strategy": "glft", "gamma": 0.1, "sigma": 2.0, "A": 1.0,
+                                  "k": 0.5})
 
 
 def test_ensure_data_ready_registers_the_universe(mgr):

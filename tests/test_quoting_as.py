@@ -1,8 +1,9 @@
 """Avellaneda–Stoikov quoting formulas, kernels and strategies.
 
 Reference: Avellaneda & Stoikov (2008), Quantitative Finance 8(3) 217-224: reservation price
-r = s - q gamma sigma^2 (T-t) (preprint eq. 29), spread gamma sigma^2 (T-t) + (2/gamma) ln(1+gamma/k)
-(eq. 30); infinite-horizon agent, section 2.3.
+r = s - q gamma sigma_px^2 (T-t) (preprint eq. 29), spread
+gamma sigma_px^2 (T-t) + (2/gamma) ln(1+gamma/k) (eq. 30); infinite-horizon agent, section 2.3.
+sigma_px: the mid's volatility in price per sqrt(time unit).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ pos = st.floats(1e-3, 10.0)
 
 
 def test_paper_numbers_by_hand():
-    # gamma=0.1, sigma=2, k=1.5 (the paper's section 4), T-t=0.5, q=3:
+    # gamma=0.1, sigma_px=2, k=1.5 (the paper's section 4), T-t=0.5, q=3:
     # r = 100 - 3*0.1*4*0.5 = 99.4 ; spread = 0.1*4*0.5 + 20 ln(1 + 0.1/1.5) = 0.2 + 1.290770
     bid, ask = avellaneda_stoikov_quotes(100.0, 3.0, 0.5, 0.1, 2.0, 1.5)
     assert math.isclose((bid + ask) / 2, 99.4, rel_tol=0, abs_tol=1e-12)
@@ -44,7 +45,7 @@ def test_paper_numbers_by_hand():
 
 
 def test_sigma_enters_squared():
-    # doubling sigma multiplies the inventory skew and the risk part of the spread by 4, not 2
+    # doubling sigma_px multiplies the inventory skew and the risk part of the spread by 4, not 2
     b1, a1 = avellaneda_stoikov_quotes(100.0, 2.0, 1.0, 0.1, 1.0, 1.5)
     b2, a2 = avellaneda_stoikov_quotes(100.0, 2.0, 1.0, 0.1, 2.0, 1.5)
     liq = 2 / 0.1 * math.log(1 + 0.1 / 1.5)
@@ -92,17 +93,17 @@ def test_inventory_bounds():
 
 
 def test_strategy_matches_function():
-    cfg = AvellanedaStoikovConfig(gamma=0.05, sigma=1.3, k=0.8)
+    cfg = AvellanedaStoikovConfig(gamma=0.05, sigma_px=1.3, k=0.8)
     q = AvellanedaStoikovStrategy(cfg).quote(MarketState(mid=20.0, inventory=-4.0, time_left=2.0))
     bid, ask = avellaneda_stoikov_quotes(20.0, -4.0, 2.0, 0.05, 1.3, 0.8)
     assert math.isclose(q.bid, bid, rel_tol=1e-14) and math.isclose(q.ask, ask, rel_tol=1e-14)
 
 
-@pytest.mark.parametrize("field,value", [("gamma", 0.0), ("sigma", -1.0), ("k", math.nan),
+@pytest.mark.parametrize("field,value", [("gamma", 0.0), ("sigma_px", -1.0), ("k", math.nan),
                                          ("order_size", 0.0), ("max_inventory", -1.0),
                                          ("gamma", "x"), ("k", math.inf)])
 def test_config_validation(field, value):
-    kw = dict(gamma=0.1, sigma=2.0, k=1.5)
+    kw = dict(gamma=0.1, sigma_px=2.0, k=1.5)
     kw[field] = value
     with pytest.raises(ConfigError, match=field):
         AvellanedaStoikovConfig(**kw)
@@ -122,9 +123,9 @@ def test_negative_time_left_rejected():
 # ---------------------------------------------------------------- infinite horizon (section 2.3)
 
 
-def _vbar(x, s, q, gamma, sigma, omega):
+def _vbar(x, s, q, gamma, sigma_px, omega):
     # the paper's infinite-horizon value function of the frozen-inventory agent
-    return -math.exp(-gamma * (x + q * s)) / (omega - 0.5 * gamma**2 * sigma**2 * q**2)
+    return -math.exp(-gamma * (x + q * s)) / (omega - 0.5 * gamma**2 * sigma_px**2 * q**2)
 
 
 @pytest.mark.parametrize("q", [-4.0, -1.0, 0.0, 2.0, 3.0])
@@ -159,7 +160,7 @@ def test_infinite_large_omega_matches_finite_horizon_with_tau_one_over_omega():
 
 
 def test_infinite_paper_omega_bounds_inventory():
-    cfg = AvellanedaStoikovInfiniteConfig(gamma=0.1, sigma=2.0, k=1.5, max_inventory=5)
+    cfg = AvellanedaStoikovInfiniteConfig(gamma=0.1, sigma_px=2.0, k=1.5, max_inventory=5)
     strat = AvellanedaStoikovInfiniteStrategy(cfg)
     assert math.isclose(cfg.effective_omega, 0.5 * 0.01 * 4 * 36)
     for q in range(-5, 6):
@@ -231,3 +232,16 @@ def test_quote_many_broadcasts_scalars_and_rejects_2d():
     assert out.shape == (2, 4)
     with pytest.raises(ConfigError):
         strat.quote_many(np.ones((2, 2)), 0.0, 0.5)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: AvellanedaStoikovConfig(gamma=0.1, sigma=2.0, k=1.5),
+    lambda: AvellanedaStoikovInfiniteConfig(gamma=0.1, sigma=2.0, k=1.5, max_inventory=5),
+    lambda: avellaneda_stoikov_quotes(100.0, 0.0, 1.0, gamma=0.1, sigma=2.0, k=1.5),
+    lambda: avellaneda_stoikov_infinite_quotes(100.0, 0.0, gamma=0.1, sigma=2.0, k=1.5, omega=1.0),
+])
+def test_the_old_sigma_keyword_names_sigma_px(make):
+    # issue 10: quoting's sigma (price per sqrt(time unit)) is sigma_px; pricing's is annualised
+    with pytest.raises(ConfigError, match=r"\(sigma=\.\.\.\): renamed sigma_px .*pricing's sigma "
+                                          r"is the annualised volatility"):
+        make()

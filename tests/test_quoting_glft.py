@@ -28,8 +28,8 @@ from mmlab.quoting import (
     glft_stationary_quotes,
 )
 
-# ticks and seconds: sigma 0.3 tick/sqrt(s), A 0.9 /s, k 0.3 /tick, gamma 0.01 /tick, Q 30
-P13 = dict(gamma=0.01, sigma=0.3, A=0.9, k=0.3)
+# ticks and seconds: sigma_px 0.3 tick/sqrt(s), A 0.9 /s, k 0.3 /tick, gamma 0.01 /tick, Q 30
+P13 = dict(gamma=0.01, sigma_px=0.3, A=0.9, k=0.3)
 
 
 def test_closed_form_2013_by_hand():
@@ -124,7 +124,7 @@ def test_exact_matches_independent_eigendecomposition(tau):
 
 def test_exact_solves_the_original_hjb():
     # [GLFT13] section 2: with u = -exp(-gamma (x + q s)) w_q(t), the HJB reads
-    #   0 = w_q' + (1/2) gamma^2 sigma^2 q^2 w_q + inf_d A e^{-k d} (e^{-gamma d} w_{q+1} - w_q)
+    #   0 = w_q' + (1/2) gamma^2 sigma_px^2 q^2 w_q + inf_d A e^{-k d} (e^{-gamma d} w_{q+1} - w_q)
     #                                            + inf_d A e^{-k d} (e^{-gamma d} w_{q-1} - w_q)
     # with w_q = v_q^{-gamma/k}. Check by finite differences in t and numerical minimisation
     # over d, and check the minimisers are the exact quotes.
@@ -151,10 +151,10 @@ def test_exact_solves_the_original_hjb():
 @pytest.mark.parametrize(
     "params",
     [
-        dict(gamma=0.01, sigma=0.3, A=0.9, k=0.3, xi=None, delta=1.0, max_inventory=30),
-        dict(gamma=0.01, sigma=0.3, A=0.9, k=0.3, xi=0.0, delta=1.0, max_inventory=30),
-        dict(gamma=0.01, sigma=0.3, A=0.9, k=0.3, xi=None, delta=2.0, max_inventory=60),
-        dict(gamma=0.05, sigma=0.5, A=1.5, k=0.5, xi=0.02, delta=1.0, max_inventory=20),
+        dict(gamma=0.01, sigma_px=0.3, A=0.9, k=0.3, xi=None, delta=1.0, max_inventory=30),
+        dict(gamma=0.01, sigma_px=0.3, A=0.9, k=0.3, xi=0.0, delta=1.0, max_inventory=30),
+        dict(gamma=0.01, sigma_px=0.3, A=0.9, k=0.3, xi=None, delta=2.0, max_inventory=60),
+        dict(gamma=0.05, sigma_px=0.5, A=1.5, k=0.5, xi=0.02, delta=1.0, max_inventory=20),
     ],
 )
 def test_closed_form_matches_exact_far_from_horizon(params):
@@ -267,3 +267,34 @@ def test_exact_strategy_kernel_twin_and_quote_many(exact_strategy):
                      for i in range(n)])
     np.testing.assert_allclose(many, twin, rtol=1e-13, equal_nan=True)
     np.testing.assert_allclose(many, kern, rtol=1e-13, equal_nan=True)
+
+
+# ---- issue 10: one name per quantity -------------------------------------------------------
+
+
+@pytest.mark.parametrize("make", [
+    lambda: GLFTConfig(gamma=0.01, sigma=0.3, A=0.9, k=0.3),
+    lambda: GLFTConfig(0.01, sigma=0.3, A=0.9, k=0.3),
+    lambda: glft_quotes(0.0, gamma=0.01, sigma=0.3, A=0.9, k=0.3),
+    lambda: glft_exact_quotes(1.0, gamma=0.01, sigma=0.3, A=0.9, k=0.3, max_inventory=5),
+    lambda: glft_stationary_quotes(gamma=0.01, sigma=0.3, A=0.9, k=0.3, max_inventory=5),
+])
+def test_the_old_sigma_keyword_names_sigma_px(make):
+    # quoting's sigma (price per sqrt(time unit)) is sigma_px: pricing's sigma is annualised
+    with pytest.raises(ConfigError, match=r"\(sigma=\.\.\.\): renamed sigma_px \(the mid's "
+                                          r"volatility in price per sqrt\(time unit\)\)"):
+        make()
+
+
+def test_the_renamed_config_stays_a_frozen_dataclass():
+    import dataclasses
+    import pickle
+
+    cfg = GLFTConfig(gamma=0.01, sigma_px=0.3, A=0.9, k=0.3, max_inventory=30)
+    assert GLFTConfig(0.01, 0.3, 0.9, 0.3, max_inventory=30) == cfg
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.sigma_px = 1.0  # type: ignore[misc]
+    assert dataclasses.replace(cfg, sigma_px=0.6).sigma_px == 0.6
+    assert pickle.loads(pickle.dumps(cfg)) == cfg
+    with pytest.raises(ConfigError, match="sigma_px must be finite and > 0"):
+        dataclasses.replace(cfg, sigma_px=-1.0)

@@ -97,7 +97,7 @@ def test_bad_method():
         IntensityFit(method="ols").fit([0, 1], [2, 1])
 
 
-# ---- fit_intensity: A, k and sigma from an event data set -------------------------------------
+# ---- fit_intensity: A, k and sigma_px from an event data set -------------------------------------
 
 from mmlab.data import (  # noqa: E402
     BUY_EVENT,
@@ -112,7 +112,7 @@ from mmlab.quoting import IntensityEstimate, fit_intensity  # noqa: E402
 
 SYN_K, SYN_TICK, SYN_STEP, SYN_MOVE_P, SYN_DT = 1.5, 0.01, 0.05, 0.5, 0.1
 # the mid moves +-SYN_STEP with probability SYN_MOVE_P at each 100 ms boundary: the std of its
-# change over dt is SYN_STEP sqrt(SYN_MOVE_P), i.e. sigma = that / sqrt(dt) price per sqrt(s)
+# change over dt is SYN_STEP sqrt(SYN_MOVE_P), i.e. sigma_px = that / sqrt(dt) price per sqrt(s)
 SYN_SIGMA = SYN_STEP * np.sqrt(SYN_MOVE_P) / np.sqrt(SYN_DT)
 
 
@@ -158,10 +158,10 @@ def test_fit_intensity_recovers_known_A_k_sigma(seed, A):
     est = fit_intensity(_synthetic_stream(seed, A))
     # Tolerances from a 20-seed sweep (seeds 0-19, this generator, default settings): the sd of
     # A_fit/A - 1 is 3.3 % (A=2) and 3.9 % (A=8), of k_fit/k - 1 2.0 % and 1.7 %, of
-    # sigma_fit/sigma - 1 0.2 %; mean errors within 2.2 %. Bounds ~3.5 sd.
+    # sigma_fit/sigma_px - 1 0.2 %; mean errors within 2.2 %. Bounds ~3.5 sd.
     assert abs(est.A / A - 1) < 0.13
     assert abs(est.k / SYN_K - 1) < 0.07
-    assert abs(est.sigma / SYN_SIGMA - 1) < 0.01
+    assert abs(est.sigma_px / SYN_SIGMA - 1) < 0.01
     assert est.r_squared > 0.99 and est.used.sum() == len(est.deltas) == 20
     assert est.n_intervals == 59_999  # 6000 s of 100 ms after the first book, last one partial
 
@@ -245,24 +245,24 @@ def _hits_by_loop(ev, deltas, interval_ns=100_000_000):
 def test_fit_intensity_on_shipped_btcusdt(btcusdt):
     est = fit_intensity(btcusdt)
     s = est.summary()
-    for key in ("A", "k", "sigma"):
+    for key in ("A", "k", "sigma_px"):
         assert np.isfinite(s[key]) and s[key] > 0, key
     # R^2 of the log-linear fit is reported (0.995 on this day with the defaults)
     assert 0.95 < est.r_squared <= 1.0
-    assert s["A_unit"] == "1/s per side" and s["k_unit"] == "1/price" and s["sigma_unit"] == "price/sqrt(s)"
+    assert s["A_unit"] == "1/s per side" and s["k_unit"] == "1/price" and s["sigma_px_unit"] == "price/sqrt(s)"
     assert est.n_trades > 20_000 and est.used.all() and est.to_params() == {
-        "A": est.A, "k": est.k, "sigma": est.sigma}
+        "A": est.A, "k": est.k, "sigma_px": est.sigma_px}
     # 344.7 s of data from the first two-sided book (Binance trade stream: 21,313 trades)
     assert 3440 <= est.n_intervals <= 3447 and abs(est.duration - est.n_intervals * 0.1) < 1e-9
     # the vectorised counting against a plain loop, at every grid distance
     f = est.to_frame()
     loop = _hits_by_loop(btcusdt, f["delta"])
     assert loop == (f["hits_bid"] + f["hits_ask"]).tolist()
-    # units: in milliseconds A is 1000x smaller, k unchanged, sigma sqrt(1000)x smaller
+    # units: in milliseconds A is 1000x smaller, k unchanged, sigma_px sqrt(1000)x smaller
     ms = fit_intensity(btcusdt, time_unit_ns=1e6)
     assert np.isclose(ms.A, est.A / 1000, rtol=1e-9) and np.isclose(ms.k, est.k, rtol=1e-12)
-    assert np.isclose(ms.sigma, est.sigma / np.sqrt(1000), rtol=1e-12)
-    assert ms.summary()["sigma_unit"] == "price/sqrt(ms)"
+    assert np.isclose(ms.sigma_px, est.sigma_px / np.sqrt(1000), rtol=1e-12)
+    assert ms.summary()["sigma_px_unit"] == "price/sqrt(ms)"
 
 
 def test_intensity_estimate_frame_plot_repr(btcusdt):

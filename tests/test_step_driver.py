@@ -23,18 +23,18 @@ MS = 1_000_000
 # Binance USD-M VIP 0 maker/taker (instruments.toml), 10 ms order latency each way
 BTC = dict(tick_size=0.1, lot_size=0.001, max_position=0.1, entry_latency=10 * MS,
            response_latency=10 * MS, maker_fee=0.0002, taker_fee=0.0005)
-# the BTCUSDT-PERP presets of mmlab.manager (sigma in USDT per sqrt(s))
+# the BTCUSDT-PERP presets of mmlab.manager (sigma_px in USDT per sqrt(s))
 STRATEGIES = {
     "grid": GridStrategy(half_spread=2.0, order_qty=0.01, skew=100.0),
-    "as": AvellanedaStoikovConfig(gamma=0.001, sigma=8.0, k=0.3, order_size=0.01,
+    "as": AvellanedaStoikovConfig(gamma=0.001, sigma_px=8.0, k=0.3, order_size=0.01,
                                   max_inventory=0.1),
-    "glft": GLFTConfig(gamma=10.0, sigma=8.0, A=1.0, k=0.3, order_size=0.01, max_inventory=0.1),
+    "glft": GLFTConfig(gamma=10.0, sigma_px=8.0, A=1.0, k=0.3, order_size=0.01, max_inventory=0.1),
     "adaptive": AdaptiveSpreadConfig(base_spread=1.0, vol_ref=8.0, maker_fee=0.0,
                                      inventory_skew=1.0, order_size=0.01, max_inventory=0.1),
     "grid-layered": GridStrategy(half_spread=1.0, order_qty=0.01, skew=100.0, levels=3,
                                  grid_step=5),
     # GLFT on the 1x / 2x / 4x, 40 / 35 / 25 % ladder (the layers setting, below)
-    "glft-layered": GLFTConfig(gamma=10.0, sigma=8.0, A=1.0, k=0.3, order_size=0.01,
+    "glft-layered": GLFTConfig(gamma=10.0, sigma_px=8.0, A=1.0, k=0.3, order_size=0.01,
                                max_inventory=0.1),
 }
 #: settings a case adds to BTC
@@ -138,11 +138,11 @@ def test_refusals():
         d.feed(bad)
 
 
-# the AMZN preset of mmlab/manager/presets.toml (sigma in USD per sqrt(s)), with the exact FIFO
+# the AMZN preset of mmlab/manager/presets.toml (sigma_px in USD per sqrt(s)), with the exact FIFO
 # queue on the LOBSTER 2012-06-21 L3 day
 AMZN = dict(tick_size=0.01, lot_size=1.0, queue_model="fifo", entry_latency=MS,
             response_latency=MS, max_position=300.0)
-AMZN_GLFT = GLFTConfig(gamma=0.001, sigma=0.03, A=1.0, k=30.0, order_size=100.0,
+AMZN_GLFT = GLFTConfig(gamma=0.001, sigma_px=0.03, A=1.0, k=30.0, order_size=100.0,
                        max_inventory=300.0)
 
 

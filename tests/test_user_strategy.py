@@ -97,7 +97,7 @@ def test_python_twin_of_a_user_kernel():
 
 
 def test_layered_glft_replays_as_it_backtests_and_stays_in_limits(btc):
-    glft = GLFTConfig(gamma=10.0, sigma=8.0, A=1.0, k=0.3, order_size=0.03, max_inventory=0.1)
+    glft = GLFTConfig(gamma=10.0, sigma_px=8.0, A=1.0, k=0.3, order_size=0.03, max_inventory=0.1)
     ref = run(btc, glft, layers=True, **BTC)
     one = run(btc, glft, **BTC)
     assert len(ref.fills) >= 50

@@ -1,6 +1,6 @@
 """Avellaneda-Stoikov knobs: risk aversion gamma and order-flow decay k on sliders (a Panel app).
 
-The paper's experiment (Avellaneda & Stoikov 2008, section 4: ``s = 100, T = 1, sigma = 2,
+The paper's experiment (Avellaneda & Stoikov 2008, section 4: ``s = 100, T = 1, sigma_px = 2,
 dt = 0.005, A = 140``) rerun for the gamma and k a reader picks, with
 :func:`mmlab.quoting.simulate_avellaneda_stoikov`: the inventory strategy against the symmetric
 one, their profit distributions and the quotes the inventory strategy posts.
@@ -8,8 +8,8 @@ one, their profit distributions and the quotes the inventory strategy posts.
 The computations are importable without a browser:
 
 * :func:`as_quotes` -- the inventory strategy's bid and ask around the mid by inventory, from the
-  paper's closed forms: reservation price ``r = s - q gamma sigma^2 (T - t)`` and full spread
-  ``gamma sigma^2 (T - t) + (2 / gamma) ln(1 + gamma / k)`` (equations 29-30);
+  paper's closed forms: reservation price ``r = s - q gamma sigma_px^2 (T - t)`` and full spread
+  ``gamma sigma_px^2 (T - t) + (2 / gamma) ln(1 + gamma / k)`` (equations 29-30);
 * :func:`as_knob_table` -- mean and standard deviation of profit and final inventory, and the
   average spread, of both strategies for one ``(gamma, k)``.
 
@@ -31,7 +31,7 @@ from mmlab.errors import ConfigError
 __all__ = ["ASExplorer", "as_knob_table", "as_quotes"]
 
 #: The paper's model constants (section 4).
-PAPER = {"s0": 100.0, "T": 1.0, "sigma": 2.0, "dt": 0.005, "A": 140.0}
+PAPER = {"s0": 100.0, "T": 1.0, "sigma_px": 2.0, "dt": 0.005, "A": 140.0}
 
 
 def _positive(name: str, v) -> float:
@@ -42,15 +42,18 @@ def _positive(name: str, v) -> float:
 
 
 def as_quotes(gamma: float, k: float, q=range(-10, 11), t: float = 0.0, s: float = 100.0,
-              sigma: float = 2.0, T: float = 1.0) -> pd.DataFrame:  # fmt: skip
+              sigma_px: float = 2.0, T: float = 1.0) -> pd.DataFrame:  # fmt: skip
     """The inventory strategy's quotes by inventory ``q`` at time ``t`` (Avellaneda & Stoikov 2008).
+
+    ``sigma_px`` is the mid's volatility in price per square root of the time unit of ``T`` and
+    ``t`` (not annualised); ``k`` is per price unit, ``gamma`` per unit of wealth.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``q``: ``reservation`` (``r = s - q gamma sigma^2 (T - t)``), ``bid``, ``ask``
+        Indexed by ``q``: ``reservation`` (``r = s - q gamma sigma_px^2 (T - t)``), ``bid``, ``ask``
         (``r -+ spread / 2``), ``bid_offset`` and ``ask_offset`` (distances from the mid ``s``)
-        and ``spread`` (``gamma sigma^2 (T - t) + (2/gamma) ln(1 + gamma/k)``, the same for every q).
+        and ``spread`` (``gamma sigma_px^2 (T - t) + (2/gamma) ln(1 + gamma/k)``, the same for every q).
 
     Examples
     --------
@@ -60,13 +63,13 @@ def as_quotes(gamma: float, k: float, q=range(-10, 11), t: float = 0.0, s: float
     >>> round(float(qt.loc[0, "spread"]), 4), round(float(qt.loc[1, "reservation"]), 2)
     (1.6908, 99.6)
     """
-    gamma, k, sigma, T, s = (_positive(n, v) for n, v in (("gamma", gamma), ("k", k), ("sigma", sigma), ("T", T), ("s", s)))
+    gamma, k, sigma_px, T, s = (_positive(n, v) for n, v in (("gamma", gamma), ("k", k), ("sigma_px", sigma_px), ("T", T), ("s", s)))
     if not (0.0 <= float(t) <= T):
         raise ConfigError(f"t: within [0, T = {T}], got {t!r}")
     qs = np.asarray(list(q), dtype=float)
     tau = T - float(t)
-    spread = gamma * sigma**2 * tau + 2.0 / gamma * math.log1p(gamma / k)
-    r = s - qs * gamma * sigma**2 * tau
+    spread = gamma * sigma_px**2 * tau + 2.0 / gamma * math.log1p(gamma / k)
+    r = s - qs * gamma * sigma_px**2 * tau
     out = pd.DataFrame({"reservation": r, "bid": r - spread / 2, "ask": r + spread / 2}, index=pd.Index(qs, name="q"))
     out["bid_offset"] = s - out["bid"]
     out["ask_offset"] = out["ask"] - s
@@ -107,7 +110,7 @@ def _runs(gamma: float, k: float, n_paths: int, seed: int) -> dict[str, pd.DataF
     from mmlab.quoting import simulate_avellaneda_stoikov
 
     return {s: simulate_avellaneda_stoikov(gamma, s, n_paths=n_paths, seed=seed, s0=PAPER["s0"], T=PAPER["T"],
-                                           sigma=PAPER["sigma"], dt=PAPER["dt"], k=k, A=PAPER["A"])
+                                           sigma_px=PAPER["sigma_px"], dt=PAPER["dt"], k=k, A=PAPER["A"])
             for s in ("inventory", "symmetric")}  # fmt: skip
 
 
@@ -157,7 +160,7 @@ def _make_explorer():
                 hv.HLine(0).opts(color="grey", line_dash="dotted"),
             ]  # fmt: skip
             return hv.Overlay(curves).opts(
-                title="inventory strategy: quotes around the mid (sigma = 2, T = 1)", height=300, responsive=True,
+                title="inventory strategy: quotes around the mid (sigma_px = 2, T = 1)", height=300, responsive=True,
                 legend_position="right", show_grid=True, shared_axes=False)  # fmt: skip
 
         @param.depends("gamma", "k", "n_paths", "seed")
@@ -189,7 +192,7 @@ def _make_explorer():
             knobs = pn.Param(self.param, parameters=["gamma", "k", "n_paths", "seed"], name="Avellaneda-Stoikov",
                              width=280)  # fmt: skip
             note = pn.pane.Markdown(
-                "Avellaneda & Stoikov (2008), section 4: s = 100, T = 1, sigma = 2, dt = 0.005, A = 140. "
+                "Avellaneda & Stoikov (2008), section 4: s = 100, T = 1, sigma_px = 2, dt = 0.005, A = 140. "
                 "The inventory strategy quotes around the reservation price; the symmetric one around the "
                 "mid with the same average spread.", sizing_mode="stretch_width")  # fmt: skip
             return pn.Row(knobs, pn.Column(note, self._quotes, self._profits, self._table,

@@ -61,9 +61,9 @@ def load_presets(path: str | Path = PRESETS_FILE) -> Mapping[str, Mapping[str, M
 
 
 #: Hand-set strategy parameters for the shipped order-book data (``presets.toml``): small
-#: order sizes, half-spreads of a few ticks to a few basis points, ``sigma`` near the data's
-#: realised volatility (price units per square-root second), ``max_position`` 10 orders (crypto)
-#: or 3 orders (Nasdaq).
+#: order sizes, half-spreads of a few ticks to a few basis points, ``sigma_px`` (the mid's
+#: volatility in price units per square-root second, not annualised) near the data's realised
+#: volatility, ``max_position`` 10 orders (crypto) or 3 orders (Nasdaq).
 BACKTEST_PRESETS: Mapping[str, Mapping[str, Mapping[str, Any]]] = load_presets()
 
 

@@ -9,14 +9,14 @@ each entry holds ``spread`` (average bid-ask spread), ``profit`` (mean), ``std_p
     M. Avellaneda and S. Stoikov, "High-frequency trading in a limit order book", Quantitative
     Finance 8(3), 217-224 (2008), section 4 ("Numerical simulations"), Tables 1 (gamma = 0.1),
     2 (gamma = 0.01) and 3 (gamma = 1), "1000 simulations" each; parameters s = 100, T = 1,
-    sigma = 2, dt = 0.005, q = 0, k = 1.5, A = 140. Provenance: the values of project issue 11,
+    sigma_px = 2, dt = 0.005, q = 0, k = 1.5, A = 140. Provenance: the values of project issue 11,
     checked against two independent transcriptions of the article's tables (a pdftotext quote of
     the authors' copy, math.nyu.edu/~avellane/HighFrequencyTrading.pdf, giving all three tables,
     and a replication's quote of Table 1's profit and inventory columns); they agree digit for
     digit. The printed journal pages could not be reached from here, so no page number is
     asserted. The printed spreads 1.49 / 1.35 / 3.02 are the time average over [0, T] of the
-    full spread formula gamma sigma^2 (T - t) + (2/gamma) ln(1 + gamma/k), i.e.
-    gamma sigma^2 T / 2 + (2/gamma) ln(1 + gamma/k) = 1.4908 / 1.3489 / 3.0217.
+    full spread formula gamma sigma_px^2 (T - t) + (2/gamma) ln(1 + gamma/k), i.e.
+    gamma sigma_px^2 T / 2 + (2/gamma) ln(1 + gamma/k) = 1.4908 / 1.3489 / 3.0217.
 
 :data:`AS_WORKING_PAPER_TABLE` (a second, documented reference; also :data:`AS_PAPER_TABLE`)
     The same experiment in the authors' working paper of 5 October 2006 (NYU), as transcribed in

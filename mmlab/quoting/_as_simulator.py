@@ -1,20 +1,20 @@
 """The Avellaneda–Stoikov (2008) Monte-Carlo experiment, in the variant its published tables fix.
 
 Section 4 of Avellaneda & Stoikov, "High-frequency trading in a limit order book", Quantitative
-Finance 8(3), 217-224 (2008): s = 100, T = 1, sigma = 2, dt = 0.005, q0 = 0, k = 1.5, A = 140,
+Finance 8(3), 217-224 (2008): s = 100, T = 1, sigma_px = 2, dt = 0.005, q0 = 0, k = 1.5, A = 140,
 1000 paths, gamma in {0.1, 0.01, 1}; reference values in :mod:`mmlab.quoting._as_paper_tables`.
 
 The default model (each step i = 0 .. T/dt - 1, at time t = i dt, mid s, inventory q)
 ------------------------------------------------------------------------------------
-1. Quotes. Inventory strategy: around r = s - q gamma sigma^2 (T - t) with the full spread
-   gamma sigma^2 (T - t) + (2/gamma) ln(1 + gamma/k) (``spread_model="full"``). Symmetric
+1. Quotes. Inventory strategy: around r = s - q gamma sigma_px^2 (T - t) with the full spread
+   gamma sigma_px^2 (T - t) + (2/gamma) ln(1 + gamma/k) (``spread_model="full"``). Symmetric
    strategy: around s with a constant spread equal to the time average of that formula over
-   [0, T], gamma sigma^2 T / 2 + (2/gamma) ln(1 + gamma/k) (``symmetric_spread=
+   [0, T], gamma sigma_px^2 T / 2 + (2/gamma) ln(1 + gamma/k) (``symmetric_spread=
    "horizon_average"``; :func:`as_average_spread`).
 2. Fills, decided against the mid the quotes were set from (``fill_timing="before_move"``): the
    bid (ask) at distance delta from s is hit (lifted) with probability min(1, A exp(-k delta) dt)
    (``fill_probability="linear"``), one unit, the two sides independent.
-3. The mid moves up or down by sigma sqrt(dt) with probability 1/2 each.
+3. The mid moves up or down by sigma_px sqrt(dt) with probability 1/2 each.
 
 The profit of a path is marked at the final mid: cash + q_T S_T (initial wealth 0).
 
@@ -26,11 +26,11 @@ Against the article's 12 means (profit and final q of 6 rows), each variant was 
 * the default: every |z| < 1.2; every standard deviation within 6 % (the symmetric profit sds
   of gamma = 0.1 / 0.01 are +4.8 % / +5.9 %, the other ten within 4 %);
 * ``fill_timing="after_move"`` (fills decided against the mid after its step, a small
-  adverse selection of about k sigma^2 dt per fill): profit z = -7.4 / -3.1 / -5.9 / -3.7 /
+  adverse selection of about k sigma_px^2 dt per fill): profit z = -7.4 / -3.1 / -5.9 / -3.7 /
   -4.4 for five of the six rows (it fits the 2006 working paper's gamma = 0.1 / 0.01 rows);
 * ``fill_probability="poisson"`` (1 - exp(-A exp(-k delta) dt)): about 10 % fewer fills,
   profit z from -4.6 to -36;
-* ``spread_model="liquidity_only"`` (the spread without gamma sigma^2 (T - t)): the gamma = 1
+* ``spread_model="liquidity_only"`` (the spread without gamma sigma_px^2 (T - t)): the gamma = 1
   inventory strategy loses money (mean about -43 against 31.4);
 * the symmetric spread: the printed average spreads 1.49 / 1.35 / 3.02 are the [0, T] time
   averages 1.4908 / 1.3489 / 3.0217 of the formula, not its average over the 200 quoting
@@ -38,7 +38,7 @@ Against the article's 12 means (profit and final q of 6 rows), each variant was 
   apart (0.2 at gamma = 1, under one standard error) and ``symmetric_spread="quoted_average"``
   keeps the latter.
 
-The ±sigma sqrt(dt) step is the article's description of the mid (a Gaussian step of the same
+The ±sigma_px sqrt(dt) step is the article's description of the mid (a Gaussian step of the same
 variance, tried, gives the same table within error: the tables do not pin that choice). The
 symmetric profit standard deviations of gamma = 0.1 / 0.01 come out 5-6 % above the printed
 12.7 / 12.8 (13.4 / 13.6 with 200,000 paths); a 1000-path estimate of them has a relative
@@ -64,7 +64,7 @@ from mmlab.quoting._as_paper_tables import (
     AS_REFERENCE_TABLES,
     AS_WORKING_PAPER_TABLE,
 )
-from mmlab.quoting._checks import check_positive
+from mmlab.quoting._checks import SIGMA_PX_RENAMED, check_positive, renamed_keywords
 
 __all__ = [
     "AS_PAPER_N_PATHS",
@@ -86,7 +86,7 @@ _FILL_PROBABILITIES = ("linear", "poisson")
 _SYMMETRIC_SPREADS = ("horizon_average", "quoted_average")
 
 
-def as_simulate_kernel_python(u, s0, sigma, dt, gamma, k, A, symmetric, sym_spread,
+def as_simulate_kernel_python(u, s0, sigma_px, dt, gamma, k, A, symmetric, sym_spread,
                               fill_after_move, risk_in_spread, poisson_fills):
     """Simulate A-S paths from pre-drawn uniforms; returns ``(profit, final_q, mean_spread)``.
 
@@ -95,8 +95,9 @@ def as_simulate_kernel_python(u, s0, sigma, dt, gamma, k, A, symmetric, sym_spre
     u : ndarray, shape (n_paths, n_steps, 3)
         Uniforms on [0, 1): ``[..., 0]`` the mid's move (up when < 0.5), ``[..., 1]`` the bid
         fill (when < the fill probability), ``[..., 2]`` the ask fill.
-    s0, sigma, dt, gamma, k, A : float
-        Model parameters (see :func:`simulate_avellaneda_stoikov`); T = n_steps * dt.
+    s0, sigma_px, dt, gamma, k, A : float
+        Model parameters (see :func:`simulate_avellaneda_stoikov`; ``sigma_px`` in price per
+        sqrt(time unit)); T = n_steps * dt.
     symmetric : bool
         False: the inventory strategy; True: quotes mid -/+ sym_spread / 2.
     sym_spread : float
@@ -105,7 +106,7 @@ def as_simulate_kernel_python(u, s0, sigma, dt, gamma, k, A, symmetric, sym_spre
         True: fills are decided against the mid after the step's move; False (the paper's
         tables): against the mid the quotes were set from.
     risk_in_spread : bool
-        True: the inventory strategy's spread includes gamma sigma^2 (T - t) (the paper's).
+        True: the inventory strategy's spread includes gamma sigma_px^2 (T - t) (the paper's).
     poisson_fills : bool
         True: fill probability 1 - exp(-A exp(-k delta) dt); False: min(1, A exp(-k delta) dt).
 
@@ -120,7 +121,7 @@ def as_simulate_kernel_python(u, s0, sigma, dt, gamma, k, A, symmetric, sym_spre
     n_paths = u.shape[0]
     n_steps = u.shape[1]
     T = n_steps * dt
-    step = sigma * math.sqrt(dt)
+    step = sigma_px * math.sqrt(dt)
     liq = 2.0 * math.log(1.0 + gamma / k) / gamma
     profit = np.empty(n_paths)
     final_q = np.empty(n_paths)
@@ -135,7 +136,7 @@ def as_simulate_kernel_python(u, s0, sigma, dt, gamma, k, A, symmetric, sym_spre
                 spread = sym_spread
                 r = s
             else:
-                risk = gamma * sigma * sigma * (T - i * dt)
+                risk = gamma * sigma_px * sigma_px * (T - i * dt)
                 spread = liq + risk if risk_in_spread else liq
                 r = s - q * risk
             bid = r - 0.5 * spread
@@ -178,34 +179,37 @@ def _choice(name: str, value, allowed: tuple[str, ...]) -> str:
     return value
 
 
-def as_average_spread(gamma: float, T: float = 1.0, sigma: float = 2.0, k: float = 1.5,
+@renamed_keywords(sigma=SIGMA_PX_RENAMED)
+def as_average_spread(gamma: float, T: float = 1.0, sigma_px: float = 2.0, k: float = 1.5,
                       *, spread_model: str = "full") -> float:
     """Time average over [0, T] of the inventory strategy's spread formula.
 
-    ``gamma sigma^2 T / 2 + (2/gamma) ln(1 + gamma/k)`` (``spread_model="full"``), or the
+    ``gamma sigma_px^2 T / 2 + (2/gamma) ln(1 + gamma/k)`` (``spread_model="full"``), or the
     second term alone (``"liquidity_only"``). With the paper's parameters it gives the printed
     average spreads of Tables 1-3 (1.49, 1.35, 3.02) once rounded; it is the symmetric
-    strategy's spread by default.
+    strategy's spread by default. ``sigma_px``: the mid's volatility in price per sqrt(time unit)
+    (the unit of ``T``).
 
     Examples
     --------
     >>> [round(as_average_spread(g), 4) for g in (0.1, 0.01, 1.0)]
     [1.4908, 1.3489, 3.0217]
     """
-    for name, v in (("gamma", gamma), ("T", T), ("sigma", sigma), ("k", k)):
+    for name, v in (("gamma", gamma), ("T", T), ("sigma_px", sigma_px), ("k", k)):
         check_positive(name, v)
     _choice("spread_model", spread_model, _SPREAD_MODELS)
     liq = 2.0 * math.log1p(gamma / k) / gamma
-    return liq + (0.5 * gamma * sigma**2 * T if spread_model == "full" else 0.0)
+    return liq + (0.5 * gamma * sigma_px**2 * T if spread_model == "full" else 0.0)
 
 
-def _quoted_average_spread(n_steps: int, T: float, dt: float, gamma: float, sigma: float,
+def _quoted_average_spread(n_steps: int, T: float, dt: float, gamma: float, sigma_px: float,
                            k: float, spread_model: str) -> float:
     tau = T - np.arange(n_steps) * dt
-    risk = float(np.mean(gamma * sigma**2 * tau)) if spread_model == "full" else 0.0
+    risk = float(np.mean(gamma * sigma_px**2 * tau)) if spread_model == "full" else 0.0
     return risk + 2.0 * math.log1p(gamma / k) / gamma
 
 
+@renamed_keywords(sigma=SIGMA_PX_RENAMED)
 def simulate_avellaneda_stoikov(
     gamma: float,
     strategy: str = "inventory",
@@ -213,7 +217,7 @@ def simulate_avellaneda_stoikov(
     seed: int = 0,
     s0: float = 100.0,
     T: float = 1.0,
-    sigma: float = 2.0,
+    sigma_px: float = 2.0,
     dt: float = 0.005,
     k: float = 1.5,
     A: float = 140.0,
@@ -240,14 +244,15 @@ def simulate_avellaneda_stoikov(
     seed : int, default 0
         Seed of the NumPy generator drawing all uniforms (same seed -> same paths; the
         "inventory" and "symmetric" runs with one seed share the same random numbers).
-    s0, T, sigma, dt, k, A : float
-        Initial mid, horizon, mid volatility (price per sqrt(time)), time step, intensity decay
-        (1 / price) and scale (1 / time). Defaults are the paper's. T / dt must be an integer.
+    s0, T, sigma_px, dt, k, A : float
+        Initial mid, horizon, mid volatility (price per sqrt(time unit), not annualised), time
+        step, intensity decay (1 / price) and scale (1 / time). Defaults are the paper's.
+        T / dt must be an integer.
     fill_timing : {"before_move", "after_move"}
         Whether a step's fills are decided against the mid the quotes were set from (the
         paper's tables) or against the mid after the step's move.
     spread_model : {"full", "liquidity_only"}
-        The inventory strategy's spread: gamma sigma^2 (T - t) + (2/gamma) ln(1 + gamma/k)
+        The inventory strategy's spread: gamma sigma_px^2 (T - t) + (2/gamma) ln(1 + gamma/k)
         (the paper's) or the second term alone.
     fill_probability : {"linear", "poisson"}
         min(1, A exp(-k delta) dt) (the paper's) or 1 - exp(-A exp(-k delta) dt).
@@ -281,7 +286,7 @@ def simulate_avellaneda_stoikov(
     1.4908
     """
     check_positive("gamma", gamma)
-    for name, v in (("T", T), ("sigma", sigma), ("dt", dt), ("k", k), ("A", A), ("s0", s0)):
+    for name, v in (("T", T), ("sigma_px", sigma_px), ("dt", dt), ("k", k), ("A", A), ("s0", s0)):
         check_positive(name, v)
     _choice("strategy", strategy, ("inventory", "symmetric"))
     _choice("fill_timing", fill_timing, _FILL_TIMINGS)
@@ -291,7 +296,7 @@ def simulate_avellaneda_stoikov(
     if isinstance(n_paths, bool) or not isinstance(n_paths, (int, np.integer)) or n_paths < 1:
         raise ConfigError(f"n_paths must be a positive integer, got {n_paths!r}")
     n_steps = _n_steps(float(T), float(dt))
-    g, s, kk, tt, dtt = float(gamma), float(sigma), float(k), float(T), float(dt)
+    g, s, kk, tt, dtt = float(gamma), float(sigma_px), float(k), float(T), float(dt)
     if isinstance(symmetric_spread, str):
         _choice("symmetric_spread", symmetric_spread, _SYMMETRIC_SPREADS)
         if symmetric_spread == "horizon_average":
@@ -320,16 +325,17 @@ def simulate_avellaneda_stoikov(
     })
     df.index.name = "path"
     df.attrs.update(dict(gamma=gamma, strategy=strategy, n_paths=int(n_paths), seed=seed, s0=s0,
-                         T=T, sigma=sigma, dt=dt, k=k, A=A, fill_timing=fill_timing,
+                         T=T, sigma_px=sigma_px, dt=dt, k=k, A=A, fill_timing=fill_timing,
                          spread_model=spread_model, fill_probability=fill_probability,
                          symmetric_spread=symmetric_spread, symmetric_spread_value=sym_spread))
     return df
 
 
+@renamed_keywords(sigma=SIGMA_PX_RENAMED)
 def symmetric_expected_profit(
     spread: float,
     T: float = 1.0,
-    sigma: float = 2.0,
+    sigma_px: float = 2.0,
     dt: float = 0.005,
     k: float = 1.5,
     A: float = 140.0,
@@ -346,8 +352,9 @@ def symmetric_expected_profit(
         before_move:  E = 2 n p(d) d
         after_move:   E = 2 n [p(d + h)(d + h) + p(d - h)(d - h)] / 2
 
-    with n = T / dt steps, d = spread / 2, h = sigma sqrt(dt) and p(x) = min(1, A exp(-k x) dt)
-    (``fill_probability="linear"``) or 1 - exp(-A exp(-k x) dt) (``"poisson"``).
+    with n = T / dt steps, d = spread / 2, h = sigma_px sqrt(dt) and p(x) = min(1, A exp(-k x) dt)
+    (``fill_probability="linear"``) or 1 - exp(-A exp(-k x) dt) (``"poisson"``); ``sigma_px`` is
+    the mid's volatility in price per sqrt(time unit) (the unit of ``T`` and ``dt``).
 
     Examples
     --------
@@ -357,7 +364,7 @@ def symmetric_expected_profit(
     43.87
     """
     check_positive("spread", spread)
-    for name, v in (("T", T), ("sigma", sigma), ("dt", dt), ("k", k), ("A", A)):
+    for name, v in (("T", T), ("sigma_px", sigma_px), ("dt", dt), ("k", k), ("A", A)):
         check_positive(name, v)
     _choice("fill_timing", fill_timing, _FILL_TIMINGS)
     _choice("fill_probability", fill_probability, _FILL_PROBABILITIES)
@@ -371,7 +378,7 @@ def symmetric_expected_profit(
 
     if fill_timing == "before_move":
         return 2.0 * n * gain(d)
-    h = sigma * math.sqrt(dt)
+    h = sigma_px * math.sqrt(dt)
     return n * (gain(d + h) + gain(d - h))
 
 

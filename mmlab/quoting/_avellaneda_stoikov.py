@@ -11,12 +11,13 @@ Units (used everywhere in this module)
 * prices ``mid``, quotes, spreads: price units P;
 * inventory ``q``: quantity units (shares, contracts); long is positive;
 * time ``time_left = T - t``: the time unit U of the horizon;
-* ``sigma``: P per sqrt(U) (the mid is s + sigma W_t, arithmetic Brownian motion);
+* ``sigma_px``: the mid's volatility in P per sqrt(U) (the mid is s + sigma_px W_t, arithmetic
+  Brownian motion; not annualised: pricing's ``sigma`` is a fraction per sqrt(year));
 * ``gamma``: 1 / (P x quantity), risk aversion per unit of wealth;
 * ``k``: 1 / P, decay of the fill intensity lambda(delta) = A exp(-k delta);
 * ``omega`` (infinite horizon): 1 / U, discount rate of the utility.
 
-Sigma enters SQUARED (gamma * sigma**2 * (T - t)), as in the paper.
+sigma_px enters SQUARED (gamma * sigma_px**2 * (T - t)), as in the paper.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 from numba import njit
 
 from mmlab.errors import ConfigError
-from mmlab.quoting._checks import check_finite, check_positive
+from mmlab.quoting._checks import SIGMA_PX_RENAMED, check_finite, check_positive, renamed_keywords
 from mmlab.quoting._types import MarketState, Quote
 
 __all__ = [
@@ -50,11 +51,11 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 
 
-def as_quote_kernel_python(mid, q, time_left, gamma, sigma, k, max_inventory, order_size):
+def as_quote_kernel_python(mid, q, time_left, gamma, sigma_px, k, max_inventory, order_size):
     """Finite-horizon A-S quote: ``(bid, ask, bid_size, ask_size)``.
 
-    Reservation price (29) r = s - q gamma sigma^2 (T - t); total spread (30)
-    gamma sigma^2 (T - t) + (2 / gamma) ln(1 + gamma / k), split evenly around r.
+    Reservation price (29) r = s - q gamma sigma_px^2 (T - t); total spread (30)
+    gamma sigma_px^2 (T - t) + (2 / gamma) ln(1 + gamma / k), split evenly around r.
     A side whose fill would take |q| beyond ``max_inventory`` is not quoted (price NaN, size 0);
     nothing is quoted when mid or q is not finite or time_left is NaN (time_left < 0 counts as 0).
 
@@ -67,7 +68,7 @@ def as_quote_kernel_python(mid, q, time_left, gamma, sigma, k, max_inventory, or
     if not (math.isfinite(mid) and math.isfinite(q)) or time_left != time_left:
         return math.nan, math.nan, 0.0, 0.0  # bad state: quote nothing
     tau = time_left if time_left > 0.0 else 0.0
-    risk = gamma * sigma * sigma * tau
+    risk = gamma * sigma_px * sigma_px * tau
     r = mid - q * risk
     half = 0.5 * risk + math.log(1.0 + gamma / k) / gamma
     bid = r - half
@@ -86,12 +87,12 @@ def as_quote_kernel_python(mid, q, time_left, gamma, sigma, k, max_inventory, or
 as_quote_kernel = njit(cache=True)(as_quote_kernel_python)
 
 
-def as_infinite_quote_kernel_python(mid, q, gamma, sigma, k, omega, max_inventory, order_size):
+def as_infinite_quote_kernel_python(mid, q, gamma, sigma_px, k, omega, max_inventory, order_size):
     """Infinite-horizon A-S quote: ``(bid, ask, bid_size, ask_size)``.
 
     The infinite-horizon agent (section 2.3) discounts utility at rate omega; its value function
-    ``v(x, s, q) = -exp(-gamma (x + q s)) / (omega - gamma^2 sigma^2 q^2 / 2)`` gives the
-    reservation prices (with a = gamma^2 sigma^2, D(q) = 2 omega - a q^2)::
+    ``v(x, s, q) = -exp(-gamma (x + q s)) / (omega - gamma^2 sigma_px^2 q^2 / 2)`` gives the
+    reservation prices (with a = gamma^2 sigma_px^2, D(q) = 2 omega - a q^2)::
 
         r_bid = s + (1/gamma) ln(D(q + 1) / D(q)) = s + (1/gamma) ln(1 + (-1 - 2q) a / D(q))
         r_ask = s - (1/gamma) ln(D(q - 1) / D(q))
@@ -111,7 +112,7 @@ def as_infinite_quote_kernel_python(mid, q, gamma, sigma, k, omega, max_inventor
     """
     if not (math.isfinite(mid) and math.isfinite(q)):
         return math.nan, math.nan, 0.0, 0.0  # bad state: quote nothing
-    a = gamma * gamma * sigma * sigma
+    a = gamma * gamma * sigma_px * sigma_px
     liq = math.log(1.0 + gamma / k) / gamma
     # clip q into the domain D(q) > 0 (|q| < sqrt(2 omega / a)); keeps the reducing side alive
     qlim = math.sqrt(2.0 * omega / a)
@@ -198,13 +199,14 @@ def _states(mids, inventories, time_left):
 # --------------------------------------------------------------------------------------------
 
 
-def _check_model(gamma, sigma, k):
+def _check_model(gamma, sigma_px, k):
     check_positive("gamma", gamma)
-    check_positive("sigma", sigma)
+    check_positive("sigma_px", sigma_px)
     check_positive("k", k)
 
 
-def avellaneda_stoikov_quotes(mid, inventory, time_left, gamma, sigma, k):
+@renamed_keywords(sigma=SIGMA_PX_RENAMED)
+def avellaneda_stoikov_quotes(mid, inventory, time_left, gamma, sigma_px, k):
     """Avellaneda–Stoikov (2008) optimal bid and ask (asymptotic solution, finite horizon).
 
     Parameters
@@ -214,25 +216,26 @@ def avellaneda_stoikov_quotes(mid, inventory, time_left, gamma, sigma, k):
     inventory : float or array_like
         Inventory q, in quantity units (long > 0).
     time_left : float or array_like
-        T - t >= 0, in the time unit U of ``sigma``.
+        T - t >= 0, in the time unit U of ``sigma_px``.
     gamma : float
         Risk aversion, 1 / (P x quantity).
-    sigma : float
-        Volatility of the mid, P per sqrt(U).
+    sigma_px : float
+        Volatility of the mid in price per square root of the time unit, P per sqrt(U) (not
+        annualised; pricing's ``sigma`` is).
     k : float
         Intensity decay, 1 / P, of lambda(delta) = A exp(-k delta).
 
     Returns
     -------
     bid, ask : float or ndarray
-        ``r -/+ spread / 2`` with the reservation price r = s - q gamma sigma^2 (T - t)
-        (paper eq. 29) and spread = gamma sigma^2 (T - t) + (2 / gamma) ln(1 + gamma / k)
+        ``r -/+ spread / 2`` with the reservation price r = s - q gamma sigma_px^2 (T - t)
+        (paper eq. 29) and spread = gamma sigma_px^2 (T - t) + (2 / gamma) ln(1 + gamma / k)
         (eq. 30). Inputs broadcast together.
 
     Raises
     ------
     ConfigError
-        If gamma, sigma or k is not finite and > 0, or time_left < 0 or not finite.
+        If gamma, sigma_px or k is not finite and > 0, or time_left < 0 or not finite.
 
     Notes
     -----
@@ -248,13 +251,13 @@ def avellaneda_stoikov_quotes(mid, inventory, time_left, gamma, sigma, k):
     >>> round((bid + ask) / 2, 4)    # r = 100 - 3 * 0.1 * 4 * 0.5
     99.4
     """
-    _check_model(gamma, sigma, k)
+    _check_model(gamma, sigma_px, k)
     tau = np.asarray(time_left, dtype=float)
     if not np.all(np.isfinite(tau)) or np.any(tau < 0):
         raise ConfigError(f"time_left must be finite and >= 0, got {time_left!r}")
     s = np.asarray(mid, dtype=float)
     q = np.asarray(inventory, dtype=float)
-    risk = gamma * sigma**2 * tau
+    risk = gamma * sigma_px**2 * tau
     r = s - q * risk
     half = 0.5 * risk + math.log1p(gamma / k) / gamma
     bid, ask = r - half, r + half
@@ -263,17 +266,18 @@ def avellaneda_stoikov_quotes(mid, inventory, time_left, gamma, sigma, k):
     return bid, ask
 
 
-def avellaneda_stoikov_infinite_quotes(mid, inventory, gamma, sigma, k, omega):
+@renamed_keywords(sigma=SIGMA_PX_RENAMED)
+def avellaneda_stoikov_infinite_quotes(mid, inventory, gamma, sigma_px, k, omega):
     """Infinite-horizon Avellaneda–Stoikov bid and ask (paper section 2.3, discount omega).
 
     Parameters
     ----------
     mid, inventory : float
         Mid price (P) and inventory (quantity).
-    gamma, sigma, k : float
-        As in :func:`avellaneda_stoikov_quotes`.
+    gamma, sigma_px, k : float
+        As in :func:`avellaneda_stoikov_quotes` (``sigma_px`` in P per sqrt(U)).
     omega : float
-        Discount rate, 1 / U; the paper suggests ``omega = gamma^2 sigma^2 (q_max + 1)^2 / 2``,
+        Discount rate, 1 / U; the paper suggests ``omega = gamma^2 sigma_px^2 (q_max + 1)^2 / 2``,
         which bounds the inventory at q_max (no bid at q_max, no ask at -q_max).
 
     Returns
@@ -286,7 +290,7 @@ def avellaneda_stoikov_infinite_quotes(mid, inventory, gamma, sigma, k, omega):
     ------
     ConfigError
         On non-positive parameters, or an inventory outside the domain
-        ``gamma^2 sigma^2 q^2 < 2 omega`` of the value function.
+        ``gamma^2 sigma_px^2 q^2 < 2 omega`` of the value function.
 
     Examples
     --------
@@ -295,18 +299,18 @@ def avellaneda_stoikov_infinite_quotes(mid, inventory, gamma, sigma, k, omega):
     >>> bool(np.isnan(bid)), bool(ask < 100.0 + 0.65)
     (True, True)
     """
-    _check_model(gamma, sigma, k)
+    _check_model(gamma, sigma_px, k)
     check_positive("omega", omega)
     check_finite("mid", mid)
     check_finite("inventory", inventory)
-    a = gamma**2 * sigma**2
+    a = gamma**2 * sigma_px**2
     if a * float(inventory) ** 2 >= 2.0 * omega:
         raise ConfigError(
             f"inventory {inventory!r} is outside the infinite-horizon domain "
-            f"gamma^2 sigma^2 q^2 < 2 omega (omega={omega!r})"
+            f"gamma^2 sigma_px^2 q^2 < 2 omega (omega={omega!r})"
         )
     bid, ask, _, _ = as_infinite_quote_kernel_python(
-        float(mid), float(inventory), float(gamma), float(sigma), float(k), float(omega),
+        float(mid), float(inventory), float(gamma), float(sigma_px), float(k), float(omega),
         math.inf, 1.0,
     )
     return bid, ask
@@ -317,6 +321,7 @@ def avellaneda_stoikov_infinite_quotes(mid, inventory, gamma, sigma, k, omega):
 # --------------------------------------------------------------------------------------------
 
 
+@renamed_keywords(sigma=SIGMA_PX_RENAMED)
 @dataclass(frozen=True, slots=True)
 class AvellanedaStoikovConfig:
     """Validated parameters of the finite-horizon Avellaneda–Stoikov strategy.
@@ -325,8 +330,9 @@ class AvellanedaStoikovConfig:
     ----------
     gamma : float
         Risk aversion, 1 / (P x quantity).
-    sigma : float
-        Mid volatility, P per sqrt(U) (U: the unit of ``MarketState.time_left``).
+    sigma_px : float
+        Mid volatility in price per square root of the time unit, P per sqrt(U) (U: the unit of
+        ``MarketState.time_left``; not annualised).
     k : float
         Fill-intensity decay, 1 / P.
     order_size : float, default 1.0
@@ -337,22 +343,22 @@ class AvellanedaStoikovConfig:
 
     Examples
     --------
-    >>> AvellanedaStoikovConfig(gamma=0.1, sigma=2.0, k=1.5).max_inventory
+    >>> AvellanedaStoikovConfig(gamma=0.1, sigma_px=2.0, k=1.5).max_inventory
     inf
-    >>> AvellanedaStoikovConfig(gamma=0.0, sigma=2.0, k=1.5)
+    >>> AvellanedaStoikovConfig(gamma=0.0, sigma_px=2.0, k=1.5)
     Traceback (most recent call last):
     ...
     mmlab.errors.ConfigError: gamma must be finite and > 0, got 0.0
     """
 
     gamma: float
-    sigma: float
+    sigma_px: float
     k: float
     order_size: float = 1.0
     max_inventory: float = math.inf
 
     def __post_init__(self) -> None:
-        _check_model(self.gamma, self.sigma, self.k)
+        _check_model(self.gamma, self.sigma_px, self.k)
         check_positive("order_size", self.order_size)
         check_positive("max_inventory", self.max_inventory, allow_inf=True)
 
@@ -387,7 +393,7 @@ class AvellanedaStoikovStrategy:
             raise ConfigError(f"config must be an AvellanedaStoikovConfig, got {type(config).__name__}")
         self.config = config
         c = config
-        self._args = (float(c.gamma), float(c.sigma), float(c.k), float(c.max_inventory),
+        self._args = (float(c.gamma), float(c.sigma_px), float(c.k), float(c.max_inventory),
                       float(c.order_size))
         self.params = np.array(self._args)
 
@@ -402,45 +408,47 @@ class AvellanedaStoikovStrategy:
                                       float(state.time_left), g, s, k, qmax, size))
 
 
+@renamed_keywords(sigma=SIGMA_PX_RENAMED)
 @dataclass(frozen=True, slots=True)
 class AvellanedaStoikovInfiniteConfig:
     """Validated parameters of the infinite-horizon Avellaneda–Stoikov strategy.
 
     Parameters
     ----------
-    gamma, sigma, k, order_size : float
-        As in :class:`AvellanedaStoikovConfig`.
+    gamma, sigma_px, k, order_size : float
+        As in :class:`AvellanedaStoikovConfig` (``sigma_px`` in P per sqrt(U)).
     max_inventory : float
         Inventory bound q_max (quantity units), finite.
     omega : float or None, default None
         Discount rate (1 / U). None means the paper's choice
-        ``gamma^2 sigma^2 (q_max + 1)^2 / 2``, with which the bid disappears at q = q_max.
-        Must satisfy ``omega > gamma^2 sigma^2 q_max^2 / 2``.
+        ``gamma^2 sigma_px^2 (q_max + 1)^2 / 2``, with which the bid disappears at q = q_max.
+        Must satisfy ``omega > gamma^2 sigma_px^2 q_max^2 / 2``.
 
     Examples
     --------
-    >>> cfg = AvellanedaStoikovInfiniteConfig(gamma=0.1, sigma=2.0, k=1.5, max_inventory=5)
+    >>> cfg = AvellanedaStoikovInfiniteConfig(gamma=0.1, sigma_px=2.0, k=1.5, max_inventory=5)
     >>> round(cfg.effective_omega, 6)
     0.72
     """
 
     gamma: float
-    sigma: float
+    sigma_px: float
     k: float
     max_inventory: float
     omega: float | None = None
     order_size: float = 1.0
 
     def __post_init__(self) -> None:
-        _check_model(self.gamma, self.sigma, self.k)
+        _check_model(self.gamma, self.sigma_px, self.k)
         check_positive("max_inventory", self.max_inventory)
         check_positive("order_size", self.order_size)
         if self.omega is not None:
             check_positive("omega", self.omega)
-            if self.omega <= 0.5 * self.gamma**2 * self.sigma**2 * self.max_inventory**2:
+            if self.omega <= 0.5 * self.gamma**2 * self.sigma_px**2 * self.max_inventory**2:
                 raise ConfigError(
-                    f"omega must exceed gamma^2 sigma^2 max_inventory^2 / 2 = "
-                    f"{0.5 * self.gamma**2 * self.sigma**2 * self.max_inventory**2!r}, got {self.omega!r}"
+                    f"omega must exceed gamma^2 sigma_px^2 max_inventory^2 / 2 = "
+                    f"{0.5 * self.gamma**2 * self.sigma_px**2 * self.max_inventory**2!r}, "
+                    f"got {self.omega!r}"
                 )
 
     @property
@@ -448,7 +456,7 @@ class AvellanedaStoikovInfiniteConfig:
         """omega, or the paper's default when ``omega`` is None."""
         if self.omega is not None:
             return float(self.omega)
-        return 0.5 * self.gamma**2 * self.sigma**2 * (self.max_inventory + 1.0) ** 2
+        return 0.5 * self.gamma**2 * self.sigma_px**2 * (self.max_inventory + 1.0) ** 2
 
 
 class AvellanedaStoikovInfiniteStrategy:
@@ -459,7 +467,7 @@ class AvellanedaStoikovInfiniteStrategy:
 
     Examples
     --------
-    >>> cfg = AvellanedaStoikovInfiniteConfig(gamma=0.1, sigma=2.0, k=1.5, max_inventory=5)
+    >>> cfg = AvellanedaStoikovInfiniteConfig(gamma=0.1, sigma_px=2.0, k=1.5, max_inventory=5)
     >>> strat = AvellanedaStoikovInfiniteStrategy(cfg)
     >>> q = strat.quote(MarketState(mid=100.0, inventory=2.0))
     >>> bool(q.bid < q.ask < 100.0 + 0.65)
@@ -479,7 +487,7 @@ class AvellanedaStoikovInfiniteStrategy:
             )
         self.config = config
         c = config
-        self._args = (float(c.gamma), float(c.sigma), float(c.k), c.effective_omega,
+        self._args = (float(c.gamma), float(c.sigma_px), float(c.k), c.effective_omega,
                       float(c.max_inventory), float(c.order_size))
         self.params = np.array(self._args)
 

@@ -17,8 +17,8 @@ Formulas
   adversely selected; that side stands back by ``c_Q * tick * max(0, 1 - Q_touch / Q_ref)``
   (``Q_ref``: the queue size deemed "normal"; no offset for queues at least that deep).
 * **Short-term volatility** (:func:`volatility_offset`): both sides stand back by
-  ``c_sigma * sigma * sqrt(h)``, the mid's standard deviation over the holding horizon ``h``
-  (``sigma`` in P / sqrt(time unit), ``h`` in that time unit).
+  ``c_sigma * sigma_px * sqrt(h)``, the mid's standard deviation over the holding horizon ``h``
+  (``sigma_px`` in P / sqrt(time unit), ``h`` in that time unit).
 * **Inventory price skew** (:func:`inventory_price_skew`): the quoting centre moves by
   ``-s_p * q * d`` (``d``: the base distance; ``s_p``: base distances per unit of inventory):
   long inventory lowers both sides.
@@ -110,17 +110,17 @@ def queue_offset(touch_qty, q_ref, tick, coef):
 
 
 @register_jitable
-def volatility_offset(sigma, horizon, coef):
-    """Extra distance ``coef * sigma * sqrt(horizon)`` on both sides (0 if sigma unknown).
+def volatility_offset(sigma_px, horizon, coef):
+    """Extra distance ``coef * sigma_px * sqrt(horizon)`` on both sides (0 if sigma_px unknown).
 
     Examples
     --------
     >>> volatility_offset(0.2, 4.0, 0.5)
     0.2
     """
-    if coef == 0.0 or not math.isfinite(sigma) or sigma < 0.0:
+    if coef == 0.0 or not math.isfinite(sigma_px) or sigma_px < 0.0:
         return 0.0
-    return coef * sigma * math.sqrt(horizon)
+    return coef * sigma_px * math.sqrt(horizon)
 
 
 @register_jitable

@@ -1,4 +1,4 @@
-"""Calibrate A, k and sigma of the Avellaneda-Stoikov / GLFT models from an event data set.
+"""Calibrate A, k and sigma_px of the Avellaneda-Stoikov / GLFT models from an event data set.
 
 The standard procedure (Avellaneda and Stoikov 2008, section 2.4; Gueant, Lehalle and
 Fernandez-Tapia 2013; hftbacktest's GLFT tutorial), on ``EVENT_DTYPE`` events (L2 or L3 depth
@@ -17,12 +17,12 @@ plus trades):
    intensities are averaged;
 4. ln lambda(delta) = ln A - k delta is fitted by ordinary least squares
    (:class:`~mmlab.quoting.IntensityFit` ``method="loglinear"``), with its R^2;
-5. sigma is the standard deviation of the change of the interval mids, per square root of the
+5. sigma_px is the standard deviation of the change of the interval mids, per square root of the
    time unit: std(mid_{i+1} - mid_i) / sqrt(dt).
 
 Units (one name per quantity; the unit of each is fixed here and in the result's docstring):
 ``A`` is the fill intensity at the mid, per side, per time unit (1/U, U = ``time_unit_ns`` ns,
-seconds by default); ``k`` is per price unit (1/P); ``sigma`` is the mid's volatility in price
+seconds by default); ``k`` is per price unit (1/P); ``sigma_px`` is the mid's volatility in price
 per square root of the time unit (P / sqrt(U)), not annualised: the unit the quoting models and
 the backtest (``BacktestConfig.time_unit_ns``) use. Pricing's annualised volatility is another
 quantity.
@@ -54,7 +54,7 @@ _UNIT_NAMES = {1.0: "ns", 1e3: "us", 1e6: "ms", 1e9: "s", 6e10: "min", 3.6e12: "
 
 @dataclass(frozen=True, eq=False)
 class IntensityEstimate:
-    """A fitted lambda(delta) = A exp(-k delta) and the mid's sigma (:func:`fit_intensity`).
+    """A fitted lambda(delta) = A exp(-k delta) and the mid's sigma_px (:func:`fit_intensity`).
 
     Attributes
     ----------
@@ -63,7 +63,7 @@ class IntensityEstimate:
         nanoseconds; 1/s by default).
     k : float
         Decay of the intensity per price unit (1/P).
-    sigma : float
+    sigma_px : float
         Volatility of the mid in price per square root of the time unit (P / sqrt(U)); not
         annualised.
     r_squared : float
@@ -95,7 +95,7 @@ class IntensityEstimate:
 
     A: float
     k: float
-    sigma: float
+    sigma_px: float
     r_squared: float
     A_se: float
     k_se: float
@@ -119,17 +119,17 @@ class IntensityEstimate:
         return _UNIT_NAMES.get(float(self.time_unit_ns), f"({self.time_unit_ns:g} ns)")
 
     def to_params(self) -> dict[str, float]:
-        """``{"A": ..., "k": ..., "sigma": ...}``: the keyword arguments of the quoting configs
+        """``{"A": ..., "k": ..., "sigma_px": ...}``: the keyword arguments of the quoting configs
         (GLFT, Avellaneda-Stoikov) in their documented units, given ``time_unit_ns``."""
-        return {"A": float(self.A), "k": float(self.k), "sigma": float(self.sigma)}
+        return {"A": float(self.A), "k": float(self.k), "sigma_px": float(self.sigma_px)}
 
     def summary(self) -> dict:
         """The estimates, their fit statistics and the units, as a flat dict."""
         u = self._unit()
         return {
-            "A": float(self.A), "k": float(self.k), "sigma": float(self.sigma),
+            "A": float(self.A), "k": float(self.k), "sigma_px": float(self.sigma_px),
             "A_unit": f"1/{u} per side", "k_unit": "1/price",
-            "sigma_unit": f"price/sqrt{u}" if u.startswith("(") else f"price/sqrt({u})",
+            "sigma_px_unit": f"price/sqrt{u}" if u.startswith("(") else f"price/sqrt({u})",
             "time_unit": u,
             "r_squared": float(self.r_squared), "A_se": float(self.A_se), "k_se": float(self.k_se),
             "points_used": int(self.used.sum()), "max_delta": float(self.deltas[-1]),
@@ -161,14 +161,16 @@ class IntensityEstimate:
                     label=f"A exp(-k delta): A={self.A:.4g}, k={self.k:.4g}, R2={self.r_squared:.3f}")
         ax.set_xlabel("distance from the mid (price units)")
         ax.set_ylabel(f"fills per {self._unit()} per side")
-        ax.set_title(f"fill intensity (sigma = {self.sigma:.4g} {self.summary()['sigma_unit']})")
+        unit = self.summary()["sigma_px_unit"]
+        ax.set_title(f"fill intensity (sigma_px = {self.sigma_px:.4g} {unit})")
         ax.legend()
         return ax
 
     def __repr__(self) -> str:
         u = self._unit()
         return (f"IntensityEstimate(A={self.A:.6g} /{u}, k={self.k:.6g} /price, "
-                f"sigma={self.sigma:.6g} {self.summary()['sigma_unit']}, R2={self.r_squared:.3f}, "
+                f"sigma_px={self.sigma_px:.6g} {self.summary()['sigma_px_unit']}, "
+                f"R2={self.r_squared:.3f}, "
                 f"{self.n_trades} trades over {self.duration:.6g} {u})")
 
 
@@ -247,11 +249,11 @@ def _interval_state(events, side, interval_ns, tick_size):
 def fit_intensity(events, *, time_unit_ns: float = 1e9, max_depth: float | None = None,
                   n_depths: int = 20, interval_ns: int = 100_000_000, side: str = "local",
                   min_hits: int = 50, tick_size: float | None = None) -> IntensityEstimate:
-    """Estimate A and k of lambda(delta) = A exp(-k delta) and the mid's sigma from events.
+    """Estimate A and k of lambda(delta) = A exp(-k delta) and the mid's sigma_px from events.
 
     The method is described in the module docstring (:mod:`mmlab.quoting._fit_intensity`):
     per interval, does a trade print at or through mid +- delta; hit fractions turned into
-    Poisson intensities; a log-linear least-squares fit; sigma from the interval mids.
+    Poisson intensities; a log-linear least-squares fit; sigma_px from the interval mids.
 
     Parameters
     ----------
@@ -259,7 +261,7 @@ def fit_intensity(events, *, time_unit_ns: float = 1e9, max_depth: float | None 
         ``EVENT_DTYPE`` events in stream order with depth (L2 or L3) and trades, e.g.
         ``mmlab.data.load_binance("data/binance/usdm_btcusdt_20240808.gz")``.
     time_unit_ns : float, default 1e9
-        The time unit U of A and sigma, in nanoseconds (seconds by default; the backtest's
+        The time unit U of A and sigma_px, in nanoseconds (seconds by default; the backtest's
         ``time_unit_ns``).
     max_depth : float, optional
         Deepest distance of the grid, price units. Default: the ``min_hits``-th largest
@@ -282,7 +284,7 @@ def fit_intensity(events, *, time_unit_ns: float = 1e9, max_depth: float | None 
     Returns
     -------
     IntensityEstimate
-        ``A`` (1/U per side), ``k`` (1/price), ``sigma`` (price/sqrt(U)), ``r_squared``, the
+        ``A`` (1/U per side), ``k`` (1/price), ``sigma_px`` (price/sqrt(U)), ``r_squared``, the
         grid and its counts (``to_frame()``), ``summary()``, ``plot()``.
 
     Raises
@@ -297,7 +299,7 @@ def fit_intensity(events, *, time_unit_ns: float = 1e9, max_depth: float | None 
     >>> from mmlab._paths import shipped
     >>> from mmlab.data import load_binance
     >>> est = fit_intensity(load_binance(shipped("binance", "usdm_btcusdt_20240808.gz")))
-    >>> est.A > 0 and est.k > 0 and est.sigma > 0 and 0 < est.r_squared <= 1
+    >>> est.A > 0 and est.k > 0 and est.sigma_px > 0 and 0 < est.r_squared <= 1
     True
     """
     from mmlab.data import EVENT_DTYPE
@@ -344,13 +346,13 @@ def fit_intensity(events, *, time_unit_ns: float = 1e9, max_depth: float | None 
     dm = dm[np.isfinite(dm)]
     if dm.size < 2:
         raise ConfigError("events: fewer than two consecutive intervals with a two-sided book: "
-                          "sigma is not identified")
-    sigma = float(np.std(dm, ddof=1) / math.sqrt(dt))
-    for name, v in (("A", fit.A_), ("k", fit.k_), ("sigma", sigma)):
+                          "sigma_px is not identified")
+    sigma_px = float(np.std(dm, ddof=1) / math.sqrt(dt))
+    for name, v in (("A", fit.A_), ("k", fit.k_), ("sigma_px", sigma_px)):
         if not math.isfinite(v):
             raise ConfigError(f"events: the fitted {name} is not finite ({v!r})")
     return IntensityEstimate(
-        A=float(fit.A_), k=float(fit.k_), sigma=sigma, r_squared=r2, A_se=float(fit.A_se_),
+        A=float(fit.A_), k=float(fit.k_), sigma_px=sigma_px, r_squared=r2, A_se=float(fit.A_se_),
         k_se=float(fit.k_se_), deltas=deltas, hits_bid=hits_bid, hits_ask=hits_ask, rates=rates,
         used=used, n_intervals=n, n_trades=n_trades, interval_ns=interval_ns,
         time_unit_ns=float(time_unit_ns), side=side,

@@ -9,7 +9,8 @@ References
   delta_b(t, q) = (1/k) ln(v_q / v_{q+1}) + (1/gamma) ln(1 + gamma/k),
   delta_a(t, q) = (1/k) ln(v_q / v_{q-1}) + (1/gamma) ln(1 + gamma/k) (Theorem 2); as T - t grows
   they converge to the quotes of the ground state of M (section 4), approximated in closed form by
-  delta_b(q) ~ (1/gamma) ln(1 + gamma/k) + (2q + 1)/2 sqrt(sigma^2 gamma / (2 k A) (1 + gamma/k)^(1 + k/gamma))
+  delta_b(q) ~ (1/gamma) ln(1 + gamma/k)
+               + (2q + 1)/2 sqrt(sigma_px^2 gamma / (2 k A) (1 + gamma/k)^(1 + k/gamma))
   and symmetrically for the ask with -(2q - 1)/2 (section 4, closed-form approximations).
 * [G17] O. Guéant, "Optimal market making", Applied Mathematical Finance 24(2), 112-154
   (2017): the same model with orders of size Delta and a risk parameter xi in the Hamiltonian
@@ -18,23 +19,23 @@ References
 
       c1 = 1/(xi Delta) ln(1 + xi Delta / k)                         (1/k when xi = 0)
       c2 = sqrt(gamma / (2 A Delta k) (1 + xi Delta / k)^(k/(xi Delta) + 1))   (e when xi = 0)
-      delta_b(q) = c1 + (Delta/2) sigma c2 + q sigma c2
-      delta_a(q) = c1 + (Delta/2) sigma c2 - q sigma c2
+      delta_b(q) = c1 + (Delta/2) sigma_px c2 + q sigma_px c2
+      delta_a(q) = c1 + (Delta/2) sigma_px c2 - q sigma_px c2
 
   The equation numbers of the printed papers were not available to us; sections are cited.
 
 Exact solution with Delta and xi. Writing the inventory as q = n Delta, n in {-N..N},
 N = Q / Delta, and theta(t, q) = (Delta/k) ln v_n(t), the HJB of [G17] for exponential intensity
 becomes linear: dv_n/dt = alpha n^2 v_n - eta (v_{n+1} + v_{n-1}) with
-alpha = k gamma sigma^2 Delta / 2 and eta = A (1 + xi Delta/k)^(-(1 + k/(xi Delta))) (A / e when
+alpha = k gamma sigma_px^2 Delta / 2 and eta = A (1 + xi Delta/k)^(-(1 + k/(xi Delta))) (A / e when
 xi = 0), i.e. v(t) = exp(-M (T - t)) 1 with M tridiagonal (alpha n^2 on the diagonal, -eta off
 it). The quotes are delta_b(t, q) = (1/k) ln(v_n / v_{n+1}) + c1 and
 delta_a(t, q) = (1/k) ln(v_n / v_{n-1}) + c1. With Delta = 1 and xi = gamma this is [GLFT13].
 
 Units
 -----
-prices and distances in price units P (or ticks, if sigma, k and the mid are in ticks);
-time in the unit U of A (e.g. seconds: A in 1/s, sigma in P/sqrt(s)); k in 1/P; gamma and xi in
+prices and distances in price units P (or ticks, if sigma_px, k and the mid are in ticks);
+time in the unit U of A (e.g. seconds: A in 1/s, sigma_px in P/sqrt(s)); k in 1/P; gamma and xi in
 1/(P x quantity); Delta, q and Q in quantity units.
 """
 
@@ -48,7 +49,12 @@ import pandas as pd
 from numba import njit
 
 from mmlab.errors import ConfigError
-from mmlab.quoting._checks import check_nonnegative, check_positive
+from mmlab.quoting._checks import (
+    SIGMA_PX_RENAMED,
+    check_nonnegative,
+    check_positive,
+    renamed_keywords,
+)
 from mmlab.quoting._types import MarketState, Quote
 
 __all__ = [
@@ -82,7 +88,7 @@ def _c1_c2(gamma, A, k, xi, delta):
 _c1_c2_jit = njit(cache=True)(_c1_c2)
 
 
-def glft_quote_kernel_python(mid, q, gamma, sigma, A, k, xi, delta, max_inventory):
+def glft_quote_kernel_python(mid, q, gamma, sigma_px, A, k, xi, delta, max_inventory):
     """GLFT closed-form quote ``(bid, ask, bid_size, ask_size)`` (see the module docstring).
 
     Sizes are ``delta`` (the order size Delta of [G17]). No bid when ``q + delta`` would exceed
@@ -98,7 +104,7 @@ def glft_quote_kernel_python(mid, q, gamma, sigma, A, k, xi, delta, max_inventor
     if not (math.isfinite(mid) and math.isfinite(q)):
         return math.nan, math.nan, 0.0, 0.0  # bad state: quote nothing
     c1, c2 = _c1_c2_jit(gamma, A, k, xi, delta)
-    skew = sigma * c2
+    skew = sigma_px * c2
     half = c1 + 0.5 * delta * skew
     bid = mid - (half + q * skew)
     ask = mid + (half - q * skew)
@@ -137,9 +143,9 @@ def _glft_quote_many(p, mids, qs, taus):
     return out
 
 
-def _check_glft(gamma, sigma, A, k, xi, delta):
+def _check_glft(gamma, sigma_px, A, k, xi, delta):
     check_positive("gamma", gamma)
-    check_positive("sigma", sigma)
+    check_positive("sigma_px", sigma_px)
     check_positive("A", A)
     check_positive("k", k)
     if xi is not None:
@@ -148,7 +154,8 @@ def _check_glft(gamma, sigma, A, k, xi, delta):
     return float(gamma if xi is None else xi)
 
 
-def glft_quotes(inventory, gamma, sigma, A, k, xi=None, delta=1.0, max_inventory=None):
+@renamed_keywords(sigma=SIGMA_PX_RENAMED)
+def glft_quotes(inventory, gamma, sigma_px, A, k, xi=None, delta=1.0, max_inventory=None):
     """GLFT closed-form optimal bid and ask distances from the mid.
 
     Parameters
@@ -157,8 +164,9 @@ def glft_quotes(inventory, gamma, sigma, A, k, xi=None, delta=1.0, max_inventory
         q, in quantity units (a multiple of ``delta`` in the model).
     gamma : float
         Risk aversion, 1 / (P x quantity).
-    sigma : float
-        Mid volatility, P / sqrt(U).
+    sigma_px : float
+        Volatility of the mid in price per square root of the time unit, P / sqrt(U) (not
+        annualised; pricing's ``sigma`` is).
     A : float
         Intensity scale, 1 / U: lambda(delta) = A exp(-k delta) per side.
     k : float
@@ -175,24 +183,25 @@ def glft_quotes(inventory, gamma, sigma, A, k, xi=None, delta=1.0, max_inventory
     Returns
     -------
     bid_distance, ask_distance : float or ndarray
-        ``c1 + (delta/2) sigma c2 + q sigma c2`` and ``c1 + (delta/2) sigma c2 - q sigma c2``
+        ``c1 + (delta/2) sigma_px c2 + q sigma_px c2`` and
+        ``c1 + (delta/2) sigma_px c2 - q sigma_px c2``
         (module docstring). They can be negative for large |q| (a quote through the mid).
 
     Examples
     --------
-    >>> db, da = glft_quotes(0.0, gamma=0.01, sigma=0.3, A=0.9, k=0.3)   # ticks and seconds
+    >>> db, da = glft_quotes(0.0, gamma=0.01, sigma_px=0.3, A=0.9, k=0.3)   # ticks and seconds
     >>> round(db, 4), round(da, 4)
     (3.3129, 3.3129)
     >>> db, da = glft_quotes([-2.0, 2.0], 0.01, 0.3, 0.9, 0.3)
     >>> bool(db[1] > db[0] and da[1] < da[0])
     True
     """
-    xi_ = _check_glft(gamma, sigma, A, k, xi, delta)
+    xi_ = _check_glft(gamma, sigma_px, A, k, xi, delta)
     c1, c2 = _c1_c2(float(gamma), float(A), float(k), xi_, float(delta))
     q = np.asarray(inventory, dtype=float)
     if not np.all(np.isfinite(q)):
         raise ConfigError(f"inventory must be finite, got {inventory!r}")
-    skew = sigma * c2
+    skew = sigma_px * c2
     half = c1 + 0.5 * delta * skew
     db = half + q * skew
     da = half - q * skew
@@ -221,10 +230,10 @@ def _grid(max_inventory, delta):
     return N
 
 
-def _matrix(gamma, sigma, A, k, xi, delta, N):
+def _matrix(gamma, sigma_px, A, k, xi, delta, N):
     x = xi * delta
     eta = A * (1.0 + x / k) ** (-(1.0 + k / x)) if x > 0 else A / math.e
-    alpha = 0.5 * k * gamma * sigma**2 * delta
+    alpha = 0.5 * k * gamma * sigma_px**2 * delta
     n = np.arange(-N, N + 1, dtype=float)
     diag = alpha * n**2
     off = np.full(2 * N, -eta)
@@ -278,7 +287,8 @@ def _quotes_from_v(v, k, c1):
     return bid, ask
 
 
-def glft_exact_quotes(time_left, gamma, sigma, A, k, max_inventory, xi=None, delta=1.0, *,
+@renamed_keywords(sigma=SIGMA_PX_RENAMED)
+def glft_exact_quotes(time_left, gamma, sigma_px, A, k, max_inventory, xi=None, delta=1.0, *,
                       method="expm"):
     """Exact finite-horizon GLFT optimal quotes, v(t) = exp(-M (T - t)) 1 ([GLFT13] Thm 1-2).
 
@@ -286,7 +296,7 @@ def glft_exact_quotes(time_left, gamma, sigma, A, k, max_inventory, xi=None, del
     ----------
     time_left : float or array_like
         T - t >= 0 (time unit U).
-    gamma, sigma, A, k, xi, delta : float
+    gamma, sigma_px, A, k, xi, delta : float
         As in :func:`glft_quotes`.
     max_inventory : float
         The bound Q (quantity units); Q / delta must be an integer.
@@ -319,14 +329,14 @@ def glft_exact_quotes(time_left, gamma, sigma, A, k, max_inventory, xi=None, del
     """
     from scipy.linalg import eigh_tridiagonal, eigvalsh_tridiagonal, expm
 
-    xi_ = _check_glft(gamma, sigma, A, k, xi, delta)
+    xi_ = _check_glft(gamma, sigma_px, A, k, xi, delta)
     if method not in ("expm", "eigh"):
         raise ConfigError(f"method must be 'expm' or 'eigh', got {method!r}")
     N = _grid(max_inventory, delta)
     taus = np.atleast_1d(np.asarray(time_left, dtype=float))
     if taus.ndim != 1 or not np.all(np.isfinite(taus)) or np.any(taus < 0):
         raise ConfigError(f"time_left must be finite and >= 0 (scalar or 1-D), got {time_left!r}")
-    diag, off, n = _matrix(float(gamma), float(sigma), float(A), float(k), xi_, float(delta), N)
+    diag, off, n = _matrix(float(gamma), float(sigma_px), float(A), float(k), xi_, float(delta), N)
     ones = np.ones(2 * N + 1)
     if method == "eigh":
         lam, U = eigh_tridiagonal(diag, off)
@@ -341,7 +351,8 @@ def glft_exact_quotes(time_left, gamma, sigma, A, k, max_inventory, xi=None, del
     return GLFTExactQuotes(q=n * float(delta), time_left=taus, bid=bid, ask=ask)
 
 
-def glft_stationary_quotes(gamma, sigma, A, k, max_inventory, xi=None, delta=1.0):
+@renamed_keywords(sigma=SIGMA_PX_RENAMED)
+def glft_stationary_quotes(gamma, sigma_px, A, k, max_inventory, xi=None, delta=1.0):
     """The T - t -> infinity limit of the exact quotes: the ground state f0 of M ([GLFT13] s.4).
 
     delta_b(q) = (1/k) ln(f0_q / f0_{q+1}) + c1 and delta_a(q) = (1/k) ln(f0_q / f0_{q-1}) + c1.
@@ -359,9 +370,9 @@ def glft_stationary_quotes(gamma, sigma, A, k, max_inventory, xi=None, delta=1.0
     """
     from scipy.linalg import eigh_tridiagonal
 
-    xi_ = _check_glft(gamma, sigma, A, k, xi, delta)
+    xi_ = _check_glft(gamma, sigma_px, A, k, xi, delta)
     N = _grid(max_inventory, delta)
-    diag, off, n = _matrix(float(gamma), float(sigma), float(A), float(k), xi_, float(delta), N)
+    diag, off, n = _matrix(float(gamma), float(sigma_px), float(A), float(k), xi_, float(delta), N)
     _, vec = eigh_tridiagonal(diag, off, select="i", select_range=(0, 0))
     f0 = np.abs(vec[:, 0])  # Perron vector: one sign
     c1, _ = _c1_c2(float(gamma), float(A), float(k), xi_, float(delta))
@@ -374,14 +385,16 @@ def glft_stationary_quotes(gamma, sigma, A, k, max_inventory, xi=None, delta=1.0
 # --------------------------------------------------------------------------------------------
 
 
+@renamed_keywords(sigma=SIGMA_PX_RENAMED)
 @dataclass(frozen=True, slots=True)
 class GLFTConfig:
     """Validated parameters of the GLFT closed-form strategy (units in the module docstring).
 
     Parameters
     ----------
-    gamma, sigma, A, k : float
-        Risk aversion, mid volatility, intensity scale and decay.
+    gamma, sigma_px, A, k : float
+        Risk aversion (1 / (P x quantity)), the mid's volatility in price per sqrt(time unit)
+        (P / sqrt(U), not annualised), intensity scale (1 / U) and decay (1 / P).
     xi : float or None, default None
         Hamiltonian risk parameter; None means xi = gamma.
     order_size : float, default 1.0
@@ -391,12 +404,12 @@ class GLFTConfig:
 
     Examples
     --------
-    >>> GLFTConfig(gamma=0.01, sigma=0.3, A=0.9, k=0.3, max_inventory=30).effective_xi
+    >>> GLFTConfig(gamma=0.01, sigma_px=0.3, A=0.9, k=0.3, max_inventory=30).effective_xi
     0.01
     """
 
     gamma: float
-    sigma: float
+    sigma_px: float
     A: float
     k: float
     xi: float | None = None
@@ -404,7 +417,7 @@ class GLFTConfig:
     max_inventory: float = math.inf
 
     def __post_init__(self) -> None:
-        _check_glft(self.gamma, self.sigma, self.A, self.k, self.xi, self.order_size)
+        _check_glft(self.gamma, self.sigma_px, self.A, self.k, self.xi, self.order_size)
         check_positive("max_inventory", self.max_inventory, allow_inf=True)
 
     @property
@@ -438,7 +451,7 @@ class GLFTStrategy:
             raise ConfigError(f"config must be a GLFTConfig, got {type(config).__name__}")
         self.config = config
         c = config
-        self._args = (float(c.gamma), float(c.sigma), float(c.A), float(c.k), c.effective_xi,
+        self._args = (float(c.gamma), float(c.sigma_px), float(c.A), float(c.k), c.effective_xi,
                       float(c.order_size), float(c.max_inventory))
         self.params = np.array(self._args)
 

@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit
 
 from mmlab.errors import ConfigError
-from mmlab.quoting._checks import check_positive
+from mmlab.quoting._checks import SIGMA_PX_RENAMED, check_positive, renamed_keywords
 from mmlab.quoting._glft import _check_glft, _grid, _matrix, glft_exact_quotes
 from mmlab.quoting._types import MarketState, Quote
 
@@ -102,14 +102,16 @@ def _glft_exact_quote_many(p, mids, qs, taus):
     return out
 
 
+@renamed_keywords(sigma=SIGMA_PX_RENAMED)
 @dataclass(frozen=True, slots=True)
 class GLFTExactConfig:
     """Validated parameters of the exact finite-horizon GLFT strategy.
 
     Parameters
     ----------
-    gamma, sigma, A, k : float
-        As in :class:`~mmlab.quoting.GLFTConfig` (units there).
+    gamma, sigma_px, A, k : float
+        As in :class:`~mmlab.quoting.GLFTConfig` (units there; ``sigma_px`` in price per
+        sqrt(time unit)).
     max_inventory : float
         The bound Q (finite; a multiple of ``order_size``).
     xi : float or None, default None
@@ -128,7 +130,7 @@ class GLFTExactConfig:
     """
 
     gamma: float
-    sigma: float
+    sigma_px: float
     A: float
     k: float
     max_inventory: float
@@ -137,7 +139,7 @@ class GLFTExactConfig:
     n_times: int = 512
 
     def __post_init__(self) -> None:
-        _check_glft(self.gamma, self.sigma, self.A, self.k, self.xi, self.order_size)
+        _check_glft(self.gamma, self.sigma_px, self.A, self.k, self.xi, self.order_size)
         check_positive("max_inventory", self.max_inventory)
         _grid(self.max_inventory, self.order_size)
         if isinstance(self.n_times, bool) or not isinstance(self.n_times, (int, np.integer)) \
@@ -184,12 +186,12 @@ class GLFTExactStrategy:
             raise ConfigError(f"config must be a GLFTExactConfig, got {type(config).__name__}")
         self.config = c = config
         N = _grid(c.max_inventory, c.order_size)
-        diag, off, _ = _matrix(float(c.gamma), float(c.sigma), float(c.A), float(c.k),
+        diag, off, _ = _matrix(float(c.gamma), float(c.sigma_px), float(c.A), float(c.k),
                                c.effective_xi, float(c.order_size), N)
         lam = eigvalsh_tridiagonal(diag, off, select="i", select_range=(0, 1))
         tau_max = 12.0 / float(lam[1] - lam[0])
         self.taus = tau_max * np.linspace(0.0, 1.0, int(c.n_times)) ** 2
-        self.table = glft_exact_quotes(self.taus, c.gamma, c.sigma, c.A, c.k, c.max_inventory,
+        self.table = glft_exact_quotes(self.taus, c.gamma, c.sigma_px, c.A, c.k, c.max_inventory,
                                        xi=c.effective_xi, delta=c.order_size, method="eigh")
         self.params = np.concatenate([
             [float(c.order_size), float(c.max_inventory), float(len(self.taus))], self.taus,

@@ -8,7 +8,7 @@ window of length T the count N(delta) of such trades has mean T A exp(-k delta)
 (:func:`fill_counts`). :class:`IntensityFit` estimates A and k from (delta, count, exposure).
 
 Units: A is per unit of the exposure's time (1/U), k per price unit (1/P). The quoting models
-take A in 1/U per side, k in 1/P and the mid's ``sigma`` in price per square root of U
+take A in 1/U per side, k in 1/P and the mid's ``sigma_px`` in price per square root of U
 (P / sqrt(U), not annualised); :func:`mmlab.quoting.fit_intensity` estimates all three from an
 event data set, with U = ``time_unit_ns`` (seconds by default, as the backtest).
 """

@@ -69,15 +69,16 @@ N_PARAMS = 21
 
 
 def build_ladder_kernel_python(fair, center, bid_dist, ask_dist, q, best_bid, best_ask, bid_qty,
-                               ask_qty, sigma, band_lo, band_hi, pending_buy, pending_sell, p):
+                               ask_qty, sigma_px, band_lo, band_hi, pending_buy, pending_sell, p):
     """The layered ladder as an ``(n_levels, 4)`` array of rows ``(bid, ask, bid_size, ask_size)``.
 
     ``fair``: the value the edge is measured from; ``center``: where the base distances start
     (e.g. a reservation price); ``bid_dist``/``ask_dist`` >= 0 (NaN: that side not quoted);
-    ``bid_qty``/``ask_qty``: quantities at the book's best bid/ask (NaN if unknown); ``sigma``:
-    short-term volatility (NaN if unknown); ``pending_buy``/``pending_sell`` >= 0: in-flight
-    quantity counted against the limit; ``p``: the parameter vector of
-    :meth:`LayerConfig.kernel_params` (parameters, per-level spacing and weights, tick rule, lot).
+    ``bid_qty``/``ask_qty``: quantities at the book's best bid/ask (NaN if unknown); ``sigma_px``:
+    the mid's short-term volatility in price per sqrt(time unit) (NaN if unknown);
+    ``pending_buy``/``pending_sell`` >= 0: in-flight quantity counted against the limit; ``p``:
+    the parameter vector of :meth:`LayerConfig.kernel_params` (parameters, per-level spacing and
+    weights, tick rule, lot).
 
     Examples
     --------
@@ -129,7 +130,7 @@ def build_ladder_kernel_python(fair, center, bid_dist, ask_dist, q, best_bid, be
     c = center + imbalance_offset(bid_qty, ask_qty, best_bid, best_ask, p[_CIMB])
     c += inventory_price_skew(q, base, p[_PSKEW])
     fair_adj = fair + (c - center)  # fair value moved by the imbalance and inventory shifts
-    vol = volatility_offset(sigma, p[_HOR], p[_CVOL])
+    vol = volatility_offset(sigma_px, p[_HOR], p[_CVOL])
     for side in (1, -1):
         d0 = db0 if side == 1 else da0
         if not math.isfinite(d0):

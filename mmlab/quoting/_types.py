@@ -23,7 +23,7 @@ class MarketState(NamedTuple):
         Signed position q, in quantity units (shares, contracts, coins); long is positive.
     time_left : float, default 0.0
         Time to the strategy's horizon, T - t, in the time unit its parameters are quoted in
-        (the unit of sigma's sqrt(time) and of A's 1/time). Ignored by stationary strategies.
+        (the unit of sigma_px's sqrt(time) and of A's 1/time). Ignored by stationary strategies.
     best_bid, best_ask : float, default NaN
         Top of book when known (NaN when not); used by strategies that read the book.
     volatility : float, default NaN

@@ -256,11 +256,11 @@ def strategy_spec(strategy, *, time_unit_ns: float = 1e9, clip: str | None = Non
         raise ConfigError(f"time_unit_ns: must be finite and > 0, got {time_unit_ns!r}")
     c = _CLIPS[clip or "passive"]
     if isinstance(cfg, AvellanedaStoikovConfig):
-        p = [cfg.gamma, cfg.sigma, cfg.k, cfg.max_inventory, cfg.order_size, time_unit_ns]
+        p = [cfg.gamma, cfg.sigma_px, cfg.k, cfg.max_inventory, cfg.order_size, time_unit_ns]
         return E.STRAT_AS, np.array(p, float), 1, 1, c, {"strategy": "avellaneda_stoikov",
                                                           **_fields(cfg)}
     if isinstance(cfg, AvellanedaStoikovInfiniteConfig):
-        p = [cfg.gamma, cfg.sigma, cfg.k, cfg.effective_omega, cfg.max_inventory, cfg.order_size]
+        p = [cfg.gamma, cfg.sigma_px, cfg.k, cfg.effective_omega, cfg.max_inventory, cfg.order_size]
         return E.STRAT_AS_INF, np.array(p, float), 1, 1, c, {
             "strategy": "avellaneda_stoikov_infinite", **_fields(cfg)}
     if isinstance(cfg, AdaptiveSpreadConfig):
@@ -276,7 +276,7 @@ def strategy_spec(strategy, *, time_unit_ns: float = 1e9, clip: str | None = Non
             "strategy": "adaptive", **_fields(cfg),
             "vol_halflife_steps": ADAPTIVE_VOL_HALFLIFE, "vol_min_steps": ADAPTIVE_VOL_MIN_STEPS}
     if isinstance(cfg, GLFTConfig):
-        p = [cfg.gamma, cfg.sigma, cfg.A, cfg.k, cfg.effective_xi, cfg.order_size,
+        p = [cfg.gamma, cfg.sigma_px, cfg.A, cfg.k, cfg.effective_xi, cfg.order_size,
              cfg.max_inventory]
         return E.STRAT_GLFT, np.array(p, float), 1, 1, c, {"strategy": "glft", **_fields(cfg)}
     raise ConfigError(
