@@ -19,6 +19,11 @@ validation: :class:`LayerConfig`, :class:`LayeredQuoter`, :class:`LayeredStrateg
 of an expiry from a vol surface, Greek-aware spreads and skews, dollar Greeks, delta hedge).
 Calibration: :class:`IntensityFit`. Paper reproduction: :func:`simulate_avellaneda_stoikov`,
 :func:`reproduce_as_table`.
+
+Names and units: ``sigma_px`` is the mid's volatility in price per square root of the time unit
+(seconds by default; the backtest's ``time_unit_ns``), not annualised; :mod:`mmlab.pricing`'s
+``sigma`` is the annualised volatility of returns. The old quoting keyword ``sigma`` raises a
+:class:`~mmlab.errors.ConfigError` naming ``sigma_px``.
 """
 
 from __future__ import annotations
