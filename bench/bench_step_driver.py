@@ -66,7 +66,7 @@ def main() -> None:
         half = n // 2
         d.feed(ev[:half].copy())
         interval = 100 * MS
-        step0 = int(d._job.cfg_i[5])  # first decision time (I_TSTART)
+        step0 = int(d._job.settings["tstart"])  # first decision time
         t_last = int(max(ev["exch_ts"][:half].max(), ev["local_ts"][:half].max()))
         t = step0 + ((t_last - step0) // interval + 1) * interval
         d.advance_to(t + 1)  # everything due up to the first quiet decision, included

@@ -49,22 +49,22 @@ def test_draws_are_minstd_seeded_by_the_run_seed():
     # default seed of C++ std::minstd_rand: its 10000th value is 399268537 (C++ standard,
     # [rand.predef]).
     lat = np.arange(1, 1001, dtype=np.int64) * MS
-    sc = np.zeros(E.N_SC, dtype=np.int64)
-    sc[E.S_RNG] = 0 % 2147483646 + 1
-    draws = np.array([E._py["_draw"](lat, sc, E.S_RNG) for _ in range(10000)])
-    assert sc[E.S_RNG] == 399268537
+    sc = E.record(E.SCALARS_DTYPE)
+    sc["rng_entry"] = 0 % 2147483646 + 1
+    draws = np.array([E._py["_draw"](lat, sc, E.RNG_ENTRY) for _ in range(10000)])
+    assert sc["rng_entry"] == 399268537
     assert draws[-1] == lat[399268537 % 1000]
     # all 1000 values drawn, each about 10 times (uniform: 10 +- 3 sd)
     counts = np.bincount(draws // MS - 1, minlength=1000)
     assert counts.min() >= 1 and abs(counts.mean() - 10.0) < 1e-12 and counts.std() < 4.5
     # another seed, another sequence; a constant latency draws nothing
-    sc2 = np.zeros(E.N_SC, dtype=np.int64)
-    sc2[E.S_RNG] = 1 % 2147483646 + 1
-    draws2 = np.array([E._py["_draw"](lat, sc2, E.S_RNG) for _ in range(100)])
+    sc2 = E.record(E.SCALARS_DTYPE)
+    sc2["rng_entry"] = 1 % 2147483646 + 1
+    draws2 = np.array([E._py["_draw"](lat, sc2, E.RNG_ENTRY) for _ in range(100)])
     assert np.mean(draws2 != draws[:100]) > 0.9
     one = np.array([5 * MS], dtype=np.int64)
-    state = int(sc2[E.S_RNG])
-    assert E._py["_draw"](one, sc2, E.S_RNG) == 5 * MS and sc2[E.S_RNG] == state
+    state = int(sc2["rng_entry"])
+    assert E._py["_draw"](one, sc2, E.RNG_ENTRY) == 5 * MS and sc2["rng_entry"] == state
 
 
 def test_spread_entry_latency_changes_fills_by_seed_on_btcusdt(btc):

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from mmlab.backtest import REQUEST_DTYPE, RESPONSE_DTYPE, GridStrategy, LoopbackDriver
-from mmlab.backtest.engine import _engine as E
 from mmlab.broker import (
     LIVE_ENV,
     CcxtVenue,
@@ -445,7 +444,7 @@ def test_the_local_side_trades_end_to_end_through_a_live_adapter(modify):
     # clock) and taken by the local side once its time passes them
     clock.base = end + 1_000
     d.advance_to(end + 10**6)
-    assert int(d.local._job.state.sc[E.S_NRESP]) == 0  # every response taken
+    assert int(d.local._job.state.sc["nresp"]) == 0  # every response taken
     fills = fake.trades
     assert len(fills) >= 20, len(fills)
     assert d.n_requests == len(sent)
@@ -475,7 +474,7 @@ def test_the_local_side_trades_end_to_end_through_a_live_adapter(modify):
     pos = sum(sides[t["order"]] * t["amount"] for t in fills)
     cash = sum(-sides[t["order"]] * t["amount"] * t["price"] - t["fee"]["cost"] for t in fills)
     assert d.position == pytest.approx(pos, abs=1e-12)
-    assert float(d.local._job.state.acc[E.A_LCASH]) == pytest.approx(cash, abs=1e-9)
+    assert float(d.local._job.state.acc["lcash"]) == pytest.approx(cash, abs=1e-9)
     assert abs(pos) <= 5.0  # the local side's hard limit held
     # no more orders rest at the venue than the strategy's two levels a side
     assert len(fake.fetch_open_orders("X/USDT:USDT")) <= 4

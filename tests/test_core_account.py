@@ -182,13 +182,12 @@ def test_account_identities(evs, inverse, maker_fee, taker_fee, per_contract):
     position is the sum of the fills, the cash their flows, the fees their fees, and the split
     (spread + inventory - fees) equals cash + position x value(last mark) - fees."""
     mult = 10.0
-    cfg_f = np.zeros(L.N_CFG_F)
-    cfg_i = np.zeros(L.N_CFG_I, dtype=np.int64)
-    cfg_f[L.F_MULT], cfg_f[L.F_MAKER], cfg_f[L.F_TAKER] = mult, maker_fee, taker_fee
-    cfg_f[L.F_PERC], cfg_i[L.I_INVERSE] = per_contract, int(inverse)
-    acc = np.zeros(L.N_ACC)
-    acc[L.A_MARK] = math.nan
-    sc = np.zeros(L.N_SC, dtype=np.int64)
+    settings = L.record(L.SETTINGS_DTYPE)
+    settings["mult"], settings["maker"], settings["taker"] = mult, maker_fee, taker_fee
+    settings["perc"], settings["inverse"] = per_contract, int(inverse)
+    acc = L.record(L.ACCOUNT_DTYPE)
+    acc["mark"] = math.nan
+    sc = L.record(L.SCALARS_DTYPE)
     n = max(1, len(evs))
     ff, fi = np.zeros((n, L.N_FF)), np.zeros((n, L.N_FI), dtype=np.int64)
     oi = np.zeros((1, L.N_OI), dtype=np.int64)
@@ -196,19 +195,19 @@ def test_account_identities(evs, inverse, maker_fee, taker_fee, per_contract):
     pos = flows = fees = 0.0
     for e in evs:
         if e[0] == "mark":
-            P.mark(acc, sc, e[1], cfg_f, cfg_i)
+            P.mark(acc, sc, e[1], settings)
             continue
         _, side, qty, px, maker, mid = e
-        P.book_fill(acc, sc, ff, fi, 0, oi, side, qty, px, int(maker), 0, 0, mid, cfg_f, cfg_i)
+        P.book_fill(acc, sc, ff, fi, 0, oi, side, qty, px, int(maker), 0, 0, mid, settings)
         pos += side * qty
         flows -= side * qty * x(px)
         fees += (maker_fee if maker else taker_fee) * abs(qty * x(px)) + per_contract * qty
-    assert math.isclose(acc[L.A_POS], pos, abs_tol=1e-9)
-    assert math.isclose(acc[L.A_CASH], flows, rel_tol=1e-12, abs_tol=1e-9)
-    assert math.isclose(acc[L.A_FEES], fees, rel_tol=1e-12, abs_tol=1e-12)
-    assert math.isclose(float(ff[: sc[L.S_NFILLS], L.FF_FEE].sum()), fees, rel_tol=1e-9,
+    assert math.isclose(acc["pos"], pos, abs_tol=1e-9)
+    assert math.isclose(acc["cash"], flows, rel_tol=1e-12, abs_tol=1e-9)
+    assert math.isclose(acc["fees"], fees, rel_tol=1e-12, abs_tol=1e-12)
+    assert math.isclose(float(ff[: sc["nfills"], L.FF_FEE].sum()), fees, rel_tol=1e-9,
                         abs_tol=1e-12)
-    mark = acc[L.A_MARK]
+    mark = acc["mark"]
     total = flows + (pos * x(mark) if math.isfinite(mark) else 0.0) - fees
-    parts = acc[L.A_SPREAD] + acc[L.A_INV] - acc[L.A_FEES]
+    parts = acc["spread"] + acc["inv"] - acc["fees"]
     assert math.isclose(parts, total, rel_tol=1e-9, abs_tol=1e-9)

@@ -30,23 +30,22 @@ from test_step_driver import BTC  # noqa: E402
 def _venue(post_only=1):
     """An exchange side with one resting bid of ours (order 1: tick 90, leaves 5, 7 ahead) in
     a book with best bid 95 (size 12), best ask 100; level 90 holds 20."""
-    cfg_i = np.zeros(E.N_CFG_I, dtype=np.int64)
-    cfg_i[E.I_MAXORD], cfg_i[E.I_NTICKS], cfg_i[E.I_INTERVAL] = 4, 200, 1
-    cfg_i[E.I_SIDES] = E.SIDES_BOTH
-    cfg_f = np.zeros(E.N_CFG_F)
-    cfg_f[E.F_TICK], cfg_f[E.F_ITICK], cfg_f[E.F_LOT], cfg_f[E.F_MULT] = 0.01, 100.0, 1.0, 1.0
-    st = E.new_state(cfg_i)
+    settings = E.record(E.SETTINGS_DTYPE)
+    settings["maxord"], settings["nticks"], settings["interval"] = 4, 200, 1
+    settings["sides"] = E.SIDES_BOTH
+    settings["tick"], settings["itick"], settings["lot"], settings["mult"] = 0.01, 100.0, 1.0, 1.0
+    st = E.new_state(settings)
     oi, of, live, rq, rs, rsf, sc, acc = st[:8]
-    acc[E.A_MARK] = np.nan
+    acc["mark"] = np.nan
     book = np.zeros((4, 200))
     book[0, 90], book[0, 95], book[1, 100] = 20.0, 12.0, 9.0
     best = np.array([95, 100, -1, 200], dtype=np.int64)
     oi[0, [E.O_ID, E.O_SIDE, E.O_TICK, E.O_EX, E.O_LO, E.O_POST, E.O_LTICK]] = (
         1, 1, 90, 1, E.LO_PMODIFY, post_only, 90)
     of[0, [E.Q_QTY, E.Q_LEAVES, E.Q_FRONT, E.Q_LLEAVES]] = (5.0, 5.0, 7.0, 5.0)
-    live[0], sc[E.S_NLIVE] = 0, 1
+    live[0], sc["nlive"] = 0, 1
     ff, fi = np.zeros((8, E.N_FF)), np.zeros((8, E.N_FI), dtype=np.int64)
-    return dict(cfg_i=cfg_i, cfg_f=cfg_f, st=st, book=book, best=best, ff=ff, fi=fi)
+    return dict(settings=settings, st=st, book=book, best=best, ff=ff, fi=fi)
 
 
 def _modify(v, tick, qty, oid=1, t=1000, i_ex=42):
@@ -54,11 +53,11 @@ def _modify(v, tick, qty, oid=1, t=1000, i_ex=42):
     if oi[0, E.O_ID] == oid:
         oi[0, E.O_MTICK], of[0, E.Q_MQTY] = tick, qty
     rq[0] = (t, 0, E.R_MODIFY, oid, 0)
-    sc[E.S_NREQ] = 1
+    sc["nreq"] = 1
     E._py["_ex_request"](0, rq, t, i_ex, oi, of, live, sc, acc, v["ff"], v["fi"], rs, rsf,
-                         v["best"], v["book"], v["cfg_f"], v["cfg_i"],
+                         v["best"], v["book"], v["settings"],
                          np.array([5], dtype=np.int64))
-    n = int(sc[E.S_NRESP])
+    n = int(sc["nresp"])
     return [(int(rs[k, 2]), float(rsf[2 * k])) for k in range(n)]
 
 
@@ -116,7 +115,7 @@ def test_local_side_state_machine():
     def resp(kind, qty):
         rs[0] = (5, 0, kind, 1, 0)
         rsf[0], rsf[1] = qty, -qty * 0.9 if kind == E.S_FILL else 0.0
-        E._py["_lo_response"](0, rs, rsf, oi, of, acc, sc, v["cfg_f"], v["cfg_i"], rk, rkf)
+        E._py["_lo_response"](0, rs, rsf, oi, of, acc, sc, v["settings"], rk, rkf)
 
     resp(E.S_FILL, 1.0)  # filled 1 of 5 while pending
     assert oi[0, E.O_LO] == E.LO_PMODIFY and of[0, E.Q_LLEAVES] == 4.0

@@ -21,18 +21,8 @@ from mmlab.backtest.core.externals import (
 from mmlab.backtest.core.layout import (
     C_BUY,
     C_KIND,
-    F_ITICK,
-    F_LOT,
-    F_MULT,
-    F_QN,
-    F_TICK,
     FF_FEE,
     FF_PX,
-    I_BASE,
-    I_INVERSE,
-    I_NTICKS,
-    I_PARTIAL,
-    I_QMODEL,
     K_ADD,
     K_CLEAR,
     K_DEPTH,
@@ -55,21 +45,14 @@ from mmlab.backtest.core.layout import (
     R_CANCEL,
     R_MODIFY,
     R_NEW,
+    RNG_RESPONSE,
     S_ACK,
     S_CANCEL_REJECTED,
     S_CANCELLED,
     S_FILL,
     S_MODIFIED,
     S_MODIFY_REJECTED,
-    S_NCANCEL,
-    S_NFILLS,
-    S_NL2Q,
-    S_NLIVE,
-    S_NMODIFIED,
-    S_NREJECT,
-    S_NRESP,
     S_REJECTED,
-    S_RNG2,
 )
 from mmlab.backtest.core.primitives import (
     book_fill as _book_fill,
@@ -99,41 +82,41 @@ from mmlab.backtest.engine._queue import QUEUE_FIFO
 
 
 def _live_remove_python(live, sc, slot):
-    n = sc[S_NLIVE]
+    n = sc["nlive"]
     for j in range(n):
         if live[j] == slot:
             live[j] = live[n - 1]
-            sc[S_NLIVE] = n - 1
+            sc["nlive"] = n - 1
             return
 
 
 def _ex_fill_python(slot, qty, px, maker, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
-                    cfg_f, cfg_i, lat_resp, mid):
+                    cfg, lat_resp, mid):
     """The exchange fills ``qty`` of order ``slot`` at ``px``; response to local."""
-    resp = _draw(lat_resp, sc, S_RNG2)
+    resp = _draw(lat_resp, sc, RNG_RESPONSE)
     side = oi[slot, O_SIDE]
-    _book_fill(acc, sc, ff, fi, slot, oi, side, qty, px, maker, t, resp, mid, cfg_f, cfg_i)
+    _book_fill(acc, sc, ff, fi, slot, oi, side, qty, px, maker, t, resp, mid, cfg)
     of[slot, Q_LEAVES] -= qty
-    if of[slot, Q_LEAVES] <= cfg_f[F_LOT] * 1e-9:
+    if of[slot, Q_LEAVES] <= cfg["lot"] * 1e-9:
         of[slot, Q_LEAVES] = 0.0
         if oi[slot, O_EX] == 1:
             _live_remove(live, sc, slot)
         oi[slot, O_EX] = 2
     _push_resp(rs, rsf, sc, t + resp, slot, S_FILL, oi[slot, O_ID], qty)
-    kf = sc[S_NFILLS] - 1
-    rsf[2 * sc[S_NRESP] - 1] = -side * qty * _value(
-        ff[kf, FF_PX], cfg_f[F_MULT], cfg_i[I_INVERSE]) - ff[kf, FF_FEE]
+    kf = sc["nfills"] - 1
+    rsf[2 * sc["nresp"] - 1] = -side * qty * _value(
+        ff[kf, FF_PX], cfg["mult"], cfg["inverse"]) - ff[kf, FF_FEE]
 
 
-def _ex_cross_python(b, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f, cfg_i,
+def _ex_cross_python(b, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg,
                      lat_resp):
     """After a best-price move on exchange side ``b`` (0 bid, 1 ask): fill our resting orders
     on the other side that the new best crosses (in full, at their own price, as makers)."""
-    base = cfg_i[I_BASE]
-    tick = cfg_f[F_TICK]
-    n = cfg_i[I_NTICKS]
+    base = cfg["base"]
+    tick = cfg["tick"]
+    n = cfg["nticks"]
     j = 0
-    while j < sc[S_NLIVE]:
+    while j < sc["nlive"]:
         slot = live[j]
         hit = False
         if b == 0:
@@ -143,22 +126,22 @@ def _ex_cross_python(b, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, c
         if hit:
             mid = _mid(best, 0, base, tick, n)
             _ex_fill(slot, of[slot, Q_LEAVES], oi[slot, O_TICK] * tick, 1, t, oi, of, live, sc,
-                     acc, ff, fi, rs, rsf, best, book, cfg_f, cfg_i, lat_resp, mid)
+                     acc, ff, fi, rs, rsf, best, book, cfg, lat_resp, mid)
             # the slot left `live` (swap with the last): look at index j again
         else:
             j += 1
 
 
 def _ex_trade_python(tick_t, aggressor, tq, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best,
-                     book, cfg_f, cfg_i, lat_resp):
+                     book, cfg, lat_resp):
     """A public trade at ``tick_t`` (absolute ticks), aggressor +1 buy / -1 sell, qty ``tq``."""
-    base = cfg_i[I_BASE]
-    tick = cfg_f[F_TICK]
-    n = cfg_i[I_NTICKS]
-    model = cfg_i[I_QMODEL]
-    lot = cfg_f[F_LOT]
+    base = cfg["base"]
+    tick = cfg["tick"]
+    n = cfg["nticks"]
+    model = cfg["qmodel"]
+    lot = cfg["lot"]
     j = 0
-    while j < sc[S_NLIVE]:
+    while j < sc["nlive"]:
         slot = live[j]
         side = oi[slot, O_SIDE]
         filled = False
@@ -168,10 +151,10 @@ def _ex_trade_python(tick_t, aggressor, tq, t, oi, of, live, sc, acc, ff, fi, rs
             if through:
                 mid = _mid(best, 0, base, tick, n)
                 q = of[slot, Q_LEAVES]
-                if cfg_i[I_PARTIAL] == 1:
+                if cfg["partial"] == 1:
                     q = min(q, tq)
                 _ex_fill(slot, q, ot * tick, 1, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best,
-                         book, cfg_f, cfg_i, lat_resp, mid)
+                         book, cfg, lat_resp, mid)
                 filled = oi[slot, O_EX] == 2
             elif ot == tick_t:
                 fr, cu = _queue_trade(model, of[slot, Q_FRONT], of[slot, Q_CUM], tq)
@@ -183,11 +166,11 @@ def _ex_trade_python(tick_t, aggressor, tq, t, oi, of, live, sc, acc, ff, fi, rs
                 if ex > 0.0:
                     mid = _mid(best, 0, base, tick, n)
                     q = of[slot, Q_LEAVES]
-                    if cfg_i[I_PARTIAL] == 1:
+                    if cfg["partial"] == 1:
                         q = min(q, ex, tq)
                         of[slot, Q_FRONT] = 0.0
                     _ex_fill(slot, q, ot * tick, 1, t, oi, of, live, sc, acc, ff, fi, rs, rsf,
-                             best, book, cfg_f, cfg_i, lat_resp, mid)
+                             best, book, cfg, lat_resp, mid)
                     filled = oi[slot, O_EX] == 2
         if not filled:
             j += 1
@@ -196,7 +179,7 @@ def _ex_trade_python(tick_t, aggressor, tq, t, oi, of, live, sc, acc, ff, fi, rs
 def _trade_hits_python(c, p, itick, oi, live, sc):
     """Whether a public trade (code ``c``, price ``p``) can touch one of our resting orders: one
     on the passive side at or through its price (else :func:`_ex_trade` would do nothing)."""
-    nl = sc[S_NLIVE]
+    nl = sc["nlive"]
     if nl == 0:
         return False
     tk = _tick(p, itick)
@@ -211,28 +194,28 @@ def _trade_hits_python(c, p, itick, oi, live, sc):
     return False
 
 
-def _ex_depth_q_python(b, idx, q, oi, of, live, sc, best, book, cfg_f, cfg_i):
+def _ex_depth_q_python(b, idx, q, oi, of, live, sc, best, book, cfg):
     """An exchange L2 update of side ``b`` (0 bid, 1 ask) at level ``idx``: the book, then the
     queue position of our orders at that price. True when the new best crosses one of our
     resting orders on the other side (then :func:`_ex_cross` fills them)."""
     prev_best = best[b]
     prev = _set_level(book, best, b, idx, q)
-    nl = sc[S_NLIVE]
+    nl = sc["nlive"]
     if nl == 0:
         return False
     new = book[b, idx]
     side = 1 if b == 0 else -1
-    tick_abs = idx + cfg_i[I_BASE]
+    tick_abs = idx + cfg["base"]
     for j in range(nl):
         slot = live[j]
         if oi[slot, O_SIDE] == side and oi[slot, O_TICK] == tick_abs:
-            fr, cu = _queue_depth(cfg_i[I_QMODEL], cfg_f[F_QN], of[slot, Q_FRONT], of[slot, Q_CUM],
+            fr, cu = _queue_depth(cfg["qmodel"], cfg["qn"], of[slot, Q_FRONT], of[slot, Q_CUM],
                                   prev, new)
             of[slot, Q_FRONT] = fr
             of[slot, Q_CUM] = cu
-            if cfg_i[I_QMODEL] == QUEUE_FIFO:
-                sc[S_NL2Q] += 1
-    base = cfg_i[I_BASE]
+            if cfg["qmodel"] == QUEUE_FIFO:
+                sc["nl2q"] += 1
+    base = cfg["base"]
     if b == 0 and best[0] > prev_best:
         for j in range(nl):
             slot = live[j]
@@ -247,7 +230,7 @@ def _ex_depth_q_python(b, idx, q, oi, of, live, sc, best, book, cfg_f, cfg_i):
 
 
 def _ex_l3_python(i, kind, b, idx, q, l3a, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
-                  cfg_f, cfg_i, lat_resp):
+                  cfg, lat_resp):
     """An L3 record (``K_ADD``/``K_REDUCE``/``K_EXEC``) sets level ``idx`` of exchange side ``b``
     to its new total ``q``; then our orders.
 
@@ -260,23 +243,23 @@ def _ex_l3_python(i, kind, b, idx, q, l3a, t, oi, of, live, sc, acc, ff, fi, rs,
     models treat the record as the L2 update ``prev -> q`` (:func:`_ex_depth_q`). Returns True
     when the new best crosses one of our orders on the other side (see :func:`_ex_cross`).
     """
-    model = cfg_i[I_QMODEL]
+    model = cfg["qmodel"]
     if model != QUEUE_FIFO:
-        return _ex_depth_q(b, idx, q, oi, of, live, sc, best, book, cfg_f, cfg_i)
+        return _ex_depth_q(b, idx, q, oi, of, live, sc, best, book, cfg)
     prev_best = best[b]
     prev = _set_level(book, best, b, idx, q)
-    if sc[S_NLIVE] == 0:
+    if sc["nlive"] == 0:
         return False
-    base = cfg_i[I_BASE]
-    tick = cfg_f[F_TICK]
-    n = cfg_i[I_NTICKS]
-    lot = cfg_f[F_LOT]
+    base = cfg["base"]
+    tick = cfg["tick"]
+    n = cfg["nticks"]
+    lot = cfg["lot"]
     dq = prev - book[b, idx]
     side = 1 if b == 0 else -1
     tick_abs = idx + base
     arr = l3a[i]
     j = 0
-    while j < sc[S_NLIVE]:
+    while j < sc["nlive"]:
         slot = live[j]
         ex = 0.0
         if oi[slot, O_SIDE] == side and kind != K_ADD:
@@ -300,30 +283,29 @@ def _ex_l3_python(i, kind, b, idx, q, l3a, t, oi, of, live, sc, acc, ff, fi, rs,
                 ex = dq
         if ex > lot * 1e-9:
             qf = of[slot, Q_LEAVES]
-            if cfg_i[I_PARTIAL] == 1:
+            if cfg["partial"] == 1:
                 qf = min(qf, math.floor(ex / lot + 1e-9) * lot)
             if qf > 0.0:
                 mid = _mid(best, 0, base, tick, n)
                 _ex_fill(slot, qf, oi[slot, O_TICK] * tick, 1, t, oi, of, live, sc, acc, ff, fi,
-                         rs, rsf, best, book, cfg_f, cfg_i, lat_resp, mid)
+                         rs, rsf, best, book, cfg, lat_resp, mid)
                 if oi[slot, O_EX] == 2:
                     continue  # the slot left `live`: look at index j again
         j += 1
     if b == 0 and best[0] > prev_best:
-        for j in range(sc[S_NLIVE]):
+        for j in range(sc["nlive"]):
             slot = live[j]
             if oi[slot, O_SIDE] == -1 and oi[slot, O_TICK] - base <= best[0]:
                 return True
     elif b == 1 and best[1] < prev_best:
-        for j in range(sc[S_NLIVE]):
+        for j in range(sc["nlive"]):
             slot = live[j]
             if oi[slot, O_SIDE] == 1 and oi[slot, O_TICK] - base >= best[1]:
                 return True
     return False
 
 
-def _ex_modify_python(slot, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f,
-                      cfg_i, lat_resp):
+def _ex_modify_python(slot, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg, lat_resp):
     """A modify of order ``slot`` reaches the exchange: to tick ``O_MTICK`` with leaves
     ``Q_MQTY``. Rejected (order unchanged) when the order is not resting, the new price is
     off the book's range, or it would cross as a post-only order (or with no opposite side).
@@ -332,14 +314,14 @@ def _ex_modify_python(slot, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, bes
     price keeps its place. A non-post-only order modified through the opposite best takes it,
     in full, as a new order does."""
     oid = oi[slot, O_ID]
-    base = cfg_i[I_BASE]
-    tick = cfg_f[F_TICK]
-    n = cfg_i[I_NTICKS]
+    base = cfg["base"]
+    tick = cfg["tick"]
+    n = cfg["nticks"]
     side = oi[slot, O_SIDE]
     nt = oi[slot, O_MTICK]
     nq = of[slot, Q_MQTY]
     idx = nt - base
-    resp = _draw(lat_resp, sc, S_RNG2)
+    resp = _draw(lat_resp, sc, RNG_RESPONSE)
     ok = oi[slot, O_EX] == 1 and 0 <= idx < n and nq > 0.0
     crosses = False
     if ok:
@@ -350,10 +332,10 @@ def _ex_modify_python(slot, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, bes
     if not ok:
         _push_resp(rs, rsf, sc, t + resp, slot, S_MODIFY_REJECTED, oid, 0.0)
         return
-    lose = nt != oi[slot, O_TICK] or nq > of[slot, Q_LEAVES] + cfg_f[F_LOT] * 1e-9
+    lose = nt != oi[slot, O_TICK] or nq > of[slot, Q_LEAVES] + cfg["lot"] * 1e-9
     oi[slot, O_TICK] = nt
     of[slot, Q_LEAVES] = nq
-    sc[S_NMODIFIED] += 1
+    sc["nmodified"] += 1
     if lose:
         oi[slot, O_ARR] = i_ex
         of[slot, Q_FRONT] = book[0 if side == 1 else 1, idx]
@@ -362,29 +344,26 @@ def _ex_modify_python(slot, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, bes
     if crosses:  # takes the opposite best, in full
         mid = _mid(best, 0, base, tick, n)
         px = (best[1] + base) * tick if side == 1 else (best[0] + base) * tick
-        _ex_fill(slot, nq, px, 0, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f,
-                 cfg_i, lat_resp, mid)
+        _ex_fill(slot, nq, px, 0, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg, lat_resp, mid)
 
 
-def _ex_request_python(r, rq, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f,
-                       cfg_i, lat_resp):
+def _ex_request_python(r, rq, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg, lat_resp):
     """A request (row ``r`` of ``rq``) reaches the exchange at ``t``, before exchange event
     ``i_ex``."""
     slot = rq[r, 1]
     kind = rq[r, 2]
     oid = rq[r, 3]
-    base = cfg_i[I_BASE]
-    tick = cfg_f[F_TICK]
-    n = cfg_i[I_NTICKS]
+    base = cfg["base"]
+    tick = cfg["tick"]
+    n = cfg["nticks"]
     if oi[slot, O_ID] != oid:  # the order is not (any more) in this slot: unknown here
         if kind == R_CANCEL or kind == R_MODIFY:
-            resp = _draw(lat_resp, sc, S_RNG2)
+            resp = _draw(lat_resp, sc, RNG_RESPONSE)
             _push_resp(rs, rsf, sc, t + resp, slot,
                        S_CANCEL_REJECTED if kind == R_CANCEL else S_MODIFY_REJECTED, oid, 0.0)
         return
     if kind == R_MODIFY:
-        _ex_modify(slot, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f,
-                   cfg_i, lat_resp)
+        _ex_modify(slot, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg, lat_resp)
     elif kind == R_NEW:
         side = oi[slot, O_SIDE]
         idx = oi[slot, O_TICK] - base
@@ -393,65 +372,65 @@ def _ex_request_python(r, rq, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, b
             no_opp = (side == 1 and best[1] >= n) or (side == -1 and best[0] < 0)
             if oi[slot, O_POST] == 1 or no_opp:
                 oi[slot, O_EX] = 2
-                sc[S_NREJECT] += 1
-                resp = _draw(lat_resp, sc, S_RNG2)
+                sc["nreject"] += 1
+                resp = _draw(lat_resp, sc, RNG_RESPONSE)
                 _push_resp(rs, rsf, sc, t + resp, slot, S_REJECTED, oid, 0.0)
             else:  # takes the opposite best, in full (as hftbacktest)
                 mid = _mid(best, 0, base, tick, n)
                 px = (best[1] + base) * tick if side == 1 else (best[0] + base) * tick
                 _ex_fill(slot, of[slot, Q_LEAVES], px, 0, t, oi, of, live, sc, acc, ff, fi, rs,
-                         rsf, best, book, cfg_f, cfg_i, lat_resp, mid)
+                         rsf, best, book, cfg, lat_resp, mid)
         else:
             oi[slot, O_EX] = 1
             oi[slot, O_ARR] = i_ex
             b = 0 if side == 1 else 1
             of[slot, Q_FRONT] = book[b, idx]
             of[slot, Q_CUM] = 0.0
-            live[sc[S_NLIVE]] = slot
-            sc[S_NLIVE] += 1
-            resp = _draw(lat_resp, sc, S_RNG2)
+            live[sc["nlive"]] = slot
+            sc["nlive"] += 1
+            resp = _draw(lat_resp, sc, RNG_RESPONSE)
             _push_resp(rs, rsf, sc, t + resp, slot, S_ACK, oid, 0.0)
     else:  # cancel
-        resp = _draw(lat_resp, sc, S_RNG2)
+        resp = _draw(lat_resp, sc, RNG_RESPONSE)
         if oi[slot, O_EX] == 1:
             _live_remove(live, sc, slot)
             oi[slot, O_EX] = 2
-            sc[S_NCANCEL] += 1
+            sc["ncancel"] += 1
             _push_resp(rs, rsf, sc, t + resp, slot, S_CANCELLED, oid, 0.0)
         else:
             _push_resp(rs, rsf, sc, t + resp, slot, S_CANCEL_REJECTED, oid, 0.0)
 
 
 def _ex_event_python(i, t, code, px, qty, l3a, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
-                     cfg_f, cfg_i, lat_resp):
+                     cfg, lat_resp):
     """Apply exchange event ``i`` (book update, trade matching, clear, L3 record)."""
-    n = cfg_i[I_NTICKS]
-    base = cfg_i[I_BASE]
+    n = cfg["nticks"]
+    base = cfg["base"]
     c = code[i]
     kind = c & C_KIND
     if kind == K_DEPTH or kind == K_SNAPSHOT:
-        idx = _tick(px[i], cfg_f[F_ITICK]) - base
+        idx = _tick(px[i], cfg["itick"]) - base
         if 0 <= idx < n:
             b = 0 if (c & C_BUY) != 0 else 1
-            if _ex_depth_q(b, idx, qty[i], oi, of, live, sc, best, book, cfg_f, cfg_i):
-                _ex_cross(b, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f, cfg_i,
+            if _ex_depth_q(b, idx, qty[i], oi, of, live, sc, best, book, cfg):
+                _ex_cross(b, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg,
                           lat_resp)
     elif kind == K_TRADE or kind == K_VTRADE:
         # FIFO mode skips a trade whose execution the next L3 record reports
-        if sc[S_NLIVE] > 0 and (kind == K_TRADE or cfg_i[I_QMODEL] != QUEUE_FIFO):
+        if sc["nlive"] > 0 and (kind == K_TRADE or cfg["qmodel"] != QUEUE_FIFO):
             agg = 1 if (c & C_BUY) != 0 else -1
-            _ex_trade(_tick(px[i], cfg_f[F_ITICK]), agg, qty[i], t, oi, of, live, sc, acc, ff,
-                      fi, rs, rsf, best, book, cfg_f, cfg_i, lat_resp)
+            _ex_trade(_tick(px[i], cfg["itick"]), agg, qty[i], t, oi, of, live, sc, acc, ff,
+                      fi, rs, rsf, best, book, cfg, lat_resp)
     elif kind == K_ADD or kind == K_REDUCE or kind == K_EXEC:
-        idx = _tick(px[i], cfg_f[F_ITICK]) - base
+        idx = _tick(px[i], cfg["itick"]) - base
         if 0 <= idx < n:
             b = 0 if (c & C_BUY) != 0 else 1
             if _ex_l3(i, kind, b, idx, qty[i], l3a, t, oi, of, live, sc, acc, ff, fi, rs, rsf,
-                      best, book, cfg_f, cfg_i, lat_resp):
-                _ex_cross(b, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f, cfg_i,
+                      best, book, cfg, lat_resp):
+                _ex_cross(b, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg,
                           lat_resp)
     elif kind == K_CLEAR:
-        _clear_event(c, px[i], book, best, 0, base, cfg_f)
+        _clear_event(c, px[i], book, best, 0, base, cfg)
 
 
 # the names the functions above call each other by, bound to the plain-Python twins (the

@@ -1,7 +1,7 @@
-"""The trading core's layout: event codes and the named slots of its state arrays.
+"""The trading core's layout: event codes, constants and the records of its state.
 
-Every array that crosses between the core's modules is addressed through these names
-(``cfg_i[I_BASE]``, ``acc[A_POS]``...), never by a bare number."""
+The run state that crosses between the core's modules is in named records (numpy structured
+dtypes: ``cfg["base"]``, ``acc["pos"]``...), never a bare index."""
 
 from __future__ import annotations
 
@@ -28,77 +28,77 @@ K_EXEC = 13  # a resting order is executed
 EPS = 1e-12
 BIG = np.int64(9_000_000_000_000_000_000)
 
-# ---- integer config (cfg_i) ----------------------------------------------------------------
-I_NTICKS = 0
-I_QMODEL = 1
-I_PARTIAL = 2
-I_INVERSE = 3
-I_INTERVAL = 4
-I_TSTART = 5
-I_STRAT = 6
-I_LEVELS = 7
-I_GRIDSTEP = 8
-I_POSTONLY = 9
-I_CLIP = 10
-I_SEED = 11
-I_MAXORD = 12
-I_TEND = 13
-I_NSTEPS = 14
-I_BASE = 15
-I_HALT = 16  # 1: the strategy cancels everything and stops quoting (portfolio breaker)
-I_SHARED = 17  # 1: one book; the strategy's view is read from its history (see run_kernel)
-I_RECORD = 18  # one row of the step table every I_RECORD strategy steps (the group's last)
-I_STALE = 19  # stale-feed breaker: no local market event for this long (ns; 0: off)
-I_COOLDOWN = 20  # self-clearing breakers resume this long after their condition last held (ns)
-I_DAYNS = 21  # the trading day's length (ns) for the daily-loss breaker (UTC days)
-I_TOXWIN = 22  # toxicity response: window of the last fills (0: off; <= TOX_MAX)
-I_TOXREC = 23  # ... recovers after this many consecutive clean fills
-I_NLAYERS = 24  # layering of a one-level strategy: levels a side (0: none)
-I_SIDES = 25  # which sides this kernel runs (SIDES_*): both (a backtest, paper), or one of them
-I_MODIFY = 26  # 1: re-price / re-size a working order by a modify request instead of cancel + new
-N_CFG_I = 27
-# ---- sides (cfg_i[I_SIDES]) ------------------------------------------------------------------
+# ---- sides (cfg["sides"]) ------------------------------------------------------------------
 # SIDES_BOTH: one merged timeline (backtest, paper). SIDES_LOCAL: the local side alone (market
 # data on the local clock, responses, decisions); its requests stay in ``rq`` for a venue
 # adapter to take, and responses are put into ``rs`` by it. SIDES_EXCH: the exchange side alone
 # (market data on the exchange clock, requests arriving, funding; the step table's marks at
 # the strategy clock); its responses stay in ``rs`` for the adapter to take. At equal times
 # every exchange-side action precedes every local-side one, so the two halves, advanced in
-# turn to each other's horizon (``pos[P_HOR]``), take the merged timeline's actions in its
+# turn to each other's horizon (``pos["hor"]``), take the merged timeline's actions in its
 # order (mmlab.backtest.engine._loopback).
 SIDES_LOCAL = 1
 SIDES_EXCH = 2
 SIDES_BOTH = 3
-# ---- float config (cfg_f) --------------------------------------------------------------------
-F_TICK = 0
-F_LOT = 1
-F_MAKER = 2
-F_TAKER = 3
-F_PERC = 4
-F_MULT = 5
-F_MAXPOS = 6
-F_QN = 7
-F_ITICK = 8  # 1 / tick
-F_MAXDD = 9  # drawdown breaker: fall of the marked equity from its peak (quote currency)
-F_MAXDL = 10  # daily-loss breaker: fall from the day's first marked equity (quote currency)
-F_MAXSPREAD = 11  # abnormal-spread breaker: local best ask - best bid above this (price)
-F_MAXMOVE = 12  # vol-surge breaker: |local mid change| between two decisions above this (price)
-F_TOXTHR = 13  # toxicity: one-sided share of the window's fills above which the flow is toxic
-F_TOXWIDEN = 14  # ... while toxic, distances from the mid are multiplied by this
-F_TOXSIZE = 15  # ... and sizes by this
-F_TUNIT = 16  # the strategy's time unit (ns): a user kernel's time_left is in it
-F_YELLOW = 17  # risk ladder zones on a side's usage max(0, side x position) / max_position:
-F_RED = 18  # yellow (sizes shrink, spreads widen, linearly across the band), red (reduce-only);
-F_YMIN = 19  # at the top of the yellow band: size factor
-F_YWIDEN = 20  # ... and spread multiplier (F_YELLOW = inf: no zones)
-F_RATE = 21  # throttle: new orders per second (a token bucket; inf: off) ...
-F_BURST = 22  # ... holding at most this many tokens
-F_LAYER = 23  # layering: level j's distance multiple at F_LAYER + j, its size share at
-# F_LAYER + MAX_LEVELS + j (of the strategy's top-level distance from the mid and size)
-F_HARDPOS = F_LAYER + 2 * MAX_LEVELS  # the hard limit a position beyond is a breach (flatten);
-# F_MAXPOS, the limit orders are sent within, may be lower (a portfolio's notional cap)
-F_BAND = F_HARDPOS + 1  # price band: no order priced further than this share of the local mid
-N_CFG_F = F_BAND + 1
+# ---- settings: the core's settings record (cfg; frozen for a run but for the desk's
+# limits and the step driver's re-centring) ----------------------------------------------------
+SETTINGS_DTYPE = np.dtype([
+    ("nticks", np.int64),
+    ("qmodel", np.int64),
+    ("partial", np.int64),
+    ("inverse", np.int64),
+    ("interval", np.int64),
+    ("tstart", np.int64),
+    ("strat", np.int64),
+    ("levels", np.int64),
+    ("gridstep", np.int64),
+    ("postonly", np.int64),
+    ("clip", np.int64),
+    ("seed", np.int64),
+    ("maxord", np.int64),
+    ("tend", np.int64),
+    ("nsteps", np.int64),
+    ("base", np.int64),
+    ("halt", np.int64),  # 1: the strategy cancels everything and stops quoting (portfolio breaker)
+    ("shared", np.int64),  # 1: one book; the strategy's view is read from its history (see run_kernel)
+    ("record", np.int64),  # one row of the step table every cfg["record"] strategy steps (the group's last)
+    ("stale", np.int64),  # stale-feed breaker: no local market event for this long (ns; 0: off)
+    ("cooldown", np.int64),  # self-clearing breakers resume this long after their condition last held (ns)
+    ("dayns", np.int64),  # the trading day's length (ns) for the daily-loss breaker (UTC days)
+    ("toxwin", np.int64),  # toxicity response: window of the last fills (0: off; <= TOX_MAX)
+    ("toxrec", np.int64),  # ... recovers after this many consecutive clean fills
+    ("nlayers", np.int64),  # layering of a one-level strategy: levels a side (0: none)
+    ("sides", np.int64),  # which sides this kernel runs (SIDES_*): both (a backtest, paper), or one of them
+    ("modify", np.int64),  # 1: re-price / re-size a working order by a modify request instead of cancel + new
+    ("tick", np.float64),
+    ("lot", np.float64),
+    ("maker", np.float64),
+    ("taker", np.float64),
+    ("perc", np.float64),
+    ("mult", np.float64),
+    ("maxpos", np.float64),
+    ("qn", np.float64),
+    ("itick", np.float64),  # 1 / tick
+    ("maxdd", np.float64),  # drawdown breaker: fall of the marked equity from its peak (quote currency)
+    ("maxdl", np.float64),  # daily-loss breaker: fall from the day's first marked equity (quote currency)
+    ("maxspread", np.float64),  # abnormal-spread breaker: local best ask - best bid above this (price)
+    ("maxmove", np.float64),  # vol-surge breaker: |local mid change| between two decisions above this (price)
+    ("toxthr", np.float64),  # toxicity: one-sided share of the window's fills above which the flow is toxic
+    ("toxwiden", np.float64),  # ... while toxic, distances from the mid are multiplied by this
+    ("toxsize", np.float64),  # ... and sizes by this
+    ("tunit", np.float64),  # the strategy's time unit (ns): a user kernel's time_left is in it
+    ("yellow", np.float64),  # risk ladder zones on a side's usage max(0, side x position) / max_position:
+    ("red", np.float64),  # yellow (sizes shrink, spreads widen, linearly across the band), red (reduce-only);
+    ("ymin", np.float64),  # at the top of the yellow band: size factor
+    ("ywiden", np.float64),  # ... and spread multiplier (cfg["yellow"] = inf: no zones)
+    ("rate", np.float64),  # throttle: new orders per second (a token bucket; inf: off) ...
+    ("burst", np.float64),  # ... holding at most this many tokens
+    ("layer_dist", np.float64, (MAX_LEVELS,)),  # layering: level j's distance multiple and
+    ("layer_share", np.float64, (MAX_LEVELS,)),  # size share (of the strategy's top level's)
+    ("hardpos", np.float64),  # the hard limit a position beyond is a breach (flatten);
+# cfg["maxpos"], the limit orders are sent within, may be lower (a portfolio's notional cap)
+    ("band", np.float64),  # price band: no order priced further than this share of the local mid
+], align=True)
 
 # ---- order slots: oi (int) / of (float) columns ------------------------------------------------
 O_ID = 0
@@ -139,71 +139,74 @@ S_MODIFIED = 6  # rsf qty: the order's leaves after the modify
 S_MODIFY_REJECTED = 7  # gone (filled, cancelled), not there yet, or a post-only cross: unchanged
 # rq columns: time, slot, kind, oid, seq ; rs columns: time, slot, kind, oid, seq ;
 # rsf[2 r]: qty of response r, rsf[2 r + 1]: the local cash it brings (fills: -side qty x(px) - fee)
-# ---- scalars (sc) ------------------------------------------------------------------------------
-S_NLIVE = 0
-S_NREQ = 1
-S_NRESP = 2
-S_NEXTID = 3
-S_SEQ = 4
-S_RNG = 5
-S_NFILLS = 6
-S_NSENT = 7
-S_NREJECT = 8
-S_NCANCEL = 9
-S_NMAKER = 10
-S_NTAKER = 11
-S_MARKS = 12
-S_NFUND = 13
-S_NL2Q = 14  # FIFO mode: L2 (not L3) updates met at one of our order's levels (inexact queue)
-S_HALT = 15  # latched breakers (bits H_*): quoting stops until reset
-S_PAUSE = 16  # self-clearing breakers tripped (bits B_*)
-S_PAUSE_UNTIL = 17  # ... quoting resumes at this local time if none holds any more
-S_DAY = 18  # the current trading day (local ts // I_DAYNS; -1 before the first decision)
-S_NRISK = 19  # risk events recorded (rk / rkf rows; counted beyond their capacity)
-S_TFEED = 20  # local time of the last market event the local side applied
-S_TOXN = 21  # toxicity: fills in the window ring, its next slot, buys among them
-S_TOXHEAD = 22
-S_TOXBUY = 23
-S_TOXIC = 24  # 1 while the flow is toxic
-S_TOXCLEAN = 25  # consecutive clean fills while toxic
-S_TOKT = 26  # throttle: time the bucket was last refilled
-S_NTHROTTLED = 27  # new orders the throttle held back
-S_RNG2 = 28  # the response latencies' generator (S_RNG: the entry latencies'): one per side
-S_NMODIFY = 29  # modify requests sent
-S_NMODIFIED = 30  # ... and taken effect at the exchange
-S_NBANDED = 31  # orders and modifies not sent: priced outside the price band
-N_SC = 32
-TOX_MAX = 512  # the window's ring: sc[N_SC : N_SC + TOX_MAX] (fill sides, +1 / -1)
-# ---- accounting (acc) --------------------------------------------------------------------------
-A_POS = 0
-A_CASH = 1
-A_FEES = 2
-A_FUND = 3
-A_SPREAD = 4
-A_INV = 5
-A_MARK = 6  # last mark (mid), NaN before the first
-A_VOL = 7
-A_LPOS = 8  # local (strategy's) view of the position
+TOX_MAX = 512  # the toxicity window's capacity (fills)
+# ---- scalars and counters (sc) --------------------------------------------------------------
+SCALARS_DTYPE = np.dtype([
+    ("nlive", np.int64),
+    ("nreq", np.int64),
+    ("nresp", np.int64),
+    ("nextid", np.int64),
+    ("seq", np.int64),
+    ("rng_entry", np.int64),
+    ("nfills", np.int64),
+    ("nsent", np.int64),
+    ("nreject", np.int64),
+    ("ncancel", np.int64),
+    ("nmaker", np.int64),
+    ("ntaker", np.int64),
+    ("marks", np.int64),
+    ("nfund", np.int64),
+    ("nl2q", np.int64),  # FIFO mode: L2 (not L3) updates met at one of our order's levels (inexact queue)
+    ("halt", np.int64),  # latched breakers (bits H_*): quoting stops until reset
+    ("pause", np.int64),  # self-clearing breakers tripped (bits B_*)
+    ("pause_until", np.int64),  # ... quoting resumes at this local time if none holds any more
+    ("day", np.int64),  # the current trading day (local ts // cfg["dayns"]; -1 before the first decision)
+    ("nrisk", np.int64),  # risk events recorded (rk / rkf rows; counted beyond their capacity)
+    ("tfeed", np.int64),  # local time of the last market event the local side applied
+    ("toxn", np.int64),  # toxicity: fills in the window ring, its next slot, buys among them
+    ("toxhead", np.int64),
+    ("toxbuy", np.int64),
+    ("toxic", np.int64),  # 1 while the flow is toxic
+    ("toxclean", np.int64),  # consecutive clean fills while toxic
+    ("tokt", np.int64),  # throttle: time the bucket was last refilled
+    ("nthrottled", np.int64),  # new orders the throttle held back
+    ("rng_response", np.int64),  # the response latencies' generator (sc["rng_entry"]: the entry latencies'): one per side
+    ("nmodify", np.int64),  # modify requests sent
+    ("nmodified", np.int64),  # ... and taken effect at the exchange
+    ("nbanded", np.int64),  # orders and modifies not sent: priced outside the price band
+    ("tox_ring", np.int64, (TOX_MAX,)),  # the toxicity window's ring: fill sides, +1 / -1
+], align=True)
+# ---- accounts (acc): the exchange's and the local side's --------------------------------------
+ACCOUNT_DTYPE = np.dtype([
+    ("pos", np.float64),
+    ("cash", np.float64),
+    ("fees", np.float64),
+    ("fund", np.float64),
+    ("spread", np.float64),
+    ("inv", np.float64),
+    ("mark", np.float64),  # last mark (mid), NaN before the first
+    ("vol", np.float64),
+    ("lpos", np.float64),  # local (strategy's) view of the position
 # running statistics over EVERY strategy step (exact whatever record_every thins the table to)
-A_ELAST = 9  # equity at the previous step (NaN before the first)
-A_DN = 10  # number of per-step equity changes
-A_DMEAN = 11  # their running mean and sum of squared deviations (Welford)
-A_DM2 = 12
-A_DNEG2 = 13  # sum of squares of the negative changes (downside deviation)
-A_PEAK = 14  # running peak of max(equity, 0)
-A_MDD = 15  # largest fall from that peak
-A_SABS = 16  # sum and maximum of |position| over the steps
-A_MABS = 17
-A_NSTEPS = 18  # strategy steps taken
+    ("elast", np.float64),  # equity at the previous step (NaN before the first)
+    ("dn", np.float64),  # number of per-step equity changes
+    ("dmean", np.float64),  # their running mean and sum of squared deviations (Welford)
+    ("dm2", np.float64),
+    ("dneg2", np.float64),  # sum of squares of the negative changes (downside deviation)
+    ("peak", np.float64),  # running peak of max(equity, 0)
+    ("mdd", np.float64),  # largest fall from that peak
+    ("sabs", np.float64),  # sum and maximum of |position| over the steps
+    ("mabs", np.float64),
+    ("nsteps", np.float64),  # strategy steps taken
 # the local side's own account (what a live session sees: fills known from their responses)
-A_LCASH = 19  # cash less fees of the fills the local side has heard of
-A_LPEAK = 20  # peak of the local marked equity (NaN before the first decision)
-A_DAY0 = 21  # local marked equity at the trading day's first decision
-A_LMARK = 22  # last finite local mid (NaN before the first)
-A_LMIDPREV = 23  # local mid at the previous decision (vol-surge breaker)
-A_LEQ = 24  # local marked equity at the last decision
-A_TOKENS = 25  # throttle: tokens in the bucket (NaN before the first order)
-N_ACC = 26
+    ("lcash", np.float64),  # cash less fees of the fills the local side has heard of
+    ("lpeak", np.float64),  # peak of the local marked equity (NaN before the first decision)
+    ("day0", np.float64),  # local marked equity at the trading day's first decision
+    ("lmark", np.float64),  # last finite local mid (NaN before the first)
+    ("lmidprev", np.float64),  # local mid at the previous decision (vol-surge breaker)
+    ("leq", np.float64),  # local marked equity at the last decision
+    ("tokens", np.float64),  # throttle: tokens in the bucket (NaN before the first order)
+], align=True)
 # ---- risk: latched (H_*) and self-clearing (B_*) breakers; risk event kinds (RK_*) -----------
 H_DRAWDOWN = 1
 H_DAILY = 2
@@ -281,18 +284,29 @@ SC_QTY = 3
 SC_CANCEL = 4  # step index at which it is cancelled (-1: never)
 SC_OID = 5  # order id given by the engine (0 before it is sent, -1 not sent)
 SCRIPT_W = 6
-# ---- resumable run state: pos ------------------------------------------------------------------
-P_IEX = 0
-P_ILO = 1
-P_IFU = 2
-P_K = 3
-P_KSTOP = 4  # pause just before strategy step P_KSTOP (-1: run to the end)
-P_INIT = 5
-P_DONE = 6
-P_ONE = 7  # 1: pause right after the next strategy step
-P_FIN = 8  # 1: the event arrays hold the whole stream; 0: more rows may be appended (step driver)
-P_WM = 9  # with P_FIN = 0: no row appended later has an exch or local ts below this watermark
-P_HOR = 10  # one side alone (I_SIDES): take only actions strictly before this time (BIG: no
+# ---- the run's cursor (pos): positions in the streams, pause and horizon ----------------------
+CURSOR_DTYPE = np.dtype([
+    ("iex", np.int64),
+    ("ilo", np.int64),
+    ("ifu", np.int64),
+    ("k", np.int64),
+    ("kstop", np.int64),  # pause just before strategy step pos["kstop"] (-1: run to the end)
+    ("init", np.int64),
+    ("done", np.int64),
+    ("one", np.int64),  # 1: pause right after the next strategy step
+    ("fin", np.int64),  # 1: the event arrays hold the whole stream; 0: more rows may be appended (step driver)
+    ("wm", np.int64),  # with pos["fin"] = 0: no row appended later has an exch or local ts below this watermark
+    ("hor", np.int64),  # one side alone (cfg["sides"]): take only actions strictly before this time (BIG: no
 # bound, the other side is done); the local side also stops before its own requests' arrival
-N_POS = 11
-RISK_CAP = 4096  # risk events kept (more are counted in S_NRISK)
+], align=True)
+RISK_CAP = 4096  # risk events kept (more are counted in sc["nrisk"])
+
+#: the response-latency and entry-latency generators' records (primitives.draw's ``which``)
+RNG_ENTRY = 0
+RNG_RESPONSE = 1
+
+
+def record(dtype):
+    """A zeroed record of ``dtype``: a view of its own one-row array, so writes (from Python or
+    from compiled code, which takes it by reference) stay in it."""
+    return np.zeros(1, dtype=dtype)[0]

@@ -25,32 +25,11 @@ from mmlab.backtest.core.externals import (
     glft_quote as _glft_quote,
 )
 from mmlab.backtest.core.layout import (
-    A_LCASH,
-    A_LMARK,
-    A_LPOS,
-    A_TOKENS,
-    F_BAND,
-    F_BURST,
-    F_LOT,
-    F_MAXPOS,
-    F_RATE,
-    F_TICK,
-    F_TOXTHR,
-    I_BASE,
-    I_GRIDSTEP,
-    I_LEVELS,
-    I_MAXORD,
-    I_MODIFY,
-    I_NTICKS,
-    I_POSTONLY,
-    I_TOXREC,
-    I_TOXWIN,
     LO_FREE,
     LO_PCANCEL,
     LO_PMODIFY,
     LO_PNEW,
     LO_WORK,
-    N_SC,
     O_EX,
     O_ID,
     O_LO,
@@ -70,25 +49,13 @@ from mmlab.backtest.core.layout import (
     R_NEW,
     RK_TOXIC,
     RK_TOXIC_END,
+    RNG_ENTRY,
     S_ACK,
     S_CANCELLED,
     S_FILL,
     S_MODIFIED,
     S_MODIFY_REJECTED,
-    S_NBANDED,
-    S_NEXTID,
-    S_NMODIFY,
-    S_NREQ,
-    S_NSENT,
-    S_NTHROTTLED,
     S_REJECTED,
-    S_RNG,
-    S_TOKT,
-    S_TOXBUY,
-    S_TOXCLEAN,
-    S_TOXHEAD,
-    S_TOXIC,
-    S_TOXN,
     SC_CANCEL,
     SC_OID,
     SC_QTY,
@@ -112,39 +79,39 @@ from mmlab.backtest.core.primitives import (
 )
 
 
-def _toxicity_python(side, t, sc, cfg_f, cfg_i, rk, rkf):
+def _toxicity_python(side, t, sc, cfg, rk, rkf):
     """The toxicity response's state after one of our fills (heard of locally): over the last
-    ``I_TOXWIN`` fills, a one-sided share above ``F_TOXTHR`` makes the flow toxic; it recovers
-    after ``I_TOXREC`` consecutive clean fills (after which the share is at or below it)."""
-    w = cfg_i[I_TOXWIN]
+    ``cfg["toxwin"]`` fills, a one-sided share above ``cfg["toxthr"]`` makes the flow toxic; it recovers
+    after ``cfg["toxrec"]`` consecutive clean fills (after which the share is at or below it)."""
+    w = cfg["toxwin"]
     if w <= 0:
         return
-    h = sc[S_TOXHEAD]
-    if sc[S_TOXN] == w:  # the ring is full: the oldest side leaves
-        if sc[N_SC + h] > 0:
-            sc[S_TOXBUY] -= 1
+    h = sc["toxhead"]
+    if sc["toxn"] == w:  # the ring is full: the oldest side leaves
+        if sc["tox_ring"][h] > 0:
+            sc["toxbuy"] -= 1
     else:
-        sc[S_TOXN] += 1
-    sc[N_SC + h] = side
+        sc["toxn"] += 1
+    sc["tox_ring"][h] = side
     if side > 0:
-        sc[S_TOXBUY] += 1
-    sc[S_TOXHEAD] = (h + 1) % w
-    n = sc[S_TOXN]
-    ratio = max(sc[S_TOXBUY], n - sc[S_TOXBUY]) / n
-    if n >= w and ratio > cfg_f[F_TOXTHR]:
-        if sc[S_TOXIC] == 0:
+        sc["toxbuy"] += 1
+    sc["toxhead"] = (h + 1) % w
+    n = sc["toxn"]
+    ratio = max(sc["toxbuy"], n - sc["toxbuy"]) / n
+    if n >= w and ratio > cfg["toxthr"]:
+        if sc["toxic"] == 0:
             _risk_event(rk, rkf, sc, t, RK_TOXIC, ratio)
-        sc[S_TOXIC] = 1
-        sc[S_TOXCLEAN] = 0
-    elif sc[S_TOXIC] == 1:
-        sc[S_TOXCLEAN] += 1
-        if sc[S_TOXCLEAN] >= cfg_i[I_TOXREC]:
-            sc[S_TOXIC] = 0
-            sc[S_TOXCLEAN] = 0
+        sc["toxic"] = 1
+        sc["toxclean"] = 0
+    elif sc["toxic"] == 1:
+        sc["toxclean"] += 1
+        if sc["toxclean"] >= cfg["toxrec"]:
+            sc["toxic"] = 0
+            sc["toxclean"] = 0
             _risk_event(rk, rkf, sc, t, RK_TOXIC_END, ratio)
 
 
-def _lo_response_python(r, rs, rsf, oi, of, acc, sc, cfg_f, cfg_i, rk, rkf):
+def _lo_response_python(r, rs, rsf, oi, of, acc, sc, cfg, rk, rkf):
     slot = rs[r, 1]
     kind = rs[r, 2]
     if oi[slot, O_ID] != rs[r, 3] or oi[slot, O_LO] == LO_FREE:
@@ -154,9 +121,9 @@ def _lo_response_python(r, rs, rsf, oi, of, acc, sc, cfg_f, cfg_i, rk, rkf):
             oi[slot, O_LO] = LO_WORK
     elif kind == S_FILL:
         q = rsf[2 * r]
-        acc[A_LPOS] += oi[slot, O_SIDE] * q
-        acc[A_LCASH] += rsf[2 * r + 1]
-        _toxicity(oi[slot, O_SIDE], rs[r, 0], sc, cfg_f, cfg_i, rk, rkf)
+        acc["lpos"] += oi[slot, O_SIDE] * q
+        acc["lcash"] += rsf[2 * r + 1]
+        _toxicity(oi[slot, O_SIDE], rs[r, 0], sc, cfg, rk, rkf)
         of[slot, Q_LLEAVES] -= q
         if of[slot, Q_LLEAVES] <= of[slot, Q_QTY] * 1e-9:
             of[slot, Q_LLEAVES] = 0.0
@@ -219,14 +186,14 @@ def _side_exposure_python(oi, of, side, maxord):
     return tot
 
 
-def _out_of_band_python(tk, acc, sc, cfg_f):
+def _out_of_band_python(tk, acc, sc, cfg):
     """1 (counted) when a price at tick ``tk`` lies further from the local mid than the price
-    band (``F_BAND`` x mid: a fat-finger check on what a strategy asks for); 0 otherwise, and
+    band (``cfg["band"]`` x mid: a fat-finger check on what a strategy asks for); 0 otherwise, and
     while no local mid is known."""
-    mk = acc[A_LMARK]
-    if math.isfinite(cfg_f[F_BAND]) and math.isfinite(mk) and \
-            abs(tk * cfg_f[F_TICK] - mk) > cfg_f[F_BAND] * abs(mk):
-        sc[S_NBANDED] += 1
+    mk = acc["lmark"]
+    if math.isfinite(cfg["band"]) and math.isfinite(mk) and \
+            abs(tk * cfg["tick"] - mk) > cfg["band"] * abs(mk):
+        sc["nbanded"] += 1
         return 1
     return 0
 
@@ -247,72 +214,72 @@ def _present_python(oi, side, tk, maxord):
     return False
 
 
-def _modify_python(s, tk, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry):
+def _modify_python(s, tk, qty, t, oi, of, rq, sc, acc, cfg, lat_entry):
     """Send a modify of working order ``s`` to tick ``tk`` with leaves ``qty`` when the hard
     limit (a larger size counts), the request queue and the throttle allow it; 1 if sent."""
     side = oi[s, O_SIDE]
     inc = qty - of[s, Q_LLEAVES]
     if inc > 0.0:
-        expo = side * acc[A_LPOS] + _side_exposure(oi, of, side, cfg_i[I_MAXORD])
-        if expo + inc > cfg_f[F_MAXPOS] + cfg_f[F_LOT] * 1e-9:
+        expo = side * acc["lpos"] + _side_exposure(oi, of, side, cfg["maxord"])
+        if expo + inc > cfg["maxpos"] + cfg["lot"] * 1e-9:
             return 0
-    if _out_of_band(tk, acc, sc, cfg_f) == 1:
+    if _out_of_band(tk, acc, sc, cfg) == 1:
         return 0
-    if sc[S_NREQ] >= rq.shape[0] or _throttle(t, sc, acc, cfg_f) == 0:
+    if sc["nreq"] >= rq.shape[0] or _throttle(t, sc, acc, cfg) == 0:
         return 0
     oi[s, O_MTICK] = tk
     of[s, Q_MQTY] = qty
     oi[s, O_LO] = LO_PMODIFY
-    sc[S_NMODIFY] += 1
-    lat = _draw(lat_entry, sc, S_RNG)
+    sc["nmodify"] += 1
+    lat = _draw(lat_entry, sc, RNG_ENTRY)
     _push_req(rq, sc, t + lat, s, R_MODIFY, oi[s, O_ID])
     return 1
 
 
-def _throttle_python(t, sc, acc, cfg_f):
+def _throttle_python(t, sc, acc, cfg):
     """1 when a new order may be sent now (a token is taken), 0 when the throttle holds it back
-    (counted): a token bucket refilled at ``F_RATE`` per second up to ``F_BURST``, so at most
-    ``F_BURST + F_RATE x s`` new orders go out in any ``s`` seconds. Cancels are never
+    (counted): a token bucket refilled at ``cfg["rate"]`` per second up to ``cfg["burst"]``, so at most
+    ``cfg["burst"] + cfg["rate"] x s`` new orders go out in any ``s`` seconds. Cancels are never
     throttled."""
-    rate = cfg_f[F_RATE]
+    rate = cfg["rate"]
     if not rate < math.inf:
         return 1
-    if not acc[A_TOKENS] == acc[A_TOKENS]:  # NaN: the first order, a full bucket
-        acc[A_TOKENS] = cfg_f[F_BURST]
-        sc[S_TOKT] = t
-    acc[A_TOKENS] = min(cfg_f[F_BURST], acc[A_TOKENS] + (t - sc[S_TOKT]) * 1e-9 * rate)
-    sc[S_TOKT] = t
-    if acc[A_TOKENS] >= 1.0 - 1e-12:
-        acc[A_TOKENS] -= 1.0
+    if not acc["tokens"] == acc["tokens"]:  # NaN: the first order, a full bucket
+        acc["tokens"] = cfg["burst"]
+        sc["tokt"] = t
+    acc["tokens"] = min(cfg["burst"], acc["tokens"] + (t - sc["tokt"]) * 1e-9 * rate)
+    sc["tokt"] = t
+    if acc["tokens"] >= 1.0 - 1e-12:
+        acc["tokens"] -= 1.0
         return 1
-    sc[S_NTHROTTLED] += 1
+    sc["nthrottled"] += 1
     return 0
 
 
-def _new_order_python(side, tk, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry):
+def _new_order_python(side, tk, qty, t, oi, of, rq, sc, acc, cfg, lat_entry):
     """Send a new order of ``qty`` at absolute tick ``tk`` on ``side`` when the hard limit
     (position + working + in-flight orders of the side, the local view), a free order slot,
     the request queue and the throttle allow it; its order id, or 0 when it is not sent."""
-    maxord = cfg_i[I_MAXORD]
-    expo = side * acc[A_LPOS] + _side_exposure(oi, of, side, maxord)
-    if expo + qty > cfg_f[F_MAXPOS] + cfg_f[F_LOT] * 1e-9:
+    maxord = cfg["maxord"]
+    expo = side * acc["lpos"] + _side_exposure(oi, of, side, maxord)
+    if expo + qty > cfg["maxpos"] + cfg["lot"] * 1e-9:
         return 0
-    if _out_of_band(tk, acc, sc, cfg_f) == 1:
+    if _out_of_band(tk, acc, sc, cfg) == 1:
         return 0
     free = -1
     for s in range(maxord):
         if oi[s, O_LO] == LO_FREE:
             free = s
             break
-    if free < 0 or sc[S_NREQ] >= rq.shape[0] or _throttle(t, sc, acc, cfg_f) == 0:
+    if free < 0 or sc["nreq"] >= rq.shape[0] or _throttle(t, sc, acc, cfg) == 0:
         return 0
-    return _open_order(free, side, tk, qty, cfg_i[I_POSTONLY], t, oi, of, rq, sc, lat_entry)
+    return _open_order(free, side, tk, qty, cfg["postonly"], t, oi, of, rq, sc, lat_entry)
 
 
 def _open_order_python(free, side, tk, qty, post, t, oi, of, rq, sc, lat_entry):
     """Write a new order into slot ``free`` and send it; its order id."""
-    oid = sc[S_NEXTID]
-    sc[S_NEXTID] = oid + 1
+    oid = sc["nextid"]
+    sc["nextid"] = oid + 1
     oi[free, O_ID] = oid
     oi[free, O_SIDE] = side
     oi[free, O_TICK] = tk
@@ -325,22 +292,22 @@ def _open_order_python(free, side, tk, qty, post, t, oi, of, rq, sc, lat_entry):
     of[free, Q_FRONT] = 0.0
     of[free, Q_CUM] = 0.0
     of[free, Q_LLEAVES] = qty
-    sc[S_NSENT] += 1
-    lat = _draw(lat_entry, sc, S_RNG)
+    sc["nsent"] += 1
+    lat = _draw(lat_entry, sc, RNG_ENTRY)
     _push_req(rq, sc, t + lat, free, R_NEW, oid)
     return oid
 
 
-def _flatten_python(t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry):
+def _flatten_python(t, oi, of, rq, sc, acc, cfg, lat_entry):
     """After a hard-limit breach: once no order of ours is left on the reducing side, send one
     marketable order (not post-only, at the far end of the book's range, so it takes the
     opposite best) for the whole local position, past the throttle (it only reduces)."""
-    lot = cfg_f[F_LOT]
-    pos = acc[A_LPOS]
+    lot = cfg["lot"]
+    pos = acc["lpos"]
     if abs(pos) <= lot * 1e-9:
         return
     side = -1 if pos > 0.0 else 1
-    maxord = cfg_i[I_MAXORD]
+    maxord = cfg["maxord"]
     free = -1
     for s in range(maxord):
         lo = oi[s, O_LO]
@@ -349,19 +316,19 @@ def _flatten_python(t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry):
         if lo == LO_FREE and free < 0:
             free = s
     qty = math.floor(abs(pos) / lot + 1e-9) * lot
-    if free < 0 or qty <= 0.0 or sc[S_NREQ] >= rq.shape[0]:
+    if free < 0 or qty <= 0.0 or sc["nreq"] >= rq.shape[0]:
         return
-    tk = cfg_i[I_BASE] if side == -1 else cfg_i[I_BASE] + cfg_i[I_NTICKS] - 1
+    tk = cfg["base"] if side == -1 else cfg["base"] + cfg["nticks"] - 1
     _open_order(free, side, tk, qty, 0, t, oi, of, rq, sc, lat_entry)
 
 
-def _reconcile_python(side, tick0, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry):
+def _reconcile_python(side, tick0, qty, t, oi, of, rq, sc, acc, cfg, lat_entry):
     """Make our orders on ``side`` match the desired ladder: ``levels`` prices from ``tick0``
     (absolute ticks, -1: none) stepping away by ``grid_step`` ticks, ``qty`` each."""
-    maxord = cfg_i[I_MAXORD]
-    levels = cfg_i[I_LEVELS]
-    step = cfg_i[I_GRIDSTEP]
-    lot = cfg_f[F_LOT]
+    maxord = cfg["maxord"]
+    levels = cfg["levels"]
+    step = cfg["gridstep"]
+    lot = cfg["lot"]
     # cancel acknowledged orders not on the ladder (or of another size); an order still
     # pending its ack is left until the next step (as hftbacktest: not cancellable yet)
     for s in range(maxord):
@@ -375,37 +342,37 @@ def _reconcile_python(side, tick0, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, la
                 if d >= 0 and d % step == 0 and d // step < levels and \
                         abs(of[s, Q_QTY] - qty) <= lot * 1e-9:
                     keep = True
-            if not keep and cfg_i[I_MODIFY] == 1 and tick0 >= 0 and qty > 0.0:
+            if not keep and cfg["modify"] == 1 and tick0 >= 0 and qty > 0.0:
                 # re-price it to the nearest ladder level without an order, if any
                 for lv in range(levels):
                     tk = tick0 - side * lv * step
-                    if tk < cfg_i[I_BASE] or tk >= cfg_i[I_BASE] + cfg_i[I_NTICKS]:
+                    if tk < cfg["base"] or tk >= cfg["base"] + cfg["nticks"]:
                         continue
                     if not _present(oi, side, tk, maxord):
-                        keep = _modify(s, tk, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i,
+                        keep = _modify(s, tk, qty, t, oi, of, rq, sc, acc, cfg,
                                        lat_entry) == 1
                         break
             if not keep:
                 oi[s, O_LO] = LO_PCANCEL
-                lat = _draw(lat_entry, sc, S_RNG)
+                lat = _draw(lat_entry, sc, RNG_ENTRY)
                 _push_req(rq, sc, t + lat, s, R_CANCEL, oi[s, O_ID])
     if tick0 < 0 or qty <= 0.0:
         return
     # place missing levels, within the position limit
     for lv in range(levels):
         tk = tick0 - side * lv * step
-        if tk < cfg_i[I_BASE] or tk >= cfg_i[I_BASE] + cfg_i[I_NTICKS]:
+        if tk < cfg["base"] or tk >= cfg["base"] + cfg["nticks"]:
             continue
         if _present(oi, side, tk, maxord):
             continue
-        if _new_order(side, tk, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry) == 0:
+        if _new_order(side, tk, qty, t, oi, of, rq, sc, acc, cfg, lat_entry) == 0:
             break
 
 
-def _script_python(t, k, oi, of, rq, sc, acc, cfg_f, cfg_i, sp, lat_entry):
+def _script_python(t, k, oi, of, rq, sc, acc, cfg, sp, lat_entry):
     """Scripted orders (``STRAT_SCRIPT``): send the rows due at step ``k``, cancel those whose
     cancel step is ``k`` (an order not acknowledged yet is cancelled at the next step)."""
-    maxord = cfg_i[I_MAXORD]
+    maxord = cfg["maxord"]
     nrow = np.int64(sp[0])
     for r in range(nrow):
         o = 1 + r * SCRIPT_W
@@ -415,7 +382,7 @@ def _script_python(t, k, oi, of, rq, sc, acc, cfg_f, cfg_i, sp, lat_entry):
                 if oi[s, O_ID] == oid:
                     if oi[s, O_LO] == LO_WORK:
                         oi[s, O_LO] = LO_PCANCEL
-                        lat = _draw(lat_entry, sc, S_RNG)
+                        lat = _draw(lat_entry, sc, RNG_ENTRY)
                         _push_req(rq, sc, t + lat, s, R_CANCEL, oid)
                     elif oi[s, O_LO] == LO_PNEW:
                         sp[o + SC_CANCEL] = k + 1
@@ -425,8 +392,7 @@ def _script_python(t, k, oi, of, rq, sc, acc, cfg_f, cfg_i, sp, lat_entry):
         side = np.int64(sp[o + SC_SIDE])
         qty = sp[o + SC_QTY]
         sp[o + SC_OID] = -1
-        oid = _new_order(side, np.int64(sp[o + SC_TICK]), qty, t, oi, of, rq, sc, acc, cfg_f,
-                         cfg_i, lat_entry)
+        oid = _new_order(side, np.int64(sp[o + SC_TICK]), qty, t, oi, of, rq, sc, acc, cfg, lat_entry)
         if oid > 0:
             sp[o + SC_OID] = oid
 

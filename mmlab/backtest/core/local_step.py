@@ -15,54 +15,13 @@ from mmlab.backtest.core.externals import (
     call_user as _call_user,
 )
 from mmlab.backtest.core.layout import (
-    A_DAY0,
-    A_FUND,
-    A_LCASH,
-    A_LEQ,
-    A_LMARK,
-    A_LMIDPREV,
-    A_LPEAK,
-    A_LPOS,
     B_SPREAD,
     B_STALE,
     B_VOL,
-    F_HARDPOS,
-    F_LAYER,
-    F_LOT,
-    F_MAXDD,
-    F_MAXDL,
-    F_MAXMOVE,
-    F_MAXPOS,
-    F_MAXSPREAD,
-    F_MULT,
-    F_RED,
-    F_TICK,
-    F_TOXSIZE,
-    F_TOXWIDEN,
-    F_TUNIT,
-    F_YELLOW,
-    F_YMIN,
-    F_YWIDEN,
     H_DAILY,
     H_DRAWDOWN,
     H_KERNEL,
     H_LIMIT,
-    I_BASE,
-    I_CLIP,
-    I_COOLDOWN,
-    I_DAYNS,
-    I_HALT,
-    I_INTERVAL,
-    I_INVERSE,
-    I_MAXORD,
-    I_MODIFY,
-    I_NLAYERS,
-    I_NTICKS,
-    I_RECORD,
-    I_STALE,
-    I_STRAT,
-    I_TEND,
-    I_TSTART,
     LO_FREE,
     LO_PCANCEL,
     LO_PMODIFY,
@@ -83,13 +42,7 @@ from mmlab.backtest.core.layout import (
     RK_SPREAD,
     RK_STALE,
     RK_VOL,
-    S_DAY,
-    S_HALT,
-    S_PAUSE,
-    S_PAUSE_UNTIL,
-    S_RNG,
-    S_TFEED,
-    S_TOXIC,
+    RNG_ENTRY,
     STRAT_SCRIPT,
     STRAT_USER,
     T_QASK,
@@ -157,94 +110,94 @@ from mmlab.backtest.engine._user import (
 )
 
 
-def _risk_python(t, lmid, best, acc, sc, cfg_f, cfg_i, rk, rkf):
+def _risk_python(t, lmid, best, acc, sc, cfg, rk, rkf):
     """The breakers, at every decision, on the local side's own view: its equity (cash of the
     fills it has heard of, funding, its position) marked at its own mid. Returns 1 when quoting
     is allowed.
 
-    Latched until reset: drawdown (fall from the peak of that equity above ``F_MAXDD``), daily
-    loss (fall from the trading day's first decision above ``F_MAXDL``; cleared at the next
+    Latched until reset: drawdown (fall from the peak of that equity above ``cfg["maxdd"]``), daily
+    loss (fall from the trading day's first decision above ``cfg["maxdl"]``; cleared at the next
     day's start) and the kill switch (set from outside). Self-clearing: stale feed (no local
-    market event for ``I_STALE`` ns), abnormal spread (local ask - bid above ``F_MAXSPREAD``),
-    vol surge (|local mid change| since the previous decision above ``F_MAXMOVE``); quoting
-    resumes ``I_COOLDOWN`` ns after the last decision at which one held."""
-    tick = cfg_f[F_TICK]
+    market event for ``cfg["stale"]`` ns), abnormal spread (local ask - bid above ``cfg["maxspread"]``),
+    vol surge (|local mid change| since the previous decision above ``cfg["maxmove"]``); quoting
+    resumes ``cfg["cooldown"]`` ns after the last decision at which one held."""
+    tick = cfg["tick"]
     if math.isfinite(lmid):
-        acc[A_LMARK] = lmid
-    mk = acc[A_LMARK]
-    eq = acc[A_LCASH] + acc[A_FUND]
+        acc["lmark"] = lmid
+    mk = acc["lmark"]
+    eq = acc["lcash"] + acc["fund"]
     if math.isfinite(mk):
-        eq += acc[A_LPOS] * _value(mk, cfg_f[F_MULT], cfg_i[I_INVERSE])
-    acc[A_LEQ] = eq
-    day = t // cfg_i[I_DAYNS]
-    if day != sc[S_DAY]:
-        if sc[S_DAY] >= 0 and (sc[S_HALT] & H_DAILY) != 0:
-            sc[S_HALT] &= ~H_DAILY
+        eq += acc["lpos"] * _value(mk, cfg["mult"], cfg["inverse"])
+    acc["leq"] = eq
+    day = t // cfg["dayns"]
+    if day != sc["day"]:
+        if sc["day"] >= 0 and (sc["halt"] & H_DAILY) != 0:
+            sc["halt"] &= ~H_DAILY
             _risk_event(rk, rkf, sc, t, RK_DAY_RESET, eq)
-        sc[S_DAY] = day
-        acc[A_DAY0] = eq
-    if not (acc[A_LPEAK] >= eq):  # NaN before the first decision
-        acc[A_LPEAK] = eq
-    if (sc[S_HALT] & H_DRAWDOWN) == 0 and acc[A_LPEAK] - eq > cfg_f[F_MAXDD]:
-        sc[S_HALT] |= H_DRAWDOWN
+        sc["day"] = day
+        acc["day0"] = eq
+    if not (acc["lpeak"] >= eq):  # NaN before the first decision
+        acc["lpeak"] = eq
+    if (sc["halt"] & H_DRAWDOWN) == 0 and acc["lpeak"] - eq > cfg["maxdd"]:
+        sc["halt"] |= H_DRAWDOWN
         _risk_event(rk, rkf, sc, t, RK_DRAWDOWN, eq)
-    if (sc[S_HALT] & H_DAILY) == 0 and acc[A_DAY0] - eq > cfg_f[F_MAXDL]:
-        sc[S_HALT] |= H_DAILY
+    if (sc["halt"] & H_DAILY) == 0 and acc["day0"] - eq > cfg["maxdl"]:
+        sc["halt"] |= H_DAILY
         _risk_event(rk, rkf, sc, t, RK_DAILY_LOSS, eq)
-    if (sc[S_HALT] & H_LIMIT) == 0 and \
-            abs(acc[A_LPOS]) > cfg_f[F_HARDPOS] + cfg_f[F_LOT] * 1e-9:
-        sc[S_HALT] |= H_LIMIT  # (the limit lowered below the position, e.g. by the desk)
-        _risk_event(rk, rkf, sc, t, RK_LIMIT, acc[A_LPOS])
+    if (sc["halt"] & H_LIMIT) == 0 and \
+            abs(acc["lpos"]) > cfg["hardpos"] + cfg["lot"] * 1e-9:
+        sc["halt"] |= H_LIMIT  # (the limit lowered below the position, e.g. by the desk)
+        _risk_event(rk, rkf, sc, t, RK_LIMIT, acc["lpos"])
     trip = np.int64(0)
-    stale = cfg_i[I_STALE]
-    if stale > 0 and t - sc[S_TFEED] > stale:
+    stale = cfg["stale"]
+    if stale > 0 and t - sc["tfeed"] > stale:
         trip |= B_STALE
     spread = math.nan
     move = math.nan
     if math.isfinite(lmid):
         spread = (best[3] - best[2]) * tick
-        if spread > cfg_f[F_MAXSPREAD]:
+        if spread > cfg["maxspread"]:
             trip |= B_SPREAD
-        move = abs(lmid - acc[A_LMIDPREV])
-        if move > cfg_f[F_MAXMOVE]:  # False while the previous mid is NaN
+        move = abs(lmid - acc["lmidprev"])
+        if move > cfg["maxmove"]:  # False while the previous mid is NaN
             trip |= B_VOL
-        acc[A_LMIDPREV] = lmid
-    new = trip & ~sc[S_PAUSE]
+        acc["lmidprev"] = lmid
+    new = trip & ~sc["pause"]
     if (new & B_STALE) != 0:
-        _risk_event(rk, rkf, sc, t, RK_STALE, float(t - sc[S_TFEED]))
+        _risk_event(rk, rkf, sc, t, RK_STALE, float(t - sc["tfeed"]))
     if (new & B_SPREAD) != 0:
         _risk_event(rk, rkf, sc, t, RK_SPREAD, spread)
     if (new & B_VOL) != 0:
         _risk_event(rk, rkf, sc, t, RK_VOL, move)
     if trip != 0:
-        sc[S_PAUSE] |= trip
-        sc[S_PAUSE_UNTIL] = t + cfg_i[I_COOLDOWN]
-    elif sc[S_PAUSE] != 0 and t >= sc[S_PAUSE_UNTIL]:
-        _risk_event(rk, rkf, sc, t, RK_RESUME, float(sc[S_PAUSE]))
-        sc[S_PAUSE] = 0
-    return 1 if sc[S_HALT] == 0 and sc[S_PAUSE] == 0 else 0
+        sc["pause"] |= trip
+        sc["pause_until"] = t + cfg["cooldown"]
+    elif sc["pause"] != 0 and t >= sc["pause_until"]:
+        _risk_event(rk, rkf, sc, t, RK_RESUME, float(sc["pause"]))
+        sc["pause"] = 0
+    return 1 if sc["halt"] == 0 and sc["pause"] == 0 else 0
 
 
-def _zone_python(side, lpos, cfg_f):
+def _zone_python(side, lpos, cfg):
     """The risk ladder's soft zones for one side: ``(size factor, spread multiplier)`` from the
     side's usage ``max(0, side x position) / max_position`` (:mod:`mmlab.risk`'s ladder: 1, 1 in
-    green; shrinking to ``F_YMIN`` and widening to ``F_YWIDEN`` across yellow; 0 in red)."""
+    green; shrinking to ``cfg["ymin"]`` and widening to ``cfg["ywiden"]`` across yellow; 0 in red)."""
     use = max(0.0, side * lpos)
-    if cfg_f[F_MAXPOS] > 0.0:
-        u = use / cfg_f[F_MAXPOS]
+    if cfg["maxpos"] > 0.0:
+        u = use / cfg["maxpos"]
     else:  # no room (a portfolio cap at 0): a side that adds is red, one that reduces green
         u = math.inf if use > 0.0 else 0.0
     # a threshold reached within 1e-9 (whole lots summed in binary land a hair below their
     # level; mmlab.risk.zone_of's USAGE_TOL)
-    if u + 1e-9 >= cfg_f[F_RED]:
+    if u + 1e-9 >= cfg["red"]:
         return 0.0, 1.0
-    if u + 1e-9 >= cfg_f[F_YELLOW]:
-        frac = (u - cfg_f[F_YELLOW]) / (cfg_f[F_RED] - cfg_f[F_YELLOW])
-        return 1.0 - frac * (1.0 - cfg_f[F_YMIN]), 1.0 + frac * (cfg_f[F_YWIDEN] - 1.0)
+    if u + 1e-9 >= cfg["yellow"]:
+        frac = (u - cfg["yellow"]) / (cfg["red"] - cfg["yellow"])
+        return 1.0 - frac * (1.0 - cfg["ymin"]), 1.0 + frac * (cfg["ywiden"] - 1.0)
     return 1.0, 1.0
 
 
-def _reconcile_levels_python(side, qo, t, oi, of, rq, sc, acc, best, cfg_f, cfg_i, lat_entry):
+def _reconcile_levels_python(side, qo, t, oi, of, rq, sc, acc, best, cfg, lat_entry):
     """Make our orders on ``side`` match the levels in ``qo`` (``MAX_LEVELS`` a side, level
     ``j``: price ``qo[4 j]`` / size ``qo[4 j + 1]`` for bids, ``qo[4 j + 2]`` / ``qo[4 j + 3]``
     for asks; NaN price or size <= 0: none). Prices go to the tick (bids down, asks up, then the
@@ -253,12 +206,12 @@ def _reconcile_levels_python(side, qo, t, oi, of, rq, sc, acc, best, cfg_f, cfg_
     dropped. Working orders not wanted (other tick or size) are cancelled; missing levels are
     sent nearest first while the side's exposure (position + working + in-flight) stays
     within the hard limit."""
-    maxord = cfg_i[I_MAXORD]
-    tick = cfg_f[F_TICK]
-    lot = cfg_f[F_LOT]
-    base = cfg_i[I_BASE]
-    n = cfg_i[I_NTICKS]
-    clip = cfg_i[I_CLIP]
+    maxord = cfg["maxord"]
+    tick = cfg["tick"]
+    lot = cfg["lot"]
+    base = cfg["base"]
+    n = cfg["nticks"]
+    clip = cfg["clip"]
     off = 0 if side == 1 else 2
     # the nearest own live order of the other side: never cross it
     lim = np.int64(-1) if side == -1 else np.int64(9_000_000_000_000_000_000)
@@ -314,32 +267,32 @@ def _reconcile_levels_python(side, qo, t, oi, of, rq, sc, acc, best, cfg_f, cfg_
         for i in range(m):
             if oi[s, O_LTICK] == ticks[i] and abs(of[s, Q_QTY] - qtys[i]) <= lot * 1e-9:
                 keep = True
-        if not keep and cfg_i[I_MODIFY] == 1:
+        if not keep and cfg["modify"] == 1:
             # re-price / re-size it to the nearest wanted level without an order, if any
             for i in range(m):
                 if not _present(oi, side, ticks[i], maxord):
-                    keep = _modify(s, ticks[i], qtys[i], t, oi, of, rq, sc, acc, cfg_f, cfg_i,
+                    keep = _modify(s, ticks[i], qtys[i], t, oi, of, rq, sc, acc, cfg,
                                    lat_entry) == 1
                     break
         if not keep:
             oi[s, O_LO] = LO_PCANCEL
-            lat = _draw(lat_entry, sc, S_RNG)
+            lat = _draw(lat_entry, sc, RNG_ENTRY)
             _push_req(rq, sc, t + lat, s, R_CANCEL, oi[s, O_ID])
     for i in range(m):
         tk = ticks[i]
         qty = qtys[i]
         if _present(oi, side, tk, maxord):
             continue
-        if _new_order(side, tk, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry) == 0:
+        if _new_order(side, tk, qty, t, oi, of, rq, sc, acc, cfg, lat_entry) == 0:
             break
 
 
-def _levels_step_python(t, row, lmid, oi, of, rq, sc, acc, best, cfg_f, cfg_i, lat_entry, stf,
+def _levels_step_python(t, row, lmid, oi, of, rq, sc, acc, best, cfg, lat_entry, stf,
                         qo):
     """Levels in ``qo`` (a user kernel's, or a layered strategy's): the risk ladder's zones and
     the toxicity response on each, then reconcile both sides and record the top quotes."""
-    zb, wb = _zone(1, acc[A_LPOS], cfg_f)
-    za, wa = _zone(-1, acc[A_LPOS], cfg_f)
+    zb, wb = _zone(1, acc["lpos"], cfg)
+    za, wa = _zone(-1, acc["lpos"], cfg)
     for j in range(MAX_LEVELS):
         if zb != 1.0 or wb != 1.0:
             qo[4 * j] = lmid - (lmid - qo[4 * j]) * wb
@@ -347,19 +300,19 @@ def _levels_step_python(t, row, lmid, oi, of, rq, sc, acc, best, cfg_f, cfg_i, l
         if za != 1.0 or wa != 1.0:
             qo[4 * j + 2] = lmid + (qo[4 * j + 2] - lmid) * wa
             qo[4 * j + 3] *= za
-    if sc[S_TOXIC] == 1:
-        wd = cfg_f[F_TOXWIDEN]
+    if sc["toxic"] == 1:
+        wd = cfg["toxwiden"]
         for j in range(MAX_LEVELS):
             qo[4 * j] = lmid - (lmid - qo[4 * j]) * wd
             qo[4 * j + 2] = lmid + (qo[4 * j + 2] - lmid) * wd
-            qo[4 * j + 1] *= cfg_f[F_TOXSIZE]
-            qo[4 * j + 3] *= cfg_f[F_TOXSIZE]
-    _reconcile_levels(1, qo, t, oi, of, rq, sc, acc, best, cfg_f, cfg_i, lat_entry)
-    _reconcile_levels(-1, qo, t, oi, of, rq, sc, acc, best, cfg_f, cfg_i, lat_entry)
-    tick = cfg_f[F_TICK]
+            qo[4 * j + 1] *= cfg["toxsize"]
+            qo[4 * j + 3] *= cfg["toxsize"]
+    _reconcile_levels(1, qo, t, oi, of, rq, sc, acc, best, cfg, lat_entry)
+    _reconcile_levels(-1, qo, t, oi, of, rq, sc, acc, best, cfg, lat_entry)
+    tick = cfg["tick"]
     bb = -1
     aa = 9_000_000_000_000_000_000
-    for s in range(cfg_i[I_MAXORD]):
+    for s in range(cfg["maxord"]):
         if oi[s, O_LO] == LO_PNEW or oi[s, O_LO] == LO_WORK or oi[s, O_LO] == LO_PMODIFY:
             if oi[s, O_SIDE] == 1:
                 bb = max(bb, _order_tick(oi, s))
@@ -371,24 +324,23 @@ def _levels_step_python(t, row, lmid, oi, of, rq, sc, acc, best, cfg_f, cfg_i, l
         stf[row, T_QASK] = aa * tick
 
 
-def _user_step_python(t, k, row, lmid, bb_px, ba_px, oi, of, rq, sc, acc, best, book, cfg_f,
-                      cfg_i, sp, lat_entry, stf, rk, rkf, qf, qs, qo):
+def _user_step_python(t, k, row, lmid, bb_px, ba_px, oi, of, rq, sc, acc, best, book, cfg, sp, lat_entry, stf, rk, rkf, qf, qs, qo):
     """A user quote kernel's decision: fill the market-state record (with the local book's
     depth), call the kernel through its function pointer, then the levels step."""
-    base = cfg_i[I_BASE]
-    tick = cfg_f[F_TICK]
-    n = cfg_i[I_NTICKS]
-    lot = cfg_f[F_LOT]
+    base = cfg["base"]
+    tick = cfg["tick"]
+    n = cfg["nticks"]
+    lot = cfg["lot"]
     qs[MS_MID] = lmid
     qs[MS_BEST_BID] = bb_px
     qs[MS_BEST_ASK] = ba_px
-    qs[MS_POSITION] = acc[A_LPOS]
-    qs[MS_TIME] = (t - cfg_i[I_TSTART] + cfg_i[I_INTERVAL]) * 1e-9
-    qs[MS_TIME_LEFT] = (cfg_i[I_TEND] - t) / cfg_f[F_TUNIT]
+    qs[MS_POSITION] = acc["lpos"]
+    qs[MS_TIME] = (t - cfg["tstart"] + cfg["interval"]) * 1e-9
+    qs[MS_TIME_LEFT] = (cfg["tend"] - t) / cfg["tunit"]
     qs[MS_TICK] = tick
     qs[MS_LOT] = lot
-    qs[MS_MAX_POSITION] = cfg_f[F_MAXPOS]
-    qs[MS_EQUITY] = acc[A_LEQ]
+    qs[MS_MAX_POSITION] = cfg["maxpos"]
+    qs[MS_EQUITY] = acc["leq"]
     qs[MS_STEP] = k
     qs[MS_BID_QTY] = book[2, best[2]] if best[2] >= 0 else 0.0
     qs[MS_ASK_QTY] = book[3, best[3]] if best[3] < n else 0.0
@@ -409,52 +361,52 @@ def _user_step_python(t, k, row, lmid, bb_px, ba_px, oi, of, rq, sc, acc, best, 
         qo[j] = math.nan
     _call_user(qf, qs, sp, qo)
     if qs[MS_ERROR] != 0.0:  # the kernel raised: halt (latched), cancel everything
-        sc[S_HALT] |= H_KERNEL
+        sc["halt"] |= H_KERNEL
         _risk_event(rk, rkf, sc, t, RK_KERNEL_ERROR, float(k))
         for j in range(N_OUT):
             qo[j] = math.nan
-    _levels_step(t, row, lmid, oi, of, rq, sc, acc, best, cfg_f, cfg_i, lat_entry, stf, qo)
+    _levels_step(t, row, lmid, oi, of, rq, sc, acc, best, cfg, lat_entry, stf, qo)
 
 
-def _step_python(t, k, oi, of, rq, sc, acc, best, book, cfg_f, cfg_i, sp, lat_entry, stf, rk,
+def _step_python(t, k, oi, of, rq, sc, acc, best, book, cfg, sp, lat_entry, stf, rk,
                  rkf, qf, qs, qo):
     """The strategy wakes at local time ``t``: quote from the local book and reconcile."""
-    base = cfg_i[I_BASE]
-    tick = cfg_f[F_TICK]
-    n = cfg_i[I_NTICKS]
-    lot = cfg_f[F_LOT]
+    base = cfg["base"]
+    tick = cfg["tick"]
+    n = cfg["nticks"]
+    lot = cfg["lot"]
     lmid = _mid(best, 2, base, tick, n)
-    row = k // cfg_i[I_RECORD]
+    row = k // cfg["record"]
     stf[row, T_QBID] = math.nan
     stf[row, T_QASK] = math.nan
-    if _risk(t, lmid, best, acc, sc, cfg_f, cfg_i, rk, rkf) == 0:
+    if _risk(t, lmid, best, acc, sc, cfg, rk, rkf) == 0:
         # a breaker holds: cancel every working order, send nothing (a hard-limit breach:
         # then flatten the position)
-        _reconcile(1, -1, 0.0, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry)
-        _reconcile(-1, -1, 0.0, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry)
-        if (sc[S_HALT] & H_LIMIT) != 0:
-            _flatten(t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry)
+        _reconcile(1, -1, 0.0, t, oi, of, rq, sc, acc, cfg, lat_entry)
+        _reconcile(-1, -1, 0.0, t, oi, of, rq, sc, acc, cfg, lat_entry)
+        if (sc["halt"] & H_LIMIT) != 0:
+            _flatten(t, oi, of, rq, sc, acc, cfg, lat_entry)
         return
-    if cfg_i[I_STRAT] == STRAT_SCRIPT and cfg_i[I_HALT] == 0:
-        _script(t, k, oi, of, rq, sc, acc, cfg_f, cfg_i, sp, lat_entry)
+    if cfg["strat"] == STRAT_SCRIPT and cfg["halt"] == 0:
+        _script(t, k, oi, of, rq, sc, acc, cfg, sp, lat_entry)
         return
-    if not math.isfinite(lmid) or cfg_i[I_HALT] == 1:
-        _reconcile(1, -1, 0.0, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry)
-        _reconcile(-1, -1, 0.0, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry)
+    if not math.isfinite(lmid) or cfg["halt"] == 1:
+        _reconcile(1, -1, 0.0, t, oi, of, rq, sc, acc, cfg, lat_entry)
+        _reconcile(-1, -1, 0.0, t, oi, of, rq, sc, acc, cfg, lat_entry)
         return
     bb_px = (best[2] + base) * tick
     ba_px = (best[3] + base) * tick
-    if cfg_i[I_STRAT] == STRAT_USER:  # the user's kernel, through its function pointer
-        _user_step(t, k, row, lmid, bb_px, ba_px, oi, of, rq, sc, acc, best, book, cfg_f, cfg_i,
+    if cfg["strat"] == STRAT_USER:  # the user's kernel, through its function pointer
+        _user_step(t, k, row, lmid, bb_px, ba_px, oi, of, rq, sc, acc, best, book, cfg,
                    sp, lat_entry, stf, rk, rkf, qf, qs, qo)
         return
-    bid, ask, bq, aq = _quote(cfg_i[I_STRAT], sp, lmid, acc[A_LPOS], t, cfg_i[I_TEND], bb_px,
+    bid, ask, bq, aq = _quote(cfg["strat"], sp, lmid, acc["lpos"], t, cfg["tend"], bb_px,
                               ba_px, tick)
-    nl = cfg_i[I_NLAYERS]
+    nl = cfg["nlayers"]
     if nl > 0:  # layering: the top quote's distance and size spread over nl levels
         for j in range(MAX_LEVELS):
-            d = cfg_f[F_LAYER + j]
-            w = cfg_f[F_LAYER + MAX_LEVELS + j]
+            d = cfg["layer_dist"][j]
+            w = cfg["layer_share"][j]
             if j < nl:
                 qo[4 * j] = lmid - (lmid - bid) * d
                 qo[4 * j + 1] = bq * w
@@ -463,23 +415,23 @@ def _step_python(t, k, oi, of, rq, sc, acc, best, book, cfg_f, cfg_i, sp, lat_en
             else:
                 qo[4 * j] = math.nan
                 qo[4 * j + 2] = math.nan
-        _levels_step(t, row, lmid, oi, of, rq, sc, acc, best, cfg_f, cfg_i, lat_entry, stf, qo)
+        _levels_step(t, row, lmid, oi, of, rq, sc, acc, best, cfg, lat_entry, stf, qo)
         return
-    zb, wb = _zone(1, acc[A_LPOS], cfg_f)  # the risk ladder's soft zones
-    za, wa = _zone(-1, acc[A_LPOS], cfg_f)
+    zb, wb = _zone(1, acc["lpos"], cfg)  # the risk ladder's soft zones
+    za, wa = _zone(-1, acc["lpos"], cfg)
     if zb != 1.0 or wb != 1.0:
         bid = lmid - (lmid - bid) * wb
         bq *= zb
     if za != 1.0 or wa != 1.0:
         ask = lmid + (ask - lmid) * wa
         aq *= za
-    if sc[S_TOXIC] == 1:  # toxic flow: widen from the mid and size down
-        wd = cfg_f[F_TOXWIDEN]
+    if sc["toxic"] == 1:  # toxic flow: widen from the mid and size down
+        wd = cfg["toxwiden"]
         bid = lmid - (lmid - bid) * wd
         ask = lmid + (ask - lmid) * wd
-        bq *= cfg_f[F_TOXSIZE]
-        aq *= cfg_f[F_TOXSIZE]
-    clip = cfg_i[I_CLIP]
+        bq *= cfg["toxsize"]
+        aq *= cfg["toxsize"]
+    clip = cfg["clip"]
     btick = np.int64(-1)
     atick = np.int64(-1)
     if math.isfinite(bid) and bq > 0.0:
@@ -502,8 +454,8 @@ def _step_python(t, k, oi, of, rq, sc, acc, best, book, cfg_f, cfg_i, sp, lat_en
         stf[row, T_QBID] = btick * tick
     if atick >= 0:
         stf[row, T_QASK] = atick * tick
-    _reconcile(1, btick, bq, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry)
-    _reconcile(-1, atick, aq, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry)
+    _reconcile(1, btick, bq, t, oi, of, rq, sc, acc, cfg, lat_entry)
+    _reconcile(-1, atick, aq, t, oi, of, rq, sc, acc, cfg, lat_entry)
 
 
 # the names the functions above call each other by, bound to the plain-Python twins (the

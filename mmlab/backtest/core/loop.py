@@ -27,70 +27,25 @@ from mmlab.backtest.core.exchange import (
     trade_hits as _trade_hits,
 )
 from mmlab.backtest.core.layout import (
-    A_ELAST,
-    A_FUND,
-    A_LEQ,
-    A_LMARK,
-    A_LMIDPREV,
-    A_LPEAK,
-    A_MARK,
-    A_POS,
-    A_TOKENS,
+    ACCOUNT_DTYPE,
     BIG,
     C_BUY,
     C_EXCH,
     C_KIND,
     C_LOCAL,
-    F_ITICK,
-    F_MULT,
-    F_TICK,
-    I_BASE,
-    I_INTERVAL,
-    I_INVERSE,
-    I_MAXORD,
-    I_NSTEPS,
-    I_NTICKS,
-    I_RECORD,
-    I_SEED,
-    I_SHARED,
-    I_SIDES,
-    I_TEND,
-    I_TSTART,
+    CURSOR_DTYPE,
     K_DEPTH,
     K_SNAPSHOT,
     K_TRADE,
-    N_ACC,
     N_FF,
     N_FI,
     N_OF,
     N_OI,
-    N_POS,
-    N_SC,
-    P_DONE,
-    P_FIN,
-    P_HOR,
-    P_IEX,
-    P_IFU,
-    P_ILO,
-    P_INIT,
-    P_K,
-    P_KSTOP,
-    P_ONE,
-    P_WM,
     RISK_CAP,
-    S_DAY,
-    S_NEXTID,
-    S_NFILLS,
-    S_NFUND,
-    S_NREQ,
-    S_NRESP,
-    S_RNG,
-    S_RNG2,
-    S_SEQ,
-    S_TFEED,
+    SCALARS_DTYPE,
     SIDES_EXCH,
     SIDES_LOCAL,
-    TOX_MAX,
+    record,
 )
 from mmlab.backtest.core.local_orders import (
     lo_response as _lo_response,
@@ -155,40 +110,40 @@ class RunState(NamedTuple):
     pos: np.ndarray  #: the positions in the streams (P_*)
 
 
-def new_state(cfg_i):
+def new_state(cfg):
     """Fresh :class:`RunState` for :func:`run_kernel` (``rk``: risk events' time and kind,
     ``rkf``: the marked equity or measure that tripped them; ``qs`` / ``qo``: the market-state
     record and the levels of a user quote kernel's call)."""
-    maxord = cfg_i[I_MAXORD]
+    maxord = cfg["maxord"]
     oi = np.zeros((maxord, N_OI), dtype=np.int64)
     of = np.zeros((maxord, N_OF), dtype=np.float64)
     live = np.zeros(maxord, dtype=np.int64)
     rq = np.zeros((4 * maxord + 16, 5), dtype=np.int64)
     rs = np.zeros((8 * maxord + 16, 5), dtype=np.int64)
     rsf = np.zeros(2 * (8 * maxord + 16), dtype=np.float64)
-    sc = np.zeros(N_SC + TOX_MAX, dtype=np.int64)
-    acc = np.zeros(N_ACC, dtype=np.float64)
-    acc[A_ELAST] = np.nan
-    acc[A_LPEAK] = np.nan
-    acc[A_LMARK] = np.nan
-    acc[A_LMIDPREV] = np.nan
-    acc[A_LEQ] = np.nan
-    acc[A_TOKENS] = np.nan
-    sc[S_DAY] = -1
-    sc[S_TFEED] = cfg_i[I_TSTART] - cfg_i[I_INTERVAL]
+    sc = record(SCALARS_DTYPE)
+    acc = record(ACCOUNT_DTYPE)
+    acc["elast"] = np.nan
+    acc["lpeak"] = np.nan
+    acc["lmark"] = np.nan
+    acc["lmidprev"] = np.nan
+    acc["leq"] = np.nan
+    acc["tokens"] = np.nan
+    sc["day"] = -1
+    sc["tfeed"] = cfg["tstart"] - cfg["interval"]
     rk = np.zeros((RISK_CAP, 2), dtype=np.int64)
     rkf = np.zeros(RISK_CAP, dtype=np.float64)
     qs = np.zeros(N_STATE, dtype=np.float64)  # the market-state record a quote kernel reads
     qo = np.full(N_OUT, np.nan)  # ... and the levels it writes
-    pos = np.zeros(N_POS, dtype=np.int64)
-    pos[P_KSTOP] = -1
-    pos[P_FIN] = 1
-    pos[P_WM] = -BIG
-    pos[P_HOR] = BIG
+    pos = record(CURSOR_DTYPE)
+    pos["kstop"] = -1
+    pos["fin"] = 1
+    pos["wm"] = -BIG
+    pos["hor"] = BIG
     return RunState(oi, of, live, rq, rs, rsf, sc, acc, rk, rkf, qs, qo, pos)
 
 
-def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, sp, lat_entry,
+def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg, sp, lat_entry,
                       lat_resp, fund_ts, fund_rate, qf, stf, sti, ff, fi, fund_out, book, best, oi,
                       of, live, rq, rs, rsf, sc, acc, rk, rkf, qs, qo, pos):
     """Replay the events; fill the step arrays ``stf``/``sti``, fills ``ff``/``fi`` and
@@ -197,22 +152,22 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
 
     The run state (orders ``oi``/``of``/``live``, request and response queues, scalars ``sc``,
     accounts ``acc``, books, and the positions ``pos`` in the streams) lives in the arguments
-    (:func:`new_state`), so a run can pause and resume: with ``pos[P_KSTOP] = k`` the call
+    (:func:`new_state`), so a run can pause and resume: with ``pos["kstop"] = k`` the call
     returns just before strategy step ``k`` (every event due before it applied); calling again
-    with a later ``P_KSTOP`` continues exactly where it stopped; with ``pos[P_ONE] = 1`` it
-    returns right after the next strategy step. ``pos[P_DONE]`` is 1 at the end.
+    with a later ``pos["kstop"]`` continues exactly where it stopped; with ``pos["one"] = 1`` it
+    returns right after the next strategy step. ``pos["done"]`` is 1 at the end.
 
-    Streaming (the step driver, :class:`mmlab.backtest.StepDriver`): with ``pos[P_FIN] = 0`` the
+    Streaming (the step driver, :class:`mmlab.backtest.StepDriver`): with ``pos["fin"] = 0`` the
     arrays are the rows received so far and more may be appended between calls. The kernel then
     takes an action (event, request, response, funding, strategy step) only when it knows that
     no row still to come precedes it: while a clock's next row is known its time is exact; once
-    a clock has run out of rows, only actions strictly before the watermark ``pos[P_WM]`` (no
+    a clock has run out of rows, only actions strictly before the watermark ``pos["wm"]`` (no
     later row has a timestamp below it; ``-BIG``: nothing is promised) are taken, and the call
     returns, to be resumed after more rows are appended. The actions taken, and their order, are
     those of one call over the whole stream: the backtest and the step driver agree by
     construction.
 
-    Shared book (``cfg_i[I_SHARED] = 1``; allowed when every event carries both EXCH and LOCAL
+    Shared book (``cfg["shared"] = 1``; allowed when every event carries both EXCH and LOCAL
     and ``exch_ts <= local_ts`` on every row): both sides apply the same updates in the same
     order, the local side later, so the local book after row ``i`` is the exchange book after
     row ``i``. The exchange side then records its best bid/ask after each row in ``bh`` (a ring
@@ -222,20 +177,20 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
     work.
     """
     n_ev = code.shape[0]
-    n = cfg_i[I_NTICKS]
-    base = cfg_i[I_BASE]
-    tick = cfg_f[F_TICK]
-    itick = cfg_f[F_ITICK]
-    maxord = cfg_i[I_MAXORD]
-    n_steps = cfg_i[I_NSTEPS]
-    interval = cfg_i[I_INTERVAL]
-    t_end = cfg_i[I_TEND]
+    n = cfg["nticks"]
+    base = cfg["base"]
+    tick = cfg["tick"]
+    itick = cfg["itick"]
+    maxord = cfg["maxord"]
+    n_steps = cfg["nsteps"]
+    interval = cfg["interval"]
+    t_end = cfg["tend"]
     n_fund = fund_ts.shape[0]
-    if pos[P_INIT] == 0:
-        acc[A_MARK] = math.nan
-        sc[S_NEXTID] = 1
-        sc[S_RNG] = (cfg_i[I_SEED] % 2147483646) + 1
-        sc[S_RNG2] = sc[S_RNG]
+    if pos["init"] == 0:
+        acc["mark"] = math.nan
+        sc["nextid"] = 1
+        sc["rng_entry"] = (cfg["seed"] % 2147483646) + 1
+        sc["rng_response"] = sc["rng_entry"]
         for b in range(4):
             best[b] = -1 if b % 2 == 0 else n
         i_ex = 0
@@ -244,34 +199,34 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
             i_ex += 1
         while i_lo < n_ev and (code[i_lo] & C_LOCAL) == 0:
             i_lo += 1
-        pos[P_IEX] = i_ex
-        pos[P_ILO] = i_lo
-        pos[P_IFU] = 0
-        pos[P_K] = 0
-        pos[P_INIT] = 1
-    if pos[P_DONE] == 1:
+        pos["iex"] = i_ex
+        pos["ilo"] = i_lo
+        pos["ifu"] = 0
+        pos["k"] = 0
+        pos["init"] = 1
+    if pos["done"] == 1:
         return ff, fi, bh
-    xs = (cfg_i[I_SIDES] & SIDES_EXCH) != 0  # the exchange side runs here
-    ls = (cfg_i[I_SIDES] & SIDES_LOCAL) != 0  # the local side runs here
-    hor = pos[P_HOR]
-    i_ex = pos[P_IEX] if xs else n_ev
-    i_lo = pos[P_ILO] if ls else n_ev
+    xs = (cfg["sides"] & SIDES_EXCH) != 0  # the exchange side runs here
+    ls = (cfg["sides"] & SIDES_LOCAL) != 0  # the local side runs here
+    hor = pos["hor"]
+    i_ex = pos["iex"] if xs else n_ev
+    i_lo = pos["ilo"] if ls else n_ev
     while i_ex < n_ev and (code[i_ex] & C_EXCH) == 0:  # rows appended since the last call
         i_ex += 1
     while i_lo < n_ev and (code[i_lo] & C_LOCAL) == 0:
         i_lo += 1
-    i_fu = pos[P_IFU]
-    k = pos[P_K]
-    k_stop = pos[P_KSTOP]
-    shared = cfg_i[I_SHARED]
-    fin = pos[P_FIN]
-    t_wm = BIG if fin == 1 else pos[P_WM]  # the time of a clock's next row once it ran out
+    i_fu = pos["ifu"]
+    k = pos["k"]
+    k_stop = pos["kstop"]
+    shared = cfg["shared"]
+    fin = pos["fin"]
+    t_wm = BIG if fin == 1 else pos["wm"]  # the time of a clock's next row once it ran out
     t_wx = t_wm if xs else BIG  # ... of the exchange clock (BIG: not run here)
     t_wl = t_wm if ls else BIG  # ... of the local clock
     msk = bh.shape[0] - 1
     while True:
         # grow the fill arrays so that one more event cannot overflow them
-        if sc[S_NFILLS] + maxord + 1 > ff.shape[0]:
+        if sc["nfills"] + maxord + 1 > ff.shape[0]:
             cap = 2 * ff.shape[0] + maxord + 1
             ff2 = np.zeros((cap, N_FF), dtype=np.float64)
             fi2 = np.zeros((cap, N_FI), dtype=np.int64)
@@ -282,21 +237,21 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
                     fi2[r, c] = fi[r, c]
             ff = ff2
             fi = fi2
-        r_req = _first(rq, sc[S_NREQ])
+        r_req = _first(rq, sc["nreq"])
         t_req = rq[r_req, 0] if r_req >= 0 else BIG
         h = hor  # one side alone: act only strictly before h (BIG: no bound)
         if not xs:  # requests wait for the venue adapter; their arrival bounds this side
             h = min(h, t_req)
             t_req = BIG
-        r_resp = _first(rs, sc[S_NRESP])
+        r_resp = _first(rs, sc["nresp"])
         t_resp = rs[r_resp, 0] if r_resp >= 0 and ls else BIG
-        t_step = interval * k + cfg_i[I_TSTART] if k < n_steps else BIG
+        t_step = interval * k + cfg["tstart"] if k < n_steps else BIG
         t_fu = fund_ts[i_fu] if i_fu < n_fund and xs else BIG
         # fast path: market data alone until a request, response, funding or step is due (or
         # until our orders are touched); same priorities as below
         t_o1 = min(t_req, t_resp, t_fu, t_end + 1)
         t_o = min(t_o1, t_step, h - 1)
-        seq0 = sc[S_SEQ]
+        seq0 = sc["seq"]
         while shared == 1 and i_ex < n_ev:  # shared book: exchange rows only (history in bh)
             t_ex = exch_ts[i_ex]
             if t_ex > t_o:
@@ -307,13 +262,12 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
                 idx = _tick(px[i_ex], itick) - base
                 if 0 <= idx < n:
                     b = 0 if (c & C_BUY) != 0 else 1
-                    if _ex_depth_q(b, idx, qty[i_ex], oi, of, live, sc, best, book, cfg_f,
-                                   cfg_i):
+                    if _ex_depth_q(b, idx, qty[i_ex], oi, of, live, sc, best, book, cfg):
                         _ex_cross(b, t_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
-                                  cfg_f, cfg_i, lat_resp)
+                                  cfg, lat_resp)
             elif kind != K_TRADE or _trade_hits(c, px[i_ex], itick, oi, live, sc):
                 _ex_event(i_ex, t_ex, code, px, qty, l3a, oi, of, live, sc, acc, ff, fi, rs,
-                          rsf, best, book, cfg_f, cfg_i, lat_resp)
+                          rsf, best, book, cfg, lat_resp)
             if k < n_steps:
                 if i_ex - i_lo + 1 > msk:  # the ring would overwrite a row still to be read
                     bh = _grow_ring(bh, i_lo, i_ex)
@@ -321,7 +275,7 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
                 bh[i_ex & msk, 0] = best[0]
                 bh[i_ex & msk, 1] = best[1]
             i_ex += 1
-            if sc[S_SEQ] != seq0:
+            if sc["seq"] != seq0:
                 break
         while shared == 0:
             t_ex = exch_ts[i_ex] if i_ex < n_ev else t_wx
@@ -335,17 +289,16 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
                     idx = _tick(px[i_ex], itick) - base
                     if 0 <= idx < n:
                         b = 0 if (c & C_BUY) != 0 else 1
-                        if _ex_depth_q(b, idx, qty[i_ex], oi, of, live, sc, best, book, cfg_f,
-                                       cfg_i):
+                        if _ex_depth_q(b, idx, qty[i_ex], oi, of, live, sc, best, book, cfg):
                             _ex_cross(b, t_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
-                                      cfg_f, cfg_i, lat_resp)
+                                      cfg, lat_resp)
                 elif kind != K_TRADE or _trade_hits(c, px[i_ex], itick, oi, live, sc):
                     _ex_event(i_ex, t_ex, code, px, qty, l3a, oi, of, live, sc, acc, ff, fi, rs,
-                              rsf, best, book, cfg_f, cfg_i, lat_resp)
+                              rsf, best, book, cfg, lat_resp)
                 i_ex += 1
                 while i_ex < n_ev and (code[i_ex] & C_EXCH) == 0:
                     i_ex += 1
-                if sc[S_SEQ] != seq0:
+                if sc["seq"] != seq0:
                     break
             else:
                 if t_lo >= t_o1 or t_lo >= h or t_lo > t_step or i_lo >= n_ev:
@@ -357,12 +310,12 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
                     if 0 <= idx < n:
                         _set_level(book, best, 2 if (c & C_BUY) != 0 else 3, idx, qty[i_lo])
                 elif kind != K_TRADE:
-                    _lo_event(i_lo, code, px, qty, best, book, cfg_f, cfg_i)
-                sc[S_TFEED] = t_lo
+                    _lo_event(i_lo, code, px, qty, best, book, cfg)
+                sc["tfeed"] = t_lo
                 i_lo += 1
                 while i_lo < n_ev and (code[i_lo] & C_LOCAL) == 0:
                     i_lo += 1
-        if sc[S_SEQ] != seq0:
+        if sc["seq"] != seq0:
             continue  # a fill was booked: re-read the queues
         t_ex = exch_ts[i_ex] if i_ex < n_ev else t_wx
         t_lo = BIG
@@ -376,13 +329,13 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
             # one side alone: done once the other side cannot act by t_end any more either
             # (the exchange side's horizon is the local side's next decision + 1)
             if h > (t_end if ls else t_end + 1):
-                pos[P_DONE] = 1
+                pos["done"] = 1
             break
         if t >= h:
             break  # the other side may still act first: it runs next
         if t_ex == t:
             _ex_event(i_ex, t_ex, code, px, qty, l3a, oi, of, live, sc, acc, ff, fi, rs, rsf,
-                      best, book, cfg_f, cfg_i, lat_resp)
+                      best, book, cfg, lat_resp)
             if shared == 1 and k < n_steps:
                 if i_ex - i_lo + 1 > msk:
                     bh = _grow_ring(bh, i_lo, i_ex)
@@ -394,35 +347,35 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
                 i_ex += 1
         elif t_req == t:
             _ex_request(r_req, rq, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
-                        cfg_f, cfg_i, lat_resp)
-            _pop(rq, sc[S_NREQ], r_req)
-            sc[S_NREQ] -= 1
+                        cfg, lat_resp)
+            _pop(rq, sc["nreq"], r_req)
+            sc["nreq"] -= 1
         elif t_fu == t:
             mid = _mid(best, 0, base, tick, n)
-            mk = mid if math.isfinite(mid) else acc[A_MARK]
+            mk = mid if math.isfinite(mid) else acc["mark"]
             amount = 0.0
             if math.isfinite(mk):
-                amount = -fund_rate[i_fu] * acc[A_POS] * abs(
-                    _value(mk, cfg_f[F_MULT], cfg_i[I_INVERSE]))
-            acc[A_FUND] += amount
+                amount = -fund_rate[i_fu] * acc["pos"] * abs(
+                    _value(mk, cfg["mult"], cfg["inverse"]))
+            acc["fund"] += amount
             fund_out[i_fu, 0] = t
             fund_out[i_fu, 1] = fund_rate[i_fu]
             fund_out[i_fu, 2] = mk
             fund_out[i_fu, 3] = amount
-            fund_out[i_fu, 4] = sc[S_SEQ]
-            sc[S_SEQ] += 1
-            sc[S_NFUND] += 1
+            fund_out[i_fu, 4] = sc["seq"]
+            sc["seq"] += 1
+            sc["nfund"] += 1
             i_fu += 1
         elif t_resp == t:
-            _lo_response(r_resp, rs, rsf, oi, of, acc, sc, cfg_f, cfg_i, rk, rkf)
-            _pop(rs, sc[S_NRESP], r_resp)
-            last = sc[S_NRESP] - 1
+            _lo_response(r_resp, rs, rsf, oi, of, acc, sc, cfg, rk, rkf)
+            _pop(rs, sc["nresp"], r_resp)
+            last = sc["nresp"] - 1
             rsf[2 * r_resp] = rsf[2 * last]
             rsf[2 * r_resp + 1] = rsf[2 * last + 1]
-            sc[S_NRESP] = last
+            sc["nresp"] = last
         elif t_lo == t:
-            _lo_event(i_lo, code, px, qty, best, book, cfg_f, cfg_i)
-            sc[S_TFEED] = t_lo
+            _lo_event(i_lo, code, px, qty, best, book, cfg)
+            sc["tfeed"] = t_lo
             i_lo += 1
             while i_lo < n_ev and (code[i_lo] & C_LOCAL) == 0:
                 i_lo += 1
@@ -433,21 +386,21 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_f, cfg_i, s
                 if i_lo > 0:
                     best[2] = bh[(i_lo - 1) & msk, 0]
                     best[3] = bh[(i_lo - 1) & msk, 1]
-                    sc[S_TFEED] = local_ts[i_lo - 1]
+                    sc["tfeed"] = local_ts[i_lo - 1]
             if k == k_stop:
-                break  # pause: the caller resumes with a later P_KSTOP
-            _record_step(k // cfg_i[I_RECORD], t, i_ex, acc, sc, best, cfg_f, cfg_i, stf, sti)
-            if ls and sc[S_NREQ] + 2 * maxord < rq.shape[0] and \
-                    sc[S_NRESP] + 4 * maxord < rs.shape[0]:
-                _step(t, k, oi, of, rq, sc, acc, best, book, cfg_f, cfg_i, sp, lat_entry, stf, rk,
+                break  # pause: the caller resumes with a later pos["kstop"]
+            _record_step(k // cfg["record"], t, i_ex, acc, sc, best, cfg, stf, sti)
+            if ls and sc["nreq"] + 2 * maxord < rq.shape[0] and \
+                    sc["nresp"] + 4 * maxord < rs.shape[0]:
+                _step(t, k, oi, of, rq, sc, acc, best, book, cfg, sp, lat_entry, stf, rk,
                       rkf, qf, qs, qo)
             k += 1
-            if pos[P_ONE] == 1:
+            if pos["one"] == 1:
                 break
-    pos[P_IEX] = i_ex
-    pos[P_ILO] = i_lo
-    pos[P_IFU] = i_fu
-    pos[P_K] = k
+    pos["iex"] = i_ex
+    pos["ilo"] = i_lo
+    pos["ifu"] = i_fu
+    pos["k"] = k
     return ff, fi, bh
 
 

@@ -30,35 +30,10 @@ import math
 import numpy as np
 
 from mmlab.backtest.core.layout import (
-    A_CASH,
-    A_DM2,
-    A_DMEAN,
-    A_DN,
-    A_DNEG2,
-    A_ELAST,
-    A_FEES,
-    A_FUND,
-    A_INV,
-    A_LPOS,
-    A_MABS,
-    A_MARK,
-    A_MDD,
-    A_NSTEPS,
-    A_PEAK,
-    A_POS,
-    A_SABS,
-    A_SPREAD,
-    A_VOL,
     C_BUY,
     C_KIND,
     C_SELL,
     EPS,
-    F_ITICK,
-    F_MAKER,
-    F_MULT,
-    F_PERC,
-    F_TAKER,
-    F_TICK,
     FF_CAPTURE,
     FF_FEE,
     FF_MID,
@@ -70,9 +45,6 @@ from mmlab.backtest.core.layout import (
     FI_SEQ,
     FI_SIDE,
     FI_TS,
-    I_BASE,
-    I_INVERSE,
-    I_NTICKS,
     K_ADD,
     K_CLEAR,
     K_DEPTH,
@@ -80,14 +52,7 @@ from mmlab.backtest.core.layout import (
     K_REDUCE,
     K_SNAPSHOT,
     O_ID,
-    S_MARKS,
-    S_NFILLS,
-    S_NMAKER,
-    S_NREQ,
-    S_NRESP,
-    S_NRISK,
-    S_NTAKER,
-    S_SEQ,
+    RNG_ENTRY,
     T_ASK,
     T_BAL,
     T_BID,
@@ -112,16 +77,21 @@ def _value_python(px, mult, inverse):
     return mult * px
 
 
-def _draw_python(lat, sc, g):
+def _draw_python(lat, sc, which):
     """A latency: the constant, or one drawn from a recorded array by the MINSTD generator
-    whose state is ``sc[g]`` (``S_RNG``: entry latencies, drawn by the local side;
-    ``S_RNG2``: response latencies, drawn by the exchange side; one stream a side, so each
-    side draws the same sequence whether the two run merged or apart)."""
+    ``which`` (``RNG_ENTRY``: entry latencies, drawn by the local side, state
+    ``sc["rng_entry"]``; ``RNG_RESPONSE``: response latencies, drawn by the exchange side,
+    state ``sc["rng_response"]``; one stream a side, so each side draws the same sequence
+    whether the two run merged or apart)."""
     n = lat.shape[0]
     if n == 1:
         return lat[0]
-    x = (sc[g] * 48271) % 2147483647
-    sc[g] = x
+    if which == RNG_ENTRY:
+        x = (sc["rng_entry"] * 48271) % 2147483647
+        sc["rng_entry"] = x
+    else:
+        x = (sc["rng_response"] * 48271) % 2147483647
+        sc["rng_response"] = x
     return lat[x % n]
 
 
@@ -204,158 +174,158 @@ def _mid_python(best, b, base, tick, n):
     return 0.5 * ((best[b] + base) + (best[b + 1] + base)) * tick
 
 
-def _clear_event_python(c, p, book, best, b0, base, cfg_f):
+def _clear_event_python(c, p, book, best, b0, base, cfg):
     """A ``DEPTH_CLEAR`` record on the book pair ``b0`` / ``b0 + 1`` (0: the exchange's, 2: the
     local copy): its side(s) (both when it names none), up to price ``p`` (everything when
     ``p <= 0``)."""
     upto = np.int64(-1)
     if p > 0.0:
-        upto = _tick(p, cfg_f[F_ITICK]) - base
+        upto = _tick(p, cfg["itick"]) - base
     if (c & C_BUY) != 0 or (c & C_SELL) == 0:
         _clear(book, best, b0, upto)
     if (c & C_SELL) != 0 or (c & C_BUY) == 0:
         _clear(book, best, b0 + 1, upto)
 
 
-def _lo_event_python(i, code, px, qty, best, book, cfg_f, cfg_i):
+def _lo_event_python(i, code, px, qty, best, book, cfg):
     """Apply local event ``i`` to the strategy's copy of the book."""
-    n = cfg_i[I_NTICKS]
-    base = cfg_i[I_BASE]
+    n = cfg["nticks"]
+    base = cfg["base"]
     c = code[i]
     kind = c & C_KIND
     if kind == K_DEPTH or kind == K_SNAPSHOT or kind == K_ADD or kind == K_REDUCE or \
             kind == K_EXEC:
-        idx = _tick(px[i], cfg_f[F_ITICK]) - base
+        idx = _tick(px[i], cfg["itick"]) - base
         if 0 <= idx < n:
             b = 2 if (c & C_BUY) != 0 else 3
             _set_level(book, best, b, idx, qty[i])
     elif kind == K_CLEAR:
-        _clear_event(c, px[i], book, best, 2, base, cfg_f)
+        _clear_event(c, px[i], book, best, 2, base, cfg)
 
 
-def _mark_python(acc, sc, mid, cfg_f, cfg_i):
+def _mark_python(acc, sc, mid, cfg):
     if not math.isfinite(mid):
         return
-    mult = cfg_f[F_MULT]
-    inv = cfg_i[I_INVERSE]
-    if math.isfinite(acc[A_MARK]):
-        acc[A_INV] += acc[A_POS] * (_value(mid, mult, inv) - _value(acc[A_MARK], mult, inv))
-    acc[A_MARK] = mid
+    mult = cfg["mult"]
+    inv = cfg["inverse"]
+    if math.isfinite(acc["mark"]):
+        acc["inv"] += acc["pos"] * (_value(mid, mult, inv) - _value(acc["mark"], mult, inv))
+    acc["mark"] = mid
 
 
 def _book_fill_python(acc, sc, ff, fi, slot, oi, side, qty, px, maker, ts, resp_lat, mid,
-                      cfg_f, cfg_i):
+                      cfg):
     """Book one fill in the accounts and the fill record: mark at ``mid`` first (at the fill
     price when nothing has marked the account yet), then position, cash, fee, spread capture
     (see the module notes)."""
-    mult = cfg_f[F_MULT]
-    inv = cfg_i[I_INVERSE]
+    mult = cfg["mult"]
+    inv = cfg["inverse"]
     if math.isfinite(mid):
-        _mark(acc, sc, mid, cfg_f, cfg_i)
-    if not math.isfinite(acc[A_MARK]):
-        _mark(acc, sc, px, cfg_f, cfg_i)
+        _mark(acc, sc, mid, cfg)
+    if not math.isfinite(acc["mark"]):
+        _mark(acc, sc, px, cfg)
     x_px = _value(px, mult, inv)
-    x_mid = _value(acc[A_MARK], mult, inv)
-    rate = cfg_f[F_MAKER] if maker == 1 else cfg_f[F_TAKER]
-    fee = rate * abs(qty * x_px) + cfg_f[F_PERC] * qty
+    x_mid = _value(acc["mark"], mult, inv)
+    rate = cfg["maker"] if maker == 1 else cfg["taker"]
+    fee = rate * abs(qty * x_px) + cfg["perc"] * qty
     capture = side * qty * (x_mid - x_px)
-    acc[A_POS] += side * qty
-    acc[A_CASH] -= side * qty * x_px
-    acc[A_FEES] += fee
-    acc[A_SPREAD] += capture
-    acc[A_VOL] += abs(qty * x_px)
-    k = sc[S_NFILLS]
+    acc["pos"] += side * qty
+    acc["cash"] -= side * qty * x_px
+    acc["fees"] += fee
+    acc["spread"] += capture
+    acc["vol"] += abs(qty * x_px)
+    k = sc["nfills"]
     ff[k, FF_PX] = px
     ff[k, FF_QTY] = qty
     ff[k, FF_FEE] = fee
-    ff[k, FF_MID] = acc[A_MARK]
+    ff[k, FF_MID] = acc["mark"]
     ff[k, FF_CAPTURE] = capture
     fi[k, FI_TS] = ts
     fi[k, FI_LTS] = ts + resp_lat
     fi[k, FI_SIDE] = side
     fi[k, FI_MAKER] = maker
     fi[k, FI_OID] = oi[slot, O_ID]
-    fi[k, FI_SEQ] = sc[S_SEQ]
-    sc[S_SEQ] += 1
-    sc[S_NFILLS] = k + 1
+    fi[k, FI_SEQ] = sc["seq"]
+    sc["seq"] += 1
+    sc["nfills"] = k + 1
     if maker == 1:
-        sc[S_NMAKER] += 1
+        sc["nmaker"] += 1
     else:
-        sc[S_NTAKER] += 1
+        sc["ntaker"] += 1
 
 
-def _record_step_python(k, t, i_ex, acc, sc, best, cfg_f, cfg_i, stf, sti):
-    base = cfg_i[I_BASE]
-    tick = cfg_f[F_TICK]
-    n = cfg_i[I_NTICKS]
+def _record_step_python(k, t, i_ex, acc, sc, best, cfg, stf, sti):
+    base = cfg["base"]
+    tick = cfg["tick"]
+    n = cfg["nticks"]
     mid = _mid(best, 0, base, tick, n)
-    _mark(acc, sc, mid, cfg_f, cfg_i)
+    _mark(acc, sc, mid, cfg)
     stf[k, T_MID] = mid
     stf[k, T_LMID] = _mid(best, 2, base, tick, n)
-    stf[k, T_POS] = acc[A_POS]
-    stf[k, T_LPOS] = acc[A_LPOS]
-    bal = acc[A_CASH] - acc[A_FEES] + acc[A_FUND]
+    stf[k, T_POS] = acc["pos"]
+    stf[k, T_LPOS] = acc["lpos"]
+    bal = acc["cash"] - acc["fees"] + acc["fund"]
     stf[k, T_BAL] = bal
     x = 0.0
-    if math.isfinite(acc[A_MARK]):
-        x = acc[A_POS] * _value(acc[A_MARK], cfg_f[F_MULT], cfg_i[I_INVERSE])
+    if math.isfinite(acc["mark"]):
+        x = acc["pos"] * _value(acc["mark"], cfg["mult"], cfg["inverse"])
     eq = bal + x
     stf[k, T_EQ] = eq
     if math.isfinite(eq):
-        if math.isfinite(acc[A_ELAST]):
-            d = eq - acc[A_ELAST]
-            nd = acc[A_DN] + 1.0
-            dev = d - acc[A_DMEAN]
-            acc[A_DMEAN] += dev / nd
-            acc[A_DM2] += dev * (d - acc[A_DMEAN])
-            acc[A_DN] = nd
+        if math.isfinite(acc["elast"]):
+            d = eq - acc["elast"]
+            nd = acc["dn"] + 1.0
+            dev = d - acc["dmean"]
+            acc["dmean"] += dev / nd
+            acc["dm2"] += dev * (d - acc["dmean"])
+            acc["dn"] = nd
             if d < 0.0:
-                acc[A_DNEG2] += d * d
-        acc[A_ELAST] = eq
-        if eq > acc[A_PEAK]:
-            acc[A_PEAK] = eq
-        if acc[A_PEAK] - eq > acc[A_MDD]:
-            acc[A_MDD] = acc[A_PEAK] - eq
-    ap = abs(acc[A_POS])
-    acc[A_SABS] += ap
-    if ap > acc[A_MABS]:
-        acc[A_MABS] = ap
-    acc[A_NSTEPS] += 1.0
-    stf[k, T_SPREAD] = acc[A_SPREAD]
-    stf[k, T_INV] = acc[A_INV]
-    stf[k, T_FEES] = acc[A_FEES]
-    stf[k, T_FUND] = acc[A_FUND]
+                acc["dneg2"] += d * d
+        acc["elast"] = eq
+        if eq > acc["peak"]:
+            acc["peak"] = eq
+        if acc["peak"] - eq > acc["mdd"]:
+            acc["mdd"] = acc["peak"] - eq
+    ap = abs(acc["pos"])
+    acc["sabs"] += ap
+    if ap > acc["mabs"]:
+        acc["mabs"] = ap
+    acc["nsteps"] += 1.0
+    stf[k, T_SPREAD] = acc["spread"]
+    stf[k, T_INV] = acc["inv"]
+    stf[k, T_FEES] = acc["fees"]
+    stf[k, T_FUND] = acc["fund"]
     stf[k, T_BID] = (best[0] + base) * tick if best[0] >= 0 else math.nan
     stf[k, T_ASK] = (best[1] + base) * tick if best[1] < n else math.nan
     sti[k, TI_TS] = t
-    sti[k, TI_SEQ] = sc[S_SEQ]
+    sti[k, TI_SEQ] = sc["seq"]
     sti[k, TI_IEX] = i_ex
-    sc[S_SEQ] += 1
-    sc[S_MARKS] += 1
+    sc["seq"] += 1
+    sc["marks"] += 1
 
 
 def _push_req_python(rq, sc, t, slot, kind, oid):
-    k = sc[S_NREQ]
+    k = sc["nreq"]
     rq[k, 0] = t
     rq[k, 1] = slot
     rq[k, 2] = kind
     rq[k, 3] = oid
-    rq[k, 4] = sc[S_SEQ]
-    sc[S_SEQ] += 1
-    sc[S_NREQ] = k + 1
+    rq[k, 4] = sc["seq"]
+    sc["seq"] += 1
+    sc["nreq"] = k + 1
 
 
 def _push_resp_python(rs, rsf, sc, t, slot, kind, oid, qty):
-    k = sc[S_NRESP]
+    k = sc["nresp"]
     rs[k, 0] = t
     rs[k, 1] = slot
     rs[k, 2] = kind
     rs[k, 3] = oid
-    rs[k, 4] = sc[S_SEQ]
+    rs[k, 4] = sc["seq"]
     rsf[2 * k] = qty
     rsf[2 * k + 1] = 0.0
-    sc[S_SEQ] += 1
-    sc[S_NRESP] = k + 1
+    sc["seq"] += 1
+    sc["nresp"] = k + 1
 
 
 def _first_python(q, n):
@@ -377,12 +347,12 @@ def _pop_python(q, n, r):
 
 def _risk_event_python(rk, rkf, sc, t, kind, value):
     """Record a risk event (time, kind ``RK_*``, the equity or measure behind it)."""
-    k = sc[S_NRISK]
+    k = sc["nrisk"]
     if k < rk.shape[0]:
         rk[k, 0] = t
         rk[k, 1] = kind
         rkf[k] = value
-    sc[S_NRISK] = k + 1
+    sc["nrisk"] = k + 1
 
 
 # the names the functions above call each other by, bound to the plain-Python twins (the

@@ -11,19 +11,9 @@ import math
 import numpy as np
 
 from mmlab.backtest.core.layout import (
-    A_CASH,
-    A_FEES,
-    A_FUND,
-    A_LPOS,
-    A_MARK,
-    A_POS,
     BIG,
     C_EXCH,
     C_LOCAL,
-    F_MULT,
-    F_TICK,
-    I_BASE,
-    I_NTICKS,
     K_DEPTH,
     K_SNAPSHOT,
     K_TRADE,
@@ -109,15 +99,15 @@ def scan_events_python(ev, px, qty, exch_ts, local_ts, code, si, sf):
     return 0
 
 
-def portfolio_view_python(oi, of, acc, best, cfg_f, cfg_i, out):
+def portfolio_view_python(oi, of, acc, best, cfg, out):
     """What a portfolio check needs of one instrument (linear contracts): ``out[0]`` its gross
     exposure (the larger of long and short: position plus working and in-flight orders of that
     side, the strategy's view) at the local mid, ``out[1]`` its equity at the exchange mid,
     ``out[2]`` the local mid (each mid falls back to the last mark, then 0)."""
-    base = cfg_i[I_BASE]
-    tick = cfg_f[F_TICK]
-    n = cfg_i[I_NTICKS]
-    mult = cfg_f[F_MULT]
+    base = cfg["base"]
+    tick = cfg["tick"]
+    n = cfg["nticks"]
+    mult = cfg["mult"]
     buy = 0.0
     sell = 0.0
     for s in range(oi.shape[0]):
@@ -128,17 +118,17 @@ def portfolio_view_python(oi, of, acc, best, cfg_f, cfg_i, out):
                 sell += of[s, Q_LLEAVES]
     lm = _mid(best, 2, base, tick, n)
     if not math.isfinite(lm):
-        lm = acc[A_MARK]
+        lm = acc["mark"]
     if not math.isfinite(lm):
         lm = 0.0
     em = _mid(best, 0, base, tick, n)
     if not math.isfinite(em):
-        em = acc[A_MARK]
+        em = acc["mark"]
     if not math.isfinite(em):
         em = 0.0
-    lpos = acc[A_LPOS]
+    lpos = acc["lpos"]
     out[0] = max(lpos + buy, -lpos + sell, 0.0) * lm * mult
-    out[1] = acc[A_CASH] - acc[A_FEES] + acc[A_FUND] + acc[A_POS] * em * mult
+    out[1] = acc["cash"] - acc["fees"] + acc["fund"] + acc["pos"] * em * mult
     out[2] = lm
     return 0
 

@@ -171,7 +171,7 @@ class StepDriver:
         if t > self._wm:
             self._wm = t
         if self._job is not None:
-            self._job.state.pos[E.P_WM] = self._wm
+            self._job.state.pos["wm"] = self._wm
             if self._autorun:
                 self._run()
 
@@ -182,7 +182,7 @@ class StepDriver:
         if self._job is None:
             raise ConfigError("finish: no event with both an exchange and a local clock was fed")
         self._finished = True
-        self._job.state.pos[E.P_FIN] = 1
+        self._job.state.pos["fin"] = 1
         self._run()
         self._job.events = self._ev[: self._n]
         self._job.n_events = self._n
@@ -198,22 +198,22 @@ class StepDriver:
     @property
     def position(self) -> float:
         """The exchange's position (fills booked), 0 before the first row."""
-        return 0.0 if self._job is None else float(self._job.state.acc[E.A_POS])
+        return 0.0 if self._job is None else float(self._job.state.acc["pos"])
 
     @property
     def n_fills(self) -> int:
         """Fills booked so far."""
-        return 0 if self._job is None else int(self._job.state.sc[E.S_NFILLS])
+        return 0 if self._job is None else int(self._job.state.sc["nfills"])
 
     @property
     def local_equity(self) -> float:
         """The local side's equity marked at its own mid at the last decision (NaN before)."""
-        return math.nan if self._job is None else float(self._job.state.acc[E.A_LEQ])
+        return math.nan if self._job is None else float(self._job.state.acc["leq"])
 
     @property
     def halted(self) -> bool:
         """True while a latched breaker (drawdown, daily loss, kill switch) holds."""
-        return self._job is not None and int(self._job.state.sc[E.S_HALT]) != 0
+        return self._job is not None and int(self._job.state.sc["halt"]) != 0
 
     @property
     def risk_events(self):
@@ -223,7 +223,7 @@ class StepDriver:
         if self._job is None:
             return risk_frame(np.zeros((0, 2), np.int64), np.zeros(0))
         sc, rk, rkf = self._job.state.sc, self._job.state.rk, self._job.state.rkf
-        n = min(int(sc[E.S_NRISK]), rk.shape[0])
+        n = min(int(sc["nrisk"]), rk.shape[0])
         return risk_frame(rk[:n], rkf[:n])
 
     def fills_since(self, k: int):
@@ -231,7 +231,7 @@ class StepDriver:
         :attr:`BacktestResult.fills`): what a session publishes as it goes."""
         import pandas as pd
 
-        n = 0 if self._job is None else int(self._job.state.sc[E.S_NFILLS])
+        n = 0 if self._job is None else int(self._job.state.sc["nfills"])
         if n > k:
             assert self._job is not None  # fills were booked: the core started
             ff, fi = self._job.ff[k:n], self._job.fi[k:n]
@@ -254,7 +254,7 @@ class StepDriver:
             stf, sti = np.zeros((0, E.N_STF)), np.zeros((0, E.N_STI), np.int64)
         else:
             job = self._job
-            k = -(-int(job.state.pos[E.P_K]) // int(job.cfg_i[E.I_RECORD]))
+            k = -(-int(job.state.pos["k"]) // int(job.settings["record"]))
             stf, sti = job.stf[:k], job.sti[:k]
         cols = {"ts": sti[:, E.TI_TS].copy()}
         cols.update({name: stf[:, j].copy() for name, j in _STEP_COLS.items()})
@@ -290,15 +290,15 @@ class StepDriver:
         out["our_bids"].sort(reverse=True)
         out["our_asks"].sort()
         out["working_orders"] = len(out["our_bids"]) + len(out["our_asks"])
-        out["position"] = float(acc[E.A_POS])
-        out["local_position"] = float(acc[E.A_LPOS])
-        out["orders_sent"] = int(sc[E.S_NSENT])
-        pnl = {"spread": float(acc[E.A_SPREAD]), "inventory": float(acc[E.A_INV]),
-               "fees": -float(acc[E.A_FEES]), "funding": float(acc[E.A_FUND])}
+        out["position"] = float(acc["pos"])
+        out["local_position"] = float(acc["lpos"])
+        out["orders_sent"] = int(sc["nsent"])
+        pnl = {"spread": float(acc["spread"]), "inventory": float(acc["inv"]),
+               "fees": -float(acc["fees"]), "funding": float(acc["fund"])}
         pnl["total"] = sum(pnl.values())
         out["pnl"] = pnl
-        out["local_equity"] = float(acc[E.A_LEQ])
-        halt, pause = int(sc[E.S_HALT]), int(sc[E.S_PAUSE])
+        out["local_equity"] = float(acc["leq"])
+        halt, pause = int(sc["halt"]), int(sc["pause"])
         names = [nm for bit, nm in ((E.H_DRAWDOWN, "drawdown"), (E.H_DAILY, "daily_loss"),
                                     (E.H_KILL, "kill_switch"),
                                     (E.H_KERNEL, "quote_kernel_error"),
@@ -316,10 +316,10 @@ class StepDriver:
             return
         job = self._job
         sc = job.state.sc
-        if not sc[E.S_HALT] & E.H_KILL:
-            sc[E.S_HALT] |= E.H_KILL
+        if not sc["halt"] & E.H_KILL:
+            sc["halt"] |= E.H_KILL
             E._py["_risk_event"](job.state.rk, job.state.rkf, sc, self._now(), E.RK_KILL,
-                                 float(job.state.acc[E.A_LEQ]))
+                                 float(job.state.acc["leq"]))
 
     def set_max_position(self, max_position: float) -> None:
         """Change the hard limit (quantity) from the next decision on. Lowered below the local
@@ -331,8 +331,8 @@ class StepDriver:
             raise ConfigError(f"max_position: must be >= 0, got {max_position!r}")
         self._max_position = q
         if self._job is not None:
-            self._job.cfg_f[E.F_MAXPOS] = q
-            self._job.cfg_f[E.F_HARDPOS] = q
+            self._job.settings["maxpos"] = q
+            self._job.settings["hardpos"] = q
 
     def reset(self) -> None:
         """Clear the latched breakers (drawdown, daily loss, kill switch); the drawdown's
@@ -342,12 +342,12 @@ class StepDriver:
             return
         job = self._job
         sc, acc = job.state.sc, job.state.acc
-        if sc[E.S_HALT]:
+        if sc["halt"]:
             E._py["_risk_event"](job.state.rk, job.state.rkf, sc, self._now(), E.RK_RESET,
-                                 float(sc[E.S_HALT]))
-            sc[E.S_HALT] = 0
-            acc[E.A_LPEAK] = acc[E.A_LEQ]
-            acc[E.A_DAY0] = acc[E.A_LEQ]
+                                 float(sc["halt"]))
+            sc["halt"] = 0
+            acc["lpeak"] = acc["leq"]
+            acc["day0"] = acc["leq"]
 
     def _now(self) -> int:
         n = self._n
@@ -426,12 +426,12 @@ class StepDriver:
         if self._kill_pending:
             self.kill()
         pos = self._job.state.pos
-        pos[E.P_FIN] = 0
-        pos[E.P_WM] = self._wm
+        pos["fin"] = 0
+        pos["wm"] = self._wm
         self._job.params["driver"] = "step"
-        self._job.cfg_i[E.I_SIDES] = self._sides
+        self._job.settings["sides"] = self._sides
         if self._max_position is not None:  # set before the first row
-            self._job.cfg_f[E.F_MAXPOS] = self._job.cfg_f[E.F_HARDPOS] = self._max_position
+            self._job.settings["maxpos"] = self._job.settings["hardpos"] = self._max_position
         return True
 
     def _fit_range(self, batch, code) -> None:
@@ -500,8 +500,8 @@ class StepDriver:
                 best[b] += off
         job.book = book
         job.base, job.n_ticks = new_lo, new_n
-        job.cfg_i[E.I_BASE] = new_lo
-        job.cfg_i[E.I_NTICKS] = new_n
+        job.settings["base"] = new_lo
+        job.settings["nticks"] = new_n
         job.params["roi_used"] = (new_lo * tick, new_hi * tick)
 
     def _run(self, one_step: bool = False) -> None:
@@ -511,9 +511,9 @@ class StepDriver:
         ev = self._ev[:n]
         job.args = (self._code[:n], ev["exch_ts"], ev["local_ts"], ev["px"], ev["qty"],
                     self._l3a[:n] if self._l3 else self._l3a[:1])
-        kern = E.kernel_for(self.engine, job.cfg_i, self._l3)
+        kern = E.kernel_for(self.engine, job.settings, self._l3)
         pos = job.state.pos
-        pos[E.P_KSTOP] = -1 if one_step else self._k_stop
-        pos[E.P_ONE] = int(one_step)
+        pos["kstop"] = -1 if one_step else self._k_stop
+        pos["one"] = int(one_step)
         job.ff, job.fi, job.bh = kern(*job.args, job.bh, *job.args_b, job.stf, job.sti, job.ff,
                                       job.fi, job.fund_out, job.book, job.best, *job.state)

@@ -135,35 +135,34 @@ def _family_sources() -> list[str]:
 
 
 def _ex_l3_stub(i, kind, b, idx, q, l3a, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best,
-                book, cfg_f, cfg_i, lat_resp):
+                book, settings, lat_resp):
     """(L3 records: not in a basic run)"""
     return False
 
 
-def _levels_step_stub(t, row, lmid, oi, of, rq, sc, acc, best, cfg_f, cfg_i, lat_entry, stf,
+def _levels_step_stub(t, row, lmid, oi, of, rq, sc, acc, best, settings, lat_entry, stf,
                       qo):
     """(the levels step of user kernels and layers: not in a basic run)"""
     return
 
 
-def _user_step_stub(t, k, row, lmid, bb_px, ba_px, oi, of, rq, sc, acc, best, book, cfg_f, cfg_i,
+def _user_step_stub(t, k, row, lmid, bb_px, ba_px, oi, of, rq, sc, acc, best, book, settings,
                     sp, lat_entry, stf, rk, rkf, qf, qs, qo):
     """(a user quote kernel's decision: not in a basic run)"""
     return
 
 
-def _script_stub(t, k, oi, of, rq, sc, acc, cfg_f, cfg_i, sp, lat_entry):
+def _script_stub(t, k, oi, of, rq, sc, acc, settings, sp, lat_entry):
     """(scripted orders: not in a basic run)"""
     return
 
 
-def _ex_modify_stub(slot, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg_f,
-                    cfg_i, lat_resp):
+def _ex_modify_stub(slot, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, settings, lat_resp):
     """(modify requests: not in a basic run)"""
     return
 
 
-def _modify_stub(s, tk, qty, t, oi, of, rq, sc, acc, cfg_f, cfg_i, lat_entry):
+def _modify_stub(s, tk, qty, t, oi, of, rq, sc, acc, settings, lat_entry):
     """(modify requests: not in a basic run)"""
     return 0
 
@@ -209,15 +208,15 @@ _nb_basic = _compile(lambda f=None, **kw: njit(cache=True, error_model="numpy", 
 run_kernel_basic = _nb_basic["run_kernel"]
 
 
-def kernel_for(engine: str, cfg_i, l3: bool):
+def kernel_for(engine: str, settings, l3: bool):
     """The event loop a run needs: the plain-Python twin, the full compiled family, or the
     basic one (L2 data; a built-in strategy without layers; no modify requests) that compiles
     a quarter faster cold."""
     if engine != "numba":
         return run_kernel_python
-    strat = cfg_i[layout.I_STRAT]
+    strat = settings["strat"]
     basic = (not l3 and strat != layout.STRAT_SCRIPT and strat != layout.STRAT_USER
-             and cfg_i[layout.I_NLAYERS] == 0 and cfg_i[layout.I_MODIFY] == 0)
+             and settings["nlayers"] == 0 and settings["modify"] == 0)
     return run_kernel_basic if basic else run_kernel
 scan_events_python = _py["scan_events"]  # noqa: F811 -- the twin bound in its own namespace replaces the source def
 scan_events = _nb["scan_events"]

@@ -34,11 +34,10 @@ __all__ = ["LoopbackDriver", "SimulatedVenue"]
 
 BIG = int(E.BIG)
 # the local side's slots of the account (acc) and scalars (sc); the rest is the exchange's
-_LOCAL_ACC = (E.A_LPOS, E.A_LCASH, E.A_LPEAK, E.A_DAY0, E.A_LMARK, E.A_LMIDPREV, E.A_LEQ,
-              E.A_TOKENS)
-_LOCAL_SC = (E.S_NEXTID, E.S_NSENT, E.S_HALT, E.S_PAUSE, E.S_PAUSE_UNTIL, E.S_DAY, E.S_NRISK,
-             E.S_TFEED, E.S_TOXN, E.S_TOXHEAD, E.S_TOXBUY, E.S_TOXIC, E.S_TOXCLEAN, E.S_TOKT,
-             E.S_NTHROTTLED, E.S_RNG, E.S_NMODIFY, E.S_NBANDED)
+_LOCAL_ACC = ("lpos", "lcash", "lpeak", "day0", "lmark", "lmidprev", "leq", "tokens")
+_LOCAL_SC = ("nextid", "nsent", "halt", "pause", "pause_until", "day", "nrisk", "tfeed", "toxn",
+             "toxhead", "toxbuy", "toxic", "toxclean", "tokt", "nthrottled", "rng_entry",
+             "nmodify", "nbanded", "tox_ring")
 # the step table's columns the local side records (its mid, position and quotes)
 _LOCAL_STF = (E.T_LMID, E.T_LPOS, E.T_QBID, E.T_QASK)
 
@@ -75,13 +74,13 @@ class SimulatedVenue:
         d = self._d
         d._wm = max(d._wm, int(t))
         if d._job is not None:
-            d._job.state.pos[E.P_WM] = d._wm
+            d._job.state.pos["wm"] = d._wm
 
     def end_of_stream(self) -> None:
         """Every row has been fed."""
         self._d._finished = True
         if self._d._job is not None:
-            self._d._job.state.pos[E.P_FIN] = 1
+            self._d._job.state.pos["fin"] = 1
 
     @property
     def started(self) -> bool:
@@ -112,18 +111,18 @@ class SimulatedVenue:
             else:
                 raise ConfigError(f"requests: kind {int(r['kind'])} of order {oid} is not "
                                   "new (1), cancel (2) or modify (3)")
-            n = int(sc[E.S_NREQ])
+            n = int(sc["nreq"])
             if n >= rq.shape[0]:
                 raise ConfigError("requests: more in flight than the venue's queue holds")
             rq[n] = (int(r["ts"]), s, int(r["kind"]), oid, int(r["seq"]))
-            sc[E.S_NREQ] = n + 1
+            sc["nreq"] = n + 1
 
     def advance(self, until: int) -> None:
         """Act up to and including ``until`` (``BIG``: the local side is done)."""
         d = self._d
         if d._job is None:
             return
-        d._job.state.pos[E.P_HOR] = BIG if until >= BIG else int(until) + 1
+        d._job.state.pos["hor"] = BIG if until >= BIG else int(until) + 1
         d._run()
 
     def responses(self) -> np.ndarray:
@@ -131,12 +130,12 @@ class SimulatedVenue:
             return np.zeros(0, RESPONSE_DTYPE)
         job = self._d._job
         oi, rs, rsf, sc = job.state.oi, job.state.rs, job.state.rsf, job.state.sc
-        n = int(sc[E.S_NRESP])
+        n = int(sc["nresp"])
         out = np.zeros(n, RESPONSE_DTYPE)
         out["ts"], out["kind"], out["order_id"], out["seq"] = (
             rs[:n, 0], rs[:n, 2], rs[:n, 3], rs[:n, 4])
         out["qty"], out["cash"] = rsf[0: 2 * n: 2], rsf[1: 2 * n: 2]
-        sc[E.S_NRESP] = 0
+        sc["nresp"] = 0
         for s in rs[:n, 1]:  # orders gone here free their slot's id
             if oi[s, E.O_EX] == 2:
                 self._slot_of.pop(int(oi[s, E.O_ID]), None)
@@ -150,21 +149,21 @@ class SimulatedVenue:
         d = self._d
         assert d._ev is not None and d._code is not None  # the core started on rows fed
         pos, sc, rq = job.state.pos, job.state.sc, job.state.rq
-        if pos[E.P_DONE]:
+        if pos["done"]:
             return BIG
         code = d._code[: d._n]
-        i = int(pos[E.P_IEX])
+        i = int(pos["iex"])
         while i < d._n and (code[i] & E.C_EXCH) == 0:
             i += 1
-        t = int(d._ev["exch_ts"][i]) if i < d._n else (BIG if pos[E.P_FIN] else d._wm)
-        n = int(sc[E.S_NREQ])
+        t = int(d._ev["exch_ts"][i]) if i < d._n else (BIG if pos["fin"] else d._wm)
+        n = int(sc["nreq"])
         if n:
             t = min(t, int(rq[:n, 0].min()))
         return t
 
     @property
     def done(self) -> bool:
-        return self._d._job is not None and bool(self._d._job.state.pos[E.P_DONE])
+        return self._d._job is not None and bool(self._d._job.state.pos["done"])
 
     # ---- internals ---------------------------------------------------------------------------
     def _need_job(self):
@@ -244,10 +243,10 @@ class LoopbackDriver:
         if self.local._job is None or not self.venue.started:
             raise ConfigError("finish: no event with both an exchange and a local clock was fed")
         self.local._finished = True
-        self.local._job.state.pos[E.P_FIN] = 1
+        self.local._job.state.pos["fin"] = 1
         self.venue.end_of_stream()
         self._pump()
-        if not (self.venue.done and self.local._job.state.pos[E.P_DONE]):
+        if not (self.venue.done and self.local._job.state.pos["done"]):
             raise RuntimeError("loopback: the two sides stopped before the end (a bug)")
         self._result = self._assemble()
         return self._result
@@ -265,7 +264,7 @@ class LoopbackDriver:
             self.venue.advance(self._next_decision())
             self._receive(self.venue.responses())
             # 2. the local side, strictly before the venue may answer next
-            pos[E.P_HOR] = self.venue.horizon()
+            pos["hor"] = self.venue.horizon()
             lo._run()
             self.venue.submit(self._take_requests())
             if self._progress() == before:
@@ -275,31 +274,31 @@ class LoopbackDriver:
         job = self.local._job
         assert job is not None  # the local core started
         pos = job.state.pos
-        if pos[E.P_DONE]:
+        if pos["done"]:
             return BIG
-        k = int(pos[E.P_K])
-        if k >= int(job.cfg_i[E.I_NSTEPS]):
+        k = int(pos["k"])
+        if k >= int(job.settings["nsteps"]):
             return BIG
-        return int(job.cfg_i[E.I_TSTART]) + int(job.cfg_i[E.I_INTERVAL]) * k
+        return int(job.settings["tstart"]) + int(job.settings["interval"]) * k
 
     def _progress(self):
         job = self.local._job
         assert job is not None  # the local core started
         lp = job.state.pos
         if not self._sim:
-            return (int(lp[E.P_ILO]), int(lp[E.P_K]), int(lp[E.P_DONE]), self.n_requests,
-                    self.n_responses, int(job.state.sc[E.S_NRESP]))
+            return (int(lp["ilo"]), int(lp["k"]), int(lp["done"]), self.n_requests,
+                    self.n_responses, int(job.state.sc["nresp"]))
         vj = self.venue._d._job
         vp = vj.state.pos
-        return (int(lp[E.P_ILO]), int(lp[E.P_K]), int(lp[E.P_DONE]), int(vp[E.P_IEX]),
-                int(vp[E.P_K]), int(vp[E.P_DONE]), self.n_requests, self.n_responses,
-                int(vj.state.sc[E.S_NREQ]), int(job.state.sc[E.S_NRESP]))
+        return (int(lp["ilo"]), int(lp["k"]), int(lp["done"]), int(vp["iex"]),
+                int(vp["k"]), int(vp["done"]), self.n_requests, self.n_responses,
+                int(vj.state.sc["nreq"]), int(job.state.sc["nresp"]))
 
     def _take_requests(self) -> np.ndarray:
         job = self.local._job
         assert job is not None  # the local core started
         oi, of, rq, sc = job.state.oi, job.state.of, job.state.rq, job.state.sc
-        n = int(sc[E.S_NREQ])
+        n = int(sc["nreq"])
         out = np.zeros(n, REQUEST_DTYPE)
         if n == 0:
             return out
@@ -310,7 +309,7 @@ class LoopbackDriver:
         out["side"], out["post_only"] = oi[slots, E.O_SIDE], oi[slots, E.O_POST] == 1
         out["price_tick"] = np.where(mod, oi[slots, E.O_MTICK], oi[slots, E.O_LTICK])
         out["qty"] = np.where(mod, of[slots, E.Q_MQTY], of[slots, E.Q_QTY])
-        sc[E.S_NREQ] = 0
+        sc["nreq"] = 0
         self.n_requests += n
         return out
 
@@ -321,7 +320,7 @@ class LoopbackDriver:
         assert job is not None  # the local core started
         oi, rs, rsf, sc = job.state.oi, job.state.rs, job.state.rsf, job.state.sc
         ids = oi[:, E.O_ID]
-        n = int(sc[E.S_NRESP])
+        n = int(sc["nresp"])
         if n + len(resp) > rs.shape[0]:
             raise RuntimeError("loopback: more responses in flight than the local queue holds")
         for r in resp:
@@ -330,7 +329,7 @@ class LoopbackDriver:
             rs[n] = (int(r["ts"]), s, int(r["kind"]), int(r["order_id"]), int(r["seq"]))
             rsf[2 * n], rsf[2 * n + 1] = float(r["qty"]), float(r["cash"])
             n += 1
-        sc[E.S_NRESP] = n
+        sc["nresp"] = n
         self.n_responses += len(resp)
 
     def _assemble(self):
@@ -368,7 +367,7 @@ class LoopbackDriver:
     def position(self) -> float:
         """The position the local side has heard of."""
         j = self.local._job
-        return 0.0 if j is None else float(j.state.acc[E.A_LPOS])
+        return 0.0 if j is None else float(j.state.acc["lpos"])
 
     def __repr__(self) -> str:
         return (f"LoopbackDriver(events={self.local.n_events}, requests={self.n_requests}, "

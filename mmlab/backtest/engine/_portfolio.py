@@ -146,7 +146,7 @@ def _view(job: Any, out: np.ndarray) -> np.ndarray:
     """``out`` <- (gross exposure, equity, local mid) of one instrument (compiled)."""
     oi, of, acc = job.state.oi, job.state.of, job.state.acc
     f = E.portfolio_view if job.engine == "numba" else E.portfolio_view_python
-    f(oi, of, acc, job.best, job.cfg_f, job.cfg_i, out)
+    f(oi, of, acc, job.best, job.settings, out)
     return out
 
 
@@ -206,10 +206,10 @@ class _Lockstep:
         if any(j is None for j in jobs.values()):
             return False
         first = jobs[self.names[0]]
-        self.maxpos = {n: float(j.cfg_f[E.F_MAXPOS]) for n, j in jobs.items()}
+        self.maxpos = {n: float(j.settings["maxpos"]) for n, j in jobs.items()}
         self.n_steps = max(int(j.n_steps) for j in jobs.values())
-        self.ts0 = int(first.cfg_i[E.I_TSTART])
-        self.interval = int(first.cfg_i[E.I_INTERVAL])
+        self.ts0 = int(first.settings["tstart"])
+        self.interval = int(first.settings["interval"])
         # the portfolio table, one row per check (numpy columns: 8 bytes a cell)
         n_rows = -(-self.n_steps // self.limits.check_every)
         self._t = np.zeros(n_rows, dtype=np.int64)
@@ -253,7 +253,7 @@ class _Lockstep:
         if self.halted_at is None and self.peak - tot > limits.max_drawdown:
             self.halted_at = self.ts0 + k * self.interval
             for n in names:
-                jobs[n].cfg_i[E.I_HALT] = 1
+                jobs[n].settings["halt"] = 1
         g = {n: float(view[n][0]) for n in names}
         before = sum(g.values())
         bound = math.isfinite(limits.max_notional)
@@ -262,9 +262,9 @@ class _Lockstep:
             job = jobs[n]
             if bound:
                 others = sum(g[m] for m in names if m != n)
-                unit = float(view[n][2]) * float(job.cfg_f[E.F_MULT])
+                unit = float(view[n][2]) * float(job.settings["mult"])
                 cap = (limits.max_notional - others) / unit if unit > 0 else 0.0
-                job.cfg_f[E.F_MAXPOS] = min(self.maxpos[n], max(cap, 0.0))
+                job.settings["maxpos"] = min(self.maxpos[n], max(cap, 0.0))
             if k < job.n_steps:
                 self.legs[n].step(next_k)
                 g[n] = float(_view(job, view[n])[0])
@@ -293,7 +293,7 @@ class _Lockstep:
         self.peak = self.last["equity"] if math.isfinite(self.last["equity"]) else -math.inf
         for leg in self.legs.values():
             if leg.job is not None:
-                leg.job.cfg_i[E.I_HALT] = 0
+                leg.job.settings["halt"] = 0
 
 
 def run_portfolio(data: dict, strategy: Any, *, max_notional: float = math.inf,

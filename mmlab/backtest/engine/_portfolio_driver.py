@@ -28,7 +28,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mmlab.backtest.engine import _engine as E
 from mmlab.backtest.engine._driver import StepDriver
 from mmlab.backtest.engine._portfolio import PortfolioLimits, PortfolioResult, _Lockstep
 from mmlab.data import EVENT_DTYPE
@@ -41,22 +40,22 @@ def _paused_at(d: StepDriver, k: int) -> bool:
     """True when ``d``'s core stands just before its strategy step ``k`` (or, for an
     instrument without step ``k``, at its end).
 
-    The kernel returns at ``k == P_KSTOP`` only when the step is its next action and no row
+    The kernel returns at ``k == pos["kstop"]`` only when the step is its next action and no row
     still to come can precede it; otherwise it returns to wait for rows, which it does only
     when a clock has run out of rows and the action is not before the watermark
     (:func:`mmlab.backtest.engine._engine.run_kernel`'s streaming contract). Reading that
     contract back from the state tells the two returns apart."""
     job: Any = d._job
     pos = job.state.pos
-    if pos[E.P_DONE] == 1:
+    if pos["done"] == 1:
         return True
-    if k >= job.n_steps or int(pos[E.P_K]) != k:
+    if k >= job.n_steps or int(pos["k"]) != k:
         return False
-    if pos[E.P_FIN] == 1:
+    if pos["fin"] == 1:
         return True
-    t_k = int(job.cfg_i[E.I_TSTART]) + k * int(job.cfg_i[E.I_INTERVAL])
-    run_out = pos[E.P_IEX] >= d._n or pos[E.P_ILO] >= d._n
-    return not (t_k >= pos[E.P_WM] and run_out)
+    t_k = int(job.settings["tstart"]) + k * int(job.settings["interval"])
+    run_out = pos["iex"] >= d._n or pos["ilo"] >= d._n
+    return not (t_k >= pos["wm"] and run_out)
 
 
 class _StreamLeg:
@@ -252,7 +251,7 @@ class PortfolioDriver:
         for d in self._drivers.values():
             d._finished = True
             job: Any = d._job
-            job.state.pos[E.P_FIN] = 1
+            job.state.pos["fin"] = 1
         if not self._lock.advance():  # with every stream complete each check is reached
             raise RuntimeError("portfolio driver: a check was not reached at the end")
         results = {}

@@ -122,16 +122,16 @@ class BacktestResult:
         cols["seq"] = sti[:, E.TI_SEQ]
         cols["events_applied"] = sti[:, E.TI_IEX]
         steps = pd.DataFrame(cols, copy=False)
-        n = float(acc[E.A_DN])
+        n = float(acc["dn"])
         step_stats = {
-            "steps": int(acc[E.A_NSTEPS]), "pnl_changes": int(n),
-            "mean_change": float(acc[E.A_DMEAN]) if n else 0.0,
-            "sd_change": math.sqrt(max(float(acc[E.A_DM2]), 0.0) / (n - 1)) if n > 1 else 0.0,
-            "downside_dev": math.sqrt(float(acc[E.A_DNEG2]) / n) if n else 0.0,
-            "max_drawdown": float(acc[E.A_MDD]),
-            "mean_abs_position": (float(acc[E.A_SABS] / acc[E.A_NSTEPS])
-                                  if acc[E.A_NSTEPS] else 0.0),
-            "max_abs_position": float(acc[E.A_MABS]),
+            "steps": int(acc["nsteps"]), "pnl_changes": int(n),
+            "mean_change": float(acc["dmean"]) if n else 0.0,
+            "sd_change": math.sqrt(max(float(acc["dm2"]), 0.0) / (n - 1)) if n > 1 else 0.0,
+            "downside_dev": math.sqrt(float(acc["dneg2"]) / n) if n else 0.0,
+            "max_drawdown": float(acc["mdd"]),
+            "mean_abs_position": (float(acc["sabs"] / acc["nsteps"])
+                                  if acc["nsteps"] else 0.0),
+            "max_abs_position": float(acc["mabs"]),
         }
         fills = pd.DataFrame({
             "ts": fi[:, E.FI_TS], "local_ts": fi[:, E.FI_LTS],
@@ -144,24 +144,24 @@ class BacktestResult:
                                 "mark": fu[:, 2], "amount": fu[:, 3],
                                 "seq": fu[:, 4].astype(np.int64)})
         pnl = {
-            "spread": float(acc[E.A_SPREAD]), "inventory": float(acc[E.A_INV]),
-            "fees": -float(acc[E.A_FEES]), "funding": float(acc[E.A_FUND]),
+            "spread": float(acc["spread"]), "inventory": float(acc["inv"]),
+            "fees": -float(acc["fees"]), "funding": float(acc["fund"]),
         }
         pnl["total"] = pnl["spread"] + pnl["inventory"] + pnl["fees"] + pnl["funding"]
         counters = {
-            "orders_sent": int(sc[E.S_NSENT]), "rejected": int(sc[E.S_NREJECT]),
-            "cancelled": int(sc[E.S_NCANCEL]), "maker_fills": int(sc[E.S_NMAKER]),
-            "taker_fills": int(sc[E.S_NTAKER]), "position": float(acc[E.A_POS]),
-            "cash": float(acc[E.A_CASH]), "volume": float(acc[E.A_VOL]),
-            "last_mark": float(acc[E.A_MARK]),
-            "modifies_sent": int(sc[E.S_NMODIFY]), "modified": int(sc[E.S_NMODIFIED]),
-            "out_of_band": int(sc[E.S_NBANDED]),
+            "orders_sent": int(sc["nsent"]), "rejected": int(sc["nreject"]),
+            "cancelled": int(sc["ncancel"]), "maker_fills": int(sc["nmaker"]),
+            "taker_fills": int(sc["ntaker"]), "position": float(acc["pos"]),
+            "cash": float(acc["cash"]), "volume": float(acc["vol"]),
+            "last_mark": float(acc["mark"]),
+            "modifies_sent": int(sc["nmodify"]), "modified": int(sc["nmodified"]),
+            "out_of_band": int(sc["nbanded"]),
         }
         extra = {}
         if risk is not None:
             extra["risk_events"] = risk_frame(*risk)
-            counters["risk_events"] = int(sc[E.S_NRISK])
-            counters["throttled"] = int(sc[E.S_NTHROTTLED])
+            counters["risk_events"] = int(sc["nrisk"])
+            counters["throttled"] = int(sc["nthrottled"])
         return cls(steps, fills, funding, pnl, counters, params, None, tuple(assumptions),
                    int(n_events), float(multiplier), bool(inverse), float(max_position),
                    dict(final_book), step_stats, (data_hashes, events, {**params, "seed": seed}),

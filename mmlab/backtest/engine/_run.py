@@ -222,8 +222,8 @@ def run(data, strategy, *, engine: str = "numba", **settings):
     _execute(job)
     res = _finish(job)
     sc, rk, rkf = job.state.sc, job.state.rk, job.state.rkf
-    if sc[E.S_HALT] & E.H_KERNEL:
-        n = min(int(sc[E.S_NRISK]), rk.shape[0])
+    if sc["halt"] & E.H_KERNEL:
+        n = min(int(sc["nrisk"]), rk.shape[0])
         j = int(np.flatnonzero(rk[:n, 1] == E.RK_KERNEL_ERROR)[0])
         raise ConfigError(f"strategy: the quote kernel raised at the decision of "
                           f"{pd_timestamp(int(rk[j, 0]))} (step {int(rkf[j])}), e.g. an index "
@@ -234,20 +234,19 @@ def run(data, strategy, *, engine: str = "numba", **settings):
 class _Job:
     """Everything one kernel run needs (arrays, state) and what the result needs after it."""
 
-    __slots__ = ("args", "args_b", "bh", "state", "ff", "fi", "cfg", "cfg_i", "cfg_f", "events",
+    __slots__ = ("args", "args_b", "bh", "state", "ff", "fi", "cfg", "settings", "events",
                  "n_events",
                  "data_hashes", "params", "base", "tick", "n_ticks", "engine", "n_steps",
                  "book", "best", "stf", "sti", "fund_out", "fifo")
 
     args: tuple[np.ndarray, ...]  # code, exch_ts, local_ts, px, qty, l3a
-    args_b: tuple[Any, ...]  # cfg_f, cfg_i, strategy params, latencies, funding, quote kernel
+    args_b: tuple[Any, ...]  # settings, strategy params, latencies, funding, quote kernel
     bh: np.ndarray  # the shared book's history ring
     state: RunState  # see core.loop.new_state
     ff: np.ndarray
     fi: np.ndarray
     cfg: BacktestConfig
-    cfg_i: np.ndarray
-    cfg_f: np.ndarray
+    settings: np.void  # the core's settings record (core.layout.SETTINGS_DTYPE)
     events: np.ndarray
     n_events: int
     data_hashes: dict[str, str]
@@ -372,69 +371,68 @@ def make_job(cfg: BacktestConfig, strategy, engine: str, *, tick: float, lot: fl
     else:
         fts = np.zeros(0, np.int64)
         frate = np.zeros(0, np.float64)
-    cfg_i = np.zeros(E.N_CFG_I, dtype=np.int64)
-    cfg_i[E.I_SIDES] = E.SIDES_BOTH
-    cfg_i[E.I_NTICKS] = n_ticks
-    cfg_i[E.I_QMODEL] = queue_model_code(cfg.queue_model)
-    cfg_i[E.I_PARTIAL] = int(bool(cfg.partial_fills))
-    cfg_i[E.I_INVERSE] = int(bool(cfg.inverse))
-    cfg_i[E.I_INTERVAL] = int(cfg.interval)
-    cfg_i[E.I_TSTART] = t_start
-    cfg_i[E.I_STRAT] = sid
-    cfg_i[E.I_LEVELS] = levels
-    cfg_i[E.I_GRIDSTEP] = gstep
-    cfg_i[E.I_POSTONLY] = int(bool(cfg.post_only))
-    cfg_i[E.I_CLIP] = clip
-    cfg_i[E.I_SEED] = int(cfg.seed)
-    cfg_i[E.I_MAXORD] = int(cfg.max_orders)
-    cfg_i[E.I_RECORD] = record
-    cfg_i[E.I_TEND] = session_end
-    cfg_i[E.I_NSTEPS] = n_steps
-    cfg_i[E.I_BASE] = base
-    cfg_i[E.I_SHARED] = int(shared)
-    cfg_i[E.I_STALE] = int(cfg.stale_after)
-    cfg_i[E.I_COOLDOWN] = int(cfg.breaker_cooldown)
-    cfg_i[E.I_DAYNS] = 86_400_000_000_000
+    settings = E.record(E.SETTINGS_DTYPE)
+    settings["sides"] = E.SIDES_BOTH
+    settings["nticks"] = n_ticks
+    settings["qmodel"] = queue_model_code(cfg.queue_model)
+    settings["partial"] = int(bool(cfg.partial_fills))
+    settings["inverse"] = int(bool(cfg.inverse))
+    settings["interval"] = int(cfg.interval)
+    settings["tstart"] = t_start
+    settings["strat"] = sid
+    settings["levels"] = levels
+    settings["gridstep"] = gstep
+    settings["postonly"] = int(bool(cfg.post_only))
+    settings["clip"] = clip
+    settings["seed"] = int(cfg.seed)
+    settings["maxord"] = int(cfg.max_orders)
+    settings["record"] = record
+    settings["tend"] = session_end
+    settings["nsteps"] = n_steps
+    settings["base"] = base
+    settings["shared"] = int(shared)
+    settings["stale"] = int(cfg.stale_after)
+    settings["cooldown"] = int(cfg.breaker_cooldown)
+    settings["dayns"] = 86_400_000_000_000
     lay = layer_spec(cfg.layers)
     if lay is not None:
         if sid in (E.STRAT_SCRIPT, E.STRAT_USER) or levels != 1:
             raise ConfigError("layers: for a one-level quoting strategy (a user kernel sets "
                               "its own levels; a grid has levels and grid_step)")
-        cfg_i[E.I_NLAYERS] = len(lay[0])
-    cfg_i[E.I_TOXWIN] = int(cfg.toxicity_window)
-    cfg_i[E.I_TOXREC] = int(cfg.toxicity_recovery)
-    cfg_i[E.I_MODIFY] = int(bool(cfg.modify_orders))
-    cfg_f = np.zeros(E.N_CFG_F, dtype=np.float64)
-    cfg_f[E.F_TICK] = tick
-    cfg_f[E.F_LOT] = lot
-    cfg_f[E.F_MAKER] = cfg.maker_fee
-    cfg_f[E.F_TAKER] = cfg.taker_fee
-    cfg_f[E.F_PERC] = cfg.fee_per_contract
-    cfg_f[E.F_MULT] = cfg.multiplier
-    cfg_f[E.F_MAXPOS] = cfg.max_position
-    cfg_f[E.F_HARDPOS] = cfg.max_position
+        settings["nlayers"] = len(lay[0])
+    settings["toxwin"] = int(cfg.toxicity_window)
+    settings["toxrec"] = int(cfg.toxicity_recovery)
+    settings["modify"] = int(bool(cfg.modify_orders))
+    settings["tick"] = tick
+    settings["lot"] = lot
+    settings["maker"] = cfg.maker_fee
+    settings["taker"] = cfg.taker_fee
+    settings["perc"] = cfg.fee_per_contract
+    settings["mult"] = cfg.multiplier
+    settings["maxpos"] = cfg.max_position
+    settings["hardpos"] = cfg.max_position
     # (scripted orders are instructions, sent as written: the band checks what a strategy computes)
-    cfg_f[E.F_BAND] = math.inf if sid == E.STRAT_SCRIPT else cfg.price_band
-    cfg_f[E.F_QN] = cfg.queue_power
-    cfg_f[E.F_ITICK] = 1.0 / tick
-    cfg_f[E.F_MAXDD] = cfg.max_drawdown
-    cfg_f[E.F_MAXDL] = cfg.max_daily_loss
-    cfg_f[E.F_MAXSPREAD] = cfg.max_spread
-    cfg_f[E.F_MAXMOVE] = cfg.max_mid_move
-    cfg_f[E.F_TOXTHR] = cfg.toxicity_threshold
-    cfg_f[E.F_TOXWIDEN] = cfg.toxicity_widen
-    cfg_f[E.F_TOXSIZE] = cfg.toxicity_size
-    cfg_f[E.F_TUNIT] = cfg.time_unit_ns
-    cfg_f[E.F_RATE] = cfg.max_order_rate
-    cfg_f[E.F_BURST] = cfg.order_burst if cfg.order_burst is not None else (
+    settings["band"] = math.inf if sid == E.STRAT_SCRIPT else cfg.price_band
+    settings["qn"] = cfg.queue_power
+    settings["itick"] = 1.0 / tick
+    settings["maxdd"] = cfg.max_drawdown
+    settings["maxdl"] = cfg.max_daily_loss
+    settings["maxspread"] = cfg.max_spread
+    settings["maxmove"] = cfg.max_mid_move
+    settings["toxthr"] = cfg.toxicity_threshold
+    settings["toxwiden"] = cfg.toxicity_widen
+    settings["toxsize"] = cfg.toxicity_size
+    settings["tunit"] = cfg.time_unit_ns
+    settings["rate"] = cfg.max_order_rate
+    settings["burst"] = cfg.order_burst if cfg.order_burst is not None else (
         max(1.0, cfg.max_order_rate) if math.isfinite(cfg.max_order_rate) else math.inf)
     zs = zone_spec(cfg.zones)
-    cfg_f[E.F_YELLOW], cfg_f[E.F_RED], cfg_f[E.F_YMIN], cfg_f[E.F_YWIDEN] = \
+    settings["yellow"], settings["red"], settings["ymin"], settings["ywiden"] = \
         zs if zs is not None else (math.inf, math.inf, 1.0, 1.0)
     if lay is not None:
         for j, (d, w) in enumerate(zip(*lay, strict=True)):
-            cfg_f[E.F_LAYER + j] = d
-            cfg_f[E.F_LAYER + E.MAX_LEVELS + j] = w
+            settings["layer_dist"][j] = d
+            settings["layer_share"][j] = w
     job = _Job()
     n_rows = -(-n_steps // record)
     job.stf = np.full((n_rows, E.N_STF), np.nan)
@@ -450,12 +448,12 @@ def make_job(cfg: BacktestConfig, strategy, engine: str, *, tick: float, lot: fl
     from mmlab.backtest.engine._strategies import strategy_kernel
 
     qk = strategy_kernel(strategy)
-    job.args_b = (cfg_f, cfg_i, sp,
+    job.args_b = (settings, sp,
                   latency_array(cfg.entry_latency, "entry_latency"),
                   latency_array(cfg.response_latency, "response_latency"), fts, frate,
                   qk.python if engine == "python" else qk.cfunc)
-    job.state = E.new_state(cfg_i)
-    job.cfg, job.cfg_i, job.cfg_f = cfg, cfg_i, cfg_f
+    job.state = E.new_state(settings)
+    job.cfg, job.settings = cfg, settings
     job.base, job.tick, job.n_ticks, job.engine, job.n_steps = base, tick, n_ticks, engine, n_steps
     job.fifo = False
     roi_used = (base * tick, (base + n_ticks - 1) * tick)
@@ -469,37 +467,37 @@ def make_job(cfg: BacktestConfig, strategy, engine: str, *, tick: float, lot: fl
 def _execute(job: _Job, k_stop: int = -1, one_step: bool = False) -> bool:
     """Run (or resume) the kernel until just before strategy step ``k_stop`` (-1: the end), or
     only through the next strategy step (``one_step``); True when the run is finished."""
-    kern = E.kernel_for(job.engine, job.cfg_i, bool(job.params.get("l3")))
-    job.state.pos[E.P_KSTOP] = k_stop
-    job.state.pos[E.P_ONE] = int(one_step)
+    kern = E.kernel_for(job.engine, job.settings, bool(job.params.get("l3")))
+    job.state.pos["kstop"] = k_stop
+    job.state.pos["one"] = int(one_step)
     job.ff, job.fi, job.bh = kern(*job.args, job.bh, *job.args_b, job.stf, job.sti, job.ff,
                                   job.fi, job.fund_out, job.book, job.best, *job.state)
-    return bool(job.state.pos[E.P_DONE])
+    return bool(job.state.pos["done"])
 
 
 def _finish(job: _Job):
     from mmlab.backtest.engine._results import BacktestResult
 
     oi, of, live, rq, rs, rsf, sc, acc, rk, rkf, qs, qo, pos = job.state
-    nf = int(sc[E.S_NFILLS])
-    k_done = -(-int(pos[E.P_K]) // int(job.cfg_i[E.I_RECORD]))  # rows of the step table
+    nf = int(sc["nfills"])
+    k_done = -(-int(pos["k"]) // int(job.settings["record"]))  # rows of the step table
     # the run ends after the last event on both sides: a shared book is the local one too
     top = _final_top(job.book, job.best, job.base, job.tick, job.n_ticks,
-                     bool(job.cfg_i[E.I_SHARED]))
+                     bool(job.settings["shared"]))
     params = dict(job.params)
     assumptions: tuple[str, ...] = ASSUMPTIONS
     if job.fifo:
-        params["fifo_l2_updates"] = int(sc[E.S_NL2Q])
+        params["fifo_l2_updates"] = int(sc["nl2q"])
         assumptions = ASSUMPTIONS + (FIFO_ASSUMPTION,)
     cfg = job.cfg
     return BacktestResult._from_kernel(
         job.stf[:k_done], job.sti[:k_done], job.ff[:nf], job.fi[:nf],
-        job.fund_out[: int(sc[E.S_NFUND])], sc, acc, n_events=job.n_events, params=params,
+        job.fund_out[: int(sc["nfund"])], sc, acc, n_events=job.n_events, params=params,
         data_hashes=job.data_hashes, multiplier=cfg.multiplier, inverse=bool(cfg.inverse),
         max_position=cfg.max_position, final_book=top, assumptions=assumptions,
         seed=int(cfg.seed), events=None if job.data_hashes else job.events,
-        risk=(rk[: min(int(sc[E.S_NRISK]), rk.shape[0])],
-              rkf[: min(int(sc[E.S_NRISK]), rk.shape[0])]))
+        risk=(rk[: min(int(sc["nrisk"]), rk.shape[0])],
+              rkf[: min(int(sc["nrisk"]), rk.shape[0])]))
 
 
 def _final_top(book, best, base, tick, n, shared=False):
