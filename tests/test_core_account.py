@@ -189,8 +189,8 @@ def test_account_identities(evs, inverse, maker_fee, taker_fee, per_contract):
     acc["mark"] = math.nan
     sc = L.record(L.SCALARS_DTYPE)
     n = max(1, len(evs))
-    ff, fi = np.zeros((n, L.N_FF)), np.zeros((n, L.N_FI), dtype=np.int64)
-    oi = np.zeros((1, L.N_OI), dtype=np.int64)
+    fills = np.zeros(n, dtype=L.FILL_DTYPE)
+    orders = np.zeros(1, dtype=L.ORDER_DTYPE)
     x = (lambda p: -mult / p) if inverse else (lambda p: mult * p)
     pos = flows = fees = 0.0
     for e in evs:
@@ -198,14 +198,14 @@ def test_account_identities(evs, inverse, maker_fee, taker_fee, per_contract):
             P.mark(acc, sc, e[1], settings)
             continue
         _, side, qty, px, maker, mid = e
-        P.book_fill(acc, sc, ff, fi, 0, oi, side, qty, px, int(maker), 0, 0, mid, settings)
+        P.book_fill(acc, sc, fills, 0, orders, side, qty, px, int(maker), 0, 0, mid, settings)
         pos += side * qty
         flows -= side * qty * x(px)
         fees += (maker_fee if maker else taker_fee) * abs(qty * x(px)) + per_contract * qty
     assert math.isclose(acc["pos"], pos, abs_tol=1e-9)
     assert math.isclose(acc["cash"], flows, rel_tol=1e-12, abs_tol=1e-9)
     assert math.isclose(acc["fees"], fees, rel_tol=1e-12, abs_tol=1e-12)
-    assert math.isclose(float(ff[: sc["nfills"], L.FF_FEE].sum()), fees, rel_tol=1e-9,
+    assert math.isclose(float(fills[: sc["nfills"]]["fee"].sum()), fees, rel_tol=1e-9,
                         abs_tol=1e-12)
     mark = acc["mark"]
     total = flows + (pos * x(mark) if math.isfinite(mark) else 0.0) - fees

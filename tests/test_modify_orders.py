@@ -35,63 +35,64 @@ def _venue(post_only=1):
     settings["sides"] = E.SIDES_BOTH
     settings["tick"], settings["itick"], settings["lot"], settings["mult"] = 0.01, 100.0, 1.0, 1.0
     st = E.new_state(settings)
-    oi, of, live, rq, rs, rsf, sc, acc = st[:8]
+    orders, live, rq, rs, sc, acc = st[:6]
     acc["mark"] = np.nan
     book = np.zeros((4, 200))
     book[0, 90], book[0, 95], book[1, 100] = 20.0, 12.0, 9.0
     best = np.array([95, 100, -1, 200], dtype=np.int64)
-    oi[0, [E.O_ID, E.O_SIDE, E.O_TICK, E.O_EX, E.O_LO, E.O_POST, E.O_LTICK]] = (
-        1, 1, 90, 1, E.LO_PMODIFY, post_only, 90)
-    of[0, [E.Q_QTY, E.Q_LEAVES, E.Q_FRONT, E.Q_LLEAVES]] = (5.0, 5.0, 7.0, 5.0)
+    o = orders[0]
+    o["id"], o["side"], o["tick"], o["ex_state"], o["lo_state"] = 1, 1, 90, 1, E.LO_PMODIFY
+    o["post_only"], o["ltick"] = post_only, 90
+    o["qty"], o["leaves"], o["front"], o["lleaves"] = 5.0, 5.0, 7.0, 5.0
     live[0], sc["nlive"] = 0, 1
-    ff, fi = np.zeros((8, E.N_FF)), np.zeros((8, E.N_FI), dtype=np.int64)
-    return dict(settings=settings, st=st, book=book, best=best, ff=ff, fi=fi)
+    fills = np.zeros(8, dtype=E.FILL_DTYPE)
+    return dict(settings=settings, st=st, book=book, best=best, fills=fills)
 
 
 def _modify(v, tick, qty, oid=1, t=1000, i_ex=42):
-    oi, of, live, rq, rs, rsf, sc, acc = v["st"][:8]
-    if oi[0, E.O_ID] == oid:
-        oi[0, E.O_MTICK], of[0, E.Q_MQTY] = tick, qty
+    orders, live, rq, rs, sc, acc = v["st"][:6]
+    if orders[0]["id"] == oid:
+        orders[0]["mtick"], orders[0]["mqty"] = tick, qty
     rq[0] = (t, 0, E.R_MODIFY, oid, 0)
     sc["nreq"] = 1
-    E._py["_ex_request"](0, rq, t, i_ex, oi, of, live, sc, acc, v["ff"], v["fi"], rs, rsf,
+    E._py["_ex_request"](0, rq, t, i_ex, orders, live, sc, acc, v["fills"], rs,
                          v["best"], v["book"], v["settings"],
                          np.array([5], dtype=np.int64))
     n = int(sc["nresp"])
-    return [(int(rs[k, 2]), float(rsf[2 * k])) for k in range(n)]
+    return [(int(rs[k]["kind"]), float(rs[k]["qty"])) for k in range(n)]
 
 
 def test_a_smaller_size_keeps_its_place():
     v = _venue()
     assert _modify(v, 90, 3.0) == [(E.S_MODIFIED, 3.0)]
-    oi, of = v["st"][0], v["st"][1]
-    assert of[0, E.Q_LEAVES] == 3.0 and of[0, E.Q_FRONT] == 7.0  # still 7 ahead
-    assert oi[0, E.O_TICK] == 90
+    orders = v["st"].orders
+    assert orders[0]["leaves"] == 3.0 and orders[0]["front"] == 7.0  # still 7 ahead
+    assert orders[0]["tick"] == 90
 
 
 def test_a_larger_size_joins_the_back_of_the_queue():
     v = _venue()
     assert _modify(v, 90, 8.0) == [(E.S_MODIFIED, 8.0)]
-    oi, of = v["st"][0], v["st"][1]
-    assert of[0, E.Q_FRONT] == 20.0  # the whole level (20) now ahead
-    assert oi[0, E.O_ARR] == 42  # a new FIFO arrival at the request's time
+    orders = v["st"].orders
+    assert orders[0]["front"] == 20.0  # the whole level (20) now ahead
+    assert orders[0]["arrival"] == 42  # a new FIFO arrival at the request's time
 
 
 def test_a_new_price_joins_the_back_of_the_new_level():
     v = _venue()
     assert _modify(v, 95, 5.0) == [(E.S_MODIFIED, 5.0)]
-    oi, of = v["st"][0], v["st"][1]
-    assert oi[0, E.O_TICK] == 95 and of[0, E.Q_FRONT] == 12.0
-    assert oi[0, E.O_LTICK] == 90  # the local side learns it from the response, not before
+    orders = v["st"].orders
+    assert orders[0]["tick"] == 95 and orders[0]["front"] == 12.0
+    assert orders[0]["ltick"] == 90  # the local side learns it from the response, not before
 
 
 def test_post_only_cross_and_gone_orders_are_rejected_unchanged():
     v = _venue()
     assert _modify(v, 100, 5.0) == [(E.S_MODIFY_REJECTED, 0.0)]  # would take the ask
-    oi, of = v["st"][0], v["st"][1]
-    assert oi[0, E.O_TICK] == 90 and of[0, E.Q_LEAVES] == 5.0 and of[0, E.Q_FRONT] == 7.0
+    orders = v["st"].orders
+    assert orders[0]["tick"] == 90 and orders[0]["leaves"] == 5.0 and orders[0]["front"] == 7.0
     v = _venue()
-    v["st"][0][0, E.O_EX] = 2  # filled meanwhile: a modify of a filled order
+    v["st"][0][0]["ex_state"] = 2  # filled meanwhile: a modify of a filled order
     assert _modify(v, 91, 5.0) == [(E.S_MODIFY_REJECTED, 0.0)]
     v = _venue()
     assert _modify(v, 91, 5.0, oid=77) == [(E.S_MODIFY_REJECTED, 0.0)]  # not ours here
@@ -101,30 +102,30 @@ def test_a_taker_modify_through_the_ask_fills_at_the_ask():
     v = _venue(post_only=0)
     got = _modify(v, 100, 2.0)
     assert [k for k, _ in got] == [E.S_MODIFIED, E.S_FILL]
-    assert v["ff"][0, E.FF_PX] == pytest.approx(1.00) and v["ff"][0, E.FF_QTY] == 2.0
-    assert v["fi"][0, E.FI_MAKER] == 0
+    f = v["fills"][0]
+    assert f["price"] == pytest.approx(1.00) and f["qty"] == 2.0
+    assert f["maker"] == 0
 
 
 def test_local_side_state_machine():
     """modified: the local side takes the new tick and leaves; modify_rejected: the order
     stays as it was; a fill while the modify is pending counts as any fill."""
     v = _venue()
-    oi, of, live, rq, rs, rsf, sc, acc, rk, rkf = v["st"][:10]
-    oi[0, E.O_MTICK], of[0, E.Q_MQTY] = 93, 4.0
+    orders, live, rq, rs, sc, acc, rk = v["st"][:7]
+    orders[0]["mtick"], orders[0]["mqty"] = 93, 4.0
 
     def resp(kind, qty):
-        rs[0] = (5, 0, kind, 1, 0)
-        rsf[0], rsf[1] = qty, -qty * 0.9 if kind == E.S_FILL else 0.0
-        E._py["_lo_response"](0, rs, rsf, oi, of, acc, sc, v["settings"], rk, rkf)
+        rs[0] = (5, 0, kind, 1, 0, qty, -qty * 0.9 if kind == E.S_FILL else 0.0)
+        E._py["_lo_response"](0, rs, orders, acc, sc, v["settings"], rk)
 
     resp(E.S_FILL, 1.0)  # filled 1 of 5 while pending
-    assert oi[0, E.O_LO] == E.LO_PMODIFY and of[0, E.Q_LLEAVES] == 4.0
+    assert orders[0]["lo_state"] == E.LO_PMODIFY and orders[0]["lleaves"] == 4.0
     resp(E.S_MODIFIED, 4.0)
-    assert oi[0, E.O_LO] == E.LO_WORK and oi[0, E.O_LTICK] == 93 and of[0, E.Q_LLEAVES] == 4.0
-    oi[0, E.O_LO] = E.LO_PMODIFY
-    oi[0, E.O_MTICK] = 80
+    assert orders[0]["lo_state"] == E.LO_WORK and orders[0]["ltick"] == 93 and orders[0]["lleaves"] == 4.0
+    orders[0]["lo_state"] = E.LO_PMODIFY
+    orders[0]["mtick"] = 80
     resp(E.S_MODIFY_REJECTED, 0.0)
-    assert oi[0, E.O_LO] == E.LO_WORK and oi[0, E.O_LTICK] == 93
+    assert orders[0]["lo_state"] == E.LO_WORK and orders[0]["ltick"] == 93
 
 
 @pytest.fixture(scope="module")

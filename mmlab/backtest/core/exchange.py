@@ -21,8 +21,6 @@ from mmlab.backtest.core.externals import (
 from mmlab.backtest.core.layout import (
     C_BUY,
     C_KIND,
-    FF_FEE,
-    FF_PX,
     K_ADD,
     K_CLEAR,
     K_DEPTH,
@@ -31,17 +29,6 @@ from mmlab.backtest.core.layout import (
     K_SNAPSHOT,
     K_TRADE,
     K_VTRADE,
-    O_ARR,
-    O_EX,
-    O_ID,
-    O_MTICK,
-    O_POST,
-    O_SIDE,
-    O_TICK,
-    Q_CUM,
-    Q_FRONT,
-    Q_LEAVES,
-    Q_MQTY,
     R_CANCEL,
     R_MODIFY,
     R_NEW,
@@ -90,25 +77,25 @@ def _live_remove_python(live, sc, slot):
             return
 
 
-def _ex_fill_python(slot, qty, px, maker, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
+def _ex_fill_python(slot, qty, px, maker, t, orders, live, sc, acc, fills, rs, best, book,
                     cfg, lat_resp, mid):
     """The exchange fills ``qty`` of order ``slot`` at ``px``; response to local."""
     resp = _draw(lat_resp, sc, RNG_RESPONSE)
-    side = oi[slot, O_SIDE]
-    _book_fill(acc, sc, ff, fi, slot, oi, side, qty, px, maker, t, resp, mid, cfg)
-    of[slot, Q_LEAVES] -= qty
-    if of[slot, Q_LEAVES] <= cfg["lot"] * 1e-9:
-        of[slot, Q_LEAVES] = 0.0
-        if oi[slot, O_EX] == 1:
+    side = orders[slot]["side"]
+    _book_fill(acc, sc, fills, slot, orders, side, qty, px, maker, t, resp, mid, cfg)
+    orders[slot]["leaves"] -= qty
+    if orders[slot]["leaves"] <= cfg["lot"] * 1e-9:
+        orders[slot]["leaves"] = 0.0
+        if orders[slot]["ex_state"] == 1:
             _live_remove(live, sc, slot)
-        oi[slot, O_EX] = 2
-    _push_resp(rs, rsf, sc, t + resp, slot, S_FILL, oi[slot, O_ID], qty)
+        orders[slot]["ex_state"] = 2
+    _push_resp(rs, sc, t + resp, slot, S_FILL, orders[slot]["id"], qty)
     kf = sc["nfills"] - 1
-    rsf[2 * sc["nresp"] - 1] = -side * qty * _value(
-        ff[kf, FF_PX], cfg["mult"], cfg["inverse"]) - ff[kf, FF_FEE]
+    rs[sc["nresp"] - 1]["cash"] = -side * qty * _value(
+        fills[kf]["price"], cfg["mult"], cfg["inverse"]) - fills[kf]["fee"]
 
 
-def _ex_cross_python(b, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg,
+def _ex_cross_python(b, t, orders, live, sc, acc, fills, rs, best, book, cfg,
                      lat_resp):
     """After a best-price move on exchange side ``b`` (0 bid, 1 ask): fill our resting orders
     on the other side that the new best crosses (in full, at their own price, as makers)."""
@@ -120,19 +107,19 @@ def _ex_cross_python(b, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, c
         slot = live[j]
         hit = False
         if b == 0:
-            hit = oi[slot, O_SIDE] == -1 and oi[slot, O_TICK] - base <= best[0]
+            hit = orders[slot]["side"] == -1 and orders[slot]["tick"] - base <= best[0]
         else:
-            hit = oi[slot, O_SIDE] == 1 and oi[slot, O_TICK] - base >= best[1]
+            hit = orders[slot]["side"] == 1 and orders[slot]["tick"] - base >= best[1]
         if hit:
             mid = _mid(best, 0, base, tick, n)
-            _ex_fill(slot, of[slot, Q_LEAVES], oi[slot, O_TICK] * tick, 1, t, oi, of, live, sc,
-                     acc, ff, fi, rs, rsf, best, book, cfg, lat_resp, mid)
+            _ex_fill(slot, orders[slot]["leaves"], orders[slot]["tick"] * tick, 1, t, orders, live, sc,
+                     acc, fills, rs, best, book, cfg, lat_resp, mid)
             # the slot left `live` (swap with the last): look at index j again
         else:
             j += 1
 
 
-def _ex_trade_python(tick_t, aggressor, tq, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best,
+def _ex_trade_python(tick_t, aggressor, tq, t, orders, live, sc, acc, fills, rs, best,
                      book, cfg, lat_resp):
     """A public trade at ``tick_t`` (absolute ticks), aggressor +1 buy / -1 sell, qty ``tq``."""
     base = cfg["base"]
@@ -143,40 +130,40 @@ def _ex_trade_python(tick_t, aggressor, tq, t, oi, of, live, sc, acc, ff, fi, rs
     j = 0
     while j < sc["nlive"]:
         slot = live[j]
-        side = oi[slot, O_SIDE]
+        side = orders[slot]["side"]
         filled = False
         if side == -aggressor:
-            ot = oi[slot, O_TICK]
+            ot = orders[slot]["tick"]
             through = (side == -1 and ot < tick_t) or (side == 1 and ot > tick_t)
             if through:
                 mid = _mid(best, 0, base, tick, n)
-                q = of[slot, Q_LEAVES]
+                q = orders[slot]["leaves"]
                 if cfg["partial"] == 1:
                     q = min(q, tq)
-                _ex_fill(slot, q, ot * tick, 1, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best,
+                _ex_fill(slot, q, ot * tick, 1, t, orders, live, sc, acc, fills, rs, best,
                          book, cfg, lat_resp, mid)
-                filled = oi[slot, O_EX] == 2
+                filled = orders[slot]["ex_state"] == 2
             elif ot == tick_t:
-                fr, cu = _queue_trade(model, of[slot, Q_FRONT], of[slot, Q_CUM], tq)
-                of[slot, Q_FRONT] = fr
-                of[slot, Q_CUM] = cu
+                fr, cu = _queue_trade(model, orders[slot]["front"], orders[slot]["cum"], tq)
+                orders[slot]["front"] = fr
+                orders[slot]["cum"] = cu
                 ex = _queue_filled_qty(fr, lot)
                 if model == QUEUE_FIFO and fr <= lot * 1e-9:
                     ex = tq  # (hidden) execution at our price, nothing visible ahead: reaches us
                 if ex > 0.0:
                     mid = _mid(best, 0, base, tick, n)
-                    q = of[slot, Q_LEAVES]
+                    q = orders[slot]["leaves"]
                     if cfg["partial"] == 1:
                         q = min(q, ex, tq)
-                        of[slot, Q_FRONT] = 0.0
-                    _ex_fill(slot, q, ot * tick, 1, t, oi, of, live, sc, acc, ff, fi, rs, rsf,
+                        orders[slot]["front"] = 0.0
+                    _ex_fill(slot, q, ot * tick, 1, t, orders, live, sc, acc, fills, rs,
                              best, book, cfg, lat_resp, mid)
-                    filled = oi[slot, O_EX] == 2
+                    filled = orders[slot]["ex_state"] == 2
         if not filled:
             j += 1
 
 
-def _trade_hits_python(c, p, itick, oi, live, sc):
+def _trade_hits_python(c, p, itick, orders, live, sc):
     """Whether a public trade (code ``c``, price ``p``) can touch one of our resting orders: one
     on the passive side at or through its price (else :func:`_ex_trade` would do nothing)."""
     nl = sc["nlive"]
@@ -187,14 +174,14 @@ def _trade_hits_python(c, p, itick, oi, live, sc):
     for j in range(nl):
         slot = live[j]
         if buy_aggr:
-            if oi[slot, O_SIDE] == -1 and oi[slot, O_TICK] <= tk:
+            if orders[slot]["side"] == -1 and orders[slot]["tick"] <= tk:
                 return True
-        elif oi[slot, O_SIDE] == 1 and oi[slot, O_TICK] >= tk:
+        elif orders[slot]["side"] == 1 and orders[slot]["tick"] >= tk:
             return True
     return False
 
 
-def _ex_depth_q_python(b, idx, q, oi, of, live, sc, best, book, cfg):
+def _ex_depth_q_python(b, idx, q, orders, live, sc, best, book, cfg):
     """An exchange L2 update of side ``b`` (0 bid, 1 ask) at level ``idx``: the book, then the
     queue position of our orders at that price. True when the new best crosses one of our
     resting orders on the other side (then :func:`_ex_cross` fills them)."""
@@ -208,28 +195,28 @@ def _ex_depth_q_python(b, idx, q, oi, of, live, sc, best, book, cfg):
     tick_abs = idx + cfg["base"]
     for j in range(nl):
         slot = live[j]
-        if oi[slot, O_SIDE] == side and oi[slot, O_TICK] == tick_abs:
-            fr, cu = _queue_depth(cfg["qmodel"], cfg["qn"], of[slot, Q_FRONT], of[slot, Q_CUM],
+        if orders[slot]["side"] == side and orders[slot]["tick"] == tick_abs:
+            fr, cu = _queue_depth(cfg["qmodel"], cfg["qn"], orders[slot]["front"], orders[slot]["cum"],
                                   prev, new)
-            of[slot, Q_FRONT] = fr
-            of[slot, Q_CUM] = cu
+            orders[slot]["front"] = fr
+            orders[slot]["cum"] = cu
             if cfg["qmodel"] == QUEUE_FIFO:
                 sc["nl2q"] += 1
     base = cfg["base"]
     if b == 0 and best[0] > prev_best:
         for j in range(nl):
             slot = live[j]
-            if oi[slot, O_SIDE] == -1 and oi[slot, O_TICK] - base <= best[0]:
+            if orders[slot]["side"] == -1 and orders[slot]["tick"] - base <= best[0]:
                 return True
     elif b == 1 and best[1] < prev_best:
         for j in range(nl):
             slot = live[j]
-            if oi[slot, O_SIDE] == 1 and oi[slot, O_TICK] - base >= best[1]:
+            if orders[slot]["side"] == 1 and orders[slot]["tick"] - base >= best[1]:
                 return True
     return False
 
 
-def _ex_l3_python(i, kind, b, idx, q, l3a, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
+def _ex_l3_python(i, kind, b, idx, q, l3a, t, orders, live, sc, acc, fills, rs, best, book,
                   cfg, lat_resp):
     """An L3 record (``K_ADD``/``K_REDUCE``/``K_EXEC``) sets level ``idx`` of exchange side ``b``
     to its new total ``q``; then our orders.
@@ -245,7 +232,7 @@ def _ex_l3_python(i, kind, b, idx, q, l3a, t, oi, of, live, sc, acc, ff, fi, rs,
     """
     model = cfg["qmodel"]
     if model != QUEUE_FIFO:
-        return _ex_depth_q(b, idx, q, oi, of, live, sc, best, book, cfg)
+        return _ex_depth_q(b, idx, q, orders, live, sc, best, book, cfg)
     prev_best = best[b]
     prev = _set_level(book, best, b, idx, q)
     if sc["nlive"] == 0:
@@ -262,50 +249,50 @@ def _ex_l3_python(i, kind, b, idx, q, l3a, t, oi, of, live, sc, acc, ff, fi, rs,
     while j < sc["nlive"]:
         slot = live[j]
         ex = 0.0
-        if oi[slot, O_SIDE] == side and kind != K_ADD:
-            ot = oi[slot, O_TICK]
+        if orders[slot]["side"] == side and kind != K_ADD:
+            ot = orders[slot]["tick"]
             if ot == tick_abs:
-                ahead = arr < oi[slot, O_ARR]
-                fr = of[slot, Q_FRONT]
+                ahead = arr < orders[slot]["arrival"]
+                fr = orders[slot]["front"]
                 if kind == K_REDUCE:
                     if ahead:
-                        of[slot, Q_FRONT] = max(fr - dq, 0.0)
+                        orders[slot]["front"] = max(fr - dq, 0.0)
                 elif ahead:  # execution of an order ahead of ours
                     fr -= dq
                     if fr < 0.0:
                         ex = -fr
                         fr = 0.0
-                    of[slot, Q_FRONT] = fr
+                    orders[slot]["front"] = fr
                 else:  # execution of an order behind ours
                     ex = dq - max(fr, 0.0)
             elif kind == K_EXEC and ((side == 1 and ot > tick_abs) or
                                      (side == -1 and ot < tick_abs)):
                 ex = dq
         if ex > lot * 1e-9:
-            qf = of[slot, Q_LEAVES]
+            qf = orders[slot]["leaves"]
             if cfg["partial"] == 1:
                 qf = min(qf, math.floor(ex / lot + 1e-9) * lot)
             if qf > 0.0:
                 mid = _mid(best, 0, base, tick, n)
-                _ex_fill(slot, qf, oi[slot, O_TICK] * tick, 1, t, oi, of, live, sc, acc, ff, fi,
-                         rs, rsf, best, book, cfg, lat_resp, mid)
-                if oi[slot, O_EX] == 2:
+                _ex_fill(slot, qf, orders[slot]["tick"] * tick, 1, t, orders, live, sc, acc, fills,
+                         rs, best, book, cfg, lat_resp, mid)
+                if orders[slot]["ex_state"] == 2:
                     continue  # the slot left `live`: look at index j again
         j += 1
     if b == 0 and best[0] > prev_best:
         for j in range(sc["nlive"]):
             slot = live[j]
-            if oi[slot, O_SIDE] == -1 and oi[slot, O_TICK] - base <= best[0]:
+            if orders[slot]["side"] == -1 and orders[slot]["tick"] - base <= best[0]:
                 return True
     elif b == 1 and best[1] < prev_best:
         for j in range(sc["nlive"]):
             slot = live[j]
-            if oi[slot, O_SIDE] == 1 and oi[slot, O_TICK] - base >= best[1]:
+            if orders[slot]["side"] == 1 and orders[slot]["tick"] - base >= best[1]:
                 return True
     return False
 
 
-def _ex_modify_python(slot, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg, lat_resp):
+def _ex_modify_python(slot, t, i_ex, orders, live, sc, acc, fills, rs, best, book, cfg, lat_resp):
     """A modify of order ``slot`` reaches the exchange: to tick ``O_MTICK`` with leaves
     ``Q_MQTY``. Rejected (order unchanged) when the order is not resting, the new price is
     off the book's range, or it would cross as a post-only order (or with no opposite side).
@@ -313,95 +300,94 @@ def _ex_modify_python(slot, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, bes
     (the level's whole displayed size in front, a new FIFO arrival), a smaller size at the same
     price keeps its place. A non-post-only order modified through the opposite best takes it,
     in full, as a new order does."""
-    oid = oi[slot, O_ID]
+    oid = orders[slot]["id"]
     base = cfg["base"]
     tick = cfg["tick"]
     n = cfg["nticks"]
-    side = oi[slot, O_SIDE]
-    nt = oi[slot, O_MTICK]
-    nq = of[slot, Q_MQTY]
+    side = orders[slot]["side"]
+    nt = orders[slot]["mtick"]
+    nq = orders[slot]["mqty"]
     idx = nt - base
     resp = _draw(lat_resp, sc, RNG_RESPONSE)
-    ok = oi[slot, O_EX] == 1 and 0 <= idx < n and nq > 0.0
+    ok = orders[slot]["ex_state"] == 1 and 0 <= idx < n and nq > 0.0
     crosses = False
     if ok:
         crosses = (side == 1 and idx >= best[1]) or (side == -1 and idx <= best[0])
         no_opp = (side == 1 and best[1] >= n) or (side == -1 and best[0] < 0)
-        if crosses and (oi[slot, O_POST] == 1 or no_opp):
+        if crosses and (orders[slot]["post_only"] == 1 or no_opp):
             ok = False
     if not ok:
-        _push_resp(rs, rsf, sc, t + resp, slot, S_MODIFY_REJECTED, oid, 0.0)
+        _push_resp(rs, sc, t + resp, slot, S_MODIFY_REJECTED, oid, 0.0)
         return
-    lose = nt != oi[slot, O_TICK] or nq > of[slot, Q_LEAVES] + cfg["lot"] * 1e-9
-    oi[slot, O_TICK] = nt
-    of[slot, Q_LEAVES] = nq
+    lose = nt != orders[slot]["tick"] or nq > orders[slot]["leaves"] + cfg["lot"] * 1e-9
+    orders[slot]["tick"] = nt
+    orders[slot]["leaves"] = nq
     sc["nmodified"] += 1
     if lose:
-        oi[slot, O_ARR] = i_ex
-        of[slot, Q_FRONT] = book[0 if side == 1 else 1, idx]
-        of[slot, Q_CUM] = 0.0
-    _push_resp(rs, rsf, sc, t + resp, slot, S_MODIFIED, oid, nq)
+        orders[slot]["arrival"] = i_ex
+        orders[slot]["front"] = book[0 if side == 1 else 1, idx]
+        orders[slot]["cum"] = 0.0
+    _push_resp(rs, sc, t + resp, slot, S_MODIFIED, oid, nq)
     if crosses:  # takes the opposite best, in full
         mid = _mid(best, 0, base, tick, n)
         px = (best[1] + base) * tick if side == 1 else (best[0] + base) * tick
-        _ex_fill(slot, nq, px, 0, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg, lat_resp, mid)
+        _ex_fill(slot, nq, px, 0, t, orders, live, sc, acc, fills, rs, best, book, cfg, lat_resp, mid)
 
 
-def _ex_request_python(r, rq, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg, lat_resp):
+def _ex_request_python(r, rq, t, i_ex, orders, live, sc, acc, fills, rs, best, book, cfg, lat_resp):
     """A request (row ``r`` of ``rq``) reaches the exchange at ``t``, before exchange event
     ``i_ex``."""
-    slot = rq[r, 1]
-    kind = rq[r, 2]
-    oid = rq[r, 3]
+    slot = rq[r]["slot"]
+    kind = rq[r]["kind"]
+    oid = rq[r]["order_id"]
     base = cfg["base"]
     tick = cfg["tick"]
     n = cfg["nticks"]
-    if oi[slot, O_ID] != oid:  # the order is not (any more) in this slot: unknown here
+    if orders[slot]["id"] != oid:  # the order is not (any more) in this slot: unknown here
         if kind == R_CANCEL or kind == R_MODIFY:
             resp = _draw(lat_resp, sc, RNG_RESPONSE)
-            _push_resp(rs, rsf, sc, t + resp, slot,
+            _push_resp(rs, sc, t + resp, slot,
                        S_CANCEL_REJECTED if kind == R_CANCEL else S_MODIFY_REJECTED, oid, 0.0)
         return
     if kind == R_MODIFY:
-        _ex_modify(slot, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg, lat_resp)
+        _ex_modify(slot, t, i_ex, orders, live, sc, acc, fills, rs, best, book, cfg, lat_resp)
     elif kind == R_NEW:
-        side = oi[slot, O_SIDE]
-        idx = oi[slot, O_TICK] - base
+        side = orders[slot]["side"]
+        idx = orders[slot]["tick"] - base
         crosses = (side == 1 and idx >= best[1]) or (side == -1 and idx <= best[0])
         if crosses:
             no_opp = (side == 1 and best[1] >= n) or (side == -1 and best[0] < 0)
-            if oi[slot, O_POST] == 1 or no_opp:
-                oi[slot, O_EX] = 2
+            if orders[slot]["post_only"] == 1 or no_opp:
+                orders[slot]["ex_state"] = 2
                 sc["nreject"] += 1
                 resp = _draw(lat_resp, sc, RNG_RESPONSE)
-                _push_resp(rs, rsf, sc, t + resp, slot, S_REJECTED, oid, 0.0)
+                _push_resp(rs, sc, t + resp, slot, S_REJECTED, oid, 0.0)
             else:  # takes the opposite best, in full (as hftbacktest)
                 mid = _mid(best, 0, base, tick, n)
                 px = (best[1] + base) * tick if side == 1 else (best[0] + base) * tick
-                _ex_fill(slot, of[slot, Q_LEAVES], px, 0, t, oi, of, live, sc, acc, ff, fi, rs,
-                         rsf, best, book, cfg, lat_resp, mid)
+                _ex_fill(slot, orders[slot]["leaves"], px, 0, t, orders, live, sc, acc, fills, rs, best, book, cfg, lat_resp, mid)
         else:
-            oi[slot, O_EX] = 1
-            oi[slot, O_ARR] = i_ex
+            orders[slot]["ex_state"] = 1
+            orders[slot]["arrival"] = i_ex
             b = 0 if side == 1 else 1
-            of[slot, Q_FRONT] = book[b, idx]
-            of[slot, Q_CUM] = 0.0
+            orders[slot]["front"] = book[b, idx]
+            orders[slot]["cum"] = 0.0
             live[sc["nlive"]] = slot
             sc["nlive"] += 1
             resp = _draw(lat_resp, sc, RNG_RESPONSE)
-            _push_resp(rs, rsf, sc, t + resp, slot, S_ACK, oid, 0.0)
+            _push_resp(rs, sc, t + resp, slot, S_ACK, oid, 0.0)
     else:  # cancel
         resp = _draw(lat_resp, sc, RNG_RESPONSE)
-        if oi[slot, O_EX] == 1:
+        if orders[slot]["ex_state"] == 1:
             _live_remove(live, sc, slot)
-            oi[slot, O_EX] = 2
+            orders[slot]["ex_state"] = 2
             sc["ncancel"] += 1
-            _push_resp(rs, rsf, sc, t + resp, slot, S_CANCELLED, oid, 0.0)
+            _push_resp(rs, sc, t + resp, slot, S_CANCELLED, oid, 0.0)
         else:
-            _push_resp(rs, rsf, sc, t + resp, slot, S_CANCEL_REJECTED, oid, 0.0)
+            _push_resp(rs, sc, t + resp, slot, S_CANCEL_REJECTED, oid, 0.0)
 
 
-def _ex_event_python(i, t, code, px, qty, l3a, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
+def _ex_event_python(i, t, code, px, qty, l3a, orders, live, sc, acc, fills, rs, best, book,
                      cfg, lat_resp):
     """Apply exchange event ``i`` (book update, trade matching, clear, L3 record)."""
     n = cfg["nticks"]
@@ -412,22 +398,21 @@ def _ex_event_python(i, t, code, px, qty, l3a, oi, of, live, sc, acc, ff, fi, rs
         idx = _tick(px[i], cfg["itick"]) - base
         if 0 <= idx < n:
             b = 0 if (c & C_BUY) != 0 else 1
-            if _ex_depth_q(b, idx, qty[i], oi, of, live, sc, best, book, cfg):
-                _ex_cross(b, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg,
+            if _ex_depth_q(b, idx, qty[i], orders, live, sc, best, book, cfg):
+                _ex_cross(b, t, orders, live, sc, acc, fills, rs, best, book, cfg,
                           lat_resp)
     elif kind == K_TRADE or kind == K_VTRADE:
         # FIFO mode skips a trade whose execution the next L3 record reports
         if sc["nlive"] > 0 and (kind == K_TRADE or cfg["qmodel"] != QUEUE_FIFO):
             agg = 1 if (c & C_BUY) != 0 else -1
-            _ex_trade(_tick(px[i], cfg["itick"]), agg, qty[i], t, oi, of, live, sc, acc, ff,
-                      fi, rs, rsf, best, book, cfg, lat_resp)
+            _ex_trade(_tick(px[i], cfg["itick"]), agg, qty[i], t, orders, live, sc, acc, fills, rs, best, book, cfg, lat_resp)
     elif kind == K_ADD or kind == K_REDUCE or kind == K_EXEC:
         idx = _tick(px[i], cfg["itick"]) - base
         if 0 <= idx < n:
             b = 0 if (c & C_BUY) != 0 else 1
-            if _ex_l3(i, kind, b, idx, qty[i], l3a, t, oi, of, live, sc, acc, ff, fi, rs, rsf,
+            if _ex_l3(i, kind, b, idx, qty[i], l3a, t, orders, live, sc, acc, fills, rs,
                       best, book, cfg, lat_resp):
-                _ex_cross(b, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, cfg,
+                _ex_cross(b, t, orders, live, sc, acc, fills, rs, best, book, cfg,
                           lat_resp)
     elif kind == K_CLEAR:
         _clear_event(c, px[i], book, best, 0, base, cfg)

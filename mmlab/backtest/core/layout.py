@@ -100,31 +100,31 @@ SETTINGS_DTYPE = np.dtype([
     ("band", np.float64),  # price band: no order priced further than this share of the local mid
 ], align=True)
 
-# ---- order slots: oi (int) / of (float) columns ------------------------------------------------
-O_ID = 0
-O_SIDE = 1
-O_TICK = 2
-O_EX = 3  # exchange state: 0 not there (in flight), 1 resting, 2 gone
-O_LO = 4  # local state: 0 free slot, 1 pending new, 2 working, 3 pending cancel, 4 done
-O_POST = 5
-O_ARR = 6  # index of the next exchange event when the order reached the exchange (FIFO key)
-O_MTICK = 7  # a modify's new tick (set by the local side when it sends one)
-O_LTICK = 8  # the local side's view of the order's tick (O_TICK is the exchange's: a modify
-# moves O_TICK when it reaches the exchange, O_LTICK when its response reaches the local side)
-N_OI = 9
-Q_QTY = 0
-Q_LEAVES = 1  # exchange-side leaves
-Q_FRONT = 2
-Q_CUM = 3
-Q_LLEAVES = 4  # local view of leaves
-Q_MQTY = 5  # a modify's new leaves
-N_OF = 6
+# ---- orders: one record a slot ---------------------------------------------------------------
+ORDER_DTYPE = np.dtype([
+    ("id", np.int64),
+    ("side", np.int64),
+    ("tick", np.int64),  # the exchange's tick (a modify moves it when it reaches the exchange)
+    ("ex_state", np.int64),  # exchange state: 0 not there (in flight), 1 resting, 2 gone
+    ("lo_state", np.int64),  # local state (LO_*): free slot, pending new, working, ...
+    ("post_only", np.int64),
+    ("arrival", np.int64),  # index of the next exchange event when it reached the exchange (FIFO)
+    ("mtick", np.int64),  # a modify's new tick (set by the local side when it sends one)
+    ("ltick", np.int64),  # the local side's view of the tick (moved when the modify's response
+    # reaches the local side)
+    ("qty", np.float64),
+    ("leaves", np.float64),  # exchange-side leaves
+    ("front", np.float64),  # queue ahead of it at its level
+    ("cum", np.float64),  # filled so far
+    ("lleaves", np.float64),  # local view of leaves
+    ("mqty", np.float64),  # a modify's new leaves
+], align=True)
 LO_FREE = 0
 LO_PNEW = 1
 LO_WORK = 2
 LO_PCANCEL = 3
 LO_DONE = 4
-LO_PMODIFY = 5  # pending modify (to O_MTICK / Q_MQTY)
+LO_PMODIFY = 5  # pending modify (to its "mtick" / "mqty")
 # ---- requests (to the exchange) / responses (to local) ---------------------------------------
 R_NEW = 1
 R_CANCEL = 2
@@ -135,10 +135,25 @@ S_FILL = 2
 S_CANCELLED = 3
 S_REJECTED = 4
 S_CANCEL_REJECTED = 5
-S_MODIFIED = 6  # rsf qty: the order's leaves after the modify
+S_MODIFIED = 6  # qty: the order's leaves after the modify
 S_MODIFY_REJECTED = 7  # gone (filled, cancelled), not there yet, or a post-only cross: unchanged
-# rq columns: time, slot, kind, oid, seq ; rs columns: time, slot, kind, oid, seq ;
-# rsf[2 r]: qty of response r, rsf[2 r + 1]: the local cash it brings (fills: -side qty x(px) - fee)
+# the request queue (rq: to the exchange) and the response queue (rs: to the local side)
+REQUEST_QUEUE_DTYPE = np.dtype([
+    ("ts", np.int64),  # arrival time
+    ("slot", np.int64),
+    ("kind", np.int64),  # R_*
+    ("order_id", np.int64),
+    ("seq", np.int64),  # the order of actions at equal times
+], align=True)
+RESPONSE_QUEUE_DTYPE = np.dtype([
+    ("ts", np.int64),  # arrival time
+    ("slot", np.int64),
+    ("kind", np.int64),  # S_*
+    ("order_id", np.int64),
+    ("seq", np.int64),
+    ("qty", np.float64),  # fills: the fill's quantity; modified: the order's leaves
+    ("cash", np.float64),  # the local cash it brings (fills: -side qty x(px) - fee)
+], align=True)
 TOX_MAX = 512  # the toxicity window's capacity (fills)
 # ---- scalars and counters (sc) --------------------------------------------------------------
 SCALARS_DTYPE = np.dtype([
@@ -161,7 +176,7 @@ SCALARS_DTYPE = np.dtype([
     ("pause", np.int64),  # self-clearing breakers tripped (bits B_*)
     ("pause_until", np.int64),  # ... quoting resumes at this local time if none holds any more
     ("day", np.int64),  # the current trading day (local ts // cfg["dayns"]; -1 before the first decision)
-    ("nrisk", np.int64),  # risk events recorded (rk / rkf rows; counted beyond their capacity)
+    ("nrisk", np.int64),  # risk events recorded (rk rows; counted beyond their capacity)
     ("tfeed", np.int64),  # local time of the last market event the local side applied
     ("toxn", np.int64),  # toxicity: fills in the window ring, its next slot, buys among them
     ("toxhead", np.int64),
@@ -234,40 +249,50 @@ RK_KINDS = {RK_DRAWDOWN: "drawdown", RK_DAILY_LOSS: "daily_loss", RK_KILL: "kill
             RK_RESUME: "cooldown_end", RK_DAY_RESET: "daily_loss_reset", RK_RESET: "reset",
             RK_TOXIC: "toxic_flow", RK_TOXIC_END: "toxic_flow_end",
             RK_KERNEL_ERROR: "quote_kernel_error", RK_LIMIT: "hard_limit"}
-# ---- fills: ff (float) / fi (int) columns ------------------------------------------------------
-FF_PX = 0
-FF_QTY = 1
-FF_FEE = 2
-FF_MID = 3
-FF_CAPTURE = 4
-N_FF = 5
-FI_TS = 0
-FI_LTS = 1
-FI_SIDE = 2
-FI_MAKER = 3
-FI_OID = 4
-FI_SEQ = 5
-N_FI = 6
-# ---- steps: stf (float) / sti (int) columns ----------------------------------------------------
-T_MID = 0
-T_LMID = 1
-T_POS = 2
-T_LPOS = 3
-T_BAL = 4
-T_EQ = 5
-T_SPREAD = 6
-T_INV = 7
-T_FEES = 8
-T_FUND = 9
-T_BID = 10  # exchange best bid / ask (NaN when empty)
-T_ASK = 11
-T_QBID = 12  # our quoted bid / ask price (NaN: none)
-T_QASK = 13
-N_STF = 14
-TI_TS = 0
-TI_SEQ = 1
-TI_IEX = 2  # exchange events applied so far
-N_STI = 3
+# ---- fills ----------------------------------------------------------------------------------
+FILL_DTYPE = np.dtype([
+    ("ts", np.int64),  # exchange time
+    ("local_ts", np.int64),  # when its response reaches the local side
+    ("side", np.int64),
+    ("maker", np.int64),
+    ("order_id", np.int64),
+    ("seq", np.int64),
+    ("price", np.float64),
+    ("qty", np.float64),
+    ("fee", np.float64),
+    ("mid", np.float64),  # the mark it was booked at
+    ("spread_capture", np.float64),
+], align=True)
+# ---- the step table: one row a recorded strategy step ----------------------------------------
+STEP_DTYPE = np.dtype([
+    ("ts", np.int64),
+    ("seq", np.int64),
+    ("events_applied", np.int64),  # exchange events applied so far
+    ("mid", np.float64),
+    ("local_mid", np.float64),
+    ("position", np.float64),
+    ("local_position", np.float64),
+    ("balance", np.float64),
+    ("equity", np.float64),
+    ("spread_pnl", np.float64),
+    ("inventory_pnl", np.float64),
+    ("fees", np.float64),
+    ("funding", np.float64),
+    ("best_bid", np.float64),  # exchange best bid / ask (NaN when empty)
+    ("best_ask", np.float64),
+    ("quote_bid", np.float64),  # our quoted bid / ask price (NaN: none)
+    ("quote_ask", np.float64),
+], align=True)
+#: the step table's columns of floats (the result's frame), in order
+STEP_FLOATS = tuple(n for n in STEP_DTYPE.names or () if STEP_DTYPE[n] == np.float64)
+# ---- funding payments and risk events --------------------------------------------------------
+FUNDING_DTYPE = np.dtype([("ts", np.int64), ("rate", np.float64), ("mark", np.float64),
+                          ("amount", np.float64), ("seq", np.int64)], align=True)
+RISK_EVENT_DTYPE = np.dtype([
+    ("ts", np.int64),
+    ("kind", np.int64),  # RK_*
+    ("value", np.float64),  # the marked equity or measure that tripped it
+], align=True)
 # ---- strategies --------------------------------------------------------------------------------
 STRAT_GRID = 0
 STRAT_AS = 1

@@ -30,20 +30,6 @@ from mmlab.backtest.core.layout import (
     LO_PMODIFY,
     LO_PNEW,
     LO_WORK,
-    O_EX,
-    O_ID,
-    O_LO,
-    O_LTICK,
-    O_MTICK,
-    O_POST,
-    O_SIDE,
-    O_TICK,
-    Q_CUM,
-    Q_FRONT,
-    Q_LEAVES,
-    Q_LLEAVES,
-    Q_MQTY,
-    Q_QTY,
     R_CANCEL,
     R_MODIFY,
     R_NEW,
@@ -79,7 +65,7 @@ from mmlab.backtest.core.primitives import (
 )
 
 
-def _toxicity_python(side, t, sc, cfg, rk, rkf):
+def _toxicity_python(side, t, sc, cfg, rk):
     """The toxicity response's state after one of our fills (heard of locally): over the last
     ``cfg["toxwin"]`` fills, a one-sided share above ``cfg["toxthr"]`` makes the flow toxic; it recovers
     after ``cfg["toxrec"]`` consecutive clean fills (after which the share is at or below it)."""
@@ -100,7 +86,7 @@ def _toxicity_python(side, t, sc, cfg, rk, rkf):
     ratio = max(sc["toxbuy"], n - sc["toxbuy"]) / n
     if n >= w and ratio > cfg["toxthr"]:
         if sc["toxic"] == 0:
-            _risk_event(rk, rkf, sc, t, RK_TOXIC, ratio)
+            _risk_event(rk, sc, t, RK_TOXIC, ratio)
         sc["toxic"] = 1
         sc["toxclean"] = 0
     elif sc["toxic"] == 1:
@@ -108,39 +94,39 @@ def _toxicity_python(side, t, sc, cfg, rk, rkf):
         if sc["toxclean"] >= cfg["toxrec"]:
             sc["toxic"] = 0
             sc["toxclean"] = 0
-            _risk_event(rk, rkf, sc, t, RK_TOXIC_END, ratio)
+            _risk_event(rk, sc, t, RK_TOXIC_END, ratio)
 
 
-def _lo_response_python(r, rs, rsf, oi, of, acc, sc, cfg, rk, rkf):
-    slot = rs[r, 1]
-    kind = rs[r, 2]
-    if oi[slot, O_ID] != rs[r, 3] or oi[slot, O_LO] == LO_FREE:
+def _lo_response_python(r, rs, orders, acc, sc, cfg, rk):
+    slot = rs[r]["slot"]
+    kind = rs[r]["kind"]
+    if orders[slot]["id"] != rs[r]["order_id"] or orders[slot]["lo_state"] == LO_FREE:
         return
     if kind == S_ACK:
-        if oi[slot, O_LO] == LO_PNEW:
-            oi[slot, O_LO] = LO_WORK
+        if orders[slot]["lo_state"] == LO_PNEW:
+            orders[slot]["lo_state"] = LO_WORK
     elif kind == S_FILL:
-        q = rsf[2 * r]
-        acc["lpos"] += oi[slot, O_SIDE] * q
-        acc["lcash"] += rsf[2 * r + 1]
-        _toxicity(oi[slot, O_SIDE], rs[r, 0], sc, cfg, rk, rkf)
-        of[slot, Q_LLEAVES] -= q
-        if of[slot, Q_LLEAVES] <= of[slot, Q_QTY] * 1e-9:
-            of[slot, Q_LLEAVES] = 0.0
-            oi[slot, O_LO] = LO_FREE
-        elif oi[slot, O_LO] == LO_PNEW:
-            oi[slot, O_LO] = LO_WORK
+        q = rs[r]["qty"]
+        acc["lpos"] += orders[slot]["side"] * q
+        acc["lcash"] += rs[r]["cash"]
+        _toxicity(orders[slot]["side"], rs[r]["ts"], sc, cfg, rk)
+        orders[slot]["lleaves"] -= q
+        if orders[slot]["lleaves"] <= orders[slot]["qty"] * 1e-9:
+            orders[slot]["lleaves"] = 0.0
+            orders[slot]["lo_state"] = LO_FREE
+        elif orders[slot]["lo_state"] == LO_PNEW:
+            orders[slot]["lo_state"] = LO_WORK
     elif kind == S_CANCELLED or kind == S_REJECTED:
-        oi[slot, O_LO] = LO_FREE
+        orders[slot]["lo_state"] = LO_FREE
     elif kind == S_MODIFIED:
-        if oi[slot, O_LO] == LO_PMODIFY:
-            oi[slot, O_LTICK] = oi[slot, O_MTICK]
-            of[slot, Q_QTY] = of[slot, Q_MQTY]
-            of[slot, Q_LLEAVES] = rsf[2 * r]
-            oi[slot, O_LO] = LO_WORK
+        if orders[slot]["lo_state"] == LO_PMODIFY:
+            orders[slot]["ltick"] = orders[slot]["mtick"]
+            orders[slot]["qty"] = orders[slot]["mqty"]
+            orders[slot]["lleaves"] = rs[r]["qty"]
+            orders[slot]["lo_state"] = LO_WORK
     elif kind == S_MODIFY_REJECTED:
-        if oi[slot, O_LO] == LO_PMODIFY:
-            oi[slot, O_LO] = LO_WORK  # the order stays as it was
+        if orders[slot]["lo_state"] == LO_PMODIFY:
+            orders[slot]["lo_state"] = LO_WORK  # the order stays as it was
     # S_CANCEL_REJECTED: the order was already gone (its fill response is on its way or arrived)
 
 
@@ -172,17 +158,17 @@ def _quote_python(strat, sp, mid, pos, t, t_end, bb_px, ba_px, tick):
     return _glft_quote(mid, pos, sp[0], sp[1], sp[2], sp[3], sp[4], sp[5], sp[6])
 
 
-def _side_exposure_python(oi, of, side, maxord):
+def _side_exposure_python(orders, side, maxord):
     """Unsigned quantity of our live orders on ``side`` (pending new, working, pending cancel;
     pending modify: the larger of its leaves before and after)."""
     tot = 0.0
     for s in range(maxord):
-        lo = oi[s, O_LO]
-        if lo != LO_FREE and oi[s, O_SIDE] == side:
+        lo = orders[s]["lo_state"]
+        if lo != LO_FREE and orders[s]["side"] == side:
             if lo == LO_PMODIFY:
-                tot += max(of[s, Q_LLEAVES], of[s, Q_MQTY])
+                tot += max(orders[s]["lleaves"], orders[s]["mqty"])
             else:
-                tot += of[s, Q_LLEAVES]
+                tot += orders[s]["lleaves"]
     return tot
 
 
@@ -198,41 +184,41 @@ def _out_of_band_python(tk, acc, sc, cfg):
     return 0
 
 
-def _order_tick_python(oi, s):
+def _order_tick_python(orders, s):
     """The tick order ``s`` is wanted at, as the local side sees it (a pending modify's new
     tick)."""
-    if oi[s, O_LO] == LO_PMODIFY:
-        return oi[s, O_MTICK]
-    return oi[s, O_LTICK]
+    if orders[s]["lo_state"] == LO_PMODIFY:
+        return orders[s]["mtick"]
+    return orders[s]["ltick"]
 
 
-def _present_python(oi, side, tk, maxord):
+def _present_python(orders, side, tk, maxord):
     """Whether one of our live orders on ``side`` is at (or being modified to) tick ``tk``."""
     for s in range(maxord):
-        if oi[s, O_LO] != LO_FREE and oi[s, O_SIDE] == side and _order_tick(oi, s) == tk:
+        if orders[s]["lo_state"] != LO_FREE and orders[s]["side"] == side and _order_tick(orders, s) == tk:
             return True
     return False
 
 
-def _modify_python(s, tk, qty, t, oi, of, rq, sc, acc, cfg, lat_entry):
+def _modify_python(s, tk, qty, t, orders, rq, sc, acc, cfg, lat_entry):
     """Send a modify of working order ``s`` to tick ``tk`` with leaves ``qty`` when the hard
     limit (a larger size counts), the request queue and the throttle allow it; 1 if sent."""
-    side = oi[s, O_SIDE]
-    inc = qty - of[s, Q_LLEAVES]
+    side = orders[s]["side"]
+    inc = qty - orders[s]["lleaves"]
     if inc > 0.0:
-        expo = side * acc["lpos"] + _side_exposure(oi, of, side, cfg["maxord"])
+        expo = side * acc["lpos"] + _side_exposure(orders, side, cfg["maxord"])
         if expo + inc > cfg["maxpos"] + cfg["lot"] * 1e-9:
             return 0
     if _out_of_band(tk, acc, sc, cfg) == 1:
         return 0
     if sc["nreq"] >= rq.shape[0] or _throttle(t, sc, acc, cfg) == 0:
         return 0
-    oi[s, O_MTICK] = tk
-    of[s, Q_MQTY] = qty
-    oi[s, O_LO] = LO_PMODIFY
+    orders[s]["mtick"] = tk
+    orders[s]["mqty"] = qty
+    orders[s]["lo_state"] = LO_PMODIFY
     sc["nmodify"] += 1
     lat = _draw(lat_entry, sc, RNG_ENTRY)
-    _push_req(rq, sc, t + lat, s, R_MODIFY, oi[s, O_ID])
+    _push_req(rq, sc, t + lat, s, R_MODIFY, orders[s]["id"])
     return 1
 
 
@@ -256,49 +242,49 @@ def _throttle_python(t, sc, acc, cfg):
     return 0
 
 
-def _new_order_python(side, tk, qty, t, oi, of, rq, sc, acc, cfg, lat_entry):
+def _new_order_python(side, tk, qty, t, orders, rq, sc, acc, cfg, lat_entry):
     """Send a new order of ``qty`` at absolute tick ``tk`` on ``side`` when the hard limit
     (position + working + in-flight orders of the side, the local view), a free order slot,
     the request queue and the throttle allow it; its order id, or 0 when it is not sent."""
     maxord = cfg["maxord"]
-    expo = side * acc["lpos"] + _side_exposure(oi, of, side, maxord)
+    expo = side * acc["lpos"] + _side_exposure(orders, side, maxord)
     if expo + qty > cfg["maxpos"] + cfg["lot"] * 1e-9:
         return 0
     if _out_of_band(tk, acc, sc, cfg) == 1:
         return 0
     free = -1
     for s in range(maxord):
-        if oi[s, O_LO] == LO_FREE:
+        if orders[s]["lo_state"] == LO_FREE:
             free = s
             break
     if free < 0 or sc["nreq"] >= rq.shape[0] or _throttle(t, sc, acc, cfg) == 0:
         return 0
-    return _open_order(free, side, tk, qty, cfg["postonly"], t, oi, of, rq, sc, lat_entry)
+    return _open_order(free, side, tk, qty, cfg["postonly"], t, orders, rq, sc, lat_entry)
 
 
-def _open_order_python(free, side, tk, qty, post, t, oi, of, rq, sc, lat_entry):
+def _open_order_python(free, side, tk, qty, post, t, orders, rq, sc, lat_entry):
     """Write a new order into slot ``free`` and send it; its order id."""
     oid = sc["nextid"]
     sc["nextid"] = oid + 1
-    oi[free, O_ID] = oid
-    oi[free, O_SIDE] = side
-    oi[free, O_TICK] = tk
-    oi[free, O_LTICK] = tk
-    oi[free, O_EX] = 0
-    oi[free, O_LO] = LO_PNEW
-    oi[free, O_POST] = post
-    of[free, Q_QTY] = qty
-    of[free, Q_LEAVES] = qty
-    of[free, Q_FRONT] = 0.0
-    of[free, Q_CUM] = 0.0
-    of[free, Q_LLEAVES] = qty
+    orders[free]["id"] = oid
+    orders[free]["side"] = side
+    orders[free]["tick"] = tk
+    orders[free]["ltick"] = tk
+    orders[free]["ex_state"] = 0
+    orders[free]["lo_state"] = LO_PNEW
+    orders[free]["post_only"] = post
+    orders[free]["qty"] = qty
+    orders[free]["leaves"] = qty
+    orders[free]["front"] = 0.0
+    orders[free]["cum"] = 0.0
+    orders[free]["lleaves"] = qty
     sc["nsent"] += 1
     lat = _draw(lat_entry, sc, RNG_ENTRY)
     _push_req(rq, sc, t + lat, free, R_NEW, oid)
     return oid
 
 
-def _flatten_python(t, oi, of, rq, sc, acc, cfg, lat_entry):
+def _flatten_python(t, orders, rq, sc, acc, cfg, lat_entry):
     """After a hard-limit breach: once no order of ours is left on the reducing side, send one
     marketable order (not post-only, at the far end of the book's range, so it takes the
     opposite best) for the whole local position, past the throttle (it only reduces)."""
@@ -310,8 +296,8 @@ def _flatten_python(t, oi, of, rq, sc, acc, cfg, lat_entry):
     maxord = cfg["maxord"]
     free = -1
     for s in range(maxord):
-        lo = oi[s, O_LO]
-        if lo != LO_FREE and oi[s, O_SIDE] == side:
+        lo = orders[s]["lo_state"]
+        if lo != LO_FREE and orders[s]["side"] == side:
             return  # wait for it (a flatten in flight, or a cancel not yet answered)
         if lo == LO_FREE and free < 0:
             free = s
@@ -319,10 +305,10 @@ def _flatten_python(t, oi, of, rq, sc, acc, cfg, lat_entry):
     if free < 0 or qty <= 0.0 or sc["nreq"] >= rq.shape[0]:
         return
     tk = cfg["base"] if side == -1 else cfg["base"] + cfg["nticks"] - 1
-    _open_order(free, side, tk, qty, 0, t, oi, of, rq, sc, lat_entry)
+    _open_order(free, side, tk, qty, 0, t, orders, rq, sc, lat_entry)
 
 
-def _reconcile_python(side, tick0, qty, t, oi, of, rq, sc, acc, cfg, lat_entry):
+def _reconcile_python(side, tick0, qty, t, orders, rq, sc, acc, cfg, lat_entry):
     """Make our orders on ``side`` match the desired ladder: ``levels`` prices from ``tick0``
     (absolute ticks, -1: none) stepping away by ``grid_step`` ticks, ``qty`` each."""
     maxord = cfg["maxord"]
@@ -332,15 +318,15 @@ def _reconcile_python(side, tick0, qty, t, oi, of, rq, sc, acc, cfg, lat_entry):
     # cancel acknowledged orders not on the ladder (or of another size); an order still
     # pending its ack is left until the next step (as hftbacktest: not cancellable yet)
     for s in range(maxord):
-        if oi[s, O_SIDE] != side:
+        if orders[s]["side"] != side:
             continue
-        lo = oi[s, O_LO]
+        lo = orders[s]["lo_state"]
         if lo == LO_WORK:
             keep = False
             if tick0 >= 0 and qty > 0.0:
-                d = (tick0 - oi[s, O_LTICK]) * side
+                d = (tick0 - orders[s]["ltick"]) * side
                 if d >= 0 and d % step == 0 and d // step < levels and \
-                        abs(of[s, Q_QTY] - qty) <= lot * 1e-9:
+                        abs(orders[s]["qty"] - qty) <= lot * 1e-9:
                     keep = True
             if not keep and cfg["modify"] == 1 and tick0 >= 0 and qty > 0.0:
                 # re-price it to the nearest ladder level without an order, if any
@@ -348,14 +334,14 @@ def _reconcile_python(side, tick0, qty, t, oi, of, rq, sc, acc, cfg, lat_entry):
                     tk = tick0 - side * lv * step
                     if tk < cfg["base"] or tk >= cfg["base"] + cfg["nticks"]:
                         continue
-                    if not _present(oi, side, tk, maxord):
-                        keep = _modify(s, tk, qty, t, oi, of, rq, sc, acc, cfg,
+                    if not _present(orders, side, tk, maxord):
+                        keep = _modify(s, tk, qty, t, orders, rq, sc, acc, cfg,
                                        lat_entry) == 1
                         break
             if not keep:
-                oi[s, O_LO] = LO_PCANCEL
+                orders[s]["lo_state"] = LO_PCANCEL
                 lat = _draw(lat_entry, sc, RNG_ENTRY)
-                _push_req(rq, sc, t + lat, s, R_CANCEL, oi[s, O_ID])
+                _push_req(rq, sc, t + lat, s, R_CANCEL, orders[s]["id"])
     if tick0 < 0 or qty <= 0.0:
         return
     # place missing levels, within the position limit
@@ -363,13 +349,13 @@ def _reconcile_python(side, tick0, qty, t, oi, of, rq, sc, acc, cfg, lat_entry):
         tk = tick0 - side * lv * step
         if tk < cfg["base"] or tk >= cfg["base"] + cfg["nticks"]:
             continue
-        if _present(oi, side, tk, maxord):
+        if _present(orders, side, tk, maxord):
             continue
-        if _new_order(side, tk, qty, t, oi, of, rq, sc, acc, cfg, lat_entry) == 0:
+        if _new_order(side, tk, qty, t, orders, rq, sc, acc, cfg, lat_entry) == 0:
             break
 
 
-def _script_python(t, k, oi, of, rq, sc, acc, cfg, sp, lat_entry):
+def _script_python(t, k, orders, rq, sc, acc, cfg, sp, lat_entry):
     """Scripted orders (``STRAT_SCRIPT``): send the rows due at step ``k``, cancel those whose
     cancel step is ``k`` (an order not acknowledged yet is cancelled at the next step)."""
     maxord = cfg["maxord"]
@@ -379,12 +365,12 @@ def _script_python(t, k, oi, of, rq, sc, acc, cfg, sp, lat_entry):
         if sp[o + SC_CANCEL] == k and sp[o + SC_OID] > 0:
             oid = np.int64(sp[o + SC_OID])
             for s in range(maxord):
-                if oi[s, O_ID] == oid:
-                    if oi[s, O_LO] == LO_WORK:
-                        oi[s, O_LO] = LO_PCANCEL
+                if orders[s]["id"] == oid:
+                    if orders[s]["lo_state"] == LO_WORK:
+                        orders[s]["lo_state"] = LO_PCANCEL
                         lat = _draw(lat_entry, sc, RNG_ENTRY)
                         _push_req(rq, sc, t + lat, s, R_CANCEL, oid)
-                    elif oi[s, O_LO] == LO_PNEW:
+                    elif orders[s]["lo_state"] == LO_PNEW:
                         sp[o + SC_CANCEL] = k + 1
                     break
         if sp[o + SC_STEP] != k or sp[o + SC_OID] != 0:
@@ -392,7 +378,7 @@ def _script_python(t, k, oi, of, rq, sc, acc, cfg, sp, lat_entry):
         side = np.int64(sp[o + SC_SIDE])
         qty = sp[o + SC_QTY]
         sp[o + SC_OID] = -1
-        oid = _new_order(side, np.int64(sp[o + SC_TICK]), qty, t, oi, of, rq, sc, acc, cfg, lat_entry)
+        oid = _new_order(side, np.int64(sp[o + SC_TICK]), qty, t, orders, rq, sc, acc, cfg, lat_entry)
         if oid > 0:
             sp[o + SC_OID] = oid
 

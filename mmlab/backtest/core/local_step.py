@@ -27,11 +27,6 @@ from mmlab.backtest.core.layout import (
     LO_PMODIFY,
     LO_PNEW,
     LO_WORK,
-    O_ID,
-    O_LO,
-    O_LTICK,
-    O_SIDE,
-    Q_QTY,
     R_CANCEL,
     RK_DAILY_LOSS,
     RK_DAY_RESET,
@@ -45,8 +40,6 @@ from mmlab.backtest.core.layout import (
     RNG_ENTRY,
     STRAT_SCRIPT,
     STRAT_USER,
-    T_QASK,
-    T_QBID,
 )
 from mmlab.backtest.core.local_orders import (
     flatten as _flatten,
@@ -110,7 +103,7 @@ from mmlab.backtest.engine._user import (
 )
 
 
-def _risk_python(t, lmid, best, acc, sc, cfg, rk, rkf):
+def _risk_python(t, lmid, best, acc, sc, cfg, rk):
     """The breakers, at every decision, on the local side's own view: its equity (cash of the
     fills it has heard of, funding, its position) marked at its own mid. Returns 1 when quoting
     is allowed.
@@ -133,21 +126,21 @@ def _risk_python(t, lmid, best, acc, sc, cfg, rk, rkf):
     if day != sc["day"]:
         if sc["day"] >= 0 and (sc["halt"] & H_DAILY) != 0:
             sc["halt"] &= ~H_DAILY
-            _risk_event(rk, rkf, sc, t, RK_DAY_RESET, eq)
+            _risk_event(rk, sc, t, RK_DAY_RESET, eq)
         sc["day"] = day
         acc["day0"] = eq
     if not (acc["lpeak"] >= eq):  # NaN before the first decision
         acc["lpeak"] = eq
     if (sc["halt"] & H_DRAWDOWN) == 0 and acc["lpeak"] - eq > cfg["maxdd"]:
         sc["halt"] |= H_DRAWDOWN
-        _risk_event(rk, rkf, sc, t, RK_DRAWDOWN, eq)
+        _risk_event(rk, sc, t, RK_DRAWDOWN, eq)
     if (sc["halt"] & H_DAILY) == 0 and acc["day0"] - eq > cfg["maxdl"]:
         sc["halt"] |= H_DAILY
-        _risk_event(rk, rkf, sc, t, RK_DAILY_LOSS, eq)
+        _risk_event(rk, sc, t, RK_DAILY_LOSS, eq)
     if (sc["halt"] & H_LIMIT) == 0 and \
             abs(acc["lpos"]) > cfg["hardpos"] + cfg["lot"] * 1e-9:
         sc["halt"] |= H_LIMIT  # (the limit lowered below the position, e.g. by the desk)
-        _risk_event(rk, rkf, sc, t, RK_LIMIT, acc["lpos"])
+        _risk_event(rk, sc, t, RK_LIMIT, acc["lpos"])
     trip = np.int64(0)
     stale = cfg["stale"]
     if stale > 0 and t - sc["tfeed"] > stale:
@@ -164,16 +157,16 @@ def _risk_python(t, lmid, best, acc, sc, cfg, rk, rkf):
         acc["lmidprev"] = lmid
     new = trip & ~sc["pause"]
     if (new & B_STALE) != 0:
-        _risk_event(rk, rkf, sc, t, RK_STALE, float(t - sc["tfeed"]))
+        _risk_event(rk, sc, t, RK_STALE, float(t - sc["tfeed"]))
     if (new & B_SPREAD) != 0:
-        _risk_event(rk, rkf, sc, t, RK_SPREAD, spread)
+        _risk_event(rk, sc, t, RK_SPREAD, spread)
     if (new & B_VOL) != 0:
-        _risk_event(rk, rkf, sc, t, RK_VOL, move)
+        _risk_event(rk, sc, t, RK_VOL, move)
     if trip != 0:
         sc["pause"] |= trip
         sc["pause_until"] = t + cfg["cooldown"]
     elif sc["pause"] != 0 and t >= sc["pause_until"]:
-        _risk_event(rk, rkf, sc, t, RK_RESUME, float(sc["pause"]))
+        _risk_event(rk, sc, t, RK_RESUME, float(sc["pause"]))
         sc["pause"] = 0
     return 1 if sc["halt"] == 0 and sc["pause"] == 0 else 0
 
@@ -197,7 +190,7 @@ def _zone_python(side, lpos, cfg):
     return 1.0, 1.0
 
 
-def _reconcile_levels_python(side, qo, t, oi, of, rq, sc, acc, best, cfg, lat_entry):
+def _reconcile_levels_python(side, qo, t, orders, rq, sc, acc, best, cfg, lat_entry):
     """Make our orders on ``side`` match the levels in ``qo`` (``MAX_LEVELS`` a side, level
     ``j``: price ``qo[4 j]`` / size ``qo[4 j + 1]`` for bids, ``qo[4 j + 2]`` / ``qo[4 j + 3]``
     for asks; NaN price or size <= 0: none). Prices go to the tick (bids down, asks up, then the
@@ -216,11 +209,11 @@ def _reconcile_levels_python(side, qo, t, oi, of, rq, sc, acc, best, cfg, lat_en
     # the nearest own live order of the other side: never cross it
     lim = np.int64(-1) if side == -1 else np.int64(9_000_000_000_000_000_000)
     for s in range(maxord):
-        if oi[s, O_LO] != LO_FREE and oi[s, O_SIDE] == -side:
+        if orders[s]["lo_state"] != LO_FREE and orders[s]["side"] == -side:
             if side == 1:
-                lim = min(lim, oi[s, O_LTICK], _order_tick(oi, s))
+                lim = min(lim, orders[s]["ltick"], _order_tick(orders, s))
             else:
-                lim = max(lim, oi[s, O_LTICK], _order_tick(oi, s))
+                lim = max(lim, orders[s]["ltick"], _order_tick(orders, s))
     ticks = np.full(MAX_LEVELS, -1, dtype=np.int64)
     qtys = np.zeros(MAX_LEVELS)
     m = 0
@@ -261,33 +254,33 @@ def _reconcile_levels_python(side, qo, t, oi, of, rq, sc, acc, best, cfg, lat_en
         m += 1
     # cancel acknowledged orders not wanted (an order pending its ack waits for the next step)
     for s in range(maxord):
-        if oi[s, O_SIDE] != side or oi[s, O_LO] != LO_WORK:
+        if orders[s]["side"] != side or orders[s]["lo_state"] != LO_WORK:
             continue
         keep = False
         for i in range(m):
-            if oi[s, O_LTICK] == ticks[i] and abs(of[s, Q_QTY] - qtys[i]) <= lot * 1e-9:
+            if orders[s]["ltick"] == ticks[i] and abs(orders[s]["qty"] - qtys[i]) <= lot * 1e-9:
                 keep = True
         if not keep and cfg["modify"] == 1:
             # re-price / re-size it to the nearest wanted level without an order, if any
             for i in range(m):
-                if not _present(oi, side, ticks[i], maxord):
-                    keep = _modify(s, ticks[i], qtys[i], t, oi, of, rq, sc, acc, cfg,
+                if not _present(orders, side, ticks[i], maxord):
+                    keep = _modify(s, ticks[i], qtys[i], t, orders, rq, sc, acc, cfg,
                                    lat_entry) == 1
                     break
         if not keep:
-            oi[s, O_LO] = LO_PCANCEL
+            orders[s]["lo_state"] = LO_PCANCEL
             lat = _draw(lat_entry, sc, RNG_ENTRY)
-            _push_req(rq, sc, t + lat, s, R_CANCEL, oi[s, O_ID])
+            _push_req(rq, sc, t + lat, s, R_CANCEL, orders[s]["id"])
     for i in range(m):
         tk = ticks[i]
         qty = qtys[i]
-        if _present(oi, side, tk, maxord):
+        if _present(orders, side, tk, maxord):
             continue
-        if _new_order(side, tk, qty, t, oi, of, rq, sc, acc, cfg, lat_entry) == 0:
+        if _new_order(side, tk, qty, t, orders, rq, sc, acc, cfg, lat_entry) == 0:
             break
 
 
-def _levels_step_python(t, row, lmid, oi, of, rq, sc, acc, best, cfg, lat_entry, stf,
+def _levels_step_python(t, row, lmid, orders, rq, sc, acc, best, cfg, lat_entry, steps,
                         qo):
     """Levels in ``qo`` (a user kernel's, or a layered strategy's): the risk ladder's zones and
     the toxicity response on each, then reconcile both sides and record the top quotes."""
@@ -307,24 +300,24 @@ def _levels_step_python(t, row, lmid, oi, of, rq, sc, acc, best, cfg, lat_entry,
             qo[4 * j + 2] = lmid + (qo[4 * j + 2] - lmid) * wd
             qo[4 * j + 1] *= cfg["toxsize"]
             qo[4 * j + 3] *= cfg["toxsize"]
-    _reconcile_levels(1, qo, t, oi, of, rq, sc, acc, best, cfg, lat_entry)
-    _reconcile_levels(-1, qo, t, oi, of, rq, sc, acc, best, cfg, lat_entry)
+    _reconcile_levels(1, qo, t, orders, rq, sc, acc, best, cfg, lat_entry)
+    _reconcile_levels(-1, qo, t, orders, rq, sc, acc, best, cfg, lat_entry)
     tick = cfg["tick"]
     bb = -1
     aa = 9_000_000_000_000_000_000
     for s in range(cfg["maxord"]):
-        if oi[s, O_LO] == LO_PNEW or oi[s, O_LO] == LO_WORK or oi[s, O_LO] == LO_PMODIFY:
-            if oi[s, O_SIDE] == 1:
-                bb = max(bb, _order_tick(oi, s))
+        if orders[s]["lo_state"] == LO_PNEW or orders[s]["lo_state"] == LO_WORK or orders[s]["lo_state"] == LO_PMODIFY:
+            if orders[s]["side"] == 1:
+                bb = max(bb, _order_tick(orders, s))
             else:
-                aa = min(aa, _order_tick(oi, s))
+                aa = min(aa, _order_tick(orders, s))
     if bb >= 0:
-        stf[row, T_QBID] = bb * tick
+        steps[row]["quote_bid"] = bb * tick
     if aa < 9_000_000_000_000_000_000:
-        stf[row, T_QASK] = aa * tick
+        steps[row]["quote_ask"] = aa * tick
 
 
-def _user_step_python(t, k, row, lmid, bb_px, ba_px, oi, of, rq, sc, acc, best, book, cfg, sp, lat_entry, stf, rk, rkf, qf, qs, qo):
+def _user_step_python(t, k, row, lmid, bb_px, ba_px, orders, rq, sc, acc, best, book, cfg, sp, lat_entry, steps, rk, qf, qs, qo):
     """A user quote kernel's decision: fill the market-state record (with the local book's
     depth), call the kernel through its function pointer, then the levels step."""
     base = cfg["base"]
@@ -362,14 +355,13 @@ def _user_step_python(t, k, row, lmid, bb_px, ba_px, oi, of, rq, sc, acc, best, 
     _call_user(qf, qs, sp, qo)
     if qs[MS_ERROR] != 0.0:  # the kernel raised: halt (latched), cancel everything
         sc["halt"] |= H_KERNEL
-        _risk_event(rk, rkf, sc, t, RK_KERNEL_ERROR, float(k))
+        _risk_event(rk, sc, t, RK_KERNEL_ERROR, float(k))
         for j in range(N_OUT):
             qo[j] = math.nan
-    _levels_step(t, row, lmid, oi, of, rq, sc, acc, best, cfg, lat_entry, stf, qo)
+    _levels_step(t, row, lmid, orders, rq, sc, acc, best, cfg, lat_entry, steps, qo)
 
 
-def _step_python(t, k, oi, of, rq, sc, acc, best, book, cfg, sp, lat_entry, stf, rk,
-                 rkf, qf, qs, qo):
+def _step_python(t, k, orders, rq, sc, acc, best, book, cfg, sp, lat_entry, steps, rk, qf, qs, qo):
     """The strategy wakes at local time ``t``: quote from the local book and reconcile."""
     base = cfg["base"]
     tick = cfg["tick"]
@@ -377,28 +369,28 @@ def _step_python(t, k, oi, of, rq, sc, acc, best, book, cfg, sp, lat_entry, stf,
     lot = cfg["lot"]
     lmid = _mid(best, 2, base, tick, n)
     row = k // cfg["record"]
-    stf[row, T_QBID] = math.nan
-    stf[row, T_QASK] = math.nan
-    if _risk(t, lmid, best, acc, sc, cfg, rk, rkf) == 0:
+    steps[row]["quote_bid"] = math.nan
+    steps[row]["quote_ask"] = math.nan
+    if _risk(t, lmid, best, acc, sc, cfg, rk) == 0:
         # a breaker holds: cancel every working order, send nothing (a hard-limit breach:
         # then flatten the position)
-        _reconcile(1, -1, 0.0, t, oi, of, rq, sc, acc, cfg, lat_entry)
-        _reconcile(-1, -1, 0.0, t, oi, of, rq, sc, acc, cfg, lat_entry)
+        _reconcile(1, -1, 0.0, t, orders, rq, sc, acc, cfg, lat_entry)
+        _reconcile(-1, -1, 0.0, t, orders, rq, sc, acc, cfg, lat_entry)
         if (sc["halt"] & H_LIMIT) != 0:
-            _flatten(t, oi, of, rq, sc, acc, cfg, lat_entry)
+            _flatten(t, orders, rq, sc, acc, cfg, lat_entry)
         return
     if cfg["strat"] == STRAT_SCRIPT and cfg["halt"] == 0:
-        _script(t, k, oi, of, rq, sc, acc, cfg, sp, lat_entry)
+        _script(t, k, orders, rq, sc, acc, cfg, sp, lat_entry)
         return
     if not math.isfinite(lmid) or cfg["halt"] == 1:
-        _reconcile(1, -1, 0.0, t, oi, of, rq, sc, acc, cfg, lat_entry)
-        _reconcile(-1, -1, 0.0, t, oi, of, rq, sc, acc, cfg, lat_entry)
+        _reconcile(1, -1, 0.0, t, orders, rq, sc, acc, cfg, lat_entry)
+        _reconcile(-1, -1, 0.0, t, orders, rq, sc, acc, cfg, lat_entry)
         return
     bb_px = (best[2] + base) * tick
     ba_px = (best[3] + base) * tick
     if cfg["strat"] == STRAT_USER:  # the user's kernel, through its function pointer
-        _user_step(t, k, row, lmid, bb_px, ba_px, oi, of, rq, sc, acc, best, book, cfg,
-                   sp, lat_entry, stf, rk, rkf, qf, qs, qo)
+        _user_step(t, k, row, lmid, bb_px, ba_px, orders, rq, sc, acc, best, book, cfg,
+                   sp, lat_entry, steps, rk, qf, qs, qo)
         return
     bid, ask, bq, aq = _quote(cfg["strat"], sp, lmid, acc["lpos"], t, cfg["tend"], bb_px,
                               ba_px, tick)
@@ -415,7 +407,7 @@ def _step_python(t, k, oi, of, rq, sc, acc, best, book, cfg, sp, lat_entry, stf,
             else:
                 qo[4 * j] = math.nan
                 qo[4 * j + 2] = math.nan
-        _levels_step(t, row, lmid, oi, of, rq, sc, acc, best, cfg, lat_entry, stf, qo)
+        _levels_step(t, row, lmid, orders, rq, sc, acc, best, cfg, lat_entry, steps, qo)
         return
     zb, wb = _zone(1, acc["lpos"], cfg)  # the risk ladder's soft zones
     za, wa = _zone(-1, acc["lpos"], cfg)
@@ -451,11 +443,11 @@ def _step_python(t, k, oi, of, rq, sc, acc, best, book, cfg, sp, lat_entry, stf,
     bq = math.floor(bq / lot + 1e-9) * lot
     aq = math.floor(aq / lot + 1e-9) * lot
     if btick >= 0:
-        stf[row, T_QBID] = btick * tick
+        steps[row]["quote_bid"] = btick * tick
     if atick >= 0:
-        stf[row, T_QASK] = atick * tick
-    _reconcile(1, btick, bq, t, oi, of, rq, sc, acc, cfg, lat_entry)
-    _reconcile(-1, atick, aq, t, oi, of, rq, sc, acc, cfg, lat_entry)
+        steps[row]["quote_ask"] = atick * tick
+    _reconcile(1, btick, bq, t, orders, rq, sc, acc, cfg, lat_entry)
+    _reconcile(-1, atick, aq, t, orders, rq, sc, acc, cfg, lat_entry)
 
 
 # the names the functions above call each other by, bound to the plain-Python twins (the

@@ -37,11 +37,11 @@ from mmlab.backtest.core.layout import (
     K_DEPTH,
     K_SNAPSHOT,
     K_TRADE,
-    N_FF,
-    N_FI,
-    N_OF,
-    N_OI,
+    ORDER_DTYPE,
+    REQUEST_QUEUE_DTYPE,
+    RESPONSE_QUEUE_DTYPE,
     RISK_CAP,
+    RISK_EVENT_DTYPE,
     SCALARS_DTYPE,
     SIDES_EXCH,
     SIDES_LOCAL,
@@ -95,32 +95,26 @@ class RunState(NamedTuple):
     """The run state of :func:`run_kernel`, a named record of its arrays (the kernel takes them
     unpacked, in this order)."""
 
-    oi: np.ndarray  #: order slots, integer columns (O_*)
-    of: np.ndarray  #: order slots, float columns (Q_*)
+    orders: np.ndarray  #: order slots (ORDER_DTYPE)
     live: np.ndarray  #: slots resting at the exchange
-    rq: np.ndarray  #: requests in flight to the exchange (time, slot, kind, order id, seq)
-    rs: np.ndarray  #: responses in flight to the local side (same columns)
-    rsf: np.ndarray  #: their quantities and cash
-    sc: np.ndarray  #: scalars and counters (S_*)
-    acc: np.ndarray  #: the accounts, exchange and local (A_*)
-    rk: np.ndarray  #: risk events: time and kind
-    rkf: np.ndarray  #: risk events: the marked equity or measure that tripped them
+    rq: np.ndarray  #: requests in flight to the exchange (REQUEST_QUEUE_DTYPE)
+    rs: np.ndarray  #: responses in flight to the local side (RESPONSE_QUEUE_DTYPE)
+    sc: np.void  #: scalars and counters (SCALARS_DTYPE)
+    acc: np.void  #: the accounts, exchange and local (ACCOUNT_DTYPE)
+    rk: np.ndarray  #: risk events (RISK_EVENT_DTYPE)
     qs: np.ndarray  #: the market-state record a user quote kernel reads (MS_*)
     qo: np.ndarray  #: the levels it writes
-    pos: np.ndarray  #: the positions in the streams (P_*)
+    pos: np.void  #: the run's cursor: positions in the streams, pause, horizon (CURSOR_DTYPE)
 
 
 def new_state(cfg):
-    """Fresh :class:`RunState` for :func:`run_kernel` (``rk``: risk events' time and kind,
-    ``rkf``: the marked equity or measure that tripped them; ``qs`` / ``qo``: the market-state
-    record and the levels of a user quote kernel's call)."""
+    """Fresh :class:`RunState` for :func:`run_kernel` (``rk``: the risk events; ``qs`` /
+    ``qo``: the market-state record and the levels of a user quote kernel's call)."""
     maxord = cfg["maxord"]
-    oi = np.zeros((maxord, N_OI), dtype=np.int64)
-    of = np.zeros((maxord, N_OF), dtype=np.float64)
+    orders = np.zeros(maxord, dtype=ORDER_DTYPE)
     live = np.zeros(maxord, dtype=np.int64)
-    rq = np.zeros((4 * maxord + 16, 5), dtype=np.int64)
-    rs = np.zeros((8 * maxord + 16, 5), dtype=np.int64)
-    rsf = np.zeros(2 * (8 * maxord + 16), dtype=np.float64)
+    rq = np.zeros(4 * maxord + 16, dtype=REQUEST_QUEUE_DTYPE)
+    rs = np.zeros(8 * maxord + 16, dtype=RESPONSE_QUEUE_DTYPE)
     sc = record(SCALARS_DTYPE)
     acc = record(ACCOUNT_DTYPE)
     acc["elast"] = np.nan
@@ -131,8 +125,7 @@ def new_state(cfg):
     acc["tokens"] = np.nan
     sc["day"] = -1
     sc["tfeed"] = cfg["tstart"] - cfg["interval"]
-    rk = np.zeros((RISK_CAP, 2), dtype=np.int64)
-    rkf = np.zeros(RISK_CAP, dtype=np.float64)
+    rk = np.zeros(RISK_CAP, dtype=RISK_EVENT_DTYPE)
     qs = np.zeros(N_STATE, dtype=np.float64)  # the market-state record a quote kernel reads
     qo = np.full(N_OUT, np.nan)  # ... and the levels it writes
     pos = record(CURSOR_DTYPE)
@@ -140,17 +133,17 @@ def new_state(cfg):
     pos["fin"] = 1
     pos["wm"] = -BIG
     pos["hor"] = BIG
-    return RunState(oi, of, live, rq, rs, rsf, sc, acc, rk, rkf, qs, qo, pos)
+    return RunState(orders, live, rq, rs, sc, acc, rk, qs, qo, pos)
 
 
 def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg, sp, lat_entry,
-                      lat_resp, fund_ts, fund_rate, qf, stf, sti, ff, fi, fund_out, book, best, oi,
-                      of, live, rq, rs, rsf, sc, acc, rk, rkf, qs, qo, pos):
-    """Replay the events; fill the step arrays ``stf``/``sti``, fills ``ff``/``fi`` and
-    funding rows ``fund_out`` (ts, rate, mark, amount, seq); returns ``(ff, fi, bh)`` (the fill
-    arrays and the history ring are reallocated when they fill up).
+                      lat_resp, fund_ts, fund_rate, qf, steps, fills, fund_out, book, best,
+                      orders, live, rq, rs, sc, acc, rk, qs, qo, pos):
+    """Replay the events; fill the step table ``steps`` (STEP_DTYPE), the fills ``fills``
+    (FILL_DTYPE) and the funding rows ``fund_out`` (FUNDING_DTYPE); returns ``(fills, bh)`` (the
+    fills and the history ring are reallocated when they fill up).
 
-    The run state (orders ``oi``/``of``/``live``, request and response queues, scalars ``sc``,
+    The run state (``orders``/``live``, request and response queues, scalars ``sc``,
     accounts ``acc``, books, and the positions ``pos`` in the streams) lives in the arguments
     (:func:`new_state`), so a run can pause and resume: with ``pos["kstop"] = k`` the call
     returns just before strategy step ``k`` (every event due before it applied); calling again
@@ -205,7 +198,7 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg, sp, lat_en
         pos["k"] = 0
         pos["init"] = 1
     if pos["done"] == 1:
-        return ff, fi, bh
+        return fills, bh
     xs = (cfg["sides"] & SIDES_EXCH) != 0  # the exchange side runs here
     ls = (cfg["sides"] & SIDES_LOCAL) != 0  # the local side runs here
     hor = pos["hor"]
@@ -226,25 +219,20 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg, sp, lat_en
     msk = bh.shape[0] - 1
     while True:
         # grow the fill arrays so that one more event cannot overflow them
-        if sc["nfills"] + maxord + 1 > ff.shape[0]:
-            cap = 2 * ff.shape[0] + maxord + 1
-            ff2 = np.zeros((cap, N_FF), dtype=np.float64)
-            fi2 = np.zeros((cap, N_FI), dtype=np.int64)
-            for r in range(ff.shape[0]):  # (element loops: no broadcasting machinery to compile)
-                for c in range(N_FF):
-                    ff2[r, c] = ff[r, c]
-                for c in range(N_FI):
-                    fi2[r, c] = fi[r, c]
-            ff = ff2
-            fi = fi2
+        if sc["nfills"] + maxord + 1 > fills.shape[0]:
+            cap = 2 * fills.shape[0] + maxord + 1
+            grown = np.zeros(cap, dtype=fills.dtype)
+            for r in range(fills.shape[0]):  # (element loops: no broadcasting machinery to compile)
+                grown[r] = fills[r]
+            fills = grown
         r_req = _first(rq, sc["nreq"])
-        t_req = rq[r_req, 0] if r_req >= 0 else BIG
+        t_req = rq[r_req]["ts"] if r_req >= 0 else BIG
         h = hor  # one side alone: act only strictly before h (BIG: no bound)
         if not xs:  # requests wait for the venue adapter; their arrival bounds this side
             h = min(h, t_req)
             t_req = BIG
         r_resp = _first(rs, sc["nresp"])
-        t_resp = rs[r_resp, 0] if r_resp >= 0 and ls else BIG
+        t_resp = rs[r_resp]["ts"] if r_resp >= 0 and ls else BIG
         t_step = interval * k + cfg["tstart"] if k < n_steps else BIG
         t_fu = fund_ts[i_fu] if i_fu < n_fund and xs else BIG
         # fast path: market data alone until a request, response, funding or step is due (or
@@ -262,12 +250,11 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg, sp, lat_en
                 idx = _tick(px[i_ex], itick) - base
                 if 0 <= idx < n:
                     b = 0 if (c & C_BUY) != 0 else 1
-                    if _ex_depth_q(b, idx, qty[i_ex], oi, of, live, sc, best, book, cfg):
-                        _ex_cross(b, t_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
+                    if _ex_depth_q(b, idx, qty[i_ex], orders, live, sc, best, book, cfg):
+                        _ex_cross(b, t_ex, orders, live, sc, acc, fills, rs, best, book,
                                   cfg, lat_resp)
-            elif kind != K_TRADE or _trade_hits(c, px[i_ex], itick, oi, live, sc):
-                _ex_event(i_ex, t_ex, code, px, qty, l3a, oi, of, live, sc, acc, ff, fi, rs,
-                          rsf, best, book, cfg, lat_resp)
+            elif kind != K_TRADE or _trade_hits(c, px[i_ex], itick, orders, live, sc):
+                _ex_event(i_ex, t_ex, code, px, qty, l3a, orders, live, sc, acc, fills, rs, best, book, cfg, lat_resp)
             if k < n_steps:
                 if i_ex - i_lo + 1 > msk:  # the ring would overwrite a row still to be read
                     bh = _grow_ring(bh, i_lo, i_ex)
@@ -289,12 +276,11 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg, sp, lat_en
                     idx = _tick(px[i_ex], itick) - base
                     if 0 <= idx < n:
                         b = 0 if (c & C_BUY) != 0 else 1
-                        if _ex_depth_q(b, idx, qty[i_ex], oi, of, live, sc, best, book, cfg):
-                            _ex_cross(b, t_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
+                        if _ex_depth_q(b, idx, qty[i_ex], orders, live, sc, best, book, cfg):
+                            _ex_cross(b, t_ex, orders, live, sc, acc, fills, rs, best, book,
                                       cfg, lat_resp)
-                elif kind != K_TRADE or _trade_hits(c, px[i_ex], itick, oi, live, sc):
-                    _ex_event(i_ex, t_ex, code, px, qty, l3a, oi, of, live, sc, acc, ff, fi, rs,
-                              rsf, best, book, cfg, lat_resp)
+                elif kind != K_TRADE or _trade_hits(c, px[i_ex], itick, orders, live, sc):
+                    _ex_event(i_ex, t_ex, code, px, qty, l3a, orders, live, sc, acc, fills, rs, best, book, cfg, lat_resp)
                 i_ex += 1
                 while i_ex < n_ev and (code[i_ex] & C_EXCH) == 0:
                     i_ex += 1
@@ -334,7 +320,7 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg, sp, lat_en
         if t >= h:
             break  # the other side may still act first: it runs next
         if t_ex == t:
-            _ex_event(i_ex, t_ex, code, px, qty, l3a, oi, of, live, sc, acc, ff, fi, rs, rsf,
+            _ex_event(i_ex, t_ex, code, px, qty, l3a, orders, live, sc, acc, fills, rs,
                       best, book, cfg, lat_resp)
             if shared == 1 and k < n_steps:
                 if i_ex - i_lo + 1 > msk:
@@ -346,7 +332,7 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg, sp, lat_en
             while i_ex < n_ev and (code[i_ex] & C_EXCH) == 0:
                 i_ex += 1
         elif t_req == t:
-            _ex_request(r_req, rq, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book,
+            _ex_request(r_req, rq, t, i_ex, orders, live, sc, acc, fills, rs, best, book,
                         cfg, lat_resp)
             _pop(rq, sc["nreq"], r_req)
             sc["nreq"] -= 1
@@ -358,21 +344,18 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg, sp, lat_en
                 amount = -fund_rate[i_fu] * acc["pos"] * abs(
                     _value(mk, cfg["mult"], cfg["inverse"]))
             acc["fund"] += amount
-            fund_out[i_fu, 0] = t
-            fund_out[i_fu, 1] = fund_rate[i_fu]
-            fund_out[i_fu, 2] = mk
-            fund_out[i_fu, 3] = amount
-            fund_out[i_fu, 4] = sc["seq"]
+            fund_out[i_fu]["ts"] = t
+            fund_out[i_fu]["rate"] = fund_rate[i_fu]
+            fund_out[i_fu]["mark"] = mk
+            fund_out[i_fu]["amount"] = amount
+            fund_out[i_fu]["seq"] = sc["seq"]
             sc["seq"] += 1
             sc["nfund"] += 1
             i_fu += 1
         elif t_resp == t:
-            _lo_response(r_resp, rs, rsf, oi, of, acc, sc, cfg, rk, rkf)
+            _lo_response(r_resp, rs, orders, acc, sc, cfg, rk)
             _pop(rs, sc["nresp"], r_resp)
-            last = sc["nresp"] - 1
-            rsf[2 * r_resp] = rsf[2 * last]
-            rsf[2 * r_resp + 1] = rsf[2 * last + 1]
-            sc["nresp"] = last
+            sc["nresp"] -= 1
         elif t_lo == t:
             _lo_event(i_lo, code, px, qty, best, book, cfg)
             sc["tfeed"] = t_lo
@@ -389,11 +372,10 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg, sp, lat_en
                     sc["tfeed"] = local_ts[i_lo - 1]
             if k == k_stop:
                 break  # pause: the caller resumes with a later pos["kstop"]
-            _record_step(k // cfg["record"], t, i_ex, acc, sc, best, cfg, stf, sti)
+            _record_step(k // cfg["record"], t, i_ex, acc, sc, best, cfg, steps)
             if ls and sc["nreq"] + 2 * maxord < rq.shape[0] and \
                     sc["nresp"] + 4 * maxord < rs.shape[0]:
-                _step(t, k, oi, of, rq, sc, acc, best, book, cfg, sp, lat_entry, stf, rk,
-                      rkf, qf, qs, qo)
+                _step(t, k, orders, rq, sc, acc, best, book, cfg, sp, lat_entry, steps, rk, qf, qs, qo)
             k += 1
             if pos["one"] == 1:
                 break
@@ -401,7 +383,7 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg, sp, lat_en
     pos["ilo"] = i_lo
     pos["ifu"] = i_fu
     pos["k"] = k
-    return ff, fi, bh
+    return fills, bh
 
 
 # the names the functions above call each other by, bound to the plain-Python twins (the

@@ -34,40 +34,13 @@ from mmlab.backtest.core.layout import (
     C_KIND,
     C_SELL,
     EPS,
-    FF_CAPTURE,
-    FF_FEE,
-    FF_MID,
-    FF_PX,
-    FF_QTY,
-    FI_LTS,
-    FI_MAKER,
-    FI_OID,
-    FI_SEQ,
-    FI_SIDE,
-    FI_TS,
     K_ADD,
     K_CLEAR,
     K_DEPTH,
     K_EXEC,
     K_REDUCE,
     K_SNAPSHOT,
-    O_ID,
     RNG_ENTRY,
-    T_ASK,
-    T_BAL,
-    T_BID,
-    T_EQ,
-    T_FEES,
-    T_FUND,
-    T_INV,
-    T_LMID,
-    T_LPOS,
-    T_MID,
-    T_POS,
-    T_SPREAD,
-    TI_IEX,
-    TI_SEQ,
-    TI_TS,
 )
 
 
@@ -213,7 +186,7 @@ def _mark_python(acc, sc, mid, cfg):
     acc["mark"] = mid
 
 
-def _book_fill_python(acc, sc, ff, fi, slot, oi, side, qty, px, maker, ts, resp_lat, mid,
+def _book_fill_python(acc, sc, fills, slot, orders, side, qty, px, maker, ts, resp_lat, mid,
                       cfg):
     """Book one fill in the accounts and the fill record: mark at ``mid`` first (at the fill
     price when nothing has marked the account yet), then position, cash, fee, spread capture
@@ -235,17 +208,17 @@ def _book_fill_python(acc, sc, ff, fi, slot, oi, side, qty, px, maker, ts, resp_
     acc["spread"] += capture
     acc["vol"] += abs(qty * x_px)
     k = sc["nfills"]
-    ff[k, FF_PX] = px
-    ff[k, FF_QTY] = qty
-    ff[k, FF_FEE] = fee
-    ff[k, FF_MID] = acc["mark"]
-    ff[k, FF_CAPTURE] = capture
-    fi[k, FI_TS] = ts
-    fi[k, FI_LTS] = ts + resp_lat
-    fi[k, FI_SIDE] = side
-    fi[k, FI_MAKER] = maker
-    fi[k, FI_OID] = oi[slot, O_ID]
-    fi[k, FI_SEQ] = sc["seq"]
+    fills[k]["price"] = px
+    fills[k]["qty"] = qty
+    fills[k]["fee"] = fee
+    fills[k]["mid"] = acc["mark"]
+    fills[k]["spread_capture"] = capture
+    fills[k]["ts"] = ts
+    fills[k]["local_ts"] = ts + resp_lat
+    fills[k]["side"] = side
+    fills[k]["maker"] = maker
+    fills[k]["order_id"] = orders[slot]["id"]
+    fills[k]["seq"] = sc["seq"]
     sc["seq"] += 1
     sc["nfills"] = k + 1
     if maker == 1:
@@ -254,23 +227,23 @@ def _book_fill_python(acc, sc, ff, fi, slot, oi, side, qty, px, maker, ts, resp_
         sc["ntaker"] += 1
 
 
-def _record_step_python(k, t, i_ex, acc, sc, best, cfg, stf, sti):
+def _record_step_python(k, t, i_ex, acc, sc, best, cfg, steps):
     base = cfg["base"]
     tick = cfg["tick"]
     n = cfg["nticks"]
     mid = _mid(best, 0, base, tick, n)
     _mark(acc, sc, mid, cfg)
-    stf[k, T_MID] = mid
-    stf[k, T_LMID] = _mid(best, 2, base, tick, n)
-    stf[k, T_POS] = acc["pos"]
-    stf[k, T_LPOS] = acc["lpos"]
+    steps[k]["mid"] = mid
+    steps[k]["local_mid"] = _mid(best, 2, base, tick, n)
+    steps[k]["position"] = acc["pos"]
+    steps[k]["local_position"] = acc["lpos"]
     bal = acc["cash"] - acc["fees"] + acc["fund"]
-    stf[k, T_BAL] = bal
+    steps[k]["balance"] = bal
     x = 0.0
     if math.isfinite(acc["mark"]):
         x = acc["pos"] * _value(acc["mark"], cfg["mult"], cfg["inverse"])
     eq = bal + x
-    stf[k, T_EQ] = eq
+    steps[k]["equity"] = eq
     if math.isfinite(eq):
         if math.isfinite(acc["elast"]):
             d = eq - acc["elast"]
@@ -291,39 +264,39 @@ def _record_step_python(k, t, i_ex, acc, sc, best, cfg, stf, sti):
     if ap > acc["mabs"]:
         acc["mabs"] = ap
     acc["nsteps"] += 1.0
-    stf[k, T_SPREAD] = acc["spread"]
-    stf[k, T_INV] = acc["inv"]
-    stf[k, T_FEES] = acc["fees"]
-    stf[k, T_FUND] = acc["fund"]
-    stf[k, T_BID] = (best[0] + base) * tick if best[0] >= 0 else math.nan
-    stf[k, T_ASK] = (best[1] + base) * tick if best[1] < n else math.nan
-    sti[k, TI_TS] = t
-    sti[k, TI_SEQ] = sc["seq"]
-    sti[k, TI_IEX] = i_ex
+    steps[k]["spread_pnl"] = acc["spread"]
+    steps[k]["inventory_pnl"] = acc["inv"]
+    steps[k]["fees"] = acc["fees"]
+    steps[k]["funding"] = acc["fund"]
+    steps[k]["best_bid"] = (best[0] + base) * tick if best[0] >= 0 else math.nan
+    steps[k]["best_ask"] = (best[1] + base) * tick if best[1] < n else math.nan
+    steps[k]["ts"] = t
+    steps[k]["seq"] = sc["seq"]
+    steps[k]["events_applied"] = i_ex
     sc["seq"] += 1
     sc["marks"] += 1
 
 
 def _push_req_python(rq, sc, t, slot, kind, oid):
     k = sc["nreq"]
-    rq[k, 0] = t
-    rq[k, 1] = slot
-    rq[k, 2] = kind
-    rq[k, 3] = oid
-    rq[k, 4] = sc["seq"]
+    rq[k]["ts"] = t
+    rq[k]["slot"] = slot
+    rq[k]["kind"] = kind
+    rq[k]["order_id"] = oid
+    rq[k]["seq"] = sc["seq"]
     sc["seq"] += 1
     sc["nreq"] = k + 1
 
 
-def _push_resp_python(rs, rsf, sc, t, slot, kind, oid, qty):
+def _push_resp_python(rs, sc, t, slot, kind, oid, qty):
     k = sc["nresp"]
-    rs[k, 0] = t
-    rs[k, 1] = slot
-    rs[k, 2] = kind
-    rs[k, 3] = oid
-    rs[k, 4] = sc["seq"]
-    rsf[2 * k] = qty
-    rsf[2 * k + 1] = 0.0
+    rs[k]["ts"] = t
+    rs[k]["slot"] = slot
+    rs[k]["kind"] = kind
+    rs[k]["order_id"] = oid
+    rs[k]["seq"] = sc["seq"]
+    rs[k]["qty"] = qty
+    rs[k]["cash"] = 0.0
     sc["seq"] += 1
     sc["nresp"] = k + 1
 
@@ -332,7 +305,8 @@ def _first_python(q, n):
     """Row of the earliest entry (time, then sequence) among the first ``n`` rows; -1 if none."""
     best = -1
     for r in range(n):
-        if best < 0 or q[r, 0] < q[best, 0] or (q[r, 0] == q[best, 0] and q[r, 4] < q[best, 4]):
+        if best < 0 or q[r]["ts"] < q[best]["ts"] or (
+                q[r]["ts"] == q[best]["ts"] and q[r]["seq"] < q[best]["seq"]):
             best = r
     return best
 
@@ -341,17 +315,16 @@ def _pop_python(q, n, r):
     """Remove row ``r`` (the last row moves into its place)."""
     last = n - 1
     if r != last:
-        for c in range(q.shape[1]):
-            q[r, c] = q[last, c]
+        q[r] = q[last]
 
 
-def _risk_event_python(rk, rkf, sc, t, kind, value):
+def _risk_event_python(rk, sc, t, kind, value):
     """Record a risk event (time, kind ``RK_*``, the equity or measure behind it)."""
     k = sc["nrisk"]
     if k < rk.shape[0]:
-        rk[k, 0] = t
-        rk[k, 1] = kind
-        rkf[k] = value
+        rk[k]["ts"] = t
+        rk[k]["kind"] = kind
+        rk[k]["value"] = value
     sc["nrisk"] = k + 1
 
 

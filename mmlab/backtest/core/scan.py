@@ -18,9 +18,6 @@ from mmlab.backtest.core.layout import (
     K_SNAPSHOT,
     K_TRADE,
     LO_FREE,
-    O_LO,
-    O_SIDE,
-    Q_LLEAVES,
 )
 from mmlab.backtest.core.primitives import (
     mid as _mid,
@@ -99,7 +96,7 @@ def scan_events_python(ev, px, qty, exch_ts, local_ts, code, si, sf):
     return 0
 
 
-def portfolio_view_python(oi, of, acc, best, cfg, out):
+def portfolio_view_python(orders, acc, best, cfg, out):
     """What a portfolio check needs of one instrument (linear contracts): ``out[0]`` its gross
     exposure (the larger of long and short: position plus working and in-flight orders of that
     side, the strategy's view) at the local mid, ``out[1]`` its equity at the exchange mid,
@@ -110,12 +107,12 @@ def portfolio_view_python(oi, of, acc, best, cfg, out):
     mult = cfg["mult"]
     buy = 0.0
     sell = 0.0
-    for s in range(oi.shape[0]):
-        if oi[s, O_LO] != LO_FREE:
-            if oi[s, O_SIDE] == 1:
-                buy += of[s, Q_LLEAVES]
+    for s in range(orders.shape[0]):
+        if orders[s]["lo_state"] != LO_FREE:
+            if orders[s]["side"] == 1:
+                buy += orders[s]["lleaves"]
             else:
-                sell += of[s, Q_LLEAVES]
+                sell += orders[s]["lleaves"]
     lm = _mid(best, 2, base, tick, n)
     if not math.isfinite(lm):
         lm = acc["mark"]

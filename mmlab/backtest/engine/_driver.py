@@ -221,10 +221,10 @@ class StepDriver:
         from mmlab.backtest.engine._results import risk_frame
 
         if self._job is None:
-            return risk_frame(np.zeros((0, 2), np.int64), np.zeros(0))
-        sc, rk, rkf = self._job.state.sc, self._job.state.rk, self._job.state.rkf
+            return risk_frame(np.zeros(0, dtype=E.RISK_EVENT_DTYPE))
+        sc, rk = self._job.state.sc, self._job.state.rk
         n = min(int(sc["nrisk"]), rk.shape[0])
-        return risk_frame(rk[:n], rkf[:n])
+        return risk_frame(rk[:n])
 
     def fills_since(self, k: int):
         """The fills booked after the first ``k`` (the table of
@@ -234,30 +234,29 @@ class StepDriver:
         n = 0 if self._job is None else int(self._job.state.sc["nfills"])
         if n > k:
             assert self._job is not None  # fills were booked: the core started
-            ff, fi = self._job.ff[k:n], self._job.fi[k:n]
+            fills = self._job.fills[k:n]
         else:
-            ff, fi = np.zeros((0, E.N_FF)), np.zeros((0, E.N_FI), np.int64)
+            fills = np.zeros(0, dtype=E.FILL_DTYPE)
         return pd.DataFrame({
-            "ts": fi[:, E.FI_TS], "local_ts": fi[:, E.FI_LTS],
-            "side": fi[:, E.FI_SIDE].astype(np.int8), "price": ff[:, E.FF_PX],
-            "qty": ff[:, E.FF_QTY], "maker": fi[:, E.FI_MAKER] == 1, "fee": ff[:, E.FF_FEE],
-            "mid": ff[:, E.FF_MID], "order_id": fi[:, E.FI_OID]})
+            "ts": fills["ts"], "local_ts": fills["local_ts"],
+            "side": fills["side"].astype(np.int8), "price": fills["price"],
+            "qty": fills["qty"], "maker": fills["maker"] == 1, "fee": fills["fee"],
+            "mid": fills["mid"], "order_id": fills["order_id"]})
 
     def steps(self):
         """The step table so far (the columns of :attr:`BacktestResult.steps`, a copy)."""
         import pandas as pd
 
-        from mmlab.backtest.engine._results import _STEP_COLS
 
         if self._job is None:
             k = 0
-            stf, sti = np.zeros((0, E.N_STF)), np.zeros((0, E.N_STI), np.int64)
+            steps = np.zeros(0, dtype=E.STEP_DTYPE)
         else:
             job = self._job
             k = -(-int(job.state.pos["k"]) // int(job.settings["record"]))
-            stf, sti = job.stf[:k], job.sti[:k]
-        cols = {"ts": sti[:, E.TI_TS].copy()}
-        cols.update({name: stf[:, j].copy() for name, j in _STEP_COLS.items()})
+            steps = job.steps[:k]
+        cols = {"ts": steps["ts"].copy()}
+        cols.update({name: steps[name].copy() for name in E.STEP_FLOATS})
         return pd.DataFrame(cols)
 
     def snapshot(self) -> dict:
@@ -275,18 +274,18 @@ class StepDriver:
         job = self._job
         if job is None:
             return out
-        oi, of, sc, acc = job.state.oi, job.state.of, job.state.sc, job.state.acc
+        orders, sc, acc = job.state.orders, job.state.sc, job.state.acc
         best, tick, base, n = job.best, job.tick, job.base, job.n_ticks
         out["best_bid"] = (best[2] + base) * tick if best[2] >= 0 else math.nan
         out["best_ask"] = (best[3] + base) * tick if best[3] < n else math.nan
-        for s in range(oi.shape[0]):
-            lo = oi[s, E.O_LO]
+        for s in range(orders.shape[0]):
+            lo = orders[s]["lo_state"]
             if lo in (E.LO_PNEW, E.LO_WORK, E.LO_PCANCEL, E.LO_PMODIFY):
-                row = (round(float(oi[s, E.O_LTICK] * tick), 12), float(of[s, E.Q_LLEAVES]),
+                row = (round(float(orders[s]["ltick"] * tick), 12), float(orders[s]["lleaves"]),
                        "pending_cancel" if lo == E.LO_PCANCEL else
                        "pending_modify" if lo == E.LO_PMODIFY else
                        "pending_new" if lo == E.LO_PNEW else "working")
-                (out["our_bids"] if oi[s, E.O_SIDE] == 1 else out["our_asks"]).append(row)
+                (out["our_bids"] if orders[s]["side"] == 1 else out["our_asks"]).append(row)
         out["our_bids"].sort(reverse=True)
         out["our_asks"].sort()
         out["working_orders"] = len(out["our_bids"]) + len(out["our_asks"])
@@ -318,7 +317,7 @@ class StepDriver:
         sc = job.state.sc
         if not sc["halt"] & E.H_KILL:
             sc["halt"] |= E.H_KILL
-            E._py["_risk_event"](job.state.rk, job.state.rkf, sc, self._now(), E.RK_KILL,
+            E._py["_risk_event"](job.state.rk, sc, self._now(), E.RK_KILL,
                                  float(job.state.acc["leq"]))
 
     def set_max_position(self, max_position: float) -> None:
@@ -343,7 +342,7 @@ class StepDriver:
         job = self._job
         sc, acc = job.state.sc, job.state.acc
         if sc["halt"]:
-            E._py["_risk_event"](job.state.rk, job.state.rkf, sc, self._now(), E.RK_RESET,
+            E._py["_risk_event"](job.state.rk, sc, self._now(), E.RK_RESET,
                                  float(sc["halt"]))
             sc["halt"] = 0
             acc["lpeak"] = acc["leq"]
@@ -515,5 +514,5 @@ class StepDriver:
         pos = job.state.pos
         pos["kstop"] = -1 if one_step else self._k_stop
         pos["one"] = int(one_step)
-        job.ff, job.fi, job.bh = kern(*job.args, job.bh, *job.args_b, job.stf, job.sti, job.ff,
-                                      job.fi, job.fund_out, job.book, job.best, *job.state)
+        job.fills, job.bh = kern(*job.args, job.bh, *job.args_b, job.steps, job.fills,
+                                  job.fund_out, job.book, job.best, *job.state)

@@ -134,35 +134,35 @@ def _family_sources() -> list[str]:
 # run that may need one).
 
 
-def _ex_l3_stub(i, kind, b, idx, q, l3a, t, oi, of, live, sc, acc, ff, fi, rs, rsf, best,
-                book, settings, lat_resp):
+def _ex_l3_stub(i, kind, b, idx, q, l3a, t, orders, live, sc, acc, fills, rs, best,
+                book, cfg, lat_resp):
     """(L3 records: not in a basic run)"""
     return False
 
 
-def _levels_step_stub(t, row, lmid, oi, of, rq, sc, acc, best, settings, lat_entry, stf,
+def _levels_step_stub(t, row, lmid, orders, rq, sc, acc, best, cfg, lat_entry, steps,
                       qo):
     """(the levels step of user kernels and layers: not in a basic run)"""
     return
 
 
-def _user_step_stub(t, k, row, lmid, bb_px, ba_px, oi, of, rq, sc, acc, best, book, settings,
-                    sp, lat_entry, stf, rk, rkf, qf, qs, qo):
+def _user_step_stub(t, k, row, lmid, bb_px, ba_px, orders, rq, sc, acc, best, book, cfg,
+                    sp, lat_entry, steps, rk, qf, qs, qo):
     """(a user quote kernel's decision: not in a basic run)"""
     return
 
 
-def _script_stub(t, k, oi, of, rq, sc, acc, settings, sp, lat_entry):
+def _script_stub(t, k, orders, rq, sc, acc, cfg, sp, lat_entry):
     """(scripted orders: not in a basic run)"""
     return
 
 
-def _ex_modify_stub(slot, t, i_ex, oi, of, live, sc, acc, ff, fi, rs, rsf, best, book, settings, lat_resp):
+def _ex_modify_stub(slot, t, i_ex, orders, live, sc, acc, fills, rs, best, book, cfg, lat_resp):
     """(modify requests: not in a basic run)"""
     return
 
 
-def _modify_stub(s, tk, qty, t, oi, of, rq, sc, acc, settings, lat_entry):
+def _modify_stub(s, tk, qty, t, orders, rq, sc, acc, cfg, lat_entry):
     """(modify requests: not in a basic run)"""
     return 0
 

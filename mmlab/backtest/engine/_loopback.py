@@ -39,7 +39,7 @@ _LOCAL_SC = ("nextid", "nsent", "halt", "pause", "pause_until", "day", "nrisk", 
              "toxhead", "toxbuy", "toxic", "toxclean", "tokt", "nthrottled", "rng_entry",
              "nmodify", "nbanded", "tox_ring")
 # the step table's columns the local side records (its mid, position and quotes)
-_LOCAL_STF = (E.T_LMID, E.T_LPOS, E.T_QBID, E.T_QASK)
+_LOCAL_STF = ("local_mid", "local_position", "quote_bid", "quote_ask")
 
 
 class SimulatedVenue:
@@ -92,22 +92,22 @@ class SimulatedVenue:
         if len(requests) == 0:
             return
         job = self._need_job()
-        oi, of, rq, sc = job.state.oi, job.state.of, job.state.rq, job.state.sc
+        orders, rq, sc = job.state.orders, job.state.rq, job.state.sc
         for r in np.sort(requests, order=["ts", "seq"]):
             oid = int(r["order_id"])
             if r["kind"] == E.R_NEW:
-                s = self._free_slot(oi)
-                oi[s, E.O_ID], oi[s, E.O_SIDE] = oid, int(r["side"])
-                oi[s, E.O_TICK], oi[s, E.O_EX] = int(r["price_tick"]), 0
-                oi[s, E.O_LO], oi[s, E.O_POST] = E.LO_PNEW, int(bool(r["post_only"]))
-                of[s, E.Q_QTY] = of[s, E.Q_LEAVES] = of[s, E.Q_LLEAVES] = float(r["qty"])
-                of[s, E.Q_FRONT] = of[s, E.Q_CUM] = 0.0
+                s = self._free_slot(orders)
+                orders[s]["id"], orders[s]["side"] = oid, int(r["side"])
+                orders[s]["tick"], orders[s]["ex_state"] = int(r["price_tick"]), 0
+                orders[s]["lo_state"], orders[s]["post_only"] = E.LO_PNEW, int(bool(r["post_only"]))
+                orders[s]["qty"] = orders[s]["leaves"] = orders[s]["lleaves"] = float(r["qty"])
+                orders[s]["front"] = orders[s]["cum"] = 0.0
                 self._slot_of[oid] = s
             elif r["kind"] == E.R_CANCEL or r["kind"] == E.R_MODIFY:
                 s = self._slot_of.get(oid, 0)  # unknown: the exchange answers ..._rejected
-                if r["kind"] == E.R_MODIFY and oi[s, E.O_ID] == oid:
-                    oi[s, E.O_MTICK] = int(r["price_tick"])
-                    of[s, E.Q_MQTY] = float(r["qty"])
+                if r["kind"] == E.R_MODIFY and orders[s]["id"] == oid:
+                    orders[s]["mtick"] = int(r["price_tick"])
+                    orders[s]["mqty"] = float(r["qty"])
             else:
                 raise ConfigError(f"requests: kind {int(r['kind'])} of order {oid} is not "
                                   "new (1), cancel (2) or modify (3)")
@@ -129,16 +129,16 @@ class SimulatedVenue:
         if self._d._job is None:
             return np.zeros(0, RESPONSE_DTYPE)
         job = self._d._job
-        oi, rs, rsf, sc = job.state.oi, job.state.rs, job.state.rsf, job.state.sc
+        orders, rs, sc = job.state.orders, job.state.rs, job.state.sc
         n = int(sc["nresp"])
         out = np.zeros(n, RESPONSE_DTYPE)
         out["ts"], out["kind"], out["order_id"], out["seq"] = (
-            rs[:n, 0], rs[:n, 2], rs[:n, 3], rs[:n, 4])
-        out["qty"], out["cash"] = rsf[0: 2 * n: 2], rsf[1: 2 * n: 2]
+            rs[:n]["ts"], rs[:n]["kind"], rs[:n]["order_id"], rs[:n]["seq"])
+        out["qty"], out["cash"] = rs[:n]["qty"], rs[:n]["cash"]
         sc["nresp"] = 0
-        for s in rs[:n, 1]:  # orders gone here free their slot's id
-            if oi[s, E.O_EX] == 2:
-                self._slot_of.pop(int(oi[s, E.O_ID]), None)
+        for s in rs[:n]["slot"]:  # orders gone here free their slot's id
+            if orders[s]["ex_state"] == 2:
+                self._slot_of.pop(int(orders[s]["id"]), None)
         return out
 
     def horizon(self) -> int:
@@ -158,7 +158,7 @@ class SimulatedVenue:
         t = int(d._ev["exch_ts"][i]) if i < d._n else (BIG if pos["fin"] else d._wm)
         n = int(sc["nreq"])
         if n:
-            t = min(t, int(rq[:n, 0].min()))
+            t = min(t, int(rq[:n]["ts"].min()))
         return t
 
     @property
@@ -171,10 +171,10 @@ class SimulatedVenue:
             raise ConfigError("requests: the venue has no market yet (feed it first)")
         return self._d._job
 
-    def _free_slot(self, oi) -> int:
+    def _free_slot(self, orders) -> int:
         active = set(self._slot_of.values())
-        for s in range(oi.shape[0]):
-            if s not in active and (oi[s, E.O_ID] == 0 or oi[s, E.O_EX] == 2):
+        for s in range(orders.shape[0]):
+            if s not in active and (orders[s]["id"] == 0 or orders[s]["ex_state"] == 2):
                 return s
         raise ConfigError("requests: more working orders than the venue's order slots")
 
@@ -297,18 +297,18 @@ class LoopbackDriver:
     def _take_requests(self) -> np.ndarray:
         job = self.local._job
         assert job is not None  # the local core started
-        oi, of, rq, sc = job.state.oi, job.state.of, job.state.rq, job.state.sc
+        orders, rq, sc = job.state.orders, job.state.rq, job.state.sc
         n = int(sc["nreq"])
         out = np.zeros(n, REQUEST_DTYPE)
         if n == 0:
             return out
-        slots = rq[:n, 1]
-        out["ts"], out["kind"], out["order_id"], out["seq"] = rq[:n, 0], rq[:n, 2], rq[:n, 3], \
-            rq[:n, 4]
-        mod = rq[:n, 2] == E.R_MODIFY  # a modify carries the order's new tick and leaves
-        out["side"], out["post_only"] = oi[slots, E.O_SIDE], oi[slots, E.O_POST] == 1
-        out["price_tick"] = np.where(mod, oi[slots, E.O_MTICK], oi[slots, E.O_LTICK])
-        out["qty"] = np.where(mod, of[slots, E.Q_MQTY], of[slots, E.Q_QTY])
+        slots = rq[:n]["slot"]
+        for name in ("ts", "kind", "order_id", "seq"):
+            out[name] = rq[:n][name]
+        mod = rq[:n]["kind"] == E.R_MODIFY  # a modify carries the order's new tick and leaves
+        out["side"], out["post_only"] = orders[slots]["side"], orders[slots]["post_only"] == 1
+        out["price_tick"] = np.where(mod, orders[slots]["mtick"], orders[slots]["ltick"])
+        out["qty"] = np.where(mod, orders[slots]["mqty"], orders[slots]["qty"])
         sc["nreq"] = 0
         self.n_requests += n
         return out
@@ -318,16 +318,16 @@ class LoopbackDriver:
             return
         job = self.local._job
         assert job is not None  # the local core started
-        oi, rs, rsf, sc = job.state.oi, job.state.rs, job.state.rsf, job.state.sc
-        ids = oi[:, E.O_ID]
+        orders, rs, sc = job.state.orders, job.state.rs, job.state.sc
+        ids = orders["id"]
         n = int(sc["nresp"])
         if n + len(resp) > rs.shape[0]:
             raise RuntimeError("loopback: more responses in flight than the local queue holds")
         for r in resp:
             hit = np.flatnonzero(ids == r["order_id"])
             s = int(hit[0]) if hit.size else 0  # not ours any more: the local side ignores it
-            rs[n] = (int(r["ts"]), s, int(r["kind"]), int(r["order_id"]), int(r["seq"]))
-            rsf[2 * n], rsf[2 * n + 1] = float(r["qty"]), float(r["cash"])
+            rs[n] = (int(r["ts"]), s, int(r["kind"]), int(r["order_id"]), int(r["seq"]),
+                     float(r["qty"]), float(r["cash"]))
             n += 1
         sc["nresp"] = n
         self.n_responses += len(resp)
@@ -342,12 +342,10 @@ class LoopbackDriver:
             vacc[a] = lacc[a]
         for s in _LOCAL_SC:
             vsc[s] = lsc[s]
-        k = min(len(job.stf), len(lj.stf))
+        k = min(len(job.steps), len(lj.steps))
         for c in _LOCAL_STF:
-            job.stf[:k, c] = lj.stf[:k, c]
-        rk, rkf = lj.state.rk, lj.state.rkf
-        job.state.rk[:] = rk
-        job.state.rkf[:] = rkf
+            job.steps[c][:k] = lj.steps[c][:k]
+        job.state.rk[:] = lj.state.rk
         job.events = vd._ev[: vd._n]
         job.n_events = vd._n
         job.params["driver"] = "loopback"

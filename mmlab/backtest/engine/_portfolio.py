@@ -144,9 +144,9 @@ class PortfolioResult:
 
 def _view(job: Any, out: np.ndarray) -> np.ndarray:
     """``out`` <- (gross exposure, equity, local mid) of one instrument (compiled)."""
-    oi, of, acc = job.state.oi, job.state.of, job.state.acc
+    orders, acc = job.state.orders, job.state.acc
     f = E.portfolio_view if job.engine == "numba" else E.portfolio_view_python
-    f(oi, of, acc, job.best, job.settings, out)
+    f(orders, acc, job.best, job.settings, out)
     return out
 
 

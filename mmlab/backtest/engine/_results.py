@@ -18,22 +18,16 @@ from mmlab.errors import ConfigError, FormatError
 __all__ = ["BacktestResult", "read_result"]
 
 _YEAR_NS = 365.0 * 86400e9
-_STEP_COLS = {
-    "mid": E.T_MID, "local_mid": E.T_LMID, "position": E.T_POS, "local_position": E.T_LPOS,
-    "balance": E.T_BAL, "equity": E.T_EQ, "spread_pnl": E.T_SPREAD, "inventory_pnl": E.T_INV,
-    "fees": E.T_FEES, "funding": E.T_FUND, "best_bid": E.T_BID, "best_ask": E.T_ASK,
-    "quote_bid": E.T_QBID, "quote_ask": E.T_QASK,
-}
 
 
-def risk_frame(rk: np.ndarray, rkf: np.ndarray) -> pd.DataFrame:
+def risk_frame(rk: np.ndarray) -> pd.DataFrame:
     """The risk events table: ``ts`` (local ns), ``kind`` (``drawdown``, ``daily_loss``,
     ``kill_switch``, ``stale_feed``, ``abnormal_spread``, ``vol_surge``, ``cooldown_end``,
     ``daily_loss_reset``, ``reset``) and ``value`` (the marked equity of a loss breaker, the
     feed's age in ns, the spread or the mid move that tripped, the breakers cleared)."""
-    return pd.DataFrame({"ts": rk[:, 0].copy(),
-                         "kind": [E.RK_KINDS.get(int(k), str(int(k))) for k in rk[:, 1]],
-                         "value": rkf.copy()})
+    return pd.DataFrame({"ts": rk["ts"].copy(),
+                         "kind": [E.RK_KINDS.get(int(k), str(int(k))) for k in rk["kind"]],
+                         "value": rk["value"].copy()})
 
 
 @dataclass
@@ -112,15 +106,15 @@ class BacktestResult:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def _from_kernel(cls, stf, sti, ff, fi, fu, sc, acc, *, n_events, params, data_hashes,
+    def _from_kernel(cls, steps, fills, fu, sc, acc, *, n_events, params, data_hashes,
                      multiplier, inverse, max_position, final_book, assumptions, seed,
                      events=None, risk=None):
         # every column is a view of the kernel's step arrays (no copy: the table's memory is
         # the kernel's, 136 bytes a row)
-        cols = {"ts": sti[:, E.TI_TS]}
-        cols.update({name: stf[:, j] for name, j in _STEP_COLS.items()})
-        cols["seq"] = sti[:, E.TI_SEQ]
-        cols["events_applied"] = sti[:, E.TI_IEX]
+        cols = {"ts": steps["ts"]}
+        cols.update({name: steps[name] for name in E.STEP_FLOATS})
+        cols["seq"] = steps["seq"]
+        cols["events_applied"] = steps["events_applied"]
         steps = pd.DataFrame(cols, copy=False)
         n = float(acc["dn"])
         step_stats = {
@@ -134,15 +128,14 @@ class BacktestResult:
             "max_abs_position": float(acc["mabs"]),
         }
         fills = pd.DataFrame({
-            "ts": fi[:, E.FI_TS], "local_ts": fi[:, E.FI_LTS],
-            "side": fi[:, E.FI_SIDE].astype(np.int8),
-            "price": ff[:, E.FF_PX], "qty": ff[:, E.FF_QTY], "maker": fi[:, E.FI_MAKER] == 1,
-            "fee": ff[:, E.FF_FEE], "mid": ff[:, E.FF_MID], "spread_capture": ff[:, E.FF_CAPTURE],
-            "order_id": fi[:, E.FI_OID], "seq": fi[:, E.FI_SEQ],
+            "ts": fills["ts"], "local_ts": fills["local_ts"],
+            "side": fills["side"].astype(np.int8),
+            "price": fills["price"], "qty": fills["qty"], "maker": fills["maker"] == 1,
+            "fee": fills["fee"], "mid": fills["mid"], "spread_capture": fills["spread_capture"],
+            "order_id": fills["order_id"], "seq": fills["seq"],
         })
-        funding = pd.DataFrame({"ts": fu[:, 0].astype(np.int64), "rate": fu[:, 1],
-                                "mark": fu[:, 2], "amount": fu[:, 3],
-                                "seq": fu[:, 4].astype(np.int64)})
+        funding = pd.DataFrame({"ts": fu["ts"], "rate": fu["rate"], "mark": fu["mark"],
+                                "amount": fu["amount"], "seq": fu["seq"]})
         pnl = {
             "spread": float(acc["spread"]), "inventory": float(acc["inv"]),
             "fees": -float(acc["fees"]), "funding": float(acc["fund"]),
@@ -159,7 +152,7 @@ class BacktestResult:
         }
         extra = {}
         if risk is not None:
-            extra["risk_events"] = risk_frame(*risk)
+            extra["risk_events"] = risk_frame(risk)
             counters["risk_events"] = int(sc["nrisk"])
             counters["throttled"] = int(sc["nthrottled"])
         return cls(steps, fills, funding, pnl, counters, params, None, tuple(assumptions),

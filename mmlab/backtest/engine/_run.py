@@ -47,7 +47,7 @@ FIFO_ASSUMPTION = (
     "of the other side resting at or through our price fills us in full (as for L2)")
 
 
-STEP_ROW_BYTES = 8 * (E.N_STF + E.N_STI)  # one row of the step table (136 bytes)
+STEP_ROW_BYTES = E.STEP_DTYPE.itemsize  # one row of the step table (136 bytes)
 AUTO_RECORD_SHARE = 0.6  # record_every="auto": the table's bytes <= this share of the events'
 
 
@@ -221,12 +221,12 @@ def run(data, strategy, *, engine: str = "numba", **settings):
     job = _prepare(data, strategy, engine, settings)
     _execute(job)
     res = _finish(job)
-    sc, rk, rkf = job.state.sc, job.state.rk, job.state.rkf
+    sc, rk = job.state.sc, job.state.rk
     if sc["halt"] & E.H_KERNEL:
         n = min(int(sc["nrisk"]), rk.shape[0])
-        j = int(np.flatnonzero(rk[:n, 1] == E.RK_KERNEL_ERROR)[0])
+        j = int(np.flatnonzero(rk[:n]["kind"] == E.RK_KERNEL_ERROR)[0])
         raise ConfigError(f"strategy: the quote kernel raised at the decision of "
-                          f"{pd_timestamp(int(rk[j, 0]))} (step {int(rkf[j])}), e.g. an index "
+                          f"{pd_timestamp(int(rk[j]['ts']))} (step {int(rk[j]['value'])}), e.g. an index "
                           "outside state, params or out; quoting was halted there")
     return res
 
@@ -234,17 +234,16 @@ def run(data, strategy, *, engine: str = "numba", **settings):
 class _Job:
     """Everything one kernel run needs (arrays, state) and what the result needs after it."""
 
-    __slots__ = ("args", "args_b", "bh", "state", "ff", "fi", "cfg", "settings", "events",
+    __slots__ = ("args", "args_b", "bh", "state", "fills", "cfg", "settings", "events",
                  "n_events",
                  "data_hashes", "params", "base", "tick", "n_ticks", "engine", "n_steps",
-                 "book", "best", "stf", "sti", "fund_out", "fifo")
+                 "book", "best", "steps", "fund_out", "fifo")
 
     args: tuple[np.ndarray, ...]  # code, exch_ts, local_ts, px, qty, l3a
     args_b: tuple[Any, ...]  # settings, strategy params, latencies, funding, quote kernel
     bh: np.ndarray  # the shared book's history ring
     state: RunState  # see core.loop.new_state
-    ff: np.ndarray
-    fi: np.ndarray
+    fills: np.ndarray  # FILL_DTYPE
     cfg: BacktestConfig
     settings: np.void  # the core's settings record (core.layout.SETTINGS_DTYPE)
     events: np.ndarray
@@ -258,8 +257,7 @@ class _Job:
     n_steps: int
     book: np.ndarray
     best: np.ndarray
-    stf: np.ndarray
-    sti: np.ndarray
+    steps: np.ndarray  # STEP_DTYPE
     fund_out: np.ndarray
     fifo: bool
 
@@ -435,12 +433,12 @@ def make_job(cfg: BacktestConfig, strategy, engine: str, *, tick: float, lot: fl
             settings["layer_share"][j] = w
     job = _Job()
     n_rows = -(-n_steps // record)
-    job.stf = np.full((n_rows, E.N_STF), np.nan)
-    job.sti = np.zeros((n_rows, E.N_STI), dtype=np.int64)
+    job.steps = np.zeros(n_rows, dtype=E.STEP_DTYPE)
+    for name in E.STEP_FLOATS:
+        job.steps[name] = np.nan
     cap = 1024
-    job.ff = np.zeros((cap, E.N_FF), dtype=np.float64)
-    job.fi = np.zeros((cap, E.N_FI), dtype=np.int64)
-    job.fund_out = np.zeros((fts.size, 5), dtype=np.float64)
+    job.fills = np.zeros(cap, dtype=E.FILL_DTYPE)
+    job.fund_out = np.zeros(fts.size, dtype=E.FUNDING_DTYPE)
     job.book = np.zeros((4, n_ticks), dtype=np.float64)
     job.best = np.zeros(4, dtype=np.int64)
     # the shared book's history: a ring of 2**k rows (the kernel doubles it when needed)
@@ -470,15 +468,15 @@ def _execute(job: _Job, k_stop: int = -1, one_step: bool = False) -> bool:
     kern = E.kernel_for(job.engine, job.settings, bool(job.params.get("l3")))
     job.state.pos["kstop"] = k_stop
     job.state.pos["one"] = int(one_step)
-    job.ff, job.fi, job.bh = kern(*job.args, job.bh, *job.args_b, job.stf, job.sti, job.ff,
-                                  job.fi, job.fund_out, job.book, job.best, *job.state)
+    job.fills, job.bh = kern(*job.args, job.bh, *job.args_b, job.steps, job.fills, job.fund_out,
+                             job.book, job.best, *job.state)
     return bool(job.state.pos["done"])
 
 
 def _finish(job: _Job):
     from mmlab.backtest.engine._results import BacktestResult
 
-    oi, of, live, rq, rs, rsf, sc, acc, rk, rkf, qs, qo, pos = job.state
+    orders, live, rq, rs, sc, acc, rk, qs, qo, pos = job.state
     nf = int(sc["nfills"])
     k_done = -(-int(pos["k"]) // int(job.settings["record"]))  # rows of the step table
     # the run ends after the last event on both sides: a shared book is the local one too
@@ -491,13 +489,12 @@ def _finish(job: _Job):
         assumptions = ASSUMPTIONS + (FIFO_ASSUMPTION,)
     cfg = job.cfg
     return BacktestResult._from_kernel(
-        job.stf[:k_done], job.sti[:k_done], job.ff[:nf], job.fi[:nf],
+        job.steps[:k_done], job.fills[:nf],
         job.fund_out[: int(sc["nfund"])], sc, acc, n_events=job.n_events, params=params,
         data_hashes=job.data_hashes, multiplier=cfg.multiplier, inverse=bool(cfg.inverse),
         max_position=cfg.max_position, final_book=top, assumptions=assumptions,
         seed=int(cfg.seed), events=None if job.data_hashes else job.events,
-        risk=(rk[: min(int(sc["nrisk"]), rk.shape[0])],
-              rkf[: min(int(sc["nrisk"]), rk.shape[0])]))
+        risk=rk[: min(int(sc["nrisk"]), rk.shape[0])])
 
 
 def _final_top(book, best, base, tick, n, shared=False):
