@@ -109,7 +109,7 @@ def fill_by_fill(seed=0, seconds=600.0):
     from mmlab.data import synthetic
 
     ev = synthetic.synthetic_l2_events(session_seconds=seconds, seed=seed, trade_rate=3.0,
-                                       sigma=0.03, latency_ms=2.0)
+                                       sigma_px=0.03, latency_ms=2.0)
     tick, lot = 0.01, 1.0
     a = (ev, tick, lot, 1.0, 0.01, 0.002, 5.0, roi_of(ev, tick))
     rec = np.zeros((100_000, 4), dtype=np.int64)  # ts, side, price tick, qty in 1e-6 units

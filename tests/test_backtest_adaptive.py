@@ -28,7 +28,7 @@ CFG = AdaptiveSpreadConfig(base_spread=0.04, vol_ref=0.03, inventory_skew=0.5,
 @pytest.fixture(scope="module")
 def result():
     # no feed latency: the step table's exchange best bid/ask is the local book the kernel saw
-    ev = synthetic.synthetic_l2_events(session_seconds=60.0, seed=5, trade_rate=6.0, sigma=0.03,
+    ev = synthetic.synthetic_l2_events(session_seconds=60.0, seed=5, trade_rate=6.0, sigma_px=0.03,
                                        latency_ms=0.0)
     return run(ev, CFG, tick_size=TICK, lot_size=1.0, interval=INTERVAL)
 
@@ -84,7 +84,7 @@ def test_volatility_widens_and_inventory_skews(result):
 
 
 def test_strategy_object_numba_and_python_twin_agree():
-    ev = synthetic.synthetic_l2_events(session_seconds=8.0, seed=2, trade_rate=6.0, sigma=0.03)
+    ev = synthetic.synthetic_l2_events(session_seconds=8.0, seed=2, trade_rate=6.0, sigma_px=0.03)
     kw = dict(tick_size=TICK, lot_size=1.0, entry_latency=2_000_000, response_latency=2_000_000)
     a = run(ev, AdaptiveSpreadStrategy(CFG), **kw)
     b = run(ev, CFG, engine="python", **kw)

@@ -24,7 +24,7 @@ MS = 1_000_000
 
 def stream(seed, seconds=30.0, trade_rate=3.0, latency_ms=2.0):
     return synthetic.synthetic_l2_events(session_seconds=seconds, seed=seed, trade_rate=trade_rate,
-                                         latency_ms=latency_ms, sigma=0.03)
+                                         latency_ms=latency_ms, sigma_px=0.03)
 
 
 def value(p, mult, inverse):

@@ -28,7 +28,7 @@ def btc(data_dir):
 
 @pytest.fixture(scope="module")
 def syn():
-    return synthetic.synthetic_l2_events(session_seconds=30, seed=5, trade_rate=4.0, sigma=0.03)
+    return synthetic.synthetic_l2_events(session_seconds=30, seed=5, trade_rate=4.0, sigma_px=0.03)
 
 
 BTC = dict(max_position=0.05, response_latency=2 * MS)

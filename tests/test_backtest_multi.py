@@ -116,8 +116,8 @@ def test_drawdown_breaker_stops_every_instrument(perps):
 
 
 def test_python_twin_and_errors():
-    a = synthetic.synthetic_l2_events(session_seconds=20, seed=1, latency_ms=2.0, sigma=0.03)
-    b = synthetic.synthetic_l2_events(session_seconds=20, seed=2, latency_ms=2.0, sigma=0.03)
+    a = synthetic.synthetic_l2_events(session_seconds=20, seed=1, latency_ms=2.0, sigma_px=0.03)
+    b = synthetic.synthetic_l2_events(session_seconds=20, seed=2, latency_ms=2.0, sigma_px=0.03)
     kw = dict(max_notional=400.0, max_position=5.0, entry_latency=MS, response_latency=MS)
     x = run_portfolio({"A": a, "B": b}, GridStrategy(0.01, 1.0), **kw)
     y = run_portfolio({"A": a, "B": b}, GridStrategy(0.01, 1.0), engine="python", **kw)

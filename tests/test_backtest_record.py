@@ -18,7 +18,7 @@ from mmlab.errors import ConfigError
 
 @pytest.fixture(scope="module")
 def runs():
-    ev = synthetic.synthetic_l2_events(session_seconds=60.0, seed=11, trade_rate=6.0, sigma=0.03)
+    ev = synthetic.synthetic_l2_events(session_seconds=60.0, seed=11, trade_rate=6.0, sigma_px=0.03)
     kw = dict(tick_size=0.01, lot_size=1.0, interval=100_000_000, entry_latency=2_000_000,
               response_latency=2_000_000)
     strat = GridStrategy(half_spread=0.0, order_qty=1.0, skew=0.002)

@@ -30,7 +30,7 @@ INTERVAL = 100_000_000
 def test_fill_by_fill_agreement_with_hftbacktest():
     from hftbacktest import BacktestAsset, ROIVectorMarketDepthBacktest
 
-    ev = synthetic.synthetic_l2_events(session_seconds=120.0, seed=4, trade_rate=3.0, sigma=0.03,
+    ev = synthetic.synthetic_l2_events(session_seconds=120.0, seed=4, trade_rate=3.0, sigma_px=0.03,
                                        latency_ms=2.0)
     tick, lot, qty, hs, skew, maxpos = 0.01, 1.0, 1.0, 0.01, 0.002, 5.0
     tp = ev["px"][(ev["ev"] & np.uint64(0xFF)) == 2]

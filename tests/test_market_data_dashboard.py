@@ -16,7 +16,7 @@ from mmlab.errors import ConfigError
 @pytest.fixture(scope="module")
 def synthetic():
     # sigma = 0.02 price units per sqrt(s) around a mid of 100: 2 bps per sqrt(s)
-    ev = synthetic_l2_events(days=1, session_seconds=600, seed=7, sigma=0.02, s0=100.0, levels=5)
+    ev = synthetic_l2_events(days=1, session_seconds=600, seed=7, sigma_px=0.02, s0=100.0, levels=5)
     return ev, md.book_frame(ev, levels=5), md.trades_frame(ev)
 
 

@@ -100,9 +100,9 @@ def test_replay_equals_run_portfolio(perps, references, case, seed):
 
 def _pair(seconds=20):
     a = synthetic.synthetic_l2_events(session_seconds=seconds, seed=1, latency_ms=2.0,
-                                      sigma=0.03)
+                                      sigma_px=0.03)
     b = synthetic.synthetic_l2_events(session_seconds=seconds, seed=2, latency_ms=2.0,
-                                      sigma=0.03)
+                                      sigma_px=0.03)
     return {"A": a, "B": b}
 
 

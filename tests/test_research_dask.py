@@ -47,7 +47,7 @@ def client():
 
 @pytest.fixture(scope="module")
 def ev():
-    return synthetic.synthetic_l2_events(session_seconds=30, seed=5, trade_rate=4.0, sigma=0.03)
+    return synthetic.synthetic_l2_events(session_seconds=30, seed=5, trade_rate=4.0, sigma_px=0.03)
 
 
 SETTINGS = dict(tick_size=0.01, lot_size=1.0, max_position=4.0, maker_fee=-0.0001,
@@ -220,7 +220,7 @@ def test_window_cut_keeps_the_book_and_reads_nothing_after(ev):
 
 def test_walk_forward_multi_day_matches_sequential_selection(client):
     ev = synthetic.synthetic_l2_events(days=4, session_seconds=20, seed=9, trade_rate=4.0,
-                                       sigma=0.03)
+                                       sigma_px=0.03)
     grid = {"half_spread": [0.0, 0.01, 0.02], "skew": [0.0, 0.005]}
     # strategy steps of 1 s: the runs step through the overnight gaps of the 20 s sessions
     st = dict(tick_size=0.01, lot_size=1.0, max_position=3.0, entry_latency=2 * MS, interval=S)

@@ -161,3 +161,14 @@ def test_l2_stream_with_book_rebuild():
 def test_bad_arguments_raise_config_error(call):
     with pytest.raises(ConfigError):
         call()
+
+
+def test_old_sigma_keyword_names_sigma_px():
+    # issue 10: the mid's vol in price per sqrt(s) is sigma_px everywhere (quoting configs too)
+    with pytest.raises(ConfigError, match=r"synthetic_l2_events\(sigma=\.\.\.\): renamed sigma_px"):
+        synthetic.synthetic_l2_events(session_seconds=1, sigma=0.02)
+    a = synthetic.synthetic_l2_events(session_seconds=5, seed=3, sigma_px=0.05)
+    b = synthetic.synthetic_l2_events(session_seconds=5, seed=3, sigma_px=0.0)
+    assert a.tobytes() != b.tobytes()  # the keyword drives the mid
+    with pytest.raises(ConfigError, match="sigma_px"):
+        synthetic.synthetic_l2_events(sigma_px=-1.0)

@@ -22,6 +22,7 @@ section 3.3).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -48,6 +49,11 @@ __all__ = [
 
 _NS = 1_000_000_000
 
+#: Why :func:`synthetic_l2_events`' ``sigma`` became ``sigma_px`` (issue 10: one name per quantity,
+#: the quoting configs' unit; pricing's ``sigma`` is an annualised relative volatility).
+_SIGMA_PX_RENAMED = ("renamed sigma_px (the mid's volatility in price units per sqrt(second), as "
+                    "the quoting configs' sigma_px); pricing's sigma is the annualised volatility")
+
 
 def _check_positive(name: str, value: float, allow_zero: bool = False) -> None:
     ok = value >= 0 if allow_zero else value > 0
@@ -73,7 +79,10 @@ def arithmetic_brownian(
     dt : float
         Step length (in the time unit ``sigma`` is quoted in, e.g. seconds).
     sigma : float
-        Volatility in price units per square-root time unit.
+        Volatility in price units per square-root time unit (absolute). This generic helper keeps
+        the textbook name beside :func:`geometric_brownian`'s relative ``sigma``: its unit is set
+        by the caller's ``dt``; :func:`synthetic_l2_events`, whose mid feeds the quoting
+        strategies, names the same quantity ``sigma_px`` as they do.
     s0, mu : float
         Starting price and drift (price units per time unit).
     seed : int
@@ -181,6 +190,20 @@ def market_order_hits(
     return rng.random(d.shape) < prob
 
 
+def _refuse_sigma(func):
+    """Decorator: ``func(sigma=...)`` raises ConfigError naming ``sigma_px`` (the old keyword),
+    instead of Python's bare "unexpected keyword argument"."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if "sigma" in kwargs:
+            raise ConfigError(f"{func.__name__}(sigma=...): {_SIGMA_PX_RENAMED}")
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+@_refuse_sigma
 def synthetic_l2_events(
     days: int = 1,
     seed: int = 0,
@@ -188,7 +211,7 @@ def synthetic_l2_events(
     session_seconds: float = 600.0,
     step_ms: int = 100,
     s0: float = 100.0,
-    sigma: float = 0.02,
+    sigma_px: float = 0.02,
     tick: float = 0.01,
     lot: float = 1.0,
     levels: int = 10,
@@ -226,8 +249,12 @@ def synthetic_l2_events(
         Length of each session.
     step_ms : int
         Book update interval, milliseconds.
-    s0, sigma : float
-        Opening mid and its volatility (price units per square-root second).
+    s0 : float
+        Opening mid (price units).
+    sigma_px : float
+        The mid's volatility in price units per square-root second (absolute, not annualised:
+        the quoting configs' ``sigma_px`` with the default ``time_unit_ns`` of one second). The
+        old keyword ``sigma`` raises :class:`~mmlab.errors.ConfigError` naming ``sigma_px``.
     tick, lot : float
         Price tick and size lot; sizes are whole lots.
     levels : int
@@ -251,6 +278,11 @@ def synthetic_l2_events(
     >>> ev = synthetic_l2_events(days=2, session_seconds=5, seed=1)
     >>> ev.dtype == EVENT_DTYPE, bool((np.diff(ev["exch_ts"]) >= 0).all())
     (True, True)
+    >>> synthetic_l2_events(sigma=0.02)
+    Traceback (most recent call last):
+    mmlab.errors.ConfigError: synthetic_l2_events(sigma=...): renamed sigma_px (the mid's
+    volatility in price units per sqrt(second), as the quoting configs' sigma_px); pricing's
+    sigma is the annualised volatility
     """
     if int(days) != days or days < 1:
         raise ConfigError(f"days must be a positive integer, got {days!r}")
@@ -262,7 +294,7 @@ def synthetic_l2_events(
         raise ConfigError(f"step_ms must be a positive integer, got {step_ms!r}")
     for name, val in (("session_seconds", session_seconds), ("s0", s0), ("tick", tick), ("lot", lot)):
         _check_positive(name, val)
-    for name, val in (("sigma", sigma), ("trade_rate", trade_rate), ("latency_ms", latency_ms)):
+    for name, val in (("sigma_px", sigma_px), ("trade_rate", trade_rate), ("latency_ms", latency_ms)):
         _check_positive(name, val, allow_zero=True)
     if not 0.0 <= update_prob <= 1.0:
         raise ConfigError(f"update_prob must be in [0, 1], got {update_prob!r}")
@@ -303,7 +335,7 @@ def synthetic_l2_events(
             lat = 0
             base_lat = int(latency_ms * 1e6 * (0.5 + rng.random())) if latency_ms > 0 else 0
             if step > 0:
-                mid += sigma * math.sqrt(dt) * rng.standard_normal()
+                mid += sigma_px * math.sqrt(dt) * rng.standard_normal()
                 floor_px = (levels + 2) * tick
                 if mid < floor_px:  # reflect: prices stay positive
                     mid = 2 * floor_px - mid
