@@ -18,12 +18,12 @@ from mmlab.quoting import (
 )
 
 
-def _call_user_python(qf, qs, sp, qo):
+def _call_user_python(qf, qs, up, qo):
     """Call a user quote kernel (Python twin: the plain function on the arrays; an exception
     leaves ``qs[MS_ERROR]`` at 1, as the compiled call does)."""
     qs[MS_ERROR] = 1.0
     try:
-        qf(qs, sp, qo)
+        qf(qs, up, qo)
     except Exception:  # the core halts and run() reports it (see mmlab.backtest.engine._user)
         return
     qs[MS_ERROR] = 0.0

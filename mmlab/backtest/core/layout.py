@@ -301,14 +301,42 @@ STRAT_GLFT = 3
 STRAT_SCRIPT = 4
 STRAT_ADAPTIVE = 5
 STRAT_USER = 6  # a user quote kernel (mmlab.backtest.engine._user), called through a function pointer
-# ---- scripted orders: sp = [n, then n rows of SCRIPT_W values] ---------------------------------
-SC_STEP = 0  # step index at which the order is sent
-SC_SIDE = 1
-SC_TICK = 2  # absolute tick
-SC_QTY = 3
-SC_CANCEL = 4  # step index at which it is cancelled (-1: never)
-SC_OID = 5  # order id given by the engine (0 before it is sent, -1 not sent)
-SCRIPT_W = 6
+# ---- a built-in strategy's parameters (qp): one record, its fields named as the configs' ------
+#: the adaptive spread's parameter vector (mmlab.quoting.adaptive_quote_kernel's ``p``)
+N_ADAPTIVE = 11
+QUOTE_PARAMS_DTYPE = np.dtype([
+    # grid (GridStrategy): half spread and size a level, skew (price per unit of position)
+    ("half_spread", np.float64),
+    ("order_qty", np.float64),
+    ("skew", np.float64),
+    # Avellaneda-Stoikov (finite and infinite horizon), GLFT (mmlab.quoting's configs)
+    ("gamma", np.float64),
+    ("sigma_px", np.float64),  # the mid's volatility, price per sqrt(time unit)
+    ("k", np.float64),
+    ("A", np.float64),
+    ("omega", np.float64),
+    ("xi", np.float64),
+    ("max_inventory", np.float64),
+    ("order_size", np.float64),
+    ("time_unit_ns", np.float64),  # A-S's time left is in this unit
+    # adaptive spread: its parameter vector, the volatility estimator's settings and state
+    ("adaptive", np.float64, (N_ADAPTIVE,)),
+    ("vol_weight", np.float64),  # EWMA weight of the last step's squared mid change
+    ("step_units", np.float64),  # one strategy step in time units
+    ("vol_min_steps", np.float64),  # steps before the estimate is used
+    ("last_mid", np.float64),  # (state) the local mid at the previous step, NaN before
+    ("vol_ewma", np.float64),  # (state) EWMA of the squared mid changes
+    ("vol_n", np.float64),  # (state) changes seen
+], align=True)
+# ---- scripted orders (script): one row an order ------------------------------------------------
+SCRIPT_DTYPE = np.dtype([
+    ("step", np.int64),  # the strategy step it is sent at
+    ("side", np.int64),
+    ("tick", np.int64),  # absolute tick
+    ("qty", np.float64),
+    ("cancel_step", np.int64),  # the step it is cancelled at (-1: never)
+    ("order_id", np.int64),  # given by the core (0 before it is sent, -1 not sent)
+], align=True)
 # ---- the run's cursor (pos): positions in the streams, pause and horizon ----------------------
 CURSOR_DTYPE = np.dtype([
     ("iex", np.int64),

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from mmlab.backtest.core.externals import (
     adaptive_quote as _adaptive_quote,
 )
@@ -42,13 +40,6 @@ from mmlab.backtest.core.layout import (
     S_MODIFIED,
     S_MODIFY_REJECTED,
     S_REJECTED,
-    SC_CANCEL,
-    SC_OID,
-    SC_QTY,
-    SC_SIDE,
-    SC_STEP,
-    SC_TICK,
-    SCRIPT_W,
     STRAT_ADAPTIVE,
     STRAT_AS,
     STRAT_AS_INF,
@@ -130,32 +121,34 @@ def _lo_response_python(r, rs, orders, acc, sc, cfg, rk):
     # S_CANCEL_REJECTED: the order was already gone (its fill response is on its way or arrived)
 
 
-def _quote_python(strat, sp, mid, pos, t, t_end, bb_px, ba_px, tick):
-    """Strategy kernel: ``(bid, ask, bid_qty, ask_qty)`` (NaN price: no quote)."""
+def _quote_python(strat, qp, mid, pos, t, t_end, bb_px, ba_px, tick):
+    """Strategy kernel: ``(bid, ask, bid_qty, ask_qty)`` (NaN price: no quote) from the
+    strategy's parameter record ``qp`` (QUOTE_PARAMS_DTYPE)."""
     if strat == STRAT_GRID:
-        # sp: half_spread, qty, skew (price per unit of position)
-        r = mid - sp[2] * pos
-        return r - sp[0], r + sp[0], sp[1], sp[1]
+        r = mid - qp["skew"] * pos
+        return r - qp["half_spread"], r + qp["half_spread"], qp["order_qty"], qp["order_qty"]
     if strat == STRAT_AS:
-        # sp: gamma, sigma, k, max_inventory, order_size, time unit (ns)
-        tl = (t_end - t) / sp[5]
-        return _as_quote(mid, pos, tl, sp[0], sp[1], sp[2], sp[3], sp[4])
+        tl = (t_end - t) / qp["time_unit_ns"]
+        return _as_quote(mid, pos, tl, qp["gamma"], qp["sigma_px"], qp["k"],
+                         qp["max_inventory"], qp["order_size"])
     if strat == STRAT_AS_INF:
-        # sp: gamma, sigma, k, omega, max_inventory, order_size
-        return _as_inf_quote(mid, pos, sp[0], sp[1], sp[2], sp[3], sp[4], sp[5])
+        return _as_inf_quote(mid, pos, qp["gamma"], qp["sigma_px"], qp["k"], qp["omega"],
+                             qp["max_inventory"], qp["order_size"])
     if strat == STRAT_ADAPTIVE:
-        # sp[0:11]: mmlab.quoting adaptive-spread parameters; sp[11]: EWMA weight of the last
-        # step; sp[12]: step length in time units; sp[13]: steps before the volatility is known;
-        # state (updated here): sp[14] last mid, sp[15] EWMA of squared mid changes, sp[16] count
-        if sp[14] == sp[14]:
-            d = mid - sp[14]
-            sp[15] = d * d if sp[16] == 0.0 else (1.0 - sp[11]) * sp[15] + sp[11] * d * d
-            sp[16] += 1.0
-        sp[14] = mid
-        vol = math.sqrt(sp[15] / sp[12]) if sp[16] >= sp[13] else math.nan
-        return _adaptive_quote(mid, pos, 0.0, bb_px, ba_px, vol, sp)
-    # GLFT; sp: gamma, sigma, A, k, xi, delta, max_inventory
-    return _glft_quote(mid, pos, sp[0], sp[1], sp[2], sp[3], sp[4], sp[5], sp[6])
+        # the volatility: EWMA of the squared local mid change between steps, per time unit
+        # (unknown, so the strategy's vol_mult_max applies, before vol_min_steps changes)
+        if qp["last_mid"] == qp["last_mid"]:
+            d = mid - qp["last_mid"]
+            w = qp["vol_weight"]
+            qp["vol_ewma"] = d * d if qp["vol_n"] == 0.0 else (1.0 - w) * qp["vol_ewma"] + w * d * d
+            qp["vol_n"] += 1.0
+        qp["last_mid"] = mid
+        vol = math.nan
+        if qp["vol_n"] >= qp["vol_min_steps"]:
+            vol = math.sqrt(qp["vol_ewma"] / qp["step_units"])
+        return _adaptive_quote(mid, pos, 0.0, bb_px, ba_px, vol, qp["adaptive"])
+    return _glft_quote(mid, pos, qp["gamma"], qp["sigma_px"], qp["A"], qp["k"], qp["xi"],
+                       qp["order_size"], qp["max_inventory"])
 
 
 def _side_exposure_python(orders, side, maxord):
@@ -355,15 +348,15 @@ def _reconcile_python(side, tick0, qty, t, orders, rq, sc, acc, cfg, lat_entry):
             break
 
 
-def _script_python(t, k, orders, rq, sc, acc, cfg, sp, lat_entry):
-    """Scripted orders (``STRAT_SCRIPT``): send the rows due at step ``k``, cancel those whose
-    cancel step is ``k`` (an order not acknowledged yet is cancelled at the next step)."""
+def _script_python(t, k, orders, rq, sc, acc, cfg, script, lat_entry):
+    """Scripted orders (``STRAT_SCRIPT``; ``script``: SCRIPT_DTYPE rows): send the rows due at
+    step ``k``, cancel those whose cancel step is ``k`` (an order not acknowledged yet is
+    cancelled at the next step)."""
     maxord = cfg["maxord"]
-    nrow = np.int64(sp[0])
-    for r in range(nrow):
-        o = 1 + r * SCRIPT_W
-        if sp[o + SC_CANCEL] == k and sp[o + SC_OID] > 0:
-            oid = np.int64(sp[o + SC_OID])
+    for r in range(script.shape[0]):
+        row = script[r]
+        if row["cancel_step"] == k and row["order_id"] > 0:
+            oid = row["order_id"]
             for s in range(maxord):
                 if orders[s]["id"] == oid:
                     if orders[s]["lo_state"] == LO_WORK:
@@ -371,16 +364,15 @@ def _script_python(t, k, orders, rq, sc, acc, cfg, sp, lat_entry):
                         lat = _draw(lat_entry, sc, RNG_ENTRY)
                         _push_req(rq, sc, t + lat, s, R_CANCEL, oid)
                     elif orders[s]["lo_state"] == LO_PNEW:
-                        sp[o + SC_CANCEL] = k + 1
+                        row["cancel_step"] = k + 1
                     break
-        if sp[o + SC_STEP] != k or sp[o + SC_OID] != 0:
+        if row["step"] != k or row["order_id"] != 0:
             continue
-        side = np.int64(sp[o + SC_SIDE])
-        qty = sp[o + SC_QTY]
-        sp[o + SC_OID] = -1
-        oid = _new_order(side, np.int64(sp[o + SC_TICK]), qty, t, orders, rq, sc, acc, cfg, lat_entry)
+        row["order_id"] = -1
+        oid = _new_order(row["side"], row["tick"], row["qty"], t, orders, rq, sc, acc, cfg,
+                         lat_entry)
         if oid > 0:
-            sp[o + SC_OID] = oid
+            row["order_id"] = oid
 
 
 # the names the functions above call each other by, bound to the plain-Python twins (the

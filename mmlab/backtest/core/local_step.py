@@ -317,7 +317,8 @@ def _levels_step_python(t, row, lmid, orders, rq, sc, acc, best, cfg, lat_entry,
         steps[row]["quote_ask"] = aa * tick
 
 
-def _user_step_python(t, k, row, lmid, bb_px, ba_px, orders, rq, sc, acc, best, book, cfg, sp, lat_entry, steps, rk, qf, qs, qo):
+def _user_step_python(t, k, row, lmid, bb_px, ba_px, orders, rq, sc, acc, best, book, cfg, up,
+                      lat_entry, steps, rk, qf, qs, qo):
     """A user quote kernel's decision: fill the market-state record (with the local book's
     depth), call the kernel through its function pointer, then the levels step."""
     base = cfg["base"]
@@ -352,7 +353,7 @@ def _user_step_python(t, k, row, lmid, bb_px, ba_px, orders, rq, sc, acc, best, 
         ia += 1
     for j in range(N_OUT):
         qo[j] = math.nan
-    _call_user(qf, qs, sp, qo)
+    _call_user(qf, qs, up, qo)
     if qs[MS_ERROR] != 0.0:  # the kernel raised: halt (latched), cancel everything
         sc["halt"] |= H_KERNEL
         _risk_event(rk, sc, t, RK_KERNEL_ERROR, float(k))
@@ -361,7 +362,8 @@ def _user_step_python(t, k, row, lmid, bb_px, ba_px, orders, rq, sc, acc, best, 
     _levels_step(t, row, lmid, orders, rq, sc, acc, best, cfg, lat_entry, steps, qo)
 
 
-def _step_python(t, k, orders, rq, sc, acc, best, book, cfg, sp, lat_entry, steps, rk, qf, qs, qo):
+def _step_python(t, k, orders, rq, sc, acc, best, book, cfg, qp, script, up, lat_entry, steps,
+                 rk, qf, qs, qo):
     """The strategy wakes at local time ``t``: quote from the local book and reconcile."""
     base = cfg["base"]
     tick = cfg["tick"]
@@ -380,7 +382,7 @@ def _step_python(t, k, orders, rq, sc, acc, best, book, cfg, sp, lat_entry, step
             _flatten(t, orders, rq, sc, acc, cfg, lat_entry)
         return
     if cfg["strat"] == STRAT_SCRIPT and cfg["halt"] == 0:
-        _script(t, k, orders, rq, sc, acc, cfg, sp, lat_entry)
+        _script(t, k, orders, rq, sc, acc, cfg, script, lat_entry)
         return
     if not math.isfinite(lmid) or cfg["halt"] == 1:
         _reconcile(1, -1, 0.0, t, orders, rq, sc, acc, cfg, lat_entry)
@@ -390,9 +392,9 @@ def _step_python(t, k, orders, rq, sc, acc, best, book, cfg, sp, lat_entry, step
     ba_px = (best[3] + base) * tick
     if cfg["strat"] == STRAT_USER:  # the user's kernel, through its function pointer
         _user_step(t, k, row, lmid, bb_px, ba_px, orders, rq, sc, acc, best, book, cfg,
-                   sp, lat_entry, steps, rk, qf, qs, qo)
+                   up, lat_entry, steps, rk, qf, qs, qo)
         return
-    bid, ask, bq, aq = _quote(cfg["strat"], sp, lmid, acc["lpos"], t, cfg["tend"], bb_px,
+    bid, ask, bq, aq = _quote(cfg["strat"], qp, lmid, acc["lpos"], t, cfg["tend"], bb_px,
                               ba_px, tick)
     nl = cfg["nlayers"]
     if nl > 0:  # layering: the top quote's distance and size spread over nl levels

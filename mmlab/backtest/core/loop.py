@@ -136,7 +136,7 @@ def new_state(cfg):
     return RunState(orders, live, rq, rs, sc, acc, rk, qs, qo, pos)
 
 
-def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg, sp, lat_entry,
+def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg, qp, script, up, lat_entry,
                       lat_resp, fund_ts, fund_rate, qf, steps, fills, fund_out, book, best,
                       orders, live, rq, rs, sc, acc, rk, qs, qo, pos):
     """Replay the events; fill the step table ``steps`` (STEP_DTYPE), the fills ``fills``
@@ -375,7 +375,8 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg, sp, lat_en
             _record_step(k // cfg["record"], t, i_ex, acc, sc, best, cfg, steps)
             if ls and sc["nreq"] + 2 * maxord < rq.shape[0] and \
                     sc["nresp"] + 4 * maxord < rs.shape[0]:
-                _step(t, k, orders, rq, sc, acc, best, book, cfg, sp, lat_entry, steps, rk, qf, qs, qo)
+                _step(t, k, orders, rq, sc, acc, best, book, cfg, qp, script, up, lat_entry, steps,
+                      rk, qf, qs, qo)
             k += 1
             if pos["one"] == 1:
                 break

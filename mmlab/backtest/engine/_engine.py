@@ -87,9 +87,9 @@ _ENTRY = {"run_kernel", "scan_events", "portfolio_view"}
 
 # numba's typed njit() omits the no_cpython_wrapper option its dispatcher accepts
 @njit(cache=True, no_cpython_wrapper=True)  # type: ignore[call-overload]
-def _call_user_nb(qf, qs, sp, qo):
+def _call_user_nb(qf, qs, up, qo):
     """Call a user quote kernel (compiled: its cfunc, through a function pointer)."""
-    qf(qs.ctypes, sp.ctypes, qo.ctypes)
+    qf(qs.ctypes, up.ctypes, qo.ctypes)
 
 
 def _externals(jit):
@@ -147,12 +147,12 @@ def _levels_step_stub(t, row, lmid, orders, rq, sc, acc, best, cfg, lat_entry, s
 
 
 def _user_step_stub(t, k, row, lmid, bb_px, ba_px, orders, rq, sc, acc, best, book, cfg,
-                    sp, lat_entry, steps, rk, qf, qs, qo):
+                    up, lat_entry, steps, rk, qf, qs, qo):
     """(a user quote kernel's decision: not in a basic run)"""
     return
 
 
-def _script_stub(t, k, orders, rq, sc, acc, cfg, sp, lat_entry):
+def _script_stub(t, k, orders, rq, sc, acc, cfg, script, lat_entry):
     """(scripted orders: not in a basic run)"""
     return
 

@@ -240,7 +240,7 @@ class _Job:
                  "book", "best", "steps", "fund_out", "fifo")
 
     args: tuple[np.ndarray, ...]  # code, exch_ts, local_ts, px, qty, l3a
-    args_b: tuple[Any, ...]  # settings, strategy params, latencies, funding, quote kernel
+    args_b: tuple[Any, ...]  # settings, strategy params, script, user params, latencies, funding, quote kernel
     bh: np.ndarray  # the shared book's history ring
     state: RunState  # see core.loop.new_state
     fills: np.ndarray  # FILL_DTYPE
@@ -351,14 +351,17 @@ def make_job(cfg: BacktestConfig, strategy, engine: str, *, tick: float, lot: fl
     derives them from its data; the step driver takes them from its settings."""
     from mmlab.backtest.engine._strategies import ScriptedOrders, script_params
 
-    sid, sp, levels, gstep, clip, sdesc = strategy_spec(strategy, time_unit_ns=cfg.time_unit_ns,
-                                                        clip=cfg.clip, interval=int(cfg.interval))
+    spec = strategy_spec(strategy, time_unit_ns=cfg.time_unit_ns, clip=cfg.clip,
+                         interval=int(cfg.interval))
+    sid, levels, gstep, clip, sdesc = (spec.code, spec.levels, spec.grid_step, spec.clip,
+                                       spec.description)
     # a user kernel reads the local book's depth (rows 2/3), which the shared mode leaves empty
     shared = shared and sid != E.STRAT_USER
     t_start = start + int(cfg.interval)
+    script = np.zeros(0, dtype=E.SCRIPT_DTYPE)
     if isinstance(getattr(strategy, "config", strategy), ScriptedOrders):
-        sp = script_params(getattr(strategy, "config", strategy), t_start, int(cfg.interval),
-                           tick)
+        script = script_params(getattr(strategy, "config", strategy), t_start,
+                               int(cfg.interval), tick)
     if cfg.funding is not None:
         fts = np.ascontiguousarray(np.asarray(cfg.funding[0], dtype=np.int64))
         frate = np.ascontiguousarray(np.asarray(cfg.funding[1], dtype=np.float64))
@@ -446,7 +449,7 @@ def make_job(cfg: BacktestConfig, strategy, engine: str, *, tick: float, lot: fl
     from mmlab.backtest.engine._strategies import strategy_kernel
 
     qk = strategy_kernel(strategy)
-    job.args_b = (settings, sp,
+    job.args_b = (settings, spec.params, script, spec.user_params,
                   latency_array(cfg.entry_latency, "entry_latency"),
                   latency_array(cfg.response_latency, "response_latency"), fts, frate,
                   qk.python if engine == "python" else qk.cfunc)

@@ -14,13 +14,14 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from mmlab.errors import ConfigError
 
 __all__ = ["ADAPTIVE_VOL_HALFLIFE", "ADAPTIVE_VOL_MIN_STEPS", "STRATEGY_CLASSES", "GridStrategy",
-           "ScriptedOrders", "depth_kernel", "script_params", "strategy_class", "strategy_kernel",
+           "ScriptedOrders", "StrategySpec", "depth_kernel", "script_params", "strategy_class", "strategy_kernel",
            "strategy_spec"]
 
 _CLIPS = {"none": 0, "touch": 1, "passive": 2}
@@ -146,23 +147,26 @@ def _read_script_csv(path) -> list[tuple]:
 
 
 def script_params(script: ScriptedOrders, t_start: int, interval: int, tick: float) -> np.ndarray:
-    """The kernel parameters of a script: ``[n, rows of (step, side, tick, qty, cancel step,
-    0)]`` with step ``k`` at local time ``t_start + k * interval``.
+    """The core's rows of a script (``SCRIPT_DTYPE``: step, side, tick, qty, cancel step, order
+    id), with step ``k`` at local time ``t_start + k * interval``.
 
     Examples
     --------
-    >>> script_params(ScriptedOrders([(250, -1, 10.5, 1.0, 400)]), 100, 100, 0.5).tolist()
-    [1.0, 2.0, -1.0, 21.0, 1.0, 3.0, 0.0]
+    >>> rows = script_params(ScriptedOrders([(250, -1, 10.5, 1.0, 400)]), 100, 100, 0.5)
+    >>> rows[["step", "side", "tick", "cancel_step"]].tolist(), float(rows["qty"][0])
+    ([(2, -1, 21, 3)], 1.0)
     """
-    out = [float(len(script.orders))]
+    from mmlab.backtest.engine import _engine as E
+
+    out = np.zeros(len(script.orders), dtype=E.SCRIPT_DTYPE)
     for r, (ts, side, px, qty, cancel) in enumerate(script.orders):
         k = max(0, -((t_start - ts) // interval))  # ceil((ts - t_start) / interval)
         kc = -1 if cancel < 0 else max(0, -((t_start - cancel) // interval))
         t = px / tick
         if abs(t - math.floor(t + 0.5)) > 1e-6:
             raise ConfigError(f"orders[{r}]: price {px!r} is not on the tick grid ({tick!r})")
-        out += [float(k), float(side), float(math.floor(t + 0.5)), qty, float(kc), 0.0]
-    return np.array(out, dtype=np.float64)
+        out[r] = (k, side, math.floor(t + 0.5), qty, kc, 0)
+    return out
 
 
 #: The engine's built-in strategies by name (the CLI's ``-s`` and the manager's parameters):
@@ -198,26 +202,40 @@ ADAPTIVE_VOL_HALFLIFE = 50
 ADAPTIVE_VOL_MIN_STEPS = 10
 
 
+class StrategySpec(NamedTuple):
+    """What the core runs for a strategy (:func:`strategy_spec`)."""
+
+    code: int  #: the core's strategy code (STRAT_*)
+    params: np.void  #: a built-in strategy's parameters (core.layout.QUOTE_PARAMS_DTYPE)
+    user_params: np.ndarray  #: a user-protocol kernel's parameter vector (MAX_PARAMS floats)
+    levels: int  #: grid: levels a side
+    grid_step: int  #: grid: ticks between levels
+    clip: int  #: the clip to the touch (0 none, 1 touch, 2 passive)
+    description: dict  #: the strategy's name and fields (the result's provenance)
+
+
 def strategy_spec(strategy, *, time_unit_ns: float = 1e9, clip: str | None = None,
-                  interval: int = 100_000_000):
-    """``(code, params, levels, grid_step, clip_code, description)`` of a strategy for the engine.
+                  interval: int = 100_000_000) -> StrategySpec:
+    """The :class:`StrategySpec` of a strategy for the core.
 
     Accepts a :class:`GridStrategy`, an A-S or GLFT config or strategy object from
     :mod:`mmlab.quoting`, an adaptive-spread or depth config/strategy (the depth strategy runs
-    as a user-protocol kernel, :func:`depth_kernel`, on the market-state record's book depth). A-S and GLFT quote one level a
-    side; their ``sigma`` is per square root of ``time_unit_ns`` (seconds by default) and A-S's
-    ``time_left`` runs to the end of the data in that unit. The adaptive spread's volatility
-    (same unit as its ``vol_ref``) is estimated in the kernel from the local mid at each strategy
-    step (every ``interval`` ns): an EWMA with a half-life of ``ADAPTIVE_VOL_HALFLIFE`` steps,
-    used from step ``ADAPTIVE_VOL_MIN_STEPS`` on.
+    as a user-protocol kernel, :func:`depth_kernel`, on the market-state record's book depth),
+    a :class:`~mmlab.backtest.engine._user.UserStrategy` or :class:`ScriptedOrders`. A-S and
+    GLFT quote one level a side; their ``sigma_px`` is in price per square root of
+    ``time_unit_ns`` (seconds by default) and A-S's ``time_left`` runs to the session's end in
+    that unit. The adaptive spread's volatility (same unit as its ``vol_ref``) is estimated in
+    the core from the local mid at each strategy step (every ``interval`` ns): an EWMA with a
+    half-life of ``ADAPTIVE_VOL_HALFLIFE`` steps, used from step ``ADAPTIVE_VOL_MIN_STEPS`` on.
 
     Examples
     --------
-    >>> code, p, lv, st, cl, d = strategy_spec(GridStrategy(0.5, 1.0))
-    >>> code, p.tolist(), lv, cl
-    (0, [0.5, 1.0, 0.0], 1, 1)
+    >>> spec = strategy_spec(GridStrategy(0.5, 1.0))
+    >>> spec.code, float(spec.params["half_spread"]), float(spec.params["order_qty"]), spec.clip
+    (0, 0.5, 1.0, 1)
     """
     from mmlab.backtest.engine import _engine as E
+    from mmlab.backtest.engine._user import MAX_PARAMS, UserStrategy
     from mmlab.quoting import (
         AdaptiveSpreadConfig,
         AdaptiveSpreadStrategy,
@@ -237,48 +255,54 @@ def strategy_spec(strategy, *, time_unit_ns: float = 1e9, clip: str | None = Non
     if isinstance(strategy, AvellanedaStoikovStrategy | AvellanedaStoikovInfiniteStrategy
                   | GLFTStrategy | AdaptiveSpreadStrategy | DepthStrategy):
         cfg = strategy.config
-    from mmlab.backtest.engine._user import UserStrategy
+    qp = E.record(E.QUOTE_PARAMS_DTYPE)
+    qp["last_mid"] = math.nan
+    up = np.zeros(MAX_PARAMS)
+    c = _CLIPS[clip or "passive"]
+
+    def spec(code, desc, levels=1, grid_step=1, clip_code=c):
+        return StrategySpec(code, qp, up, levels, grid_step, clip_code, desc)
 
     if isinstance(cfg, UserStrategy):
-        return (E.STRAT_USER, cfg.param_array(), 1, 1, _CLIPS[clip or "passive"],
-                {"strategy": f"user:{cfg.name}", "params": cfg.params})
+        up = cfg.param_array()
+        return spec(E.STRAT_USER, {"strategy": f"user:{cfg.name}", "params": cfg.params})
     if isinstance(cfg, DepthConfig):  # a built-in user-protocol kernel (depth_kernel)
-        return (E.STRAT_USER, depth_params(cfg), 1, 1, _CLIPS[clip or "passive"],
-                {"strategy": "depth", **_fields(cfg)})
+        up = depth_params(cfg)
+        return spec(E.STRAT_USER, {"strategy": "depth", **_fields(cfg)})
     if isinstance(cfg, ScriptedOrders):
-        return (E.STRAT_SCRIPT, np.zeros(1), 1, 1, 0,
-                {"strategy": "scripted", "n_orders": len(cfg.orders)})
+        return spec(E.STRAT_SCRIPT, {"strategy": "scripted", "n_orders": len(cfg.orders)},
+                    clip_code=0)
     if isinstance(cfg, GridStrategy):
-        p = [cfg.half_spread, cfg.order_qty, cfg.skew]
-        return (E.STRAT_GRID, np.array(p, dtype=np.float64), int(cfg.levels), int(cfg.grid_step),
-                _CLIPS[clip or cfg.clip], {"strategy": "grid", **_fields(cfg)})
+        qp["half_spread"], qp["order_qty"], qp["skew"] = cfg.half_spread, cfg.order_qty, cfg.skew
+        return spec(E.STRAT_GRID, {"strategy": "grid", **_fields(cfg)}, int(cfg.levels),
+                    int(cfg.grid_step), _CLIPS[clip or cfg.clip])
     if not (math.isfinite(time_unit_ns) and time_unit_ns > 0):
         raise ConfigError(f"time_unit_ns: must be finite and > 0, got {time_unit_ns!r}")
-    c = _CLIPS[clip or "passive"]
+    qp["time_unit_ns"] = time_unit_ns
+    if isinstance(cfg, AvellanedaStoikovConfig | AvellanedaStoikovInfiniteConfig | GLFTConfig):
+        qp["gamma"], qp["sigma_px"], qp["k"] = cfg.gamma, cfg.sigma_px, cfg.k
+        qp["max_inventory"], qp["order_size"] = cfg.max_inventory, cfg.order_size
     if isinstance(cfg, AvellanedaStoikovConfig):
-        p = [cfg.gamma, cfg.sigma_px, cfg.k, cfg.max_inventory, cfg.order_size, time_unit_ns]
-        return E.STRAT_AS, np.array(p, float), 1, 1, c, {"strategy": "avellaneda_stoikov",
-                                                          **_fields(cfg)}
+        return spec(E.STRAT_AS, {"strategy": "avellaneda_stoikov", **_fields(cfg)})
     if isinstance(cfg, AvellanedaStoikovInfiniteConfig):
-        p = [cfg.gamma, cfg.sigma_px, cfg.k, cfg.effective_omega, cfg.max_inventory, cfg.order_size]
-        return E.STRAT_AS_INF, np.array(p, float), 1, 1, c, {
-            "strategy": "avellaneda_stoikov_infinite", **_fields(cfg)}
+        qp["omega"] = cfg.effective_omega
+        return spec(E.STRAT_AS_INF, {"strategy": "avellaneda_stoikov_infinite", **_fields(cfg)})
+    if isinstance(cfg, GLFTConfig):
+        qp["A"], qp["xi"] = cfg.A, cfg.effective_xi
+        return spec(E.STRAT_GLFT, {"strategy": "glft", **_fields(cfg)})
     if isinstance(cfg, AdaptiveSpreadConfig):
         # volatility for the multiplier: EWMA (half-life ADAPTIVE_VOL_HALFLIFE steps) of the
         # squared change of the local mid between strategy steps, per time unit; unknown (so
         # vol_mult_max applies) for the first ADAPTIVE_VOL_MIN_STEPS steps
         if not (isinstance(interval, int | np.integer) and interval > 0):
             raise ConfigError(f"interval: must be a positive integer (ns), got {interval!r}")
-        lam = 1.0 - 0.5 ** (1.0 / ADAPTIVE_VOL_HALFLIFE)
-        p = list(cfg.params()) + [lam, interval / time_unit_ns, float(ADAPTIVE_VOL_MIN_STEPS),
-                                  math.nan, 0.0, 0.0]
-        return E.STRAT_ADAPTIVE, np.array(p, float), 1, 1, c, {
+        qp["adaptive"] = cfg.params()
+        qp["vol_weight"] = 1.0 - 0.5 ** (1.0 / ADAPTIVE_VOL_HALFLIFE)
+        qp["step_units"] = interval / time_unit_ns
+        qp["vol_min_steps"] = float(ADAPTIVE_VOL_MIN_STEPS)
+        return spec(E.STRAT_ADAPTIVE, {
             "strategy": "adaptive", **_fields(cfg),
-            "vol_halflife_steps": ADAPTIVE_VOL_HALFLIFE, "vol_min_steps": ADAPTIVE_VOL_MIN_STEPS}
-    if isinstance(cfg, GLFTConfig):
-        p = [cfg.gamma, cfg.sigma_px, cfg.A, cfg.k, cfg.effective_xi, cfg.order_size,
-             cfg.max_inventory]
-        return E.STRAT_GLFT, np.array(p, float), 1, 1, c, {"strategy": "glft", **_fields(cfg)}
+            "vol_halflife_steps": ADAPTIVE_VOL_HALFLIFE, "vol_min_steps": ADAPTIVE_VOL_MIN_STEPS})
     raise ConfigError(
         "strategy: expected a GridStrategy, an Avellaneda-Stoikov, GLFT, adaptive-spread or "
         "depth config/strategy, got "
