@@ -337,6 +337,30 @@ SCRIPT_DTYPE = np.dtype([
     ("cancel_step", np.int64),  # the step it is cancelled at (-1: never)
     ("order_id", np.int64),  # given by the core (0 before it is sent, -1 not sent)
 ], align=True)
+# ---- the events' scan (core.scan.scan_events): validity and statistics ----------------------
+SCAN_DTYPE = np.dtype([
+    ("bad_row", np.int64),  # the first bad row (-1: none) ...
+    ("bad_reason", np.int64),  # ... and why: 1 an unknown kind, 2 a bad price or quantity
+    ("n_l2", np.int64),  # depth and trade events
+    ("n_l3", np.int64),  # L3 order events
+    ("first_local_ts", np.int64),  # first and latest local ts (-1: no local row)
+    ("last_local_ts", np.int64),
+    ("last_exch_ts", np.int64),  # latest exchange ts (-BIG: no exchange row)
+    ("n_exch", np.int64),  # rows on the exchange clock
+    ("n_local", np.int64),  # rows on the local clock
+    ("n_ordered", np.int64),  # rows on both clocks with exch ts <= local ts
+    ("min_trade_px", np.float64),  # trade prices' range (inf / -inf: none)
+    ("max_trade_px", np.float64),
+    ("min_px", np.float64),  # depth and trade prices' range
+    ("max_px", np.float64),
+], align=True)
+#: what a portfolio check reads of one instrument (core.scan.portfolio_view)
+PORTFOLIO_VIEW_DTYPE = np.dtype([
+    ("exposure", np.float64),  # gross: position plus working and in-flight orders of the larger
+    # side (the strategy's view), at the local mid, quote currency
+    ("equity", np.float64),  # at the exchange mid
+    ("local_mid", np.float64),  # (falls back to the last mark, then 0)
+], align=True)
 # ---- the run's cursor (pos): positions in the streams, pause and horizon ----------------------
 CURSOR_DTYPE = np.dtype([
     ("iex", np.int64),

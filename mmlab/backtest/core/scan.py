@@ -24,27 +24,25 @@ from mmlab.backtest.core.primitives import (
 )
 
 
-def scan_events_python(ev, px, qty, exch_ts, local_ts, code, si, sf):
+def scan_events_python(ev, px, qty, exch_ts, local_ts, code, st):
     """One pass over the events: kernel codes into ``code`` (kind | BUY 16 | SELL 32 | EXCH 64 |
-    LOCAL 128) and statistics. ``si``: first bad row (-1 none), its reason (1 unknown kind, 2 bad
-    price/quantity), #depth/trade events, #L3 events, first and latest local ts, latest exch ts,
-    #exch, #local, #rows on both sides with exch ts <= local ts. ``sf``: min/max trade price,
-    min/max depth/trade price."""
+    LOCAL 128) and the statistics record ``st`` (SCAN_DTYPE: the first bad row and why, event
+    counts, the clocks' first and last times, price ranges)."""
     n = ev.shape[0]
-    si[0] = -1
-    si[1] = 0
-    si[2] = 0
-    si[3] = 0
-    si[4] = -1
-    si[5] = -1
-    si[6] = -BIG
-    si[7] = 0
-    si[8] = 0
-    si[9] = 0
-    sf[0] = math.inf
-    sf[1] = -math.inf
-    sf[2] = math.inf
-    sf[3] = -math.inf
+    st["bad_row"] = -1
+    st["bad_reason"] = 0
+    st["n_l2"] = 0
+    st["n_l3"] = 0
+    st["first_local_ts"] = -1
+    st["last_local_ts"] = -1
+    st["last_exch_ts"] = -BIG
+    st["n_exch"] = 0
+    st["n_local"] = 0
+    st["n_ordered"] = 0
+    st["min_trade_px"] = math.inf
+    st["max_trade_px"] = -math.inf
+    st["min_px"] = math.inf
+    st["max_px"] = -math.inf
     n_loc = 0
     for i in range(n):
         e = ev[i]
@@ -56,51 +54,52 @@ def scan_events_python(ev, px, qty, exch_ts, local_ts, code, si, sf):
         if (c & C_LOCAL) != 0:
             lt = local_ts[i]
             if n_loc == 0:
-                si[4] = lt
-                si[5] = lt
-            elif lt > si[5]:
-                si[5] = lt
+                st["first_local_ts"] = lt
+                st["last_local_ts"] = lt
+            elif lt > st["last_local_ts"]:
+                st["last_local_ts"] = lt
             n_loc += 1
         if (c & C_EXCH) != 0:
             et = exch_ts[i]
-            if et > si[6]:
-                si[6] = et
-            si[7] += 1
+            if et > st["last_exch_ts"]:
+                st["last_exch_ts"] = et
+            st["n_exch"] += 1
             if (c & C_LOCAL) != 0 and et <= local_ts[i]:
-                si[9] += 1
+                st["n_ordered"] += 1
         if kind == K_DEPTH or kind == K_SNAPSHOT or kind == K_TRADE:
             p = px[i]
             q = qty[i]
             if not (p > 0.0 and q >= 0.0 and p < math.inf and q < math.inf):
-                if si[0] < 0:
-                    si[0] = i
-                    si[1] = 2
+                if st["bad_row"] < 0:
+                    st["bad_row"] = i
+                    st["bad_reason"] = 2
                 continue
-            si[2] += 1
-            if p < sf[2]:
-                sf[2] = p
-            if p > sf[3]:
-                sf[3] = p
+            st["n_l2"] += 1
+            if p < st["min_px"]:
+                st["min_px"] = p
+            if p > st["max_px"]:
+                st["max_px"] = p
             if kind == K_TRADE:
-                if p < sf[0]:
-                    sf[0] = p
-                if p > sf[1]:
-                    sf[1] = p
+                if p < st["min_trade_px"]:
+                    st["min_trade_px"] = p
+                if p > st["max_trade_px"]:
+                    st["max_trade_px"] = p
         elif kind == 0 or kind > 13 or (5 < kind < 10):
-            if si[0] < 0:
-                si[0] = i
-                si[1] = 1
+            if st["bad_row"] < 0:
+                st["bad_row"] = i
+                st["bad_reason"] = 1
         elif kind >= 10:
-            si[3] += 1
-    si[8] = n_loc
+            st["n_l3"] += 1
+    st["n_local"] = n_loc
     return 0
 
 
 def portfolio_view_python(orders, acc, best, cfg, out):
-    """What a portfolio check needs of one instrument (linear contracts): ``out[0]`` its gross
-    exposure (the larger of long and short: position plus working and in-flight orders of that
-    side, the strategy's view) at the local mid, ``out[1]`` its equity at the exchange mid,
-    ``out[2]`` the local mid (each mid falls back to the last mark, then 0)."""
+    """What a portfolio check needs of one instrument (linear contracts), into the record
+    ``out`` (PORTFOLIO_VIEW_DTYPE): its gross exposure (the larger of long and short: position
+    plus working and in-flight orders of that side, the strategy's view) at the local mid, its
+    equity at the exchange mid, and the local mid (each mid falls back to the last mark, then
+    0)."""
     base = cfg["base"]
     tick = cfg["tick"]
     n = cfg["nticks"]
@@ -124,9 +123,9 @@ def portfolio_view_python(orders, acc, best, cfg, out):
     if not math.isfinite(em):
         em = 0.0
     lpos = acc["lpos"]
-    out[0] = max(lpos + buy, -lpos + sell, 0.0) * lm * mult
-    out[1] = acc["cash"] - acc["fees"] + acc["fund"] + acc["pos"] * em * mult
-    out[2] = lm
+    out["exposure"] = max(lpos + buy, -lpos + sell, 0.0) * lm * mult
+    out["equity"] = acc["cash"] - acc["fees"] + acc["fund"] + acc["pos"] * em * mult
+    out["local_mid"] = lm
     return 0
 
 

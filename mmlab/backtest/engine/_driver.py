@@ -118,8 +118,8 @@ class StepDriver:
             raise ConfigError("feed: the session is finished")
         if len(batch) == 0:
             return
-        code, si, sf = scan(batch, self.engine, source="batch")
-        if si[3] > 0:
+        code, st = scan(batch, self.engine, source="batch")
+        if st["n_l3"] > 0:
             raise ConfigError("batch: L3 order events (ADD/CANCEL/MODIFY/FILL): rewrite them "
                               "with mmlab.backtest.prepare_l3 and feed the records with "
                               "feed_l3")
@@ -146,7 +146,7 @@ class StepDriver:
             return
         if self._fed_l2:
             raise ConfigError("feed_l3: this session is fed L2 events (feed)")
-        code, si, sf = scan(stream, self.engine, source="batch")
+        code, st = scan(stream, self.engine, source="batch")
         kinds = np.asarray(kinds, dtype=np.uint8)
         over = kinds > 0
         code[over] = (code[over] & np.uint8(0xF0)) | kinds[over]

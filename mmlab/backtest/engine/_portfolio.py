@@ -142,8 +142,8 @@ class PortfolioResult:
         return self.portfolio.set_index("ts")[cols].hvplot.line(title="portfolio equity")
 
 
-def _view(job: Any, out: np.ndarray) -> np.ndarray:
-    """``out`` <- (gross exposure, equity, local mid) of one instrument (compiled)."""
+def _view(job: Any, out: np.void) -> np.void:
+    """``out`` (PORTFOLIO_VIEW_DTYPE) <- gross exposure, equity, local mid of one instrument."""
     orders, acc = job.state.orders, job.state.acc
     f = E.portfolio_view if job.engine == "numba" else E.portfolio_view_python
     f(orders, acc, job.best, job.settings, out)
@@ -190,7 +190,7 @@ class _Lockstep:
         self.ts0 = 0
         self.interval = 1
         self.maxpos: dict[str, float] = {}
-        self.view = {n: np.zeros(3) for n in self.names}
+        self.view = {n: E.record(E.PORTFOLIO_VIEW_DTYPE) for n in self.names}
         self.rows = 0
         self.last: dict[str, float] = {"equity": math.nan, "notional": 0.0}
         self._paused: set[str] = set()
@@ -247,14 +247,14 @@ class _Lockstep:
         jobs = {n: self.legs[n].job for n in names}
         for n in names:
             _view(jobs[n], view[n])
-        eq = [float(view[n][1]) for n in names]
+        eq = [float(view[n]["equity"]) for n in names]
         tot = sum(eq)
         self.peak = max(self.peak, tot)
         if self.halted_at is None and self.peak - tot > limits.max_drawdown:
             self.halted_at = self.ts0 + k * self.interval
             for n in names:
                 jobs[n].settings["halt"] = 1
-        g = {n: float(view[n][0]) for n in names}
+        g = {n: float(view[n]["exposure"]) for n in names}
         before = sum(g.values())
         bound = math.isfinite(limits.max_notional)
         next_k = k + limits.check_every
@@ -262,12 +262,12 @@ class _Lockstep:
             job = jobs[n]
             if bound:
                 others = sum(g[m] for m in names if m != n)
-                unit = float(view[n][2]) * float(job.settings["mult"])
+                unit = float(view[n]["local_mid"]) * float(job.settings["mult"])
                 cap = (limits.max_notional - others) / unit if unit > 0 else 0.0
                 job.settings["maxpos"] = min(self.maxpos[n], max(cap, 0.0))
             if k < job.n_steps:
                 self.legs[n].step(next_k)
-                g[n] = float(_view(job, view[n])[0])
+                g[n] = float(_view(job, view[n])["exposure"])
         row = self.rows
         self._t[row] = self.ts0 + k * self.interval
         self._eq[:, row] = eq

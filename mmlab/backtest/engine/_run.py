@@ -121,7 +121,7 @@ def _load(data):
 def scan(events: np.ndarray, engine: str = "numba", source: str = "events", l3_ok: bool = False):
     """Validate the events and compute the kernel's per-event codes in one compiled pass.
 
-    Returns ``(code, si, sf)`` (see :func:`mmlab.backtest.engine._engine.scan_events`). Raises
+    Returns ``(code, stats)`` (the SCAN_DTYPE record; see :func:`mmlab.backtest.engine._engine.scan_events`). Raises
     :class:`~mmlab.errors.FormatError` (naming the vendor row, ``ival``) for an unknown kind or a
     non-finite / non-positive price or negative quantity of a depth or trade event, and for data
     with L3 order events only.
@@ -131,22 +131,20 @@ def scan(events: np.ndarray, engine: str = "numba", source: str = "events", l3_o
     if not isinstance(events, np.ndarray) or events.dtype != EVENT_DTYPE:
         raise FormatError(f"{source}: expected an EVENT_DTYPE array")
     code = np.empty(len(events), dtype=np.uint8)
-    si = np.zeros(10, dtype=np.int64)
-    sf = np.zeros(4, dtype=np.float64)
+    st = E.record(E.SCAN_DTYPE)
     f = E.scan_events if engine == "numba" else E.scan_events_python
-    f(events["ev"], events["px"], events["qty"], events["exch_ts"], events["local_ts"], code, si,
-      sf)
-    if si[0] >= 0:
-        i = int(si[0])
+    f(events["ev"], events["px"], events["qty"], events["exch_ts"], events["local_ts"], code, st)
+    if st["bad_row"] >= 0:
+        i = int(st["bad_row"])
         row = int(events["ival"][i])
-        if si[1] == 1:
+        if st["bad_reason"] == 1:
             raise FormatError(f"{source}: row {row}: unknown event kind {int(code[i] & 15)}")
         raise FormatError(f"{source}: row {row}: non-finite or invalid price/quantity "
                           f"(px={events['px'][i]!r}, qty={events['qty'][i]!r})")
-    if si[2] == 0 and si[3] > 0 and not l3_ok:
+    if st["n_l2"] == 0 and st["n_l3"] > 0 and not l3_ok:
         raise FormatError(f"{source}: L3 order events only; the L2 engine needs DEPTH/TRADE events "
                           "(rebuild the L2 book with mmlab.book first)")
-    return code, si, sf
+    return code, st
 
 
 def prepare_events(events: np.ndarray, source: str = "events") -> np.ndarray:
@@ -277,8 +275,8 @@ def _prepare(data, strategy, engine, settings) -> _Job:
         l3 = (events.stream, events.kinds, events.l3a)
         events = events.stream
     else:
-        code, si, sf = scan(events, engine, l3_ok=True)
-        l3 = l3_stream(events, engine=engine) if si[3] > 0 else None
+        code, st = scan(events, engine, l3_ok=True)
+        l3 = l3_stream(events, engine=engine) if st["n_l3"] > 0 else None
     if l3 is None:
         if fifo:
             raise ConfigError("queue_model: 'fifo' needs L3 order events (ADD/CANCEL/MODIFY/"
@@ -286,10 +284,10 @@ def _prepare(data, strategy, engine, settings) -> _Job:
         stream, l3a = events, np.zeros(1, dtype=np.int64)
     else:
         stream, kinds, l3a = l3
-        code, si, sf = scan(stream, engine)
+        code, st = scan(stream, engine)
         over = kinds > 0
         code[over] = (code[over] & np.uint8(0xF0)) | kinds[over]
-    if si[2] == 0:
+    if st["n_l2"] == 0:
         raise ConfigError("data: no depth or trade events")
     kind = code & 15
     used = (kind == E.K_DEPTH) | (kind == E.K_SNAPSHOT) | (kind == E.K_TRADE) | (kind >= 10)
@@ -309,27 +307,27 @@ def _prepare(data, strategy, engine, settings) -> _Job:
         # the traded range (the quoted range without trades) +- 10 %: wide enough that no
         # quote near the market is ever outside it (a narrower book would drop them; the step
         # driver's range, grown from the first price, is as wide)
-        if math.isfinite(sf[0]):
-            lo, hi = sf[0] * 0.9, sf[1] * 1.1
+        if math.isfinite(st["min_trade_px"]):
+            lo, hi = st["min_trade_px"] * 0.9, st["max_trade_px"] * 1.1
         else:
-            lo, hi = sf[2] * 0.9, sf[3] * 1.1
+            lo, hi = st["min_px"] * 0.9, st["max_px"] * 1.1
     base = int(math.floor(lo / tick + 0.5))
     n_ticks = int(math.floor(hi / tick + 0.5)) - base + 1
     if n_ticks > 20_000_000:
         raise ConfigError(f"roi: {n_ticks} ticks is too wide for the dense book; pass roi=(lo, hi)")
     exch_ts = stream["exch_ts"]
     local_ts = stream["local_ts"]
-    if si[7] == 0 or si[8] == 0:
+    if st["n_exch"] == 0 or st["n_local"] == 0:
         raise ConfigError("data: need events flagged both EXCH and LOCAL")
     # the clock starts at the earliest timestamp of the data (as hftbacktest's)
-    t_first = min(int(si[4]), int(exch_ts[int(np.argmax((code & E.C_EXCH) != 0))]))
-    t_end = int(cfg.session_end) if cfg.session_end is not None else int(max(si[6], si[5]))
+    t_first = min(int(st["first_local_ts"]), int(exch_ts[int(np.argmax((code & E.C_EXCH) != 0))]))
+    t_end = int(cfg.session_end) if cfg.session_end is not None else int(max(st["last_exch_ts"], st["last_local_ts"]))
     start = int(cfg.start) if cfg.start is not None else t_first
-    end = int(cfg.end) if cfg.end is not None else int(si[5])
+    end = int(cfg.end) if cfg.end is not None else int(st["last_local_ts"])
     n_steps = max(0, (end - start - int(cfg.interval)) // int(cfg.interval) + 1)
     record = auto_record_every(n_steps, events.nbytes) if cfg.record_every == "auto" \
         else int(cfg.record_every)
-    shared = _SHARED_BOOK and int(si[9]) == len(stream)
+    shared = _SHARED_BOOK and int(st["n_ordered"]) == len(stream)
     job = make_job(cfg, strategy, engine, tick=tick, lot=lot, base=base, n_ticks=n_ticks,
                    start=start, session_end=t_end, n_steps=n_steps, record=record,
                    shared=shared)
