@@ -20,7 +20,9 @@ Accounting is the core's account (:mod:`mmlab.backtest.core.primitives`: value c
 ``x(p) = m p``, or ``-m / p`` for inverse contracts): position, cash, fees, funding and the
 exact split ``spread + inventory - fees + funding = total``. Marks use the exchange-side mid.
 
-All state lives in a few NumPy arrays; every helper exists as a plain-Python function
+All state lives in named records (numpy structured dtypes of :mod:`mmlab.backtest.core.layout`:
+the settings, scalars, accounts, cursor and a strategy's parameters as one record each; orders,
+queues, fills, steps and risk events as arrays of records); every helper exists as a plain-Python function
 (``*_python``) and the compiled family is built from the same code with the helper names bound
 to their compiled versions (see ``_compile``), so the Python twin runs the identical algorithm.
 """
