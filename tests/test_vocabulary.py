@@ -1,5 +1,6 @@
 """The one vocabulary of issue 10 in what a user reads: ``README.md``, ``tutorials/*.ipynb``,
-``notebooks/*.ipynb`` (cell sources, nothing executed) and ``mmlab/reports/*.py``.
+``notebooks/*.ipynb`` (cell sources, nothing executed) and ``mmlab/reports/*.py``; the CLI's
+help (``mmlab/cli.py``) and the manager's presets as text.
 
 Two scans, both naming the file and the line of each finding:
 
@@ -227,18 +228,22 @@ def _notebook_cells(path: Path) -> list[tuple[str, str]]:
             for c in nb["cells"]]
 
 
+#: Scanned as text only (the retired-name patterns): the CLI's help strings, the presets.
+TEXT_ONLY = (ROOT / "mmlab" / "cli.py", ROOT / "mmlab" / "manager" / "presets.toml")
+
+
 def _documents() -> list[Path]:
     docs = [ROOT / "README.md"]
     for pattern in ("tutorials/*.ipynb", "notebooks/*.ipynb", "mmlab/reports/*.py"):
         docs += sorted(ROOT.glob(pattern))
-    return docs
+    return docs + list(TEXT_ONLY)
 
 
 def scan_file(path: Path) -> list[Finding]:
     rel = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
     if path.suffix == ".ipynb":
         return scan_document(rel, _notebook_cells(path))
-    kind = "code" if path.suffix == ".py" else "text"
+    kind = "code" if path.suffix == ".py" and path not in TEXT_ONLY else "text"
     return scan_document(rel, [(kind, path.read_text(encoding="utf-8"))])
 
 
