@@ -27,7 +27,7 @@ from mmlab.quoting import (
 
 
 def test_grid_levels_by_hand():
-    strat = GridStrategy(GridConfig(step=0.25, n_levels=3, level_size=2.0, anchor=0.1))
+    strat = GridStrategy(GridConfig(step=0.25, n_levels=3, order_qty=2.0, anchor=0.1))
     lad = strat.ladder(MarketState(mid=10.0))
     # grid 0.1 + 0.25 j: ... 9.35, 9.6, 9.85 | 10.1, 10.35, 10.6
     np.testing.assert_allclose(lad.bids, [9.85, 9.6, 9.35])
@@ -45,7 +45,7 @@ def test_grid_mid_on_a_level_is_not_quoted_at_the_mid():
 
 
 def test_grid_inventory_skew_and_size_decay():
-    cfg = GridConfig(step=0.1, n_levels=2, level_size=1.0, skew=2.0, max_inventory=10)
+    cfg = GridConfig(step=0.1, n_levels=2, order_qty=1.0, skew=2.0, max_inventory=10)
     flat = GridStrategy(cfg).ladder(MarketState(mid=100.05, inventory=0.0))
     long_ = GridStrategy(cfg).ladder(MarketState(mid=100.05, inventory=3.0))
     # long 3 -> centre 100.05 - 0.6 = 99.45: bids move down 6 steps, asks stay just above mid
@@ -56,7 +56,7 @@ def test_grid_inventory_skew_and_size_decay():
 
 
 def test_grid_bound_counts_every_resting_level():
-    cfg = GridConfig(step=1.0, n_levels=5, level_size=3.0, max_inventory=10)
+    cfg = GridConfig(step=1.0, n_levels=5, order_qty=3.0, max_inventory=10)
     lad = GridStrategy(cfg).ladder(MarketState(mid=50.5, inventory=6.0))
     # room 4, size factor 0.4 -> 1.2 per level: 1.2, 1.2, 1.2, 0.4, 0
     np.testing.assert_allclose(lad.bid_sizes, [1.2, 1.2, 1.2, 0.4, 0.0], atol=1e-12)
@@ -84,10 +84,18 @@ def test_grid_properties(mid, q, step, n, size, anchor, skew, qmax):
 
 
 @pytest.mark.parametrize("kw", [dict(step=0.0), dict(step=1.0, n_levels=1.5), dict(step=1.0, skew=-1.0),
-                                dict(step=1.0, level_size=0.0), dict(step=1.0, anchor=math.nan)])
+                                dict(step=1.0, order_qty=0.0), dict(step=1.0, anchor=math.nan)])
 def test_grid_config_validation(kw):
     with pytest.raises(ConfigError):
         GridConfig(**kw)
+
+
+@pytest.mark.parametrize("old", ["level_size", "order_size"])
+def test_grid_config_old_size_keyword_names_order_qty(old):
+    # issue 10's one vocabulary: the per-level size is order_qty, as on mmlab.backtest.GridStrategy
+    with pytest.raises(ConfigError, match=rf"GridConfig\({old}=\.\.\.\): renamed order_qty"):
+        GridConfig(step=1.0, **{old: 2.0})
+    assert GridConfig(step=1.0, order_qty=2.0).order_qty == 2.0
 
 
 # -------------------------------------------------------------------------------- adaptive

@@ -15,7 +15,8 @@ Single-level strategies also expose ``kernel`` / ``python_kernel`` (signature
 Layers, skews, microstructure offsets, tick/lot rounding, the fee-aware edge filter and
 validation: :class:`LayerConfig`, :class:`LayeredQuoter`, :class:`LayeredStrategy`,
 :func:`validate_quotes`; the argument checks every config uses: :func:`check_positive`,
-:func:`check_nonnegative`, :func:`check_finite`. Options: :class:`ChainQuoter` (every strike
+:func:`check_nonnegative`, :func:`check_finite`, and :func:`renamed_keywords` (an old keyword
+raises a ConfigError naming its replacement). Options: :class:`ChainQuoter` (every strike
 of an expiry from a vol surface, Greek-aware spreads and skews, dollar Greeks, delta hedge).
 Calibration: :class:`IntensityFit`. Paper reproduction: :func:`simulate_avellaneda_stoikov`,
 :func:`reproduce_as_table`.
@@ -64,7 +65,12 @@ from mmlab.quoting._chain_quoter import (
     option_quote_kernel_python,
     validate_chain_quotes,
 )
-from mmlab.quoting._checks import check_finite, check_nonnegative, check_positive
+from mmlab.quoting._checks import (
+    check_finite,
+    check_nonnegative,
+    check_positive,
+    renamed_keywords,
+)
 from mmlab.quoting._construction import (
     book_imbalance,
     edge_beats_fee,
@@ -193,6 +199,7 @@ __all__ = [
     "queue_offset",
     "quote_violation",
     "quote_violation_python",
+    "renamed_keywords",
     "reproduce_as_table",
     "round_price_down",
     "round_price_up",

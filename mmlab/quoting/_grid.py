@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit
 
 from mmlab.errors import ConfigError
-from mmlab.quoting._checks import check_finite, check_nonnegative, check_positive
+from mmlab.quoting._checks import check_finite, check_nonnegative, check_positive, renamed_keywords
 from mmlab.quoting._types import MarketState, Quote
 
 __all__ = [
@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 
-def grid_ladder_kernel_python(mid, q, step, n_levels, level_size, anchor, skew, max_inventory):
+def grid_ladder_kernel_python(mid, q, step, n_levels, order_qty, anchor, skew, max_inventory):
     """Grid ladder as an (n_levels, 4) array of rows ``(bid, ask, bid_size, ask_size)``.
 
     Row i is the i-th level from the touch; a level with no size has price NaN. Nothing is
@@ -78,8 +78,8 @@ def grid_ladder_kernel_python(mid, q, step, n_levels, level_size, anchor, skew, 
     room_b = max_inventory - q
     room_a = max_inventory + q
     for i in range(n):
-        sb = min(level_size * fb, room_b)
-        sa = min(level_size * fa, room_a)
+        sb = min(order_qty * fb, room_b)
+        sa = min(order_qty * fa, room_a)
         if sb < 0.0:
             sb = 0.0
         if sa < 0.0:
@@ -136,6 +136,12 @@ class QuoteLadder:
                      float(self.ask_sizes[0]))
 
 
+#: Why the grid's per-level quantity is ``order_qty`` (the name the engine's
+#: :class:`mmlab.backtest.GridStrategy` gives the same quantity).
+_ORDER_QTY = "renamed order_qty (the size of one level, in quantity units)"
+
+
+@renamed_keywords(level_size=_ORDER_QTY, order_size=_ORDER_QTY)
 @dataclass(frozen=True, slots=True)
 class GridConfig:
     """Validated grid parameters (see the module docstring).
@@ -146,8 +152,10 @@ class GridConfig:
         Grid spacing, P (e.g. a multiple of the tick).
     n_levels : int, default 3
         Levels per side.
-    level_size : float, default 1.0
-        Size per level before skew and bounds.
+    order_qty : float, default 1.0
+        Size per level before skew and bounds, in quantity units (the engine's
+        :class:`mmlab.backtest.GridStrategy` names it the same; ``level_size=`` and
+        ``order_size=`` raise a ConfigError naming ``order_qty``).
     anchor : float, default 0.0
         A price on the grid (the grid is ``anchor + j * step``).
     skew : float, default 0.0
@@ -163,11 +171,16 @@ class GridConfig:
     Traceback (most recent call last):
     ...
     mmlab.errors.ConfigError: n_levels must be an integer >= 1, got 0
+    >>> GridConfig(step=0.5, level_size=2.0)
+    Traceback (most recent call last):
+    ...
+    mmlab.errors.ConfigError: GridConfig(level_size=...): renamed order_qty (the size of one
+    level, in quantity units)
     """
 
     step: float
     n_levels: int = 3
-    level_size: float = 1.0
+    order_qty: float = 1.0
     anchor: float = 0.0
     skew: float = 0.0
     max_inventory: float = math.inf
@@ -177,7 +190,7 @@ class GridConfig:
         if isinstance(self.n_levels, bool) or not isinstance(self.n_levels, (int, np.integer)) \
                 or self.n_levels < 1:
             raise ConfigError(f"n_levels must be an integer >= 1, got {self.n_levels!r}")
-        check_positive("level_size", self.level_size)
+        check_positive("order_qty", self.order_qty)
         check_finite("anchor", self.anchor)
         check_nonnegative("skew", self.skew)
         check_positive("max_inventory", self.max_inventory, allow_inf=True)
@@ -188,7 +201,7 @@ class GridStrategy:
 
     Examples
     --------
-    >>> cfg = GridConfig(step=0.1, n_levels=3, level_size=2.0, skew=1.0, max_inventory=4)
+    >>> cfg = GridConfig(step=0.1, n_levels=3, order_qty=2.0, skew=1.0, max_inventory=4)
     >>> strat = GridStrategy(cfg)
     >>> lad = strat.ladder(MarketState(mid=100.02, inventory=2.0))
     >>> lad.bids.round(2).tolist(), lad.bid_sizes.tolist()   # centre 99.82; 2 units of room
@@ -204,7 +217,7 @@ class GridStrategy:
             raise ConfigError(f"config must be a GridConfig, got {type(config).__name__}")
         self.config = config
         c = config
-        self._args = (float(c.step), int(c.n_levels), float(c.level_size), float(c.anchor),
+        self._args = (float(c.step), int(c.n_levels), float(c.order_qty), float(c.anchor),
                       float(c.skew), float(c.max_inventory))
 
     def ladder(self, state: MarketState) -> QuoteLadder:
