@@ -13,10 +13,24 @@ from mmlab.backtest.engine._fees import FeeModel
 from mmlab.backtest.engine._latency import latency_array
 from mmlab.backtest.engine._queue import queue_model_code
 from mmlab.errors import ConfigError
+from mmlab.quoting import renamed_keywords
 
-__all__ = ["DEFAULT_LAYERS", "BacktestConfig", "config_from", "layer_spec", "zone_spec"]
+__all__ = ["DEFAULT_LAYERS", "RENAMED_SETTINGS", "BacktestConfig", "config_from", "layer_spec",
+           "zone_spec"]
+
+#: Retired setting names (issue 10's one vocabulary) -> what replaced them: ``BacktestConfig(old=...)``
+#: and :func:`config_from` raise a ConfigError with this message.
+RENAMED_SETTINGS = {
+    "cadence_ns": "renamed interval (ns of local time)",
+    "cadence_ms": "renamed interval (ns of local time: 100 ms is interval=100_000_000)",
+    "interval_ns": "renamed interval (ns of local time)",
+    "entry_latency_ns": "renamed entry_latency (ns)",
+    "response_latency_ns": "renamed response_latency (ns)",
+    "max_inventory": "the hard limit is max_position (a strategy's max_inventory is its own field)",
+}
 
 
+@renamed_keywords(**RENAMED_SETTINGS)
 @dataclass(frozen=True, slots=True)
 class BacktestConfig:
     """Settings of one backtest run (all validated).
@@ -307,8 +321,15 @@ def config_from(settings: dict) -> BacktestConfig:
     Traceback (most recent call last):
     ...
     mmlab.errors.ConfigError: bogus: not a backtest setting (settings: breaker_cooldown, clip, ...)
+    >>> config_from({"cadence_ns": 10**8})
+    Traceback (most recent call last):
+    ...
+    mmlab.errors.ConfigError: cadence_ns: renamed interval (ns of local time)
     """
     names = set(BacktestConfig.__dataclass_fields__)
+    for k in settings:
+        if k in RENAMED_SETTINGS:
+            raise ConfigError(f"{k}: {RENAMED_SETTINGS[k]}")
     unknown = sorted(k for k in settings if k not in names)
     if unknown:
         listed = ", ".join(sorted(names))

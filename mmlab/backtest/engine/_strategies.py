@@ -19,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from mmlab.errors import ConfigError
+from mmlab.quoting import renamed_keywords
 
 __all__ = ["ADAPTIVE_VOL_HALFLIFE", "ADAPTIVE_VOL_MIN_STEPS", "STRATEGY_CLASSES", "GridStrategy",
            "ScriptedOrders", "StrategySpec", "depth_kernel", "script_params", "strategy_class", "strategy_kernel",
@@ -27,6 +28,12 @@ __all__ = ["ADAPTIVE_VOL_HALFLIFE", "ADAPTIVE_VOL_MIN_STEPS", "STRATEGY_CLASSES"
 _CLIPS = {"none": 0, "touch": 1, "passive": 2}
 
 
+#: the grid's size a level is ``order_qty`` (issue 10's one vocabulary; ``order_size`` is an
+#: A-S / GLFT / adaptive config's own field)
+_ORDER_QTY = "GridStrategy's size a level is order_qty"
+
+
+@renamed_keywords(order_size=_ORDER_QTY, level_size=_ORDER_QTY)
 @dataclass(frozen=True, slots=True)
 class GridStrategy:
     """Fixed-spread quoting around a skewed mid, optionally on a grid of several levels.
@@ -45,6 +52,10 @@ class GridStrategy:
     Traceback (most recent call last):
     ...
     mmlab.errors.ConfigError: half_spread: must be finite and >= 0, got -1.0
+    >>> GridStrategy(half_spread=0.5, order_size=1.0)
+    Traceback (most recent call last):
+    ...
+    mmlab.errors.ConfigError: GridStrategy(order_size=...): GridStrategy's size a level is order_qty
     """
 
     half_spread: float
