@@ -52,6 +52,40 @@ def test_kill_switch_cancels_and_stops_quoting(desk):
 def test_bad_config():
     with pytest.raises(ConfigError):
         DeskConfig(spread_bps=0.0)
+    with pytest.raises(ConfigError, match="interval: must be an integer >= 1"):
+        DeskConfig(interval=0)
+    with pytest.raises(ConfigError, match="entry_latency: must be an integer >= 0"):
+        DeskConfig(entry_latency=0.5)
+
+
+@pytest.mark.parametrize("old, new", [("cadence_ms", "interval"), ("cadence_ns", "interval"),
+                                      ("latency_ms", "entry_latency and response_latency")])
+def test_retired_desk_keyword_names_the_engine_setting(old, new):
+    # issue 10's one vocabulary: the desk takes the engine's names, in ns
+    with pytest.raises(ConfigError, match=rf"DeskConfig\({old}=\.\.\.\): .*{new}"):
+        DeskConfig(**{old: 100})
+
+
+def test_desk_settings_reach_the_engine_in_ns():
+    cfg = DeskConfig(interval=50_000_000, entry_latency=2_000_000, response_latency=3_000_000)
+    d = DeskSession(SYNTHETIC, cfg)
+    run = d.session.driver.cfg  # the BacktestConfig the session runs
+    assert (run.interval, run.entry_latency, run.response_latency) == (
+        50_000_000, 2_000_000, 3_000_000)
+
+
+def test_desk_controls_show_ms_and_set_ns():
+    from mmlab.dashboards.quoting_desk import QuotingDesk
+
+    desk = QuotingDesk()
+    w = desk.ms_inputs["interval"]
+    assert w.label == "interval (ms)" and w.value == 100.0  # the default 100_000_000 ns
+    w.value = 25.0
+    desk.ms_inputs["entry_latency"].value = 2.5
+    assert desk.interval == 25_000_000 and desk.entry_latency == 2_500_000
+    desk._new_desk()
+    assert desk.desk.config.interval == 25_000_000
+    assert desk.desk.config.response_latency == 1_000_000
 
 
 @pytest.mark.browser

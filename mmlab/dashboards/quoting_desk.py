@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from mmlab.errors import ConfigError
+from mmlab.quoting import renamed_keywords
 
 __all__ = ["DeskConfig", "DeskSession", "QuotingDesk", "load_feed"]  # noqa: F822 -- QuotingDesk is built lazily by __getattr__
 
@@ -46,9 +47,20 @@ def load_feed(name: str, catalog=None) -> np.ndarray:
     return ev
 
 
+#: the desk's retired keywords (issue 10's one vocabulary: the engine's names, in ns)
+_RENAMED = {
+    "cadence_ms": "renamed interval (ns of feed time; 100 ms is interval=100_000_000)",
+    "cadence_ns": "renamed interval (ns of feed time)",
+    "latency_ms": "split into entry_latency and response_latency (ns; 1 ms is 1_000_000)",
+}
+
+
+@renamed_keywords(**_RENAMED)
 @dataclass(frozen=True, slots=True)
 class DeskConfig:
-    """The desk's strategy and risk settings.
+    """The desk's strategy and risk settings (the engine's names and units:
+    :class:`mmlab.backtest.BacktestConfig`'s ``interval``, ``entry_latency``,
+    ``response_latency`` in nanoseconds).
 
     Parameters
     ----------
@@ -60,26 +72,41 @@ class DeskConfig:
         Hard inventory limit (the risk ladder's 100 %).
     inventory_skew : float
         Adaptive-spread inventory skew kappa (0: symmetric).
-    cadence_ms : int
-        Time between strategy decisions.
-    latency_ms : float
-        Paper-venue entry and response latency.
+    interval : int
+        Time between strategy decisions, ns of feed time (default 100 ms).
+    entry_latency, response_latency : int
+        Paper-venue order entry and response latency, ns (default 1 ms each).
+
+    Examples
+    --------
+    >>> DeskConfig(interval=50_000_000).interval
+    50000000
+    >>> DeskConfig(cadence_ms=50)
+    Traceback (most recent call last):
+    ...
+    mmlab.errors.ConfigError: DeskConfig(cadence_ms=...): renamed interval (ns of feed time; 100 ms
+    is interval=100_000_000)
     """
 
     spread_bps: float = 4.0
     order_size: float = 1.0
     max_position: float = 10.0
     inventory_skew: float = 0.5
-    cadence_ms: int = 100
-    latency_ms: float = 1.0
+    interval: int = 100_000_000
+    entry_latency: int = 1_000_000
+    response_latency: int = 1_000_000
 
     def __post_init__(self) -> None:
         for name in ("spread_bps", "order_size", "max_position"):
             v = getattr(self, name)
             if not (math.isfinite(v) and v > 0):
                 raise ConfigError(f"{name}: must be finite and > 0, got {v!r}")
-        if not (self.inventory_skew >= 0 and self.cadence_ms > 0 and self.latency_ms >= 0):
-            raise ConfigError("inventory_skew >= 0, cadence_ms > 0 and latency_ms >= 0 required")
+        if not self.inventory_skew >= 0:
+            raise ConfigError(f"inventory_skew: must be >= 0, got {self.inventory_skew!r}")
+        for name, low in (("interval", 1), ("entry_latency", 0), ("response_latency", 0)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < low:
+                raise ConfigError(f"{name}: must be an integer >= {low} (ns), got {v!r}")
 
 
 def _lot_and_tick(events: np.ndarray) -> tuple[float, float]:
@@ -123,14 +150,14 @@ class DeskSession:
         spread = max(first * c.spread_bps / 1e4, 2 * tick)
         strategy = AdaptiveSpreadConfig(base_spread=spread, inventory_skew=c.inventory_skew,
                                         max_inventory=c.max_position, order_size=c.order_size)
-        lat = int(c.latency_ms * 1e6)
         # the session's schedule: it ends with the recording (a live desk is given its close)
         end = int(self.events["local_ts"].max())
         self.session = PaperSession(
             strategy, session_end=end, symbol=self.feed,
-            settings=dict(tick_size=tick, lot_size=lot, interval=int(c.cadence_ms * 1e6),
-                          entry_latency=lat, response_latency=lat, max_position=c.max_position,
-                          record_every=1))
+            settings=dict(tick_size=tick, lot_size=lot, interval=int(c.interval),
+                          entry_latency=int(c.entry_latency),
+                          response_latency=int(c.response_latency),
+                          max_position=c.max_position, record_every=1))
 
     @property
     def n_rows(self) -> int:
@@ -223,6 +250,11 @@ def _status_markdown(s: dict) -> str:
     )
 
 
+#: the ns settings the desk's controls show in milliseconds: (parameter, label)
+_MS_INPUTS = (("interval", "interval"), ("entry_latency", "entry latency"),
+              ("response_latency", "response latency"))
+
+
 def _make_desk():
     import hvplot.pandas  # noqa: F401
     import panel as pn
@@ -237,6 +269,13 @@ def _make_desk():
         max_position = param.Number(default=10.0, bounds=(0.001, 1e6), doc="Hard limit")
         rows_per_tick = param.Integer(default=50, bounds=(1, 20_000),
                                       doc="Vendor rows replayed every 250 ms")
+        # the engine's settings in its units (ns); the controls show them in ms (_MS_INPUTS)
+        interval = param.Integer(default=100_000_000, bounds=(1_000_000, 60_000_000_000),
+                                 precedence=-1, doc="Strategy interval, ns of feed time")
+        entry_latency = param.Integer(default=1_000_000, bounds=(0, 10_000_000_000),
+                                      precedence=-1, doc="Order entry latency, ns")
+        response_latency = param.Integer(default=1_000_000, bounds=(0, 10_000_000_000),
+                                         precedence=-1, doc="Order response latency, ns")
 
         def __init__(self, catalog=None, **params):
             super().__init__(**params)
@@ -264,10 +303,20 @@ def _make_desk():
             self.pause_btn.on_click(lambda e: self.pause())
             self.kill_btn.on_click(lambda e: self.kill())
             self.reset_btn.on_click(lambda e: self.desk and self.desk.reset_risk())
+            # ms on screen, ns in the API: converted here, at the boundary
+            self.ms_inputs = {}
+            for name, label in _MS_INPUTS:
+                lo, hi = self.param[name].bounds
+                w = pn.widgets.FloatInput(label=f"{label} (ms)", value=getattr(self, name) / 1e6,
+                                          start=lo / 1e6, end=hi / 1e6, step=1.0, width=260)
+                w.param.watch(lambda e, n=name: setattr(self, n, round(e.new * 1e6)), "value")
+                self.ms_inputs[name] = w
 
         def _new_desk(self):
             cfg = DeskConfig(spread_bps=self.spread_bps, order_size=self.order_size,
-                             max_position=self.max_position)
+                             max_position=self.max_position, interval=self.interval,
+                             entry_latency=self.entry_latency,
+                             response_latency=self.response_latency)
             self.desk = DeskSession(self.feed, cfg, self._catalog)
 
         def start(self):
@@ -320,6 +369,7 @@ def _make_desk():
         def __panel__(self):
             controls = pn.Column(
                 pn.Param(self.param, width=280, name="Quoting desk (paper)"),
+                *self.ms_inputs.values(),
                 pn.Row(self.start_btn, self.pause_btn), pn.Row(self.kill_btn, self.reset_btn),
                 width=300,
             )
