@@ -324,6 +324,22 @@ def test_trading_cycle_is_a_paper_session_under_the_limits(mgr, tmp_path):
         mgr.run_trading_cycle("AAPL", object())
 
 
+def test_trading_cycle_takes_the_engine_settings_in_ns(mgr):
+    # BacktestConfig's names: interval, entry_latency, response_latency (ns)
+    params = {"strategy": "grid", "half_spread": 0.01, "order_qty": 100.0}
+    res = mgr.run_trading_cycle("AAPL", params, start="2012-06-21 13:30:05",
+                                end="2012-06-21 13:30:15", interval=500_000_000,
+                                entry_latency=2_000_000, response_latency=3_000_000)
+    # one decision every 0.5 s of a 10 s window (the first at or after the start)
+    assert 15 <= res.summary()["steps"] <= 21
+    assert (res.params["interval"], res.params["entry_latency"],
+            res.params["response_latency"]) == (500_000_000, 2_000_000, 3_000_000)
+    for old, new in (("interval_ns", "interval"), ("entry_latency_ns", "entry_latency"),
+                     ("response_latency_ns", "response_latency")):
+        with pytest.raises(ConfigError, match=rf"run_trading_cycle\({old}=\.\.\.\): renamed {new}"):
+            mgr.run_trading_cycle("AAPL", params, **{old: 1})
+
+
 def test_presets_and_the_configured_limit_caps_them(mgr):
     from mmlab.manager import preset_parameters
 

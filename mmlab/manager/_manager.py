@@ -15,6 +15,7 @@ from mmlab.manager._market import MarketData
 from mmlab.manager._presets import preset_parameters
 from mmlab.manager._products import PRODUCTS, check_universe
 from mmlab.manager._strategies import strategy_from_parameters
+from mmlab.quoting import renamed_keywords
 
 __all__ = ["MarketMakingProjectManager"]
 
@@ -165,20 +166,27 @@ class MarketMakingProjectManager:
         return res
 
     # -------------------------------------------------------------------------- trading
+    @renamed_keywords(interval_ns="renamed interval (ns of feed time)",
+                      cadence_ns="renamed interval (ns of feed time)",
+                      entry_latency_ns="renamed entry_latency (ns)",
+                      response_latency_ns="renamed response_latency (ns)")
     def run_trading_cycle(self, symbol: str, strategy, start=None, end=None, *,
-                          journal_path=None, entry_latency_ns: int = 0,
-                          response_latency_ns: int = 0, interval_ns: int = 100_000_000):
+                          journal_path=None, entry_latency: int = 0,
+                          response_latency: int = 0, interval: int = 100_000_000):
         """One paper quoting session of ``strategy`` on ``symbol``'s recorded feed.
 
         The session is the trading core fed the recording a vendor row at a time
         (:class:`mmlab.runtime.PaperSession`: the backtest's strategy, risk, order and account
         code against its simulated exchange). The feed before ``start`` only builds the book;
         from ``start`` to ``end`` (default ``config.cycle_seconds`` after the data's first
-        event) the strategy quotes every ``interval_ns`` of feed time under the product's hard
+        event) the strategy quotes every ``interval`` of feed time under the product's hard
         limit (``limits_for(symbol).max_position``), with the instrument's tick, lot and fees,
         optionally journalled to SQLite (``journal_path``). No order leaves the machine.
         ``strategy``: a grid, A-S, GLFT or adaptive-spread config (or strategy object), or a
-        parameter mapping.
+        parameter mapping. ``interval``, ``entry_latency`` and ``response_latency`` are the
+        :class:`mmlab.backtest.BacktestConfig` settings of the same names, in nanoseconds (the
+        old ``interval_ns`` / ``entry_latency_ns`` / ``response_latency_ns`` raise a
+        ConfigError naming them).
 
         Returns
         -------
@@ -203,8 +211,8 @@ class MarketMakingProjectManager:
             strategy, session_end=hi, symbol=symbol,
             journal_path=None if journal_path is None else str(journal_path),
             settings=dict(instrument=inst, max_position=self.limits_for(symbol).max_position,
-                          interval=int(interval_ns), entry_latency=int(entry_latency_ns),
-                          response_latency=int(response_latency_ns), start=lo, end=hi,
+                          interval=interval, entry_latency=entry_latency,
+                          response_latency=response_latency, start=lo, end=hi,
                           record_every=1))
         try:
             return sess.run(events)
