@@ -99,6 +99,9 @@ def test_desk_in_browser_start_and_kill(tmp_path):
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(f"{url}/quoting_desk", timeout=300_000)
             page.get_by_role("button", name="Start").click(timeout=120_000)
+            # the engine's ns settings, shown in ms (issue 10's one vocabulary)
+            for label in ("interval (ms)", "entry latency (ms)", "response latency (ms)"):
+                assert page.get_by_text(label, exact=True).count() == 1, label
             deadline, fills = time.monotonic() + 240, 0
             while time.monotonic() < deadline and fills == 0:
                 page.wait_for_timeout(1000)

@@ -308,7 +308,8 @@ def _make_desk():
             for name, label in _MS_INPUTS:
                 lo, hi = self.param[name].bounds
                 w = pn.widgets.FloatInput(label=f"{label} (ms)", value=getattr(self, name) / 1e6,
-                                          start=lo / 1e6, end=hi / 1e6, step=1.0, width=260)
+                                          start=lo / 1e6, end=hi / 1e6, step=1.0, width=240,
+                                          margin=(5, 10, 5, 18))
                 w.param.watch(lambda e, n=name: setattr(self, n, round(e.new * 1e6)), "value")
                 self.ms_inputs[name] = w
 
