@@ -116,13 +116,13 @@ SYN_K, SYN_TICK, SYN_STEP, SYN_MOVE_P, SYN_DT = 1.5, 0.01, 0.05, 0.5, 0.1
 SYN_SIGMA = SYN_STEP * np.sqrt(SYN_MOVE_P) / np.sqrt(SYN_DT)
 
 
-def _synthetic_stream(seed, A, *, seconds=6000.0, interval_ns=100_000_000, half_spread=0.05):
+def _synthetic_stream(seed, A, *, seconds=6000.0, interval=100_000_000, half_spread=0.05):
     """An L2 book one tick deep a side around a mid on a 0.05 grid that moves only at 100 ms
     boundaries, and market orders arriving as Poisson processes of rate A per side, each
     printing at mid +- D with D ~ Exp(SYN_K) (rounded to the 0.01 tick): a quote at delta is hit
     at rate A exp(-k delta) per side."""
     rng = np.random.default_rng(seed)
-    n = int(seconds * 1e9 // interval_ns)
+    n = int(seconds * 1e9 // interval)
     moves = SYN_STEP * rng.choice([-1.0, 1.0], n) * (rng.random(n) < SYN_MOVE_P)
     moves[0] = 0.0
     mids = 100.0 + np.cumsum(moves)
@@ -135,15 +135,15 @@ def _synthetic_stream(seed, A, *, seconds=6000.0, interval_ns=100_000_000, half_
               tick([mids[0] - half_spread, mids[0] + half_spread]), np.ones(2))]
     for order, ref, qty in ((0, mids[mv - 1], 0.0), (1, mids[mv], 1.0)):  # old levels out, new in
         for flag, sgn in ((BUY_EVENT, -1.0), (SELL_EVENT, 1.0)):
-            parts.append((mv * interval_ns, np.full(mv.size, order), np.full(mv.size, DEPTH_EVENT | flag),
+            parts.append((mv * interval, np.full(mv.size, order), np.full(mv.size, DEPTH_EVENT | flag),
                           tick(ref + sgn * half_spread), np.full(mv.size, qty)))
     for flag, sgn in ((BUY_EVENT, 1.0), (SELL_EVENT, -1.0)):
         m = rng.poisson(A * seconds)
-        ts = rng.integers(1, n * interval_ns, m)
-        ts[ts % interval_ns == 0] += 1  # strictly inside an interval
+        ts = rng.integers(1, n * interval, m)
+        ts[ts % interval == 0] += 1  # strictly inside an interval
         depth = rng.exponential(1.0 / SYN_K, m)
         parts.append((ts, np.full(m, 2), np.full(m, TRADE_EVENT | flag),
-                      tick(mids[ts // interval_ns] + sgn * depth), np.full(m, 0.01)))
+                      tick(mids[ts // interval] + sgn * depth), np.full(m, 0.01)))
     ts, order, kind, px, qty = (np.concatenate(c) for c in zip(*parts, strict=True))
     o = np.lexsort((order, ts))
     ev = np.zeros(len(ts), EVENT_DTYPE)
@@ -200,7 +200,7 @@ def btcusdt():
     return load_binance(shipped("binance", "usdm_btcusdt_20240808.gz"))
 
 
-def _hits_by_loop(ev, deltas, interval_ns=100_000_000):
+def _hits_by_loop(ev, deltas, interval=100_000_000):
     """Plain-loop count, for each delta, of (interval, side) pairs in which a trade printed at
     or through mid +- delta, the mid being the top of the rebuilt book at the interval's start:
     an independent re-implementation of fit_intensity's counting."""
@@ -224,11 +224,11 @@ def _hits_by_loop(ev, deltas, interval_ns=100_000_000):
     for i in range(len(ts)):
         t = clock = max(ts[i], clock)
         if t0 is not None:
-            while t > start + interval_ns:  # close the interval (start, start + interval]
+            while t > start + interval:  # close the interval (start, start + interval]
                 for j, d in enumerate(deltas):
                     totals[j] += (deepest[1] >= d) + (deepest[-1] >= d)
                 deepest = {1: -np.inf, -1: -np.inf}
-                start += interval_ns
+                start += interval
                 mid = last_mid  # the book as of the new start
             if trade[i] and mid == mid:
                 deepest[sign[i]] = max(deepest[sign[i]], sign[i] * (px[i] - mid))
@@ -236,7 +236,7 @@ def _hits_by_loop(ev, deltas, interval_ns=100_000_000):
         if t0 is None and ok[i]:
             t0 = start = t
             mid = last_mid
-    if start < t0 + (clock - t0) // interval_ns * interval_ns:  # the last full interval
+    if start < t0 + (clock - t0) // interval * interval:  # the last full interval
         for j, d in enumerate(deltas):
             totals[j] += (deepest[1] >= d) + (deepest[-1] >= d)
     return totals
@@ -301,8 +301,10 @@ def _tiny_book(n_trades, px_offset=0.3, seconds=5):
 @pytest.mark.parametrize(
     "kwargs,match",
     [
-        ({"interval_ns": 0}, "interval_ns"),
-        ({"interval_ns": 1.5}, "interval_ns"),
+        ({"interval": 0}, "^interval: "),
+        ({"interval": 1.5}, "^interval: "),
+        # issue 10's one vocabulary: the interval is BacktestConfig's name, in ns
+        ({"interval_ns": 10**8}, r"fit_intensity\(interval_ns=\.\.\.\): renamed interval"),
         ({"time_unit_ns": float("nan")}, "time_unit_ns"),
         ({"max_depth": -1.0}, "max_depth"),
         ({"n_depths": 2}, "n_depths"),
@@ -333,5 +335,5 @@ def test_fit_intensity_bad_data():
     with pytest.raises(ConfigError, match="grid distances"):
         fit_intensity(_tiny_book(2000), max_depth=10.0)
     # 2000 trades in 5 s, one-second intervals: every interval is hit at every distance
-    with pytest.raises(ConfigError, match="shorten interval_ns"):
-        fit_intensity(_tiny_book(2000), interval_ns=1_000_000_000, min_hits=1)
+    with pytest.raises(ConfigError, match="shorten interval"):
+        fit_intensity(_tiny_book(2000), interval=1_000_000_000, min_hits=1)

@@ -4,7 +4,7 @@ The standard procedure (Avellaneda and Stoikov 2008, section 2.4; Gueant, Lehall
 Fernandez-Tapia 2013; hftbacktest's GLFT tutorial), on ``EVENT_DTYPE`` events (L2 or L3 depth
 plus trades):
 
-1. rebuild the book (:func:`mmlab.book.rebuild`) and cut time into intervals of ``interval_ns``;
+1. rebuild the book (:func:`mmlab.book.rebuild`) and cut time into intervals of ``interval`` ns;
    the reference mid of an interval is the book's mid after every event stamped at or before
    its start (an interval whose book is then one-sided or crossed is left out);
 2. a quote resting at distance delta from that mid (bid at mid - delta, ask at mid + delta) is
@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from mmlab.errors import ConfigError, DataError
+from mmlab.quoting._checks import renamed_keywords
 from mmlab.quoting._intensity import IntensityFit
 
 __all__ = ["IntensityEstimate", "fit_intensity"]
@@ -85,8 +86,9 @@ class IntensityEstimate:
         Intervals with a two-sided book at their start (the exposure).
     n_trades : int
         Trades inside those intervals (the ones the depths were measured on).
-    interval_ns : int
-        Interval length, nanoseconds.
+    interval : int
+        Interval length, nanoseconds (the name of :class:`mmlab.backtest.BacktestConfig`'s
+        decision interval).
     time_unit_ns : float
         The time unit U, nanoseconds.
     side : str
@@ -106,14 +108,14 @@ class IntensityEstimate:
     used: np.ndarray = field(repr=False)
     n_intervals: int = 0
     n_trades: int = 0
-    interval_ns: int = 100_000_000
+    interval: int = 100_000_000
     time_unit_ns: float = 1e9
     side: str = "local"
 
     @property
     def duration(self) -> float:
         """Observed time (the intervals with a two-sided book), in time units."""
-        return self.n_intervals * self.interval_ns / self.time_unit_ns
+        return self.n_intervals * self.interval / self.time_unit_ns
 
     def _unit(self) -> str:
         return _UNIT_NAMES.get(float(self.time_unit_ns), f"({self.time_unit_ns:g} ns)")
@@ -134,7 +136,7 @@ class IntensityEstimate:
             "r_squared": float(self.r_squared), "A_se": float(self.A_se), "k_se": float(self.k_se),
             "points_used": int(self.used.sum()), "max_delta": float(self.deltas[-1]),
             "n_intervals": int(self.n_intervals), "n_trades": int(self.n_trades),
-            "duration": float(self.duration), "interval_ns": int(self.interval_ns),
+            "duration": float(self.duration), "interval": int(self.interval),
             "time_unit_ns": float(self.time_unit_ns), "side": self.side,
         }
 
@@ -174,13 +176,13 @@ class IntensityEstimate:
                 f"{self.n_trades} trades over {self.duration:.6g} {u})")
 
 
-def _check_args(time_unit_ns, max_depth, n_depths, interval_ns, side, min_hits):
-    for name, v in (("time_unit_ns", time_unit_ns), ("interval_ns", interval_ns)):
+def _check_args(time_unit_ns, max_depth, n_depths, interval, side, min_hits):
+    for name, v in (("time_unit_ns", time_unit_ns), ("interval", interval)):
         if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating) \
                 or not math.isfinite(v) or v <= 0:
             raise ConfigError(f"{name}: must be a finite number > 0, got {v!r}")
-    if float(interval_ns) != int(interval_ns) or int(interval_ns) < 1:
-        raise ConfigError(f"interval_ns: must be a whole number of nanoseconds >= 1, got {interval_ns!r}")
+    if float(interval) != int(interval) or int(interval) < 1:
+        raise ConfigError(f"interval: must be a whole number of nanoseconds >= 1, got {interval!r}")
     if max_depth is not None and (isinstance(max_depth, bool) or not isinstance(
             max_depth, int | float | np.integer | np.floating) or not math.isfinite(max_depth)
             or max_depth <= 0):
@@ -192,7 +194,7 @@ def _check_args(time_unit_ns, max_depth, n_depths, interval_ns, side, min_hits):
         raise ConfigError(f"side: must be 'local' or 'exch', got {side!r}")
 
 
-def _interval_state(events, side, interval_ns, tick_size):
+def _interval_state(events, side, interval, tick_size):
     """Interval mids and per-(interval, side) maximum trade depth; see :func:`fit_intensity`."""
     from mmlab.book import rebuild
 
@@ -220,16 +222,16 @@ def _interval_state(events, side, interval_ns, tick_size):
     mid = np.where(two_sided, 0.5 * (bid + ask), np.nan)
     ts = np.maximum.accumulate(sub[f"{side}_ts"].astype(np.int64))  # a clock that never goes back
     t0 = int(ts[np.flatnonzero(two_sided)[0]])
-    n = int((int(ts[-1]) - t0) // interval_ns)
+    n = int((int(ts[-1]) - t0) // interval)
     if n < 2:
         raise ConfigError(f"events: {(int(ts[-1]) - t0) / 1e9:g} s with a two-sided book is shorter "
-                          f"than two intervals of interval_ns={interval_ns}")
-    starts = t0 + np.arange(n, dtype=np.int64) * interval_ns
+                          f"than two intervals of interval={interval}")
+    starts = t0 + np.arange(n, dtype=np.int64) * interval
     mids = mid[np.searchsorted(ts, starts, side="right") - 1]  # the book at each start
     # trades inside interval i: start_i < t <= start_i + interval
     tt = ts[trade]
-    keep = (tt > t0) & (tt <= t0 + n * interval_ns)
-    j = (tt[keep] - t0 - 1) // interval_ns
+    keep = (tt > t0) & (tt <= t0 + n * interval)
+    j = (tt[keep] - t0 - 1) // interval
     flags = sub["ev"][trade][keep]
     sign = np.where((flags & np.uint64(_BUY)) != 0, 1.0,
                     np.where((flags & np.uint64(_SELL)) != 0, -1.0, 0.0))
@@ -246,8 +248,9 @@ def _interval_state(events, side, interval_ns, tick_size):
     return mids, deep_bid[valid], deep_ask[valid], int(valid.sum()), int(ok.sum()), scale
 
 
+@renamed_keywords(interval_ns="renamed interval (ns, as BacktestConfig's interval)")
 def fit_intensity(events, *, time_unit_ns: float = 1e9, max_depth: float | None = None,
-                  n_depths: int = 20, interval_ns: int = 100_000_000, side: str = "local",
+                  n_depths: int = 20, interval: int = 100_000_000, side: str = "local",
                   min_hits: int = 50, tick_size: float | None = None) -> IntensityEstimate:
     """Estimate A and k of lambda(delta) = A exp(-k delta) and the mid's sigma_px from events.
 
@@ -269,9 +272,11 @@ def fit_intensity(events, *, time_unit_ns: float = 1e9, max_depth: float | None 
     n_depths : int, default 20
         Grid points: ``max_depth * (1..n_depths) / n_depths`` (delta = 0, a quote at the mid,
         is left out).
-    interval_ns : int, default 100_000_000
-        Interval length in nanoseconds (100 ms, as hftbacktest's tutorial): the reference mid
-        is refreshed every interval and a quote is hit at most once per interval.
+    interval : int, default 100_000_000
+        Interval length in nanoseconds (100 ms, as hftbacktest's tutorial; the name and unit of
+        the backtest's decision ``interval``): the reference mid is refreshed every interval and
+        a quote is hit at most once per interval. ``interval_ns=`` raises a ConfigError naming
+        ``interval``.
     side : {"local", "exch"}, default "local"
         Events carrying this side's flag, timed by ``local_ts`` (what a strategy sees) or
         ``exch_ts``; a timestamp earlier than the one before it counts as the one before.
@@ -306,13 +311,13 @@ def fit_intensity(events, *, time_unit_ns: float = 1e9, max_depth: float | None 
 
     if not isinstance(events, np.ndarray) or events.dtype != EVENT_DTYPE:
         raise ConfigError("events: expected an EVENT_DTYPE array (e.g. mmlab.data.load_binance(...))")
-    _check_args(time_unit_ns, max_depth, n_depths, interval_ns, side, min_hits)
-    interval_ns = int(interval_ns)
+    _check_args(time_unit_ns, max_depth, n_depths, interval, side, min_hits)
+    interval = int(interval)
     if len(events) == 0:
         raise ConfigError("events: empty")
-    mids, deep_bid, deep_ask, n, n_trades, scale = _interval_state(events, side, interval_ns,
+    mids, deep_bid, deep_ask, n, n_trades, scale = _interval_state(events, side, interval,
                                                                    tick_size)
-    dt = interval_ns / float(time_unit_ns)
+    dt = interval / float(time_unit_ns)
     deepest = np.concatenate([deep_bid, deep_ask])
     deepest = np.sort(deepest[np.isfinite(deepest) & (deepest > 0)])[::-1]
     if deepest.size < min_hits:
@@ -331,7 +336,7 @@ def fit_intensity(events, *, time_unit_ns: float = 1e9, max_depth: float | None 
         rates = -0.5 * (np.log1p(-np.minimum(p_bid, 1.0)) + np.log1p(-np.minimum(p_ask, 1.0))) / dt
     rates = np.where(used, rates, np.where(full, np.inf, np.nan))
     if used.sum() < 3:
-        why = ("a side was hit in every interval: shorten interval_ns" if full.any()
+        why = ("a side was hit in every interval: shorten interval" if full.any()
                else "lower max_depth")
         raise ConfigError(f"events: only {int(used.sum())} of {n_depths} grid distances up to "
                           f"{top:g} have hits to fit (need 3; {why})")
@@ -354,6 +359,6 @@ def fit_intensity(events, *, time_unit_ns: float = 1e9, max_depth: float | None 
     return IntensityEstimate(
         A=float(fit.A_), k=float(fit.k_), sigma_px=sigma_px, r_squared=r2, A_se=float(fit.A_se_),
         k_se=float(fit.k_se_), deltas=deltas, hits_bid=hits_bid, hits_ask=hits_ask, rates=rates,
-        used=used, n_intervals=n, n_trades=n_trades, interval_ns=interval_ns,
+        used=used, n_intervals=n, n_trades=n_trades, interval=interval,
         time_unit_ns=float(time_unit_ns), side=side,
     )
