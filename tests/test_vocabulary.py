@@ -35,10 +35,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: Retired names: (pattern, what replaced it). Matched case-sensitively on every line.
 RETIRED = [
-    # the strategy cadence: BacktestConfig.interval, in ns of local time
+    # the strategy cadence: BacktestConfig.interval, in ns of local time (the quoting desk's
+    # DeskConfig.interval, shown as "interval (ms)" on screen)
     (r"\bcadence_(?:ns|ms)\b", "interval (BacktestConfig, ns)"),
-    # the grid's per-level quantity: GridStrategy.order_qty
-    (r"\blevel_size\b", "order_qty (GridStrategy)"),
+    # run_trading_cycle's and fit_intensity's unit-suffixed interval: interval (ns)
+    (r"\binterval_ns\b", "interval (BacktestConfig, ns)"),
+    # run_trading_cycle's latencies: BacktestConfig.entry_latency / response_latency (ns)
+    (r"\b(?:entry|response)_latency_ns\b", "entry_latency / response_latency (BacktestConfig, ns)"),
+    # the grid's per-level quantity: GridStrategy.order_qty (and mmlab.quoting.GridConfig's)
+    (r"\blevel_size\b", "order_qty (GridStrategy, GridConfig)"),
     # the second stack's order manager: the core's order state machine (mmlab.backtest.run,
     # StepDriver, LoopbackDriver)
     (r"\bOrderManager\b", "the core's order state machine (mmlab.backtest.run / StepDriver)"),
@@ -65,7 +70,8 @@ _RETIRED = [(re.compile(p), use) for p, use in RETIRED]
 #: Hints for a keyword a callable does not have (the message names the replacement).
 _HINT = {"sigma": "sigma_px", "max_inventory": "max_position (a setting) or the strategy's own",
          "order_size": "order_qty (grid)", "level_size": "order_qty",
-         "cadence_ns": "interval", "cadence_ms": "interval"}
+         "cadence_ns": "interval", "cadence_ms": "interval", "interval_ns": "interval",
+         "entry_latency_ns": "entry_latency", "response_latency_ns": "response_latency"}
 
 #: Var-keyword parameters that take engine settings (BacktestConfig fields).
 _SETTINGS_KW = ("settings", "common", "event_settings")
@@ -288,6 +294,12 @@ PLANTED = [
     ("code", "from mmlab.runtime import PaperSession\n"
              "s = PaperSession(g, settings=dict(cadence_ns=10))", "settings['cadence_ns']"),
     ("code", 'params = {"strategy": "stoikov", "gamma": 0.1}', "'strategy': 'stoikov'"),
+    ("text", "Call `mgr.run_trading_cycle(\"AAPL\", p, interval_ns=10**8)`.", "interval_ns"),
+    ("text", "entry_latency_ns and response_latency_ns default to 0", "entry_latency_ns"),
+    ("code", "from mmlab.quoting import GridConfig\ncfg = GridConfig(step=0.1,\n    order_size=2.0)",
+     "GridConfig(order_size=...)"),
+    ("code", "from mmlab.quoting import fit_intensity\nest = fit_intensity(ev, time_unit_ns=1e9,\n"
+             "    interval_ns=10**8)", "fit_intensity(interval_ns=...)"),
 ]
 
 # legitimate uses that must not be flagged: the strategies' own order_size / max_inventory,
@@ -299,6 +311,10 @@ LEGIT = [
     "from mmlab.backtest import GridStrategy, run\n"
     "run(ev, GridStrategy(half_spread=1.0, order_qty=0.01), max_position=0.1, interval=10**8)",
     "import subprocess\nsubprocess.run(cmd, capture_output=True, text=True, check=True)",
+    "from mmlab.quoting import GridConfig, fit_intensity\n"
+    "GridConfig(step=0.1, order_qty=2.0)\nfit_intensity(ev, interval=10**8, time_unit_ns=1e6)",
+    "from mmlab.dashboards.quoting_desk import DeskConfig\n"
+    "DeskConfig(interval=10**8, entry_latency=10**6, response_latency=10**6)",
 ]
 
 
