@@ -48,3 +48,19 @@ def test_a_strategy_own_order_size_and_max_inventory_stay_legal():
 
     c = AdaptiveSpreadConfig(base_spread=0.1, order_size=2.0, max_inventory=5.0)
     assert (c.order_size, c.max_inventory) == (2.0, 5.0)
+
+
+def test_entry_points_taking_settings_name_the_new_setting():
+    # run, replay and PaperSession take BacktestConfig settings: a retired one is named
+    from mmlab.backtest import run
+    from mmlab.data import synthetic_l2_events
+    from mmlab.runtime import PaperSession, replay
+
+    ev = synthetic_l2_events(session_seconds=2, seed=1)
+    g = GridStrategy(half_spread=0.05, order_qty=1.0)
+    with pytest.raises(ConfigError, match=r"^cadence_ns: renamed interval"):
+        run(ev, g, cadence_ns=10**8)
+    with pytest.raises(ConfigError, match=r"^interval_ns: renamed interval"):
+        replay(ev, g, interval_ns=10**8)
+    with pytest.raises(ConfigError, match=r"^entry_latency_ns: renamed entry_latency"):
+        PaperSession(g, session_end=10**12, settings={"entry_latency_ns": 10**6})
