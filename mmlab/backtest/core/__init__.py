@@ -1,4 +1,4 @@
-"""The one trading core, in named pieces: ``layout`` (the state's named slots), ``primitives``
+"""The one trading core, in named pieces: ``layout`` (the records of the state, event codes and constants), ``primitives``
 (values, ticks, book levels, account, queues, risk events), ``exchange`` (the simulated
 exchange side), ``local_orders`` and ``local_step`` (the local side: responses, toxicity,
 reconciliation, throttle; breakers, zones, the strategy step), ``scan`` and ``loop`` (the event

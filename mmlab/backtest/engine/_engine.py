@@ -43,7 +43,7 @@ from mmlab.backtest.core import (
     scan,
 )
 from mmlab.backtest.core import externals as X
-from mmlab.backtest.core.layout import *  # noqa: F403 -- re-exported: the named slots, read as E.NAME
+from mmlab.backtest.core.layout import *  # noqa: F403 -- re-exported: the records and codes, read as E.NAME
 from mmlab.backtest.core.loop import new_state
 from mmlab.backtest.engine._queue import (
     queue_depth_python,
