@@ -136,9 +136,9 @@ def new_state(cfg):
     return RunState(orders, live, rq, rs, sc, acc, rk, qs, qo, pos)
 
 
-def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg, qp, script, up, lat_entry,
-                      lat_resp, fund_ts, fund_rate, qf, steps, fills, fund_out, book, best,
-                      orders, live, rq, rs, sc, acc, rk, qs, qo, pos):
+def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg_row, qp_row, script, up,
+                      lat_entry, lat_resp, fund_ts, fund_rate, qf, steps, fills, fund_out, book,
+                      best, orders, live, rq, rs, sc_row, acc_row, rk, qs, qo, pos_row):
     """Replay the events; fill the step table ``steps`` (STEP_DTYPE), the fills ``fills``
     (FILL_DTYPE) and the funding rows ``fund_out`` (FUNDING_DTYPE); returns ``(fills, bh)`` (the
     fills and the history ring are reallocated when they fill up).
@@ -169,6 +169,13 @@ def run_kernel_python(code, exch_ts, local_ts, px, qty, l3a, bh, cfg, qp, script
     ``local_ts <= t``) instead of maintaining a second book: the same quotes, half the book
     work.
     """
+    # the records (settings, strategy parameters, scalars, accounts, cursor) come as the one-row
+    # arrays they are views of (core.layout.rows): fast to dispatch; [0] is the record itself
+    cfg = cfg_row[0]
+    qp = qp_row[0]
+    sc = sc_row[0]
+    acc = acc_row[0]
+    pos = pos_row[0]
     n_ev = code.shape[0]
     n = cfg["nticks"]
     base = cfg["base"]

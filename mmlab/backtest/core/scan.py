@@ -24,10 +24,11 @@ from mmlab.backtest.core.primitives import (
 )
 
 
-def scan_events_python(ev, px, qty, exch_ts, local_ts, code, st):
+def scan_events_python(ev, px, qty, exch_ts, local_ts, code, st_row):
     """One pass over the events: kernel codes into ``code`` (kind | BUY 16 | SELL 32 | EXCH 64 |
     LOCAL 128) and the statistics record ``st`` (SCAN_DTYPE: the first bad row and why, event
-    counts, the clocks' first and last times, price ranges)."""
+    counts, the clocks' first and last times, price ranges; given as its one-row array)."""
+    st = st_row[0]
     n = ev.shape[0]
     st["bad_row"] = -1
     st["bad_reason"] = 0
@@ -94,12 +95,15 @@ def scan_events_python(ev, px, qty, exch_ts, local_ts, code, st):
     return 0
 
 
-def portfolio_view_python(orders, acc, best, cfg, out):
+def portfolio_view_python(orders, acc_row, best, cfg_row, out_row):
     """What a portfolio check needs of one instrument (linear contracts), into the record
     ``out`` (PORTFOLIO_VIEW_DTYPE): its gross exposure (the larger of long and short: position
     plus working and in-flight orders of that side, the strategy's view) at the local mid, its
     equity at the exchange mid, and the local mid (each mid falls back to the last mark, then
-    0)."""
+    0). The records come as their one-row arrays (core.layout.rows)."""
+    acc = acc_row[0]
+    cfg = cfg_row[0]
+    out = out_row[0]
     base = cfg["base"]
     tick = cfg["tick"]
     n = cfg["nticks"]

@@ -514,5 +514,5 @@ class StepDriver:
         pos = job.state.pos
         pos["kstop"] = -1 if one_step else self._k_stop
         pos["one"] = int(one_step)
-        job.fills, job.bh = kern(*job.args, job.bh, *job.args_b, job.steps, job.fills,
-                                  job.fund_out, job.book, job.best, *job.state)
+        job.fills, job.bh = kern(*job.args, job.bh, *E.rows(job.args_b), job.steps, job.fills,
+                                  job.fund_out, job.book, job.best, *E.rows(job.state))

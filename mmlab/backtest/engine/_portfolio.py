@@ -146,7 +146,7 @@ def _view(job: Any, out: np.void) -> np.void:
     """``out`` (PORTFOLIO_VIEW_DTYPE) <- gross exposure, equity, local mid of one instrument."""
     orders, acc = job.state.orders, job.state.acc
     f = E.portfolio_view if job.engine == "numba" else E.portfolio_view_python
-    f(orders, acc, job.best, job.settings, out)
+    f(*E.rows((orders, acc, job.best, job.settings, out)))
     return out
 
 

@@ -133,7 +133,8 @@ def scan(events: np.ndarray, engine: str = "numba", source: str = "events", l3_o
     code = np.empty(len(events), dtype=np.uint8)
     st = E.record(E.SCAN_DTYPE)
     f = E.scan_events if engine == "numba" else E.scan_events_python
-    f(events["ev"], events["px"], events["qty"], events["exch_ts"], events["local_ts"], code, st)
+    f(events["ev"], events["px"], events["qty"], events["exch_ts"], events["local_ts"], code,
+      E.row(st))
     if st["bad_row"] >= 0:
         i = int(st["bad_row"])
         row = int(events["ival"][i])
@@ -469,8 +470,8 @@ def _execute(job: _Job, k_stop: int = -1, one_step: bool = False) -> bool:
     kern = E.kernel_for(job.engine, job.settings, bool(job.params.get("l3")))
     job.state.pos["kstop"] = k_stop
     job.state.pos["one"] = int(one_step)
-    job.fills, job.bh = kern(*job.args, job.bh, *job.args_b, job.steps, job.fills, job.fund_out,
-                             job.book, job.best, *job.state)
+    job.fills, job.bh = kern(*job.args, job.bh, *E.rows(job.args_b), job.steps, job.fills,
+                             job.fund_out, job.book, job.best, *E.rows(job.state))
     return bool(job.state.pos["done"])
 
 
