@@ -1,6 +1,7 @@
 """Start-up of a backtest: a second process with a warm disk cache vs a cold compile.
 
 Run: ``.venv/bin/python bench/bench_startup.py [--repeats 5] [--rev dfb6b67] [--cold-rounds 2]``
+(``--rev ''``: the current tree only)
 
 Target (issue 5): a second process with a warm disk cache starts its first run, compilation
 included, in <= 3 s; the cold compile time is reported separately. Each figure is the wall time of
@@ -12,7 +13,7 @@ child's own split is printed beside it. The cold case points numba at
 an empty cache directory (``NUMBA_CACHE_DIR``), so it compiles everything, then the warm cases
 reuse that directory: the project's own cache is neither used nor touched.
 
-With ``--rev`` (issue 10: the cold compile of what one backtest needs no slower than the parent
+With ``--rev`` (by default dfb6b67; issue 10: the cold compile of what one backtest needs no slower than the parent
 commit's), the cold compile of that commit (a ``git worktree`` in a temporary folder, the same
 interpreter and data) is timed too, alternating with the current tree's for ``--cold-rounds``
 rounds, each in its own empty cache; the table gives the medians side by side and their ratio.
@@ -63,7 +64,9 @@ def _child(cache: str, path: Path, root: Path = ROOT) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--rev", default=None, help="also time this commit's cold compile")
+    ap.add_argument("--rev", default="dfb6b67",
+                    help="also time this commit's cold compile ('': skip); default: the engine "
+                         "before the one trading core of issue 10")
     ap.add_argument("--cold-rounds", type=int, default=2)
     a = ap.parse_args()
     from mmlab.data import load_binance, save_npz

@@ -38,7 +38,7 @@ QUICK_ARGS = {
     "bench_data.py": ["--repeat", "3"],
     "bench_iv.py": ["--repeats", "3", "--chain-repeats", "3"],
     "bench_quoting.py": ["--repeat", "3"],
-    "bench_startup.py": ["--repeats", "3", "--rev", "dfb6b67", "--cold-rounds", "2"],
+    "bench_startup.py": ["--repeats", "3", "--cold-rounds", "1"],
     "bench_sweep.py": ["--repeat", "3"],
     "bench_step_driver.py": ["--repeats", "3"],
     "bench_user_strategy.py": ["--repeats", "3"],
