@@ -73,6 +73,10 @@ TOL = 1e-9
 # request and response kinds on the wire (mmlab.backtest.REQUEST_KINDS / RESPONSE_KINDS)
 NEW, CANCEL, MODIFY = 1, 2, 3
 ACK, FILL, CANCELLED, REJECTED, CANCEL_REJECTED, MODIFIED, MODIFY_REJECTED = range(1, 8)
+#: what a modify request's ``qty`` is (mmlab.backtest.REQUEST_KINDS' note): the order's new
+#: leaves (False), or its new total quantity, filled included (True: the new leaves are that
+#: less what the local side has heard filled)
+MODIFY_QTY_IS_TOTAL = False
 
 
 def value(px, mult, inverse):
@@ -124,6 +128,7 @@ class Shadow:
         self.pos = 0.0
         self.live: dict[int, list] = {}  # id -> [side, tick, leaves, mtick, mqty]
         self.side: dict[int, int] = {}
+        self.filled: dict[int, float] = {}
         self.eps = lot * 1e-9
 
     def exposure(self, side):
@@ -147,6 +152,7 @@ class Shadow:
         o = self.live.get(oid)
         if kind == FILL:
             self.pos += self.side[oid] * float(r["qty"])
+            self.filled[oid] = self.filled.get(oid, 0.0) + float(r["qty"])
             if o is not None:
                 o[2] -= float(r["qty"])
                 if o[2] <= self.eps:
@@ -175,6 +181,8 @@ class Shadow:
             self.live[oid] = [side, tk, qty, None, None]
         elif kind == MODIFY and oid in self.live:
             o = self.live[oid]
+            if MODIFY_QTY_IS_TOTAL:
+                qty -= self.filled.get(oid, 0.0)
             grow = qty - o[2]
             if grow > 0 and self.exposure(side) + grow > limit + self.eps:
                 bad.append("hard limit")
