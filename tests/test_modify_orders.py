@@ -51,8 +51,8 @@ def _venue(post_only=1):
 
 def _modify(v, tick, qty, oid=1, t=1000, i_ex=42):
     orders, live, rq, rs, sc, acc = v["st"][:6]
-    if orders[0]["id"] == oid:
-        orders[0]["mtick"], orders[0]["mqty"] = tick, qty
+    if orders[0]["id"] == oid:  # nothing filled yet: the new total quantity is the new leaves
+        orders[0]["mtick"], orders[0]["mqty"], orders[0]["mtotal"] = tick, qty, qty
     rq[0] = (t, 0, E.R_MODIFY, oid, 0)
     sc["nreq"] = 1
     E._py["_ex_request"](0, rq, t, i_ex, orders, live, sc, acc, v["fills"], rs,
@@ -169,3 +169,24 @@ def btc_small():
     from mmlab.data import synthetic
 
     return synthetic.synthetic_l2_events(session_seconds=5, seed=1)
+
+
+def test_what_fills_while_a_modify_is_in_flight_is_not_bought_again():
+    """A modify carries the order's new total quantity (venues' rule): order 1 (5 at tick 90)
+    is modified to tick 95 with leaves 5 (total 5, nothing heard filled); 2 fill before the
+    modify arrives, so the exchange leaves 5 - 2 = 3, not 5 (position 2 + working 3 = 5, the
+    size the local side counted against its hard limit)."""
+    v = _venue()
+    o = v["st"].orders[0]
+    o["leaves"], o["filled"] = 3.0, 2.0  # filled 2 meanwhile (its fill response in flight)
+    assert _modify(v, 95, 5.0) == [(E.S_MODIFIED, 3.0)]
+    assert o["leaves"] == 3.0 and o["tick"] == 95
+
+
+def test_a_modify_to_no_more_than_what_filled_is_rejected():
+    """Total 2 when 2 have filled already: nothing would be left; the order stays as it was."""
+    v = _venue()
+    o = v["st"].orders[0]
+    o["leaves"], o["filled"] = 3.0, 2.0
+    assert _modify(v, 95, 2.0) == [(E.S_MODIFY_REJECTED, 0.0)]
+    assert o["leaves"] == 3.0 and o["tick"] == 90

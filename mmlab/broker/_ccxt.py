@@ -186,8 +186,8 @@ class CcxtVenue(WireVenue):
             self._answer(MODIFY_REJECTED, o.order_id, reason=_reason(exc))
             return
         self._follow(o, (res or {}).get("id", vid))
-        o.price, o.leaves = price, qty
-        self._answer(MODIFIED, o.order_id)
+        o.price, o.leaves = price, max(qty - o.filled, 0.0)  # qty: the new total quantity
+        self._answer(MODIFIED, o.order_id, o.leaves)
 
     def _follow(self, o: LiveOrder, vid: Any) -> None:
         if vid is None:

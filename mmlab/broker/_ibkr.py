@@ -138,15 +138,16 @@ class IbkrVenue(WireVenue):
             self._answer(MODIFY_REJECTED, o.order_id, reason="unknown at the venue")
             return
         before = trade.order.lmtPrice, trade.order.totalQuantity
-        trade.order.lmtPrice, trade.order.totalQuantity = price, self.spec.amount(o.filled + qty)
+        # qty: the order's new total quantity (filled included), IB's totalQuantity
+        trade.order.lmtPrice, trade.order.totalQuantity = price, self.spec.amount(qty)
         try:
             client_call(self.ib.placeOrder, self.contract, trade.order)
         except VenueError as exc:
             trade.order.lmtPrice, trade.order.totalQuantity = before  # the old terms stand
             self._answer(MODIFY_REJECTED, o.order_id, reason=str(exc))
             return
-        o.price, o.leaves = price, qty
-        self._answer(MODIFIED, o.order_id)
+        o.price, o.leaves = price, max(qty - o.filled, 0.0)
+        self._answer(MODIFIED, o.order_id, o.leaves)
 
     # -------------------------------------------------------------- answers
     def _poll_due(self) -> None:

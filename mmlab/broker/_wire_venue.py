@@ -183,7 +183,8 @@ class WireVenue(abc.ABC):
 
     @abc.abstractmethod
     def _modify(self, o: LiveOrder, price: float, qty: float) -> None:
-        """Ask the venue to move ``o`` to ``price`` with leaves ``qty``."""
+        """Ask the venue to move ``o`` to ``price`` with the new total quantity ``qty`` (filled
+        included, as venues take it); answer ``modified`` with the new leaves."""
 
     @abc.abstractmethod
     def _poll_due(self) -> None:

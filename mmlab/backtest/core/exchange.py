@@ -84,6 +84,7 @@ def _ex_fill_python(slot, qty, px, maker, t, orders, live, sc, acc, fills, rs, b
     side = orders[slot]["side"]
     _book_fill(acc, sc, fills, slot, orders, side, qty, px, maker, t, resp, mid, cfg)
     orders[slot]["leaves"] -= qty
+    orders[slot]["filled"] += qty
     if orders[slot]["leaves"] <= cfg["lot"] * 1e-9:
         orders[slot]["leaves"] = 0.0
         if orders[slot]["ex_state"] == 1:
@@ -91,6 +92,7 @@ def _ex_fill_python(slot, qty, px, maker, t, orders, live, sc, acc, fills, rs, b
         orders[slot]["ex_state"] = 2
     _push_resp(rs, sc, t + resp, slot, S_FILL, orders[slot]["id"], qty)
     kf = sc["nfills"] - 1
+    fills[kf]["local_ts"] = rs[sc["nresp"] - 1]["ts"]  # (its arrival, after any earlier one)
     rs[sc["nresp"] - 1]["cash"] = -side * qty * _value(
         fills[kf]["price"], cfg["mult"], cfg["inverse"]) - fills[kf]["fee"]
 
@@ -293,9 +295,11 @@ def _ex_l3_python(i, kind, b, idx, q, l3a, t, orders, live, sc, acc, fills, rs, 
 
 
 def _ex_modify_python(slot, t, i_ex, orders, live, sc, acc, fills, rs, best, book, cfg, lat_resp):
-    """A modify of order ``slot`` reaches the exchange: to tick ``O_MTICK`` with leaves
-    ``Q_MQTY``. Rejected (order unchanged) when the order is not resting, the new price is
-    off the book's range, or it would cross as a post-only order (or with no opposite side).
+    """A modify of order ``slot`` reaches the exchange: to tick ``mtick`` with the total
+    quantity ``mtotal``, so leaves ``mtotal - filled`` (what filled while the modify was in
+    flight is not bought again). Rejected (order unchanged) when the order is not resting,
+    nothing would be left, the new price is off the book's range, or it would cross as a
+    post-only order (or with no opposite side).
     The queue-priority rule: a new price or a larger size joins the back of the level's queue
     (the level's whole displayed size in front, a new FIFO arrival), a smaller size at the same
     price keeps its place. A non-post-only order modified through the opposite best takes it,
@@ -306,10 +310,10 @@ def _ex_modify_python(slot, t, i_ex, orders, live, sc, acc, fills, rs, best, boo
     n = cfg["nticks"]
     side = orders[slot]["side"]
     nt = orders[slot]["mtick"]
-    nq = orders[slot]["mqty"]
+    nq = orders[slot]["mtotal"] - orders[slot]["filled"]
     idx = nt - base
     resp = _draw(lat_resp, sc, RNG_RESPONSE)
-    ok = orders[slot]["ex_state"] == 1 and 0 <= idx < n and nq > 0.0
+    ok = orders[slot]["ex_state"] == 1 and 0 <= idx < n and nq > cfg["lot"] * 1e-9
     crosses = False
     if ok:
         crosses = (side == 1 and idx >= best[1]) or (side == -1 and idx <= best[0])

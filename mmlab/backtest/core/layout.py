@@ -115,9 +115,14 @@ ORDER_DTYPE = np.dtype([
     ("qty", np.float64),
     ("leaves", np.float64),  # exchange-side leaves
     ("front", np.float64),  # queue ahead of it at its level
-    ("cum", np.float64),  # filled so far
+    ("cum", np.float64),  # traded at its level since it joined the queue (the queue models)
+    ("filled", np.float64),  # executed at the exchange
     ("lleaves", np.float64),  # local view of leaves
-    ("mqty", np.float64),  # a modify's new leaves
+    ("lfilled", np.float64),  # executed as the local side has heard (its fills)
+    ("mqty", np.float64),  # a modify's new leaves, as the local side wants them
+    ("mtotal", np.float64),  # ... sent as the order's new total quantity (lfilled + mqty at
+    # the send): the exchange leaves mtotal - filled, so what fills while the modify is in
+    # flight is not bought again (the venues' rule: a modify gives the total quantity)
 ], align=True)
 LO_FREE = 0
 LO_PNEW = 1
@@ -189,6 +194,10 @@ SCALARS_DTYPE = np.dtype([
     ("nmodify", np.int64),  # modify requests sent
     ("nmodified", np.int64),  # ... and taken effect at the exchange
     ("nbanded", np.int64),  # orders and modifies not sent: priced outside the price band
+    ("req_last", np.int64),  # the latest arrival time of a request sent: requests arrive in
+    ("resp_last", np.int64),  # the order they are sent, and responses too (one session each
+    # way; a recorded latency never lets one overtake another)
+    ("nselfcross", np.int64),  # orders and modifies not sent: onto our own order of the other side
     ("tox_ring", np.int64, (TOX_MAX,)),  # the toxicity window's ring: fill sides, +1 / -1
 ], align=True)
 # ---- accounts (acc): the exchange's and the local side's --------------------------------------

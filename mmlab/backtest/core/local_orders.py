@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from mmlab.backtest.core.externals import (
     adaptive_quote as _adaptive_quote,
 )
@@ -100,6 +102,7 @@ def _lo_response_python(r, rs, orders, acc, sc, cfg, rk):
         q = rs[r]["qty"]
         acc["lpos"] += orders[slot]["side"] * q
         acc["lcash"] += rs[r]["cash"]
+        orders[slot]["lfilled"] += q
         _toxicity(orders[slot]["side"], rs[r]["ts"], sc, cfg, rk)
         orders[slot]["lleaves"] -= q
         if orders[slot]["lleaves"] <= orders[slot]["qty"] * 1e-9:
@@ -185,6 +188,28 @@ def _order_tick_python(orders, s):
     return orders[s]["ltick"]
 
 
+def _own_bound_python(orders, side, maxord):
+    """The nearest tick of our own live orders on the other side of ``side`` (working, in
+    flight, being cancelled or modified: at either tick): a bid must stay below it, an ask
+    above it, or our orders would lock or cross (-1 / BIG: none)."""
+    lim = np.int64(-1) if side == -1 else np.int64(9_000_000_000_000_000_000)
+    for s in range(maxord):
+        if orders[s]["lo_state"] != LO_FREE and orders[s]["side"] == -side:
+            if side == 1:
+                lim = min(lim, orders[s]["ltick"], _order_tick(orders, s))
+            else:
+                lim = max(lim, orders[s]["ltick"], _order_tick(orders, s))
+    return lim
+
+
+def _crosses_own_python(side, tk, lim, sc):
+    """Whether tick ``tk`` on ``side`` would lock or cross our own order at ``lim`` (counted)."""
+    if (side == 1 and tk >= lim) or (side == -1 and tk <= lim):
+        sc["nselfcross"] += 1
+        return True
+    return False
+
+
 def _present_python(orders, side, tk, maxord):
     """Whether one of our live orders on ``side`` is at (or being modified to) tick ``tk``."""
     for s in range(maxord):
@@ -208,6 +233,7 @@ def _modify_python(s, tk, qty, t, orders, rq, sc, acc, cfg, lat_entry):
         return 0
     orders[s]["mtick"] = tk
     orders[s]["mqty"] = qty
+    orders[s]["mtotal"] = orders[s]["lfilled"] + qty
     orders[s]["lo_state"] = LO_PMODIFY
     sc["nmodify"] += 1
     lat = _draw(lat_entry, sc, RNG_ENTRY)
@@ -270,7 +296,9 @@ def _open_order_python(free, side, tk, qty, post, t, orders, rq, sc, lat_entry):
     orders[free]["leaves"] = qty
     orders[free]["front"] = 0.0
     orders[free]["cum"] = 0.0
+    orders[free]["filled"] = 0.0
     orders[free]["lleaves"] = qty
+    orders[free]["lfilled"] = 0.0
     sc["nsent"] += 1
     lat = _draw(lat_entry, sc, RNG_ENTRY)
     _push_req(rq, sc, t + lat, free, R_NEW, oid)
@@ -322,10 +350,14 @@ def _reconcile_python(side, tick0, qty, t, orders, rq, sc, acc, cfg, lat_entry):
                         abs(orders[s]["qty"] - qty) <= lot * 1e-9:
                     keep = True
             if not keep and cfg["modify"] == 1 and tick0 >= 0 and qty > 0.0:
-                # re-price it to the nearest ladder level without an order, if any
+                # re-price it to the nearest ladder level without an order, if any (never
+                # onto our own order of the other side)
+                lim = _own_bound(orders, side, maxord)
                 for lv in range(levels):
                     tk = tick0 - side * lv * step
                     if tk < cfg["base"] or tk >= cfg["base"] + cfg["nticks"]:
+                        continue
+                    if _crosses_own(side, tk, lim, sc):
                         continue
                     if not _present(orders, side, tk, maxord):
                         keep = _modify(s, tk, qty, t, orders, rq, sc, acc, cfg,
@@ -337,12 +369,16 @@ def _reconcile_python(side, tick0, qty, t, orders, rq, sc, acc, cfg, lat_entry):
                 _push_req(rq, sc, t + lat, s, R_CANCEL, orders[s]["id"])
     if tick0 < 0 or qty <= 0.0:
         return
-    # place missing levels, within the position limit
+    # place missing levels, within the position limit, never onto our own order of the other
+    # side (working, in flight or being cancelled: the venue may still hold it)
+    lim = _own_bound(orders, side, maxord)
     for lv in range(levels):
         tk = tick0 - side * lv * step
         if tk < cfg["base"] or tk >= cfg["base"] + cfg["nticks"]:
             continue
         if _present(orders, side, tk, maxord):
+            continue
+        if _crosses_own(side, tk, lim, sc):
             continue
         if _new_order(side, tk, qty, t, orders, rq, sc, acc, cfg, lat_entry) == 0:
             break
@@ -384,6 +420,8 @@ _side_exposure = _side_exposure_python
 _out_of_band = _out_of_band_python
 _order_tick = _order_tick_python
 _present = _present_python
+_own_bound = _own_bound_python
+_crosses_own = _crosses_own_python
 _modify = _modify_python
 _throttle = _throttle_python
 _open_order = _open_order_python
@@ -400,6 +438,8 @@ side_exposure = _side_exposure_python
 out_of_band = _out_of_band_python
 order_tick = _order_tick_python
 present = _present_python
+own_bound = _own_bound_python
+crosses_own = _crosses_own_python
 modify = _modify_python
 throttle = _throttle_python
 open_order = _open_order_python

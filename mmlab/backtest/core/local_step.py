@@ -22,7 +22,6 @@ from mmlab.backtest.core.layout import (
     H_DRAWDOWN,
     H_KERNEL,
     H_LIMIT,
-    LO_FREE,
     LO_PCANCEL,
     LO_PMODIFY,
     LO_PNEW,
@@ -42,6 +41,9 @@ from mmlab.backtest.core.layout import (
     STRAT_USER,
 )
 from mmlab.backtest.core.local_orders import (
+    crosses_own as _crosses_own,
+)
+from mmlab.backtest.core.local_orders import (
     flatten as _flatten,
 )
 from mmlab.backtest.core.local_orders import (
@@ -52,6 +54,9 @@ from mmlab.backtest.core.local_orders import (
 )
 from mmlab.backtest.core.local_orders import (
     order_tick as _order_tick,
+)
+from mmlab.backtest.core.local_orders import (
+    own_bound as _own_bound,
 )
 from mmlab.backtest.core.local_orders import (
     present as _present,
@@ -207,13 +212,7 @@ def _reconcile_levels_python(side, qo, t, orders, rq, sc, acc, best, cfg, lat_en
     clip = cfg["clip"]
     off = 0 if side == 1 else 2
     # the nearest own live order of the other side: never cross it
-    lim = np.int64(-1) if side == -1 else np.int64(9_000_000_000_000_000_000)
-    for s in range(maxord):
-        if orders[s]["lo_state"] != LO_FREE and orders[s]["side"] == -side:
-            if side == 1:
-                lim = min(lim, orders[s]["ltick"], _order_tick(orders, s))
-            else:
-                lim = max(lim, orders[s]["ltick"], _order_tick(orders, s))
+    lim = _own_bound(orders, side, maxord)
     ticks = np.full(MAX_LEVELS, -1, dtype=np.int64)
     qtys = np.zeros(MAX_LEVELS)
     m = 0
@@ -231,7 +230,7 @@ def _reconcile_levels_python(side, qo, t, orders, rq, sc, acc, best, cfg, lat_en
                 tk = min(tk, best[2] + base)
             elif clip == 2:
                 tk = min(tk, best[3] + base - 1)
-            if tk >= lim:
+            if _crosses_own(side, tk, lim, sc):
                 continue
         else:
             tk = np.int64(math.ceil(px / tick - 1e-9))
@@ -239,7 +238,7 @@ def _reconcile_levels_python(side, qo, t, orders, rq, sc, acc, best, cfg, lat_en
                 tk = max(tk, best[3] + base)
             elif clip == 2:
                 tk = max(tk, best[2] + base + 1)
-            if tk <= lim:
+            if _crosses_own(side, tk, lim, sc):
                 continue
         if tk < base or tk >= base + n or tk <= 0:
             continue

@@ -278,6 +278,11 @@ def _record_step_python(k, t, i_ex, acc, sc, best, cfg, steps):
 
 
 def _push_req_python(rq, sc, t, slot, kind, oid):
+    """Send a request arriving at ``t``, or at the previous request's arrival when that is
+    later: requests arrive in the order they are sent (one order-entry session)."""
+    if t < sc["req_last"]:
+        t = sc["req_last"]
+    sc["req_last"] = t
     k = sc["nreq"]
     rq[k]["ts"] = t
     rq[k]["slot"] = slot
@@ -289,6 +294,12 @@ def _push_req_python(rq, sc, t, slot, kind, oid):
 
 
 def _push_resp_python(rs, sc, t, slot, kind, oid, qty):
+    """Send a response arriving at ``t``, or at the previous response's arrival when that is
+    later: responses arrive in the order they are sent (so an order's fills always precede its
+    cancel's answer, as a venue's session delivers them)."""
+    if t < sc["resp_last"]:
+        t = sc["resp_last"]
+    sc["resp_last"] = t
     k = sc["nresp"]
     rs[k]["ts"] = t
     rs[k]["slot"] = slot

@@ -70,7 +70,7 @@ _FAMILY = [
     "_value", "_draw", "_tick", "_set_level", "_clear", "_clear_event", "_mid", "_mark", "_book_fill",
     "_push_req", "_push_resp", "_first", "_pop", "_live_remove", "_ex_fill", "_ex_cross",
     "_ex_trade", "_trade_hits", "_ex_depth_q", "_ex_modify", "_ex_request", "_lo_response",
-    "_quote", "_side_exposure", "_out_of_band", "_order_tick", "_present", "_throttle", "_open_order", "_new_order", "_modify", "_flatten",
+    "_quote", "_side_exposure", "_out_of_band", "_order_tick", "_own_bound", "_crosses_own", "_present", "_throttle", "_open_order", "_new_order", "_modify", "_flatten",
     "_reconcile", "_script", "_risk_event", "_risk",
     "_toxicity",
     "_reconcile_levels", "_zone", "_levels_step", "_user_step", "_step", "_record_step", "_ex_l3", "_ex_event",

@@ -101,13 +101,13 @@ class SimulatedVenue:
                 orders[s]["tick"], orders[s]["ex_state"] = int(r["price_tick"]), 0
                 orders[s]["lo_state"], orders[s]["post_only"] = E.LO_PNEW, int(bool(r["post_only"]))
                 orders[s]["qty"] = orders[s]["leaves"] = orders[s]["lleaves"] = float(r["qty"])
-                orders[s]["front"] = orders[s]["cum"] = 0.0
+                orders[s]["front"] = orders[s]["cum"] = orders[s]["filled"] = 0.0
                 self._slot_of[oid] = s
             elif r["kind"] == E.R_CANCEL or r["kind"] == E.R_MODIFY:
                 s = self._slot_of.get(oid, 0)  # unknown: the exchange answers ..._rejected
                 if r["kind"] == E.R_MODIFY and orders[s]["id"] == oid:
                     orders[s]["mtick"] = int(r["price_tick"])
-                    orders[s]["mqty"] = float(r["qty"])
+                    orders[s]["mtotal"] = float(r["qty"])  # the order's new total quantity
             else:
                 raise ConfigError(f"requests: kind {int(r['kind'])} of order {oid} is not "
                                   "new (1), cancel (2) or modify (3)")
@@ -305,10 +305,11 @@ class LoopbackDriver:
         slots = rq[:n]["slot"]
         for name in ("ts", "kind", "order_id", "seq"):
             out[name] = rq[:n][name]
-        mod = rq[:n]["kind"] == E.R_MODIFY  # a modify carries the order's new tick and leaves
+        # a modify carries the order's new tick and its new total quantity (filled included)
+        mod = rq[:n]["kind"] == E.R_MODIFY
         out["side"], out["post_only"] = orders[slots]["side"], orders[slots]["post_only"] == 1
         out["price_tick"] = np.where(mod, orders[slots]["mtick"], orders[slots]["ltick"])
-        out["qty"] = np.where(mod, orders[slots]["mqty"], orders[slots]["qty"])
+        out["qty"] = np.where(mod, orders[slots]["mtotal"], orders[slots]["qty"])
         sc["nreq"] = 0
         self.n_requests += n
         return out

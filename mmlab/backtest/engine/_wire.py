@@ -31,14 +31,17 @@ REQUEST_DTYPE = np.dtype([
     ("price_tick", np.int64), ("qty", np.float64), ("post_only", np.bool_), ("seq", np.int64),
 ])
 #: a response the venue sends: ``ts`` the time it reaches the local side, ``seq`` the order in
-#: which the venue produced it (ties at one ``ts``); ``qty`` and ``cash`` of a fill (0 else)
+#: which the venue produced it (ties at one ``ts``); ``qty`` and ``cash`` of a fill, ``qty``
+#: the order's new leaves of a ``modified`` (0 else). A venue answers in order: an order's
+#: fills before its ``cancelled`` (the local side frees the order on it)
 RESPONSE_DTYPE = np.dtype([
     ("ts", np.int64), ("kind", np.int8), ("order_id", np.int64), ("qty", np.float64),
     ("cash", np.float64), ("seq", np.int64),
 ])
-#: request kinds (``kind`` column). A modify carries the order's new ``price_tick`` and new
-#: leaves ``qty``; the venue's queue-priority rule: a price change or a size increase sends the
-#: order to the back of its level's queue, a size decrease keeps its place
+#: request kinds (``kind`` column). A modify carries the order's new ``price_tick`` and its new
+#: total quantity ``qty`` (filled included, as venues take it: what fills while the modify is
+#: in flight is not bought again); the venue's queue-priority rule: a price change or a size
+#: increase sends the order to the back of its level's queue, a size decrease keeps its place
 REQUEST_KINDS = {1: "new", 2: "cancel", 3: "modify"}
 #: response kinds (``modified``: the modify took effect; ``modify_rejected``: the order was
 #: gone (filled, cancelled) or the new price would cross a post-only order; it stays as it was)
