@@ -31,12 +31,11 @@ order states. Checked:
   the fills alone (fees re-computed from the fee schedule, funding from the schedule and the
   position) within 1e-9, absolute; the same at the end for the result's total.
 
-Findings (explicit failing examples below, ``xfail(strict=True)``): A, one-level strategies
-(no layers, not a user kernel) can send an order onto our own order of the other side (2 %
-of the generated sessions: counted, asserted only for the layered and user-kernel paths); B,
-responses out of order (a recorded response-latency distribution) lose fills on the local
-side (not generated); C, a modify in flight with partial fills over-fills the hard limit
-(``modify_orders`` is generated with ``partial_fills=False`` only).
+Findings of this test, fixed in the core and kept as explicit examples below: A, one-level
+strategies sent orders onto our own order of the other side; B, responses overtaking each
+other under a recorded response latency lost fills on the local side (requests and
+responses now arrive in the order sent); C, a modify in flight with partial fills over-filled
+the hard limit (a modify now carries the order's new total quantity).
 
 Amounts are in the settlement currency through the value coordinate of one contract
 (:mod:`mmlab.backtest.core.primitives`: ``x(p) = m p`` linear, ``-m / p`` inverse).
@@ -73,10 +72,6 @@ TOL = 1e-9
 # request and response kinds on the wire (mmlab.backtest.REQUEST_KINDS / RESPONSE_KINDS)
 NEW, CANCEL, MODIFY = 1, 2, 3
 ACK, FILL, CANCELLED, REJECTED, CANCEL_REJECTED, MODIFIED, MODIFY_REJECTED = range(1, 8)
-#: what a modify request's ``qty`` is (mmlab.backtest.REQUEST_KINDS' note): the order's new
-#: leaves (False), or its new total quantity, filled included (True: the new leaves are that
-#: less what the local side has heard filled)
-MODIFY_QTY_IS_TOTAL = False
 
 
 def value(px, mult, inverse):
@@ -181,8 +176,9 @@ class Shadow:
             self.live[oid] = [side, tk, qty, None, None]
         elif kind == MODIFY and oid in self.live:
             o = self.live[oid]
-            if MODIFY_QTY_IS_TOTAL:
-                qty -= self.filled.get(oid, 0.0)
+            # a modify's qty is the order's new total quantity (mmlab.backtest.REQUEST_KINDS'
+            # note): its new leaves are that less what the local side has heard filled
+            qty -= self.filled.get(oid, 0.0)
             grow = qty - o[2]
             if grow > 0 and self.exposure(side) + grow > limit + self.eps:
                 bad.append("hard limit")
@@ -260,7 +256,7 @@ session = st.fixed_dictionaries({
     "qty": st.sampled_from([1, 1, 2, 3]),
     "limit": st.sampled_from([1, 2, 3, 5, 8]),
     "interval": st.sampled_from([20, 50, 100]),
-    "entry": st.integers(0, 5), "resp": st.integers(0, 5),
+    "entry": st.integers(0, 5), "resp": st.integers(0, 5), "resp_jitter": st.booleans(),
     "queue": st.sampled_from(["risk_averse", "power", "log", "power3"]),
     "partial": st.booleans(), "post_only": st.booleans(),
     "layers": st.sampled_from([None, None, True, ((1.0, 3.0), (0.6, 0.4))]),
@@ -327,22 +323,8 @@ def layered(c):
         c["kind"] == "grid" and c["levels"] == 1))
 
 
-def guarded(c):
-    """Whether the strategy's levels go through the core's levels step (layers, a user
-    kernel), which keeps a new price off our own orders of the other side."""
-    return c["kind"] == "depth" or layered(c)
-
-
-def sound(c):
-    """The case without the combination of finding C (modify_orders with partial fills);
-    responses are never out of order in the generated cases (finding B)."""
-    return dict(c, partial=c["partial"] and not c["modify"])
-
-
-def check_session(c, *, every_cross=False):
-    """Run the session ``c`` over the wire and check every property (module docstring);
-    own-order crosses of one-level strategies only with ``every_cross`` (finding A)."""
-    guard = every_cross or guarded(c)
+def check_session(c):
+    """Run the session ``c`` over the wire and check every property (module docstring)."""
     lot = c["lot"]
     q = min(c["qty"], c["limit"])
     if layered(c):  # 40 / 35 / 25 % (or 60 / 40 %) of the size: at least a lot a level
@@ -374,7 +356,7 @@ def check_session(c, *, every_cross=False):
         lpos = s["local_position"]
         assert lpos + sum(q for _, q, _ in s["our_bids"]) <= limit + lot * 1e-9, s
         assert -lpos + sum(q for _, q, _ in s["our_asks"]) <= limit + lot * 1e-9, s
-        if s["our_bids"] and s["our_asks"] and guard:
+        if s["our_bids"] and s["our_asks"]:
             assert s["our_bids"][0][0] < s["our_asks"][0][0], s
         if sent_at_kill is not None:
             assert s["orders_sent"] == sent_at_kill
@@ -387,10 +369,7 @@ def check_session(c, *, every_cross=False):
     crosses = [b for b in breaches if b[0] == "cross"]
     others = [b for b in breaches if b[0] != "cross"]
     assert not others, others[:5]
-    if guard:
-        assert not crosses, crosses[:5]
-    else:
-        event(f"one-level own-order crosses: {'0' if not crosses else '>0'}")
+    assert not crosses, crosses[:5]
     # the throttle, on the wire: new orders and modifies by send time
     if len(req):
         t = req["ts"][req["kind"] != CANCEL] - c["entry"] * MS
@@ -463,7 +442,7 @@ def check_session(c, *, every_cross=False):
 
 @settings(max_examples=N_CASES, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
-@given(session.map(sound))
+@given(session)
 def test_core_invariants_at_every_decision(c):
     check_session(c)
 
@@ -489,6 +468,7 @@ def test_the_checks_catch_planted_breaches():
 
 
 # ------------------------------------------------------------------------- findings (issue 10)
+# the sessions as found, and what the core did there before the fix (each now passes every check)
 #: A1: GridStrategy(half_spread=0, clip="passive") on a book 99.99 / 100.01 (the mid on a
 #: tick) sends a bid and an ask both at 100.00: our own orders lock at the first decision
 FINDING_A1 = {'seed': 0, 'seconds': 1.0, 'trade_rate': 5.0, 'spread_ticks': 2, 'sigma': 0.005, 'kind': 'grid', 'a': 0.0, 'b': 0.0, 'levels': 1, 'clip': 'passive', 'lot': 1.0, 'qty': 1, 'limit': 1, 'interval': 100, 'entry': 0, 'resp': 0, 'resp_jitter': False, 'queue': 'risk_averse', 'partial': False, 'post_only': True, 'layers': None, 'zones': None, 'modify': False, 'rate': math.inf, 'burst': None, 'funding': False, 'inverse': False, 'mult': 1.0, 'fees': (0.0, 0.0, 0.0), 'batch_hi': 1, 'batch_seed': 0, 'kill_at': 2.5}
@@ -509,45 +489,29 @@ FINDING_B = {'kind': 'grid', 'trade_rate': 24.151811688385727, 'fees': (-0.0001,
 FINDING_C = {'post_only': False, 'layers': ((1.0, 3.0), (0.6, 0.4)), 'seconds': 1.1718290814571095, 'inverse': True, 'trade_rate': 26.406130866396573, 'resp_jitter': False, 'queue': 'power3', 'mult': 100.0, 'spread_ticks': 2, 'kind': 'adaptive', 'interval': 100, 'lot': 0.1, 'burst': 1.0, 'a': 0.0, 'batch_seed': 184, 'partial': True, 'zones': True, 'batch_hi': 99, 'entry': 1, 'fees': (0.0002, 0.0004, 0.01), 'levels': 1, 'resp': 0, 'clip': 'touch', 'limit': 5, 'modify': True, 'qty': 2, 'kill_at': 0.5250849508462563, 'funding': True, 'sigma': 0.06484067774516276, 'rate': 20.0, 'b': 0.6738686782768201, 'seed': 0}
 
 
-FINDING_A_REASON = ("finding A: the one-level reconcile (mmlab.backtest.core.local_orders."
-                    "reconcile) does not keep a new price off our own live orders of the other "
-                    "side (local_step.reconcile_levels does): our own orders lock or cross")
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=FINDING_A_REASON)
 @example(FINDING_A1)
 @settings(phases=[Phase.explicit], database=None, deadline=None)
 @given(session)
-def test_finding_a_grid_at_zero_spread_locks_own_orders(c):
-    check_session(c, every_cross=True)
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=FINDING_A_REASON)
-@example(FINDING_A2)
-@settings(phases=[Phase.explicit], database=None, deadline=None)
-@given(session)
-def test_finding_a_new_bid_crosses_own_ask_being_cancelled(c):
-    check_session(c, every_cross=True)
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="finding B: local_orders.lo_response ignores a fill of an order it "
-                   "has freed (cancelled, or leaves 0); with responses out of order (a recorded "
-                   "response latency) fills are dropped: the local position departs from the "
-                   "sum of the fills")
-@example(FINDING_B)
-@settings(phases=[Phase.explicit], database=None, deadline=None)
-@given(session)
-def test_finding_fills_after_the_cancel_are_dropped(c):
+def test_finding_a_grid_at_zero_spread_does_not_lock_own_orders(c):
     check_session(c)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="finding C: a modify carries the order's new leaves; the exchange "
-                   "sets them whatever filled while the modify was in flight "
-                   "(exchange.ex_modify), so position + working exceeds the hard limit")
+@example(FINDING_A2)
+@settings(phases=[Phase.explicit], database=None, deadline=None)
+@given(session)
+def test_finding_a_a_new_bid_waits_while_our_ask_is_live(c):
+    check_session(c)
+
+
+@example(FINDING_B)
+@settings(phases=[Phase.explicit], database=None, deadline=None)
+@given(session)
+def test_finding_b_fills_before_the_cancel_answer_are_heard(c):
+    check_session(c)
+
+
 @example(FINDING_C)
 @settings(phases=[Phase.explicit], database=None, deadline=None)
 @given(session)
-def test_finding_a_modify_in_flight_overfills(c):
+def test_finding_c_a_modify_in_flight_does_not_overfill(c):
     check_session(c)
