@@ -3,7 +3,8 @@
 Requests (:data:`~mmlab.backtest.REQUEST_DTYPE` rows) become ``create_order`` (a limit order at
 ``price_tick x tick``, ``postOnly`` when the request says so, ``clientOrderId`` =
 ``client_prefix + order_id``), ``cancel_order`` and ``edit_order`` (a modify: the new price and
-the new leaves quantity; exchanges without a native amend cancel and re-place, ccxt's default).
+the new total quantity the request carries, filled included, as exchanges' amend endpoints take
+it; exchanges without a native amend cancel and re-place, ccxt's default).
 ``create_order`` answers at once (ack, or rejected with the venue's words, redacted);
 ``cancel_order`` answers cancelled once the fills the venue counts on the order have been
 heard, ``edit_order`` modified (its new venue id is followed too). Fills come from

@@ -4,8 +4,8 @@ core, behind the live gate.
 Requests (:data:`~mmlab.backtest.REQUEST_DTYPE` rows) become ``IB.placeOrder`` (a GTC limit
 order at ``price_tick x tick``, ``orderRef`` = ``client_prefix + order_id``; IB assigns its own
 order id) and ``IB.cancelOrder``; a modify re-places the same IB order with the new price and
-the new total quantity (what has filled plus the new leaves), as the TWS API does, and is
-answered modified once ``placeOrder`` returns. TWS has no post-only order for most
+the new total quantity the request carries (filled included: TWS's ``totalQuantity``), and is
+answered modified (with the new leaves) once ``placeOrder`` returns. TWS has no post-only order for most
 destinations: the flag is not sent (documented, not emulated).
 
 Answers arrive on ``orderStatusEvent`` (ack on ``PreSubmitted`` / ``Submitted``; cancelled on

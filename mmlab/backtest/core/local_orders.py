@@ -219,7 +219,8 @@ def _present_python(orders, side, tk, maxord):
 
 
 def _modify_python(s, tk, qty, t, orders, rq, sc, acc, cfg, lat_entry):
-    """Send a modify of working order ``s`` to tick ``tk`` with leaves ``qty`` when the hard
+    """Send a modify of working order ``s`` to tick ``tk`` with leaves ``qty`` (sent as the
+    new total quantity, what the local side has heard filled plus ``qty``) when the hard
     limit (a larger size counts), the request queue and the throttle allow it; 1 if sent."""
     side = orders[s]["side"]
     inc = qty - orders[s]["lleaves"]
