@@ -7,7 +7,8 @@ Each round runs the current tree and the other commit (a ``git worktree`` in a t
 folder, its numba cache compiled once before timing) in fresh child processes, one after the
 other, on the shipped Binance USD-M BTCUSDT and ETHUSDT days with the settings of
 ``bench/vs_hftbacktest.py`` (grid, 10 ms latencies, power-2 queue, no partial fills, 2/5 bps; no
-toxicity response on the current tree, which the earlier engine does not have); a child times
+toxicity response and no self-trade prevention on the current tree, which the earlier engine
+does not have); a child times
 ``run`` three times after a warm-up and reports its median. The table gives the medians over
 rounds of events per second and the ratio (current / earlier): issue 10 asks >= 0.95.
 """
@@ -41,6 +42,8 @@ for sym, tick, lot, qty, hs, skew, maxpos in [("btcusdt", 0.1, 0.001, 0.01, 2.0,
               roi=(float(tp.min()) * 0.9, float(tp.max()) * 1.1))
     if "toxicity_window" in BacktestConfig.__dataclass_fields__:
         kw["toxicity_window"] = 0
+    if "self_trade_prevention" in BacktestConfig.__dataclass_fields__:
+        kw["self_trade_prevention"] = False  # the earlier engine has none
     s = GridStrategy(half_spread=hs, order_qty=qty, skew=skew, clip="touch")
     res = run(ev, s, **kw)
     ts = []

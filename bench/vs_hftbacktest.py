@@ -89,7 +89,8 @@ def run_mm(ev, tick, lot, qty, hs, skew, maxpos, roi, keep=False):
               tick_size=tick, lot_size=lot, queue_model="power", queue_power=2.0,
               partial_fills=False, entry_latency=LATENCY, response_latency=LATENCY,
               interval=INTERVAL, maker_fee=MAKER, taker_fee=TAKER, max_position=maxpos, roi=roi,
-              toxicity_window=0)  # hftbacktest has no toxicity response
+              # hftbacktest has no toxicity response and no self-trade prevention
+              toxicity_window=0, self_trade_prevention=False)
     dt = time.perf_counter() - t0
     # same PnL definition as for hftbacktest: balance - fees + position at the final local mid
     bid, _, ask, _ = res.final_book["local"]

@@ -51,7 +51,8 @@ def test_fill_by_fill_agreement_with_hftbacktest():
               tick_size=tick, lot_size=lot, queue_model="power", queue_power=2.0,
               partial_fills=False, entry_latency=LAT, response_latency=LAT, interval=INTERVAL,
               maker_fee=0.0002, taker_fee=0.0005, max_position=maxpos, roi=roi,
-              toxicity_window=0)  # hftbacktest has no toxicity response
+              # hftbacktest has no toxicity response and no self-trade prevention
+              toxicity_window=0, self_trade_prevention=False)
     f = res.fills
     got = sorted((int(t), int(s), int(round(p / tick)), int(round(q * 1e6)))
                  for t, s, p, q in zip(f["ts"], f["side"], f["price"], f["qty"], strict=True))

@@ -69,7 +69,8 @@ SETTINGS_DTYPE = np.dtype([
     ("toxrec", np.int64),  # ... recovers after this many consecutive clean fills
     ("nlayers", np.int64),  # layering of a one-level strategy: levels a side (0: none)
     ("sides", np.int64),  # which sides this kernel runs (SIDES_*): both (a backtest, paper), or one of them
-    ("modify", np.int64),  # 1: re-price / re-size a working order by a modify request instead of cancel + new
+    ("modify", np.int64),
+    ("stp", np.int64),  # 1: self-trade prevention (no order onto our own of the other side)  # 1: re-price / re-size a working order by a modify request instead of cancel + new
     ("tick", np.float64),
     ("lot", np.float64),
     ("maker", np.float64),

@@ -202,9 +202,10 @@ def _own_bound_python(orders, side, maxord):
     return lim
 
 
-def _crosses_own_python(side, tk, lim, sc):
-    """Whether tick ``tk`` on ``side`` would lock or cross our own order at ``lim`` (counted)."""
-    if (side == 1 and tk >= lim) or (side == -1 and tk <= lim):
+def _crosses_own_python(side, tk, lim, sc, cfg):
+    """Whether tick ``tk`` on ``side`` would lock or cross our own order at ``lim`` under
+    self-trade prevention (counted)."""
+    if cfg["stp"] == 1 and ((side == 1 and tk >= lim) or (side == -1 and tk <= lim)):
         sc["nselfcross"] += 1
         return True
     return False
@@ -358,7 +359,7 @@ def _reconcile_python(side, tick0, qty, t, orders, rq, sc, acc, cfg, lat_entry):
                     tk = tick0 - side * lv * step
                     if tk < cfg["base"] or tk >= cfg["base"] + cfg["nticks"]:
                         continue
-                    if _crosses_own(side, tk, lim, sc):
+                    if _crosses_own(side, tk, lim, sc, cfg):
                         continue
                     if not _present(orders, side, tk, maxord):
                         keep = _modify(s, tk, qty, t, orders, rq, sc, acc, cfg,
@@ -379,7 +380,7 @@ def _reconcile_python(side, tick0, qty, t, orders, rq, sc, acc, cfg, lat_entry):
             continue
         if _present(orders, side, tk, maxord):
             continue
-        if _crosses_own(side, tk, lim, sc):
+        if _crosses_own(side, tk, lim, sc, cfg):
             continue
         if _new_order(side, tk, qty, t, orders, rq, sc, acc, cfg, lat_entry) == 0:
             break

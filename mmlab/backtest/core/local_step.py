@@ -230,7 +230,7 @@ def _reconcile_levels_python(side, qo, t, orders, rq, sc, acc, best, cfg, lat_en
                 tk = min(tk, best[2] + base)
             elif clip == 2:
                 tk = min(tk, best[3] + base - 1)
-            if _crosses_own(side, tk, lim, sc):
+            if _crosses_own(side, tk, lim, sc, cfg):
                 continue
         else:
             tk = np.int64(math.ceil(px / tick - 1e-9))
@@ -238,7 +238,7 @@ def _reconcile_levels_python(side, qo, t, orders, rq, sc, acc, best, cfg, lat_en
                 tk = max(tk, best[3] + base)
             elif clip == 2:
                 tk = max(tk, best[2] + base + 1)
-            if _crosses_own(side, tk, lim, sc):
+            if _crosses_own(side, tk, lim, sc, cfg):
                 continue
         if tk < base or tk >= base + n or tk <= 0:
             continue

@@ -138,6 +138,13 @@ class BacktestConfig:
         price or a larger size joins the back of the level's queue, a smaller size keeps its
         place). A modify counts against the throttle and the hard limit like a new order.
         Default ``False`` (cancel + new, as hftbacktest).
+    self_trade_prevention : bool
+        ``True`` (default): no order or modify is sent at a price that would lock or cross one
+        of our own live orders of the other side (working, in flight, being cancelled or
+        modified: the venue may still hold it); it waits until that order is gone (counted,
+        ``counters["self_cross"]``). ``False``: sent regardless, as hftbacktest does (its
+        simulated exchange never matches our own orders with each other), for a like-for-like
+        comparison.
     session_end : int, optional
         The session's horizon (ns): A-S's ``time_left`` runs to it and the run stops after it.
         Default: the last timestamp of the data (the step driver, which sees no data in
@@ -185,6 +192,7 @@ class BacktestConfig:
     toxicity_size: float = 0.5
     toxicity_recovery: int = 100
     modify_orders: bool = False
+    self_trade_prevention: bool = True
     clip: str | None = None
     instrument: object = field(default=None)
 
@@ -195,6 +203,9 @@ class BacktestConfig:
                               f"{self.price_band!r}")
         if not isinstance(self.modify_orders, bool):
             raise ConfigError(f"modify_orders: True or False, got {self.modify_orders!r}")
+        if not isinstance(self.self_trade_prevention, bool):
+            raise ConfigError("self_trade_prevention: True or False, got "
+                              f"{self.self_trade_prevention!r}")
         for name in ("tick_size", "lot_size"):
             v = getattr(self, name)
             if v is not None and not (math.isfinite(v) and v > 0):

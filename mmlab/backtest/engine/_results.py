@@ -148,7 +148,7 @@ class BacktestResult:
             "cash": float(acc["cash"]), "volume": float(acc["vol"]),
             "last_mark": float(acc["mark"]),
             "modifies_sent": int(sc["nmodify"]), "modified": int(sc["nmodified"]),
-            "out_of_band": int(sc["nbanded"]),
+            "out_of_band": int(sc["nbanded"]), "self_cross": int(sc["nselfcross"]),
         }
         extra = {}
         if risk is not None:

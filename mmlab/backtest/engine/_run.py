@@ -403,6 +403,7 @@ def make_job(cfg: BacktestConfig, strategy, engine: str, *, tick: float, lot: fl
     settings["toxwin"] = int(cfg.toxicity_window)
     settings["toxrec"] = int(cfg.toxicity_recovery)
     settings["modify"] = int(bool(cfg.modify_orders))
+    settings["stp"] = int(cfg.self_trade_prevention)
     settings["tick"] = tick
     settings["lot"] = lot
     settings["maker"] = cfg.maker_fee
