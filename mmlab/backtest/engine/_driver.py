@@ -228,8 +228,9 @@ class StepDriver:
 
     def fills_since(self, k: int):
         """The fills booked after the first ``k`` (the table of
-        :attr:`BacktestResult.fills`): what a session publishes as it goes."""
-        import pandas as pd
+        :attr:`BacktestResult.fills` without ``spread_capture`` and ``seq``): what a session
+        publishes as it goes."""
+        from mmlab.backtest.engine._results import fills_frame
 
         n = 0 if self._job is None else int(self._job.state.sc["nfills"])
         if n > k:
@@ -237,16 +238,11 @@ class StepDriver:
             fills = self._job.fills[k:n]
         else:
             fills = np.zeros(0, dtype=E.FILL_DTYPE)
-        return pd.DataFrame({
-            "ts": fills["ts"], "local_ts": fills["local_ts"],
-            "side": fills["side"].astype(np.int8), "price": fills["price"],
-            "qty": fills["qty"], "maker": fills["maker"] == 1, "fee": fills["fee"],
-            "mid": fills["mid"], "order_id": fills["order_id"]})
+        return fills_frame(fills).drop(columns=["spread_capture", "seq"])
 
     def steps(self):
         """The step table so far (the columns of :attr:`BacktestResult.steps`, a copy)."""
         import pandas as pd
-
 
         if self._job is None:
             k = 0

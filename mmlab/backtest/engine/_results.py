@@ -20,6 +20,17 @@ __all__ = ["BacktestResult", "read_result"]
 _YEAR_NS = 365.0 * 86400e9
 
 
+def fills_frame(fills: np.ndarray) -> pd.DataFrame:
+    """The fills table of :attr:`BacktestResult.fills` from the core's FILL_DTYPE rows."""
+    return pd.DataFrame({
+        "ts": fills["ts"], "local_ts": fills["local_ts"],
+        "side": fills["side"].astype(np.int8),
+        "price": fills["price"], "qty": fills["qty"], "maker": fills["maker"] == 1,
+        "fee": fills["fee"], "mid": fills["mid"], "spread_capture": fills["spread_capture"],
+        "order_id": fills["order_id"], "seq": fills["seq"],
+    })
+
+
 def risk_frame(rk: np.ndarray) -> pd.DataFrame:
     """The risk events table: ``ts`` (local ns), ``kind`` (``drawdown``, ``daily_loss``,
     ``kill_switch``, ``stale_feed``, ``abnormal_spread``, ``vol_surge``, ``cooldown_end``,
@@ -127,13 +138,7 @@ class BacktestResult:
                                   if acc["nsteps"] else 0.0),
             "max_abs_position": float(acc["mabs"]),
         }
-        fills = pd.DataFrame({
-            "ts": fills["ts"], "local_ts": fills["local_ts"],
-            "side": fills["side"].astype(np.int8),
-            "price": fills["price"], "qty": fills["qty"], "maker": fills["maker"] == 1,
-            "fee": fills["fee"], "mid": fills["mid"], "spread_capture": fills["spread_capture"],
-            "order_id": fills["order_id"], "seq": fills["seq"],
-        })
+        fills = fills_frame(fills)
         funding = pd.DataFrame({"ts": fu["ts"], "rate": fu["rate"], "mark": fu["mark"],
                                 "amount": fu["amount"], "seq": fu["seq"]})
         pnl = {
